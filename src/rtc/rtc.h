@@ -1,0 +1,181 @@
+/* WebRTC data-channel peer (DESIGN §WebRTC data channel): one `struct rtc_peer` is one
+ * RTCPeerConnection carrying data channels only. Layers, bottom up: ICE (libnice, ice.c),
+ * DTLS 1.2 (OpenSSL memory BIOs, dtls.c), SCTP (usrsctp AF_CONN, sctp.c), DCEP (RFC 8832, dcep.c);
+ * SDP offer/answer and trickle candidates in sdp.c. The agent calls it; the tests and the
+ * rtc-peer interop tool call it too.
+ *
+ * Threading: everything runs on the GMainContext given to rtc_peer_new(); call every function
+ * from that context's thread, and every callback arrives there. All peers of a process must use
+ * the same GMainContext (usrsctp is process-wide and its timer lives on the first peer's context).
+ *
+ * Signaling flow (JSEP, data channels only):
+ *   offerer:  rtc_peer_new → rtc_peer_create_channel (optional, may come later)
+ *             → rtc_peer_create_offer → [send] … rtc_peer_set_remote_description(ANSWER)
+ *   answerer: rtc_peer_new → rtc_peer_set_remote_description(OFFER) → rtc_peer_create_answer
+ *   both:     ops.local_candidate → [send]; received candidates → rtc_peer_add_remote_candidate
+ * The offerer is ICE-controlling and offers a=setup:actpass; the answerer answers a=setup:active
+ * (it is the DTLS client), unless the offer forces a role.
+ *
+ * Errors: functions return 0 or -errno; those a remote party can trigger (SDP, candidates) also
+ * fill `struct rg_err` with a reason. A rejected SDP or candidate leaves the peer usable. */
+#ifndef RG_RTC_RTC_H
+#define RG_RTC_RTC_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rg_err;
+struct rtc_peer;
+struct rtc_channel;
+
+enum rtc_limits {
+	RTC_MAX_ICE_SERVERS = 8,	/* per kind (STUN, TURN) */
+	RTC_MAX_LOCAL_ADDRS = 16,
+	RTC_SCTP_PORT = 5000,
+	RTC_DEFAULT_PATH_MTU = 1200,	/* bytes of UDP payload; DESIGN §Data path */
+	RTC_MAX_MESSAGE_SIZE = 262144,	/* what we announce in a=max-message-size */
+	RTC_DEFAULT_CONSENT_TIMEOUT_MS = 30000,	/* RFC 7675 */
+	RTC_MAX_CHANNELS = 1024,	/* SCTP streams each way */
+	RTC_LABEL_MAX = 255,		/* bytes we keep of a channel label */
+};
+
+/* Connection state, as RTCPeerConnection.connectionState sees it (minus "disconnected"). */
+enum rtc_state {
+	RTC_STATE_NEW = 0,
+	RTC_STATE_CHECKING,	/* ICE checks, then DTLS + SCTP handshakes */
+	RTC_STATE_CONNECTED,	/* SCTP association up: channels can open */
+	RTC_STATE_FAILED,	/* ICE failed, consent lost, DTLS failed (e.g. wrong fingerprint) */
+	RTC_STATE_CLOSED,	/* rtc_peer_close() or the remote side shut down */
+};
+
+enum rtc_cand_type {
+	RTC_CAND_NONE = 0,	/* no pair selected yet */
+	RTC_CAND_HOST,
+	RTC_CAND_SRFLX,
+	RTC_CAND_PRFLX,
+	RTC_CAND_RELAY,
+};
+
+enum rtc_sdp_type { RTC_SDP_OFFER = 0, RTC_SDP_ANSWER };
+
+/* One TURN server: url is "turn:host:port[?transport=udp|tcp]" or "turns:host:port[...]". */
+struct rtc_turn_server {
+	const char *url;
+	const char *username;
+	const char *credential;
+};
+
+/* ICE and transport settings. Zero/NULL fields take the defaults; the strings are copied by
+ * rtc_peer_new(), so the caller may free them afterwards. */
+struct rtc_config {
+	const char *const *stun;	/* "stun:host:port" URLs (host may be a literal or a name) */
+	size_t n_stun;
+	const struct rtc_turn_server *turn;
+	size_t n_turn;
+	const char *const *local_addrs;	/* IP literals to gather host candidates on; none = all */
+	size_t n_local_addrs;
+	uint16_t port_min, port_max;	/* UDP port range for host candidates; 0,0 = any */
+	uint16_t path_mtu;		/* UDP payload bytes; 0 = RTC_DEFAULT_PATH_MTU */
+	/* A silent path is reported RTC_STATE_FAILED after this long. 0 = 30 s (RFC 7675).
+	 * Tests shorten it; SCTP heartbeats keep a healthy idle path from tripping it. */
+	unsigned consent_timeout_ms;
+	const char *log_id;		/* prefix of log lines about this peer (e.g. short peer id) */
+};
+
+/* Callbacks, all optional, all on the peer's GMainContext. A callback may call any rtc_
+ * function of this peer except rtc_peer_free(); to drop the peer from a callback, schedule it
+ * (e.g. g_idle_add) or call rtc_peer_close(). */
+struct rtc_peer_ops {
+	/* A local candidate in the browser's "candidate:..." form (sdpMid "0", sdpMLineIndex 0),
+	 * or NULL once gathering is complete (end-of-candidates). */
+	void (*local_candidate)(void *opaque, const char *candidate);
+	void (*state_changed)(void *opaque, enum rtc_state state);
+	/* A channel is open, opened by us (after the remote DCEP ACK, or at once for in-band
+	 * channels we created before connecting) or by the remote side. The handle stays valid
+	 * until channel_closed returns or the peer is freed. */
+	void (*channel_open)(void *opaque, struct rtc_channel *ch);
+	/* One complete message. data is valid during the call only. */
+	void (*channel_message)(void *opaque, struct rtc_channel *ch, const uint8_t *data,
+				size_t len, bool binary);
+	/* The channel's send buffer drained below its low-water mark after rtc_channel_send
+	 * returned -EAGAIN: send more. */
+	void (*channel_writable)(void *opaque, struct rtc_channel *ch);
+	/* Closed by either side or by the peer going down; the handle dies after this returns. */
+	void (*channel_closed)(void *opaque, struct rtc_channel *ch);
+};
+
+/* Selected ICE pair and transport figures (rtc_peer_get_stats). */
+struct rtc_stats {
+	enum rtc_cand_type local_type, remote_type;
+	char local_addr[64], remote_addr[64];	/* "ip:port" of the selected pair, "" if none */
+	int rtt_ms;			/* smoothed RTT (SCTP's view of the path), -1 if unknown */
+	size_t max_packet_message;	/* rtc_peer_max_packet_message() */
+	uint64_t tx_datagrams, rx_datagrams;	/* UDP datagrams through ICE */
+};
+
+/* Creates a peer; no network activity until create_offer / set_remote_description.
+ * Returns 0 and *out, or -errno with err filled (bad STUN/TURN URL, bad local address). */
+int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_config *cfg,
+		 const struct rtc_peer_ops *ops, void *opaque, struct rg_err *err);
+/* Tears down at once, sending nothing (the remote side sees silence, then consent failure).
+ * No callback runs during or after it. NULL is fine. */
+void rtc_peer_free(struct rtc_peer *p);
+/* Graceful close: SCTP SHUTDOWN and DTLS close_notify go out, every open channel gets
+ * channel_closed, then state_changed(CLOSED). The peer must still be freed. */
+void rtc_peer_close(struct rtc_peer *p);
+
+/* Offer SDP (caller frees with g_free). Starts candidate gathering; makes us ICE-controlling. */
+int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err);
+/* Applies the remote offer or answer: ICE credentials, fingerprint, setup role, SCTP port,
+ * max message size and any a=candidate lines. On error nothing changes. */
+int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, const char *sdp,
+				    struct rg_err *err);
+/* Answer SDP to the remote offer (caller frees with g_free). Starts gathering. */
+int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *err);
+/* A trickled remote candidate, "candidate:..." (a leading "a=" is accepted). NULL or "" means
+ * end-of-candidates. Candidates that arrive before the remote description are kept. mDNS
+ * (.local) and TCP candidates are ignored and return 0. */
+int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, struct rg_err *err);
+/* ICE restart: new local ufrag/pwd; the next rtc_peer_create_offer carries them and the caller
+ * renegotiates. DTLS and SCTP survive the restart. */
+int rtc_peer_restart_ice(struct rtc_peer *p);
+
+enum rtc_state rtc_peer_state(const struct rtc_peer *p);
+void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);
+/* Largest message that still fits one SCTP packet = one DTLS record = one UDP datagram at the
+ * configured path MTU (the agent derives the TUN MTU from it). */
+size_t rtc_peer_max_packet_message(const struct rtc_peer *p);
+/* Largest message rtc_channel_send accepts (min of ours and the remote a=max-message-size). */
+size_t rtc_peer_max_message_size(const struct rtc_peer *p);
+
+/* Opens a data channel (DCEP, in-band). max_retransmits < 0 = reliable; 0 = unreliable
+ * (SCTP_PR_SCTP_RTX, no retransmission). May be called before the peer is connected: the
+ * DATA_CHANNEL_OPEN goes out once SCTP is up. channel_open fires when it is usable. */
+int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
+			    int max_retransmits, struct rtc_channel **out);
+
+/* Sends one message (binary, or UTF-8 text when binary is false). Returns 0, -EAGAIN (send
+ * buffer full: wait for channel_writable), -EMSGSIZE (len > rtc_peer_max_message_size),
+ * -ENOTCONN (channel not open) or another -errno. An unreliable message is never split across
+ * packets when len <= rtc_peer_max_packet_message(). No copy is made besides usrsctp's own. */
+int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool binary);
+/* Closes the channel (SCTP stream reset, RFC 8831 §6.7); channel_closed follows. */
+void rtc_channel_close(struct rtc_channel *ch);
+
+const char *rtc_channel_label(const struct rtc_channel *ch);
+uint16_t rtc_channel_stream(const struct rtc_channel *ch);
+bool rtc_channel_ordered(const struct rtc_channel *ch);
+int rtc_channel_max_retransmits(const struct rtc_channel *ch);	/* -1 = reliable */
+bool rtc_channel_is_open(const struct rtc_channel *ch);
+/* Bytes queued in the SCTP send buffer for the whole association. */
+size_t rtc_channel_buffered(const struct rtc_channel *ch);
+void rtc_channel_set_opaque(struct rtc_channel *ch, void *opaque);
+void *rtc_channel_opaque(const struct rtc_channel *ch);
+struct rtc_peer *rtc_channel_peer(const struct rtc_channel *ch);
+
+const char *rtc_state_name(enum rtc_state s);
+const char *rtc_cand_type_name(enum rtc_cand_type t);
+
+#endif
