@@ -1,0 +1,137 @@
+/* Hub core: the signaling hub as a pure state machine (DESIGN.md §Signaling, docs/signaling.md).
+ *
+ * No I/O, no GLib, no libc: it builds freestanding for wasm32-unknown-unknown (the Cloudflare
+ * Worker's Durable Object) as well as natively (riftgate-hub, src/signal/hubserver.c). The host
+ * owns the sockets and feeds events in; the hub answers through the host's vtable:
+ *
+ *	host                                hub
+ *	socket accepted        hub_open()
+ *	text frame received    hub_text()   -> ops->send / ops->close / ops->joined
+ *	socket closed          hub_close()  -> ops->send (peer-left to the others)
+ *	woke from hibernation  hub_restore() (silent: no frame is emitted)
+ *
+ * Rules: frames before `join` are rejected with an error frame; `join` gets a `peers` reply and is
+ * forwarded to everyone else; offer/answer/ice-candidate go only to `to`, with `from` overwritten
+ * by the sender's registered peerId (every other field, unknown ones included, is copied as is);
+ * a second connection with the same peerId replaces the first (closed; the others see peer-left
+ * then join); malformed JSON gets an error frame and the connection is kept; frames over
+ * HUB_FRAME_MAX close the connection; a token bucket limits each connection.
+ *
+ * Memory: the hub never calls malloc. It asks the host for chunks through ops->grow (wasm:
+ * memory.grow; native: malloc) and manages them itself; ops->release (may be NULL) gives them
+ * back in hub_clear(). Threading: one thread; callbacks must not call back into the hub (a host
+ * that closes a socket from ops->close reports it later through hub_close(), which is then a
+ * no-op for a connection the hub already dropped).
+ */
+#ifndef RG_HUB_HUB_H
+#define RG_HUB_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum hub_limits {
+	HUB_FRAME_MAX = 64 * 1024,	/* bytes of one incoming text frame */
+	HUB_ID_MAX = 255,		/* bytes of a decoded peerId (UTF-8, no NUL) */
+	HUB_KEY_MAX = 255,		/* bytes of a decoded publicKey */
+	HUB_ADDR_MAX = 127,		/* bytes of a decoded address ("10.10.0.2/24") */
+	HUB_JSON_DEPTH_MAX = 32,	/* nesting of arrays/objects in one frame */
+};
+
+/* Token bucket per connection: HUB_RATE_PER_S frames/s, bursts of HUB_RATE_BURST. A frame with no
+ * token left is dropped with one `rate-limited` error frame; once the debt reaches
+ * HUB_RATE_CLOSE_DEBT frames the connection is closed (1008). */
+enum hub_rate {
+	HUB_RATE_PER_S = 50,
+	HUB_RATE_BURST = 200,
+	HUB_RATE_CLOSE_DEBT = 200,
+};
+
+/* WebSocket close codes the hub asks for. */
+enum hub_close_code {
+	HUB_CLOSE_NORMAL = 1000,	/* hub shutting down */
+	HUB_CLOSE_POLICY = 1008,	/* rate limit grossly exceeded */
+	HUB_CLOSE_TOO_BIG = 1009,	/* frame over HUB_FRAME_MAX */
+	HUB_CLOSE_REPLACED = 4000,	/* another connection joined with the same peerId */
+};
+
+/* Host callbacks. `host` is the opaque pointer given to hub_init(). Strings are NUL-terminated
+ * UTF-8 and valid only during the call; frames are one complete JSON text (not NUL-terminated). */
+struct hub_ops {
+	void (*send)(void *host, uint64_t conn, const char *frame, size_t len);
+	void (*close)(void *host, uint64_t conn, uint16_t code, const char *reason);
+	/* conn registered as peer_id (after a join, or a join that replaced another conn). A host
+	 * that hibernates persists these three strings and replays them with hub_restore(). address
+	 * is "" when the peer sent none. */
+	void (*joined)(void *host, uint64_t conn, const char *peer_id, const char *public_key,
+		       const char *address);
+	/* Returns at least `bytes` bytes of fresh memory, 16-byte aligned, or NULL. */
+	void *(*grow)(void *host, size_t bytes);
+	/* Optional (may be NULL): returns a chunk obtained from grow(), called only by hub_clear(). */
+	void (*release)(void *host, void *chunk, size_t bytes);
+};
+
+/* Counters for /metrics. Gauges are current values; the rest only grow. */
+struct hub_stats {
+	uint64_t conns;		/* gauge: open connections (joined or not) */
+	uint64_t peers;		/* gauge: joined connections */
+	uint64_t opened;	/* connections ever opened (hub_open + hub_restore) */
+	uint64_t joins;		/* successful joins */
+	uint64_t relayed;	/* offer/answer/ice-candidate frames delivered */
+	uint64_t rejects;	/* frames answered with an error frame or a close */
+	uint64_t replaced;	/* connections closed because their peerId joined again */
+	uint64_t frames_in;	/* text frames received */
+	uint64_t frames_out;	/* frames sent */
+};
+
+struct hub_conn;
+struct hub_chunk;
+
+/* The hub. Callers embed it (its size is part of this header so wasm hosts can place it
+ * statically); fields are private to hub.c. */
+struct hub {
+	const struct hub_ops *ops;
+	void *host;
+	struct hub_stats stats;
+	struct hub_chunk *chunks;	/* every chunk from ops->grow, for hub_clear() */
+	uint8_t *bump, *bump_end;	/* free space in the newest chunk */
+	void *free_lists[24];		/* per power-of-two size class */
+	struct hub_conn **by_id;	/* open addressing on conn id */
+	size_t by_id_cap, by_id_used;
+	struct hub_conn **by_peer;	/* open addressing on peerId (joined conns only) */
+	size_t by_peer_cap, by_peer_used;
+	struct hub_conn *joined_head;	/* every joined conn, in join order */
+	struct hub_conn *joined_tail;
+	char *out;			/* scratch for outgoing frames */
+	size_t out_cap;
+	char *scratch;			/* decoded strings of the frame being handled */
+	size_t scratch_cap;
+};
+
+/* Prepares h. No memory is requested until the first event. Returns 0 or -1 (ops incomplete). */
+int hub_init(struct hub *h, const struct hub_ops *ops, void *host);
+/* Releases every chunk (through ops->release when set); h may be hub_init()ed again. No frame
+ * is sent: a host shutting down closes its sockets itself. */
+void hub_clear(struct hub *h);
+
+/* A socket was accepted with id conn (unique among open conns; the host picks it).
+ * Returns 0, -1 when out of memory (host should close the socket), -2 when conn is already open. */
+int hub_open(struct hub *h, uint64_t conn);
+/* One text frame from conn. now_ms is any millisecond clock of the host (monotonic preferred;
+ * a clock going back only pauses the refill). Unknown conns are ignored. */
+void hub_text(struct hub *h, uint64_t conn, const char *frame, size_t len, uint64_t now_ms);
+/* conn's socket is gone: if it was joined, the others get peer-left. Unknown conns are ignored. */
+void hub_close(struct hub *h, uint64_t conn);
+/* Re-registers a joined conn after the host lost the hub's memory (Durable Object hibernation):
+ * same state as after a join, but nothing is sent and ops->joined is not called. A conn already
+ * open is updated. Returns 0, -1 out of memory, -2 invalid strings (too long, empty peer_id),
+ * -3 peer_id already held by another conn. */
+int hub_restore(struct hub *h, uint64_t conn, const char *peer_id, const char *public_key,
+		const char *address);
+
+/* Copies the counters into *out (gauges recomputed). */
+void hub_get_stats(const struct hub *h, struct hub_stats *out);
+/* Number of joined peers (the `peers` gauge). */
+size_t hub_peer_count(const struct hub *h);
+
+#endif

@@ -1,0 +1,67 @@
+/* Signaling client: one WebSocket to the hub (libsoup 3), kept up forever.
+ *
+ * Runs on the caller's GMainContext (every callback fires there). ws:// and wss:// (TLS through
+ * glib-networking with the system CA store); sends `Authorization: Bearer TOKEN` when a token is
+ * set; pings every SIG_CLIENT_PING_S; sends `join` after every (re)connect; reconnects with
+ * capped exponential backoff and full jitter (signal/backoff.h). An HTTP 401/403 on the upgrade
+ * is reported once through ops->fatal ("hub rejected token") and retried at most every
+ * SIG_BACKOFF_AUTH_MIN_MS (a rejected client never loops). Incoming frames over SIG_MSG_MAX
+ * bytes close the connection; frames that fail to parse are dropped (debug log).
+ */
+#ifndef RG_SIGNAL_CLIENT_H
+#define RG_SIGNAL_CLIENT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "signal/msg.h"
+
+struct rg_err;
+struct sig_client;
+
+enum sig_client_limits { SIG_CLIENT_PING_S = 25, SIG_CLIENT_CONNECT_TIMEOUT_S = 15 };
+
+struct sig_client_cfg {
+	const char *url;	/* ws://HOST[:PORT][/PATH] or wss://...; copied */
+	const char *token;	/* bearer token or NULL; copied, wiped on free */
+	const char *peer_id;	/* join fields; copied */
+	const char *public_key;
+	const char *address;	/* NULL: no address extension */
+	/* Test hooks (0/NULL = defaults): backoff base/cap in ms and the RNG. */
+	uint32_t backoff_base_ms, backoff_cap_ms;
+	uint32_t (*rng)(void *opaque);
+	void *rng_opaque;
+};
+
+/* Callbacks, all on the client's GMainContext. Any may be NULL. The client may be freed from
+ * inside any of them. */
+struct sig_client_ops {
+	void (*connected)(struct sig_client *c, void *opaque);	/* join already sent */
+	void (*disconnected)(struct sig_client *c, const char *reason, void *opaque);
+	/* A parsed frame from the hub (peers, join, offer, answer, ice-candidate, peer-left,
+	 * error); m is valid only during the call. */
+	void (*message)(struct sig_client *c, const struct sig_msg *m, void *opaque);
+	/* Something a person must fix (token rejected, bad URL). The client keeps retrying
+	 * slowly unless freed. */
+	void (*fatal)(struct sig_client *c, const struct rg_err *err, void *opaque);
+};
+
+/* Creates the client (not yet connecting). Returns 0 or -EINVAL with err (bad URL, missing
+ * peer_id/public_key). ctx NULL = the thread-default main context. */
+int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_client_cfg *cfg,
+		   const struct sig_client_ops *ops, void *opaque, struct rg_err *err);
+/* Starts connecting (idempotent). */
+void sig_client_start(struct sig_client *c);
+/* Sends m if connected (0), else -ENOTCONN. Messages are not queued across reconnects: the
+ * caller re-negotiates on `connected`. */
+int sig_client_send(struct sig_client *c, const struct sig_msg *m);
+/* Changes the address sent in join from the next (re)connect on; NULL removes it. */
+void sig_client_set_address(struct sig_client *c, const char *address);
+bool sig_client_is_connected(const struct sig_client *c);
+/* Successful connections so far (1 after the first connect, +1 per reconnect). */
+unsigned sig_client_connect_count(const struct sig_client *c);
+/* Closes the socket (normal closure), cancels timers, frees. NULL is fine. */
+void sig_client_free(struct sig_client *c);
+
+#endif
