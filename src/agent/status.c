@@ -1,0 +1,307 @@
+/* Agent status snapshot <-> JSON <-> text. Called by the agent (to answer `status` on the
+ * control socket) and by the CLI (to render the reply); any thread, no shared state. */
+#include "agent/status.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "util/err.h"
+
+struct agent_status_peer *agent_status_add_peer(struct agent_status *s)
+{
+	if (s->n_peers >= AGENT_STATUS_PEERS_MAX)
+		return NULL;
+	s->peers = g_renew(struct agent_status_peer, s->peers, s->n_peers + 1);
+	memset(&s->peers[s->n_peers], 0, sizeof(s->peers[0]));
+	s->peers[s->n_peers].rtt_ms = -1;
+	return &s->peers[s->n_peers++];
+}
+
+void agent_status_clear(struct agent_status *s)
+{
+	g_free(s->peers);
+	memset(s, 0, sizeof(*s));
+}
+
+char *agent_status_to_json(const struct agent_status *s)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *g;
+	JsonNode *root;
+	char *out;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "interface");
+	json_builder_add_string_value(b, s->ifname);
+	json_builder_set_member_name(b, "peerId");
+	json_builder_add_string_value(b, s->peer_id);
+	json_builder_set_member_name(b, "publicKey");
+	json_builder_add_string_value(b, s->public_key);
+	json_builder_set_member_name(b, "address");
+	json_builder_add_string_value(b, s->address);
+	json_builder_set_member_name(b, "hub");
+	json_builder_add_string_value(b, s->hub_url);
+	json_builder_set_member_name(b, "hubConnected");
+	json_builder_add_boolean_value(b, s->hub_connected);
+	json_builder_set_member_name(b, "mtu");
+	json_builder_add_int_value(b, s->mtu);
+	json_builder_set_member_name(b, "pid");
+	json_builder_add_int_value(b, s->pid);
+	json_builder_set_member_name(b, "started");
+	json_builder_add_int_value(b, s->started);
+	json_builder_set_member_name(b, "peers");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < s->n_peers; i++) {
+		const struct agent_status_peer *p = &s->peers[i];
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "peerId");
+		json_builder_add_string_value(b, p->id);
+		json_builder_set_member_name(b, "state");
+		json_builder_add_string_value(b, p->state);
+		json_builder_set_member_name(b, "publicKey");
+		json_builder_add_string_value(b, p->public_key);
+		json_builder_set_member_name(b, "address");
+		json_builder_add_string_value(b, p->address);
+		json_builder_set_member_name(b, "candidateType");
+		json_builder_add_string_value(b, p->candidate);
+		json_builder_set_member_name(b, "offerer");
+		json_builder_add_boolean_value(b, p->offerer);
+		json_builder_set_member_name(b, "lastHandshake");
+		json_builder_add_int_value(b, p->last_handshake);
+		json_builder_set_member_name(b, "rxBytes");
+		json_builder_add_int_value(b, (gint64)p->rx_bytes);
+		json_builder_set_member_name(b, "txBytes");
+		json_builder_add_int_value(b, (gint64)p->tx_bytes);
+		json_builder_set_member_name(b, "rttMs");
+		json_builder_add_int_value(b, p->rtt_ms);
+		json_builder_set_member_name(b, "attempts");
+		json_builder_add_int_value(b, p->attempts);
+		json_builder_set_member_name(b, "since");
+		json_builder_add_int_value(b, p->since);
+		json_builder_set_member_name(b, "lastError");
+		json_builder_add_string_value(b, p->last_error);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+
+	root = json_builder_get_root(b);
+	g = json_generator_new();
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	out = json_generator_to_data(g, NULL);
+	g_object_unref(g);
+	json_node_unref(root);
+	g_object_unref(b);
+	return out;
+}
+
+/* Copies a string member (absent or not a string: ""); false when it does not fit. */
+static bool get_str(JsonObject *o, const char *name, char *out, size_t cap)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	const char *v;
+
+	out[0] = '\0';
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return true;
+	v = json_node_get_string(n);
+	if (strlen(v) >= cap)
+		return false;
+	memcpy(out, v, strlen(v) + 1);
+	return true;
+}
+
+static gint64 get_int(JsonObject *o, const char *name, gint64 dflt)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+		return dflt;
+	return json_node_get_int(n);
+}
+
+static bool get_bool(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN)
+		return false;
+	return json_node_get_boolean(n);
+}
+
+int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
+			   struct rg_err *err)
+{
+	JsonParser *parser = json_parser_new();
+	GError *gerr = NULL;
+	JsonObject *o;
+	JsonArray *peers = NULL;
+	JsonNode *root, *pn;
+	int ret = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!json_parser_load_from_data(parser, json, (gssize)len, &gerr)) {
+		ret = rg_err_set(err, -EINVAL, "status reply is not JSON: %s", gerr->message);
+		g_error_free(gerr);
+		goto out;
+	}
+	root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+		ret = rg_err_set(err, -EINVAL, "status reply is not a JSON object");
+		goto out;
+	}
+	o = json_node_get_object(root);
+	if (!get_str(o, "interface", s->ifname, sizeof(s->ifname)) ||
+	    !get_str(o, "peerId", s->peer_id, sizeof(s->peer_id)) ||
+	    !get_str(o, "publicKey", s->public_key, sizeof(s->public_key)) ||
+	    !get_str(o, "address", s->address, sizeof(s->address)) ||
+	    !get_str(o, "hub", s->hub_url, sizeof(s->hub_url))) {
+		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
+		goto out;
+	}
+	s->hub_connected = get_bool(o, "hubConnected");
+	s->mtu = (uint32_t)CLAMP(get_int(o, "mtu", 0), 0, UINT32_MAX);
+	s->pid = get_int(o, "pid", 0);
+	s->started = get_int(o, "started", 0);
+	pn = json_object_get_member(o, "peers");
+	if (pn && JSON_NODE_HOLDS_ARRAY(pn))
+		peers = json_node_get_array(pn);
+	for (guint i = 0; peers && i < json_array_get_length(peers); i++) {
+		JsonNode *e = json_array_get_element(peers, i);
+		struct agent_status_peer *p;
+		JsonObject *po;
+
+		if (!JSON_NODE_HOLDS_OBJECT(e))
+			continue;
+		po = json_node_get_object(e);
+		p = agent_status_add_peer(s);
+		if (!p)
+			break;
+		if (!get_str(po, "peerId", p->id, sizeof(p->id)) ||
+		    !get_str(po, "state", p->state, sizeof(p->state)) ||
+		    !get_str(po, "publicKey", p->public_key, sizeof(p->public_key)) ||
+		    !get_str(po, "address", p->address, sizeof(p->address)) ||
+		    !get_str(po, "candidateType", p->candidate, sizeof(p->candidate)) ||
+		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error))) {
+			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long field",
+					 i);
+			goto out;
+		}
+		p->offerer = get_bool(po, "offerer");
+		p->last_handshake = get_int(po, "lastHandshake", 0);
+		p->rx_bytes = (uint64_t)MAX(get_int(po, "rxBytes", 0), 0);
+		p->tx_bytes = (uint64_t)MAX(get_int(po, "txBytes", 0), 0);
+		p->rtt_ms = get_int(po, "rttMs", -1);
+		p->attempts = (uint32_t)CLAMP(get_int(po, "attempts", 0), 0, UINT32_MAX);
+		p->since = get_int(po, "since", 0);
+	}
+out:
+	if (ret)
+		agent_status_clear(s);
+	g_object_unref(parser);
+	return ret;
+}
+
+void agent_format_bytes(char *out, size_t cap, uint64_t bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 1024) {
+		snprintf(out, cap, "%" PRIu64 " B", bytes);
+		return;
+	}
+	while (v >= 1024.0 && u + 1 < G_N_ELEMENTS(units)) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(out, cap, "%.2f %s", v, units[u]);
+}
+
+void agent_format_ago(char *out, size_t cap, int64_t seconds)
+{
+	static const struct { int64_t len; const char *name; } parts[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" }, { 1, "second" },
+	};
+	size_t off = 0;
+
+	out[0] = '\0';
+	if (seconds <= 0) {
+		snprintf(out, cap, "Now");
+		return;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(parts) && off < cap; i++) {
+		int64_t n = seconds / parts[i].len;
+		int w;
+
+		if (!n)
+			continue;
+		seconds %= parts[i].len;
+		w = snprintf(out + off, cap - off, "%s%" PRId64 " %s%s", off ? ", " : "", n,
+			     parts[i].name, n == 1 ? "" : "s");
+		if (w < 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+char *agent_status_format(const struct agent_status *s, int64_t now)
+{
+	GString *t = g_string_new(NULL);
+	char a[64], b[64];
+
+	g_string_append_printf(t, "interface: %s\n", s->ifname);
+	g_string_append_printf(t, "  peer id: %s\n", s->peer_id);
+	g_string_append_printf(t, "  public key: %s\n", s->public_key);
+	g_string_append_printf(t, "  address: %s\n", s->address[0] ? s->address : "(none)");
+	g_string_append_printf(t, "  mtu: %u\n", s->mtu);
+	g_string_append_printf(t, "  hub: %s (%s)\n", s->hub_url,
+			       s->hub_connected ? "connected" : "disconnected");
+	if (s->started > 0) {
+		agent_format_ago(a, sizeof(a), now - s->started);
+		g_string_append_printf(t, "  up for: %s\n", a);
+	}
+	g_string_append_printf(t, "  peers: %zu\n", s->n_peers);
+	for (size_t i = 0; i < s->n_peers; i++) {
+		const struct agent_status_peer *p = &s->peers[i];
+
+		g_string_append_printf(t, "\npeer: %s\n", p->id);
+		g_string_append_printf(t, "  state: %s", p->state);
+		if (p->since > 0) {
+			agent_format_ago(a, sizeof(a), now - p->since);
+			g_string_append_printf(t, " (for %s)", a);
+		}
+		g_string_append_c(t, '\n');
+		if (p->public_key[0])
+			g_string_append_printf(t, "  public key: %s\n", p->public_key);
+		if (p->address[0])
+			g_string_append_printf(t, "  allowed ips: %s\n", p->address);
+		g_string_append_printf(t, "  role: %s\n", p->offerer ? "offerer" : "answerer");
+		if (p->candidate[0])
+			g_string_append_printf(t, "  candidate pair: %s\n", p->candidate);
+		if (p->rtt_ms >= 0)
+			g_string_append_printf(t, "  rtt: %" PRId64 " ms\n", p->rtt_ms);
+		if (p->last_handshake > 0) {
+			agent_format_ago(a, sizeof(a), now - p->last_handshake);
+			g_string_append_printf(t, "  latest handshake: %s ago\n", a);
+		}
+		if (p->rx_bytes || p->tx_bytes) {
+			agent_format_bytes(a, sizeof(a), p->rx_bytes);
+			agent_format_bytes(b, sizeof(b), p->tx_bytes);
+			g_string_append_printf(t, "  transfer: %s received, %s sent\n", a, b);
+		}
+		if (p->attempts > 1)
+			g_string_append_printf(t, "  attempts: %u\n", p->attempts);
+		if (p->last_error[0])
+			g_string_append_printf(t, "  last error: %s\n", p->last_error);
+	}
+	return g_string_free(t, FALSE);
+}

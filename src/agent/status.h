@@ -1,0 +1,72 @@
+/* Agent status: the snapshot `riftgate status` shows. The agent fills a struct agent_status from
+ * its live state, the control socket carries it as JSON, and the CLI renders it as text (or passes
+ * the JSON through for --json). Pure data + json-glib: no sockets, no main loop. */
+#ifndef RG_AGENT_STATUS_H
+#define RG_AGENT_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rg_err;
+
+enum agent_status_sizes {
+	AGENT_ID_MAX = 64,		/* peerId: 1..64 chars (config rule) */
+	AGENT_IFNAME_MAX = 15,
+	AGENT_ADDR_MAX = 63,		/* "fd00::1/128" and friends */
+	AGENT_KEY_B64_MAX = 44,
+	AGENT_URL_MAX = 255,
+	AGENT_STATE_MAX = 15,
+	AGENT_CAND_MAX = 7,		/* host, srflx, prflx, relay */
+	AGENT_STATUS_PEERS_MAX = 4096,	/* a reply never lists more */
+};
+
+struct agent_status_peer {
+	char id[AGENT_ID_MAX + 1];
+	char state[AGENT_STATE_MAX + 1];	/* agent_peer_state_name() */
+	char public_key[AGENT_KEY_B64_MAX + 1];	/* public: fine to show */
+	char address[AGENT_ADDR_MAX + 1];	/* tunnel address, "" = unknown */
+	char candidate[AGENT_CAND_MAX + 1];	/* selected pair type, "" = none */
+	bool offerer;				/* we offer to this peer */
+	int64_t last_handshake;			/* wall clock seconds, 0 = never */
+	uint64_t rx_bytes, tx_bytes;		/* WireGuard transport bytes */
+	int64_t rtt_ms;				/* ICE round trip, -1 = unknown */
+	uint32_t attempts;			/* connection attempts since last up */
+	int64_t since;				/* wall seconds of the last state change */
+	char last_error[128];			/* why the last attempt failed, "" = none */
+};
+
+struct agent_status {
+	char ifname[AGENT_IFNAME_MAX + 1];
+	char peer_id[AGENT_ID_MAX + 1];
+	char public_key[AGENT_KEY_B64_MAX + 1];
+	char address[AGENT_ADDR_MAX + 1];
+	char hub_url[AGENT_URL_MAX + 1];
+	bool hub_connected;
+	uint32_t mtu;
+	int64_t pid;
+	int64_t started;			/* wall seconds */
+	size_t n_peers;
+	struct agent_status_peer *peers;	/* owned, g_malloc'd array of n_peers */
+};
+
+/* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */
+struct agent_status_peer *agent_status_add_peer(struct agent_status *s);
+void agent_status_clear(struct agent_status *s);
+
+/* The JSON document (g_free it). Field names are stable: scripts read them with jq. */
+char *agent_status_to_json(const struct agent_status *s);
+/* Parses what agent_status_to_json() wrote; unknown fields are ignored. On error s is left
+ * cleared and err says why. Returns 0 or -EINVAL. */
+int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
+			   struct rg_err *err);
+
+/* Human text in `wg show` style; now = wall seconds for "N seconds ago". g_free the result. */
+char *agent_status_format(const struct agent_status *s, int64_t now);
+
+/* "1.50 MiB" style, into out. */
+void agent_format_bytes(char *out, size_t cap, uint64_t bytes);
+/* "1 minute, 3 seconds" style (as wg show), into out. */
+void agent_format_ago(char *out, size_t cap, int64_t seconds);
+
+#endif

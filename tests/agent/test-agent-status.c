@@ -1,0 +1,158 @@
+/* Status snapshot: JSON round trip, tolerant parsing, text rendering. */
+#include <string.h>
+
+#include <glib.h>
+
+#include "agent/status.h"
+#include "util/err.h"
+
+static void fill(struct agent_status *s)
+{
+	struct agent_status_peer *p;
+
+	memset(s, 0, sizeof(*s));
+	g_strlcpy(s->ifname, "rgag0a", sizeof(s->ifname));
+	g_strlcpy(s->peer_id, "alice", sizeof(s->peer_id));
+	g_strlcpy(s->public_key, "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=", sizeof(s->public_key));
+	g_strlcpy(s->address, "10.98.10.1/24", sizeof(s->address));
+	g_strlcpy(s->hub_url, "ws://10.98.0.1:8080", sizeof(s->hub_url));
+	s->hub_connected = true;
+	s->mtu = 1150;
+	s->pid = 42;
+	s->started = 1000;
+	p = agent_status_add_peer(s);
+	g_strlcpy(p->id, "bob", sizeof(p->id));
+	g_strlcpy(p->state, "up", sizeof(p->state));
+	g_strlcpy(p->address, "10.98.10.2/32", sizeof(p->address));
+	g_strlcpy(p->candidate, "host", sizeof(p->candidate));
+	p->offerer = true;
+	p->last_handshake = 1090;
+	p->rx_bytes = 3 * 1024 * 1024;
+	p->tx_bytes = 1000;
+	p->rtt_ms = 3;
+	p->attempts = 1;
+	p->since = 1050;
+	p = agent_status_add_peer(s);
+	g_strlcpy(p->id, "carol", sizeof(p->id));
+	g_strlcpy(p->state, "ice", sizeof(p->state));
+	g_strlcpy(p->last_error, "ICE failed", sizeof(p->last_error));
+	p->attempts = 3;
+}
+
+static void test_roundtrip(void)
+{
+	struct agent_status a, b;
+	struct rg_err err = { 0 };
+	char *json;
+
+	fill(&a);
+	json = agent_status_to_json(&a);
+	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
+	g_assert_cmpstr(b.ifname, ==, "rgag0a");
+	g_assert_cmpstr(b.peer_id, ==, "alice");
+	g_assert_cmpstr(b.public_key, ==, a.public_key);
+	g_assert_true(b.hub_connected);
+	g_assert_cmpuint(b.mtu, ==, 1150);
+	g_assert_cmpuint(b.n_peers, ==, 2);
+	g_assert_cmpstr(b.peers[0].id, ==, "bob");
+	g_assert_cmpstr(b.peers[0].state, ==, "up");
+	g_assert_cmpstr(b.peers[0].candidate, ==, "host");
+	g_assert_true(b.peers[0].offerer);
+	g_assert_cmpuint(b.peers[0].rx_bytes, ==, 3 * 1024 * 1024);
+	g_assert_cmpint(b.peers[0].rtt_ms, ==, 3);
+	g_assert_cmpint(b.peers[1].rtt_ms, ==, -1);
+	g_assert_cmpstr(b.peers[1].last_error, ==, "ICE failed");
+	g_assert_cmpuint(b.peers[1].attempts, ==, 3);
+	g_free(json);
+	agent_status_clear(&a);
+	agent_status_clear(&b);
+}
+
+static void test_bad_json(void)
+{
+	static const char *const cases[] = {
+		/* 1 */ "",
+		/* 2 */ "not json",
+		/* 3 */ "[1,2]",
+		/* 4 */ "{\"interface\":\"0123456789abcdefghij\"}",
+		/* 5 */ "{\"peers\":[{\"state\":\"0123456789abcdefghij\"}]}",
+	};
+	struct agent_status s;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rg_err err = { 0 };
+
+		g_assert_cmpint(agent_status_from_json(&s, cases[i], strlen(cases[i]), &err), ==,
+				-22);
+		g_assert_cmpstr(err.msg, !=, "");
+		g_assert_null(s.peers);
+	}
+}
+
+static void test_tolerant(void)
+{
+	const char *j = "{\"interface\":\"x\",\"future\":{\"a\":[1]},\"mtu\":\"oops\","
+			"\"peers\":[7,{\"peerId\":\"p\",\"rxBytes\":-5}]}";
+	struct agent_status s;
+	struct rg_err err = { 0 };
+
+	g_assert_cmpint(agent_status_from_json(&s, j, strlen(j), &err), ==, 0);
+	g_assert_cmpstr(s.ifname, ==, "x");
+	g_assert_cmpuint(s.mtu, ==, 0);
+	g_assert_cmpuint(s.n_peers, ==, 1);
+	g_assert_cmpstr(s.peers[0].id, ==, "p");
+	g_assert_cmpuint(s.peers[0].rx_bytes, ==, 0);
+	agent_status_clear(&s);
+}
+
+static void test_format(void)
+{
+	struct agent_status s;
+	char *t;
+
+	fill(&s);
+	t = agent_status_format(&s, 1100);
+	g_assert_nonnull(strstr(t, "interface: rgag0a\n"));
+	g_assert_nonnull(strstr(t, "hub: ws://10.98.0.1:8080 (connected)\n"));
+	g_assert_nonnull(strstr(t, "peer: bob\n  state: up (for 50 seconds)\n"));
+	g_assert_nonnull(strstr(t, "candidate pair: host\n"));
+	g_assert_nonnull(strstr(t, "latest handshake: 10 seconds ago\n"));
+	g_assert_nonnull(strstr(t, "transfer: 3.00 MiB received, 1000 B sent\n"));
+	g_assert_nonnull(strstr(t, "peer: carol\n  state: ice\n"));
+	g_assert_nonnull(strstr(t, "last error: ICE failed\n"));
+	g_free(t);
+	agent_status_clear(&s);
+}
+
+static void test_ago(void)
+{
+	static const struct { int64_t s; const char *want; } cases[] = {
+		/* 1 */ { 0, "Now" },
+		/* 2 */ { 1, "1 second" },
+		/* 3 */ { 61, "1 minute, 1 second" },
+		/* 4 */ { 3600 * 2 + 5, "2 hours, 5 seconds" },
+		/* 5 */ { 86400 + 120, "1 day, 2 minutes" },
+		/* 6 */ { -5, "Now" },
+	};
+	char out[64];
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		agent_format_ago(out, sizeof(out), cases[i].s);
+		g_assert_cmpstr(out, ==, cases[i].want);
+	}
+	agent_format_bytes(out, sizeof(out), 1023);
+	g_assert_cmpstr(out, ==, "1023 B");
+	agent_format_bytes(out, sizeof(out), 1536);
+	g_assert_cmpstr(out, ==, "1.50 KiB");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/agent/status/roundtrip", test_roundtrip);
+	g_test_add_func("/agent/status/bad-json", test_bad_json);
+	g_test_add_func("/agent/status/tolerant", test_tolerant);
+	g_test_add_func("/agent/status/format", test_format);
+	g_test_add_func("/agent/status/ago", test_ago);
+	return g_test_run();
+}
