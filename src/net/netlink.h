@@ -1,0 +1,32 @@
+/* Link configuration over rtnetlink (libmnl): up/down, MTU, addresses, routes. Each call opens a
+ * short-lived NETLINK_ROUTE socket, sends one request and waits for the kernel's ACK, so it is
+ * safe from any loop (control path only, never per packet). Return 0 or -errno. */
+#ifndef RG_NET_NETLINK_H
+#define RG_NET_NETLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rg_err;
+
+/* An address or prefix in either family. */
+struct net_prefix {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network order; first 4 bytes for AF_INET */
+	uint8_t len;		/* prefix length */
+};
+
+/* Parses "10.0.0.1/24", "fd00::1/64" or a bare address (full-length prefix). */
+bool net_prefix_parse(struct net_prefix *p, const char *s);
+
+int net_link_set_up(int ifindex, bool up);
+int net_link_set_mtu(int ifindex, unsigned mtu);
+/* Reads the link's MTU into *mtu. */
+int net_link_get_mtu(int ifindex, unsigned *mtu);
+/* Adds (replaces) an address on the link; -EEXIST is not an error. */
+int net_addr_add(int ifindex, const struct net_prefix *p);
+/* Adds a route for prefix p via the link (scope link); -EEXIST is not an error. */
+int net_route_add(int ifindex, const struct net_prefix *p);
+int net_route_del(int ifindex, const struct net_prefix *p);
+
+#endif
