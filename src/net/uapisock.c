@@ -13,6 +13,7 @@
 
 #include "net/tun.h"
 #include "net/uapisock.h"
+#include "util/ct.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -23,6 +24,8 @@ static void client_drop(struct net_uapisock *u, struct net_uapisock_client *c)
 	(void)u;
 	if (c->fd >= 0)
 		close(c->fd);	/* also leaves the epoll set */
+	if (c->buf)
+		rg_memzero(c->buf, c->cap);	/* set requests carry private keys */
 	free(c->buf);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -220,11 +223,13 @@ static bool serve_requests(struct net_uapisock *u, struct net_uapisock_client *c
 		if (!reply)
 			return false;
 		ok = write_all(c->fd, reply, reply_len);
+		rg_memzero(reply, reply_len);
 		free(reply);
 		if (!ok)
 			return false;
 		memmove(c->buf, c->buf + end, c->len - end);
 		c->len -= end;
+		rg_memzero(c->buf + c->len, end);
 	}
 	return true;
 }
@@ -243,9 +248,14 @@ static void client_read(struct net_uapisock *u, struct net_uapisock_client *c)
 				       "client", NET_UAPISOCK_MAX_REQUEST);
 				goto drop;
 			}
-			p = realloc(c->buf, cap);
+			p = malloc(cap);	/* not realloc: the old block is wiped */
 			if (!p)
 				goto drop;
+			if (c->buf) {
+				memcpy(p, c->buf, c->len);
+				rg_memzero(c->buf, c->cap);
+				free(c->buf);
+			}
 			c->buf = p;
 			c->cap = cap;
 		}
