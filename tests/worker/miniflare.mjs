@@ -1,0 +1,143 @@
+// The Worker in Miniflare: the hub conformance suite (same cases as against the native hub),
+// then what only the Worker has: HTTP routing, network isolation, /healthz, the close action.
+import crypto from "node:crypto";
+import http from "node:http";
+import { runConformance } from "./conformance/conformance.mjs";
+import { Peer } from "./conformance/client.mjs";
+import { startWorker, writeCounts } from "./harness.mjs";
+
+const token = crypto.randomBytes(18).toString("base64url");
+const w = await startWorker({ token, onLog: (l) => process.env.RG_VERBOSE && console.log(`[workerd] ${l}`) });
+let passed = 0, failed = 0;
+
+function assert(cond, msg) {
+	if (!cond)
+		throw new Error(msg);
+}
+
+async function check(name, fn) {
+	try {
+		await fn();
+		passed++;
+		console.log(`ok - worker: ${name}`);
+	} catch (e) {
+		failed++;
+		console.log(`not ok - worker: ${name}\n#   ${e.message}`);
+	}
+}
+
+function key() {
+	return crypto.randomBytes(32).toString("base64");
+}
+
+// Plain GET through node:http (fetch refuses to send an Upgrade header); resolves to the status.
+function get(path, headers) {
+	return new Promise((resolve, reject) => {
+		const req = http.get(`${w.http}${path}`, { headers }, (res) => {
+			res.resume();
+			resolve(res.statusCode);
+		});
+		req.on("upgrade", (res, socket) => {
+			socket.destroy();
+			resolve(res.statusCode);
+		});
+		req.on("error", reject);
+	});
+}
+
+async function joined(url, peerId, tok = token) {
+	const p = new Peer(url, tok, peerId);
+	await p.open();
+	p.join(peerId, key());
+	return [p, await p.nextType("peers")];
+}
+
+try {
+	// Each conformance case on its own network (its own Durable Object) via /connect/<name>.
+	const r = await runConformance({ url: `${w.ws}/connect/{network}`, token, label: "worker" });
+	passed += r.passed;
+	failed += r.failed;
+
+	await check("GET /healthz without auth -> 200", async () => {
+		const res = await fetch(`${w.http}/healthz`);
+		assert(res.status === 200, `status ${res.status}`);
+		assert((await res.json()).ok === true, "body.ok");
+	});
+
+	await check("HTTP status codes: 401 before anything else, 426, 404, 400", async () => {
+		const auth = { authorization: `Bearer ${token}` };
+		const cases = [
+			["/connect", {}, 401], ["/connect/home", { authorization: "Bearer nope" }, 401],
+			["/connect", { authorization: `bearer ${token}` }, 401], ["/connect", auth, 426],
+			["/nothing-here", auth, 404], ["/connect/bad%20name", { ...auth, upgrade: "websocket" }, 400],
+			["/stats?network=x", {}, 401],
+		];
+		for (const [p, headers, want] of cases) {
+			const status = await get(p, headers);
+			assert(status === want, `${p} ${JSON.stringify(Object.keys(headers))}: ${status}, want ${want}`);
+		}
+	});
+
+	await check("network routing: /connect/N and /connect?network=N meet; other networks isolated", async () => {
+		const net = `route-${crypto.randomBytes(3).toString("hex")}`;
+		const [a] = await joined(`${w.ws}/connect/${net}`, "a");
+		const [, pb] = await joined(`${w.ws}/connect?network=${net}`, "b");
+		assert(pb.peers.map((p) => p.peerId).join() === "a", `b's peers ${JSON.stringify(pb.peers)}`);
+		const [, pc] = await joined(`${w.ws}/connect/${net}-other`, "c");
+		assert(pc.peers.length === 0, `other network sees ${JSON.stringify(pc.peers)}`);
+		await a.none((m) => m.type === "join" && m.peerId === "c", "join from another network");
+		for (const p of [a])
+			p.close();
+	});
+
+	await check("default network: /connect and / reach the same hub", async () => {
+		const id = `d-${crypto.randomBytes(3).toString("hex")}`;
+		const [a] = await joined(`${w.ws}/connect`, `${id}-a`);
+		const [b, pb] = await joined(`${w.ws}/`, `${id}-b`);
+		assert(pb.peers.some((p) => p.peerId === `${id}-a`), `peers ${JSON.stringify(pb.peers)}`);
+		a.close();
+		b.close();
+	});
+
+	await check("oversized frame (> 64 KiB) -> socket closed 1009, others see peer-left", async () => {
+		const net = `big-${crypto.randomBytes(3).toString("hex")}`;
+		const [a] = await joined(`${w.ws}/connect/${net}`, "a");
+		const [b] = await joined(`${w.ws}/connect/${net}`, "b");
+		b.send({ type: "offer", to: "a", sdp: "x".repeat(70 * 1024) });
+		const c = await b.waitClosed();
+		assert(c.code === 1009, `close code ${c.code}`);
+		await a.next((m) => m.type === "peer-left" && m.peerId === "b", "peer-left of b");
+		await a.none((m) => m.type === "offer", "oversized offer relayed");
+		a.close();
+	});
+
+	await check("flood past the rate limit -> rate-limited error, then close 1008", async () => {
+		const net = `flood-${crypto.randomBytes(3).toString("hex")}`;
+		const [a] = await joined(`${w.ws}/connect/${net}`, "a");
+		for (let i = 0; i < 1000 && !a.closed; i++)
+			a.send({ type: "ice-candidate", to: "nobody", candidate: "x" });
+		const c = await a.waitClosed(20000);
+		assert(c.code === 1008, `close code ${c.code}`);
+		assert(a.frames.some((m) => m.type === "error"), "no error frame before the close");
+	});
+
+	await check("/stats: hub counters and heap from the wasm instance", async () => {
+		const net = `stats-${crypto.randomBytes(3).toString("hex")}`;
+		const [a] = await joined(`${w.ws}/connect/${net}`, "a");
+		const [b] = await joined(`${w.ws}/connect/${net}`, "b");
+		b.send({ type: "offer", to: "a", sdp: "v=0" });
+		await a.nextType("offer");
+		const s = await w.stats(net);
+		assert(s.hub.peers === 2 && s.hub.conns === 2 && s.hub.joins === 2 && s.hub.relayed === 1,
+			`stats ${JSON.stringify(s)}`);
+		assert(s.heapBytes > 0 && s.heapBytes < 1 << 20, `heap ${s.heapBytes}`);
+		console.log(`# wasm heap for 2 peers: ${s.heapBytes} bytes`);
+		a.close();
+		b.close();
+	});
+} finally {
+	await w.dispose();
+}
+console.log(`# worker (miniflare): ${passed} passed, ${failed} failed`);
+writeCounts("worker-miniflare", passed, failed);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,279 @@
+// riftgate signaling hub on Cloudflare: a module Worker in front of one Durable Object per
+// network. The DO runs the C hub core (src/hub, built to wasm32 by worker/build-wasm.sh) and
+// owns the WebSockets through the Hibernation API, so idle peers cost nothing: when the DO is
+// evicted, sockets stay open, and the next event runs the constructor again with a fresh wasm
+// instance. Everything that must survive lives in each socket's attachment
+// ({c: conn id, p: peerId, k: publicKey, a: address}); the constructor replays it into the hub
+// with hubw_restore() before any event is handled. Wire protocol: DESIGN.md §Signaling.
+import hubModule from "./hub.wasm";
+
+const NETWORK_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const DEFAULT_NETWORK = "default";
+const STAT_NAMES = ["conns", "peers", "opened", "joins", "relayed", "rejects", "replaced",
+	"framesIn", "framesOut"];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+// Constructor runs in this isolate (survives a DO eviction only if the isolate does).
+let constructions = 0;
+
+function text(status, body, headers = {}) {
+	return new Response(body + "\n", { status, headers: { "content-type": "text/plain", ...headers } });
+}
+
+function json(status, obj) {
+	return new Response(JSON.stringify(obj) + "\n", { status, headers: { "content-type": "application/json" } });
+}
+
+async function sha256(s) {
+	return crypto.subtle.digest("SHA-256", enc.encode(s));
+}
+
+// Constant time in the secret: both sides are hashed to 32 bytes first, so neither the compare
+// nor its length check depends on how much of the token matched. An unset secret rejects all.
+async function authorized(request, secret) {
+	if (typeof secret !== "string" || secret.length === 0)
+		return false;
+	const m = /^Bearer (\S+)\s*$/.exec(request.headers.get("authorization") ?? "");
+	const [got, want] = await Promise.all([sha256(m ? m[1] : ""), sha256(secret)]);
+	return crypto.subtle.timingSafeEqual(got, want) && m !== null;
+}
+
+// "/connect", "/connect/<network>", "/" (like the native hub, which upgrades on any path);
+// ?network= works with the first and the last. null: not a hub path.
+function networkOf(url) {
+	const m = /^\/connect(?:\/([^/]*))?\/?$/.exec(url.pathname);
+	if (!m && url.pathname !== "/")
+		return null;
+	const name = (m && m[1] !== undefined ? decodeURIComponent(m[1]) : null) ??
+		url.searchParams.get("network") ?? DEFAULT_NETWORK;
+	return name;
+}
+
+function hubStub(env, network) {
+	return env.HUB.get(env.HUB.idFromName(network));
+}
+
+export default {
+	async fetch(request, env) {
+		const url = new URL(request.url);
+		if (url.pathname === "/healthz")
+			return json(200, { ok: true, service: "riftgate-hub", runtime: "cloudflare-worker" });
+		const upgrade = (request.headers.get("upgrade") ?? "").toLowerCase() === "websocket";
+		const network = networkOf(url);
+		const debug = env.RG_DEBUG === "1" && (url.pathname === "/stats" || url.pathname === "/debug/abort");
+		if (network === null && !debug)
+			return text(404, "not found");
+		// Authenticate before touching a Durable Object: a rejected client never wakes one.
+		if (!(await authorized(request, env.AUTH_TOKEN)))
+			return text(401, "unauthorized", { "www-authenticate": "Bearer" });
+		if (debug) {
+			const net = url.searchParams.get("network") ?? DEFAULT_NETWORK;
+			if (!NETWORK_RE.test(net))
+				return text(400, "bad network name");
+			try {
+				return await hubStub(env, net).fetch(new Request(`https://do${url.pathname}`));
+			} catch (e) {
+				// ctx.abort() in the DO surfaces here as an exception: that is the point.
+				return text(200, `aborted: ${e.message}`);
+			}
+		}
+		if (!NETWORK_RE.test(network))
+			return text(400, "bad network name (1-64 of A-Z a-z 0-9 . _ -)");
+		if (!upgrade)
+			return text(426, "expected a WebSocket upgrade", { upgrade: "websocket" });
+		const headers = new Headers(request.headers);
+		headers.set("x-riftgate-network", network);
+		return hubStub(env, network).fetch(new Request(request.url, { headers }));
+	},
+};
+
+export class HubRoom {
+	constructor(ctx, env) {
+		this.ctx = ctx;
+		this.env = env;
+		this.instance = crypto.randomUUID();
+		this.construction = ++constructions;
+		this.socks = new Map();		// conn id -> WebSocket
+		this.nextConn = 1;
+		this.actions = [];		// queued by the wasm imports, applied by flush()
+		const wasm = new WebAssembly.Instance(hubModule, {
+			env: {
+				send: (conn, ptr, len) => this.actions.push(["send", conn, this.str(ptr, len)]),
+				close: (conn, code, ptr, len) => this.actions.push(["close", conn, code, this.str(ptr, len)]),
+				joined: (conn, pp, pl, kp, kl, ap, al) =>
+					this.actions.push(["joined", conn, this.str(pp, pl), this.str(kp, kl), this.str(ap, al)]),
+			},
+		});
+		this.x = wasm.exports;
+		this.restored = this.restore();
+	}
+
+	str(ptr, len) {
+		// A fresh view each time: memory.grow detaches old ones.
+		return dec.decode(new Uint8Array(this.x.memory.buffer, ptr, len));
+	}
+
+	buf() {
+		return new Uint8Array(this.x.memory.buffer, this.x.hubw_buf(), this.x.hubw_buf_size());
+	}
+
+	// Rebuilds the hub from the sockets the runtime kept across hibernation. Silent: the hub
+	// sends nothing. Returns how many joined peers came back.
+	restore() {
+		let peers = 0, sockets = 0;
+		for (const ws of this.ctx.getWebSockets()) {
+			sockets++;
+			if (this.adopt(ws))
+				peers++;
+		}
+		if (sockets > 0)
+			console.log(`hub ${this.instance.slice(0, 8)}: woke with ${sockets} sockets, ` +
+				`restored ${peers} peers (construction ${this.construction})`);
+		return peers;
+	}
+
+	// Registers a socket with the hub from its attachment. True if it came back as a joined peer.
+	adopt(ws) {
+		const a = ws.deserializeAttachment();
+		if (!a || typeof a.c !== "number" || a.gone || this.socks.has(a.c))
+			return false;
+		this.socks.set(a.c, ws);
+		this.nextConn = Math.max(this.nextConn, a.c + 1);
+		if (typeof a.p !== "string") {
+			this.x.hubw_open(a.c);
+			return false;
+		}
+		const b = this.buf();
+		let off = 0;
+		const put = (s) => {
+			const start = off;
+			off += enc.encodeInto(s, b.subarray(off, b.length - 1)).written;
+			b[off++] = 0;
+			return start;
+		};
+		put(a.p);
+		const k = put(a.k ?? "");
+		const ad = put(a.a ?? "");
+		const rc = this.x.hubw_restore(a.c, k, ad);
+		if (rc !== 0) {
+			// -3: the peerId is held by another socket (replaced while we were asleep).
+			console.log(`hub: cannot restore conn ${a.c} (${rc}), closing it`);
+			this.drop(ws, a.c, 4000, "replaced");
+			return false;
+		}
+		return true;
+	}
+
+	conn(ws) {
+		const a = ws.deserializeAttachment();
+		if (!a || a.gone)
+			return null;
+		if (!this.socks.has(a.c))
+			this.adopt(ws);	// accepted or woken by another instance; should not happen
+		return this.socks.has(a.c) ? a.c : null;
+	}
+
+	drop(ws, conn, code, reason) {
+		ws.serializeAttachment({ c: conn, gone: true });
+		this.socks.delete(conn);
+		try {
+			ws.close(code, reason);
+		} catch {
+			// already closing
+		}
+	}
+
+	// Applies what the hub asked for, in order. A close we perform is reported back to the hub
+	// right away (peer-left for the others); the runtime's later webSocketClose is then ignored.
+	flush() {
+		while (this.actions.length > 0) {
+			const [kind, conn, a1, a2, a3] = this.actions.shift();
+			const ws = this.socks.get(conn);
+			if (!ws)
+				continue;
+			if (kind === "send") {
+				try {
+					ws.send(a1);
+				} catch {
+					// closing; its webSocketClose will follow
+				}
+			} else if (kind === "close") {
+				this.drop(ws, conn, a1, a2);
+				this.x.hubw_close(conn);
+			} else if (kind === "joined") {
+				ws.serializeAttachment({ c: conn, p: a1, k: a2, a: a3 });
+			}
+		}
+	}
+
+	stats() {
+		const hub = {};
+		STAT_NAMES.forEach((n, i) => { hub[n] = this.x.hubw_stat(i); });
+		return {
+			instance: this.instance,
+			construction: this.construction,
+			restoredPeers: this.restored,
+			sockets: this.ctx.getWebSockets().length,
+			heapBytes: this.x.hubw_heap(),
+			hub,
+		};
+	}
+
+	async fetch(request) {
+		const url = new URL(request.url);
+		if (url.pathname === "/stats")
+			return json(200, this.stats());
+		if (url.pathname === "/debug/abort") {
+			console.log(`hub ${this.instance.slice(0, 8)}: ctx.abort() (test crash)`);
+			this.ctx.abort("riftgate test crash");
+		}
+		const pair = new WebSocketPair();
+		const [client, server] = Object.values(pair);
+		this.ctx.acceptWebSocket(server);
+		const conn = this.nextConn++;
+		server.serializeAttachment({ c: conn });
+		this.socks.set(conn, server);
+		const rc = this.x.hubw_open(conn);
+		if (rc !== 0)
+			this.drop(server, conn, 1011, "hub out of memory");
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	webSocketMessage(ws, message) {
+		const conn = this.conn(ws);
+		if (conn === null)
+			return;
+		const b = this.buf();
+		let len;
+		if (typeof message === "string") {
+			const r = enc.encodeInto(message, b);
+			// Truncated: hand the hub one byte over its limit, it closes with 1009.
+			len = r.read < message.length ? b.length : r.written;
+		} else {
+			const bytes = new Uint8Array(message);
+			len = Math.min(bytes.length, b.length);
+			b.set(bytes.subarray(0, len));
+		}
+		this.x.hubw_text(conn, len, Date.now());
+		this.flush();
+	}
+
+	webSocketClose(ws, code, reason) {
+		const conn = this.conn(ws);
+		if (conn !== null) {
+			this.socks.delete(conn);
+			ws.serializeAttachment({ c: conn, gone: true });
+			this.x.hubw_close(conn);
+			this.flush();
+		}
+		try {
+			ws.close(1000, "bye");
+		} catch {
+			// already closed
+		}
+	}
+
+	webSocketError(ws) {
+		this.webSocketClose(ws, 1006, "error");
+	}
+}
