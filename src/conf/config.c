@@ -1,0 +1,950 @@
+/* Config model over the TOML tree: one table of known keys per section, every value checked,
+ * unknown keys refused with their position. Reading builds a local struct and commits it only
+ * when everything passed. Secrets (private key, auth token, TURN secret and credentials) are
+ * wiped on every path and never quoted in an error. Saving is atomic (temp file, fsync, rename). */
+#include "conf/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/toml.h"
+#include "util/ct.h"
+#include "util/err.h"
+
+static const char *const default_stun[] = {
+	"stun:stun.cloudflare.com:3478",
+	"stun:stun.l.google.com:19302",
+};
+
+static void free_secret(char *s)
+{
+	if (s) {
+		rg_memzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void conf_clear(struct conf *c)
+{
+	if (!c)
+		return;
+	free(c->network_name);
+	free(c->server_url);
+	free_secret(c->auth_token);
+	free_secret(c->turn_secret);
+	free(c->device_name);
+	free(c->address);
+	free_list(c->stun_servers, c->n_stun);
+	for (size_t i = 0; i < c->n_turn; i++) {
+		free(c->turn[i].url);
+		free(c->turn[i].username);
+		free_secret(c->turn[i].credential);
+	}
+	free(c->turn);
+	rg_memzero(c, sizeof(*c));
+}
+
+int conf_init(struct conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->interface, CONF_DEFAULT_INTERFACE);
+	c->stun_servers = calloc(sizeof(default_stun) / sizeof(default_stun[0]), sizeof(char *));
+	if (!c->stun_servers)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(default_stun) / sizeof(default_stun[0]); i++) {
+		c->stun_servers[i] = strdup(default_stun[i]);
+		if (!c->stun_servers[i]) {
+			conf_clear(c);
+			return -ENOMEM;
+		}
+		c->n_stun++;
+	}
+	return 0;
+}
+
+/* ---- field checks ---- */
+
+static bool name_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '_' || ch == '-';
+}
+
+bool conf_valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > CONF_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(s[i]))
+			return false;
+	return true;
+}
+
+bool conf_valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > CONF_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(s[i]))
+			return false;
+	return true;
+}
+
+static bool printable_nospace(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s == 0x7f)
+			return false;
+	return true;
+}
+
+static bool valid_port(const char *s, size_t n)
+{
+	unsigned v = 0;
+
+	if (n < 1 || n > 5)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+static bool host_char(char ch)
+{
+	return name_char(ch);
+}
+
+/* host[:port] where host is a DNS name, IPv4 or [IPv6]; exactly n bytes. */
+static bool valid_hostport(const char *s, size_t n, bool port_optional)
+{
+	size_t h = 0;
+
+	if (n == 0)
+		return false;
+	if (s[0] == '[') {
+		char ip6[INET6_ADDRSTRLEN + 1];
+		unsigned char buf[16];
+		const char *close = memchr(s, ']', n);
+
+		if (!close || (size_t)(close - s - 1) >= sizeof(ip6) || close == s + 1)
+			return false;
+		memcpy(ip6, s + 1, (size_t)(close - s - 1));
+		ip6[close - s - 1] = '\0';
+		if (inet_pton(AF_INET6, ip6, buf) != 1)
+			return false;
+		h = (size_t)(close - s) + 1;
+	} else {
+		while (h < n && host_char(s[h]))
+			h++;
+		if (h == 0 || s[0] == '.' || s[0] == '-')
+			return false;
+	}
+	if (h == n)
+		return port_optional;
+	if (s[h] != ':')
+		return false;
+	return valid_port(s + h + 1, n - h - 1);
+}
+
+bool conf_valid_server_url(const char *s)
+{
+	size_t skip, hl;
+
+	if (strncmp(s, "wss://", 6) == 0)
+		skip = 6;
+	else if (strncmp(s, "ws://", 5) == 0)
+		skip = 5;
+	else
+		return false;
+	if (!printable_nospace(s) || strlen(s) > CONF_STRING_MAX)
+		return false;
+	s += skip;
+	hl = strcspn(s, "/?#");
+	return valid_hostport(s, hl, true);
+}
+
+bool conf_valid_stun_url(const char *s)
+{
+	if (strncmp(s, "stun:", 5) != 0)
+		return false;
+	return valid_hostport(s + 5, strlen(s + 5), true);
+}
+
+bool conf_valid_turn_url(const char *s)
+{
+	const char *q;
+	size_t skip;
+
+	if (strncmp(s, "turns:", 6) == 0)
+		skip = 6;
+	else if (strncmp(s, "turn:", 5) == 0)
+		skip = 5;
+	else
+		return false;
+	s += skip;
+	q = strchr(s, '?');
+	if (!q)
+		return valid_hostport(s, strlen(s), true);
+	if (strcmp(q, "?transport=udp") != 0 && strcmp(q, "?transport=tcp") != 0)
+		return false;
+	return valid_hostport(s, (size_t)(q - s), true);
+}
+
+bool conf_parse_cidr(const char *s, int *family, uint8_t addr[16], unsigned *prefix)
+{
+	char ip[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	uint8_t buf[16] = { 0 };
+	unsigned p = 0, max;
+	int fam;
+	size_t n;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(ip) || slash == s)
+		return false;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	if (inet_pton(AF_INET, ip, buf) == 1) {
+		fam = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, ip, buf) == 1) {
+		fam = AF_INET6;
+		max = 128;
+	} else {
+		return false;
+	}
+	n = strlen(slash + 1);
+	if (n < 1 || n > 3 || (n > 1 && slash[1] == '0'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (slash[1 + i] < '0' || slash[1 + i] > '9')
+			return false;
+		p = p * 10 + (unsigned)(slash[1 + i] - '0');
+	}
+	if (p > max)
+		return false;
+	if (family)
+		*family = fam;
+	if (addr)
+		memcpy(addr, buf, 16);
+	if (prefix)
+		*prefix = p;
+	return true;
+}
+
+/* ---- reading the tree ---- */
+
+struct reader {
+	const char *name;
+	struct rg_err *err;
+};
+
+static int at(struct reader *r, const struct conf_toml_value *v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int at(struct reader *r, const struct conf_toml_value *v, const char *fmt, ...)
+{
+	char msg[RG_ERR_MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (v)
+		return rg_err_set(r->err, -EINVAL, "%s:%u:%u: %s", r->name, v->line, v->col, msg);
+	return rg_err_set(r->err, -EINVAL, "%s: %s", r->name, msg);
+}
+
+/* Keys we know per table; anything else is an error naming it. */
+static int check_keys(struct reader *r, const struct conf_toml_value *t, const char *where,
+		      const char *const *known)
+{
+	for (size_t i = 0; i < t->table.n; i++) {
+		const struct conf_toml_kv *kv = &t->table.items[i];
+		bool ok = false;
+
+		for (size_t k = 0; known[k]; k++)
+			if (strlen(known[k]) == kv->keylen && strcmp(known[k], kv->key) == 0)
+				ok = true;
+		if (!ok) {
+			char shown[48];
+			size_t n = 0;
+
+			for (size_t j = 0; j < kv->keylen && n < sizeof(shown) - 1; j++)
+				shown[n++] = (kv->key[j] > 0x20 && kv->key[j] < 0x7f) ? kv->key[j]
+										     : '?';
+			shown[n] = '\0';
+			return at(r, kv->val, "unknown key '%s' in %s", shown, where);
+		}
+	}
+	return 0;
+}
+
+static const struct conf_toml_value *section(struct reader *r, const struct conf_toml_value *root,
+					     const char *key, bool required, int *ret)
+{
+	const struct conf_toml_value *t = conf_toml_get(root, key);
+
+	*ret = 0;
+	if (!t) {
+		if (required)
+			*ret = at(r, NULL, "missing required table [%s]", key);
+		return NULL;
+	}
+	if (t->type != CONF_TOML_TABLE)
+		*ret = at(r, t, "[%s] must be a table, got %s", key,
+			  conf_toml_type_name(t->type));
+	return t;
+}
+
+/* A string value: present (1), absent (0, only when !required), or an error. Never quotes the
+ * value, so it serves secrets too. */
+static int get_string(struct reader *r, const struct conf_toml_value *t, const char *sect,
+		      const char *key, bool required, const struct conf_toml_value **vout,
+		      char **out)
+{
+	const struct conf_toml_value *v = conf_toml_get(t, key);
+
+	*out = NULL;
+	if (vout)
+		*vout = v;
+	if (!v)
+		return required ? at(r, t, "missing required key %s.%s", sect, key) : 0;
+	if (v->type != CONF_TOML_STRING)
+		return at(r, v, "%s.%s must be a string, got %s", sect, key,
+			  conf_toml_type_name(v->type));
+	if (v->str.len == 0)
+		return at(r, v, "%s.%s must not be empty", sect, key);
+	if (strlen(v->str.ptr) != v->str.len || v->str.len > CONF_STRING_MAX)
+		return at(r, v, "%s.%s must be at most %d characters with no NUL", sect, key,
+			  CONF_STRING_MAX);
+	*out = strdup(v->str.ptr);
+	if (!*out)
+		return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+	return 1;
+}
+
+static int read_network(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
+					     NULL };
+	const struct conf_toml_value *t, *v;
+	int ret;
+
+	t = section(r, root, "network", true, &ret);
+	if (ret < 0)
+		return ret;
+	if ((ret = check_keys(r, t, "[network]", known)) < 0)
+		return ret;
+	if ((ret = get_string(r, t, "network", "name", true, &v, &c->network_name)) < 0)
+		return ret;
+	if (!conf_valid_name(c->network_name))
+		return at(r, v, "network.name must be 1-%d characters of A-Z a-z 0-9 . _ -, got "
+			  "'%.64s'", CONF_NAME_MAX, c->network_name);
+	if ((ret = get_string(r, t, "network", "server_url", true, &v, &c->server_url)) < 0)
+		return ret;
+	if (!conf_valid_server_url(c->server_url))
+		return at(r, v, "network.server_url must be ws://HOST[:PORT][/PATH] or "
+			  "wss://HOST[:PORT][/PATH], got '%.100s'", c->server_url);
+	if ((ret = get_string(r, t, "network", "auth_token", true, &v, &c->auth_token)) < 0)
+		return ret;
+	if (!printable_nospace(c->auth_token))
+		return at(r, v, "network.auth_token must not contain spaces or control characters");
+	if ((ret = get_string(r, t, "network", "turn_secret", false, &v, &c->turn_secret)) < 0)
+		return ret;
+	return 0;
+}
+
+static int read_device(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "name", "private_key", "address", "interface", "mtu",
+					     NULL };
+	const struct conf_toml_value *t, *v;
+	char *s = NULL;
+	int ret;
+
+	t = section(r, root, "device", true, &ret);
+	if (ret < 0)
+		return ret;
+	if ((ret = check_keys(r, t, "[device]", known)) < 0)
+		return ret;
+	if ((ret = get_string(r, t, "device", "name", true, &v, &c->device_name)) < 0)
+		return ret;
+	if (!conf_valid_name(c->device_name))
+		return at(r, v, "device.name must be 1-%d characters of A-Z a-z 0-9 . _ -, got "
+			  "'%.64s'", CONF_NAME_MAX, c->device_name);
+	if ((ret = get_string(r, t, "device", "private_key", true, &v, &s)) < 0)
+		return ret;
+	if (!rg_key_from_base64(c->private_key, s)) {
+		free_secret(s);
+		rg_memzero(c->private_key, sizeof(c->private_key));
+		return at(r, v, "device.private_key must be a base64 key of 32 bytes (44 "
+			  "characters, as from 'riftgate genkey')");
+	}
+	free_secret(s);
+	if ((ret = get_string(r, t, "device", "address", true, &v, &c->address)) < 0)
+		return ret;
+	if (!conf_parse_cidr(c->address, &c->addr_family, c->addr, &c->addr_prefix))
+		return at(r, v, "device.address must be an IPv4 or IPv6 address with a prefix "
+			  "length (CIDR, like 10.10.0.2/24), got '%.64s'", c->address);
+	if ((ret = get_string(r, t, "device", "interface", false, &v, &s)) < 0)
+		return ret;
+	if (ret > 0) {
+		bool ok = conf_valid_ifname(s);
+
+		if (ok)
+			strcpy(c->interface, s);
+		else
+			at(r, v, "device.interface must be 1-%d characters of A-Z a-z 0-9 . _ -, "
+			   "got '%.32s'", CONF_IFNAME_MAX, s);
+		free(s);
+		if (!ok)
+			return -EINVAL;
+	}
+	v = conf_toml_get(t, "mtu");
+	if (v) {
+		if (v->type != CONF_TOML_INTEGER)
+			return at(r, v, "device.mtu must be an integer, got %s",
+				  conf_toml_type_name(v->type));
+		if (v->i < CONF_MTU_MIN || v->i > CONF_MTU_MAX)
+			return at(r, v, "device.mtu must be %d-%d, got %lld", CONF_MTU_MIN,
+				  CONF_MTU_MAX, (long long)v->i);
+		c->mtu = (unsigned)v->i;
+	}
+	return 0;
+}
+
+static int read_stun(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "servers", NULL };
+	const struct conf_toml_value *t, *v;
+	int ret;
+
+	t = section(r, root, "stun", false, &ret);
+	if (ret < 0)
+		return ret;
+	if (!t || !(v = conf_toml_get(t, "servers"))) {
+		if (t && (ret = check_keys(r, t, "[stun]", known)) < 0)
+			return ret;
+		ret = conf_init(c);	/* defaults; the caller fills the rest after */
+		return ret < 0 ? rg_err_set(r->err, ret, "%s: out of memory", r->name) : 0;
+	}
+	if ((ret = check_keys(r, t, "[stun]", known)) < 0)
+		return ret;
+	if (v->type != CONF_TOML_ARRAY)
+		return at(r, v, "stun.servers must be an array of strings, got %s",
+			  conf_toml_type_name(v->type));
+	if (v->array.n > CONF_LIST_MAX)
+		return at(r, v, "stun.servers has more than %d entries", CONF_LIST_MAX);
+	c->stun_servers = calloc(v->array.n + 1, sizeof(char *));
+	if (!c->stun_servers)
+		return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+	for (size_t i = 0; i < v->array.n; i++) {
+		const struct conf_toml_value *e = v->array.items[i];
+
+		if (e->type != CONF_TOML_STRING)
+			return at(r, e, "stun.servers[%zu] must be a string, got %s", i,
+				  conf_toml_type_name(e->type));
+		if (strlen(e->str.ptr) != e->str.len || !conf_valid_stun_url(e->str.ptr))
+			return at(r, e, "stun.servers[%zu] must be stun:HOST[:PORT], got '%.100s'",
+				  i, e->str.ptr);
+		c->stun_servers[i] = strdup(e->str.ptr);
+		if (!c->stun_servers[i])
+			return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+		c->n_stun++;
+	}
+	return 0;
+}
+
+static int read_turn(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "url", "username", "credential", NULL };
+	const struct conf_toml_value *a = conf_toml_get(root, "turn"), *v;
+	int ret;
+
+	if (!a)
+		return 0;
+	if (a->type != CONF_TOML_ARRAY)
+		return at(r, a, "turn must be an array of tables ([[turn]]), got %s",
+			  conf_toml_type_name(a->type));
+	if (a->array.n > CONF_LIST_MAX)
+		return at(r, a, "more than %d [[turn]] entries", CONF_LIST_MAX);
+	c->turn = calloc(a->array.n + 1, sizeof(*c->turn));
+	if (!c->turn)
+		return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+	for (size_t i = 0; i < a->array.n; i++) {
+		const struct conf_toml_value *t = a->array.items[i];
+		struct conf_turn *e = &c->turn[i];
+		char where[32];
+
+		c->n_turn++;
+		snprintf(where, sizeof(where), "turn[%zu]", i);
+		if (t->type != CONF_TOML_TABLE)
+			return at(r, t, "%s must be a table, got %s", where,
+				  conf_toml_type_name(t->type));
+		if ((ret = check_keys(r, t, "[[turn]]", known)) < 0)
+			return ret;
+		if ((ret = get_string(r, t, where, "url", true, &v, &e->url)) < 0)
+			return ret;
+		if (!conf_valid_turn_url(e->url))
+			return at(r, v, "%s.url must be turn:HOST[:PORT] or turns:HOST[:PORT], "
+				  "optionally with ?transport=udp or ?transport=tcp, got '%.100s'",
+				  where, e->url);
+		if ((ret = get_string(r, t, where, "username", false, &v, &e->username)) < 0)
+			return ret;
+		if ((ret = get_string(r, t, where, "credential", false, &v, &e->credential)) < 0)
+			return ret;
+		if (!e->username != !e->credential)
+			return at(r, t, "%s needs both username and credential, or neither (then "
+				  "network.turn_secret derives them)", where);
+		if (!e->username && !c->turn_secret)
+			return at(r, t, "%s has no username/credential and network.turn_secret is "
+				  "not set", where);
+	}
+	return 0;
+}
+
+static int read_webrtc(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "ordered", "max_retransmits", NULL };
+	const struct conf_toml_value *t, *v;
+	int ret;
+
+	t = section(r, root, "webrtc", false, &ret);
+	if (ret < 0 || !t)
+		return ret;
+	if ((ret = check_keys(r, t, "[webrtc]", known)) < 0)
+		return ret;
+	if ((v = conf_toml_get(t, "ordered"))) {
+		if (v->type != CONF_TOML_BOOL)
+			return at(r, v, "webrtc.ordered must be true or false, got %s",
+				  conf_toml_type_name(v->type));
+		c->ordered = v->b;
+	}
+	if ((v = conf_toml_get(t, "max_retransmits"))) {
+		if (v->type != CONF_TOML_INTEGER)
+			return at(r, v, "webrtc.max_retransmits must be an integer, got %s",
+				  conf_toml_type_name(v->type));
+		if (v->i < 0 || v->i > 65535)
+			return at(r, v, "webrtc.max_retransmits must be 0-65535, got %lld",
+				  (long long)v->i);
+		c->max_retransmits = (unsigned)v->i;
+	}
+	return 0;
+}
+
+int conf_from_toml(struct conf *out, const struct conf_toml_value *root, const char *name,
+		   struct rg_err *err)
+{
+	static const char *const known[] = { "network", "device", "stun", "turn", "webrtc", NULL };
+	struct reader r = { .name = name ? name : "<config>", .err = err };
+	struct conf c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
+	if (!root || root->type != CONF_TOML_TABLE)
+		return at(&r, NULL, "not a TOML table");
+	/* [stun] first: its defaults come from conf_init(), which zeroes the struct. */
+	if ((ret = check_keys(&r, root, "the top level", known)) < 0 ||
+	    (ret = read_stun(&r, root, &c)) < 0 || (ret = read_network(&r, root, &c)) < 0 ||
+	    (ret = read_device(&r, root, &c)) < 0 || (ret = read_turn(&r, root, &c)) < 0 ||
+	    (ret = read_webrtc(&r, root, &c)) < 0)
+		goto fail;
+	if (!c.interface[0])
+		strcpy(c.interface, CONF_DEFAULT_INTERFACE);
+	*out = c;
+	return 0;
+fail:
+	conf_clear(&c);
+	return ret;
+}
+
+int conf_parse(struct conf *c, const char *text, size_t len, const char *name,
+	       struct rg_err *err)
+{
+	struct conf_toml_value *root;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = conf_toml_parse(&root, text, len, name, err);
+	if (ret < 0)
+		return ret;
+	ret = conf_from_toml(c, root, name, err);
+	/* The tree holds copies of the secrets: wipe its strings before freeing. */
+	{
+		const struct conf_toml_value *sects[] = { conf_toml_get(root, "network"),
+							  conf_toml_get(root, "device") };
+
+		for (size_t i = 0; i < 2; i++)
+			for (size_t k = 0; sects[i] && sects[i]->type == CONF_TOML_TABLE &&
+					   k < sects[i]->table.n; k++) {
+				struct conf_toml_value *v = sects[i]->table.items[k].val;
+
+				if (v->type == CONF_TOML_STRING)
+					rg_memzero(v->str.ptr, v->str.len);
+			}
+	}
+	conf_toml_free(root);
+	return ret;
+}
+
+int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
+{
+	struct reader r = { .name = name ? name : "<config>", .err = err };
+
+	if (!c->network_name || !conf_valid_name(c->network_name))
+		return at(&r, NULL, "network.name must be 1-%d characters of A-Z a-z 0-9 . _ -",
+			  CONF_NAME_MAX);
+	if (!c->server_url || !conf_valid_server_url(c->server_url))
+		return at(&r, NULL, "network.server_url must be ws://HOST[:PORT][/PATH] or "
+			  "wss://HOST[:PORT][/PATH]");
+	if (!c->auth_token || !*c->auth_token || !printable_nospace(c->auth_token))
+		return at(&r, NULL, "network.auth_token must be non-empty, without spaces or "
+			  "control characters");
+	if (!c->device_name || !conf_valid_name(c->device_name))
+		return at(&r, NULL, "device.name must be 1-%d characters of A-Z a-z 0-9 . _ -",
+			  CONF_NAME_MAX);
+	if (!c->address || !conf_parse_cidr(c->address, NULL, NULL, NULL))
+		return at(&r, NULL, "device.address must be an IPv4 or IPv6 CIDR");
+	if (!conf_valid_ifname(c->interface))
+		return at(&r, NULL, "device.interface must be 1-%d characters of A-Z a-z 0-9 . _ -",
+			  CONF_IFNAME_MAX);
+	if (c->mtu && (c->mtu < CONF_MTU_MIN || c->mtu > CONF_MTU_MAX))
+		return at(&r, NULL, "device.mtu must be %d-%d", CONF_MTU_MIN, CONF_MTU_MAX);
+	for (size_t i = 0; i < c->n_stun; i++)
+		if (!conf_valid_stun_url(c->stun_servers[i]))
+			return at(&r, NULL, "stun.servers[%zu] must be stun:HOST[:PORT]", i);
+	for (size_t i = 0; i < c->n_turn; i++)
+		if (!c->turn[i].url || !conf_valid_turn_url(c->turn[i].url) ||
+		    !c->turn[i].username != !c->turn[i].credential ||
+		    (!c->turn[i].username && !c->turn_secret))
+			return at(&r, NULL, "turn[%zu] is not valid", i);
+	if (c->max_retransmits > 65535)
+		return at(&r, NULL, "webrtc.max_retransmits must be 0-65535");
+	return 0;
+}
+
+/* ---- loading and saving ---- */
+
+int conf_load(struct conf *c, const char *path, struct rg_err *err)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t got = 0;
+	int fd, ret;
+
+	memset(c, 0, sizeof(*c));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return rg_err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		ret = rg_err_set(err, -errno, "%s: cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = rg_err_set(err, -EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		ret = rg_err_set(err, -EPERM, "%s: holds a private key but is accessible by group or "
+				 "others (mode %03o); fix with: chmod 600 %s", path,
+				 (unsigned)(st.st_mode & 0777), path);
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		ret = rg_err_set(err, -EFBIG, "%s: larger than %d bytes", path, CONF_FILE_MAX);
+		goto out;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		ret = rg_err_set(err, -ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = rg_err_set(err, -errno, "%s: read failed: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	ret = conf_parse(c, text, got, path, err);
+out:
+	if (text) {
+		rg_memzero(text, got);
+		free(text);
+	}
+	close(fd);
+	return ret;
+}
+
+struct out {
+	char *p;
+	size_t n, cap;
+	bool oom;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->oom)
+		return;
+	if (o->n + n + 1 > o->cap) {
+		size_t cap = o->cap ? o->cap : 512;
+		char *np;
+
+		while (cap < o->n + n + 1)
+			cap *= 2;
+		np = malloc(cap);	/* not realloc: the old buffer is wiped, it may hold keys */
+		if (!np) {
+			o->oom = true;
+			return;
+		}
+		if (o->p) {
+			memcpy(np, o->p, o->n);
+			rg_memzero(o->p, o->cap);
+			free(o->p);
+		}
+		o->p = np;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+	o->p[o->n] = '\0';
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	put(o, "\"", 1);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		char esc[8];
+
+		if (ch == '"' || ch == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)ch;
+			put(o, esc, 2);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04X", ch);
+			put(o, esc, 6);
+		} else {
+			put(o, (const char *)&ch, 1);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+static void put_kv(struct out *o, const char *key, const char *val)
+{
+	puts_(o, key);
+	puts_(o, " = ");
+	put_str(o, val);
+	puts_(o, "\n");
+}
+
+int conf_format(const struct conf *c, char **text)
+{
+	struct out o = { 0 };
+	char key[RG_KEY_B64_LEN + 1], num[32];
+
+	*text = NULL;
+	puts_(&o, "# riftgate configuration. Keep it private (mode 0600): it holds a private key.\n"
+		  "\n[network]\n");
+	put_kv(&o, "name", c->network_name ? c->network_name : "");
+	put_kv(&o, "server_url", c->server_url ? c->server_url : "");
+	put_kv(&o, "auth_token", c->auth_token ? c->auth_token : "");
+	if (c->turn_secret)
+		put_kv(&o, "turn_secret", c->turn_secret);
+	puts_(&o, "\n[device]\n");
+	put_kv(&o, "name", c->device_name ? c->device_name : "");
+	rg_key_to_base64(key, c->private_key);
+	put_kv(&o, "private_key", key);
+	rg_memzero(key, sizeof(key));
+	put_kv(&o, "address", c->address ? c->address : "");
+	put_kv(&o, "interface", c->interface);
+	if (c->mtu) {
+		snprintf(num, sizeof(num), "mtu = %u\n", c->mtu);
+		puts_(&o, num);
+	}
+	puts_(&o, "\n[stun]\nservers = [");
+	for (size_t i = 0; i < c->n_stun; i++) {
+		if (i)
+			puts_(&o, ", ");
+		put_str(&o, c->stun_servers[i]);
+	}
+	puts_(&o, "]\n");
+	for (size_t i = 0; i < c->n_turn; i++) {
+		puts_(&o, "\n[[turn]]\n");
+		put_kv(&o, "url", c->turn[i].url ? c->turn[i].url : "");
+		if (c->turn[i].username)
+			put_kv(&o, "username", c->turn[i].username);
+		if (c->turn[i].credential)
+			put_kv(&o, "credential", c->turn[i].credential);
+	}
+	puts_(&o, "\n[webrtc]\n");
+	puts_(&o, c->ordered ? "ordered = true\n" : "ordered = false\n");
+	snprintf(num, sizeof(num), "max_retransmits = %u\n", c->max_retransmits);
+	puts_(&o, num);
+	if (o.oom) {
+		conf_text_free(o.p);
+		return -ENOMEM;
+	}
+	*text = o.p;
+	return 0;
+}
+
+void conf_text_free(char *text)
+{
+	free_secret(text);
+}
+
+/* mkdir -p for the directory part of path, new directories 0700. */
+static int make_parents(const char *path, struct rg_err *err)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir))
+		return rg_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return rg_err_set(err, -errno, "%s: cannot create directory: %s", dir,
+					  strerror(errno));
+		*p = '/';
+	}
+	return 0;
+}
+
+int conf_save(const struct conf *c, const char *path, bool overwrite, struct rg_err *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *text = NULL, *slash;
+	size_t len, done = 0;
+	int fd = -1, ret;
+
+	if ((ret = conf_validate(c, path, err)) < 0)
+		return ret;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+		return rg_err_set(err, -ENAMETOOLONG, "%s: path too long", path);
+	if ((ret = make_parents(path, err)) < 0)
+		return ret;
+	if (!overwrite && access(path, F_OK) == 0)
+		return rg_err_set(err, -EEXIST, "%s already exists (use --force to replace it)",
+				  path);
+	if (conf_format(c, &text) < 0)
+		return rg_err_set(err, -ENOMEM, "%s: out of memory", path);
+	len = strlen(text);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		ret = rg_err_set(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) < 0)	/* whatever the umask */
+		goto io_fail;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto io_fail;
+		done += (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto io_fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto io_fail;
+	}
+	fd = -1;
+	/* No-overwrite: link() fails if the name appeared meanwhile; otherwise rename replaces. */
+	if (!overwrite) {
+		if (link(tmp, path) < 0) {
+			ret = rg_err_set(err, -errno, errno == EEXIST ?
+					 "%s already exists (use --force to replace it)" :
+					 "%s: cannot create: %s", path, strerror(errno));
+			unlink(tmp);
+			goto out;
+		}
+		unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
+		goto io_fail;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);	/* make the rename durable; best effort */
+		close(fd);
+	}
+	fd = -1;
+	ret = 0;
+	goto out;
+io_fail:
+	ret = rg_err_set(err, -errno, "%s: cannot write: %s", tmp, strerror(errno));
+	unlink(tmp);
+out:
+	if (fd >= 0)
+		close(fd);
+	conf_text_free(text);
+	return ret;
+}
+
+int conf_default_path(char *buf, size_t cap, struct rg_err *err)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	int n;
+
+	/* XDG Base Directory: a relative $XDG_CONFIG_HOME is invalid and ignored. */
+	if (xdg && xdg[0] == '/')
+		n = snprintf(buf, cap, "%s/riftgate/config.toml", xdg);
+	else if (home && home[0] == '/')
+		n = snprintf(buf, cap, "%s/.config/riftgate/config.toml", home);
+	else
+		return rg_err_set(err, -ENOENT, "neither XDG_CONFIG_HOME nor HOME is set; use "
+				  "--config PATH");
+	if (n < 0 || (size_t)n >= cap)
+		return rg_err_set(err, -ENAMETOOLONG, "config path too long");
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* The riftgate config model (DESIGN.md §Config): what `riftgate init` writes and the agent reads.
+ * Loading validates every field and names `file:line:col` on errors; secrets are never echoed.
+ * Absent optional values: turn_secret NULL, mtu 0 (the agent derives it). */
+#ifndef RG_CONF_CONFIG_H
+#define RG_CONF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/encoding.h"
+
+struct rg_err;
+struct conf_toml_value;
+
+enum conf_limits {
+	CONF_NAME_MAX = 64,		/* device/network names (the peerId) */
+	CONF_IFNAME_MAX = 15,		/* IFNAMSIZ - 1 */
+	CONF_MTU_MIN = 576,
+	CONF_MTU_MAX = 9000,
+	CONF_LIST_MAX = 32,		/* stun servers, turn entries */
+	CONF_STRING_MAX = 1024,		/* any other string value */
+	CONF_FILE_MAX = 1 << 20,	/* bytes */
+};
+
+#define CONF_DEFAULT_INTERFACE "riftgate0"
+
+struct conf_turn {
+	char *url;		/* turn:|turns: host[:port][?transport=udp|tcp] */
+	char *username;		/* NULL with credential NULL: derived from network.turn_secret */
+	char *credential;	/* secret */
+};
+
+struct conf {
+	/* [network] */
+	char *network_name;
+	char *server_url;	/* ws:// or wss:// */
+	char *auth_token;	/* secret */
+	char *turn_secret;	/* secret; NULL = absent */
+	/* [device] */
+	char *device_name;	/* the peerId */
+	uint8_t private_key[RG_KEY_LEN];
+	char *address;		/* CIDR as written, validated */
+	int addr_family;	/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network byte order, 4 bytes used for IPv4 */
+	unsigned addr_prefix;
+	char interface[CONF_IFNAME_MAX + 1];
+	unsigned mtu;		/* 0 = derived by the agent */
+	/* [stun] */
+	char **stun_servers;
+	size_t n_stun;
+	/* [[turn]] */
+	struct conf_turn *turn;
+	size_t n_turn;
+	/* [webrtc] */
+	bool ordered;
+	unsigned max_retransmits;
+};
+
+/* Empty config with every default set (interface, stun servers, webrtc). Returns 0 or -ENOMEM. */
+int conf_init(struct conf *c);
+/* Frees everything and wipes the secrets. Safe on a zeroed or half-built struct. */
+void conf_clear(struct conf *c);
+
+/* Reads a parsed document into c (which must be conf_clear()ed or zero). On failure c is left
+ * zeroed and err names name:line:col. */
+int conf_from_toml(struct conf *c, const struct conf_toml_value *root, const char *name,
+		   struct rg_err *err);
+/* Parses TOML text and reads it: conf_toml_parse + conf_from_toml. */
+int conf_parse(struct conf *c, const char *text, size_t len, const char *name,
+	       struct rg_err *err);
+
+/* Loads a file: refuses one readable or writable by group/others (the message says
+ * `chmod 600 PATH`), or larger than CONF_FILE_MAX. */
+int conf_load(struct conf *c, const char *path, struct rg_err *err);
+
+/* Checks every field (the loader calls this too). */
+int conf_validate(const struct conf *c, const char *name, struct rg_err *err);
+
+/* TOML text of c (NUL-terminated, caller frees with conf_text_free, which wipes it). */
+int conf_format(const struct conf *c, char **out);
+void conf_text_free(char *text);
+
+/* Writes c atomically: parent directory created 0700, temp file 0600, fsync, rename. With
+ * overwrite false an existing file is left alone and -EEXIST returned. */
+int conf_save(const struct conf *c, const char *path, bool overwrite, struct rg_err *err);
+
+/* $XDG_CONFIG_HOME/riftgate/config.toml, else $HOME/.config/riftgate/config.toml. */
+int conf_default_path(char *buf, size_t cap, struct rg_err *err);
+
+/* Field checks, shared with `riftgate init` for its flags. Return true when valid. */
+bool conf_valid_name(const char *s);
+bool conf_valid_server_url(const char *s);
+bool conf_valid_ifname(const char *s);
+bool conf_valid_stun_url(const char *s);
+bool conf_valid_turn_url(const char *s);
+/* Parses "ADDR/PREFIX"; family/addr/prefix may be NULL. */
+bool conf_parse_cidr(const char *s, int *family, uint8_t addr[16], unsigned *prefix);
+
+#endif
