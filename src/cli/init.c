@@ -1,0 +1,173 @@
+/* riftgate init: writes a new config (DESIGN.md §Config) with a freshly generated private key.
+ * Every flag is checked before anything is written; an existing file is kept unless --force. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmds.h"
+#include "conf/config.h"
+#include "conf/keys.h"
+#include "util/ct.h"
+#include "util/err.h"
+
+static void init_usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"Usage: %s %s --name DEVICE --server URL --token TOKEN --address CIDR\n"
+		"       [--network NAME] [--interface IFNAME] [--mtu N] [--config PATH] [--force]\n"
+		"\n"
+		"  --name DEVICE     this device's peer id (1-64 of A-Z a-z 0-9 . _ -)\n"
+		"  --server URL      signaling hub, ws://HOST[:PORT][/PATH] or wss://...\n"
+		"  --token TOKEN     hub auth token (default: $RIFTGATE_TOKEN)\n"
+		"  --address CIDR    tunnel address with prefix, e.g. 10.10.0.2/24\n"
+		"  --network NAME    network name (default: riftgate)\n"
+		"  --interface NAME  TUN interface (default: " CONF_DEFAULT_INTERFACE ")\n"
+		"  --mtu N           TUN MTU, 576-9000 (default: derived from the path)\n"
+		"  --config PATH     where to write (default: $XDG_CONFIG_HOME/riftgate/config.toml)\n"
+		"  --force           replace an existing config (its old key is lost)\n",
+		rg_prog, cmd);
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", rg_prog);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static char *dup_or_die(const char *s, int *oom)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		*oom = 1;
+	return d;
+}
+
+int cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "server", required_argument, NULL, 's' },
+		{ "token", required_argument, NULL, 't' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "network", required_argument, NULL, 'N' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *name = NULL, *server = NULL, *token = getenv("RIFTGATE_TOKEN");
+	const char *address = NULL, *network = "riftgate", *ifname = NULL, *path = NULL;
+	char defpath[PATH_MAX], b64[RG_KEY_B64_LEN + 1];
+	uint8_t pub[RG_KEY_LEN];
+	unsigned long mtu = 0;
+	struct rg_err err = { 0 };
+	struct conf c = { 0 };
+	int force = 0, opt, oom = 0, r, ret = 1;
+
+	opterr = 0;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n': name = optarg; break;
+		case 's': server = optarg; break;
+		case 't': token = optarg; break;
+		case 'a': address = optarg; break;
+		case 'N': network = optarg; break;
+		case 'i': ifname = optarg; break;
+		case 'c': path = optarg; break;
+		case 'f': force = 1; break;
+		case 'm': {
+			char *end;
+
+			mtu = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || mtu < CONF_MTU_MIN || mtu > CONF_MTU_MAX)
+				return fail("--mtu must be a number from 576 to 9000, got '%.16s'",
+					    optarg);
+			break;
+		}
+		case 'h':
+			init_usage(stdout, argv[0]);
+			return 0;
+		default:
+			fprintf(stderr, "%s: %s: invalid or incomplete option '%s'\n", rg_prog, argv[0],
+				argv[optind - 1]);
+			init_usage(stderr, argv[0]);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "%s: %s: unexpected argument '%s'\n", rg_prog, argv[0], argv[optind]);
+		init_usage(stderr, argv[0]);
+		return 1;
+	}
+	if (!name || !server || !token || !address) {
+		fprintf(stderr, "%s: %s needs --name, --server, --token and --address\n", rg_prog,
+			argv[0]);
+		init_usage(stderr, argv[0]);
+		return 1;
+	}
+	if (!conf_valid_name(name))
+		return fail("--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got '%.64s'", name);
+	if (!conf_valid_name(network))
+		return fail("--network must be 1-64 characters of A-Z a-z 0-9 . _ -, got '%.64s'",
+			    network);
+	if (!conf_valid_server_url(server))
+		return fail("--server must be ws://HOST[:PORT][/PATH] or wss://HOST[:PORT][/PATH], "
+			    "got '%.100s'", server);
+	if (!*token)
+		return fail("--token must not be empty%s", "");
+	if (!conf_parse_cidr(address, NULL, NULL, NULL))
+		return fail("--address must be an IPv4 or IPv6 address with a prefix length "
+			    "(like 10.10.0.2/24), got '%.64s'", address);
+	if (ifname && !conf_valid_ifname(ifname))
+		return fail("--interface must be 1-15 characters of A-Z a-z 0-9 . _ -, got '%.32s'",
+			    ifname);
+	if (!path) {
+		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
+			return fail("%s", err.msg);
+		path = defpath;
+	}
+
+	if ((r = conf_init(&c)) < 0) {
+		oom = 1;
+		goto out;
+	}
+	c.network_name = dup_or_die(network, &oom);
+	c.server_url = dup_or_die(server, &oom);
+	c.auth_token = dup_or_die(token, &oom);
+	c.device_name = dup_or_die(name, &oom);
+	c.address = dup_or_die(address, &oom);
+	if (oom)
+		goto out;
+	conf_parse_cidr(address, &c.addr_family, c.addr, &c.addr_prefix);
+	if (ifname)
+		snprintf(c.interface, sizeof(c.interface), "%s", ifname);
+	c.mtu = (unsigned)mtu;
+	if ((r = conf_key_generate(c.private_key)) < 0) {
+		fprintf(stderr, "%s: cannot read random bytes: %s\n", rg_prog, strerror(-r));
+		goto out;
+	}
+	if (conf_key_public(pub, c.private_key) < 0) {
+		fprintf(stderr, "%s: cannot derive the public key\n", rg_prog);
+		goto out;
+	}
+	if (conf_save(&c, path, force, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+		goto out;
+	}
+	rg_key_to_base64(b64, pub);
+	printf("Wrote %s\nPublic key: %s\n", path, b64);
+	ret = 0;
+out:
+	if (oom)
+		fprintf(stderr, "%s: out of memory\n", rg_prog);
+	conf_clear(&c);
+	return ret;
+}
