@@ -211,6 +211,10 @@ func main() {
 			fail("ICE failed")
 		}
 	})
+	pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
+		logf("selected pair local %s %s:%d remote %s %s:%d", p.Local.Typ, p.Local.Address, p.Local.Port,
+			p.Remote.Typ, p.Remote.Address, p.Remote.Port)
+	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		logf("connection %s", s)
 		if s == webrtc.PeerConnectionStateFailed {

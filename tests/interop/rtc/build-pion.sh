@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the pion test peer (tests/interop/pion, pion/webrtc v4) into BUILD/tests/interop/pion/
+# and print its path. Serialised with flock so parallel tests build it once; `go build` is
+# incremental and uses the usual Go caches (GOMODCACHE, GOCACHE), so re-runs take ~1 s.
+# Any failure is loud: the Go error goes to stderr and the exit status is non-zero.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:?usage: build-pion.sh BUILD_DIR}
+out=$build/tests/interop/pion
+mkdir -p "$out"
+if ! command -v go >/dev/null; then
+	echo "build-pion.sh: 'go' not found on PATH; cannot build the pion peer" >&2
+	exit 1
+fi
+exec 9>"$out/.build.lock"
+if ! flock -w 600 9; then
+	echo "build-pion.sh: timed out waiting for another pion build" >&2
+	exit 1
+fi
+cd "$here/../pion"
+if ! GOFLAGS=-mod=readonly go build -trimpath -o "$out/pion-peer.new" . >"$out/build.log" 2>&1; then
+	echo "build-pion.sh: go build of the pion peer FAILED:" >&2
+	cat "$out/build.log" >&2
+	exit 1
+fi
+mv -f "$out/pion-peer.new" "$out/pion-peer"
+echo "$out/pion-peer"

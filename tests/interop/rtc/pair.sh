@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One interop test: pair two test peers (tests/interop/PROTOCOL.md) in a fresh loopback-only
+# network namespace and let relay.py judge them.
+#   pair.sh NAME OFFERER ANSWERER [peer flags...]
+# NAME is a short test name (the netns is rgri-NAME-PID); OFFERER/ANSWERER are one of
+#   ours | pion | aiortc | chromium | chromium-nc (Chromium without candidates: peer-reflexive)
+# Peer flags (e.g. --ordered 1 --max-retransmits -1 --size 60000) go to both peers.
+# Exit 77 (skip) only when `ours` is requested and <build>/tests/rtc/rtc-peer is absent.
+set -euo pipefail
+shopt -s inherit_errexit
+here=$(cd "$(dirname "$0")" && pwd)
+src=${RG_SOURCE_ROOT:-$(cd "$here/../../.." && pwd)}
+build=${RG_BUILD_ROOT:?RG_BUILD_ROOT must point at the build directory}
+name=$1 offerer=$2 answerer=$3
+shift 3
+py=/usr/bin/python3
+peer_timeout=${RG_PEER_TIMEOUT:-40}
+relay_timeout=${RG_RELAY_TIMEOUT:-75}
+
+peer_cmd() { # KIND ROLE
+	local kind=$1 role=$2 base
+	case $kind in
+	ours)
+		base=$build/tests/rtc/rtc-peer
+		if [ ! -x "$base" ]; then
+			echo "SKIP: $base not built yet (the rtc engineer's test peer)" >&2
+			exit 77
+		fi ;;
+	pion)        base=$(bash "$here/build-pion.sh" "$build") ;;
+	aiortc)      base="$py $here/aiortc_peer.py" ;;
+	chromium)    base="$py $here/chromium_peer.py" ;;
+	chromium-nc) base="$py $here/chromium_peer.py --no-candidates" ;;
+	*) echo "pair.sh: unknown peer kind '$kind'" >&2; exit 2 ;;
+	esac
+	printf '%s --role %s --timeout %s' "$base" "$role" "$peer_timeout"
+}
+
+a=$(peer_cmd "$offerer" offer)
+b=$(peer_cmd "$answerer" answer)
+for f in "$@"; do
+	a+=" $(printf '%q' "$f")"
+	b+=" $(printf '%q' "$f")"
+done
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pair.sh: needs root for ip netns" >&2
+	exit 1
+fi
+ns="rgri-$name-$$"
+exec "$py" "$here/relay.py" --netns "$ns" --make-netns --timeout "$relay_timeout" \
+	--name-a "$offerer" --name-b "$answerer" --a "$a" --b "$b"
