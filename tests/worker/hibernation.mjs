@@ -69,10 +69,22 @@ try {
 		await a.next((m) => m.type === "join" && m.peerId === "bob", "join of bob");
 		const before = await w.stats(net);
 		assert(before.hub.peers === 2, `peers before: ${before.hub.peers}`);
-		const { s, r } = await idleUntilWoken(net, before, async (round) => {
-			const [c, pc] = await joined(url, `carol${round}`, { address: `10.10.0.${3 + round}/24` });
-			return { c, pc };
-		});
+		// WebSocket pings (the signal client's keepalive) are answered by the runtime and must
+		// not keep the DO awake: alice pings every 2 s through the idle period.
+		let pongs = 0;
+		a.ws.on("pong", () => pongs++);
+		const pinger = setInterval(() => a.ws.ping(), 2000);
+		let woke;
+		try {
+			woke = await idleUntilWoken(net, before, async (round) => {
+				const [c, pc] = await joined(url, `carol${round}`, { address: `10.10.0.${3 + round}/24` });
+				return { c, pc };
+			});
+		} finally {
+			clearInterval(pinger);
+		}
+		const { s, r } = woke;
+		assert(pongs >= 3, `only ${pongs} pongs while idle`);
 		const got = r.pc.peers.filter((p) => !p.peerId.startsWith("carol"))
 			.sort((x, y) => (x.peerId < y.peerId ? -1 : 1));
 		assert(JSON.stringify(got.map((p) => [p.peerId, p.publicKey, p.address])) ===
@@ -82,7 +94,7 @@ try {
 		assert(s.hub.peers === s.sockets, `hub peers ${s.hub.peers} vs sockets ${s.sockets}`);
 		assert(logs.some((l) => /woke with \d+ sockets, restored \d+ peers/.test(l)), "no wake log line");
 		console.log(`# woke: instance ${before.instance.slice(0, 8)} -> ${s.instance.slice(0, 8)}, ` +
-			`restored ${s.restoredPeers} peers, construction #${s.construction}`);
+			`restored ${s.restoredPeers} peers, construction #${s.construction}; ${pongs} pings answered while asleep`);
 		const c = r.c, cid = c.peerId;
 		// The restored peers hear about the joiner and route to and from it.
 		for (const p of [a, b])
