@@ -40,6 +40,9 @@ class Peer:
             argv = ["ip", "netns", "exec", netns] + argv
         self.argv = argv
         self.result = None
+        self.t_result = None
+        self.cpu_start = None   # (monotonic, cpu seconds) when signaling completed
+        self.cpu_end = None     # (monotonic, cpu seconds) when the result line arrived
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True,
                                      bufsize=0)
@@ -64,6 +67,27 @@ class Peer:
                 self.proc.stdin.flush()
             except (BrokenPipeError, ValueError, OSError):
                 pass
+
+    def cpu_seconds(self):
+        """utime+stime of the peer process (all threads) from /proc, or None."""
+        try:
+            with open("/proc/%d/stat" % self.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def cpu_mark(self):
+        c = self.cpu_seconds()
+        return None if c is None else (time.monotonic(), c)
+
+    def cpu_report(self):
+        if not self.cpu_start or not self.cpu_end:
+            return None
+        wall = self.cpu_end[0] - self.cpu_start[0]
+        cpu = self.cpu_end[1] - self.cpu_start[1]
+        return {"cpu_seconds": round(cpu, 3), "wall_seconds": round(wall, 3),
+                "percent": round(100.0 * cpu / wall, 1) if wall > 0 else None}
 
     def kill(self):
         if self.proc.poll() is None:
@@ -173,6 +197,8 @@ def main():
                 continue
             if t == "result":
                 p.result = msg
+                p.t_result = time.monotonic()
+                p.cpu_end = p.cpu_mark()
                 log("%s result: %s" % (p.name, line))
                 if not msg.get("ok"):
                     verdict["why"] = "%s failed: %s" % (p.name, msg.get("error"))
@@ -184,6 +210,10 @@ def main():
             log("%s -> %s: %s" % (p.name, other[p].name,
                                   t if t in ("offer", "answer") else line[:160]))
             other[p].send(line)
+            if t == "answer":
+                # Signaling is done: the CPU window of each peer starts here.
+                for q in peers:
+                    q.cpu_start = q.cpu_mark()
         ok = (a.result is not None and b.result is not None
               and bool(a.result.get("ok")) and bool(b.result.get("ok")))
         if ok:
@@ -198,7 +228,9 @@ def main():
             verdict["why"] = "a result is not ok"
         if args.results:
             with open(args.results, "w") as f:
-                json.dump({"a": a.result, "b": b.result, "ok": ok, "dropped_candidates": dropped}, f)
+                json.dump({"a": a.result, "b": b.result, "ok": ok, "dropped_candidates": dropped,
+                           "cpu": {"a": a.cpu_report(), "b": b.cpu_report()},
+                           "cmd": {"a": a.argv, "b": b.argv}}, f)
         def brief(p):
             r = p.result or {}
             s = "%s(%s)=%s" % (p.name, r.get("role", "?"), "ok" if r.get("ok") else "FAIL")
