@@ -2,7 +2,10 @@
  * replays. Two devices wired by tests/wg/harness.h with a fake clock. */
 #include <errno.h>
 
+#include "util/ct.h"
+
 #include "harness.h"
+#include "wg/peer.h"
 
 #define S(x) ((uint64_t)((x) * 1e9))
 
@@ -69,11 +72,473 @@ static void test_unrouted(void)
 	h_clear(&h);
 }
 
+
+static unsigned count_type(struct harness *h, uint32_t type)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < h->loglen; i++)
+		if (h->log[i].buf[16] == type)
+			n++;
+	return n;
+}
+
+static void log_reset(struct harness *h)
+{
+	for (unsigned i = 0; i < h->loglen; i++)
+		h_free_dgram(&h->log[i]);
+	h->loglen = 0;
+}
+
+/* Initiator rekeys once its session is REKEY_AFTER_TIME old and it sends. */
+static void test_rekey_after_time(void)
+{
+	struct harness h;
+	struct wg_keypair *old;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	old = h_peer(&h, 0, 1)->kp_cur;
+	h_advance(&h, 119);
+	log_reset(&h);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 0);
+	h_advance(&h, 2);		/* 121 s */
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);	/* old key still sends */
+	h_run(&h);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 1);
+	g_assert_cmpuint(count_type(&h, WG_MSG_RESPONSE), ==, 1);
+	g_assert_true(h_peer(&h, 0, 1)->kp_cur != old);
+	g_assert_true(h_peer(&h, 0, 1)->kp_prev == old);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 2);
+	/* the responder confirmed the new session through the initiator's keepalive */
+	g_assert_cmpuint(h.n[1].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 2);
+	g_assert_cmpint(h_ping(&h, 1, 0, 10, 2), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 1);
+	h_clear(&h);
+}
+
+/* ... and after REKEY_AFTER_MESSAGES (counter set near the limit: 2^60 sends take too long). */
+static void test_rekey_after_messages(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	h_advance(&h, 6);	/* past the one-initiation-per-REKEY_TIMEOUT limit */
+	h_peer(&h, 0, 1)->kp_cur->send_counter = WG_REKEY_AFTER_MESSAGES + 1;
+	log_reset(&h);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 1);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 2);
+	/* a session at REJECT_AFTER_MESSAGES cannot send at all: the packet is staged */
+	h_peer(&h, 0, 1)->kp_cur->send_counter = WG_REJECT_AFTER_MESSAGES;
+	h_advance(&h, 6);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 1);
+	h_clear(&h);
+}
+
+/* Without traffic nobody rekeys; after REJECT_AFTER_TIME the session is unusable, data is
+ * staged and a new handshake starts. */
+static void test_reject_after_time(void)
+{
+	struct harness h;
+	struct wg_peer_stats st;
+
+	h_init(&h);
+	handshake(&h);
+	h_advance(&h, 179);
+	wg_peer_get_stats(h_peer(&h, 0, 1), &st);
+	g_assert_true(st.has_session);
+	h_advance(&h, 2);
+	wg_peer_get_stats(h_peer(&h, 0, 1), &st);
+	g_assert_false(st.has_session);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_SESSION_EXPIRED], ==, 1);
+	g_assert_cmpuint(h.n[1].events[WG_PEER_SESSION_EXPIRED], ==, 1);
+	h.n[0].drop_outgoing = true;
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 1);	/* staged */
+	h.n[0].drop_outgoing = false;
+	/* a data packet under the expired session is refused by the receiver too */
+	h_drain(&h);
+	h_advance(&h, 6);	/* retransmit brings the handshake through */
+	g_assert_cmpuint(h.n[1].tun_count, ==, 2);
+	h_clear(&h);
+}
+
+static void test_expired_data_rejected(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	handshake(&h);
+	h.n[1].drop_outgoing = true;	/* keep B's timers from reaching A */
+	h.n[0].drop_outgoing = true;
+	h_advance(&h, 181);
+	h.n[0].drop_outgoing = false;
+	/* forge: force A's expired key to send anyway */
+	h_peer(&h, 0, 1)->kp_cur->can_send = true;
+	h_peer(&h, 0, 1)->kp_cur->birth_ns = h.now;
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -EKEYEXPIRED);
+	h_clear(&h);
+}
+
+/* Passive keepalive: data received and nothing sent back for KEEPALIVE_TIMEOUT. */
+static void test_keepalive(void)
+{
+	struct harness h;
+	struct wg_peer_stats before, after;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	log_reset(&h);
+	wg_peer_get_stats(h_peer(&h, 1, 0), &before);
+	h_advance(&h, 9.9);
+	g_assert_cmpuint(h.loglen, ==, 0);
+	h_advance(&h, 0.2);
+	g_assert_cmpuint(h.loglen, ==, 1);
+	g_assert_cmpuint(h.log[0].from, ==, 1);
+	g_assert_cmpuint(h.log[0].len, ==, 32);		/* empty data message */
+	wg_peer_get_stats(h_peer(&h, 1, 0), &after);
+	g_assert_cmpuint(after.tx_bytes - before.tx_bytes, ==, 32);
+	/* nothing more while idle (until rekey/expiry timers) */
+	h_advance(&h, 60);
+	g_assert_cmpuint(h.loglen, ==, 1);
+	h_clear(&h);
+}
+
+/* Data sent and nothing back for KEEPALIVE + REKEY_TIMEOUT: handshake again. */
+static void test_new_handshake_when_unanswered(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	h_advance(&h, 11);	/* B's keepalive for the staged packet arrives */
+	log_reset(&h);
+	h.n[1].drop_outgoing = true;
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);
+	h_run(&h);
+	h_advance(&h, 14.9);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 0);
+	h_advance(&h, 0.5);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 1);
+	h_clear(&h);
+}
+
+static void test_persistent_keepalive(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	h.capture = true;
+	wg_peer_set_persistent_keepalive(h_peer(&h, 0, 1), 25);	/* starts a handshake now */
+	h_run(&h);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 1);
+	g_assert_cmpuint(wg_peer_get_persistent_keepalive(h_peer(&h, 0, 1)), ==, 25);
+	log_reset(&h);
+	h_advance(&h, 24.9);
+	g_assert_cmpuint(h.loglen, ==, 0);
+	h_advance(&h, 0.2);
+	g_assert_cmpuint(h.loglen, ==, 1);
+	g_assert_cmpuint(h.log[0].len, ==, 32);
+	h_advance(&h, 25);
+	g_assert_cmpuint(h.loglen, ==, 2);
+	wg_peer_set_persistent_keepalive(h_peer(&h, 0, 1), 0);
+	h_advance(&h, 60);
+	g_assert_cmpuint(h.loglen, ==, 2);
+	h_clear(&h);
+}
+
+/* All keys are wiped 3 * REJECT_AFTER_TIME after the last session was derived. */
+static void test_zero_keys(void)
+{
+	struct harness h;
+	struct wg_peer *p;
+
+	h_init(&h);
+	handshake(&h);
+	p = h_peer(&h, 0, 1);
+	h_advance(&h, 539);
+	g_assert_nonnull(p->kp_cur);
+	h_advance(&h, 2);
+	g_assert_null(p->kp_cur);
+	g_assert_null(p->kp_prev);
+	g_assert_null(p->kp_next);
+	g_assert_cmpint(p->hs.state, ==, WG_HS_ZEROED);
+	g_assert_true(rg_ct_is_zero(p->hs.chaining_key, sizeof(p->hs.chaining_key)));
+	g_assert_null(h_peer(&h, 1, 0)->kp_cur);
+	/* idle device: no timer left */
+	g_assert_cmpuint(wg_device_next_deadline(h.n[0].dev), ==, UINT64_MAX);
+	g_assert_cmpuint(wg_device_next_deadline(h.n[1].dev), ==, UINT64_MAX);
+	h_clear(&h);
+}
+
+/* No answer: retransmit every REKEY_TIMEOUT (+ jitter), give up after REKEY_ATTEMPT_TIME. */
+static void test_retransmit_and_give_up(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	h.capture = true;
+	h.n[1].drop_outgoing = true;
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 1);
+	h_advance(&h, 5.0);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 1);
+	h_advance(&h, 0.34);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 2);
+	h_advance(&h, 120);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 1 + WG_MAX_TIMER_HANDSHAKES);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_FAILED], ==, 1);
+	g_assert_cmpuint(h_peer(&h, 0, 1)->staged_count, ==, 0);
+	h_clear(&h);
+}
+
+/* Under load, an initiation without mac2 gets a cookie reply; the retry carries mac2. */
+static void test_cookie_under_load(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	h.capture = true;
+	wg_device_set_under_load(h.n[1].dev, 1);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 1);
+	g_assert_cmpint(h_step(&h), ==, -EBUSY);	/* initiation refused, cookie sent */
+	g_assert_cmpuint(h.qlen, ==, 1);
+	g_assert_cmpuint(h.q[h.qhead].len, ==, 64);
+	g_assert_cmpint(h_step(&h), ==, 0);		/* cookie consumed */
+	g_assert_true(h_peer(&h, 0, 1)->cookie.have_cookie);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 0);
+	h_advance(&h, 5.4);			/* retransmit with mac2 */
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 1);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 1);
+	g_assert_cmpuint(count_type(&h, WG_MSG_COOKIE), ==, 1);
+	h_clear(&h);
+}
+
+/* Automatic detection: a burst of initiations turns on "under load". */
+static void test_under_load_auto(void)
+{
+	struct harness h;
+	uint8_t m[148 + 32];
+	int busy = 0;
+
+	h_init(&h);
+	h.capture = true;
+	h.n[1].drop_outgoing = true;
+	h_ping(&h, 0, 1, 10, 1);
+	g_assert_cmpuint(h.loglen, ==, 1);
+	for (int i = 0; i < WG_UNDER_LOAD_HANDSHAKES_PER_S + 10; i++) {
+		memcpy(m, h.log[0].buf + 16, 148);
+		if (wg_device_input(h.n[1].dev, &h.n[0].ep, m, 148) == -EBUSY)
+			busy++;
+	}
+	g_assert_cmpint(busy, ==, 10);
+	h_clear(&h);
+}
+
+/* A captured initiation replayed later is rejected (TAI64N), as is replayed data. */
+static void test_replays(void)
+{
+	struct harness h;
+	uint8_t m[2048];
+	size_t data_len = 0;
+	int data_idx = -1;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	for (unsigned i = 0; i < h.loglen; i++)
+		if (h.log[i].buf[16] == WG_MSG_DATA && h.log[i].len > 32 && data_idx < 0)
+			data_idx = (int)i;
+	g_assert_cmpint(data_idx, >=, 0);
+	g_assert_cmpuint(h.log[0].buf[16], ==, WG_MSG_INITIATION);
+	memcpy(m, h.log[0].buf + 16, 148);
+	h_advance(&h, 1);
+	g_assert_cmpint(wg_device_input(h.n[1].dev, &h.n[0].ep, m, 148), ==, -EBADMSG);
+	data_len = h.log[data_idx].len;
+	memcpy(m, h.log[data_idx].buf + 16, data_len);
+	g_assert_cmpint(wg_device_input(h.n[1].dev, &h.n[0].ep, m, data_len), ==, -EALREADY);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 1);
+	/* a flipped bit anywhere in the ciphertext fails authentication */
+	memcpy(m, h.log[data_idx].buf + 16, data_len);
+	m[data_len - 1] ^= 0x80;
+	g_assert_cmpint(wg_device_input(h.n[1].dev, &h.n[0].ep, m, data_len), ==, -EBADMSG);
+	h_clear(&h);
+}
+
+/* An authenticated packet from a new address moves the peer's endpoint there (roaming). */
+static void test_roaming(void)
+{
+	struct harness h;
+	struct wg_endpoint ep, moved = { .len = 3, .data = "new" };
+	uint8_t buf[WG_DATA_HEADROOM + 64 + WG_DATA_TAILROOM], m[128];
+	int ret;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	log_reset(&h);
+	h.n[0].drop_outgoing = false;
+	size_t len = h_ipv4(buf + WG_DATA_HEADROOM, 0, 1, 8, 7);
+
+	g_assert_cmpint(wg_device_tun_input(h.n[0].dev, buf + WG_DATA_HEADROOM, len), ==, 0);
+	g_assert_cmpuint(h.qlen, ==, 1);
+	memcpy(m, h.q[h.qhead].buf + 16, h.q[h.qhead].len);
+	ret = wg_device_input(h.n[1].dev, &moved, m, h.q[h.qhead].len);
+	g_assert_cmpint(ret, ==, 0);
+	g_assert_true(wg_peer_get_endpoint(h_peer(&h, 1, 0), &ep));
+	g_assert_cmpuint(ep.len, ==, 3);
+	g_assert_cmpmem(ep.data, 3, "new", 3);
+	/* an unauthenticated packet does not move it */
+	m[40] ^= 1;
+	g_assert_cmpint(wg_device_input(h.n[1].dev, &h.n[0].ep, m, h.q[h.qhead].len), <, 0);
+	g_assert_true(wg_peer_get_endpoint(h_peer(&h, 1, 0), &ep));
+	g_assert_cmpuint(ep.len, ==, 3);
+	h_clear(&h);
+}
+
+/* Cryptokey routing inbound: a peer may only send from its allowed IPs. */
+static void test_inbound_source_check(void)
+{
+	struct harness h;
+	uint8_t buf[WG_DATA_HEADROOM + 64 + WG_DATA_TAILROOM];
+	size_t len;
+
+	h_init(&h);
+	handshake(&h);
+	len = h_ipv4(buf + WG_DATA_HEADROOM, 5, 1, 8, 7);	/* source 10.0.0.6 */
+	g_assert_cmpint(wg_device_peer_send(h.n[0].dev, h_peer(&h, 0, 1), buf + WG_DATA_HEADROOM,
+					    len), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -EPERM);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 1);
+	h_clear(&h);
+}
+
+/* The staged queue is bounded: the oldest packets go. */
+static void test_staged_bound(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	h.n[0].drop_outgoing = true;
+	for (int i = 0; i < WG_STAGED_MAX; i++)
+		g_assert_cmpint(h_ping(&h, 0, 1, 10, (uint8_t)i), ==, 1);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 0xee), ==, -ENOBUFS);
+	g_assert_cmpuint(h_peer(&h, 0, 1)->staged_count, ==, WG_STAGED_MAX);
+	h.n[0].drop_outgoing = false;
+	h_advance(&h, 5.4);
+	g_assert_cmpuint(h.n[1].tun_count, ==, WG_STAGED_MAX);
+	g_assert_cmpuint(h.n[1].tun_last[20], ==, 0xee);
+	h_clear(&h);
+}
+
+/* Setting a new private key drops sessions; a peer with our own key is refused. */
+static void test_config(void)
+{
+	struct harness h;
+	struct wg_peer *p;
+	uint8_t k[32], psk[32] = { 1 };
+	struct wg_endpoint ep;
+	char text[64];
+
+	h_init(&h);
+	handshake(&h);
+	g_assert_cmpint(wg_device_add_peer(h.n[0].dev, h.n[0].pub, &p), ==, -EINVAL);
+	g_assert_cmpint(wg_device_add_peer(h.n[0].dev, h.n[1].pub, &p), ==, -EEXIST);
+	g_assert_true(p == h_peer(&h, 0, 1));
+	g_assert_cmpuint(wg_device_peer_count(h.n[0].dev), ==, 1);
+	g_assert_false(wg_peer_get_preshared_key(p, k));
+	wg_peer_set_preshared_key(p, psk);
+	g_assert_true(wg_peer_get_preshared_key(p, k));
+	g_assert_cmpmem(k, 32, psk, 32);
+	wg_peer_set_preshared_key(p, NULL);
+	g_assert_false(wg_peer_get_preshared_key(p, k));
+	g_assert_true(wg_device_get_private_key(h.n[0].dev, k));
+	g_assert_cmpmem(k, 32, h.n[0].priv, 32);
+
+	/* endpoint text round trip through the sockaddr defaults */
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "192.0.2.1:51820", &ep), ==, 0);
+	g_assert_cmpint(wg_device_endpoint_format(h.n[0].dev, &ep, text, sizeof(text)), ==, 0);
+	g_assert_cmpstr(text, ==, "192.0.2.1:51820");
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "[fd00::1]:1", &ep), ==, 0);
+	g_assert_cmpint(wg_device_endpoint_format(h.n[0].dev, &ep, text, sizeof(text)), ==, 0);
+	g_assert_cmpstr(text, ==, "[fd00::1]:1");
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "fd00::1:1", &ep), ==, 0);
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "1.2.3.4", &ep), ==, -EINVAL);
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "1.2.3.4:65536", &ep), ==, -EINVAL);
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "[::1]x", &ep), ==, -EINVAL);
+	g_assert_cmpint(wg_device_endpoint_parse(h.n[0].dev, "host:1", &ep), ==, -EINVAL);
+
+	h_key(k, 9);
+	wg_device_set_private_key(h.n[0].dev, k);
+	g_assert_null(p->kp_cur);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_SESSION_EXPIRED], ==, 1);
+	/* taking the peer's own key removes that peer */
+	wg_device_set_private_key(h.n[0].dev, h.n[1].priv);
+	g_assert_cmpuint(wg_device_peer_count(h.n[0].dev), ==, 0);
+	wg_device_set_private_key(h.n[0].dev, NULL);
+	g_assert_false(wg_device_get_public_key(h.n[0].dev, k));
+	g_assert_cmpint(h_ping(&h, 1, 0, 1, 1), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -ENOKEY);
+	h_clear(&h);
+}
+
+static int count_cb(void *ctx, const struct wg_allowed_ip *ip)
+{
+	(void)ip;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static void test_remove_peer(void)
+{
+	struct harness h;
+	int n = 0;
+	uint8_t dst[4] = { 10, 0, 0, 2 };
+
+	h_init(&h);
+	handshake(&h);
+	g_assert_cmpint(wg_peer_allowed_ips_foreach(h_peer(&h, 0, 1), count_cb, &n), ==, 0);
+	g_assert_cmpint(n, ==, 2);
+	g_assert_true(wg_device_route(h.n[0].dev, AF_INET, dst) == h_peer(&h, 0, 1));
+	wg_device_remove_peer(h.n[0].dev, h_peer(&h, 0, 1));
+	g_assert_null(wg_device_route(h.n[0].dev, AF_INET, dst));
+	g_assert_cmpint(h_ping(&h, 1, 0, 1, 1), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -ENOENT);	/* its session index is gone */
+	g_assert_cmpuint(wg_device_next_deadline(h.n[0].dev), ==, UINT64_MAX);
+	h_clear(&h);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/wg/device/handshake_and_data", test_handshake_and_data);
 	g_test_add_func("/wg/device/handshake_reverse", test_handshake_reverse);
 	g_test_add_func("/wg/device/unrouted", test_unrouted);
+	g_test_add_func("/wg/device/rekey_after_time", test_rekey_after_time);
+	g_test_add_func("/wg/device/rekey_after_messages", test_rekey_after_messages);
+	g_test_add_func("/wg/device/reject_after_time", test_reject_after_time);
+	g_test_add_func("/wg/device/expired_data_rejected", test_expired_data_rejected);
+	g_test_add_func("/wg/device/keepalive", test_keepalive);
+	g_test_add_func("/wg/device/new_handshake_when_unanswered", test_new_handshake_when_unanswered);
+	g_test_add_func("/wg/device/persistent_keepalive", test_persistent_keepalive);
+	g_test_add_func("/wg/device/zero_keys", test_zero_keys);
+	g_test_add_func("/wg/device/retransmit_and_give_up", test_retransmit_and_give_up);
+	g_test_add_func("/wg/device/cookie_under_load", test_cookie_under_load);
+	g_test_add_func("/wg/device/under_load_auto", test_under_load_auto);
+	g_test_add_func("/wg/device/replays", test_replays);
+	g_test_add_func("/wg/device/roaming", test_roaming);
+	g_test_add_func("/wg/device/inbound_source_check", test_inbound_source_check);
+	g_test_add_func("/wg/device/staged_bound", test_staged_bound);
+	g_test_add_func("/wg/device/config", test_config);
+	g_test_add_func("/wg/device/remove_peer", test_remove_peer);
 	return g_test_run();
 }
