@@ -4,7 +4,8 @@
 #   pair.sh NAME OFFERER ANSWERER [peer flags...]
 # NAME is a short test name (the netns is rgri-NAME-PID); OFFERER/ANSWERER are one of
 #   ours | pion | aiortc | chromium | chromium-nc (Chromium without candidates: peer-reflexive)
-# Peer flags (e.g. --ordered 1 --max-retransmits -1 --size 60000) go to both peers.
+# Peer flags (e.g. --ordered 1 --max-retransmits -1 --size 60000) go to both peers, except
+# --drop-candidates-to a|b, which goes to relay.py (a = offerer, b = answerer).
 # Exit 77 (skip) only when `ours` is requested and <build>/tests/rtc/rtc-peer is absent.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -43,9 +44,14 @@ for k in "$offerer" "$answerer"; do
 done
 a=$(peer_cmd "$offerer" offer)
 b=$(peer_cmd "$answerer" answer)
-for f in "$@"; do
-	a+=" $(printf '%q' "$f")"
-	b+=" $(printf '%q' "$f")"
+relay_extra=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--drop-candidates-to) relay_extra+=("$1" "$2"); shift 2; continue ;;
+	esac
+	a+=" $(printf '%q' "$1")"
+	b+=" $(printf '%q' "$1")"
+	shift
 done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "pair.sh: needs root for ip netns" >&2
@@ -53,4 +59,4 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 ns="rgri-$name-$$"
 exec "$py" "$here/relay.py" --netns "$ns" --make-netns --timeout "$relay_timeout" \
-	--name-a "$offerer" --name-b "$answerer" --a "$a" --b "$b"
+	--name-a "$offerer" --name-b "$answerer" --a "$a" --b "$b" ${relay_extra[@]+"${relay_extra[@]}"}
