@@ -82,6 +82,9 @@ struct rtc_config {
 	 * Tests shorten it; SCTP heartbeats keep a healthy idle path from tripping it. */
 	unsigned consent_timeout_ms;
 	const char *log_id;		/* prefix of log lines about this peer (e.g. short peer id) */
+	/* riftgate↔riftgate peers skip the SCTP CRC32c (DTLS already authenticates every
+	 * packet), negotiated with a=x-rg-crc32c-offload. true turns that off (tests). */
+	bool no_crc32c_offload;
 };
 
 /* Callbacks, all optional, all on the peer's GMainContext. A callback may call any rtc_
@@ -169,7 +172,7 @@ uint16_t rtc_channel_stream(const struct rtc_channel *ch);
 bool rtc_channel_ordered(const struct rtc_channel *ch);
 int rtc_channel_max_retransmits(const struct rtc_channel *ch);	/* -1 = reliable */
 bool rtc_channel_is_open(const struct rtc_channel *ch);
-/* Bytes queued in the SCTP send buffer for the whole association. */
+/* SCTP chunks queued or in flight for the whole association (a backlog hint, not bytes). */
 size_t rtc_channel_buffered(const struct rtc_channel *ch);
 void rtc_channel_set_opaque(struct rtc_channel *ch, void *opaque);
 void *rtc_channel_opaque(const struct rtc_channel *ch);

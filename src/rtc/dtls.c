@@ -1,0 +1,405 @@
+/* DTLS 1.2 over ICE (RFC 8261 via RFC 8842): OpenSSL with memory BIOs, driven from the peer's
+ * GLib loop. One self-signed ECDSA P-256 certificate per process (ref-counted with the SSL_CTX);
+ * its SHA-256 fingerprint goes into our SDP and the remote certificate must match the remote
+ * SDP's a=fingerprint. The read BIO gets one datagram at a time, so records keep their datagram
+ * boundaries; the write BIO collects records, and rtc_dtls_flush() packs whole records into
+ * datagrams of at most the path MTU and hands them to ICE in one batch. */
+#include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+#include "rtc/peer.h"
+#include "util/err.h"
+#include "util/log.h"
+
+enum { DTLS_CERT_DAYS = 30, DTLS_REC_HDR = 13 };
+
+static struct {
+	unsigned refs;
+	SSL_CTX *ctx;
+	uint8_t fp[RTC_FP_LEN];
+} g_dtls;
+
+/* Browsers present self-signed certificates; trust comes from the fingerprint in the SDP,
+ * checked after the handshake (dtls_verify). */
+static int accept_any_cert(int ok, X509_STORE_CTX *store)
+{
+	(void)ok;
+	(void)store;
+	return 1;
+}
+
+static int make_cert(EVP_PKEY **out_key, X509 **out_cert)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name = NULL;
+	uint8_t serial[8];
+	BIGNUM *bn = NULL;
+
+	if (!key || !x || RAND_bytes(serial, sizeof(serial)) != 1)
+		goto fail;
+	serial[0] &= 0x7f;
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+	    !X509_set_version(x, 2) ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -86400) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 86400L * DTLS_CERT_DAYS) ||
+	    !X509_set_pubkey(x, key))
+		goto fail;
+	name = X509_get_subject_name(x);
+	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"riftgate",
+					-1, -1, 0) ||
+	    !X509_set_issuer_name(x, name) || !X509_sign(x, key, EVP_sha256()))
+		goto fail;
+	BN_free(bn);
+	*out_key = key;
+	*out_cert = x;
+	return 0;
+fail:
+	BN_free(bn);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return -ENOMEM;
+}
+
+int rtc_dtls_global_ref(struct rg_err *err)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	SSL_CTX *ctx = NULL;
+	unsigned int fplen = 0;
+
+	if (g_dtls.refs++)
+		return 0;
+	if (make_cert(&key, &cert) < 0)
+		goto fail;
+	ctx = SSL_CTX_new(DTLS_method());
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:"
+					 "ECDHE-ECDSA-AES256-GCM-SHA384:"
+					 "ECDHE-ECDSA-CHACHA20-POLY1305") != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1 ||
+	    X509_digest(cert, EVP_sha256(), g_dtls.fp, &fplen) != 1 || fplen != RTC_FP_LEN)
+		goto fail;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_cert);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
+				 SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_read_ahead(ctx, 1);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	g_dtls.ctx = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	g_dtls.refs--;
+	ERR_clear_error();
+	return rg_err_set(err, -ENOMEM, "dtls: cannot create certificate or SSL context");
+}
+
+void rtc_dtls_global_unref(void)
+{
+	if (!g_dtls.refs || --g_dtls.refs)
+		return;
+	SSL_CTX_free(g_dtls.ctx);
+	g_dtls.ctx = NULL;
+}
+
+void rtc_dtls_local_fingerprint(uint8_t fp[static RTC_FP_LEN])
+{
+	memcpy(fp, g_dtls.fp, RTC_FP_LEN);
+}
+
+static void arm_timer(struct rtc_peer *p);
+
+static gboolean on_timer(gpointer data)
+{
+	struct rtc_peer *p = data;
+
+	g_source_unref(p->dtls.timer);
+	p->dtls.timer = NULL;
+	if (p->dtls.ssl && !p->dtls.connected) {
+		if (DTLSv1_handle_timeout(p->dtls.ssl) < 0) {
+			rtc_peer_fail(p, "DTLS handshake timed out");
+			return G_SOURCE_REMOVE;
+		}
+		rtc_dtls_flush(p);
+		arm_timer(p);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void arm_timer(struct rtc_peer *p)
+{
+	struct timeval tv;
+	guint ms;
+
+	if (p->dtls.timer) {
+		g_source_destroy(p->dtls.timer);
+		g_source_unref(p->dtls.timer);
+		p->dtls.timer = NULL;
+	}
+	if (!p->dtls.ssl || p->dtls.connected || DTLSv1_get_timeout(p->dtls.ssl, &tv) != 1)
+		return;
+	ms = (guint)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
+	p->dtls.timer = g_timeout_source_new(ms ? ms : 1);
+	g_source_set_callback(p->dtls.timer, on_timer, p, NULL);
+	g_source_attach(p->dtls.timer, p->ctx);
+}
+
+int rtc_dtls_start(struct rtc_peer *p, bool client)
+{
+	struct rtc_dtls *d = &p->dtls;
+
+	if (d->ssl)
+		return 0;
+	d->ssl = SSL_new(g_dtls.ctx);
+	d->rbio = BIO_new(BIO_s_mem());
+	d->wbio = BIO_new(BIO_s_mem());
+	if (!d->ssl || !d->rbio || !d->wbio) {
+		BIO_free(d->rbio);
+		BIO_free(d->wbio);
+		SSL_free(d->ssl);
+		d->ssl = NULL;
+		d->rbio = d->wbio = NULL;
+		return -ENOMEM;
+	}
+	BIO_set_mem_eof_return(d->rbio, -1);
+	BIO_set_mem_eof_return(d->wbio, -1);
+	SSL_set_bio(d->ssl, d->rbio, d->wbio);
+	/* No MTU query on a memory BIO: the datagram limit is ours, the path MTU. */
+	SSL_set_mtu(d->ssl, p->path_mtu);
+	DTLS_set_link_mtu(d->ssl, p->path_mtu);
+	d->client = client;
+	if (client)
+		SSL_set_connect_state(d->ssl);
+	else
+		SSL_set_accept_state(d->ssl);
+	return 0;
+}
+
+void rtc_dtls_clear(struct rtc_peer *p)
+{
+	struct rtc_dtls *d = &p->dtls;
+
+	if (d->timer) {
+		g_source_destroy(d->timer);
+		g_source_unref(d->timer);
+	}
+	SSL_free(d->ssl);	/* frees both BIOs */
+	memset(d, 0, sizeof(*d));
+}
+
+static bool verify_fingerprint(struct rtc_peer *p)
+{
+	X509 *cert = SSL_get1_peer_certificate(p->dtls.ssl);
+	uint8_t fp[RTC_FP_LEN];
+	unsigned int n = 0;
+	bool ok;
+
+	if (!cert)
+		return false;
+	ok = X509_digest(cert, EVP_sha256(), fp, &n) == 1 && n == RTC_FP_LEN && p->dtls.have_fp &&
+	     CRYPTO_memcmp(fp, p->dtls.remote_fp, RTC_FP_LEN) == 0;
+	X509_free(cert);
+	return ok;
+}
+
+/* Advances the handshake; returns true once it is complete and verified. */
+static bool handshake(struct rtc_peer *p)
+{
+	int r = SSL_do_handshake(p->dtls.ssl);
+
+	if (r == 1) {
+		if (!verify_fingerprint(p)) {
+			rg_log(RG_LOG_WARN, "%s: DTLS: remote certificate does not match a=fingerprint",
+			       p->log_id);
+			rtc_peer_fail(p, "DTLS fingerprint mismatch");
+			return false;
+		}
+		p->dtls.connected = true;
+		arm_timer(p);
+		rg_log(RG_LOG_INFO, "%s: DTLS connected (%s, %s)", p->log_id,
+		       p->dtls.client ? "client" : "server", SSL_get_cipher_name(p->dtls.ssl));
+		return true;
+	}
+	switch (SSL_get_error(p->dtls.ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		arm_timer(p);
+		return false;
+	default: {
+		char buf[160];
+
+		ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
+		ERR_clear_error();
+		rg_log(RG_LOG_WARN, "%s: DTLS handshake failed: %s", p->log_id, buf);
+		rtc_peer_fail(p, "DTLS handshake failed");
+		return false;
+	}
+	}
+}
+
+void rtc_dtls_kick(struct rtc_peer *p)
+{
+	if (!p->dtls.ssl || p->dtls.connected || p->dtls.started)
+		return;
+	p->dtls.started = true;
+	if (p->dtls.client) {
+		handshake(p);
+		rtc_dtls_flush(p);
+	}
+}
+
+void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
+{
+	struct rtc_dtls *d = &p->dtls;
+
+	if (!d->ssl || len == 0 || len > INT_MAX || p->state >= RTC_STATE_FAILED)
+		return;
+	/* A memory BIO is a byte stream; one datagram goes in and is consumed before the next. */
+	if (BIO_ctrl_pending(d->rbio))
+		(void)BIO_reset(d->rbio);
+	if (BIO_write(d->rbio, buf, (int)len) != (int)len)
+		return;
+	if (!d->connected) {
+		d->started = true;
+		if (!handshake(p)) {
+			rtc_dtls_flush(p);
+			return;
+		}
+		rtc_dtls_flush(p);
+		rtc_peer_on_dtls_up(p);
+		if (p->state >= RTC_STATE_FAILED)
+			return;
+	}
+	for (;;) {
+		int n = SSL_read(d->ssl, p->rec, sizeof(p->rec));
+
+		if (n > 0) {
+			rtc_sctp_input(p, p->rec, (size_t)n);
+			if (p->state >= RTC_STATE_FAILED || !d->ssl)
+				return;
+			continue;
+		}
+		switch (SSL_get_error(d->ssl, n)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			break;
+		case SSL_ERROR_ZERO_RETURN:
+			rg_log(RG_LOG_INFO, "%s: DTLS close_notify from the remote side", p->log_id);
+			rtc_peer_on_sctp_down(p, false);
+			return;
+		default:
+			/* Records that fail to authenticate are dropped silently by OpenSSL; what
+			 * lands here is fatal (e.g. an alert). */
+			ERR_clear_error();
+			rtc_peer_fail(p, "DTLS read error");
+			return;
+		}
+		break;
+	}
+	rtc_sctp_drain(p);
+}
+
+int rtc_dtls_write(struct rtc_peer *p, const void *buf, size_t len)
+{
+	int n;
+
+	if (!p->dtls.connected || len > INT_MAX)
+		return -ENOTCONN;
+	n = SSL_write(p->dtls.ssl, buf, (int)len);
+	if (n != (int)len) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	if (BIO_ctrl_pending(p->dtls.wbio) >= RTC_OUT_FLUSH_AT)
+		rtc_dtls_flush(p);
+	else
+		rtc_peer_schedule_flush(p);
+	return 0;
+}
+
+size_t rtc_dtls_pending(struct rtc_peer *p)
+{
+	return p->dtls.wbio ? BIO_ctrl_pending(p->dtls.wbio) : 0;
+}
+
+static size_t rec_len(const uint8_t *b, size_t n)
+{
+	if (n < DTLS_REC_HDR)
+		return n;
+	size_t l = DTLS_REC_HDR + ((size_t)b[11] << 8 | b[12]);
+	return l > n ? n : l;
+}
+
+void rtc_dtls_flush(struct rtc_peer *p)
+{
+	NiceOutputMessage msgs[RTC_OUT_BATCH];
+	GOutputVector vecs[RTC_OUT_BATCH];
+	char *data;
+	long avail;
+
+	if (!p->dtls.wbio)
+		return;
+	while ((avail = BIO_get_mem_data(p->dtls.wbio, &data)) > 0) {
+		const uint8_t *src = (const uint8_t *)data;
+		size_t take = 0, n_msgs = 0, off = 0;
+
+		/* Take whole records that fit our buffer (at least one), then copy them out. */
+		while (take < (size_t)avail) {
+			size_t l = rec_len(src + take, (size_t)avail - take);
+
+			if (take && take + l > sizeof(p->out))
+				break;
+			if (l > sizeof(p->out))
+				l = sizeof(p->out);
+			take += l;
+		}
+		if (BIO_read(p->dtls.wbio, p->out, (int)take) != (int)take)
+			return;
+		/* Pack records into datagrams of at most path_mtu bytes. */
+		while (off < take) {
+			size_t start = off, dlen = 0;
+
+			while (off < take) {
+				size_t l = rec_len(p->out + off, take - off);
+
+				if (dlen && dlen + l > p->path_mtu)
+					break;
+				dlen += l;
+				off += l;
+			}
+			vecs[n_msgs].buffer = p->out + start;
+			vecs[n_msgs].size = dlen;
+			msgs[n_msgs].buffers = &vecs[n_msgs];
+			msgs[n_msgs].n_buffers = 1;
+			if (++n_msgs == RTC_OUT_BATCH) {
+				rtc_ice_send(p, msgs, (unsigned)n_msgs);
+				n_msgs = 0;
+			}
+		}
+		if (n_msgs)
+			rtc_ice_send(p, msgs, (unsigned)n_msgs);
+	}
+}
+
+void rtc_dtls_shutdown(struct rtc_peer *p)
+{
+	if (!p->dtls.ssl || !p->dtls.connected)
+		return;
+	SSL_shutdown(p->dtls.ssl);
+	ERR_clear_error();
+	rtc_dtls_flush(p);
+}

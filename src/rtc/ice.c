@@ -1,0 +1,448 @@
+/* ICE (RFC 8445, trickle RFC 8838, consent freshness RFC 7675) with libnice on the peer's
+ * GMainContext: one stream, one component, UDP only (ice-tcp off). The offerer is controlling.
+ * Received datagrams go to DTLS; STUN never reaches us (libnice consumes it). Peer-reflexive
+ * remote candidates (a browser that offers none) are libnice's job: it learns them from
+ * incoming checks. libnice keeps one STUN server per agent, so only the first is used. */
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "rtc/peer.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static enum rtc_cand_type from_nice_type(NiceCandidateType t)
+{
+	switch (t) {
+	case NICE_CANDIDATE_TYPE_HOST:
+		return RTC_CAND_HOST;
+	case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+		return RTC_CAND_SRFLX;
+	case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+		return RTC_CAND_PRFLX;
+	case NICE_CANDIDATE_TYPE_RELAYED:
+		return RTC_CAND_RELAY;
+	}
+	return RTC_CAND_NONE;
+}
+
+static NiceCandidateType to_nice_type(enum rtc_cand_type t)
+{
+	switch (t) {
+	case RTC_CAND_SRFLX:
+		return NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE;
+	case RTC_CAND_PRFLX:
+		return NICE_CANDIDATE_TYPE_PEER_REFLEXIVE;
+	case RTC_CAND_RELAY:
+		return NICE_CANDIDATE_TYPE_RELAYED;
+	default:
+		return NICE_CANDIDATE_TYPE_HOST;
+	}
+}
+
+static void addr_str(const NiceAddress *a, char *out, size_t cap)
+{
+	char ip[NICE_ADDRESS_STRING_LEN];
+
+	nice_address_to_string(a, ip);
+	if (nice_address_ip_version(a) == 6)
+		g_snprintf(out, cap, "[%s]:%u", ip, nice_address_get_port(a));
+	else
+		g_snprintf(out, cap, "%s:%u", ip, nice_address_get_port(a));
+}
+
+/* "host:port" of a stun:/turn:/turns: URL, resolved to an IP literal (blocking). */
+static int parse_server(const char *url, const char *scheme, uint16_t default_port,
+			char ip[static NICE_ADDRESS_STRING_LEN], uint16_t *port, bool *tcp)
+{
+	size_t sl = strlen(scheme);
+	const char *h = url + sl, *q, *colon;
+	char host[256];
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	size_t hl;
+	unsigned long pv = default_port;
+
+	if (strncmp(url, scheme, sl) != 0)
+		return -EINVAL;
+	q = strchr(h, '?');
+	if (tcp) {
+		*tcp = false;
+		if (q && strstr(q, "transport=tcp"))
+			*tcp = true;
+		else if (q && !strstr(q, "transport=udp"))
+			return -EINVAL;
+	}
+	hl = q ? (size_t)(q - h) : strlen(h);
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (host[0] == '[') {	/* [v6]:port */
+		char *end = strchr(host, ']');
+
+		if (!end)
+			return -EINVAL;
+		*end = '\0';
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] && !colon)
+			return -EINVAL;
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	} else {
+		colon = strrchr(host, ':');
+		if (colon)
+			*(char *)colon = '\0';
+	}
+	if (colon) {
+		char *e;
+
+		pv = strtoul(colon + 1, &e, 10);
+		if (*e || pv == 0 || pv > 65535)
+			return -EINVAL;
+	}
+	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+		return -EHOSTUNREACH;
+	if (getnameinfo(res->ai_addr, res->ai_addrlen, ip, NICE_ADDRESS_STRING_LEN, NULL, 0,
+			NI_NUMERICHOST) != 0) {
+		freeaddrinfo(res);
+		return -EINVAL;
+	}
+	freeaddrinfo(res);
+	*port = (uint16_t)pv;
+	return 0;
+}
+
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data)
+{
+	struct rtc_peer *p = data;
+	struct rtc_cand c = { 0 };
+	char buf[RTC_CAND_STR_MAX + 1];
+
+	(void)agent;
+	if (nc->stream_id != p->ice.stream_id || nc->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+		return;
+	g_strlcpy(c.foundation, nc->foundation, sizeof(c.foundation));
+	c.component = nc->component_id;
+	c.priority = nc->priority;
+	nice_address_to_string(&nc->addr, c.addr);
+	c.port = (uint16_t)nice_address_get_port(&nc->addr);
+	c.type = from_nice_type(nc->type);
+	if (c.type != RTC_CAND_HOST) {
+		nice_address_to_string(&nc->base_addr, c.raddr);
+		c.rport = (uint16_t)nice_address_get_port(&nc->base_addr);
+		c.has_raddr = true;
+	}
+	if (rtc_cand_format(buf, sizeof(buf), &c) > 0)
+		rtc_peer_on_local_candidate(p, buf);
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
+{
+	struct rtc_peer *p = data;
+
+	(void)agent;
+	if (stream_id == p->ice.stream_id)
+		rtc_peer_on_local_candidate(p, NULL);
+}
+
+static void bump_buffers(struct rtc_peer *p)
+{
+	GSocket *s = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
+	int v = RTC_UDP_SOCKBUF;
+
+	if (!s)
+		return;
+	/* FORCE variants pass rmem_max/wmem_max when we are privileged; else the capped one. */
+	int fd = g_socket_get_fd(s);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	g_object_unref(s);
+	p->ice.bufs_bumped = true;
+}
+
+static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
+			     NiceCandidate *l, NiceCandidate *r, gpointer data)
+{
+	struct rtc_peer *p = data;
+
+	(void)agent;
+	(void)component;
+	if (stream_id != p->ice.stream_id)
+		return;
+	p->ice.local_type = from_nice_type(l->type);
+	p->ice.remote_type = from_nice_type(r->type);
+	addr_str(&l->addr, p->ice.local_addr, sizeof(p->ice.local_addr));
+	addr_str(&r->addr, p->ice.remote_addr, sizeof(p->ice.remote_addr));
+	rg_log(RG_LOG_INFO, "%s: ICE selected %s %s <-> %s %s", p->log_id,
+	       rtc_cand_type_name(p->ice.local_type), p->ice.local_addr,
+	       rtc_cand_type_name(p->ice.remote_type), p->ice.remote_addr);
+	bump_buffers(p);
+}
+
+static void on_state(NiceAgent *agent, guint stream_id, guint component, guint state,
+		     gpointer data)
+{
+	struct rtc_peer *p = data;
+
+	(void)agent;
+	(void)component;
+	if (stream_id != p->ice.stream_id)
+		return;
+	rg_log(RG_LOG_DEBUG, "%s: ICE component state %s", p->log_id,
+	       nice_component_state_to_string(state));
+	switch (state) {
+	case NICE_COMPONENT_STATE_CONNECTED:
+	case NICE_COMPONENT_STATE_READY:
+		if (!p->ice.connected) {
+			p->ice.connected = true;
+			p->ice.last_rx_ns = rg_mono_ns();
+			if (!p->ice.bufs_bumped)
+				bump_buffers(p);
+			rtc_peer_on_ice_connected(p);
+		}
+		break;
+	case NICE_COMPONENT_STATE_FAILED:
+		rtc_peer_fail(p, p->ice.connected ? "ICE consent lost" : "ICE failed");
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint len, gchar *buf,
+		    gpointer data)
+{
+	(void)agent;
+	(void)stream_id;
+	(void)component;
+	rtc_ice_on_datagram(data, (const uint8_t *)buf, len);
+}
+
+void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
+{
+	p->ice.rx_datagrams++;
+	p->ice.last_rx_ns = rg_mono_ns();
+	/* RFC 7983 demultiplexing: 20..63 is DTLS; anything else here is not ours. */
+	if (len && buf[0] >= 20 && buf[0] <= 63)
+		rtc_dtls_input(p, buf, len);
+	if (!p->dead && p->dtls.wbio && BIO_ctrl_pending(p->dtls.wbio))
+		rtc_dtls_flush(p);
+}
+
+int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)
+{
+	struct rtc_ice *ice = &p->ice;
+	gchar *ufrag = NULL, *pwd = NULL;
+	int ret;
+
+	ice->agent = nice_agent_new_full(p->ctx, NICE_COMPATIBILITY_RFC5245,
+					 NICE_AGENT_OPTION_ICE_TRICKLE |
+					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+	if (!ice->agent)
+		return rg_err_set(err, -ENOMEM, "ice: cannot create agent");
+	g_object_set(ice->agent, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE,
+		     "controlling-mode", FALSE, NULL);
+	for (size_t i = 0; i < cfg->n_stun; i++) {
+		char ip[NICE_ADDRESS_STRING_LEN];
+		uint16_t port;
+
+		if (parse_server(cfg->stun[i], "stun:", 3478, ip, &port, NULL) < 0)
+			return rg_err_set(err, -EINVAL, "ice: bad or unresolvable STUN URL '%s'",
+					  cfg->stun[i]);
+		if (i == 0)
+			g_object_set(ice->agent, "stun-server", ip, "stun-server-port", (guint)port,
+				     NULL);
+		else
+			rg_log(RG_LOG_DEBUG, "%s: STUN server %s not used (libnice takes one)",
+			       p->log_id, cfg->stun[i]);
+	}
+	for (size_t i = 0; i < cfg->n_local_addrs; i++) {
+		NiceAddress a;
+
+		if (!nice_address_set_from_string(&a, cfg->local_addrs[i]))
+			return rg_err_set(err, -EINVAL, "ice: bad local address '%s'",
+					  cfg->local_addrs[i]);
+		nice_agent_add_local_address(ice->agent, &a);
+	}
+	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
+	if (!ice->stream_id)
+		return rg_err_set(err, -ENOMEM, "ice: cannot add stream");
+	if (cfg->port_min || cfg->port_max)
+		nice_agent_set_port_range(ice->agent, ice->stream_id, 1, cfg->port_min,
+					  cfg->port_max ? cfg->port_max : 65535);
+	for (size_t i = 0; i < cfg->n_turn; i++) {
+		const struct rtc_turn_server *t = &cfg->turn[i];
+		char ip[NICE_ADDRESS_STRING_LEN];
+		uint16_t port;
+		bool tcp, tls = t->url && strncmp(t->url, "turns:", 6) == 0;
+
+		ret = t->url ? parse_server(t->url, tls ? "turns:" : "turn:", tls ? 5349 : 3478, ip,
+					    &port, &tcp)
+			     : -EINVAL;
+		if (ret < 0 || !t->username || !t->credential)
+			return rg_err_set(err, -EINVAL,
+					  "ice: bad TURN server '%s' (want turn[s]:host:port"
+					  "[?transport=udp|tcp] with username and credential)",
+					  t->url ? t->url : "(null)");
+		if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, 1, ip, port, t->username,
+					       t->credential,
+					       tls ? NICE_RELAY_TYPE_TURN_TLS
+					       : tcp ? NICE_RELAY_TYPE_TURN_TCP
+						     : NICE_RELAY_TYPE_TURN_UDP))
+			return rg_err_set(err, -EINVAL, "ice: libnice refused TURN server '%s'",
+					  t->url);
+	}
+	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), p);
+	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), p);
+	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), p);
+	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), p);
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, on_recv, p);
+	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
+		return rg_err_set(err, -EIO, "ice: no local credentials");
+	g_strlcpy(ice->ufrag, ufrag, sizeof(ice->ufrag));
+	g_strlcpy(ice->pwd, pwd, sizeof(ice->pwd));
+	g_free(ufrag);
+	g_free(pwd);
+	return 0;
+}
+
+void rtc_ice_clear(struct rtc_peer *p)
+{
+	struct rtc_ice *ice = &p->ice;
+
+	if (ice->agent) {
+		g_signal_handlers_disconnect_by_data(ice->agent, p);
+		if (ice->stream_id) {
+			nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, NULL, NULL);
+			nice_agent_remove_stream(ice->agent, ice->stream_id);
+		}
+		g_object_unref(ice->agent);
+	}
+	memset(ice, 0, sizeof(*ice));
+}
+
+int rtc_ice_gather(struct rtc_peer *p)
+{
+	if (p->ice.gathering)
+		return 0;
+	if (!nice_agent_gather_candidates(p->ice.agent, p->ice.stream_id))
+		return -EIO;
+	p->ice.gathering = true;
+	return 0;
+}
+
+void rtc_ice_set_controlling(struct rtc_peer *p, bool controlling)
+{
+	p->ice.controlling = controlling;
+	g_object_set(p->ice.agent, "controlling-mode", controlling, NULL);
+}
+
+static int add_nice_candidate(struct rtc_peer *p, const struct rtc_cand *c)
+{
+	NiceCandidate *nc;
+	GSList *l;
+	int n;
+
+	nc = nice_candidate_new(to_nice_type(c->type));
+	nc->transport = NICE_CANDIDATE_TRANSPORT_UDP;
+	nc->stream_id = p->ice.stream_id;
+	nc->component_id = 1;
+	nc->priority = c->priority;
+	g_strlcpy(nc->foundation, c->foundation, sizeof(nc->foundation));
+	if (!nice_address_set_from_string(&nc->addr, c->addr)) {
+		nice_candidate_free(nc);
+		return -EINVAL;
+	}
+	nice_address_set_port(&nc->addr, c->port);
+	if (c->has_raddr && nice_address_set_from_string(&nc->base_addr, c->raddr))
+		nice_address_set_port(&nc->base_addr, c->rport);
+	else
+		nc->base_addr = nc->addr;
+	l = g_slist_append(NULL, nc);
+	n = nice_agent_set_remote_candidates(p->ice.agent, p->ice.stream_id, 1, l);
+	g_slist_free(l);
+	nice_candidate_free(nc);
+	return n == 1 ? 0 : -EINVAL;
+}
+
+int rtc_ice_set_remote(struct rtc_peer *p, const struct rtc_sdp *remote)
+{
+	struct rtc_ice *ice = &p->ice;
+
+	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, remote->ufrag,
+					       remote->pwd))
+		return -EINVAL;
+	ice->remote_creds = true;
+	for (size_t i = 0; i < remote->n_cands; i++)
+		rtc_ice_add_candidate(p, &remote->cands[i]);
+	for (size_t i = 0; i < ice->n_pending; i++)
+		rtc_ice_add_candidate(p, &ice->pending[i]);
+	ice->n_pending = 0;
+	if (remote->end_of_candidates || ice->pending_eoc)
+		rtc_ice_end_of_candidates(p);
+	return 0;
+}
+
+int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c)
+{
+	struct rtc_ice *ice = &p->ice;
+	NiceAddress probe;
+
+	/* TCP and mDNS (.local) candidates: we cannot use them; the browser also reaches us
+	 * as peer-reflexive, so skipping is safe. */
+	if (c->tcp || c->component != 1 || !nice_address_set_from_string(&probe, c->addr))
+		return 0;
+	if (!ice->remote_creds) {
+		if (ice->n_pending == RTC_PENDING_CANDS)
+			return -ENOSPC;
+		ice->pending[ice->n_pending++] = *c;
+		return 0;
+	}
+	return add_nice_candidate(p, c);
+}
+
+void rtc_ice_end_of_candidates(struct rtc_peer *p)
+{
+	if (!p->ice.remote_creds) {
+		p->ice.pending_eoc = true;
+		return;
+	}
+	nice_agent_peer_candidate_gathering_done(p->ice.agent, p->ice.stream_id);
+}
+
+int rtc_ice_restart(struct rtc_peer *p)
+{
+	gchar *ufrag = NULL, *pwd = NULL;
+
+	if (!nice_agent_restart_stream(p->ice.agent, p->ice.stream_id))
+		return -EIO;
+	if (!nice_agent_get_local_credentials(p->ice.agent, p->ice.stream_id, &ufrag, &pwd))
+		return -EIO;
+	g_strlcpy(p->ice.ufrag, ufrag, sizeof(p->ice.ufrag));
+	g_strlcpy(p->ice.pwd, pwd, sizeof(p->ice.pwd));
+	g_free(ufrag);
+	g_free(pwd);
+	p->ice.remote_creds = false;
+	return 0;
+}
+
+void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
+{
+	GError *e = NULL;
+	gint sent;
+
+	if (!p->ice.connected || p->dead)
+		return;
+	sent = nice_agent_send_messages_nonblocking(p->ice.agent, p->ice.stream_id, 1, msgs, n,
+						    NULL, &e);
+	if (sent > 0)
+		p->ice.tx_datagrams += (uint64_t)sent;
+	/* A full socket buffer drops datagrams, as UDP would; SCTP retransmits what matters. */
+	if (e) {
+		rg_log(RG_LOG_TRACE, "%s: ICE send: %s", p->log_id, e->message);
+		g_error_free(e);
+	}
+}

@@ -1,0 +1,701 @@
+/* The rtc_peer API (rtc.h): JSEP negotiation, the connection state machine, data channels and
+ * DCEP. It sits on top of sctp.c / dtls.c / ice.c and runs on the caller's GMainContext.
+ * Stream ids follow RFC 8832 §6: the DTLS client opens even ids, the server odd ones. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rtc/dcep.h"
+#include "rtc/peer.h"
+#include "util/clock.h"
+#include "util/err.h"
+#include "util/log.h"
+
+enum { NO_STREAM = 0xffff, TICK_MS = 500 };
+
+void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s)
+{
+	if (p->state == s || p->dead)
+		return;
+	/* failed and closed are final */
+	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED)
+		return;
+	p->state = s;
+	rg_log(RG_LOG_INFO, "%s: state %s", p->log_id, rtc_state_name(s));
+	if (p->ops.state_changed)
+		p->ops.state_changed(p->opaque, s);
+}
+
+static void channel_destroy(struct rtc_peer *p, struct rtc_channel *ch, bool notify)
+{
+	if (ch->stream != NO_STREAM && ch->stream < RTC_MAX_CHANNELS &&
+	    p->by_stream[ch->stream] == ch)
+		p->by_stream[ch->stream] = NULL;
+	if (notify && !p->dead && p->ops.channel_closed &&
+	    (ch->state == RTC_CHAN_OPEN || ch->state == RTC_CHAN_CLOSING || ch->remote_opened ||
+	     ch->state == RTC_CHAN_OPENING || ch->state == RTC_CHAN_PENDING))
+		p->ops.channel_closed(p->opaque, ch);
+	g_ptr_array_remove_fast(p->channels, ch);	/* frees ch */
+}
+
+static void close_all_channels(struct rtc_peer *p)
+{
+	while (p->channels->len && !p->dead)
+		channel_destroy(p, p->channels->pdata[p->channels->len - 1], true);
+}
+
+static void go_down(struct rtc_peer *p, enum rtc_state s)
+{
+	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED)
+		return;
+	close_all_channels(p);
+	rtc_peer_set_state(p, s);
+}
+
+void rtc_peer_fail(struct rtc_peer *p, const char *why)
+{
+	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED)
+		return;
+	rg_log(RG_LOG_WARN, "%s: failed: %s", p->log_id, why);
+	go_down(p, RTC_STATE_FAILED);
+}
+
+static gboolean on_flush(gpointer data)
+{
+	struct rtc_peer *p = data;
+
+	g_source_unref(p->flush_src);
+	p->flush_src = NULL;
+	rtc_dtls_flush(p);
+	return G_SOURCE_REMOVE;
+}
+
+void rtc_peer_schedule_flush(struct rtc_peer *p)
+{
+	if (p->flush_src || p->dead)
+		return;
+	p->flush_src = g_idle_source_new();
+	g_source_set_priority(p->flush_src, G_PRIORITY_HIGH);
+	g_source_set_callback(p->flush_src, on_flush, p, NULL);
+	g_source_attach(p->flush_src, p->ctx);
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct rtc_peer *p = data;
+	uint64_t now = rg_mono_ns();
+
+	if (p->ice.connected && p->state == RTC_STATE_CONNECTED &&
+	    now - p->ice.last_rx_ns > (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC)
+		rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
+	return G_SOURCE_CONTINUE;
+}
+
+static void assign_stream(struct rtc_peer *p, struct rtc_channel *ch)
+{
+	/* DTLS client: even ids; server: odd ids. */
+	for (unsigned sid = p->dtls.client ? 0 : 1; sid < RTC_MAX_CHANNELS; sid += 2)
+		if (!p->by_stream[sid]) {
+			ch->stream = (uint16_t)sid;
+			p->by_stream[sid] = ch;
+			return;
+		}
+}
+
+static int send_open(struct rtc_peer *p, struct rtc_channel *ch)
+{
+	uint8_t buf[RTC_DCEP_OPEN_HDR + RTC_LABEL_MAX];
+	struct rtc_dcep_open o = {
+		.channel_type = (uint8_t)((ch->max_retransmits >= 0 ? RTC_DCEP_PARTIAL_RELIABLE_REXMIT
+								   : RTC_DCEP_RELIABLE) |
+					  (ch->ordered ? 0 : RTC_DCEP_UNORDERED)),
+		.priority = 256,
+		.reliability = ch->max_retransmits >= 0 ? (uint32_t)ch->max_retransmits : 0,
+		.label = (const uint8_t *)ch->label,
+		.label_len = (uint16_t)strlen(ch->label),
+	};
+	int n = rtc_dcep_encode_open(buf, sizeof(buf), &o);
+
+	if (n < 0)
+		return n;
+	ch->state = RTC_CHAN_OPENING;
+	/* DCEP messages go ordered and reliable (RFC 8832 §6). */
+	return rtc_sctp_send(p, ch->stream, RTC_PPID_DCEP, true, -1, buf, (size_t)n);
+}
+
+void rtc_peer_on_sctp_up(struct rtc_peer *p)
+{
+	rg_log(RG_LOG_INFO, "%s: SCTP association up", p->log_id);
+	rtc_peer_set_state(p, RTC_STATE_CONNECTED);
+	for (guint i = 0; i < p->channels->len && p->state == RTC_STATE_CONNECTED; i++) {
+		struct rtc_channel *ch = p->channels->pdata[i];
+
+		if (ch->state != RTC_CHAN_PENDING)
+			continue;
+		assign_stream(p, ch);
+		if (ch->stream == NO_STREAM || send_open(p, ch) < 0)
+			rg_log(RG_LOG_WARN, "%s: cannot open channel '%s'", p->log_id, ch->label);
+	}
+}
+
+void rtc_peer_on_sctp_down(struct rtc_peer *p, bool failed)
+{
+	if (p->closing)
+		return;
+	if (failed)
+		rtc_peer_fail(p, "SCTP association lost");
+	else
+		go_down(p, RTC_STATE_CLOSED);
+}
+
+void rtc_peer_on_ice_connected(struct rtc_peer *p)
+{
+	rg_log(RG_LOG_INFO, "%s: ICE connected", p->log_id);
+	rtc_dtls_kick(p);
+}
+
+void rtc_peer_on_dtls_up(struct rtc_peer *p)
+{
+	if (rtc_sctp_start(p) < 0)
+		rtc_peer_fail(p, "SCTP socket setup failed");
+}
+
+void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand)
+{
+	if (!p->dead && p->ops.local_candidate)
+		p->ops.local_candidate(p->opaque, cand);
+}
+
+static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_t len)
+{
+	struct rtc_channel *ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
+	struct rtc_dcep_open o;
+
+	switch (rtc_dcep_msg_type(data, len)) {
+	case RTC_DCEP_ACK:
+		if (ch && ch->state == RTC_CHAN_OPENING) {
+			ch->state = RTC_CHAN_OPEN;
+			if (p->ops.channel_open)
+				p->ops.channel_open(p->opaque, ch);
+		}
+		return;
+	case RTC_DCEP_OPEN:
+		if (!rtc_dcep_decode_open(&o, data, len) || sid >= RTC_MAX_CHANNELS) {
+			rg_log(RG_LOG_DEBUG, "%s: malformed DATA_CHANNEL_OPEN on stream %u dropped",
+			       p->log_id, sid);
+			return;
+		}
+		if (ch) {
+			rg_log(RG_LOG_DEBUG, "%s: DATA_CHANNEL_OPEN for busy stream %u dropped",
+			       p->log_id, sid);
+			return;
+		}
+		ch = g_new0(struct rtc_channel, 1);
+		ch->peer = p;
+		ch->stream = sid;
+		ch->remote_opened = true;
+		ch->ordered = !(o.channel_type & RTC_DCEP_UNORDERED);
+		ch->max_retransmits = (o.channel_type & 0x7f) == RTC_DCEP_PARTIAL_RELIABLE_REXMIT
+					      ? (int)MIN(o.reliability, (uint32_t)INT_MAX)
+				      : (o.channel_type & 0x7f) == RTC_DCEP_PARTIAL_RELIABLE_TIMED
+					      ? 0	/* timed: closest we have is unreliable */
+					      : -1;
+		memcpy(ch->label, o.label, MIN((size_t)o.label_len, (size_t)RTC_LABEL_MAX));
+		for (size_t i = 0; i < RTC_LABEL_MAX && ch->label[i]; i++)
+			if ((unsigned char)ch->label[i] < 0x20)
+				ch->label[i] = '?';
+		ch->state = RTC_CHAN_OPEN;
+		p->by_stream[sid] = ch;
+		g_ptr_array_add(p->channels, ch);
+		/* The ACK is queued: we are inside the delivery of a usrsctp callback. */
+		g_array_append_val(p->sctp.acks, sid);
+		rg_log(RG_LOG_INFO, "%s: remote opened channel '%s' on stream %u", p->log_id,
+		       ch->label, sid);
+		if (p->ops.channel_open)
+			p->ops.channel_open(p->opaque, ch);
+		return;
+	default:
+		rg_log(RG_LOG_DEBUG, "%s: unknown DCEP message dropped", p->log_id);
+		return;
+	}
+}
+
+void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const uint8_t *data,
+			 size_t len)
+{
+	struct rtc_channel *ch;
+
+	if (ppid == RTC_PPID_DCEP) {
+		on_dcep(p, sid, data, len);
+		return;
+	}
+	ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
+	if (!ch)
+		return;
+	/* Data before the ACK means the remote side has our OPEN (RFC 8832 §6). */
+	if (ch->state == RTC_CHAN_OPENING) {
+		ch->state = RTC_CHAN_OPEN;
+		if (p->ops.channel_open)
+			p->ops.channel_open(p->opaque, ch);
+		if (p->by_stream[sid] != ch)
+			return;
+	}
+	if (ch->state != RTC_CHAN_OPEN || !p->ops.channel_message)
+		return;
+	switch (ppid) {
+	case RTC_PPID_STRING_EMPTY:
+	case RTC_PPID_BINARY_EMPTY:
+		p->ops.channel_message(p->opaque, ch, data, 0, ppid == RTC_PPID_BINARY_EMPTY);
+		break;
+	case RTC_PPID_STRING:
+	case RTC_PPID_STRING_PARTIAL:
+		p->ops.channel_message(p->opaque, ch, data, len, false);
+		break;
+	case RTC_PPID_BINARY:
+	case RTC_PPID_BINARY_PARTIAL:
+		p->ops.channel_message(p->opaque, ch, data, len, true);
+		break;
+	default:
+		break;
+	}
+}
+
+void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid)
+{
+	struct rtc_channel *ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
+
+	if (!ch)
+		return;
+	/* The remote side closed its direction; close ours too unless we started it. */
+	if (ch->state != RTC_CHAN_CLOSING)
+		g_array_append_val(p->sctp.resets, sid);
+	channel_destroy(p, ch, true);
+}
+
+void rtc_peer_on_writable(struct rtc_peer *p)
+{
+	for (guint i = 0; i < p->channels->len && !p->dead; i++) {
+		struct rtc_channel *ch = p->channels->pdata[i];
+
+		if (ch->want_writable && ch->state == RTC_CHAN_OPEN) {
+			ch->want_writable = false;
+			if (p->ops.channel_writable)
+				p->ops.channel_writable(p->opaque, ch);
+		}
+	}
+}
+
+int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_config *cfg,
+		 const struct rtc_peer_ops *ops, void *opaque, struct rg_err *err)
+{
+	static const struct rtc_config defaults = { 0 };
+	struct rtc_peer *p;
+	int ret;
+
+	*out = NULL;
+	if (!cfg)
+		cfg = &defaults;
+	if (cfg->path_mtu && (cfg->path_mtu < 576 || cfg->path_mtu > 9000))
+		return rg_err_set(err, -EINVAL, "rtc: path_mtu %u outside 576-9000", cfg->path_mtu);
+	p = g_new0(struct rtc_peer, 1);
+	p->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
+	if (ops)
+		p->ops = *ops;
+	p->opaque = opaque;
+	p->state = RTC_STATE_NEW;
+	g_strlcpy(p->log_id, cfg->log_id ? cfg->log_id : "rtc", sizeof(p->log_id));
+	p->path_mtu = cfg->path_mtu ? cfg->path_mtu : RTC_DEFAULT_PATH_MTU;
+	p->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
+							: RTC_DEFAULT_CONSENT_TIMEOUT_MS;
+	p->no_crc32c_offload = cfg->no_crc32c_offload;
+	p->session_id = ((uint64_t)g_random_int() << 32 | g_random_int()) & INT64_MAX;
+	p->remote_max_msg = 65536;
+	p->channels = g_ptr_array_new_with_free_func(g_free);
+	for (size_t i = 0; i < RTC_MAX_CHANNELS; i++)
+		p->by_stream[i] = NULL;
+	if ((ret = rtc_dtls_global_ref(err)) < 0) {
+		g_main_context_unref(p->ctx);
+		g_ptr_array_free(p->channels, TRUE);
+		g_free(p);
+		return ret;
+	}
+	rtc_sctp_global_ref(p->ctx);
+	rtc_sctp_init(p);
+	if ((ret = rtc_ice_init(p, cfg, err)) < 0) {
+		rtc_peer_free(p);
+		return ret;
+	}
+	p->tick_src = g_timeout_source_new(TICK_MS);
+	g_source_set_callback(p->tick_src, on_tick, p, NULL);
+	g_source_attach(p->tick_src, p->ctx);
+	*out = p;
+	return 0;
+}
+
+void rtc_peer_free(struct rtc_peer *p)
+{
+	if (!p)
+		return;
+	p->dead = true;		/* no callbacks from here on */
+	if (p->tick_src) {
+		g_source_destroy(p->tick_src);
+		g_source_unref(p->tick_src);
+	}
+	if (p->flush_src) {
+		g_source_destroy(p->flush_src);
+		g_source_unref(p->flush_src);
+	}
+	rtc_sctp_clear(p);	/* reverse order of setup */
+	rtc_dtls_clear(p);
+	rtc_ice_clear(p);
+	if (p->channels)
+		g_ptr_array_free(p->channels, TRUE);
+	g_free(p->remote);
+	rtc_sctp_global_unref();
+	rtc_dtls_global_unref();
+	g_main_context_unref(p->ctx);
+	g_free(p);
+}
+
+void rtc_peer_close(struct rtc_peer *p)
+{
+	if (!p || p->closing || p->state == RTC_STATE_CLOSED)
+		return;
+	p->closing = true;
+	close_all_channels(p);
+	rtc_sctp_shutdown(p);
+	rtc_dtls_flush(p);
+	rtc_dtls_shutdown(p);
+	rtc_peer_set_state(p, RTC_STATE_CLOSED);
+}
+
+static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid)
+{
+	struct rtc_sdp *d = &p->local;
+
+	memset(d, 0, sizeof(*d));
+	g_strlcpy(d->ufrag, p->ice.ufrag, sizeof(d->ufrag));
+	g_strlcpy(d->pwd, p->ice.pwd, sizeof(d->pwd));
+	rtc_dtls_local_fingerprint(d->fingerprint);
+	d->setup = setup;
+	g_strlcpy(d->mid, mid, sizeof(d->mid));
+	d->sctp_port = RTC_SCTP_PORT;
+	d->max_message_size = RTC_MAX_MESSAGE_SIZE;
+	d->trickle = true;
+	d->rg_crc32c_offload = !p->no_crc32c_offload;
+}
+
+static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
+{
+	char *s = rtc_sdp_format(&p->local, p->session_id);
+
+	if (!s)
+		return rg_err_set(err, -ENOMEM, "rtc: cannot format SDP");
+	*sdp_out = g_strdup(s);
+	free(s);
+	return 0;
+}
+
+int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
+{
+	int ret;
+
+	*sdp_out = NULL;
+	if (p->state >= RTC_STATE_FAILED)
+		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
+	if (p->have_remote && !p->offerer && !p->dtls.ssl)
+		return rg_err_set(err, -EBUSY, "rtc: remote offer pending; create an answer");
+	p->offerer = true;
+	rtc_ice_set_controlling(p, true);
+	fill_local(p, RTC_SETUP_ACTPASS, p->remote ? p->remote->mid : "0");
+	if ((ret = format_local(p, sdp_out, err)) < 0)
+		return ret;
+	p->have_local = true;
+	if ((ret = rtc_ice_gather(p)) < 0) {
+		g_free(*sdp_out);
+		*sdp_out = NULL;
+		return rg_err_set(err, ret, "rtc: ICE gathering failed to start");
+	}
+	return 0;
+}
+
+/* Applies what the remote description says about DTLS and SCTP. */
+static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are_client)
+{
+	int ret;
+
+	memcpy(p->dtls.remote_fp, r->fingerprint, RTC_FP_LEN);
+	p->dtls.have_fp = true;
+	p->sctp.remote_port = r->sctp_port;
+	p->sctp.crc_offload = r->rg_crc32c_offload && !p->no_crc32c_offload;
+	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
+	if ((ret = rtc_ice_set_remote(p, r)) < 0)
+		return ret;
+	if ((ret = rtc_dtls_start(p, we_are_client)) < 0)
+		return ret;
+	rtc_peer_set_state(p, RTC_STATE_CHECKING);
+	if (p->ice.connected)
+		rtc_dtls_kick(p);
+	return 0;
+}
+
+int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, const char *sdp,
+				    struct rg_err *err)
+{
+	struct rtc_sdp *r;
+	int ret;
+
+	if (!sdp)
+		return rg_err_set(err, -EINVAL, "rtc: no SDP");
+	if (p->state >= RTC_STATE_FAILED)
+		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
+	r = g_new(struct rtc_sdp, 1);
+	if ((ret = rtc_sdp_parse(r, sdp, strlen(sdp), err)) < 0)
+		goto out;
+	if (type == RTC_SDP_OFFER) {
+		if (p->offerer || p->have_remote) {
+			ret = rg_err_set(err, -EBUSY, "rtc: unexpected offer (renegotiation is not "
+						      "supported; use ICE restart)");
+			goto out;
+		}
+		rtc_ice_set_controlling(p, false);
+		g_free(p->remote);
+		p->remote = r;
+		r = NULL;
+		p->have_remote = true;
+		/* Credentials and candidates go to libnice now; DTLS waits for our answer. */
+		p->dtls.have_fp = true;
+		memcpy(p->dtls.remote_fp, p->remote->fingerprint, RTC_FP_LEN);
+		p->remote_max_msg = p->remote->max_message_size ? p->remote->max_message_size
+								: 65536;
+		p->sctp.remote_port = p->remote->sctp_port;
+		if ((ret = rtc_ice_set_remote(p, p->remote)) < 0)
+			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
+		goto out;
+	}
+	/* answer */
+	if (!p->offerer || !p->have_local) {
+		ret = rg_err_set(err, -EBUSY, "rtc: answer without our offer");
+		goto out;
+	}
+	if (r->setup == RTC_SETUP_ACTPASS) {
+		ret = rg_err_set(err, -EINVAL, "rtc: answer must say a=setup:active or passive");
+		goto out;
+	}
+	if (p->have_remote && p->dtls.ssl) {
+		/* A later answer (after ICE restart): only ICE changes. */
+		if ((ret = rtc_ice_set_remote(p, r)) < 0)
+			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
+		goto out;
+	}
+	g_free(p->remote);
+	p->remote = r;
+	r = NULL;
+	p->have_remote = true;
+	if ((ret = apply_remote(p, p->remote, p->remote->setup == RTC_SETUP_PASSIVE)) < 0)
+		ret = rg_err_set(err, ret, "rtc: cannot apply the remote answer");
+out:
+	g_free(r);
+	return ret;
+}
+
+int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
+{
+	bool client;
+	int ret;
+
+	*sdp_out = NULL;
+	if (p->offerer || !p->have_remote)
+		return rg_err_set(err, -EBUSY, "rtc: no remote offer to answer");
+	if (p->state >= RTC_STATE_FAILED)
+		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
+	/* We take the DTLS client role unless the offer insists on it. */
+	client = p->remote->setup != RTC_SETUP_ACTIVE;
+	fill_local(p, client ? RTC_SETUP_ACTIVE : RTC_SETUP_PASSIVE, p->remote->mid);
+	if ((ret = format_local(p, sdp_out, err)) < 0)
+		return ret;
+	p->have_local = true;
+	p->sctp.crc_offload = p->remote->rg_crc32c_offload && !p->no_crc32c_offload;
+	if ((ret = rtc_dtls_start(p, client)) < 0 || (ret = rtc_ice_gather(p)) < 0) {
+		g_free(*sdp_out);
+		*sdp_out = NULL;
+		return rg_err_set(err, ret, "rtc: cannot start DTLS or ICE gathering");
+	}
+	rtc_peer_set_state(p, RTC_STATE_CHECKING);
+	if (p->ice.connected)
+		rtc_dtls_kick(p);
+	return 0;
+}
+
+int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, struct rg_err *err)
+{
+	struct rtc_cand c;
+	int ret;
+
+	if (!candidate || !*candidate) {
+		rtc_ice_end_of_candidates(p);
+		return 0;
+	}
+	if ((ret = rtc_cand_parse(&c, candidate, strlen(candidate), err)) < 0)
+		return ret;
+	if ((ret = rtc_ice_add_candidate(p, &c)) < 0)
+		return rg_err_set(err, ret, "rtc: candidate '%.60s' not accepted", candidate);
+	return 0;
+}
+
+int rtc_peer_restart_ice(struct rtc_peer *p)
+{
+	return rtc_ice_restart(p);
+}
+
+enum rtc_state rtc_peer_state(const struct rtc_peer *p)
+{
+	return p->state;
+}
+
+void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->local_type = p->ice.local_type;
+	st->remote_type = p->ice.remote_type;
+	g_strlcpy(st->local_addr, p->ice.local_addr, sizeof(st->local_addr));
+	g_strlcpy(st->remote_addr, p->ice.remote_addr, sizeof(st->remote_addr));
+	st->rtt_ms = rtc_sctp_rtt_ms(p);
+	st->max_packet_message = rtc_peer_max_packet_message(p);
+	st->tx_datagrams = p->ice.tx_datagrams;
+	st->rx_datagrams = p->ice.rx_datagrams;
+}
+
+size_t rtc_peer_max_packet_message(const struct rtc_peer *p)
+{
+	return (size_t)p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD;
+}
+
+size_t rtc_peer_max_message_size(const struct rtc_peer *p)
+{
+	return MIN((size_t)RTC_MAX_MESSAGE_SIZE, p->remote_max_msg);
+}
+
+int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
+			    int max_retransmits, struct rtc_channel **out)
+{
+	struct rtc_channel *ch;
+	int ret;
+
+	if (out)
+		*out = NULL;
+	if (p->state >= RTC_STATE_FAILED || p->closing)
+		return -ENOTCONN;
+	if (!label || strlen(label) > RTC_LABEL_MAX)
+		return -EINVAL;
+	ch = g_new0(struct rtc_channel, 1);
+	ch->peer = p;
+	ch->stream = NO_STREAM;
+	ch->ordered = ordered;
+	ch->max_retransmits = max_retransmits < 0 ? -1 : max_retransmits;
+	g_strlcpy(ch->label, label, sizeof(ch->label));
+	ch->state = RTC_CHAN_PENDING;
+	g_ptr_array_add(p->channels, ch);
+	if (out)
+		*out = ch;
+	if (p->state == RTC_STATE_CONNECTED) {
+		assign_stream(p, ch);
+		if (ch->stream == NO_STREAM) {
+			g_ptr_array_remove_fast(p->channels, ch);
+			if (out)
+				*out = NULL;
+			return -ENOSPC;
+		}
+		if ((ret = send_open(p, ch)) < 0) {
+			channel_destroy(p, ch, false);
+			if (out)
+				*out = NULL;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool binary)
+{
+	struct rtc_peer *p = ch->peer;
+	static const uint8_t zero;
+	uint32_t ppid;
+	int ret;
+
+	if (ch->state != RTC_CHAN_OPEN || p->state != RTC_STATE_CONNECTED)
+		return -ENOTCONN;
+	if (len > rtc_peer_max_message_size(p))
+		return -EMSGSIZE;
+	if (len == 0) {
+		/* RFC 8831 §6.6: empty messages carry one byte with the "empty" PPID. */
+		ppid = binary ? RTC_PPID_BINARY_EMPTY : RTC_PPID_STRING_EMPTY;
+		data = &zero;
+		len = 1;
+	} else {
+		ppid = binary ? RTC_PPID_BINARY : RTC_PPID_STRING;
+	}
+	ret = rtc_sctp_send(p, ch->stream, ppid, ch->ordered, ch->max_retransmits, data, len);
+	if (ret == -EAGAIN)
+		ch->want_writable = true;
+	return ret;
+}
+
+void rtc_channel_close(struct rtc_channel *ch)
+{
+	struct rtc_peer *p = ch->peer;
+
+	if (ch->state == RTC_CHAN_CLOSING)
+		return;
+	if (ch->stream == NO_STREAM || !p->sctp.up) {
+		channel_destroy(p, ch, true);
+		return;
+	}
+	ch->state = RTC_CHAN_CLOSING;
+	rtc_sctp_reset_stream(p, ch->stream);
+}
+
+const char *rtc_channel_label(const struct rtc_channel *ch)
+{
+	return ch->label;
+}
+
+uint16_t rtc_channel_stream(const struct rtc_channel *ch)
+{
+	return ch->stream;
+}
+
+bool rtc_channel_ordered(const struct rtc_channel *ch)
+{
+	return ch->ordered;
+}
+
+int rtc_channel_max_retransmits(const struct rtc_channel *ch)
+{
+	return ch->max_retransmits;
+}
+
+bool rtc_channel_is_open(const struct rtc_channel *ch)
+{
+	return ch->state == RTC_CHAN_OPEN;
+}
+
+size_t rtc_channel_buffered(const struct rtc_channel *ch)
+{
+	return rtc_sctp_buffered(ch->peer);
+}
+
+void rtc_channel_set_opaque(struct rtc_channel *ch, void *opaque)
+{
+	ch->opaque = opaque;
+}
+
+void *rtc_channel_opaque(const struct rtc_channel *ch)
+{
+	return ch->opaque;
+}
+
+struct rtc_peer *rtc_channel_peer(const struct rtc_channel *ch)
+{
+	return ch->peer;
+}

@@ -1,0 +1,192 @@
+/* Internal to src/rtc: the peer object and the calls between its layers. ice.c, dtls.c,
+ * sctp.c and peer.c share it; nothing outside src/rtc (except the rtc_bytes fuzzer) includes it.
+ * Layer order: peer.c (API, SDP, channels) → sctp.c → dtls.c → ice.c → UDP. Every function
+ * here runs on the peer's GMainContext. */
+#ifndef RG_RTC_PEER_H
+#define RG_RTC_PEER_H
+
+#include <glib.h>
+#include <nice/agent.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rtc/rtc.h"
+#include "rtc/sdp.h"
+
+struct socket;	/* usrsctp */
+
+enum rtc_peer_limits {
+	RTC_DTLS_OVERHEAD = 37,		/* record header 13 + explicit nonce 8 + GCM tag 16 */
+	RTC_SCTP_DATA_OVERHEAD = 28,	/* common header 12 + DATA chunk header 16 */
+	RTC_REC_MAX = 16384 + 2048,	/* DTLS plaintext limit plus slack */
+	RTC_OUT_BATCH = 64,		/* datagrams per nice send call */
+	RTC_OUT_BUF = 96 * 1024,	/* ciphertext drained from the write BIO per round */
+	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
+	RTC_PENDING_CANDS = 64,		/* remote candidates kept before the remote description */
+	RTC_SCTP_SNDBUF = 1024 * 1024,
+	RTC_SCTP_RCVBUF = 1024 * 1024,
+	RTC_SCTP_TIMER_MS = 10,
+	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
+};
+
+enum rtc_chan_state { RTC_CHAN_PENDING = 0, RTC_CHAN_OPENING, RTC_CHAN_OPEN, RTC_CHAN_CLOSING };
+
+struct rtc_channel {
+	struct rtc_peer *peer;		/* back-pointer, not owned */
+	uint16_t stream;		/* 0xffff until assigned (SCTP not up yet) */
+	enum rtc_chan_state state;
+	bool ordered;
+	bool remote_opened;
+	bool want_writable;
+	int max_retransmits;		/* -1 = reliable */
+	void *opaque;			/* caller's, not owned */
+	char label[RTC_LABEL_MAX + 1];
+};
+
+struct rtc_ice {
+	NiceAgent *agent;		/* owned */
+	guint stream_id;
+	bool gathering;
+	bool controlling;
+	bool remote_creds;		/* remote ufrag/pwd given to libnice */
+	bool connected;			/* component reached CONNECTED/READY at least once */
+	bool bufs_bumped;
+	char ufrag[RTC_UFRAG_MAX + 1], pwd[RTC_PWD_MAX + 1];
+	size_t n_pending;
+	struct rtc_cand pending[RTC_PENDING_CANDS];	/* remote, before remote description */
+	bool pending_eoc;
+	enum rtc_cand_type local_type, remote_type;
+	char local_addr[64], remote_addr[64];
+	uint64_t last_rx_ns;
+	uint64_t tx_datagrams, rx_datagrams;
+};
+
+struct rtc_dtls {
+	SSL *ssl;			/* owned; NULL until the role is known */
+	BIO *rbio, *wbio;		/* owned by ssl */
+	bool client;
+	bool started;
+	bool connected;
+	bool have_fp;
+	uint8_t remote_fp[RTC_FP_LEN];
+	GSource *timer;			/* owned; retransmission timer */
+};
+
+struct rx_item {
+	void *data;			/* malloc'd by usrsctp, freed with free() */
+	size_t len;
+	uint16_t sid;
+	uint32_t ppid;
+	int flags;
+};
+
+struct rtc_sctp {
+	uint32_t id;			/* what usrsctp knows us by (sconn_addr, ulp_info) */
+	struct socket *sock;		/* owned; NULL until DTLS is up */
+	bool up;			/* COMM_UP seen */
+	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
+	bool writable;			/* send_cb fired since the last drain */
+	bool draining;
+	uint16_t remote_port;
+	GArray *rx;			/* struct rx_item, filled by receive_cb, drained after */
+	GByteArray *reasm;		/* partial-delivery reassembly */
+	GArray *acks;			/* uint16_t streams owed a DATA_CHANNEL_ACK */
+	GArray *resets;			/* uint16_t streams to reset (close) */
+};
+
+struct rtc_peer {
+	GMainContext *ctx;		/* ref held */
+	struct rtc_peer_ops ops;
+	void *opaque;			/* caller's, not owned */
+	char log_id[48];
+	enum rtc_state state;
+	bool offerer;			/* we created the offer */
+	bool dead;			/* rtc_peer_free running: no more callbacks */
+	bool closing;
+
+	/* config (copied) */
+	uint16_t path_mtu;
+	unsigned consent_timeout_ms;
+	bool no_crc32c_offload;
+
+	/* negotiation */
+	bool have_local, have_remote;
+	struct rtc_sdp local;		/* what we sent (n_cands = 0, we trickle) */
+	struct rtc_sdp *remote;		/* owned; NULL until set */
+	uint64_t session_id;
+	size_t remote_max_msg;
+
+	struct rtc_ice ice;
+	struct rtc_dtls dtls;
+	struct rtc_sctp sctp;
+
+	GPtrArray *channels;		/* struct rtc_channel *, owned */
+	struct rtc_channel *by_stream[RTC_MAX_CHANNELS];	/* index, not owned */
+
+	GSource *flush_src;		/* owned; idle flush of queued ciphertext */
+	GSource *tick_src;		/* owned; 1 s liveness check */
+	uint8_t rec[RTC_REC_MAX];	/* one decrypted DTLS record */
+	uint8_t out[RTC_OUT_BUF];	/* ciphertext on its way to ICE */
+};
+
+/* peer.c */
+void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s);
+void rtc_peer_fail(struct rtc_peer *p, const char *why);
+void rtc_peer_schedule_flush(struct rtc_peer *p);
+void rtc_peer_on_sctp_up(struct rtc_peer *p);
+void rtc_peer_on_sctp_down(struct rtc_peer *p, bool failed);
+void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const uint8_t *data,
+			 size_t len);
+void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid);
+void rtc_peer_on_writable(struct rtc_peer *p);
+void rtc_peer_on_ice_connected(struct rtc_peer *p);
+void rtc_peer_on_dtls_up(struct rtc_peer *p);
+void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand);
+
+/* ice.c */
+int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err);
+void rtc_ice_clear(struct rtc_peer *p);
+int rtc_ice_gather(struct rtc_peer *p);
+void rtc_ice_set_controlling(struct rtc_peer *p, bool controlling);
+int rtc_ice_set_remote(struct rtc_peer *p, const struct rtc_sdp *remote);
+int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c);
+void rtc_ice_end_of_candidates(struct rtc_peer *p);
+int rtc_ice_restart(struct rtc_peer *p);
+/* Sends datagrams; drops (like UDP) when the socket is full. */
+void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n);
+/* Injects one received datagram as if it came from the selected pair (fuzzing, tests). */
+void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
+
+/* dtls.c */
+int rtc_dtls_global_ref(struct rg_err *err);
+void rtc_dtls_global_unref(void);
+void rtc_dtls_local_fingerprint(uint8_t fp[static RTC_FP_LEN]);
+int rtc_dtls_start(struct rtc_peer *p, bool client);
+void rtc_dtls_clear(struct rtc_peer *p);
+void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len);
+/* Encrypts one SCTP packet as one record; queued until rtc_dtls_flush. */
+int rtc_dtls_write(struct rtc_peer *p, const void *buf, size_t len);
+void rtc_dtls_flush(struct rtc_peer *p);
+size_t rtc_dtls_pending(struct rtc_peer *p);
+void rtc_dtls_shutdown(struct rtc_peer *p);
+/* Starts the client handshake once ICE is up (no-op for the server or when running). */
+void rtc_dtls_kick(struct rtc_peer *p);
+
+/* sctp.c */
+int rtc_sctp_global_ref(GMainContext *ctx);
+void rtc_sctp_global_unref(void);
+int rtc_sctp_init(struct rtc_peer *p);
+int rtc_sctp_start(struct rtc_peer *p);
+void rtc_sctp_clear(struct rtc_peer *p);
+void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len);
+/* Processes what usrsctp queued during the last call into it (messages, notifications). */
+void rtc_sctp_drain(struct rtc_peer *p);
+int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
+		  const void *data, size_t len);
+int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid);
+void rtc_sctp_shutdown(struct rtc_peer *p);
+size_t rtc_sctp_buffered(struct rtc_peer *p);
+int rtc_sctp_rtt_ms(struct rtc_peer *p);
+
+#endif

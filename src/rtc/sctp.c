@@ -1,0 +1,466 @@
+/* SCTP over DTLS (RFC 8261) with usrsctp in AF_CONN mode: usrsctp never touches a socket; it
+ * hands us packets through conn_output() and we feed it decrypted records with
+ * usrsctp_conninput(). usrsctp is process-wide: one ref-counted global owns
+ * usrsctp_init_nothreads() and the GLib timer that calls usrsctp_handle_timers().
+ * usrsctp knows each peer only by a random 32-bit id (sconn_addr and ulp_info); the id table maps
+ * it back, so a callback that arrives after rtc_peer_free finds nothing.
+ * Rules: conn_output() only encrypts into the DTLS write BIO (never calls usrsctp);
+ * receive_cb()/send_cb() only queue; the queue is drained (and user callbacks run) after the
+ * usrsctp call returns, from the loop — so usrsctp is never re-entered from its own callbacks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <usrsctp.h>
+
+#include "rtc/dcep.h"
+#include "rtc/peer.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static struct {
+	unsigned refs;
+	GHashTable *peers;	/* id → struct rtc_peer *, not owned */
+	GSource *timer;
+	uint64_t last_ns;
+} g_sctp;
+
+static struct rtc_peer *lookup(uint32_t id)
+{
+	return g_sctp.peers ? g_hash_table_lookup(g_sctp.peers, GUINT_TO_POINTER(id)) : NULL;
+}
+
+static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t set_df)
+{
+	struct rtc_peer *p = lookup((uint32_t)(uintptr_t)addr);
+
+	(void)tos;
+	(void)set_df;
+	if (!p || p->dead)
+		return -1;
+	if (!p->sctp.crc_offload && len >= 12) {
+		/* usrsctp runs with CRC32c offload on (process-wide); peers that are not riftgate
+		 * get the checksum computed here. */
+		uint8_t *b = buf;
+		uint32_t crc;
+
+		memset(b + 8, 0, 4);
+		crc = usrsctp_crc32c(b, len);
+		memcpy(b + 8, &crc, 4);
+	}
+	return rtc_dtls_write(p, buf, len) < 0 ? -1 : 0;
+}
+
+static void drain_all(void)
+{
+	GHashTableIter it;
+	gpointer v;
+	GPtrArray *list = g_ptr_array_new();
+
+	g_hash_table_iter_init(&it, g_sctp.peers);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((struct rtc_peer *)v)->sctp.rx->len || ((struct rtc_peer *)v)->sctp.writable)
+			g_ptr_array_add(list, GUINT_TO_POINTER(((struct rtc_peer *)v)->sctp.id));
+	for (guint i = 0; i < list->len; i++) {
+		struct rtc_peer *p = lookup(GPOINTER_TO_UINT(list->pdata[i]));
+
+		if (p)
+			rtc_sctp_drain(p);
+	}
+	g_ptr_array_free(list, TRUE);
+}
+
+static gboolean on_timer(gpointer data)
+{
+	uint64_t now = rg_mono_ns();
+	uint32_t ms = (uint32_t)((now - g_sctp.last_ns) / RG_NSEC_PER_MSEC);
+
+	(void)data;
+	if (ms == 0)
+		return G_SOURCE_CONTINUE;
+	g_sctp.last_ns += (uint64_t)ms * RG_NSEC_PER_MSEC;
+	usrsctp_handle_timers(ms);
+	drain_all();
+	return G_SOURCE_CONTINUE;
+}
+
+int rtc_sctp_global_ref(GMainContext *ctx)
+{
+	if (g_sctp.refs++)
+		return 0;
+	usrsctp_init_nothreads(0, conn_output, NULL);
+	/* Both ends of a WebRTC association sit behind DTLS: no ECN, and CRC32c is computed
+	 * per peer in conn_output/rtc_sctp_input so riftgate↔riftgate can skip it. */
+	usrsctp_enable_crc32c_offload();
+	usrsctp_sysctl_set_sctp_ecn_enable(0);
+	usrsctp_sysctl_set_sctp_asconf_enable(0);
+	usrsctp_sysctl_set_sctp_auth_enable(0);
+	usrsctp_sysctl_set_sctp_pr_enable(1);
+	usrsctp_sysctl_set_sctp_reconfig_enable(1);
+	usrsctp_sysctl_set_sctp_nr_outgoing_streams_default(RTC_MAX_CHANNELS);
+	usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+	g_sctp.peers = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_sctp.last_ns = rg_mono_ns();
+	g_sctp.timer = g_timeout_source_new(RTC_SCTP_TIMER_MS);
+	g_source_set_callback(g_sctp.timer, on_timer, NULL, NULL);
+	g_source_attach(g_sctp.timer, ctx);
+	return 0;
+}
+
+void rtc_sctp_global_unref(void)
+{
+	if (!g_sctp.refs || --g_sctp.refs)
+		return;
+	g_source_destroy(g_sctp.timer);
+	g_source_unref(g_sctp.timer);
+	g_sctp.timer = NULL;
+	/* Sockets closed with SO_LINGER 0 are gone at once; give usrsctp a few timer rounds
+	 * for anything still being torn down, then give up quietly. */
+	for (int i = 0; i < 100 && usrsctp_finish() != 0; i++)
+		usrsctp_handle_timers(100);
+	g_hash_table_destroy(g_sctp.peers);
+	g_sctp.peers = NULL;
+}
+
+int rtc_sctp_init(struct rtc_peer *p)
+{
+	struct rtc_sctp *s = &p->sctp;
+
+	do
+		s->id = g_random_int();
+	while (s->id == 0 || lookup(s->id));
+	s->rx = g_array_sized_new(FALSE, FALSE, sizeof(struct rx_item), 64);
+	s->acks = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	s->resets = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+	s->reasm = g_byte_array_new();
+	s->remote_port = RTC_SCTP_PORT;
+	g_hash_table_insert(g_sctp.peers, GUINT_TO_POINTER(s->id), p);
+	usrsctp_register_address((void *)(uintptr_t)s->id);
+	return 0;
+}
+
+static int receive_cb(struct socket *sock, union sctp_sockstore addr, void *data, size_t len,
+		      struct sctp_rcvinfo rcv, int flags, void *ulp_info)
+{
+	struct rtc_peer *p = lookup((uint32_t)(uintptr_t)ulp_info);
+	struct rx_item it = { data, len, rcv.rcv_sid, ntohl(rcv.rcv_ppid), flags };
+
+	(void)sock;
+	(void)addr;
+	if (!p || p->dead) {
+		free(data);
+		return 1;
+	}
+	g_array_append_val(p->sctp.rx, it);
+	return 1;
+}
+
+static int send_cb(struct socket *sock, uint32_t sb_free, void *ulp_info)
+{
+	struct rtc_peer *p = lookup((uint32_t)(uintptr_t)ulp_info);
+
+	(void)sock;
+	(void)sb_free;
+	if (p)
+		p->sctp.writable = true;
+	return 0;
+}
+
+int rtc_sctp_start(struct rtc_peer *p)
+{
+	struct rtc_sctp *s = &p->sctp;
+	struct sockaddr_conn local = { 0 }, remote = { 0 };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sctp_initmsg im = { .sinit_num_ostreams = RTC_MAX_CHANNELS,
+				   .sinit_max_instreams = RTC_MAX_CHANNELS };
+	struct sctp_assoc_value reset = { .assoc_id = SCTP_ALL_ASSOC,
+					  .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ };
+	struct sctp_paddrparams pp = { 0 };
+	static const uint16_t events[] = { SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT,
+					   SCTP_SHUTDOWN_EVENT, SCTP_REMOTE_ERROR,
+					   SCTP_SEND_FAILED_EVENT };
+	int on = 1, sndbuf = RTC_SCTP_SNDBUF, rcvbuf = RTC_SCTP_RCVBUF;
+
+	if (s->sock)
+		return 0;
+	s->sock = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, receive_cb, send_cb,
+				 RTC_SCTP_SNDBUF / 2, (void *)(uintptr_t)s->id);
+	if (!s->sock)
+		return -errno;
+	/* Path MTU before connect: usrsctp would size INIT and DATA for its own default, and one
+	 * SCTP packet must stay one DTLS record within one UDP datagram (DESIGN §Data path). */
+	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
+	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD);
+	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
+	if (usrsctp_set_non_blocking(s->sock, 1) < 0 ||
+	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
+	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0 ||
+	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_ENABLE_STREAM_RESET, &reset,
+			       sizeof(reset)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof(on)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof(on)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_INITMSG, &im, sizeof(im)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp)) < 0)
+		goto fail;
+	for (size_t i = 0; i < G_N_ELEMENTS(events); i++) {
+		struct sctp_event ev = { .se_assoc_id = SCTP_ALL_ASSOC, .se_type = events[i],
+					 .se_on = 1 };
+
+		if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof(ev)) < 0)
+			goto fail;
+	}
+	local.sconn_family = AF_CONN;
+	local.sconn_port = htons(RTC_SCTP_PORT);
+	local.sconn_addr = (void *)(uintptr_t)s->id;
+	remote = local;
+	remote.sconn_port = htons(s->remote_port);
+	if (usrsctp_bind(s->sock, (struct sockaddr *)&local, sizeof(local)) < 0)
+		goto fail;
+	/* Both sides connect; SCTP resolves the INIT collision (RFC 4960 §5.2.4). */
+	if (usrsctp_connect(s->sock, (struct sockaddr *)&remote, sizeof(remote)) < 0 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	rtc_sctp_drain(p);
+	return 0;
+fail:;
+	int ret = -errno;
+
+	rg_log(RG_LOG_WARN, "%s: SCTP socket setup failed: %s", p->log_id, g_strerror(errno));
+	usrsctp_close(s->sock);
+	s->sock = NULL;
+	return ret ? ret : -EIO;
+}
+
+void rtc_sctp_clear(struct rtc_peer *p)
+{
+	struct rtc_sctp *s = &p->sctp;
+
+	if (!s->rx)
+		return;
+	/* Unregister first: whatever usrsctp does during close finds no peer. */
+	g_hash_table_remove(g_sctp.peers, GUINT_TO_POINTER(s->id));
+	if (s->sock)
+		usrsctp_close(s->sock);
+	usrsctp_deregister_address((void *)(uintptr_t)s->id);
+	for (guint i = 0; i < s->rx->len; i++)
+		free(g_array_index(s->rx, struct rx_item, i).data);
+	g_array_free(s->rx, TRUE);
+	g_array_free(s->acks, TRUE);
+	g_array_free(s->resets, TRUE);
+	g_byte_array_free(s->reasm, TRUE);
+	memset(s, 0, sizeof(*s));
+}
+
+void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len)
+{
+	if (!p->sctp.sock || len < 12)
+		return;
+	if (!p->sctp.crc_offload) {
+		uint32_t want, got;
+
+		memcpy(&want, buf + 8, 4);
+		memset(buf + 8, 0, 4);
+		got = usrsctp_crc32c(buf, len);
+		memcpy(buf + 8, &want, 4);
+		if (got != want) {
+			rg_log(RG_LOG_DEBUG, "%s: SCTP packet with bad CRC32c dropped", p->log_id);
+			return;
+		}
+	}
+	usrsctp_conninput((void *)(uintptr_t)p->sctp.id, buf, len, 0);
+}
+
+static void handle_notification(struct rtc_peer *p, const union sctp_notification *n, size_t len)
+{
+	if (len < sizeof(n->sn_header) || n->sn_header.sn_length > len)
+		return;
+	switch (n->sn_header.sn_type) {
+	case SCTP_ASSOC_CHANGE:
+		if (len < sizeof(n->sn_assoc_change))
+			return;
+		switch (n->sn_assoc_change.sac_state) {
+		case SCTP_COMM_UP:
+			if (!p->sctp.up) {
+				p->sctp.up = true;
+				rtc_peer_on_sctp_up(p);
+			}
+			break;
+		case SCTP_COMM_LOST:
+		case SCTP_CANT_STR_ASSOC:
+			rtc_peer_on_sctp_down(p, true);
+			break;
+		case SCTP_SHUTDOWN_COMP:
+			rtc_peer_on_sctp_down(p, false);
+			break;
+		}
+		break;
+	case SCTP_SHUTDOWN_EVENT:
+		rtc_peer_on_sctp_down(p, false);
+		break;
+	case SCTP_STREAM_RESET_EVENT: {
+		const struct sctp_stream_reset_event *e = &n->sn_strreset_event;
+		size_t cnt;
+
+		if (len < sizeof(*e) || e->strreset_length < sizeof(*e))
+			return;
+		if (!(e->strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN))
+			return;
+		cnt = (e->strreset_length - sizeof(*e)) / sizeof(uint16_t);
+		for (size_t i = 0; i < cnt; i++)
+			rtc_peer_on_stream_reset(p, e->strreset_stream_list[i]);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void deliver(struct rtc_peer *p, struct rx_item *it)
+{
+	struct rtc_sctp *s = &p->sctp;
+
+	if (!it->data) {	/* EOF on the socket: association gone */
+		rtc_peer_on_sctp_down(p, false);
+		return;
+	}
+	if (it->flags & MSG_NOTIFICATION) {
+		handle_notification(p, it->data, it->len);
+		return;
+	}
+	if (!(it->flags & MSG_EOR) || s->reasm->len) {
+		/* Partial delivery of a large message: collect until MSG_EOR. */
+		if (s->reasm->len + it->len > RTC_MAX_MESSAGE_SIZE + 64) {
+			g_byte_array_set_size(s->reasm, 0);
+			return;
+		}
+		g_byte_array_append(s->reasm, it->data, (guint)it->len);
+		if (!(it->flags & MSG_EOR))
+			return;
+		rtc_peer_on_message(p, it->sid, it->ppid, s->reasm->data, s->reasm->len);
+		g_byte_array_set_size(s->reasm, 0);
+		return;
+	}
+	rtc_peer_on_message(p, it->sid, it->ppid, it->data, it->len);
+}
+
+static void send_acks_and_resets(struct rtc_peer *p)
+{
+	struct rtc_sctp *s = &p->sctp;
+
+	for (guint i = 0; i < s->acks->len; i++) {
+		uint8_t ack = RTC_DCEP_ACK;
+
+		rtc_sctp_send(p, g_array_index(s->acks, uint16_t, i), RTC_PPID_DCEP, true, -1, &ack, 1);
+	}
+	g_array_set_size(s->acks, 0);
+	if (s->resets->len && s->sock) {
+		size_t sz = sizeof(struct sctp_reset_streams) + s->resets->len * sizeof(uint16_t);
+		struct sctp_reset_streams *r = g_malloc0(sz);
+
+		r->srs_assoc_id = SCTP_ALL_ASSOC;
+		r->srs_flags = SCTP_STREAM_RESET_OUTGOING;
+		r->srs_number_streams = (uint16_t)s->resets->len;
+		memcpy(r->srs_stream_list, s->resets->data, s->resets->len * sizeof(uint16_t));
+		if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, r, (socklen_t)sz) < 0)
+			rg_log(RG_LOG_DEBUG, "%s: SCTP stream reset failed: %s", p->log_id,
+			       g_strerror(errno));
+		g_free(r);
+		g_array_set_size(s->resets, 0);
+	}
+}
+
+void rtc_sctp_drain(struct rtc_peer *p)
+{
+	struct rtc_sctp *s = &p->sctp;
+
+	if (s->draining || !s->rx)
+		return;
+	s->draining = true;
+	/* Items may be appended while we deliver (a callback that sends makes usrsctp process
+	 * SACKs); the loop picks them up. */
+	for (guint i = 0; i < s->rx->len && !p->dead; i++) {
+		struct rx_item it = g_array_index(s->rx, struct rx_item, i);
+
+		g_array_index(s->rx, struct rx_item, i).data = NULL;
+		deliver(p, &it);
+		free(it.data);
+	}
+	if (s->rx)
+		g_array_set_size(s->rx, 0);
+	s->draining = false;
+	if (p->dead || !s->rx)
+		return;
+	send_acks_and_resets(p);
+	if (s->writable) {
+		s->writable = false;
+		rtc_peer_on_writable(p);
+	}
+	if (s->rx->len)
+		rtc_sctp_drain(p);
+}
+
+int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
+		  const void *data, size_t len)
+{
+	struct sctp_sendv_spa spa = { 0 };
+	ssize_t n;
+
+	if (!p->sctp.sock || !p->sctp.up)
+		return -ENOTCONN;
+	spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
+	spa.sendv_sndinfo.snd_sid = sid;
+	spa.sendv_sndinfo.snd_ppid = htonl(ppid);
+	spa.sendv_sndinfo.snd_flags = SCTP_EOR | (ordered ? 0 : SCTP_UNORDERED);
+	if (max_rtx >= 0) {
+		spa.sendv_flags |= SCTP_SEND_PRINFO_VALID;
+		spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_RTX;
+		spa.sendv_prinfo.pr_value = (uint32_t)max_rtx;
+	}
+	n = usrsctp_sendv(p->sctp.sock, data, len, NULL, 0, &spa, sizeof(spa), SCTP_SENDV_SPA, 0);
+	if (n < 0) {
+		int e = errno;
+
+		return e == EWOULDBLOCK || e == EAGAIN ? -EAGAIN : -e;
+	}
+	if (!p->sctp.draining && (p->sctp.rx->len || p->sctp.writable))
+		rtc_sctp_drain(p);
+	return 0;
+}
+
+int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid)
+{
+	g_array_append_val(p->sctp.resets, sid);
+	if (!p->sctp.draining)
+		send_acks_and_resets(p);
+	return 0;
+}
+
+void rtc_sctp_shutdown(struct rtc_peer *p)
+{
+	if (p->sctp.sock && p->sctp.up)
+		usrsctp_shutdown(p->sctp.sock, SHUT_RDWR);
+}
+
+size_t rtc_sctp_buffered(struct rtc_peer *p)
+{
+	struct sctp_status st = { 0 };
+	socklen_t l = sizeof(st);
+
+	if (!p->sctp.sock || usrsctp_getsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
+		return 0;
+	return (size_t)st.sstat_penddata + st.sstat_unackdata;
+}
+
+int rtc_sctp_rtt_ms(struct rtc_peer *p)
+{
+	struct sctp_status st = { 0 };
+	socklen_t l = sizeof(st);
+
+	if (!p->sctp.sock || !p->sctp.up ||
+	    usrsctp_getsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
+		return -1;
+	return (int)st.sstat_primary.spinfo_srtt;
+}

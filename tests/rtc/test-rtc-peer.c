@@ -1,0 +1,309 @@
+/* Ours ↔ ours in one process: two rtc_peers on one GMainContext over loopback, signaling by
+ * direct calls. Covers channel opens both ways, ordered/reliable and unordered/unreliable
+ * messages, a large message, a wrong fingerprint, and a vanished peer. */
+#include <glib.h>
+#include <string.h>
+
+#include "rtc/rtc.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+enum { MAX_CH = 8, WAIT_MS = 20000 };
+
+struct side {
+	const char *name;
+	struct rtc_peer *p;
+	struct side *other;
+	enum rtc_state state;
+	int n_states[RTC_STATE_CLOSED + 1];
+	struct rtc_channel *ch[MAX_CH];
+	int n_open;
+	int n_closed;
+	int n_msgs;
+	size_t bytes;
+	GByteArray *last;
+	bool last_binary;
+	bool eoc;
+	bool drop_candidates;
+	int n_writable;
+};
+
+static void on_cand(void *o, const char *c)
+{
+	struct side *s = o;
+	struct rg_err err = { 0 };
+
+	if (!c)
+		s->eoc = true;
+	if (s->drop_candidates || !s->other->p)
+		return;
+	g_assert_cmpint(rtc_peer_add_remote_candidate(s->other->p, c, &err), ==, 0);
+}
+
+static void on_state(void *o, enum rtc_state st)
+{
+	struct side *s = o;
+
+	s->state = st;
+	s->n_states[st]++;
+}
+
+static void on_open(void *o, struct rtc_channel *ch)
+{
+	struct side *s = o;
+
+	g_assert_cmpint(s->n_open, <, MAX_CH);
+	s->ch[s->n_open++] = ch;
+}
+
+static void on_msg(void *o, struct rtc_channel *ch, const uint8_t *d, size_t n, bool binary)
+{
+	struct side *s = o;
+
+	(void)ch;
+	s->n_msgs++;
+	s->bytes += n;
+	g_byte_array_set_size(s->last, 0);
+	g_byte_array_append(s->last, d, (guint)n);
+	s->last_binary = binary;
+}
+
+static void on_closed(void *o, struct rtc_channel *ch)
+{
+	struct side *s = o;
+
+	for (int i = 0; i < s->n_open; i++)
+		if (s->ch[i] == ch)
+			s->ch[i] = NULL;
+	s->n_closed++;
+}
+
+static void on_writable(void *o, struct rtc_channel *ch)
+{
+	(void)ch;
+	((struct side *)o)->n_writable++;
+}
+
+static const struct rtc_peer_ops ops = {
+	.local_candidate = on_cand, .state_changed = on_state, .channel_open = on_open,
+	.channel_message = on_msg, .channel_closed = on_closed, .channel_writable = on_writable,
+};
+
+struct pair {
+	struct side a, b;	/* a offers */
+};
+
+static void pair_new(struct pair *t, unsigned consent_ms, bool no_offload)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1,
+				  .consent_timeout_ms = consent_ms,
+				  .no_crc32c_offload = no_offload };
+	struct rg_err err = { 0 };
+
+	memset(t, 0, sizeof(*t));
+	t->a.name = "a";
+	t->b.name = "b";
+	t->a.other = &t->b;
+	t->b.other = &t->a;
+	t->a.last = g_byte_array_new();
+	t->b.last = g_byte_array_new();
+	cfg.log_id = "a";
+	g_assert_cmpint(rtc_peer_new(&t->a.p, NULL, &cfg, &ops, &t->a, &err), ==, 0);
+	cfg.log_id = "b";
+	g_assert_cmpint(rtc_peer_new(&t->b.p, NULL, &cfg, &ops, &t->b, &err), ==, 0);
+}
+
+static void pair_free(struct pair *t)
+{
+	rtc_peer_free(t->a.p);
+	rtc_peer_free(t->b.p);
+	g_byte_array_free(t->a.last, TRUE);
+	g_byte_array_free(t->b.last, TRUE);
+}
+
+/* Iterates the default context until cond() holds; fails the test after WAIT_MS. */
+#define WAIT_FOR(cond)                                                                    \
+	do {                                                                              \
+		uint64_t deadline_ = rg_mono_ns() + (uint64_t)WAIT_MS * RG_NSEC_PER_MSEC; \
+		while (!(cond)) {                                                         \
+			g_assert_cmpuint(rg_mono_ns(), <, deadline_);                     \
+			g_main_context_iteration(NULL, TRUE);                             \
+		}                                                                         \
+	} while (0)
+
+static void negotiate(struct pair *t, const char *tamper_fp)
+{
+	struct rg_err err = { 0 };
+	char *offer = NULL, *answer = NULL;
+
+	g_assert_cmpint(rtc_peer_create_offer(t->a.p, &offer, &err), ==, 0);
+	g_assert_nonnull(strstr(offer, "a=setup:actpass"));
+	g_assert_cmpint(rtc_peer_set_remote_description(t->b.p, RTC_SDP_OFFER, offer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_create_answer(t->b.p, &answer, &err), ==, 0);
+	g_assert_nonnull(strstr(answer, "a=setup:active"));
+	if (tamper_fp) {
+		char *fp = strstr(answer, "a=fingerprint:sha-256 ");
+
+		g_assert_nonnull(fp);
+		memcpy(fp + strlen("a=fingerprint:sha-256 "), tamper_fp, strlen(tamper_fp));
+	}
+	g_assert_cmpint(rtc_peer_set_remote_description(t->a.p, RTC_SDP_ANSWER, answer, &err), ==,
+			0);
+	g_free(offer);
+	g_free(answer);
+}
+
+static void test_connect_and_channels(gconstpointer data)
+{
+	bool no_offload = GPOINTER_TO_INT(data);
+	struct pair t;
+	struct rtc_channel *ca = NULL, *cb = NULL;
+	struct rtc_stats st;
+	uint8_t big[200000];
+
+	pair_new(&t, 0, no_offload);
+	/* Offerer-created channel before connecting: opens once SCTP is up. */
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, &ca), ==, 0);
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	g_assert_cmpint(t.a.state, ==, RTC_STATE_CONNECTED);
+	g_assert_cmpint(t.b.state, ==, RTC_STATE_CONNECTED);
+	g_assert_true(t.a.ch[0] == ca);
+	g_assert_cmpstr(rtc_channel_label(t.b.ch[0]), ==, "wireguard");
+	g_assert_false(rtc_channel_ordered(t.b.ch[0]));
+	g_assert_cmpint(rtc_channel_max_retransmits(t.b.ch[0]), ==, 0);
+	/* a is the DTLS server (answer said active): odd stream ids. */
+	g_assert_cmpint(rtc_channel_stream(ca) % 2, ==, 1);
+
+	/* unordered/unreliable both ways */
+	for (int i = 0; i < 50; i++) {
+		char m[64];
+
+		g_snprintf(m, sizeof(m), "a-%d", i);
+		g_assert_cmpint(rtc_channel_send(ca, m, strlen(m), true), ==, 0);
+		g_snprintf(m, sizeof(m), "b-%d", i);
+		g_assert_cmpint(rtc_channel_send(t.b.ch[0], m, strlen(m), false), ==, 0);
+	}
+	WAIT_FOR(t.a.n_msgs == 50 && t.b.n_msgs == 50);
+	g_assert_false(t.a.last_binary);
+	g_assert_true(t.b.last_binary);
+
+	/* Answerer-created, ordered reliable channel: even stream id. */
+	g_assert_cmpint(rtc_peer_create_channel(t.b.p, "ctl", true, -1, &cb), ==, 0);
+	WAIT_FOR(t.a.n_open == 2 && t.b.n_open == 2);
+	g_assert_true(t.b.ch[1] == cb);
+	g_assert_cmpint(rtc_channel_stream(cb) % 2, ==, 0);
+	g_assert_true(rtc_channel_ordered(t.a.ch[1]));
+	g_assert_cmpint(rtc_channel_max_retransmits(t.a.ch[1]), ==, -1);
+
+	/* ordered: the last one received is the last one sent */
+	for (int i = 0; i < 200; i++) {
+		char m[32];
+
+		g_snprintf(m, sizeof(m), "seq-%03d", i);
+		g_assert_cmpint(rtc_channel_send(t.a.ch[1], m, strlen(m), true), ==, 0);
+	}
+	WAIT_FOR(t.b.n_msgs == 50 + 200);
+	g_assert_cmpmem(t.b.last->data, t.b.last->len, "seq-199", 7);
+
+	/* large message (fragmented + reassembled), reliable channel, and an empty one */
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	g_assert_cmpint(rtc_channel_send(cb, big, sizeof(big), true), ==, 0);
+	WAIT_FOR(t.a.n_msgs == 50 + 1);
+	g_assert_cmpmem(t.a.last->data, t.a.last->len, big, sizeof(big));
+	g_assert_cmpint(rtc_channel_send(cb, "", 0, true), ==, 0);
+	WAIT_FOR(t.a.n_msgs == 50 + 2);
+	g_assert_cmpuint(t.a.last->len, ==, 0);
+	g_assert_cmpint(rtc_channel_send(cb, big, RTC_MAX_MESSAGE_SIZE + 1, true), ==, -EMSGSIZE);
+
+	/* the largest single-packet message, unreliable */
+	g_assert_cmpuint(rtc_peer_max_packet_message(t.a.p), ==, 1200 - 37 - 28);
+	g_assert_cmpint(rtc_channel_send(ca, big, rtc_peer_max_packet_message(t.a.p), true), ==, 0);
+	WAIT_FOR(t.b.n_msgs == 50 + 200 + 1);
+	g_assert_cmpmem(t.b.last->data, t.b.last->len, big, rtc_peer_max_packet_message(t.a.p));
+
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpint(st.local_type, ==, RTC_CAND_HOST);
+	g_assert_true(g_str_has_prefix(st.local_addr, "127.0.0.1:"));
+	g_assert_cmpuint(st.tx_datagrams, >, 0);
+
+	/* channel close from the answerer side reaches both */
+	rtc_channel_close(cb);
+	WAIT_FOR(t.a.n_closed == 1 && t.b.n_closed == 1);
+
+	/* graceful close */
+	rtc_peer_close(t.a.p);
+	g_assert_cmpint(t.a.state, ==, RTC_STATE_CLOSED);
+	WAIT_FOR(t.b.state == RTC_STATE_CLOSED);
+	g_assert_cmpint(t.b.n_closed, ==, 2);
+	pair_free(&t);
+}
+
+static void test_wrong_fingerprint(void)
+{
+	struct pair t;
+
+	pair_new(&t, 0, false);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "x", true, -1, NULL), ==, 0);
+	negotiate(&t, "00:11:22");
+	WAIT_FOR(t.a.state == RTC_STATE_FAILED);
+	g_assert_cmpint(t.a.n_open, ==, 0);
+	g_assert_cmpint(t.a.n_states[RTC_STATE_CONNECTED], ==, 0);
+	pair_free(&t);
+}
+
+static void test_peer_vanishes(void)
+{
+	struct pair t;
+	uint64_t t0;
+
+	pair_new(&t, 2000, false);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "x", false, 0, NULL), ==, 0);
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	rtc_peer_free(t.b.p);	/* silent: nothing goes out */
+	t.b.p = NULL;
+	t0 = rg_mono_ns();
+	WAIT_FOR(t.a.state == RTC_STATE_FAILED);
+	g_assert_cmpuint(rg_mono_ns() - t0, <, 2000ull * 3 * RG_NSEC_PER_MSEC);
+	g_assert_cmpint(t.a.n_closed, ==, 1);
+	pair_free(&t);
+}
+
+static void test_bad_input_keeps_peer_usable(void)
+{
+	struct pair t;
+	struct rg_err err = { 0 };
+	char *offer = NULL, *answer = NULL;
+
+	pair_new(&t, 0, false);
+	g_assert_cmpint(rtc_peer_create_offer(t.a.p, &offer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_set_remote_description(t.b.p, RTC_SDP_OFFER, "v=0\r\nm=audio 9 x\r\n",
+							&err), ==, -EINVAL);
+	g_assert_cmpuint(strlen(err.msg), >, 0);
+	g_assert_cmpint(rtc_peer_add_remote_candidate(t.b.p, "candidate:1 1 udp", &err), ==, -EINVAL);
+	g_assert_cmpint(rtc_peer_create_answer(t.b.p, &answer, &err), ==, -EBUSY);
+	g_assert_cmpint(rtc_peer_set_remote_description(t.b.p, RTC_SDP_OFFER, offer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_create_answer(t.b.p, &answer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_set_remote_description(t.a.p, RTC_SDP_ANSWER, answer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_create_channel(t.b.p, "late", true, -1, NULL), ==, 0);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	g_free(offer);
+	g_free(answer);
+	pair_free(&t);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_data_func("/rtc/peer/connect-channels", GINT_TO_POINTER(0),
+			     test_connect_and_channels);
+	g_test_add_data_func("/rtc/peer/connect-channels-crc32c", GINT_TO_POINTER(1),
+			     test_connect_and_channels);
+	g_test_add_func("/rtc/peer/wrong-fingerprint", test_wrong_fingerprint);
+	g_test_add_func("/rtc/peer/vanished-peer-fails", test_peer_vanishes);
+	g_test_add_func("/rtc/peer/bad-input-keeps-peer-usable", test_bad_input_keeps_peer_usable);
+	return g_test_run();
+}
