@@ -1,0 +1,142 @@
+/* Agent internals shared by agent.c (node: TUN, WireGuard device, sockets, signaling) and peer.c
+ * (one remote peer's connection state machine). Agent loop only. */
+#ifndef RG_AGENT_AGENT_INT_H
+#define RG_AGENT_AGENT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "agent/agent.h"
+#include "agent/ctl.h"
+#include "agent/status.h"
+#include "net/netlink.h"
+#include "net/tun.h"
+#include "net/uapisock.h"
+#include "rtc/rtc.h"
+#include "signal/msg.h"
+#include "util/err.h"
+#include "wg/device.h"
+
+struct sig_client;
+
+enum agent_limits {
+	AGENT_TUN_BATCH = 64,			/* packets read from TUN per wakeup */
+	AGENT_PKT_MAX = WG_PACKET_MAX,
+	AGENT_PENDING_CANDS_MAX = 64,		/* local candidates held until our SDP is out */
+	AGENT_CONNECT_TIMEOUT_MS = 30000,	/* offer sent → channel open */
+	AGENT_HANDSHAKE_TIMEOUT_MS = 20000,	/* channel open → WireGuard session */
+	AGENT_PROBE_MS = 6000,			/* a rejoined peer must answer a handshake by then */
+	AGENT_RETRY_BASE_MS = 1000,
+	AGENT_RETRY_CAP_MS = 30000,
+};
+
+enum agent_peer_state {
+	AGENT_PEER_DISCOVERED = 0,	/* known from the hub, nothing started */
+	AGENT_PEER_SIGNALING,		/* offer/answer exchange */
+	AGENT_PEER_ICE,			/* ICE checks, DTLS and SCTP handshakes */
+	AGENT_PEER_SCTP,		/* association up, `wireguard` channel opening */
+	AGENT_PEER_HANDSHAKE,		/* channel open, WireGuard handshake */
+	AGENT_PEER_UP,			/* WireGuard session over the channel */
+	AGENT_PEER_BACKOFF,		/* failed; waiting to retry (or for the offerer) */
+	AGENT_PEER_LEFT,		/* left the hub and has no tunnel */
+};
+
+struct agent_peer;
+
+/* One WebRTC connection attempt. Outlives its peer's interest in it: when dropped, p is set to
+ * NULL (callbacks then do nothing) and it is freed from an idle callback, since rtc forbids
+ * rtc_peer_free() inside its own callbacks. */
+struct agent_conn {
+	struct agent *a;		/* back-pointer, not owned */
+	struct agent_peer *p;		/* back-pointer, not owned; NULL once dropped */
+	struct rtc_peer *pc;		/* owned */
+	struct rtc_channel *ch;		/* owned by pc; NULL until open */
+	bool sdp_sent;			/* our offer/answer is out: candidates may follow */
+	GPtrArray *pending;		/* owned char *: local candidates before sdp_sent */
+};
+
+struct agent_peer {
+	struct agent *a;		/* back-pointer, not owned */
+	char id[AGENT_ID_MAX + 1];
+	struct wg_endpoint ep;		/* our endpoint for it: its id */
+	char key_b64[AGENT_KEY_B64_MAX + 1];	/* "" = unknown */
+	char address[AGENT_ADDR_MAX + 1];	/* as announced, "" = unknown */
+	struct wg_peer *wg;		/* owned by the device; NULL until its key is known */
+	struct agent_conn *conn;	/* owned; NULL when not connecting/connected */
+	enum agent_peer_state state;
+	bool offerer;			/* our id is the smaller: we offer */
+	bool present;			/* on the hub now */
+	guint retry_src;		/* owned GSource ids, 0 = none */
+	guint timeout_src;
+	guint probe_src;
+	uint64_t probe_rx;
+	uint32_t attempts;		/* since the last time it was up */
+	uint32_t failures;		/* consecutive, drives the backoff */
+	int64_t since;			/* wall seconds of the last state change */
+	char last_error[128];
+};
+
+struct agent {
+	GMainContext *ctx;		/* not owned (a ref is held) */
+	agent_stop_fn stop;
+	void *stop_opaque;
+	bool stop_called;
+	guint stop_src;
+
+	char ifname[AGENT_IFNAME_MAX + 1];
+	char peer_id[AGENT_ID_MAX + 1];
+	char address[AGENT_ADDR_MAX + 1];
+	char key_b64[AGENT_KEY_B64_MAX + 1];
+	char *hub_url, *token;
+	unsigned mtu;
+	int64_t started;
+
+	/* rtc_config with owned copies of the strings it points to */
+	struct rtc_config rtc;
+	char **stun;
+	struct rtc_turn_server *turn;
+	bool ordered;
+	int max_retransmits;
+
+	struct net_tun tun;
+	guint tun_src;
+	struct wg_device *dev;
+	GSource *timer;			/* owned; ready time = the core's next deadline */
+	struct net_uapisock uapi;
+	bool uapi_open;
+	guint uapi_src;
+	struct agent_ctl ctl;
+
+	struct sig_client *sig;
+	bool hub_connected;
+	bool hub_ever;
+	struct rg_err hub_err;
+
+	GHashTable *peers;		/* id → owned struct agent_peer * */
+	GPtrArray *graveyard;		/* owned struct agent_conn * waiting to be freed */
+	guint reap_src;
+
+	/* Data path buffers (no allocation per packet). */
+	uint8_t rx[AGENT_PKT_MAX + WG_DATA_HEADROOM + WG_DATA_TAILROOM];
+	uint8_t tx[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
+};
+
+/* agent.c */
+void agent_timer_rearm(struct agent *a);
+int agent_send_signal(struct agent *a, const struct sig_msg *m);
+
+/* peer.c */
+const char *agent_peer_state_name(enum agent_peer_state s);
+struct agent_peer *agent_peer_get(struct agent *a, const char *id, bool create);
+void agent_peer_free(struct agent_peer *p);
+void agent_peer_on_signal(struct agent *a, const struct sig_msg *m);
+void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev);
+void agent_peer_on_hub_connected(struct agent *a);
+void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out);
+void agent_peer_close_all(struct agent *a);
+/* Frees dropped connections now (agent_free). */
+void agent_peer_reap(struct agent *a);
+
+#endif

@@ -1,0 +1,557 @@
+/* The node: TUN device, WireGuard core, UAPI and control sockets and the signaling client, all on
+ * one GLib loop. Data path: TUN → wg_device_tun_input → ops.send → the peer's `wireguard` data
+ * channel; channel message → wg_device_input → ops.tun_write → TUN. The core's timers run from
+ * one GSource whose ready time is the core's next deadline. Peers live in peer.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "agent/agent-int.h"
+#include "signal/client.h"
+#include "util/clock.h"
+#include "util/ct.h"
+#include "util/encoding.h"
+#include "util/log.h"
+#include "wg/uapi.h"
+
+unsigned agent_mtu_for_message(size_t max_msg)
+{
+	/* datagram = 16 (header) + IP packet padded to 16 + 16 (tag) must fit max_msg */
+	if (max_msg < WG_DATA_OVERHEAD + AGENT_MTU_MIN)
+		return AGENT_MTU_MIN;
+	return (unsigned)((max_msg - WG_DATA_OVERHEAD) & ~(size_t)15);
+}
+
+/* ---- WireGuard core callbacks ---- */
+
+static struct agent_peer *peer_by_ep(struct agent *a, const struct wg_endpoint *ep)
+{
+	char id[AGENT_ID_MAX + 1];
+
+	if (ep->len == 0 || ep->len > AGENT_ID_MAX)
+		return NULL;
+	memcpy(id, ep->data, ep->len);
+	id[ep->len] = '\0';
+	return agent_peer_get(a, id, false);
+}
+
+static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t *buf, size_t len)
+{
+	struct agent_peer *p = peer_by_ep(opaque, ep);
+
+	if (!p || !p->conn || !p->conn->ch)
+		return -ENOTCONN;
+	/* -EAGAIN (send buffer full) is a drop, as UDP would: WireGuard tolerates loss. */
+	return rtc_channel_send(p->conn->ch, buf, len, true);
+}
+
+static void wg_tun_write_cb(void *opaque, struct wg_peer *peer, uint8_t *pkt, size_t len)
+{
+	struct agent *a = opaque;
+	ssize_t w;
+
+	(void)peer;
+	w = net_tun_write(a->tun.fd, pkt, len);
+	if (w < 0 && rg_log_on(RG_LOG_TRACE))
+		rg_log_(RG_LOG_TRACE, "tun: write: %s", g_strerror((int)-w));
+}
+
+static void wg_peer_event_cb(void *opaque, struct wg_peer *peer, enum wg_peer_event ev)
+{
+	struct agent_peer *p = wg_peer_get_user(peer);
+
+	(void)opaque;
+	if (p)
+		agent_peer_on_wg_event(p, ev);
+}
+
+/* `wg show` prints the endpoint through getaddrinfo, so give it the ICE pair's remote address
+ * (or nothing, and the line is omitted). */
+static int wg_ep_format_cb(void *opaque, const struct wg_endpoint *ep, char *out, size_t cap)
+{
+	struct agent_peer *p = peer_by_ep(opaque, ep);
+	struct rtc_stats st;
+
+	if (!p || !p->conn || !p->conn->pc)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	rtc_peer_get_stats(p->conn->pc, &st);
+	if (!st.remote_addr[0] || strlen(st.remote_addr) >= cap)
+		return -EINVAL;
+	memcpy(out, st.remote_addr, strlen(st.remote_addr) + 1);
+	return 0;
+}
+
+/* Endpoints belong to the agent (they are peer ids): `wg set … endpoint=` is refused. */
+static int wg_ep_parse_cb(void *opaque, const char *text, struct wg_endpoint *out)
+{
+	(void)opaque;
+	(void)text;
+	(void)out;
+	return -EINVAL;
+}
+
+static const struct wg_device_ops wg_ops = {
+	.send = wg_send_cb,
+	.tun_write = wg_tun_write_cb,
+	.peer_event = wg_peer_event_cb,
+	.endpoint_format = wg_ep_format_cb,
+	.endpoint_parse = wg_ep_parse_cb,
+};
+
+/* ---- timers ---- */
+
+static gboolean timer_dispatch(GSource *s, GSourceFunc cb, gpointer data)
+{
+	(void)cb;
+	g_source_set_ready_time(s, -1);
+	wg_device_tick(data ? ((struct agent *)data)->dev : NULL);
+	agent_timer_rearm(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs timer_funcs = { .dispatch = timer_dispatch };
+
+void agent_timer_rearm(struct agent *a)
+{
+	uint64_t d = wg_device_next_deadline(a->dev);
+	gint64 us;
+
+	/* GLib's monotonic clock is CLOCK_MONOTONIC in µs, like rg_mono_ns() in ns. */
+	us = d == UINT64_MAX ? -1 : (gint64)(d / 1000);
+	if (g_source_get_ready_time(a->timer) != us)
+		g_source_set_ready_time(a->timer, us);
+}
+
+/* ---- TUN ---- */
+
+static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
+{
+	struct agent *a = data;
+	uint8_t *pkt = a->tx + WG_DATA_HEADROOM;
+
+	(void)cond;
+	/* Bounded work per wakeup so signaling and timers are never starved. */
+	for (int i = 0; i < AGENT_TUN_BATCH; i++) {
+		ssize_t n = net_tun_read(fd, pkt, AGENT_PKT_MAX);
+
+		if (n <= 0)
+			break;
+		wg_device_tun_input(a->dev, pkt, (size_t)n);
+	}
+	agent_timer_rearm(a);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- UAPI (wg show) ---- */
+
+static char *uapi_handler(void *opaque, const char *req, size_t len, size_t *reply_len)
+{
+	struct agent *a = opaque;
+	char *r = wg_uapi_handle(a->dev, NULL, req, len, reply_len);
+
+	agent_timer_rearm(a);
+	return r;
+}
+
+static gboolean uapi_cb(gint fd, GIOCondition cond, gpointer data)
+{
+	struct agent *a = data;
+
+	(void)fd;
+	(void)cond;
+	net_uapisock_dispatch(&a->uapi);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- control socket ---- */
+
+static char *status_json(struct agent *a)
+{
+	struct agent_status s = { 0 };
+	GHashTableIter it;
+	gpointer v;
+	GList *ids, *l;
+	char *out;
+
+	g_strlcpy(s.ifname, a->ifname, sizeof(s.ifname));
+	g_strlcpy(s.peer_id, a->peer_id, sizeof(s.peer_id));
+	g_strlcpy(s.public_key, a->key_b64, sizeof(s.public_key));
+	g_strlcpy(s.address, a->address, sizeof(s.address));
+	g_strlcpy(s.hub_url, a->hub_url, sizeof(s.hub_url));
+	s.hub_connected = a->hub_connected;
+	s.mtu = a->mtu;
+	s.pid = getpid();
+	s.started = a->started;
+	ids = g_list_sort(g_hash_table_get_keys(a->peers), (GCompareFunc)strcmp);
+	for (l = ids; l; l = l->next) {
+		struct agent_status_peer *sp = agent_status_add_peer(&s);
+
+		v = g_hash_table_lookup(a->peers, l->data);
+		if (!sp)
+			break;
+		agent_peer_fill_status(v, sp);
+	}
+	(void)it;
+	g_list_free(ids);
+	out = agent_status_to_json(&s);
+	agent_status_clear(&s);
+	return out;
+}
+
+static gboolean stop_cb(gpointer data)
+{
+	struct agent *a = data;
+
+	a->stop_src = 0;
+	if (!a->stop_called && a->stop) {
+		a->stop_called = true;
+		a->stop(a->stop_opaque, a->hub_err.code ? &a->hub_err : NULL);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void request_stop(struct agent *a)
+{
+	GSource *s;
+
+	if (a->stop_src || a->stop_called)
+		return;
+	s = g_idle_source_new();
+	g_source_set_callback(s, stop_cb, a, NULL);
+	a->stop_src = g_source_attach(s, a->ctx);
+	g_source_unref(s);
+}
+
+static char *ctl_handler(void *opaque, const char *cmd)
+{
+	struct agent *a = opaque;
+
+	if (strcmp(cmd, "status") == 0)
+		return status_json(a);
+	if (strcmp(cmd, "down") == 0) {
+		rg_log(RG_LOG_INFO, "ctl: down requested");
+		request_stop(a);
+		return g_strdup("{\"ok\":true}\n");
+	}
+	return g_strdup("{\"ok\":false,\"error\":\"unknown command\"}\n");
+}
+
+/* ---- signaling ---- */
+
+int agent_send_signal(struct agent *a, const struct sig_msg *m)
+{
+	if (!a->sig)
+		return -ENOTCONN;
+	return sig_client_send(a->sig, m);
+}
+
+static void sig_connected_cb(struct sig_client *c, void *opaque)
+{
+	struct agent *a = opaque;
+
+	a->hub_connected = true;
+	a->hub_ever = true;
+	a->hub_err.code = 0;
+	a->hub_err.msg[0] = '\0';
+	rg_log(RG_LOG_INFO, "hub: connected to %s (connection %u)", a->hub_url,
+	       sig_client_connect_count(c));
+	agent_peer_on_hub_connected(a);
+}
+
+static void sig_disconnected_cb(struct sig_client *c, const char *reason, void *opaque)
+{
+	struct agent *a = opaque;
+
+	(void)c;
+	if (a->hub_connected)
+		rg_log(RG_LOG_WARN, "hub: disconnected (%s); tunnels stay up, reconnecting",
+		       reason ? reason : "?");
+	else
+		rg_log(RG_LOG_DEBUG, "hub: connect failed (%s)", reason ? reason : "?");
+	if (!a->hub_ever && !a->hub_err.code)
+		rg_err_set(&a->hub_err, 0, "hub %s unreachable: %s", a->hub_url,
+			   reason ? reason : "unknown error");
+	a->hub_connected = false;
+}
+
+static void sig_message_cb(struct sig_client *c, const struct sig_msg *m, void *opaque)
+{
+	(void)c;
+	agent_peer_on_signal(opaque, m);
+}
+
+static void sig_fatal_cb(struct sig_client *c, const struct rg_err *err, void *opaque)
+{
+	struct agent *a = opaque;
+
+	(void)c;
+	rg_log(RG_LOG_ERROR, "hub: %s", err->msg);
+	a->hub_err = *err;
+	if (!a->hub_err.code)
+		a->hub_err.code = -EACCES;
+}
+
+static const struct sig_client_ops sig_ops = {
+	.connected = sig_connected_cb,
+	.disconnected = sig_disconnected_cb,
+	.message = sig_message_cb,
+	.fatal = sig_fatal_cb,
+};
+
+bool agent_hub_connected(const struct agent *a)
+{
+	return a->hub_ever;
+}
+
+const struct rg_err *agent_hub_error(const struct agent *a)
+{
+	return a->hub_err.msg[0] ? &a->hub_err : NULL;
+}
+
+unsigned agent_mtu(const struct agent *a)
+{
+	return a->mtu;
+}
+
+void agent_start(struct agent *a)
+{
+	if (a->sig)
+		sig_client_start(a->sig);
+}
+
+/* ---- lifetime ---- */
+
+static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
+{
+	a->stun = g_new0(char *, cfg->n_stun + 1);
+	for (size_t i = 0; i < cfg->n_stun; i++)
+		a->stun[i] = g_strdup(cfg->stun[i]);
+	a->turn = g_new0(struct rtc_turn_server, cfg->n_turn + 1);
+	for (size_t i = 0; i < cfg->n_turn; i++) {
+		a->turn[i].url = g_strdup(cfg->turn[i].url);
+		a->turn[i].username = g_strdup(cfg->turn[i].username);
+		a->turn[i].credential = g_strdup(cfg->turn[i].credential);
+	}
+	a->rtc.stun = (const char *const *)a->stun;
+	a->rtc.n_stun = MIN(cfg->n_stun, (size_t)RTC_MAX_ICE_SERVERS);
+	a->rtc.turn = a->turn;
+	a->rtc.n_turn = MIN(cfg->n_turn, (size_t)RTC_MAX_ICE_SERVERS);
+	a->rtc.path_mtu = (uint16_t)(cfg->path_mtu ? cfg->path_mtu : AGENT_PATH_MTU);
+	a->ordered = cfg->ordered;
+	a->max_retransmits = cfg->max_retransmits;
+}
+
+/* The largest single-packet SCTP message at our path MTU, as the rtc layer computes it: ask a
+ * peer connection that never touches the network. */
+static int derive_mtu(struct agent *a, struct rg_err *err)
+{
+	struct rtc_peer *pc = NULL;
+	size_t m;
+	int r;
+
+	r = rtc_peer_new(&pc, a->ctx, &a->rtc, NULL, NULL, err);
+	if (r < 0)
+		return r;
+	m = rtc_peer_max_packet_message(pc);
+	rtc_peer_free(pc);
+	a->mtu = agent_mtu_for_message(m);
+	rg_log(RG_LOG_INFO, "mtu %u (path MTU %u: SCTP single-packet message %zu bytes - %d WireGuard"
+	       " overhead, rounded down to 16)", a->mtu, a->rtc.path_mtu, m, WG_DATA_OVERHEAD);
+	return 0;
+}
+
+int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,
+	      agent_stop_fn stop, void *opaque, struct rg_err *err)
+{
+	struct agent *a = g_new0(struct agent, 1);
+	struct sig_client_cfg sc = { 0 };
+	struct net_prefix np;
+	uint8_t pub[WG_KEY_LEN];
+	int r;
+
+	*out = NULL;
+	if (!ctx)
+		ctx = g_main_context_get_thread_default();
+	a->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
+	a->tun.fd = -1;
+	a->ctl.fd = -1;
+	a->stop = stop;
+	a->stop_opaque = opaque;
+	a->started = (int64_t)(rg_wall_ns() / RG_NSEC_PER_SEC);
+	a->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					 (GDestroyNotify)agent_peer_free);
+	a->graveyard = g_ptr_array_new();
+	if (!cfg->ifname || !net_ifname_valid(cfg->ifname)) {
+		r = rg_err_set(err, -EINVAL, "bad interface name '%s'",
+			       cfg->ifname ? cfg->ifname : "");
+		goto fail;
+	}
+	if (!cfg->peer_id || !cfg->peer_id[0] || strlen(cfg->peer_id) > AGENT_ID_MAX) {
+		r = rg_err_set(err, -EINVAL, "bad peer id");
+		goto fail;
+	}
+	g_strlcpy(a->ifname, cfg->ifname, sizeof(a->ifname));
+	g_strlcpy(a->peer_id, cfg->peer_id, sizeof(a->peer_id));
+	if (cfg->address && cfg->address[0]) {
+		if (!net_prefix_parse(&np, cfg->address) ||
+		    strlen(cfg->address) >= sizeof(a->address)) {
+			r = rg_err_set(err, -EINVAL, "bad address '%s'", cfg->address);
+			goto fail;
+		}
+		g_strlcpy(a->address, cfg->address, sizeof(a->address));
+	}
+	a->hub_url = g_strdup(cfg->hub_url ? cfg->hub_url : "");
+	a->token = g_strdup(cfg->token);
+	copy_rtc_cfg(a, cfg);
+
+	/* WireGuard device */
+	r = wg_device_new(&a->dev, &wg_ops, a);
+	if (r < 0) {
+		r = rg_err_set(err, r, "cannot create the WireGuard device: %s", g_strerror(-r));
+		goto fail;
+	}
+	if (rg_ct_is_zero(cfg->private_key, WG_KEY_LEN)) {
+		r = rg_err_set(err, -EINVAL, "the private key is all zero");
+		goto fail;
+	}
+	wg_device_set_private_key(a->dev, cfg->private_key);
+	if (!wg_device_get_public_key(a->dev, pub)) {
+		r = rg_err_set(err, -EINVAL, "the private key is not usable");
+		goto fail;
+	}
+	rg_key_to_base64(a->key_b64, pub);
+	a->timer = g_source_new(&timer_funcs, sizeof(GSource));
+	g_source_set_callback(a->timer, NULL, a, NULL);
+	g_source_set_ready_time(a->timer, -1);
+	g_source_attach(a->timer, a->ctx);
+
+	/* MTU */
+	if (cfg->mtu) {
+		if (cfg->mtu < AGENT_MTU_MIN || cfg->mtu > AGENT_MTU_MAX) {
+			r = rg_err_set(err, -EINVAL, "mtu %u out of range %d-%d", cfg->mtu,
+				       AGENT_MTU_MIN, AGENT_MTU_MAX);
+			goto fail;
+		}
+		a->mtu = cfg->mtu;
+	} else if ((r = derive_mtu(a, err)) < 0) {
+		goto fail;
+	}
+
+	/* control socket first: it refuses a second agent on the same interface */
+	r = agent_ctl_open(&a->ctl, a->ctx, a->ifname, ctl_handler, a, err);
+	if (r < 0)
+		goto fail;
+
+	/* TUN: address, MTU, up */
+	r = net_tun_open(&a->tun, a->ifname, false, err);
+	if (r < 0)
+		goto fail;
+	if ((r = net_link_set_mtu(a->tun.ifindex, a->mtu)) < 0 ||
+	    (a->address[0] && (r = net_addr_add(a->tun.ifindex, &np)) < 0) ||
+	    (r = net_link_set_up(a->tun.ifindex, true)) < 0) {
+		r = rg_err_set(err, r, "cannot configure %s: %s", a->ifname, g_strerror(-r));
+		goto fail;
+	}
+	{
+		GSource *s = g_unix_fd_source_new(a->tun.fd, G_IO_IN);
+
+		g_source_set_callback(s, (GSourceFunc)(void (*)(void))tun_cb, a, NULL);
+		a->tun_src = g_source_attach(s, a->ctx);
+		g_source_unref(s);
+	}
+
+	/* UAPI: wg show IFNAME */
+	r = net_uapisock_open(&a->uapi, cfg->uapi_dir, a->ifname, uapi_handler, a, err);
+	if (r < 0)
+		goto fail;
+	a->uapi_open = true;
+	{
+		GSource *s = g_unix_fd_source_new(net_uapisock_fd(&a->uapi), G_IO_IN);
+
+		g_source_set_callback(s, (GSourceFunc)(void (*)(void))uapi_cb, a, NULL);
+		a->uapi_src = g_source_attach(s, a->ctx);
+		g_source_unref(s);
+	}
+
+	/* signaling (started by agent_start) */
+	sc.url = a->hub_url;
+	sc.token = a->token;
+	sc.peer_id = a->peer_id;
+	sc.public_key = a->key_b64;
+	sc.address = a->address[0] ? a->address : NULL;
+	r = sig_client_new(&a->sig, a->ctx, &sc, &sig_ops, a, err);
+	if (r < 0)
+		goto fail;
+	rg_log(RG_LOG_INFO, "%s: up as '%s' (%.8s...), address %s, mtu %u", a->ifname, a->peer_id,
+	       a->key_b64, a->address[0] ? a->address : "none", a->mtu);
+	*out = a;
+	return 0;
+fail:
+	agent_free(a);
+	return r;
+}
+
+void agent_free(struct agent *a)
+{
+	uint64_t deadline;
+
+	if (!a)
+		return;
+	/* Say goodbye properly: SCTP SHUTDOWN / DTLS close_notify, then a short drain. */
+	if (a->peers && g_hash_table_size(a->peers)) {
+		agent_peer_close_all(a);
+		deadline = rg_mono_ns() + 200 * (uint64_t)RG_NSEC_PER_MSEC;
+		while (rg_mono_ns() < deadline && g_main_context_iteration(a->ctx, FALSE))
+			;
+	}
+	sig_client_free(a->sig);
+	a->sig = NULL;
+	if (a->peers)
+		g_hash_table_destroy(a->peers);
+	a->peers = NULL;
+	if (a->reap_src)
+		g_source_remove(a->reap_src);
+	a->reap_src = 0;
+	if (a->graveyard) {
+		agent_peer_reap(a);
+		g_ptr_array_free(a->graveyard, TRUE);
+	}
+	if (a->stop_src)
+		g_source_remove(a->stop_src);
+	if (a->uapi_src)
+		g_source_remove(a->uapi_src);
+	if (a->uapi_open)
+		net_uapisock_close(&a->uapi);
+	agent_ctl_close(&a->ctl);
+	if (a->tun_src)
+		g_source_remove(a->tun_src);
+	if (a->tun.fd >= 0)
+		net_tun_close(&a->tun);
+	if (a->timer) {
+		g_source_destroy(a->timer);
+		g_source_unref(a->timer);
+	}
+	wg_device_free(a->dev);	/* wipes every key */
+	if (a->token)
+		rg_memzero(a->token, strlen(a->token));
+	g_free(a->token);
+	g_free(a->hub_url);
+	for (size_t i = 0; a->stun && a->stun[i]; i++)
+		g_free(a->stun[i]);
+	g_free(a->stun);
+	for (size_t i = 0; a->turn && a->turn[i].url; i++) {
+		g_free((char *)a->turn[i].url);
+		g_free((char *)a->turn[i].username);
+		if (a->turn[i].credential)
+			rg_memzero((char *)a->turn[i].credential, strlen(a->turn[i].credential));
+		g_free((char *)a->turn[i].credential);
+	}
+	g_free(a->turn);
+	g_main_context_unref(a->ctx);
+	g_free(a);
+}

@@ -1,0 +1,74 @@
+/* The agent: riftgate's running mesh node. One GLib main loop drives everything: the TUN device,
+ * the WireGuard core (src/wg), one WebRTC peer connection per remote peer (src/rtc) whose
+ * `wireguard` data channel is the WireGuard transport (endpoint = peer id), the signaling client
+ * (src/signal), the UAPI socket (`wg show IFNAME`) and the control socket (`riftgate status`).
+ *
+ * Per peer: discovered → signaling → ice → sctp → handshake → up, and back to backoff on any
+ * failure, retried with capped exponential backoff (peer.c). The CLI (src/cli/up.c) fills
+ * struct agent_cfg from the config file; only the CLI prints or exits. */
+#ifndef RG_AGENT_AGENT_H
+#define RG_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+struct rg_err;
+struct agent;
+
+enum agent_defaults {
+	AGENT_PATH_MTU = 1200,		/* UDP payload bytes per datagram (DESIGN §Data path) */
+	AGENT_MTU_MIN = 576,
+	AGENT_MTU_MAX = 9000,
+};
+
+struct agent_turn {
+	const char *url, *username, *credential;
+};
+
+/* Everything the agent needs; strings are copied by agent_new(). */
+struct agent_cfg {
+	const char *ifname;		/* TUN name, <= 15 chars */
+	const char *peer_id;		/* our id on the hub */
+	uint8_t private_key[32];	/* wiped by the caller after agent_new() */
+	const char *address;		/* our tunnel address, "10.10.0.2/24" */
+	const char *hub_url;		/* ws:// or wss:// */
+	const char *token;		/* bearer token or NULL */
+	const char *const *stun;	/* "stun:host:port" */
+	size_t n_stun;
+	const struct agent_turn *turn;
+	size_t n_turn;
+	unsigned mtu;			/* TUN MTU; 0 = derived from the SCTP packet size */
+	unsigned path_mtu;		/* 0 = AGENT_PATH_MTU */
+	bool ordered;			/* [webrtc] ordered (default false) */
+	int max_retransmits;		/* [webrtc] max_retransmits (default 0) */
+	const char *uapi_dir;		/* NULL = /var/run/wireguard */
+};
+
+/* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub
+ * rejecting our token: then err is set). */
+typedef void (*agent_stop_fn)(void *opaque, const struct rg_err *err);
+
+/* Builds the node: TUN up with address and MTU, WireGuard device, UAPI and control sockets.
+ * No network traffic yet. Errors a person must fix fill err (not root, no /dev/net/tun, already
+ * up, bad address). ctx: the loop everything runs on (NULL = thread default). */
+int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,
+	      agent_stop_fn stop, void *opaque, struct rg_err *err);
+/* Connects to the hub and starts meeting peers. */
+void agent_start(struct agent *a);
+/* Hub state for the CLI's startup report: connected at least once, and the last fatal error
+ * (bad token), if any. */
+bool agent_hub_connected(const struct agent *a);
+const struct rg_err *agent_hub_error(const struct agent *a);
+unsigned agent_mtu(const struct agent *a);
+/* Closes every peer connection (graceful SCTP/DTLS close), leaves the hub, removes the TUN and
+ * sockets, wipes keys. NULL is fine. */
+void agent_free(struct agent *a);
+
+/* TUN MTU for a largest single-packet SCTP message of max_msg bytes: one WireGuard datagram is
+ * the IP packet padded to 16 bytes plus 32 bytes of header and tag. */
+unsigned agent_mtu_for_message(size_t max_msg);
+
+#endif

@@ -1,0 +1,764 @@
+/* One remote peer: its WireGuard peer (key, allowed IP from its announced tunnel address) and the
+ * WebRTC connection whose `wireguard` channel carries its datagrams. Driven by signaling messages
+ * (agent.c hands them over), rtc callbacks and WireGuard peer events, all on the agent loop.
+ *
+ *   discovered → signaling → ice → sctp → handshake → up
+ *        any failure → backoff → (offerer: retry after capped exponential backoff with jitter;
+ *                                 answerer: wait for the offerer's next offer)
+ *
+ * The lexicographically smaller peerId offers. Glare (an offer from the peer we are offering to)
+ * is resolved by that rule: the designated offerer ignores the other's offer. A peer that leaves
+ * the hub keeps a working tunnel (the hub may be the one in trouble); a peer that rejoins while
+ * we believe the tunnel is up is probed with a WireGuard handshake, and reconnected if it does
+ * not answer (it restarted and its side of the connection is gone). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent-int.h"
+#include "signal/client.h"
+#include "util/clock.h"
+#include "util/encoding.h"
+#include "util/log.h"
+
+static const char *const state_names[] = {
+	[AGENT_PEER_DISCOVERED] = "discovered", [AGENT_PEER_SIGNALING] = "signaling",
+	[AGENT_PEER_ICE] = "ice",		[AGENT_PEER_SCTP] = "sctp",
+	[AGENT_PEER_HANDSHAKE] = "handshake",	[AGENT_PEER_UP] = "up",
+	[AGENT_PEER_BACKOFF] = "backoff",	[AGENT_PEER_LEFT] = "left",
+};
+
+const char *agent_peer_state_name(enum agent_peer_state s)
+{
+	return (unsigned)s < G_N_ELEMENTS(state_names) ? state_names[s] : "?";
+}
+
+static void peer_connect(struct agent_peer *p);
+static void peer_fail(struct agent_peer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int64_t wall_s(void)
+{
+	return (int64_t)(rg_wall_ns() / RG_NSEC_PER_SEC);
+}
+
+static void set_state(struct agent_peer *p, enum agent_peer_state s)
+{
+	if (p->state == s)
+		return;
+	rg_log(s == AGENT_PEER_UP ? RG_LOG_INFO : RG_LOG_DEBUG, "peer %s: %s -> %s", p->id,
+	       agent_peer_state_name(p->state), agent_peer_state_name(s));
+	p->state = s;
+	p->since = wall_s();
+}
+
+static void clear_src(guint *src)
+{
+	if (*src)
+		g_source_remove(*src);
+	*src = 0;
+}
+
+static guint add_timeout(struct agent *a, unsigned ms, GSourceFunc fn, void *data)
+{
+	GSource *s = g_timeout_source_new(ms);
+	guint id;
+
+	g_source_set_callback(s, fn, data, NULL);
+	id = g_source_attach(s, a->ctx);
+	g_source_unref(s);
+	return id;
+}
+
+/* ---- connection objects ---- */
+
+static void conn_free(struct agent_conn *c)
+{
+	rtc_peer_free(c->pc);
+	if (c->pending)
+		g_ptr_array_free(c->pending, TRUE);
+	g_free(c);
+}
+
+void agent_peer_reap(struct agent *a)
+{
+	while (a->graveyard->len)
+		conn_free(g_ptr_array_steal_index_fast(a->graveyard, a->graveyard->len - 1));
+}
+
+static gboolean reap_cb(gpointer data)
+{
+	struct agent *a = data;
+
+	a->reap_src = 0;
+	agent_peer_reap(a);
+	return G_SOURCE_REMOVE;
+}
+
+/* Detaches the peer's connection; it is freed from the loop (never inside an rtc callback). */
+static void peer_drop_conn(struct agent_peer *p)
+{
+	struct agent *a = p->a;
+	struct agent_conn *c = p->conn;
+
+	clear_src(&p->timeout_src);
+	clear_src(&p->probe_src);
+	if (p->wg)
+		wg_peer_set_endpoint(p->wg, NULL);	/* TUN packets to it: -EDESTADDRREQ */
+	if (!c)
+		return;
+	p->conn = NULL;
+	c->p = NULL;
+	c->ch = NULL;
+	g_ptr_array_add(a->graveyard, c);
+	if (!a->reap_src) {
+		GSource *s = g_idle_source_new();
+
+		g_source_set_callback(s, reap_cb, a, NULL);
+		a->reap_src = g_source_attach(s, a->ctx);
+		g_source_unref(s);
+	}
+}
+
+static void send_candidate(struct agent_peer *p, const char *cand)
+{
+	struct sig_msg m;
+
+	sig_msg_init_candidate(&m, p->a->peer_id, p->id, cand);
+	agent_send_signal(p->a, &m);
+	sig_msg_clear(&m);
+}
+
+static void rtc_local_candidate_cb(void *opaque, const char *cand)
+{
+	struct agent_conn *c = opaque;
+
+	if (!c->p || !cand)	/* end-of-candidates: the original protocol has no message for it */
+		return;
+	if (!c->sdp_sent) {
+		if (c->pending->len < AGENT_PENDING_CANDS_MAX)
+			g_ptr_array_add(c->pending, g_strdup(cand));
+		return;
+	}
+	send_candidate(c->p, cand);
+}
+
+static void conn_sdp_sent(struct agent_conn *c)
+{
+	c->sdp_sent = true;
+	for (guint i = 0; i < c->pending->len; i++)
+		send_candidate(c->p, c->pending->pdata[i]);
+	g_ptr_array_set_size(c->pending, 0);
+}
+
+static void rtc_state_cb(void *opaque, enum rtc_state st)
+{
+	struct agent_conn *c = opaque;
+	struct agent_peer *p = c->p;
+
+	if (!p)
+		return;
+	rg_log(RG_LOG_DEBUG, "peer %s: connection %s", p->id, rtc_state_name(st));
+	switch (st) {
+	case RTC_STATE_CHECKING:
+		if (p->state < AGENT_PEER_ICE)
+			set_state(p, AGENT_PEER_ICE);
+		break;
+	case RTC_STATE_CONNECTED:
+		if (p->state < AGENT_PEER_SCTP)
+			set_state(p, AGENT_PEER_SCTP);
+		break;
+	case RTC_STATE_FAILED:
+		peer_fail(p, "connection failed (ICE, DTLS or consent)");
+		break;
+	case RTC_STATE_CLOSED:
+		peer_fail(p, "connection closed by the remote side");
+		break;
+	default:
+		break;
+	}
+}
+
+static gboolean handshake_timeout_cb(gpointer data)
+{
+	struct agent_peer *p = data;
+
+	p->timeout_src = 0;
+	peer_fail(p, "no WireGuard session %u s after the channel opened",
+		  AGENT_HANDSHAKE_TIMEOUT_MS / 1000);
+	return G_SOURCE_REMOVE;
+}
+
+static void rtc_channel_open_cb(void *opaque, struct rtc_channel *ch)
+{
+	struct agent_conn *c = opaque;
+	struct agent_peer *p = c->p;
+
+	if (!p)
+		return;
+	if (strcmp(rtc_channel_label(ch), "wireguard") != 0) {
+		rg_log(RG_LOG_DEBUG, "peer %s: ignoring channel '%s'", p->id, rtc_channel_label(ch));
+		rtc_channel_close(ch);
+		return;
+	}
+	c->ch = ch;
+	if (!p->wg) {
+		peer_fail(p, "channel open but no WireGuard key for it");
+		return;
+	}
+	set_state(p, AGENT_PEER_HANDSHAKE);
+	wg_peer_set_endpoint(p->wg, &p->ep);
+	clear_src(&p->timeout_src);
+	p->timeout_src = add_timeout(p->a, AGENT_HANDSHAKE_TIMEOUT_MS, handshake_timeout_cb, p);
+	/* Both sides initiate: whichever initiation lands first completes, and WireGuard copes
+	 * with simultaneous ones. */
+	{
+		int r = wg_peer_handshake_now(p->wg);
+
+		if (r < 0 && r != -EAGAIN)
+			rg_log(RG_LOG_DEBUG, "peer %s: handshake: %s", p->id, g_strerror(-r));
+	}
+	agent_timer_rearm(p->a);
+}
+
+static void rtc_channel_message_cb(void *opaque, struct rtc_channel *ch, const uint8_t *data,
+				   size_t len, bool binary)
+{
+	struct agent_conn *c = opaque;
+	struct agent *a = c->a;
+
+	(void)ch;
+	if (!c->p || !binary || len > sizeof(a->rx))
+		return;
+	/* wg_device_input() decrypts in place; rtc's buffer is read-only. */
+	memcpy(a->rx, data, len);
+	wg_device_input(a->dev, &c->p->ep, a->rx, len);
+	agent_timer_rearm(a);
+}
+
+static void rtc_channel_closed_cb(void *opaque, struct rtc_channel *ch)
+{
+	struct agent_conn *c = opaque;
+
+	if (!c->p || c->ch != ch)
+		return;
+	c->ch = NULL;
+	peer_fail(c->p, "data channel closed");
+}
+
+static const struct rtc_peer_ops conn_ops = {
+	.local_candidate = rtc_local_candidate_cb,
+	.state_changed = rtc_state_cb,
+	.channel_open = rtc_channel_open_cb,
+	.channel_message = rtc_channel_message_cb,
+	.channel_closed = rtc_channel_closed_cb,
+};
+
+static gboolean connect_timeout_cb(gpointer data)
+{
+	struct agent_peer *p = data;
+
+	p->timeout_src = 0;
+	peer_fail(p, "not connected %u s after the %s", AGENT_CONNECT_TIMEOUT_MS / 1000,
+		  p->offerer ? "offer" : "answer");
+	return G_SOURCE_REMOVE;
+}
+
+/* A fresh connection object for p (replacing any old one). */
+static int peer_new_conn(struct agent_peer *p)
+{
+	struct agent *a = p->a;
+	struct agent_conn *c = g_new0(struct agent_conn, 1);
+	struct rtc_config cfg = a->rtc;
+	struct rg_err err = { 0 };
+	int r;
+
+	peer_drop_conn(p);
+	c->a = a;
+	c->p = p;
+	c->pending = g_ptr_array_new_with_free_func(g_free);
+	cfg.log_id = p->id;
+	r = rtc_peer_new(&c->pc, a->ctx, &cfg, &conn_ops, c, &err);
+	if (r < 0) {
+		rg_log(RG_LOG_ERROR, "peer %s: cannot create a peer connection: %s", p->id, err.msg);
+		conn_free(c);
+		return r;
+	}
+	p->conn = c;
+	p->attempts++;
+	clear_src(&p->timeout_src);
+	p->timeout_src = add_timeout(a, AGENT_CONNECT_TIMEOUT_MS, connect_timeout_cb, p);
+	return 0;
+}
+
+/* ---- retries ---- */
+
+static gboolean retry_cb(gpointer data)
+{
+	struct agent_peer *p = data;
+
+	p->retry_src = 0;
+	if (p->present && p->offerer && !p->conn)
+		peer_connect(p);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_retry(struct agent_peer *p, unsigned ms)
+{
+	clear_src(&p->retry_src);
+	p->retry_src = add_timeout(p->a, ms, retry_cb, p);
+}
+
+/* Full jitter over a capped exponential: 1 s, 2 s, 4 s … 30 s. */
+static unsigned backoff_ms(uint32_t failures)
+{
+	uint64_t ceil = AGENT_RETRY_BASE_MS;
+
+	for (uint32_t i = 1; i < failures && ceil < AGENT_RETRY_CAP_MS; i++)
+		ceil *= 2;
+	if (ceil > AGENT_RETRY_CAP_MS)
+		ceil = AGENT_RETRY_CAP_MS;
+	return (unsigned)(ceil / 2 + g_random_int_range(0, (gint32)(ceil / 2) + 1));
+}
+
+static void peer_fail(struct agent_peer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
+	va_end(ap);
+	rg_log(RG_LOG_WARN, "peer %s: %s", p->id, p->last_error);
+	peer_drop_conn(p);
+	p->failures++;
+	if (!p->present) {
+		set_state(p, AGENT_PEER_LEFT);
+		return;
+	}
+	set_state(p, AGENT_PEER_BACKOFF);
+	if (p->offerer) {
+		unsigned ms = backoff_ms(p->failures);
+
+		rg_log(RG_LOG_INFO, "peer %s: retrying in %u ms", p->id, ms);
+		schedule_retry(p, ms);
+	}
+}
+
+/* ---- negotiation ---- */
+
+static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *sdp)
+{
+	struct agent *a = p->a;
+	struct sig_msg m;
+
+	sig_msg_init_offer(&m, type, a->peer_id, p->id, sdp, a->key_b64,
+			   a->address[0] ? a->address : NULL);
+	if (agent_send_signal(a, &m) < 0)
+		rg_log(RG_LOG_WARN, "peer %s: hub unavailable, %s not sent", p->id,
+		       sig_msg_type_name(type));
+	sig_msg_clear(&m);
+}
+
+/* Offerer: new connection, the `wireguard` channel, offer. */
+static void peer_connect(struct agent_peer *p)
+{
+	struct agent *a = p->a;
+	struct rg_err err = { 0 };
+	struct rtc_channel *ch;
+	char *sdp = NULL;
+
+	clear_src(&p->retry_src);
+	if (!p->wg) {
+		set_state(p, AGENT_PEER_DISCOVERED);
+		return;
+	}
+	if (peer_new_conn(p) < 0)
+		goto fail;
+	if (rtc_peer_create_channel(p->conn->pc, "wireguard", a->ordered, a->max_retransmits,
+				    &ch) < 0 ||
+	    rtc_peer_create_offer(p->conn->pc, &sdp, &err) < 0) {
+		snprintf(err.msg + strlen(err.msg), sizeof(err.msg) - strlen(err.msg), "%s",
+			 err.msg[0] ? "" : "cannot create the channel/offer");
+		goto fail;
+	}
+	set_state(p, AGENT_PEER_SIGNALING);
+	rg_log(RG_LOG_INFO, "peer %s: offering (attempt %u)", p->id, p->attempts);
+	send_sdp(p, SIG_MSG_OFFER, sdp);
+	conn_sdp_sent(p->conn);
+	g_free(sdp);
+	return;
+fail:
+	g_free(sdp);
+	peer_fail(p, "offer failed: %s", err.msg[0] ? err.msg : "peer connection");
+}
+
+/* Learns (or changes) the peer's WireGuard key and allowed IP. false on a bad key. */
+static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address)
+{
+	struct agent *a = p->a;
+	uint8_t key[WG_KEY_LEN];
+	int r;
+
+	if (key_b64 && key_b64[0] && strcmp(key_b64, p->key_b64) != 0) {
+		struct wg_peer *wp;
+
+		if (!rg_key_from_base64(key, key_b64)) {
+			snprintf(p->last_error, sizeof(p->last_error), "bad public key from hub");
+			rg_log(RG_LOG_WARN, "peer %s: ignoring a malformed public key", p->id);
+			return false;
+		}
+		if (p->wg) {
+			rg_log(RG_LOG_INFO, "peer %s: public key changed (%.8s... -> %.8s...)", p->id,
+			       p->key_b64, key_b64);
+			wg_device_remove_peer(a->dev, p->wg);
+			p->wg = NULL;
+			p->key_b64[0] = '\0';
+			peer_drop_conn(p);
+		}
+		r = wg_device_add_peer(a->dev, key, &wp);
+		if (r == -EEXIST) {
+			/* Another peer id announced the same key (a copied config): last one wins. */
+			struct agent_peer *other = wg_peer_get_user(wp);
+
+			rg_log(RG_LOG_WARN, "peer %s: same public key as peer %s; moving it", p->id,
+			       other ? other->id : "?");
+			if (other) {
+				peer_drop_conn(other);
+				other->wg = NULL;
+				other->key_b64[0] = '\0';
+			}
+			r = 0;
+		}
+		if (r < 0) {
+			snprintf(p->last_error, sizeof(p->last_error), "unusable public key (%s)",
+				 r == -EINVAL ? "it is our own" : g_strerror(-r));
+			rg_log(RG_LOG_WARN, "peer %s: %s", p->id, p->last_error);
+			return false;
+		}
+		p->wg = wp;
+		wg_peer_set_user(wp, p);
+		g_strlcpy(p->key_b64, key_b64, sizeof(p->key_b64));
+		p->address[0] = '\0';	/* re-apply the allowed IP below */
+	}
+	if (address && address[0] && p->wg && strcmp(address, p->address) != 0) {
+		struct net_prefix np;
+		struct wg_allowed_ip ip = { 0 };
+
+		if (!net_prefix_parse(&np, address)) {
+			rg_log(RG_LOG_WARN, "peer %s: ignoring malformed address '%.64s'", p->id,
+			       address);
+			return true;
+		}
+		ip.family = (uint16_t)np.family;
+		ip.cidr = np.family == AF_INET ? 32 : 128;	/* its own address only */
+		memcpy(ip.addr, np.addr, sizeof(ip.addr));
+		wg_peer_allowed_ips_clear(p->wg);
+		if (wg_peer_allowed_ip_add(p->wg, &ip) < 0) {
+			rg_log(RG_LOG_WARN, "peer %s: cannot route %s", p->id, address);
+			return true;
+		}
+		g_strlcpy(p->address, address, sizeof(p->address));
+		rg_log(RG_LOG_INFO, "peer %s: tunnel address %s", p->id, address);
+	}
+	return true;
+}
+
+/* ---- probing a peer that rejoined ---- */
+
+static uint64_t peer_rx(struct agent_peer *p)
+{
+	struct wg_peer_stats st;
+
+	if (!p->wg)
+		return 0;
+	wg_peer_get_stats(p->wg, &st);
+	return st.rx_bytes;
+}
+
+static gboolean probe_cb(gpointer data)
+{
+	struct agent_peer *p = data;
+
+	p->probe_src = 0;
+	if (peer_rx(p) == p->probe_rx)
+		peer_fail(p, "rejoined the hub and did not answer over the old connection");
+	else
+		rg_log(RG_LOG_INFO, "peer %s: rejoined; tunnel still alive", p->id);
+	return G_SOURCE_REMOVE;
+}
+
+static void peer_probe(struct agent_peer *p)
+{
+	if (p->probe_src || !p->wg)
+		return;
+	p->probe_rx = peer_rx(p);
+	wg_peer_handshake_now(p->wg);
+	agent_timer_rearm(p->a);
+	p->probe_src = add_timeout(p->a, AGENT_PROBE_MS, probe_cb, p);
+}
+
+/* ---- peer table ---- */
+
+struct agent_peer *agent_peer_get(struct agent *a, const char *id, bool create)
+{
+	struct agent_peer *p = g_hash_table_lookup(a->peers, id);
+	size_t n = strlen(id);
+
+	if (p || !create)
+		return p;
+	if (n == 0 || n > AGENT_ID_MAX || strcmp(id, a->peer_id) == 0)
+		return NULL;
+	p = g_new0(struct agent_peer, 1);
+	p->a = a;
+	memcpy(p->id, id, n + 1);
+	p->ep.len = (uint32_t)n;
+	memcpy(p->ep.data, id, n);
+	p->offerer = strcmp(a->peer_id, id) < 0;
+	p->since = wall_s();
+	g_hash_table_insert(a->peers, p->id, p);
+	rg_log(RG_LOG_INFO, "peer %s: discovered (we %s)", id, p->offerer ? "offer" : "answer");
+	return p;
+}
+
+void agent_peer_free(struct agent_peer *p)
+{
+	if (!p)
+		return;
+	clear_src(&p->retry_src);
+	peer_drop_conn(p);
+	if (p->wg)
+		wg_peer_set_user(p->wg, NULL);
+	g_free(p);
+}
+
+/* A peer announced by the hub (peers list or join). */
+static void on_announce(struct agent *a, const char *id, const char *key, const char *address,
+			bool rejoin)
+{
+	struct agent_peer *p;
+
+	if (strcmp(id, a->peer_id) == 0) {
+		rg_log(RG_LOG_WARN, "hub: another device joined with our peer id '%s'", id);
+		return;
+	}
+	p = agent_peer_get(a, id, true);
+	if (!p) {
+		rg_log(RG_LOG_WARN, "hub: ignoring a peer with an unusable id '%.80s'", id);
+		return;
+	}
+	p->present = true;
+	if (!peer_learn(p, key, address))
+		return;
+	if (p->state == AGENT_PEER_LEFT)
+		set_state(p, AGENT_PEER_DISCOVERED);
+	if (p->conn) {
+		/* Still connected (or connecting) to it: after a hub outage everyone re-joins and
+		 * the tunnels must stay; after a restart of that peer the old connection is dead. */
+		if (rejoin && p->state == AGENT_PEER_UP)
+			peer_probe(p);
+		return;
+	}
+	if (p->offerer) {
+		p->failures = 0;
+		peer_connect(p);
+	}
+}
+
+static void on_offer(struct agent *a, const struct sig_msg *m)
+{
+	struct agent_peer *p = agent_peer_get(a, m->from, true);
+	struct rg_err err = { 0 };
+	char *sdp = NULL;
+
+	if (!p) {
+		rg_log(RG_LOG_WARN, "hub: offer from an unusable peer id '%.80s'", m->from);
+		return;
+	}
+	p->present = true;
+	if (!peer_learn(p, m->public_key, m->address))
+		return;
+	if (!p->wg) {
+		rg_log(RG_LOG_WARN, "peer %s: offer without a known public key; ignored", p->id);
+		return;
+	}
+	if (p->offerer && p->conn && p->state < AGENT_PEER_UP) {
+		/* Glare: both offered. The smaller id (us) wins; it answers our offer. */
+		rg_log(RG_LOG_INFO, "peer %s: glare, keeping our own offer", p->id);
+		return;
+	}
+	if (p->conn)
+		rg_log(RG_LOG_INFO, "peer %s: new offer replaces the current connection", p->id);
+	clear_src(&p->retry_src);
+	if (peer_new_conn(p) < 0)
+		return;
+	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_OFFER, m->sdp, &err) < 0 ||
+	    rtc_peer_create_answer(p->conn->pc, &sdp, &err) < 0) {
+		peer_fail(p, "bad offer: %s", err.msg);
+		return;
+	}
+	set_state(p, AGENT_PEER_SIGNALING);
+	rg_log(RG_LOG_INFO, "peer %s: answering", p->id);
+	send_sdp(p, SIG_MSG_ANSWER, sdp);
+	conn_sdp_sent(p->conn);
+	g_free(sdp);
+}
+
+static void on_answer(struct agent *a, const struct sig_msg *m)
+{
+	struct agent_peer *p = agent_peer_get(a, m->from, false);
+	struct rg_err err = { 0 };
+
+	if (!p || !p->conn || !p->offerer || p->state != AGENT_PEER_SIGNALING) {
+		rg_log(RG_LOG_DEBUG, "hub: unexpected answer from '%.80s' dropped", m->from);
+		return;
+	}
+	if (m->public_key && m->public_key[0] && strcmp(m->public_key, p->key_b64) != 0 &&
+	    !peer_learn(p, m->public_key, m->address)) {
+		peer_fail(p, "answer carries a bad public key");
+		return;
+	}
+	peer_learn(p, NULL, m->address);
+	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_ANSWER, m->sdp, &err) < 0) {
+		peer_fail(p, "bad answer: %s", err.msg);
+		return;
+	}
+	set_state(p, AGENT_PEER_ICE);
+}
+
+static void on_candidate(struct agent *a, const struct sig_msg *m)
+{
+	struct agent_peer *p = agent_peer_get(a, m->from, false);
+	struct rg_err err = { 0 };
+
+	if (!p || !p->conn) {
+		rg_log(RG_LOG_DEBUG, "hub: candidate from '%.80s' without a connection dropped",
+		       m->from);
+		return;
+	}
+	if (rtc_peer_add_remote_candidate(p->conn->pc, m->candidate, &err) < 0)
+		rg_log(RG_LOG_DEBUG, "peer %s: bad candidate ignored: %s", p->id, err.msg);
+}
+
+static void on_left(struct agent *a, const char *id)
+{
+	struct agent_peer *p = agent_peer_get(a, id, false);
+
+	if (!p)
+		return;
+	p->present = false;
+	clear_src(&p->retry_src);
+	if (p->state == AGENT_PEER_UP) {
+		rg_log(RG_LOG_INFO, "peer %s: left the hub; keeping its tunnel while it works",
+		       p->id);
+		return;
+	}
+	rg_log(RG_LOG_INFO, "peer %s: left", p->id);
+	peer_drop_conn(p);
+	set_state(p, AGENT_PEER_LEFT);
+}
+
+void agent_peer_on_signal(struct agent *a, const struct sig_msg *m)
+{
+	switch (m->type) {
+	case SIG_MSG_PEERS:
+		for (size_t i = 0; i < m->n_peers; i++)
+			on_announce(a, m->peers[i].peer_id, m->peers[i].public_key,
+				    m->peers[i].address, true);
+		break;
+	case SIG_MSG_JOIN:
+		on_announce(a, m->peer_id, m->public_key, m->address, true);
+		break;
+	case SIG_MSG_OFFER:
+		on_offer(a, m);
+		break;
+	case SIG_MSG_ANSWER:
+		on_answer(a, m);
+		break;
+	case SIG_MSG_ICE_CANDIDATE:
+		on_candidate(a, m);
+		break;
+	case SIG_MSG_PEER_LEFT:
+		on_left(a, m->peer_id);
+		break;
+	case SIG_MSG_ERROR:
+		rg_log(RG_LOG_WARN, "hub: error %s: %s", m->code ? m->code : "?",
+		       m->message ? m->message : "");
+		break;
+	default:
+		break;
+	}
+}
+
+void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
+{
+	switch (ev) {
+	case WG_PEER_HANDSHAKE_COMPLETE:
+		if (p->conn && p->conn->ch && p->state != AGENT_PEER_UP) {
+			clear_src(&p->timeout_src);
+			set_state(p, AGENT_PEER_UP);
+			p->failures = 0;
+			p->attempts = 0;
+			p->last_error[0] = '\0';
+		}
+		break;
+	case WG_PEER_HANDSHAKE_FAILED:
+		if (p->conn && p->state == AGENT_PEER_HANDSHAKE)
+			peer_fail(p, "WireGuard handshake failed (wrong keys?)");
+		break;
+	default:
+		break;
+	}
+}
+
+/* The hub is back (first connect or reconnect): it sends `peers`, which drives everything. */
+void agent_peer_on_hub_connected(struct agent *a)
+{
+	(void)a;
+}
+
+void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
+{
+	struct wg_peer_stats st = { 0 };
+
+	g_strlcpy(out->id, p->id, sizeof(out->id));
+	g_strlcpy(out->state, agent_peer_state_name(p->state), sizeof(out->state));
+	g_strlcpy(out->public_key, p->key_b64, sizeof(out->public_key));
+	g_strlcpy(out->address, p->address, sizeof(out->address));
+	g_strlcpy(out->last_error, p->last_error, sizeof(out->last_error));
+	out->offerer = p->offerer;
+	out->attempts = p->attempts;
+	out->since = p->since;
+	out->rtt_ms = -1;
+	if (p->wg) {
+		wg_peer_get_stats(p->wg, &st);
+		out->rx_bytes = st.rx_bytes;
+		out->tx_bytes = st.tx_bytes;
+		out->last_handshake = st.last_handshake_sec;
+	}
+	if (p->conn && p->conn->pc && p->state >= AGENT_PEER_SCTP) {
+		struct rtc_stats rs;
+		enum rtc_cand_type t;
+
+		memset(&rs, 0, sizeof(rs));
+		rtc_peer_get_stats(p->conn->pc, &rs);
+		t = MAX(rs.local_type, rs.remote_type);
+		if (t != RTC_CAND_NONE)
+			g_strlcpy(out->candidate, rtc_cand_type_name(t), sizeof(out->candidate));
+		out->rtt_ms = rs.rtt_ms;
+	}
+}
+
+/* Graceful close of every connection (agent_free). */
+void agent_peer_close_all(struct agent *a)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (p->conn && p->conn->pc)
+			rtc_peer_close(p->conn->pc);
+	}
+}
