@@ -12,6 +12,10 @@
  * we believe the tunnel is up is probed with a WireGuard handshake, and reconnected if it does
  * not answer (it restarted and its side of the connection is gone). */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -264,6 +268,43 @@ static gboolean connect_timeout_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Host candidates come from every interface except loopback, IPv6 link-local and our own TUN:
+ * ICE must never try to reach a peer through the tunnel it is building. Read at each attempt,
+ * so address changes are picked up. Returns how many were written to addrs (0 = let ICE pick). */
+static size_t local_addrs(struct agent *a, char bufs[][INET6_ADDRSTRLEN], const char **addrs)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (i = ifa; i && n < RTC_MAX_LOCAL_ADDRS; i = i->ifa_next) {
+		const void *src;
+
+		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
+		    strcmp(i->ifa_name, a->ifname) == 0)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			src = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const struct in6_addr *a6 =
+				&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a6))
+				continue;
+			src = a6;
+		} else {
+			continue;
+		}
+		if (!inet_ntop(i->ifa_addr->sa_family, src, bufs[n], INET6_ADDRSTRLEN))
+			continue;
+		addrs[n] = bufs[n];
+		n++;
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
 /* A fresh connection object for p (replacing any old one). */
 static int peer_new_conn(struct agent_peer *p)
 {
@@ -271,6 +312,8 @@ static int peer_new_conn(struct agent_peer *p)
 	struct agent_conn *c = g_new0(struct agent_conn, 1);
 	struct rtc_config cfg = a->rtc;
 	struct rg_err err = { 0 };
+	char bufs[RTC_MAX_LOCAL_ADDRS][INET6_ADDRSTRLEN];
+	const char *addrs[RTC_MAX_LOCAL_ADDRS];
 	int r;
 
 	peer_drop_conn(p);
@@ -278,6 +321,8 @@ static int peer_new_conn(struct agent_peer *p)
 	c->p = p;
 	c->pending = g_ptr_array_new_with_free_func(g_free);
 	cfg.log_id = p->id;
+	cfg.n_local_addrs = local_addrs(a, bufs, addrs);
+	cfg.local_addrs = cfg.n_local_addrs ? addrs : NULL;
 	r = rtc_peer_new(&c->pc, a->ctx, &cfg, &conn_ops, c, &err);
 	if (r < 0) {
 		rg_log(RG_LOG_ERROR, "peer %s: cannot create a peer connection: %s", p->id, err.msg);
