@@ -1,8 +1,21 @@
-/* Temporary stand-ins for the agent's commands, so the CLI table is complete while the agent is
- * written. The agent work replaces this file. */
+/* `riftgate status` and `riftgate down`: clients of the agent's control socket
+ * (/run/riftgate/IFNAME.ctl, src/agent/ctl.h). `up` lives in up.c (built once the agent core is
+ * in the tree; until then a stand-in says so). invite/join are not implemented yet. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <glib.h>
+
+#include "agent/ctl.h"
+#include "agent/status.h"
 #include "cli/cmds.h"
+#include "util/clock.h"
+#include "util/err.h"
 
 static int not_implemented(int argc, char **argv)
 {
@@ -11,20 +24,12 @@ static int not_implemented(int argc, char **argv)
 	return 1;
 }
 
+#ifndef RG_AGENT_CORE
 int cmd_up(int argc, char **argv)
 {
 	return not_implemented(argc, argv);
 }
-
-int cmd_down(int argc, char **argv)
-{
-	return not_implemented(argc, argv);
-}
-
-int cmd_status(int argc, char **argv)
-{
-	return not_implemented(argc, argv);
-}
+#endif
 
 int cmd_invite(int argc, char **argv)
 {
@@ -34,4 +39,172 @@ int cmd_invite(int argc, char **argv)
 int cmd_join(int argc, char **argv)
 {
 	return not_implemented(argc, argv);
+}
+
+/* Interfaces with a control socket in the run directory, sorted. */
+static GPtrArray *running_interfaces(void)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	char path[108];
+	const char *dir;
+	DIR *d;
+	struct dirent *e;
+
+	if (agent_ctl_path(path, sizeof(path), "x"))
+		return names;
+	*strrchr(path, '/') = '\0';
+	dir = path;
+	d = opendir(dir);
+	if (!d)
+		return names;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (n > 4 && n - 4 <= AGENT_IFNAME_MAX && strcmp(e->d_name + n - 4, ".ctl") == 0)
+			g_ptr_array_add(names, g_strndup(e->d_name, n - 4));
+	}
+	closedir(d);
+	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	return names;
+}
+
+static void usage_status(FILE *f)
+{
+	fprintf(f, "Usage: %s status [--json] [IFNAME]\n"
+		   "Shows the mesh: peers, their state, ICE candidate pair, last handshake, transfer,\n"
+		   "RTT. Without IFNAME, every running interface.\n", rg_prog);
+}
+
+static int status_one(const char *ifname, bool json)
+{
+	struct rg_err err = { 0 };
+	struct agent_status s;
+	char *reply = NULL, *text;
+	int r;
+
+	r = agent_ctl_request(ifname, "status", 5000, &reply, &err);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+		return 1;
+	}
+	if (json) {
+		fputs(reply, stdout);
+		if (reply[0] && reply[strlen(reply) - 1] != '\n')
+			putchar('\n');
+		g_free(reply);
+		return 0;
+	}
+	r = agent_status_from_json(&s, reply, strlen(reply), &err);
+	g_free(reply);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+		return 1;
+	}
+	text = agent_status_format(&s, (int64_t)(rg_wall_ns() / RG_NSEC_PER_SEC));
+	fputs(text, stdout);
+	g_free(text);
+	agent_status_clear(&s);
+	return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const char *ifname = NULL;
+	bool json = false;
+	GPtrArray *names;
+	int ret = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (cmd_is_help(argv[i])) {
+			usage_status(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (argv[i][0] == '-' || ifname) {
+			usage_status(stderr);
+			return 1;
+		} else {
+			ifname = argv[i];
+		}
+	}
+	if (ifname)
+		return status_one(ifname, json);
+	names = running_interfaces();
+	if (names->len == 0) {
+		fprintf(stderr, "%s: riftgate is not up (no control socket; run '%s up')\n", rg_prog,
+			rg_prog);
+		ret = 1;
+	}
+	if (json && names->len > 1)
+		fputs("[\n", stdout);
+	for (guint i = 0; i < names->len; i++) {
+		if (i)
+			fputs(json ? ",\n" : "\n", stdout);
+		ret |= status_one(names->pdata[i], json);
+	}
+	if (json && names->len > 1)
+		fputs("]\n", stdout);
+	g_ptr_array_free(names, TRUE);
+	return ret;
+}
+
+static void usage_down(FILE *f)
+{
+	fprintf(f, "Usage: %s down [IFNAME]\n"
+		   "Stops the agent on IFNAME (default: the only running one): peers are told, the\n"
+		   "interface is removed.\n", rg_prog);
+}
+
+int cmd_down(int argc, char **argv)
+{
+	struct rg_err err = { 0 };
+	const char *ifname = NULL;
+	char *reply = NULL, *name = NULL;
+	char path[108];
+	GPtrArray *names = NULL;
+	int ret = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (cmd_is_help(argv[i])) {
+			usage_down(stdout);
+			return 0;
+		} else if (argv[i][0] == '-' || ifname) {
+			usage_down(stderr);
+			return 1;
+		} else {
+			ifname = argv[i];
+		}
+	}
+	if (!ifname) {
+		names = running_interfaces();
+		if (names->len != 1) {
+			if (names->len == 0)
+				fprintf(stderr, "%s: riftgate is not up\n", rg_prog);
+			else
+				fprintf(stderr, "%s: several interfaces are up; name one\n", rg_prog);
+			goto out;
+		}
+		name = g_strdup(names->pdata[0]);
+		ifname = name;
+	}
+	if (agent_ctl_request(ifname, "down", 5000, &reply, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+		goto out;
+	}
+	/* The agent removes its socket last: wait for it so `down && up` works. */
+	agent_ctl_path(path, sizeof(path), ifname);
+	for (int i = 0; i < 150 && access(path, F_OK) == 0; i++)
+		g_usleep(100 * 1000);
+	if (access(path, F_OK) == 0) {
+		fprintf(stderr, "%s: %s did not stop within 15 s\n", rg_prog, ifname);
+		goto out;
+	}
+	printf("%s: %s is down\n", rg_prog, ifname);
+	ret = 0;
+out:
+	g_free(reply);
+	g_free(name);
+	if (names)
+		g_ptr_array_free(names, TRUE);
+	return ret;
 }

@@ -1,0 +1,327 @@
+/* `riftgate up`: loads the config, builds the agent (TUN, WireGuard device, UAPI and control
+ * sockets), connects to the hub and runs the loop until `riftgate down`, SIGINT or SIGTERM.
+ * Without --foreground it daemonizes once the interface and sockets are ready and the hub has
+ * answered (or not, within a few seconds): every startup error is printed before detaching. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+
+#include "agent/agent.h"
+#include "agent/ctl.h"
+#include "cli/cmds.h"
+#include "conf/config.h"
+#include "util/ct.h"
+#include "util/err.h"
+#include "util/log.h"
+
+enum { UP_HUB_WAIT_MS = 5000 };
+
+struct up_state {
+	GMainLoop *loop;
+	bool stopped;
+	bool failed;
+	struct rg_err err;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: %s up [--config PATH] [-v|--verbose] [-f|--foreground]\n"
+		   "Brings the mesh interface up and connects to every peer of the network.\n"
+		   "  --config PATH    config file (default $XDG_CONFIG_HOME/riftgate/config.toml)\n"
+		   "  -v, --verbose    more log output (twice: trace)\n"
+		   "  -f, --foreground stay in the foreground, log to stderr (systemd, tests)\n"
+		   "Without --foreground the agent detaches once it is ready; its log goes to\n"
+		   "/run/riftgate/IFNAME.log. Stop it with '%s down'.\n", rg_prog, rg_prog);
+}
+
+static void on_stop(void *opaque, const struct rg_err *err)
+{
+	struct up_state *st = opaque;
+
+	st->stopped = true;
+	if (err && err->msg[0]) {
+		st->failed = true;
+		st->err = *err;
+	}
+	g_main_loop_quit(st->loop);
+}
+
+static gboolean on_signal(gpointer data)
+{
+	struct up_state *st = data;
+
+	rg_log(RG_LOG_INFO, "signal received, going down");
+	st->stopped = true;
+	g_main_loop_quit(st->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_wait_tick(gpointer data)
+{
+	g_main_loop_quit(data);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Runs the loop until the hub answered, rejected us, or UP_HUB_WAIT_MS passed. */
+static void wait_for_hub(struct agent *a, struct up_state *st)
+{
+	gint64 deadline = g_get_monotonic_time() + UP_HUB_WAIT_MS * 1000;
+	guint tick = g_timeout_add(100, on_wait_tick, st->loop);
+
+	while (!st->stopped && !agent_hub_connected(a) && g_get_monotonic_time() < deadline) {
+		const struct rg_err *he = agent_hub_error(a);
+
+		if (he && he->code)
+			break;
+		g_main_loop_run(st->loop);
+	}
+	g_source_remove(tick);
+}
+
+/* Daemon handshake: the child writes "0message" (ready) or "1message" (failed) to the pipe. */
+static void report(int fd, bool ok, const char *msg)
+{
+	char buf[600];
+	int n;
+
+	if (fd < 0) {
+		if (msg && msg[0])
+			fprintf(stderr, "%s: %s\n", rg_prog, msg);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%c%s", ok ? '0' : '1', msg ? msg : "");
+	if (n > 0 && write(fd, buf, (size_t)MIN(n, (int)sizeof(buf) - 1)) < 0)
+		return;
+}
+
+/* Parent side: waits for the child's report and mirrors it. */
+static int wait_child(int fd)
+{
+	char buf[600];
+	ssize_t n, off = 0;
+
+	while (off < (ssize_t)sizeof(buf) - 1) {
+		n = read(fd, buf + off, sizeof(buf) - 1 - (size_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	close(fd);
+	buf[off] = '\0';
+	if (off == 0) {
+		fprintf(stderr, "%s: the agent exited during startup\n", rg_prog);
+		return 1;
+	}
+	if (buf[1])
+		fprintf(stderr, "%s: %s\n", rg_prog, buf + 1);
+	return buf[0] == '0' ? 0 : 1;
+}
+
+static void to_log_file(const char *ifname)
+{
+	char path[128];
+	int fd, nul;
+
+	snprintf(path, sizeof(path), "%s", "");
+	if (agent_ctl_path(path, sizeof(path), ifname) == 0) {
+		char *dot = strrchr(path, '.');
+
+		if (dot && (size_t)(dot - path) + 5 < sizeof(path))
+			memcpy(dot, ".log", 5);
+	}
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	fd = path[0] ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+	if (nul >= 0) {
+		dup2(nul, STDIN_FILENO);
+		dup2(fd >= 0 ? fd : nul, STDOUT_FILENO);
+		dup2(fd >= 0 ? fd : nul, STDERR_FILENO);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (nul >= 0)
+		close(nul);
+}
+
+int cmd_up(int argc, char **argv)
+{
+	const char *config = NULL;
+	bool foreground = false;
+	char defpath[512];
+	struct conf c = { 0 };
+	struct agent_cfg ac = { 0 };
+	struct agent_turn *turn = NULL;
+	struct up_state st = { 0 };
+	struct rg_err err = { 0 };
+	struct agent *a = NULL;
+	int pipefd[2] = { -1, -1 };
+	int rfd = -1, ret = 1, verbose = 0;
+	guint sig_int = 0, sig_term = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (cmd_is_help(argv[i])) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			config = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			config = argv[i] + 9;
+		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
+			verbose++;
+		} else if (strcmp(argv[i], "-vv") == 0) {
+			verbose += 2;
+		} else if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--foreground") == 0) {
+			foreground = true;
+		} else {
+			fprintf(stderr, "%s up: unknown argument '%s'\n", rg_prog, argv[i]);
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (verbose)
+		rg_log_set_level(MIN(RG_LOG_INFO + verbose, RG_LOG_TRACE));
+	if (!config) {
+		if (conf_default_path(defpath, sizeof(defpath), &err) < 0) {
+			fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+			return 1;
+		}
+		config = defpath;
+	}
+	if (conf_load(&c, config, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+		return 1;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: 'up' must run as root: it creates the TUN device %s "
+			"(try: sudo %s up)\n", rg_prog, c.interface, rg_prog);
+		goto out;
+	}
+	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+		fprintf(stderr, "%s: /dev/net/tun is missing (%s): load the tun module "
+			"(modprobe tun) or give the container the device\n", rg_prog,
+			strerror(errno));
+		goto out;
+	}
+
+	ac.ifname = c.interface;
+	ac.peer_id = c.device_name;
+	memcpy(ac.private_key, c.private_key, sizeof(ac.private_key));
+	ac.address = c.address;
+	ac.hub_url = c.server_url;
+	ac.token = c.auth_token;
+	ac.stun = (const char *const *)c.stun_servers;
+	ac.n_stun = c.n_stun;
+	turn = g_new0(struct agent_turn, c.n_turn + 1);
+	for (size_t i = 0; i < c.n_turn; i++) {
+		turn[i].url = c.turn[i].url;
+		turn[i].username = c.turn[i].username;
+		turn[i].credential = c.turn[i].credential;
+	}
+	ac.turn = turn;
+	ac.n_turn = c.n_turn;
+	ac.mtu = c.mtu;
+	ac.ordered = c.ordered;
+	ac.max_retransmits = (int)c.max_retransmits;
+
+	if (!foreground) {
+		pid_t pid;
+
+		fflush(NULL);
+		if (pipe2(pipefd, O_CLOEXEC) < 0) {
+			fprintf(stderr, "%s: pipe: %s\n", rg_prog, strerror(errno));
+			goto out;
+		}
+		pid = fork();
+		if (pid < 0) {
+			fprintf(stderr, "%s: fork: %s\n", rg_prog, strerror(errno));
+			goto out;
+		}
+		if (pid > 0) {
+			close(pipefd[1]);
+			pipefd[1] = -1;
+			ret = wait_child(pipefd[0]);
+			pipefd[0] = -1;
+			goto out;
+		}
+		close(pipefd[0]);
+		pipefd[0] = -1;
+		rfd = pipefd[1];
+		pipefd[1] = -1;
+		setsid();
+	}
+	signal(SIGPIPE, SIG_IGN);
+	st.loop = g_main_loop_new(NULL, FALSE);
+	if (agent_new(&a, NULL, &ac, on_stop, &st, &err) < 0) {
+		report(rfd, false, err.msg);
+		goto out;
+	}
+	rg_memzero(ac.private_key, sizeof(ac.private_key));
+	sig_int = g_unix_signal_add(SIGINT, on_signal, &st);
+	sig_term = g_unix_signal_add(SIGTERM, on_signal, &st);
+	agent_start(a);
+	wait_for_hub(a, &st);
+	if (!agent_hub_connected(a)) {
+		const struct rg_err *he = agent_hub_error(a);
+		char msg[512];
+
+		if (he && he->code) {
+			/* A rejected token will not fix itself: fail loudly, do not linger. */
+			snprintf(msg, sizeof(msg), "%s (check [network] auth_token in %s)", he->msg,
+				 config);
+			report(rfd, false, msg);
+			goto out;
+		}
+		snprintf(msg, sizeof(msg), "warning: %s; %s is up and keeps retrying",
+			 he ? he->msg : "hub not reachable yet", c.interface);
+		if (rfd >= 0)
+			report(rfd, true, msg);
+		else
+			fprintf(stderr, "%s: %s\n", rg_prog, msg);
+	} else {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "%s is up (mtu %u), connected to %s", c.interface,
+			 agent_mtu(a), c.server_url);
+		if (rfd >= 0)
+			report(rfd, true, msg);
+		else
+			rg_log(RG_LOG_INFO, "%s", msg);
+	}
+	if (rfd >= 0) {
+		to_log_file(c.interface);
+		close(rfd);
+		rfd = -1;
+	}
+	if (!st.stopped)
+		g_main_loop_run(st.loop);
+	if (st.failed)
+		rg_log(RG_LOG_ERROR, "%s", st.err.msg);
+	rg_log(RG_LOG_INFO, "%s: going down", c.interface);
+	ret = st.failed ? 1 : 0;
+out:
+	if (sig_int)
+		g_source_remove(sig_int);
+	if (sig_term)
+		g_source_remove(sig_term);
+	agent_free(a);
+	if (st.loop)
+		g_main_loop_unref(st.loop);
+	if (rfd >= 0)
+		close(rfd);
+	for (int i = 0; i < 2; i++)
+		if (pipefd[i] >= 0)
+			close(pipefd[i]);
+	rg_memzero(ac.private_key, sizeof(ac.private_key));
+	g_free(turn);
+	conf_clear(&c);
+	return ret;
+}
