@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# meson entry for the Node tests of the 'worker' suite: setup (npm ci, hub.wasm), then the script.
+# meson entry for the Node tests of the 'worker' suite: setup (npm ci, hub.wasm), then
+# `node tests/worker/SCRIPT ARGS...`.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
-exec node "$(dirname "$0")/$1"
+script=$1
+shift
+exec node "$(dirname "$0")/$script" "$@"
