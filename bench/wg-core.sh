@@ -17,7 +17,7 @@ mkdir -p "$src/bench/results"
 {
 	echo "# wg-core micro-benchmark ($(date -u +%Y-%m-%dT%H:%MZ))"
 	echo
-	echo "Command: \`bash bench/wg-core.sh $build\` ($(nproc) cores, $(uname -m))"
+	echo "Command: \`make bench\` (bench/wg-core.sh $(basename "$build")) ($(nproc) cores, $(uname -m))"
 	echo
 	echo "    $out"
 } > "$src/bench/results/wg-core.md"
