@@ -147,7 +147,7 @@ bool rg_hex_decode(uint8_t *out, size_t n, const char *in, size_t in_len)
 		int lo = hex_value((unsigned char)in[2 * i + 1]);
 
 		bad |= (hi | lo) >> 8;
-		out[i] = (uint8_t)((hi << 4) | (lo & 15));
+		out[i] = (uint8_t)(((hi & 15) << 4) | (lo & 15));	/* hi may be -1: no UB shift */
 	}
 	if (bad)
 		rg_memzero(out, n);
