@@ -1,0 +1,151 @@
+/* riftgate-hub: the native signaling hub (docs/riftgate-hub.md). Parses flags, raises the fd
+ * limit, runs src/signal/hubserver.c on the main loop, and shuts down gracefully (close frames
+ * to every client) on SIGINT/SIGTERM. */
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "signal/hubserver.h"
+#include "util/clock.h"
+#include "util/ct.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static const char usage[] =
+	"usage: riftgate-hub [--addr HOST:PORT] [--token TOKEN] [--log-level LEVEL]\n"
+	"\n"
+	"The riftgate signaling hub: peers join over WebSocket (ws://HOST:PORT/connect, or any\n"
+	"path; /connect/NAME or ?network=NAME selects a separate network) and exchange\n"
+	"offers, answers and ICE candidates through it.\n"
+	"\n"
+	"  -addr, --addr HOST:PORT   listen address (default :8080; port 0 picks a free port)\n"
+	"  --token TOKEN             require 'Authorization: Bearer TOKEN' on the upgrade\n"
+	"                            (default: $RIFTGATE_HUB_TOKEN; none = open hub)\n"
+	"  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
+	"  -h, --help                this text\n"
+	"\n"
+	"HTTP: GET /healthz (ok), GET /metrics (Prometheus text).\n";
+
+struct app {
+	GMainLoop *loop;
+	struct sig_hubserver *srv;
+	uint64_t deadline_ns;
+	bool stopping;
+};
+
+static gboolean drain_cb(gpointer data)
+{
+	struct app *a = data;
+
+	if (sig_hubserver_open_count(a->srv) == 0 || rg_mono_ns() > a->deadline_ns) {
+		g_main_loop_quit(a->loop);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean signal_cb(gpointer data)
+{
+	struct app *a = data;
+
+	if (a->stopping) {
+		g_main_loop_quit(a->loop);	/* second signal: leave now */
+		return G_SOURCE_CONTINUE;
+	}
+	a->stopping = true;
+	rg_log(RG_LOG_INFO, "event=shutdown open=%d", sig_hubserver_open_count(a->srv));
+	sig_hubserver_shutdown(a->srv);
+	a->deadline_ns = rg_mono_ns() + 3ULL * RG_NSEC_PER_SEC;
+	g_timeout_add(20, drain_cb, a);
+	return G_SOURCE_CONTINUE;
+}
+
+/* 10k sockets need more than the usual 1024 descriptors. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			rg_log(RG_LOG_WARN, "cannot raise the open file limit: %m");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 12000)
+		rg_log(RG_LOG_WARN, "open file limit is %llu: fewer than 10k peers fit",
+		       (unsigned long long)rl.rlim_cur);
+}
+
+int main(int argc, char **argv)
+{
+	const char *addr = ":8080", *token = getenv("RIFTGATE_HUB_TOKEN");
+	struct sig_hubserver_cfg cfg;
+	struct rg_err err = { 0 };
+	struct app a = { 0 };
+	enum rg_log_level level;
+
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i], *val = NULL;
+		const char *eq = strchr(arg, '=');
+		size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
+
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help") || !strcmp(arg, "-help")) {
+			fputs(usage, stdout);
+			return 0;
+		}
+#define IS(name) (nlen == strlen(name) && !strncmp(arg, name, nlen))
+		bool takes = IS("-addr") || IS("--addr") || IS("--token") || IS("-token") ||
+			     IS("--log-level");
+
+		if (!takes) {
+			fprintf(stderr, "riftgate-hub: unknown argument '%s'\n%s", arg, usage);
+			return 2;
+		}
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			fprintf(stderr, "riftgate-hub: %s needs a value\n", arg);
+			return 2;
+		}
+		if (IS("-addr") || IS("--addr")) {
+			addr = val;
+		} else if (IS("--token") || IS("-token")) {
+			token = val;
+		} else if (!rg_log_parse_level(val, &level)) {
+			fprintf(stderr, "riftgate-hub: bad log level '%s'\n", val);
+			return 2;
+		} else {
+			rg_log_set_level(level);
+		}
+#undef IS
+	}
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	if (!token || !*token)
+		rg_log(RG_LOG_WARN, "no token set (--token or RIFTGATE_HUB_TOKEN): anyone can join");
+	cfg = (struct sig_hubserver_cfg){ .addr = addr, .token = token };
+	if (sig_hubserver_new(&a.srv, &cfg, &err)) {
+		fprintf(stderr, "riftgate-hub: %s\n", err.msg);
+		return 1;
+	}
+	{
+		const char *colon = strrchr(addr, ':');
+		g_autofree char *host = colon ? g_strndup(addr, (gsize)(colon - addr)) : g_strdup("");
+
+		rg_log(RG_LOG_INFO, "listening on %s:%u", *host ? host : "0.0.0.0",
+		       sig_hubserver_port(a.srv));
+	}
+	a.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGINT, signal_cb, &a);
+	g_unix_signal_add(SIGTERM, signal_cb, &a);
+	g_main_loop_run(a.loop);
+	rg_log(RG_LOG_INFO, "event=stopped open=%d", sig_hubserver_open_count(a.srv));
+	sig_hubserver_free(a.srv);
+	g_main_loop_unref(a.loop);
+	return 0;
+}

@@ -1,0 +1,404 @@
+/* Signaling client (see client.h): a libsoup 3 WebSocket kept up with backoff.
+ *
+ * Everything runs on c->ctx: the session is created with ctx as thread-default, every async call
+ * is started with ctx pushed, and timers are attached to ctx. States: idle -> connecting ->
+ * connected -> (closed) -> waiting (retry timer) -> connecting ... A generation counter guards
+ * callbacks from a previous socket; c->freed guards user callbacks that free the client.
+ */
+#include <errno.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "signal/backoff.h"
+#include "signal/client.h"
+#include "util/clock.h"
+#include "util/ct.h"
+#include "util/err.h"
+#include "util/log.h"
+
+enum client_state { ST_IDLE, ST_CONNECTING, ST_CONNECTED, ST_WAITING };
+
+/* One upgrade in flight. Owned by the async call: connect_done frees it. sig_client_free sets
+ * c to NULL (and cancels), so a late completion finds no client instead of freed memory. */
+struct attempt {
+	struct sig_client *c;
+	SoupMessage *msg;
+	GCancellable *cancel;
+};
+
+struct sig_client {
+	GMainContext *ctx;		/* ref held */
+	SoupSession *session;		/* owned */
+	SoupWebsocketConnection *ws;	/* owned; NULL unless connected */
+	struct attempt *attempt;	/* the upgrade in flight, or NULL */
+	GSource *timer;			/* owned: retry or connect timeout */
+	char *url;			/* http(s):// form of the configured ws(s):// URL */
+	char *token;			/* wiped on free */
+	char *peer_id, *public_key, *address;
+	struct sig_client_ops ops;
+	void *opaque;
+	struct sig_backoff backoff;
+	enum client_state state;
+	unsigned connects;
+	bool auth_reported;		/* fatal already raised for the current 401/403 streak */
+	bool *freed;			/* set by sig_client_free while a callback runs */
+};
+
+static void connect_now(struct sig_client *c);
+
+static uint64_t now_ms(void)
+{
+	return rg_mono_ns() / RG_NSEC_PER_MSEC;
+}
+
+static void stop_timer(struct sig_client *c)
+{
+	if (c->timer) {
+		g_source_destroy(c->timer);
+		g_source_unref(c->timer);
+		c->timer = NULL;
+	}
+}
+
+static void start_timer(struct sig_client *c, guint ms, GSourceFunc fn)
+{
+	stop_timer(c);
+	c->timer = g_timeout_source_new(ms);
+	g_source_set_callback(c->timer, fn, c, NULL);
+	g_source_attach(c->timer, c->ctx);
+}
+
+static gboolean retry_cb(gpointer data)
+{
+	struct sig_client *c = data;
+
+	g_source_unref(c->timer);
+	c->timer = NULL;
+	connect_now(c);
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs a user callback; returns false if the client was freed inside it. */
+#define CALL_USER(c, call)                       \
+	({                                       \
+		bool freed_ = false;             \
+		(c)->freed = &freed_;            \
+		call;                            \
+		if (!freed_)                     \
+			(c)->freed = NULL;       \
+		!freed_;                         \
+	})
+
+static void schedule_retry(struct sig_client *c, bool auth)
+{
+	uint32_t delay = sig_backoff_next(&c->backoff, now_ms());
+
+	/* a rejected token must never turn into a tight loop (and a Cloudflare bill) */
+	if (auth)
+		delay += SIG_BACKOFF_AUTH_MIN_MS;
+	c->state = ST_WAITING;
+	rg_log(RG_LOG_INFO, "signal: reconnecting to %s in %u ms", c->url, delay);
+	start_timer(c, delay, retry_cb);
+}
+
+static void drop_ws(struct sig_client *c)
+{
+	if (!c->ws)
+		return;
+	g_signal_handlers_disconnect_by_data(c->ws, c);
+	if (soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+		soup_websocket_connection_close(c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+	g_clear_object(&c->ws);
+}
+
+static void lost(struct sig_client *c, const char *reason)
+{
+	drop_ws(c);
+	rg_log(RG_LOG_INFO, "signal: disconnected from %s: %s", c->url, reason);
+	if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
+		return;
+	schedule_retry(c, false);
+}
+
+static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gpointer data)
+{
+	struct sig_client *c = data;
+	struct sig_msg m;
+	struct rg_err err = { 0 };
+	gsize len;
+	const char *p = g_bytes_get_data(bytes, &len);
+
+	(void)ws;
+	if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+		rg_log(RG_LOG_DEBUG, "signal: dropping a binary frame of %zu bytes", len);
+		return;
+	}
+	if (sig_msg_parse(&m, p ? p : "", len, &err)) {
+		rg_log(RG_LOG_DEBUG, "signal: dropping a frame from the hub: %s", err.msg);
+		return;
+	}
+	if (m.type == SIG_MSG_ERROR)
+		rg_log(RG_LOG_WARN, "signal: hub error %s: %s", m.code, m.message);
+	if (c->ops.message && !CALL_USER(c, c->ops.message(c, &m, c->opaque))) {
+		sig_msg_clear(&m);
+		return;
+	}
+	sig_msg_clear(&m);
+}
+
+static void on_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+	struct sig_client *c = data;
+	g_autofree char *reason = NULL;
+	gushort code = soup_websocket_connection_get_close_code(ws);
+	const char *data_s = soup_websocket_connection_get_close_data(ws);
+
+	if (code)
+		reason = g_strdup_printf("closed by hub (%u%s%s)", code, data_s && *data_s ? ": " : "",
+					 data_s ? data_s : "");
+	else
+		reason = g_strdup("connection lost");
+	lost(c, reason);
+}
+
+static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)
+{
+	(void)ws;
+	(void)data;
+	/* "closed" follows; it does the reconnect */
+	rg_log(RG_LOG_INFO, "signal: websocket error: %s", error->message);
+}
+
+static void send_join(struct sig_client *c)
+{
+	struct sig_msg m = { 0 };
+
+	sig_msg_init_join(&m, c->peer_id, c->public_key, c->address);
+	sig_client_send(c, &m);
+	sig_msg_clear(&m);
+}
+
+static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct attempt *a = data;
+	struct sig_client *c = a->c;
+	g_autoptr(GError) gerr = NULL;
+	SoupWebsocketConnection *ws;
+	guint status;
+
+	ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &gerr);
+	status = soup_message_get_status(a->msg);
+	g_object_unref(a->msg);
+	g_object_unref(a->cancel);
+	g_free(a);
+	if (!c) {	/* the client was freed meanwhile */
+		if (ws) {
+			soup_websocket_connection_close(ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
+			g_object_unref(ws);
+		}
+		return;
+	}
+	c->attempt = NULL;
+	stop_timer(c);
+	if (!ws) {
+		if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
+			struct rg_err err;
+
+			rg_err_set(&err, -EACCES, "hub rejected token (HTTP %u from %s)", status, c->url);
+			rg_log(RG_LOG_ERROR, "signal: %s", err.msg);
+			if (!c->auth_reported && c->ops.fatal) {
+				c->auth_reported = true;
+				if (!CALL_USER(c, c->ops.fatal(c, &err, c->opaque)))
+					return;
+			}
+			schedule_retry(c, true);
+			return;
+		}
+		g_autofree char *reason = status ? g_strdup_printf("HTTP %u: %s", status, gerr->message) :
+					  g_strdup(gerr->message);
+
+		rg_log(RG_LOG_INFO, "signal: cannot connect to %s: %s", c->url, reason);
+		if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
+			return;
+		schedule_retry(c, false);
+		return;
+	}
+	c->ws = ws;
+	c->state = ST_CONNECTED;
+	c->connects++;
+	c->auth_reported = false;
+	sig_backoff_connected(&c->backoff, now_ms());
+	soup_websocket_connection_set_max_incoming_payload_size(ws, SIG_MSG_MAX);
+	soup_websocket_connection_set_keepalive_interval(ws, SIG_CLIENT_PING_S);
+	g_signal_connect(ws, "message", G_CALLBACK(on_message), c);
+	g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c);
+	g_signal_connect(ws, "error", G_CALLBACK(on_error), c);
+	rg_log(RG_LOG_INFO, "signal: connected to %s as %s", c->url, c->peer_id);
+	send_join(c);
+	if (c->ops.connected)
+		CALL_USER(c, c->ops.connected(c, c->opaque));
+}
+
+static gboolean connect_timeout_cb(gpointer data)
+{
+	struct sig_client *c = data;
+
+	g_source_unref(c->timer);
+	c->timer = NULL;
+	if (c->attempt)
+		g_cancellable_cancel(c->attempt->cancel);	/* connect_done reports and retries */
+	return G_SOURCE_REMOVE;
+}
+
+static void connect_now(struct sig_client *c)
+{
+	g_autofree char *auth = NULL;
+	SoupMessage *msg;
+	struct attempt *a;
+
+	c->state = ST_CONNECTING;
+	msg = soup_message_new("GET", c->url);
+	if (!msg) {
+		/* validated in sig_client_new; keep the loop slow if it still happens */
+		schedule_retry(c, true);
+		return;
+	}
+	if (c->token && *c->token) {
+		auth = g_strdup_printf("Bearer %s", c->token);
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     "Authorization", auth);
+		rg_memzero(auth, strlen(auth));
+	}
+	a = g_new0(struct attempt, 1);
+	a->c = c;
+	a->msg = msg;
+	a->cancel = g_cancellable_new();
+	c->attempt = a;
+	g_main_context_push_thread_default(c->ctx);
+	soup_session_websocket_connect_async(c->session, msg, NULL, NULL, G_PRIORITY_DEFAULT,
+					     a->cancel, connect_done, a);
+	g_main_context_pop_thread_default(c->ctx);
+	/* connect_done turns the cancellation into a retry (state is still CONNECTING) */
+	start_timer(c, SIG_CLIENT_CONNECT_TIMEOUT_S * 1000, connect_timeout_cb);
+}
+
+/* ws://host/x -> http://host/x (what SoupMessage wants); NULL if not a ws/wss/http/https URL. */
+static char *to_http_url(const char *url)
+{
+	g_autoptr(GUri) u = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	const char *scheme;
+
+	if (!u || !g_uri_get_host(u) || !*g_uri_get_host(u))
+		return NULL;
+	scheme = g_uri_get_scheme(u);
+	if (!g_ascii_strcasecmp(scheme, "ws") || !g_ascii_strcasecmp(scheme, "http"))
+		return g_strconcat("http", url + strlen(scheme), NULL);
+	if (!g_ascii_strcasecmp(scheme, "wss") || !g_ascii_strcasecmp(scheme, "https"))
+		return g_strconcat("https", url + strlen(scheme), NULL);
+	return NULL;
+}
+
+int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_client_cfg *cfg,
+		   const struct sig_client_ops *ops, void *opaque, struct rg_err *err)
+{
+	struct sig_client *c;
+	char *url;
+
+	*out = NULL;
+	if (!cfg->url || !(url = to_http_url(cfg->url)))
+		return rg_err_set(err, -EINVAL, "hub URL '%s' is not ws://HOST[:PORT]/PATH or wss://...",
+				  cfg->url ? cfg->url : "");
+	if (!cfg->peer_id || !*cfg->peer_id || !cfg->public_key) {
+		g_free(url);
+		return rg_err_set(err, -EINVAL, "signaling needs a peer id and a public key");
+	}
+	c = g_new0(struct sig_client, 1);
+	c->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
+	c->url = url;
+	c->token = g_strdup(cfg->token);
+	c->peer_id = g_strdup(cfg->peer_id);
+	c->public_key = g_strdup(cfg->public_key);
+	c->address = g_strdup(cfg->address);
+	if (ops)
+		c->ops = *ops;
+	c->opaque = opaque;
+	sig_backoff_init(&c->backoff, cfg->rng, cfg->rng_opaque);
+	if (cfg->backoff_base_ms)
+		c->backoff.base_ms = cfg->backoff_base_ms;
+	if (cfg->backoff_cap_ms)
+		c->backoff.cap_ms = cfg->backoff_cap_ms;
+	g_main_context_push_thread_default(c->ctx);
+	c->session = soup_session_new_with_options("user-agent", "riftgate/0.1", NULL);
+	g_main_context_pop_thread_default(c->ctx);
+	*out = c;
+	return 0;
+}
+
+void sig_client_start(struct sig_client *c)
+{
+	if (c->state == ST_IDLE)
+		connect_now(c);
+}
+
+int sig_client_send(struct sig_client *c, const struct sig_msg *m)
+{
+	g_autofree char *json = NULL;
+	size_t len;
+	struct rg_err err;
+
+	if (!c->ws || soup_websocket_connection_get_state(c->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+		return -ENOTCONN;
+	json = sig_msg_to_json(m, &len, &err);
+	if (!json) {
+		rg_log(RG_LOG_WARN, "signal: not sending: %s", err.msg);
+		return -EINVAL;
+	}
+	if (len > SIG_MSG_MAX)
+		return -EMSGSIZE;
+	soup_websocket_connection_send_text(c->ws, json);
+	return 0;
+}
+
+void sig_client_set_address(struct sig_client *c, const char *address)
+{
+	g_free(c->address);
+	c->address = g_strdup(address);
+}
+
+bool sig_client_is_connected(const struct sig_client *c)
+{
+	return c->state == ST_CONNECTED;
+}
+
+unsigned sig_client_connect_count(const struct sig_client *c)
+{
+	return c->connects;
+}
+
+void sig_client_free(struct sig_client *c)
+{
+	if (!c)
+		return;
+	if (c->freed)
+		*c->freed = true;
+	stop_timer(c);
+	c->state = ST_IDLE;
+	if (c->attempt) {
+		/* connect_done still runs later (CANCELLED) and frees the attempt */
+		c->attempt->c = NULL;
+		g_cancellable_cancel(c->attempt->cancel);
+		c->attempt = NULL;
+	}
+	drop_ws(c);
+	g_clear_object(&c->session);
+	if (c->token) {
+		rg_memzero(c->token, strlen(c->token));
+		g_free(c->token);
+	}
+	g_free(c->url);
+	g_free(c->peer_id);
+	g_free(c->public_key);
+	g_free(c->address);
+	g_main_context_unref(c->ctx);
+	g_free(c);
+}

@@ -1,0 +1,316 @@
+/* Signaling messages with json-glib (see msg.h). Parsing reads into a local message and hands it
+ * over only when every required field is present; writing checks the required fields first. */
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "signal/msg.h"
+#include "util/err.h"
+
+static const char *const type_names[] = {
+	[SIG_MSG_JOIN] = "join",
+	[SIG_MSG_PEERS] = "peers",
+	[SIG_MSG_OFFER] = "offer",
+	[SIG_MSG_ANSWER] = "answer",
+	[SIG_MSG_ICE_CANDIDATE] = "ice-candidate",
+	[SIG_MSG_PEER_LEFT] = "peer-left",
+	[SIG_MSG_ERROR] = "error",
+};
+
+const char *sig_msg_type_name(enum sig_msg_type type)
+{
+	if ((unsigned)type >= G_N_ELEMENTS(type_names))
+		return NULL;
+	return type_names[type];
+}
+
+enum sig_msg_type sig_msg_type_from_name(const char *name)
+{
+	for (size_t i = 1; name && i < G_N_ELEMENTS(type_names); i++)
+		if (!strcmp(name, type_names[i]))
+			return (enum sig_msg_type)i;
+	return SIG_MSG_NONE;
+}
+
+void sig_msg_clear(struct sig_msg *m)
+{
+	if (!m)
+		return;
+	g_free(m->peer_id);
+	g_free(m->public_key);
+	g_free(m->address);
+	g_free(m->from);
+	g_free(m->to);
+	g_free(m->sdp);
+	g_free(m->candidate);
+	g_free(m->code);
+	g_free(m->message);
+	for (size_t i = 0; i < m->n_peers; i++) {
+		g_free(m->peers[i].peer_id);
+		g_free(m->peers[i].public_key);
+		g_free(m->peers[i].address);
+	}
+	g_free(m->peers);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Reads member `name` of o into *out: absent or null leaves *out NULL; a string is copied;
+ * anything else is an error. */
+static int get_str(JsonObject *o, const char *tname, const char *name, bool required, char **out,
+		   struct rg_err *err)
+{
+	JsonNode *n = json_object_get_member(o, name);
+
+	if (!n || JSON_NODE_HOLDS_NULL(n)) {
+		if (required)
+			return rg_err_set(err, -EINVAL, "%s: missing field '%s'", tname, name);
+		return 0;
+	}
+	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+		return rg_err_set(err, -EINVAL, "%s: field '%s' must be a string", tname, name);
+	*out = g_strdup(json_node_get_string(n));
+	return 0;
+}
+
+static int parse_peers(JsonObject *o, struct sig_msg *m, struct rg_err *err)
+{
+	JsonNode *n = json_object_get_member(o, "peers");
+	JsonArray *a;
+	guint len;
+	int r;
+
+	/* Go marshals an empty (nil) slice as null */
+	if (!n || JSON_NODE_HOLDS_NULL(n))
+		return 0;
+	if (!JSON_NODE_HOLDS_ARRAY(n))
+		return rg_err_set(err, -EINVAL, "peers: field 'peers' must be an array");
+	a = json_node_get_array(n);
+	len = json_array_get_length(a);
+	m->peers = g_new0(struct sig_peer, len ? len : 1);
+	for (guint i = 0; i < len; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		struct sig_peer *p = &m->peers[m->n_peers++];
+
+		if (!JSON_NODE_HOLDS_OBJECT(e))
+			return rg_err_set(err, -EINVAL, "peers: entry %u is not an object", i);
+		JsonObject *eo = json_node_get_object(e);
+
+		if ((r = get_str(eo, "peers", "peerId", true, &p->peer_id, err)) ||
+		    (r = get_str(eo, "peers", "publicKey", false, &p->public_key, err)) ||
+		    (r = get_str(eo, "peers", "address", false, &p->address, err)))
+			return r;
+		if (!p->public_key)
+			p->public_key = g_strdup("");
+	}
+	return 0;
+}
+
+static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
+{
+	g_autofree char *type = NULL;
+	const char *t;
+	int r;
+
+	if ((r = get_str(o, "message", "type", true, &type, err)))
+		return r;
+	m->type = sig_msg_type_from_name(type);
+	t = type;
+	switch (m->type) {
+	case SIG_MSG_JOIN:
+		if ((r = get_str(o, t, "peerId", true, &m->peer_id, err)) ||
+		    (r = get_str(o, t, "publicKey", true, &m->public_key, err)) ||
+		    (r = get_str(o, t, "address", false, &m->address, err)))
+			return r;
+		break;
+	case SIG_MSG_PEERS:
+		return parse_peers(o, m, err);
+	case SIG_MSG_OFFER:
+	case SIG_MSG_ANSWER:
+		if ((r = get_str(o, t, "from", false, &m->from, err)) ||
+		    (r = get_str(o, t, "to", true, &m->to, err)) ||
+		    (r = get_str(o, t, "sdp", true, &m->sdp, err)) ||
+		    (r = get_str(o, t, "publicKey", false, &m->public_key, err)) ||
+		    (r = get_str(o, t, "address", false, &m->address, err)))
+			return r;
+		break;
+	case SIG_MSG_ICE_CANDIDATE:
+		if ((r = get_str(o, t, "from", false, &m->from, err)) ||
+		    (r = get_str(o, t, "to", true, &m->to, err)) ||
+		    (r = get_str(o, t, "candidate", true, &m->candidate, err)))
+			return r;
+		break;
+	case SIG_MSG_PEER_LEFT:
+		return get_str(o, t, "peerId", true, &m->peer_id, err);
+	case SIG_MSG_ERROR:
+		if ((r = get_str(o, t, "code", false, &m->code, err)) ||
+		    (r = get_str(o, t, "message", false, &m->message, err)))
+			return r;
+		break;
+	default:
+		return rg_err_set(err, -EINVAL, "unknown type '%.64s'", type);
+	}
+	return 0;
+}
+
+int sig_msg_parse(struct sig_msg *m, const char *json, size_t len, struct rg_err *err)
+{
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) gerr = NULL;
+	struct sig_msg tmp = { 0 };
+	JsonNode *root;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (len > SIG_MSG_MAX)
+		return rg_err_set(err, -EMSGSIZE, "message of %zu bytes exceeds %d", len, SIG_MSG_MAX);
+	/* json-glib stops at an embedded NUL; such a frame is not one JSON text */
+	if (memchr(json, '\0', len))
+		return rg_err_set(err, -EINVAL, "message contains a NUL byte");
+	parser = json_parser_new_immutable();
+	if (!json_parser_load_from_data(parser, json, (gssize)len, &gerr))
+		return rg_err_set(err, -EINVAL, "not valid JSON: %s", gerr->message);
+	root = json_parser_get_root(parser);
+	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+		return rg_err_set(err, -EINVAL, "not a JSON object");
+	r = parse_object(json_node_get_object(root), &tmp, err);
+	if (r) {
+		sig_msg_clear(&tmp);
+		return r;
+	}
+	*m = tmp;
+	return 0;
+}
+
+static void add_str(JsonBuilder *b, const char *name, const char *v)
+{
+	if (!v)
+		return;
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, v);
+}
+
+/* Checks that the fields a type requires are set; returns the first missing one or NULL. */
+static const char *missing_field(const struct sig_msg *m)
+{
+	switch (m->type) {
+	case SIG_MSG_JOIN:
+		return !m->peer_id ? "peerId" : !m->public_key ? "publicKey" : NULL;
+	case SIG_MSG_PEERS:
+		for (size_t i = 0; i < m->n_peers; i++)
+			if (!m->peers[i].peer_id)
+				return "peers[].peerId";
+		return NULL;
+	case SIG_MSG_OFFER:
+	case SIG_MSG_ANSWER:
+		return !m->to ? "to" : !m->sdp ? "sdp" : NULL;
+	case SIG_MSG_ICE_CANDIDATE:
+		return !m->to ? "to" : !m->candidate ? "candidate" : NULL;
+	case SIG_MSG_PEER_LEFT:
+		return !m->peer_id ? "peerId" : NULL;
+	case SIG_MSG_ERROR:
+		return NULL;
+	default:
+		return "type";
+	}
+}
+
+char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *err)
+{
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonGenerator) gen = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	const char *miss = missing_field(m);
+	gsize len;
+	char *out;
+
+	if (miss) {
+		rg_err_set(err, -EINVAL, "%s: missing field '%s'",
+			   sig_msg_type_name(m->type) ? sig_msg_type_name(m->type) : "message", miss);
+		return NULL;
+	}
+	b = json_builder_new_immutable();
+	json_builder_begin_object(b);
+	add_str(b, "type", sig_msg_type_name(m->type));
+	switch (m->type) {
+	case SIG_MSG_JOIN:
+		add_str(b, "peerId", m->peer_id);
+		add_str(b, "publicKey", m->public_key);
+		add_str(b, "address", m->address);
+		break;
+	case SIG_MSG_PEERS:
+		json_builder_set_member_name(b, "peers");
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < m->n_peers; i++) {
+			json_builder_begin_object(b);
+			add_str(b, "peerId", m->peers[i].peer_id);
+			add_str(b, "publicKey", m->peers[i].public_key ? m->peers[i].public_key : "");
+			add_str(b, "address", m->peers[i].address);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+		break;
+	case SIG_MSG_OFFER:
+	case SIG_MSG_ANSWER:
+		add_str(b, "from", m->from);
+		add_str(b, "to", m->to);
+		add_str(b, "sdp", m->sdp);
+		/* the Go original omits an empty publicKey */
+		add_str(b, "publicKey", m->public_key && *m->public_key ? m->public_key : NULL);
+		add_str(b, "address", m->address);
+		break;
+	case SIG_MSG_ICE_CANDIDATE:
+		add_str(b, "from", m->from);
+		add_str(b, "to", m->to);
+		add_str(b, "candidate", m->candidate);
+		break;
+	case SIG_MSG_PEER_LEFT:
+		add_str(b, "peerId", m->peer_id);
+		break;
+	case SIG_MSG_ERROR:
+		add_str(b, "code", m->code ? m->code : "");
+		add_str(b, "message", m->message ? m->message : "");
+		break;
+	default:
+		break;
+	}
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	gen = json_generator_new();
+	json_generator_set_root(gen, root);
+	out = json_generator_to_data(gen, &len);
+	if (len_out)
+		*len_out = len;
+	return out;
+}
+
+void sig_msg_init_join(struct sig_msg *m, const char *peer_id, const char *public_key,
+		       const char *address)
+{
+	sig_msg_clear(m);
+	m->type = SIG_MSG_JOIN;
+	m->peer_id = g_strdup(peer_id);
+	m->public_key = g_strdup(public_key);
+	m->address = g_strdup(address);
+}
+
+void sig_msg_init_offer(struct sig_msg *m, enum sig_msg_type type, const char *from,
+			const char *to, const char *sdp, const char *public_key, const char *address)
+{
+	sig_msg_clear(m);
+	m->type = type == SIG_MSG_ANSWER ? SIG_MSG_ANSWER : SIG_MSG_OFFER;
+	m->from = g_strdup(from);
+	m->to = g_strdup(to);
+	m->sdp = g_strdup(sdp);
+	m->public_key = g_strdup(public_key);
+	m->address = g_strdup(address);
+}
+
+void sig_msg_init_candidate(struct sig_msg *m, const char *from, const char *to,
+			    const char *candidate)
+{
+	sig_msg_clear(m);
+	m->type = SIG_MSG_ICE_CANDIDATE;
+	m->from = g_strdup(from);
+	m->to = g_strdup(to);
+	m->candidate = g_strdup(candidate);
+}
