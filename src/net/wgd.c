@@ -459,6 +459,12 @@ static void on_tun(struct net_wgd *d)
 
 		if (n == -EAGAIN)
 			break;
+		if (n == -EBADFD) {
+			/* The link was deleted (`ip link del`, wg-quick down): a normal stop. */
+			rg_log(RG_LOG_INFO, "%s: TUN removed; stopping", d->tun.name);
+			d->stop = true;
+			break;
+		}
 		if (n < 0) {
 			rg_log(RG_LOG_ERROR, "%s: TUN read: %s; stopping", d->tun.name,
 			       strerror((int)-n));

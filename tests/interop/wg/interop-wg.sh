@@ -152,7 +152,27 @@ check "SIGTERM: TUN gone" bash -c "! ip -n $A link show $OURS >/dev/null 2>&1"
 rm -f "/var/run/wireguard/$OURS2.sock"
 check "socket removed: second daemon exits and its TUN goes" wgl_wait 10 bash -c "! ip -n $B link show $OURS2"
 
-# 11. Clear errors.
+# 11. Deleting the TUN stops a daemon cleanly; wg-quick up/down with riftgate-wg as the
+# userspace implementation (no kernel module here, so wg-quick falls back to it).
+wgl_start a "rgwg${id}d" "$WGL_TMP/ours3.log" "$RGWG"; p3=$WGL_LASTPID
+ip -n "$A" link del "rgwg${id}d"
+check "TUN deleted: daemon exits 0" bash -c "for i in \$(seq 100); do kill -0 $p3 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
+wait "$p3"; rc=$?
+check "TUN deleted: exit status 0 ($rc), socket removed" test "$rc" -eq 0 -a ! -e "/var/run/wireguard/rgwg${id}d.sock"
+if ! ip link add "rgwg${id}k" type wireguard 2>/dev/null; then
+	q="rgwg${id}q"; WGL_IFS+=("$q")
+	printf '[Interface]\nPrivateKey = %s\nAddress = 10.91.0.1/24\nListenPort = 51900\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.91.0.2/32\nEndpoint = 192.168.78.2:51999\n' \
+		"$(cat "$WGL_TMP/a.key")" "$PB" > "$WGL_TMP/$q.conf"
+	ip netns exec "$A" env WG_QUICK_USERSPACE_IMPLEMENTATION="$RGWG" wg-quick up "$WGL_TMP/$q.conf" >"$WGL_TMP/wgq.log" 2>&1
+	check "wg-quick up: interface, address and peer" bash -c "ip -n $A addr show $q | grep -q 10.91.0.1/24 && ip netns exec $A wg show $q peers | grep -qx -- '$PB'"
+	ip netns exec "$A" wg-quick down "$WGL_TMP/$q.conf" >>"$WGL_TMP/wgq.log" 2>&1
+	check "wg-quick down: daemon gone, socket gone" wgl_wait 10 bash -c "! ip -n $A link show $q && ! test -e /var/run/wireguard/$q.sock && ! pgrep -f 'riftgate-wg $q\$'"
+else
+	ip link del "rgwg${id}k"
+	echo "kernel WireGuard present: wg-quick would not use riftgate-wg; skipped"
+fi
+
+# 12. Clear errors.
 out=$("$RGWG" -f abcdefghijklmnop 2>&1); rc=$?
 check "name too long: exit 1 with a message" says "$rc" 'invalid interface name' "$out"
 out=$(unshare -m sh -c "mount -t tmpfs none /dev/net && '$RGWG' -f rgwg${id}x" 2>&1); rc=$?
