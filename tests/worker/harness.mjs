@@ -8,7 +8,7 @@ const workerDir = process.env.RG_WORKER_DIR;
 const require = createRequire(path.join(workerDir, "package.json"));
 const { Miniflare } = require("miniflare");
 
-export async function startWorker({ token, wasm = process.env.RG_HUB_WASM, onLog = () => {} }) {
+export async function startWorker({ token, wasm = process.env.RG_HUB_WASM, onLog = () => {}, host = "127.0.0.1", port = 0 }) {
 	const root = path.join(workerDir, "src");
 	const mf = new Miniflare({
 		modules: [
@@ -20,8 +20,8 @@ export async function startWorker({ token, wasm = process.env.RG_HUB_WASM, onLog
 		compatibilityDate: "2026-04-26",
 		durableObjects: { HUB: { className: "HubRoom", useSQLite: true } },
 		bindings: { AUTH_TOKEN: token, RG_DEBUG: "1" },
-		host: "127.0.0.1",
-		port: 0,
+		host,
+		port,
 		cf: false,
 		handleRuntimeStdio(stdout, stderr) {
 			for (const s of [stdout, stderr]) {
