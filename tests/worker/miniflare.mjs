@@ -135,6 +135,31 @@ try {
 		a.close();
 		b.close();
 	});
+	await check("200 peers in one network: full peers list, bounded wasm heap", async () => {
+		const net = `many-${crypto.randomBytes(3).toString("hex")}`;
+		const N = 200, peers = [];
+		const t0 = Date.now();
+		try {
+			for (let i = 0; i < N; i++) {
+				const p = new Peer(`${w.ws}/connect/${net}`, token, `m${i}`);
+				peers.push(p);
+				await p.open();
+				p.join(`m${i}`, key(), { address: `10.20.${i >> 8}.${i & 255}/16` });
+				const pl = await p.nextType("peers");
+				assert(pl.peers.length === i, `m${i} got ${pl.peers.length} peers`);
+				p.frames.length = 0;	// forwarded joins are checked by the conformance suite
+			}
+			const ms = Date.now() - t0;
+			const s = await w.stats(net);
+			assert(s.hub.peers === N, `hub peers ${s.hub.peers}`);
+			assert(s.heapBytes < 4 << 20, `heap ${s.heapBytes}`);
+			console.log(`# ${N} peers joined in ${ms} ms (${(N * 1000 / ms).toFixed(0)} joins/s, ` +
+				`${s.hub.framesOut} frames out); wasm heap ${(s.heapBytes / 1024).toFixed(0)} KiB`);
+		} finally {
+			for (const p of peers)
+				p.terminate();
+		}
+	});
 } finally {
 	await w.dispose();
 }
