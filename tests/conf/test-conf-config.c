@@ -1,0 +1,351 @@
+/* conf/config: every validation rule as a table row (failing rows included), defaults, loading
+ * (permissions), atomic saving and the default path. No error may quote a secret. */
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "util/err.h"
+
+#define KEY "YEocP8SkEJgbJKZbR9PKNVvfxuPOUFbTDA9Vj6ZIr0U="
+#define TOKEN "tok-s3cret"
+
+/* Base document as section.key = value; a row overrides one (value NULL deletes it) and may
+ * append raw text. */
+static const struct {
+	const char *sect, *key, *val;
+} base[] = {
+	{ "network", "name", "\"home\"" },
+	{ "network", "server_url", "\"wss://hub.example.com/connect\"" },
+	{ "network", "auth_token", "\"" TOKEN "\"" },
+	{ "device", "name", "\"laptop\"" },
+	{ "device", "private_key", "\"" KEY "\"" },
+	{ "device", "address", "\"10.10.0.2/24\"" },
+};
+
+static const char *const sections[] = { "network", "device", "stun", "webrtc" };
+
+static const struct {
+	const char *key, *val, *extra, *err;	/* key "sect.key"; err NULL = valid */
+} rows[] = {
+	/* 1 */ { NULL, NULL, NULL, NULL },
+	/* 2 */ { "network.name", "\"a b\"", NULL, "c:2:8: network.name must be 1-64" },
+	/* 3 */ { "network.name", NULL, NULL, "missing required key network.name" },
+	/* 4 */ { "network.server_url", "\"http://hub\"", NULL, "network.server_url must be ws://" },
+	/* 5 */ { "network.server_url", "\"ws://\"", NULL, "network.server_url must be" },
+	/* 6 */ { "network.server_url", "\"wss://hub:99999/\"", NULL, "network.server_url must be" },
+	/* 7 */ { "network.server_url", "\"ws://127.0.0.1:8080\"", NULL, NULL },
+	/* 8 */ { "network.server_url", "\"wss://[::1]:443/connect\"", NULL, NULL },
+	/* 9 */ { "network.server_url", "\"ws://hub x\"", NULL, "network.server_url must be" },
+	/* 10 */ { "network.auth_token", "\"\"", NULL, "network.auth_token must not be empty" },
+	/* 11 */ { "network.auth_token", "\"tok s3cret\"", NULL, "must not contain spaces" },
+	/* 12 */ { "network.auth_token", "5", NULL, "network.auth_token must be a string, got integer" },
+	/* 13 */ { "network.turn_secret", "\"s3cret\"", NULL, NULL },
+	/* 14 */ { "network.turn_secret", "true", NULL, "network.turn_secret must be a string" },
+	/* 15 */ { "device.name", "\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"", NULL, NULL },
+	/* 16 */ { "device.name", "\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"", NULL, "device.name must be 1-64" },
+	/* 17 */ { "device.name", "\"bad/name\"", NULL, "device.name must be" },
+	/* 18 */ { "device.name", "\"ok.name_1-x\"", NULL, NULL },
+	/* 19 */ { "device.private_key", "\"YEocP8SkEJgbJKZbR9PKNVvfxuPOUFbTDA9Vj6ZIr0\"", NULL, "c:7:15: device.private_key must be a base64 key" },
+	/* 20 */ { "device.private_key", "\"YEocP8SkEJgbJKZbR9PKNVvfxuPOUFbTDA9Vj6ZIr0V=\"", NULL, "device.private_key must be" },
+	/* 21 */ { "device.private_key", "\"YEocP8SkEJgbJKZbR9PKNVvfxuPOUFbTDA9Vj6ZIr0U= \"", NULL, "device.private_key must be" },
+	/* 22 */ { "device.private_key", NULL, NULL, "missing required key device.private_key" },
+	/* 23 */ { "device.address", "\"10.10.0.2\"", NULL, "device.address must be an IPv4 or IPv6" },
+	/* 24 */ { "device.address", "\"10.10.0.2/33\"", NULL, "device.address must be" },
+	/* 25 */ { "device.address", "\"fd00::2/64\"", NULL, NULL },
+	/* 26 */ { "device.address", "\"fd00::2/129\"", NULL, "device.address must be" },
+	/* 27 */ { "device.address", "\"300.1.1.1/24\"", NULL, "device.address must be" },
+	/* 28 */ { "device.address", "\"10.10.0.2/024\"", NULL, "device.address must be" },
+	/* 29 */ { "device.interface", "\"rg-test0\"", NULL, NULL },
+	/* 30 */ { "device.interface", "\"waytoolongiface0\"", NULL, "device.interface must be 1-15" },
+	/* 31 */ { "device.interface", "\"a b\"", NULL, "device.interface must be" },
+	/* 32 */ { "device.mtu", "1280", NULL, NULL },
+	/* 33 */ { "device.mtu", "575", NULL, "device.mtu must be 576-9000, got 575" },
+	/* 34 */ { "device.mtu", "9001", NULL, "device.mtu must be 576-9000" },
+	/* 35 */ { "device.mtu", "\"1280\"", NULL, "device.mtu must be an integer, got string" },
+	/* 36 */ { "stun.servers", "[]", NULL, NULL },
+	/* 37 */ { "stun.servers", "[\"stun:127.0.0.1:3478\", \"stun:[::1]\"]", NULL, NULL },
+	/* 38 */ { "stun.servers", "[\"http://x\"]", NULL, "stun.servers[0] must be stun:HOST[:PORT]" },
+	/* 39 */ { "stun.servers", "[\"stun:x\", 1]", NULL, "stun.servers[1] must be a string" },
+	/* 40 */ { "stun.servers", "\"stun:x\"", NULL, "stun.servers must be an array" },
+	/* 41 */ { "stun.servers", "[\"stun:h:0\"]", NULL, "stun.servers[0] must be" },
+	/* 42 */ { NULL, NULL, "[[turn]]\nurl = \"turn:127.0.0.1:3478?transport=udp\"\nusername = \"u\"\ncredential = \"p\"\n", NULL },
+	/* 43 */ { NULL, NULL, "[[turn]]\nurl = \"turns:turn.example.com\"\nusername = \"u\"\ncredential = \"p\"\n", NULL },
+	/* 44 */ { NULL, NULL, "[[turn]]\nurl = \"turn:h?transport=sctp\"\nusername = \"u\"\ncredential = \"p\"\n", "turn[0].url must be turn:" },
+	/* 45 */ { NULL, NULL, "[[turn]]\nurl = \"turn:h\"\nusername = \"u\"\n", "turn[0] needs both username and credential" },
+	/* 46 */ { NULL, NULL, "[[turn]]\nurl = \"turn:h\"\n", "network.turn_secret is not set" },
+	/* 47 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turn:h\"\n", NULL },
+	/* 48 */ { NULL, NULL, "[[turn]]\nurl = \"turn:h\"\nusername = \"u\"\ncredential = \"p\"\nport = 1\n", "unknown key 'port' in [[turn]]" },
+	/* 49 */ { NULL, NULL, "turn = 1\n", "unknown key 'turn' in [webrtc]" },
+	/* 50 */ { "webrtc.ordered", "true", NULL, NULL },
+	/* 51 */ { "webrtc.ordered", "\"yes\"", NULL, "webrtc.ordered must be true or false" },
+	/* 52 */ { "webrtc.max_retransmits", "-1", NULL, "webrtc.max_retransmits must be 0-65535" },
+	/* 53 */ { "webrtc.max_retransmits", "65536", NULL, "webrtc.max_retransmits must be 0-65535" },
+	/* 54 */ { "webrtc.max_retransmits", "3", NULL, NULL },
+	/* 55 */ { "device.foo", "1", NULL, "c:9:7: unknown key 'foo' in [device]" },
+	/* 56 */ { NULL, NULL, "[foo]\n", "unknown key 'foo' in the top level" },
+	/* 57 */ { NULL, NULL, "[device]\n", "table 'device' is already defined" },
+	/* 58 */ { NULL, NULL, "x = \n", "expected a value" },
+	/* 59 */ { "network.name", "\"a\\u0000b\"", NULL, "network.name must be at most 1024 characters with no NUL" },
+	/* 60 */ { "network.server_url", "\"wss://hub.example.com:443\"", NULL, NULL },
+};
+
+static char *make_doc(size_t row)
+{
+	GString *s = g_string_new(NULL);
+	char sect[32] = "", key[32] = "";
+	bool used = false;
+
+	if (rows[row].key)
+		g_assert_cmpint(sscanf(rows[row].key, "%31[^.].%31s", sect, key), ==, 2);
+	for (size_t i = 0; i < G_N_ELEMENTS(sections); i++) {
+		g_string_append_printf(s, "[%s]\n", sections[i]);
+		for (size_t k = 0; k < G_N_ELEMENTS(base); k++) {
+			if (strcmp(base[k].sect, sections[i]) != 0)
+				continue;
+			if (strcmp(sect, base[k].sect) == 0 && strcmp(key, base[k].key) == 0) {
+				used = true;
+				if (rows[row].val)
+					g_string_append_printf(s, "%s = %s\n", key, rows[row].val);
+				continue;
+			}
+			g_string_append_printf(s, "%s = %s\n", base[k].key, base[k].val);
+		}
+		if (!used && strcmp(sect, sections[i]) == 0) {
+			g_string_append_printf(s, "%s = %s\n", key, rows[row].val);
+			used = true;
+		}
+	}
+	if (rows[row].extra)
+		g_string_append(s, rows[row].extra);
+	return g_string_free(s, FALSE);
+}
+
+static void test_rows(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *doc = make_doc(i);
+		struct rg_err err = { 0 };
+		struct conf c;
+		int r = conf_parse(&c, doc, strlen(doc), "c", &err);
+
+		g_test_message("row %zu: %s", i + 1, err.msg);
+		if (!rows[i].err) {
+			g_assert_cmpint(r, ==, 0);
+			g_assert_cmpint(conf_validate(&c, "c", &err), ==, 0);
+		} else {
+			g_assert_cmpint(r, <, 0);
+			g_assert_nonnull(strstr(err.msg, rows[i].err));
+			g_assert_null(strstr(err.msg, TOKEN));
+			g_assert_null(strstr(err.msg, "YEocP8SkEJgbJKZbR9PKNVvfxuPOUFbTDA9Vj6ZIr0"));
+			g_assert_null(strstr(err.msg, "s3cret"));
+			/* a failed read leaves nothing behind */
+			g_assert_null(c.network_name);
+			g_assert_true(c.n_stun == 0 && !c.stun_servers);
+		}
+		conf_clear(&c);
+		g_free(doc);
+	}
+}
+
+static void test_values(void)
+{
+	char *doc = make_doc(0);
+	struct rg_err err = { 0 };
+	struct conf c;
+	uint8_t key[RG_KEY_LEN];
+
+	g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "c", &err), ==, 0);
+	g_assert_cmpstr(c.network_name, ==, "home");
+	g_assert_cmpstr(c.server_url, ==, "wss://hub.example.com/connect");
+	g_assert_cmpstr(c.auth_token, ==, TOKEN);
+	g_assert_null(c.turn_secret);
+	g_assert_cmpstr(c.device_name, ==, "laptop");
+	g_assert_true(rg_key_from_base64(key, KEY));
+	g_assert_cmpint(memcmp(key, c.private_key, RG_KEY_LEN), ==, 0);
+	g_assert_cmpint(c.addr_family, ==, AF_INET);
+	g_assert_cmpuint(c.addr_prefix, ==, 24);
+	g_assert_cmpint(memcmp(c.addr, "\x0a\x0a\x00\x02", 4), ==, 0);
+	g_assert_cmpstr(c.interface, ==, "riftgate0");
+	g_assert_cmpuint(c.mtu, ==, 0);
+	g_assert_cmpuint(c.n_stun, ==, 2);
+	g_assert_cmpstr(c.stun_servers[0], ==, "stun:stun.cloudflare.com:3478");
+	g_assert_cmpstr(c.stun_servers[1], ==, "stun:stun.l.google.com:19302");
+	g_assert_cmpuint(c.n_turn, ==, 0);
+	g_assert_false(c.ordered);
+	g_assert_cmpuint(c.max_retransmits, ==, 0);
+	conf_clear(&c);
+	g_free(doc);
+
+	/* [stun] absent entirely: defaults too */
+	static const char min[] = "[network]\nname='n'\nserver_url='ws://h'\nauth_token='t'\n"
+				  "[device]\nname='d'\nprivate_key='" KEY "'\naddress='fd00::1/64'\n";
+	g_assert_cmpint(conf_parse(&c, min, strlen(min), "m", &err), ==, 0);
+	g_assert_cmpuint(c.n_stun, ==, 2);
+	g_assert_cmpint(c.addr_family, ==, AF_INET6);
+	g_assert_cmpuint(c.addr_prefix, ==, 64);
+	conf_clear(&c);
+}
+
+static char *tmpdir(void)
+{
+	char *d = g_dir_make_tmp("rg-conf-XXXXXX", NULL);
+
+	g_assert_nonnull(d);
+	return d;
+}
+
+static void rmrf(const char *d)
+{
+	char *cmd = g_strdup_printf("rm -rf '%s'", d);
+
+	g_assert_cmpint(system(cmd), ==, 0);
+	g_free(cmd);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_assert_cmpint(chmod(path, mode), ==, 0);
+}
+
+static void test_load_permissions(void)
+{
+	static const struct {
+		mode_t mode;
+		bool ok;
+	} modes[] = {
+		/* 1 */ { 0600, true }, /* 2 */ { 0400, true }, /* 3 */ { 0640, false },
+		/* 4 */ { 0604, false }, /* 5 */ { 0644, false }, /* 6 */ { 0620, false },
+	};
+	char *d = tmpdir(), *path = g_build_filename(d, "config.toml", NULL), *doc = make_doc(0);
+	struct rg_err err = { 0 };
+	struct conf c;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(modes); i++) {
+		char want[512];
+
+		write_file(path, doc, modes[i].mode);
+		g_test_message("mode %03o", modes[i].mode);
+		if (modes[i].ok) {
+			g_assert_cmpint(conf_load(&c, path, &err), ==, 0);
+			g_assert_cmpstr(c.device_name, ==, "laptop");
+		} else {
+			g_assert_cmpint(conf_load(&c, path, &err), ==, -EPERM);
+			snprintf(want, sizeof(want), "chmod 600 %s", path);
+			g_assert_nonnull(strstr(err.msg, want));
+		}
+		conf_clear(&c);
+	}
+	/* Errors in a file name the file. */
+	write_file(path, "[network]\nname = 1\n", 0600);
+	g_assert_cmpint(conf_load(&c, path, &err), <, 0);
+	g_assert_true(g_str_has_prefix(err.msg, path));
+	g_assert_nonnull(strstr(err.msg, ":2:8: network.name must be a string"));
+	g_assert_cmpint(conf_load(&c, d, &err), <, 0);		/* a directory */
+	g_unlink(path);
+	g_assert_cmpint(conf_load(&c, path, &err), ==, -ENOENT);
+	g_free(doc);
+	g_free(path);
+	rmrf(d);
+	g_free(d);
+}
+
+static void test_save(void)
+{
+	char *d = tmpdir(), *path = g_build_filename(d, "a", "b", "config.toml", NULL);
+	char *dir = g_path_get_dirname(path), *doc = make_doc(0), *text = NULL;
+	struct rg_err err = { 0 };
+	struct conf c, back;
+	struct stat st;
+	GDir *gd;
+
+	g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "c", &err), ==, 0);
+	free(c.auth_token);
+	c.auth_token = strdup("q\"uo\\te");
+	c.mtu = 1400;
+	c.ordered = true;
+	umask(022);
+	g_assert_cmpint(conf_save(&c, path, false, &err), ==, 0);
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 0777, ==, 0600);
+	g_assert_cmpint(stat(dir, &st), ==, 0);
+	g_assert_cmpuint(st.st_mode & 0777, ==, 0700);
+	g_assert_cmpint(conf_load(&back, path, &err), ==, 0);
+	g_assert_cmpstr(back.auth_token, ==, "q\"uo\\te");
+	g_assert_cmpuint(back.mtu, ==, 1400);
+	g_assert_true(back.ordered);
+	g_assert_cmpint(memcmp(back.private_key, c.private_key, RG_KEY_LEN), ==, 0);
+	conf_clear(&back);
+
+	/* No overwrite without asking; the file stays as it was. */
+	g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	c.mtu = 1300;
+	g_assert_cmpint(conf_save(&c, path, false, &err), ==, -EEXIST);
+	g_assert_nonnull(strstr(err.msg, "already exists"));
+	g_assert_cmpint(conf_load(&back, path, &err), ==, 0);
+	g_assert_cmpuint(back.mtu, ==, 1400);
+	conf_clear(&back);
+	g_assert_cmpint(conf_save(&c, path, true, &err), ==, 0);
+	g_assert_cmpint(conf_load(&back, path, &err), ==, 0);
+	g_assert_cmpuint(back.mtu, ==, 1300);
+	conf_clear(&back);
+
+	/* An invalid config is not written at all. */
+	c.mtu = 10;
+	g_assert_cmpint(conf_save(&c, path, true, &err), ==, -EINVAL);
+	g_assert_cmpint(conf_load(&back, path, &err), ==, 0);
+	g_assert_cmpuint(back.mtu, ==, 1300);
+	conf_clear(&back);
+
+	/* No temp files left behind. */
+	gd = g_dir_open(dir, 0, NULL);
+	g_assert_cmpstr(g_dir_read_name(gd), ==, "config.toml");
+	g_assert_null(g_dir_read_name(gd));
+	g_dir_close(gd);
+
+	conf_clear(&c);
+	g_free(text);
+	g_free(doc);
+	g_free(dir);
+	g_free(path);
+	rmrf(d);
+	g_free(d);
+}
+
+static void test_default_path(void)
+{
+	char buf[256];
+	struct rg_err err = { 0 };
+
+	g_setenv("XDG_CONFIG_HOME", "/x/cfg", TRUE);
+	g_setenv("HOME", "/home/u", TRUE);
+	g_assert_cmpint(conf_default_path(buf, sizeof(buf), &err), ==, 0);
+	g_assert_cmpstr(buf, ==, "/x/cfg/riftgate/config.toml");
+	g_setenv("XDG_CONFIG_HOME", "relative", TRUE);
+	g_assert_cmpint(conf_default_path(buf, sizeof(buf), &err), ==, 0);
+	g_assert_cmpstr(buf, ==, "/home/u/.config/riftgate/config.toml");
+	g_unsetenv("XDG_CONFIG_HOME");
+	g_assert_cmpint(conf_default_path(buf, sizeof(buf), &err), ==, 0);
+	g_assert_cmpstr(buf, ==, "/home/u/.config/riftgate/config.toml");
+	g_unsetenv("HOME");
+	g_assert_cmpint(conf_default_path(buf, sizeof(buf), &err), <, 0);
+	g_assert_nonnull(strstr(err.msg, "--config"));
+	g_assert_cmpint(conf_default_path(buf, 8, &err), <, 0);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/conf/config/rows", test_rows);
+	g_test_add_func("/conf/config/values", test_values);
+	g_test_add_func("/conf/config/load-permissions", test_load_permissions);
+	g_test_add_func("/conf/config/save", test_save);
+	g_test_add_func("/conf/config/default-path", test_default_path);
+	return g_test_run();
+}
