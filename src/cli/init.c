@@ -96,21 +96,19 @@ int cmd_init(int argc, char **argv)
 			init_usage(stdout, argv[0]);
 			return 0;
 		default:
-			fprintf(stderr, "%s: %s: invalid or incomplete option '%s'\n", rg_prog, argv[0],
-				argv[optind - 1]);
-			init_usage(stderr, argv[0]);
+			fprintf(stderr, "%s: %s: invalid or incomplete option '%s' (see '%s %s "
+				"--help')\n", rg_prog, argv[0], argv[optind - 1], rg_prog, argv[0]);
 			return 1;
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "%s: %s: unexpected argument '%s'\n", rg_prog, argv[0], argv[optind]);
-		init_usage(stderr, argv[0]);
+		fprintf(stderr, "%s: %s: unexpected argument '%s' (see '%s %s --help')\n", rg_prog,
+			argv[0], argv[optind], rg_prog, argv[0]);
 		return 1;
 	}
 	if (!name || !server || !token || !address) {
-		fprintf(stderr, "%s: %s needs --name, --server, --token and --address\n", rg_prog,
-			argv[0]);
-		init_usage(stderr, argv[0]);
+		fprintf(stderr, "%s: %s needs --name, --server, --token and --address (see '%s %s "
+			"--help')\n", rg_prog, argv[0], rg_prog, argv[0]);
 		return 1;
 	}
 	if (!conf_valid_name(name))
@@ -168,6 +166,46 @@ int cmd_init(int argc, char **argv)
 out:
 	if (oom)
 		fprintf(stderr, "%s: out of memory\n", rg_prog);
+	conf_clear(&c);
+	return ret;
+}
+
+/* riftgate check: loads the config the way the agent will and says whether it is usable. */
+int cmd_check(int argc, char **argv)
+{
+	char defpath[PATH_MAX], b64[RG_KEY_B64_LEN + 1];
+	const char *path = NULL;
+	struct rg_err err = { 0 };
+	struct conf c;
+	uint8_t pub[RG_KEY_LEN];
+	int ret = 1;
+
+	if (argc == 2 && cmd_is_help(argv[1])) {
+		printf("Usage: %s %s [--config PATH]\n", rg_prog, argv[0]);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
+		path = argv[2];
+	} else if (argc != 1) {
+		fprintf(stderr, "Usage: %s %s [--config PATH]\n", rg_prog, argv[0]);
+		return 1;
+	}
+	if (!path) {
+		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
+			return fail("%s", err.msg);
+		path = defpath;
+	}
+	if (conf_load(&c, path, &err) < 0)
+		return fail("%s", err.msg);
+	if (conf_key_public(pub, c.private_key) < 0) {
+		fprintf(stderr, "%s: %s: cannot derive the public key\n", rg_prog, path);
+		goto out;
+	}
+	rg_key_to_base64(b64, pub);
+	printf("%s: ok\nnetwork %s, device %s, address %s, interface %s\npublic key: %s\n", path,
+	       c.network_name, c.device_name, c.address, c.interface, b64);
+	ret = 0;
+out:
 	conf_clear(&c);
 	return ret;
 }

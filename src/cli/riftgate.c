@@ -16,6 +16,7 @@ static const struct {
 	{ "genkey", cmd_genkey, "Generates a new private key and writes it to stdout" },
 	{ "pubkey", cmd_pubkey, "Reads a private key from stdin and writes its public key to stdout" },
 	{ "init", cmd_init, "Creates a config file with a new private key" },
+	{ "check", cmd_check, "Checks a config file and prints the device's public key" },
 	{ "up", cmd_up, "Joins the mesh: brings the interface up and connects to peers" },
 	{ "down", cmd_down, "Leaves the mesh and removes the interface" },
 	{ "status", cmd_status, "Shows the device, the hub connection and every peer" },
