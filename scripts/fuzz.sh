@@ -9,7 +9,7 @@ pass=0; fail=0
 mkdir -p "$root/fuzz/crashes"
 export ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for bin in "$build"/fuzz/fuzz-*; do
-	[ -x "$bin" ] || continue
+	[ -f "$bin" ] && [ -x "$bin" ] || continue	# skip meson's *.p object dirs
 	name=$(basename "$bin"); name=${name#fuzz-}
 	corpus="$root/fuzz/corpus/$name"; work=$(mktemp -d)
 	mkdir -p "$corpus"
