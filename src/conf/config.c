@@ -581,6 +581,20 @@ fail:
 	return ret;
 }
 
+/* Depth is bounded by the parser (CONF_TOML_MAX_DEPTH). */
+static void wipe_strings(struct conf_toml_value *v)
+{
+	if (v->type == CONF_TOML_STRING) {
+		rg_memzero(v->str.ptr, v->str.len);
+	} else if (v->type == CONF_TOML_TABLE) {
+		for (size_t i = 0; i < v->table.n; i++)
+			wipe_strings(v->table.items[i].val);
+	} else if (v->type == CONF_TOML_ARRAY) {
+		for (size_t i = 0; i < v->array.n; i++)
+			wipe_strings(v->array.items[i]);
+	}
+}
+
 int conf_parse(struct conf *c, const char *text, size_t len, const char *name,
 	       struct rg_err *err)
 {
@@ -592,20 +606,7 @@ int conf_parse(struct conf *c, const char *text, size_t len, const char *name,
 	if (ret < 0)
 		return ret;
 	ret = conf_from_toml(c, root, name, err);
-	/* The tree holds copies of the secrets: wipe its strings before freeing. */
-	{
-		const struct conf_toml_value *sects[] = { conf_toml_get(root, "network"),
-							  conf_toml_get(root, "device") };
-
-		for (size_t i = 0; i < 2; i++)
-			for (size_t k = 0; sects[i] && sects[i]->type == CONF_TOML_TABLE &&
-					   k < sects[i]->table.n; k++) {
-				struct conf_toml_value *v = sects[i]->table.items[k].val;
-
-				if (v->type == CONF_TOML_STRING)
-					rg_memzero(v->str.ptr, v->str.len);
-			}
-	}
+	wipe_strings(root);	/* the tree holds copies of the secrets */
 	conf_toml_free(root);
 	return ret;
 }
