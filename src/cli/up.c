@@ -275,7 +275,7 @@ int cmd_up(int argc, char **argv)
 
 		if (he && he->code) {
 			/* A rejected token will not fix itself: fail loudly, do not linger. */
-			snprintf(msg, sizeof(msg), "%s (check [network] auth_token in %s)", he->msg,
+			snprintf(msg, sizeof(msg), "%.200s (check [network] auth_token in %.256s)", he->msg,
 				 config);
 			report(rfd, false, msg);
 			goto out;
