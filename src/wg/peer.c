@@ -342,13 +342,23 @@ void wg_peer_zero_keys(struct wg_peer *peer)
 
 void wg_peer_expire_current(struct wg_peer *peer)
 {
+	struct wg_device *dev = peer->dev;
+	uint64_t now = wg_device_now(dev), limit = (uint64_t)WG_REJECT_AFTER_TIME_S * NS;
+
+	/* Past REJECT_AFTER_TIME a keypair is useless both ways: wipe it now rather than at
+	 * the zero-key-material timer. The previous keypair is older than the current one. */
+	if (peer->kp_cur && now - peer->kp_cur->birth_ns >= limit) {
+		keypair_destroy(dev, &peer->kp_prev);
+		keypair_destroy(dev, &peer->kp_cur);
+	}
+	if (peer->kp_next && now - peer->kp_next->birth_ns >= limit)
+		keypair_destroy(dev, &peer->kp_next);
 	if (peer->kp_cur)
-		peer->kp_cur->can_send = false;
-	if (peer->kp_next)
-		peer->kp_next->can_send = false;
-	peer->timers.session_expiry = 0;
-	if (peer->has_session_event) {
+		peer->timers.session_expiry = peer->kp_cur->birth_ns + limit;
+	else
+		peer->timers.session_expiry = 0;
+	if (peer->has_session_event && !peer->kp_cur) {
 		peer->has_session_event = false;
-		wg_device_event(peer->dev, peer, WG_PEER_SESSION_EXPIRED);
+		wg_device_event(dev, peer, WG_PEER_SESSION_EXPIRED);
 	}
 }

@@ -173,18 +173,69 @@ static void test_reject_after_time(void)
 static void test_expired_data_rejected(void)
 {
 	struct harness h;
+	struct wg_peer *pa;
 
 	h_init(&h);
 	handshake(&h);
-	h.n[1].drop_outgoing = true;	/* keep B's timers from reaching A */
-	h.n[0].drop_outgoing = true;
-	h_advance(&h, 181);
-	h.n[0].drop_outgoing = false;
-	/* forge: force A's expired key to send anyway */
-	h_peer(&h, 0, 1)->kp_cur->can_send = true;
-	h_peer(&h, 0, 1)->kp_cur->birth_ns = h.now;
+	pa = h_peer(&h, 0, 1);
+	/* jump past REJECT_AFTER_TIME without running timers: the receiver checks age itself */
+	h.now += S(181);
+	pa->kp_cur->birth_ns = h.now;	/* forge: make A's old key send anyway */
 	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);
 	g_assert_cmpint(h_step(&h), ==, -EKEYEXPIRED);
+	/* once the timers run, the expired keys are wiped, not just marked */
+	h.n[0].drop_outgoing = h.n[1].drop_outgoing = true;
+	h_advance(&h, 0.1);
+	g_assert_null(h_peer(&h, 1, 0)->kp_cur);
+	g_assert_null(h_peer(&h, 1, 0)->kp_prev);
+	g_assert_nonnull(pa->kp_cur);	/* forged birth: not yet expired */
+	h_clear(&h);
+}
+
+/* Both sides initiate at once: the crossing responses are dropped, the jittered retransmits
+ * then settle on one handshake. */
+static void test_simultaneous_initiation(void)
+{
+	struct harness h;
+
+	h_init(&h);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 1);
+	g_assert_cmpint(h_ping(&h, 1, 0, 10, 2), ==, 1);
+	h_run(&h);
+	h_advance(&h, 6);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 1);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 1);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 3), ==, 0);
+	g_assert_cmpint(h_ping(&h, 1, 0, 10, 4), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 2);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 2);
+	h_clear(&h);
+}
+
+/* IPv6 inner packets route by destination and pass the source check. */
+static void test_ipv6(void)
+{
+	struct harness h;
+	uint8_t buf[WG_DATA_HEADROOM + 200 + WG_DATA_TAILROOM] = { 0 };
+	uint8_t *p = buf + WG_DATA_HEADROOM;
+
+	h_init(&h);
+	p[0] = 0x60;
+	p[5] = 60;		/* payload length */
+	p[6] = 17;
+	p[8] = 0xfd, p[23] = 1;	/* fd00::1 -> fd00::2 */
+	p[24] = 0xfd, p[39] = 2;
+	g_assert_cmpint(wg_device_tun_input(h.n[0].dev, p, 100), ==, 1);
+	h_run(&h);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 1);
+	g_assert_cmpuint(h.n[1].tun_last_len, ==, 100);
+	p[0] = 0x60, p[23] = 9;	/* spoofed source fd00::9 */
+	g_assert_cmpint(wg_device_peer_send(h.n[0].dev, h_peer(&h, 0, 1), p, 100), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -EPERM);
+	p[0] = 0x60, p[23] = 1, p[5] = 200;	/* claims more payload than present */
+	g_assert_cmpint(wg_device_peer_send(h.n[0].dev, h_peer(&h, 0, 1), p, 100), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -EPERM);
 	h_clear(&h);
 }
 
@@ -266,9 +317,14 @@ static void test_zero_keys(void)
 	h_init(&h);
 	handshake(&h);
 	p = h_peer(&h, 0, 1);
-	h_advance(&h, 539);
+	h_advance(&h, 179);
 	g_assert_nonnull(p->kp_cur);
 	h_advance(&h, 2);
+	g_assert_null(p->kp_cur);	/* expired sessions are wiped right away */
+	h_advance(&h, 539 - 181);
+	g_assert_cmpuint(p->timers.zero_key_material, !=, 0);
+	h_advance(&h, 2);
+	g_assert_cmpuint(p->timers.zero_key_material, ==, 0);
 	g_assert_null(p->kp_cur);
 	g_assert_null(p->kp_prev);
 	g_assert_null(p->kp_next);
@@ -527,6 +583,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/rekey_after_messages", test_rekey_after_messages);
 	g_test_add_func("/wg/device/reject_after_time", test_reject_after_time);
 	g_test_add_func("/wg/device/expired_data_rejected", test_expired_data_rejected);
+	g_test_add_func("/wg/device/simultaneous_initiation", test_simultaneous_initiation);
+	g_test_add_func("/wg/device/ipv6", test_ipv6);
 	g_test_add_func("/wg/device/keepalive", test_keepalive);
 	g_test_add_func("/wg/device/new_handshake_when_unanswered", test_new_handshake_when_unanswered);
 	g_test_add_func("/wg/device/persistent_keepalive", test_persistent_keepalive);
