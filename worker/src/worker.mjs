@@ -29,13 +29,15 @@ async function sha256(s) {
 }
 
 // Constant time in the secret: both sides are hashed to 32 bytes first, so neither the compare
-// nor its length check depends on how much of the token matched. An unset secret rejects all.
+// nor its length check depends on how much of the token matched. The scheme is
+// case-insensitive (RFC 7235), as in riftgate-hub. An unset secret rejects everything.
 async function authorized(request, secret) {
 	if (typeof secret !== "string" || secret.length === 0)
 		return false;
-	const m = /^Bearer (\S+)\s*$/.exec(request.headers.get("authorization") ?? "");
-	const [got, want] = await Promise.all([sha256(m ? m[1] : ""), sha256(secret)]);
-	return crypto.subtle.timingSafeEqual(got, want) && m !== null;
+	const h = request.headers.get("authorization") ?? "";
+	const bearer = h.slice(0, 7).toLowerCase() === "bearer ";
+	const [got, want] = await Promise.all([sha256(bearer ? h.slice(7) : ""), sha256(secret)]);
+	return crypto.subtle.timingSafeEqual(got, want) && bearer;
 }
 
 // "/connect", "/connect/<network>", "/" (like the native hub, which upgrades on any path);

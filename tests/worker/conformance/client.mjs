@@ -11,10 +11,11 @@ const require = createRequire(path.join(here, "../../../worker/package.json"));
 export const WebSocket = require("ws");
 
 export class Peer {
-	constructor(url, token, name) {
+	constructor(url, token, name, scheme = "Bearer") {
 		this.url = url;
 		this.token = token;
 		this.name = name;
+		this.scheme = scheme;
 		this.frames = [];	// parsed JSON frames not yet consumed
 		this.consumed = [];	// frames already taken by next(), oldest first
 		this.seq = 0;
@@ -25,7 +26,7 @@ export class Peer {
 
 	// Resolves once the upgrade succeeded; rejects with err.status on an HTTP refusal.
 	open(timeoutMs = 10000) {
-		const headers = this.token === undefined ? {} : { Authorization: `Bearer ${this.token}` };
+		const headers = this.token === undefined ? {} : { Authorization: `${this.scheme} ${this.token}` };
 		const ws = new WebSocket(this.url, { headers, handshakeTimeout: timeoutMs });
 		this.ws = ws;
 		ws.on("message", (data, isBinary) => {

@@ -178,7 +178,7 @@ tcase("malformed JSON -> error frame, connection kept", async (t) => {
 	await a.nextType("peers");
 });
 
-tcase("auth: upgrade without token or with a wrong token -> HTTP 401", async (t) => {
+tcase("auth: no, wrong or empty token -> HTTP 401; the scheme is case-insensitive", async (t) => {
 	for (const [what, token] of [["no token", undefined], ["wrong token", t.token + "x"], ["empty token", ""]]) {
 		const p = new Peer(t.url, token, what);
 		let status = 0;
@@ -190,6 +190,42 @@ tcase("auth: upgrade without token or with a wrong token -> HTTP 401", async (t)
 		}
 		eq(status, 401, `status with ${what}`);
 	}
+	// The scheme is case-insensitive (RFC 7235 §2.1).
+	const p = new Peer(t.url, t.token, "lowercase scheme", "bearer");
+	t.adopt(p);
+	await p.open();
+});
+
+tcase("networks: /connect/N and /connect?network=N meet, other networks are isolated", async (t) => {
+	const base = t.url.replace(/^(wss?:\/\/[^/]+).*$/, "$1");
+	const net = `${t.prefix}net`;
+	const a = new Peer(`${base}/connect/${net}`, t.token, "a");
+	const b = new Peer(`${base}/connect?network=${net}`, t.token, "b");
+	const c = new Peer(`${base}/connect/${net}-other`, t.token, "c");
+	t.adopt(a, b, c);
+	await a.open();
+	a.join(t.id("a"), key());
+	await a.nextType("peers");
+	await b.open();
+	b.join(t.id("b"), key());
+	eq((await b.nextType("peers")).peers.map((p) => p.peerId), [t.id("a")], "b's peers (same network)");
+	await c.open();
+	c.join(t.id("c"), key());
+	eq((await c.nextType("peers")).peers, [], "c's peers (other network)");
+	await a.next((m) => m.type === "join" && m.peerId === t.id("b"), "join of b");
+	await a.none((m) => m.type === "join" && m.peerId === t.id("c"), "join from another network");
+	c.send({ type: "offer", to: t.id("a"), sdp: "v=0\r\n" });
+	checkError(await c.next(isError, "error frame"), "offer across networks");
+	await a.none((m) => m.type === "offer", "offer across networks");
+	const bad = new Peer(`${base}/connect/bad%20name`, t.token, "bad");
+	let status = 0;
+	try {
+		await bad.open();
+		bad.close();
+	} catch (e) {
+		status = e.status || 0;
+	}
+	eq(status, 400, "status for an invalid network name");
 });
 
 tcase("address field carried on join, peers and offer/answer", async (t) => {
@@ -230,6 +266,9 @@ export async function runConformance({ url, token, label = "hub", log = console.
 				peers.push(p);
 				await p.open();
 				return p;
+			},
+			adopt(...ps) {
+				peers.push(...ps);
 			},
 			async joined(name) {
 				const p = await t.peer(name);
