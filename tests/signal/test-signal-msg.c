@@ -1,0 +1,193 @@
+/* Signaling messages: golden vectors (literal JSON, including frames as the Go original's
+ * encoding/json writes them), round trips, and the reasons parse errors give. */
+#include <errno.h>
+#include <glib.h>
+#include <string.h>
+
+#include "signal/msg.h"
+#include "util/err.h"
+
+static void parse_ok(const char *json, struct sig_msg *m)
+{
+	struct rg_err err = { 0 };
+
+	if (sig_msg_parse(m, json, strlen(json), &err))
+		g_error("parse %s: %s", json, err.msg);
+}
+
+static void write_eq(const struct sig_msg *m, const char *want)
+{
+	struct rg_err err = { 0 };
+	size_t len;
+	g_autofree char *got = sig_msg_to_json(m, &len, &err);
+
+	if (!got)
+		g_error("write: %s", err.msg);
+	g_assert_cmpuint(len, ==, strlen(got));
+	g_assert_cmpstr(got, ==, want);
+}
+
+/* Each vector parses, and writing the result gives `canonical` (our field order, which follows
+ * the Go original's struct order, and omits what is absent). */
+static void test_golden(void)
+{
+	static const struct { const char *in, *canonical; } cases[] = {
+		/* 1: join as Go writes it */
+		{ "{\"type\":\"join\",\"peerId\":\"alpha\",\"publicKey\":\"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"}",
+		  "{\"type\":\"join\",\"peerId\":\"alpha\",\"publicKey\":\"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=\"}" },
+		/* 2: join with the address extension */
+		{ "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"address\":\"10.10.0.2/24\"}",
+		  "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"address\":\"10.10.0.2/24\"}" },
+		/* 3: peers; entries with and without address; unknown fields ignored */
+		{ "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"KB\"},{\"peerId\":\"c\",\"publicKey\":\"KC\",\"address\":\"10.10.0.3/24\",\"routes\":[\"x\"]}],\"v\":2}",
+		  "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"KB\"},{\"peerId\":\"c\",\"publicKey\":\"KC\",\"address\":\"10.10.0.3/24\"}]}" },
+		/* 4: Go marshals a nil slice as null */
+		{ "{\"type\":\"peers\",\"peers\":null}", "{\"type\":\"peers\",\"peers\":[]}" },
+		/* 5: empty list */
+		{ "{\"type\":\"peers\",\"peers\":[]}", "{\"type\":\"peers\",\"peers\":[]}" },
+		/* 6: offer as Go writes it: <, >, & escaped as \u003c \u003e \u0026, publicKey set */
+		{ "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\na=x:\\u003c\\u0026\\u003e\\r\\n\",\"publicKey\":\"K\"}",
+		  "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 127.0.0.1\\r\\na=x:<&>\\r\\n\",\"publicKey\":\"K\"}" },
+		/* 7: answer with publicKey omitted (Go's omitempty) */
+		{ "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"v=0\\r\\n\"}",
+		  "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"v=0\\r\\n\"}" },
+		/* 8: answer with an empty publicKey: omitted when written */
+		{ "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"s\",\"publicKey\":\"\"}",
+		  "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"s\"}" },
+		/* 9: offer with address, fields in another order */
+		{ "{\"address\":\"10.10.0.1/24\",\"sdp\":\"s\",\"to\":\"b\",\"type\":\"offer\",\"from\":\"a\"}",
+		  "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"s\",\"address\":\"10.10.0.1/24\"}" },
+		/* 10: ice-candidate, browser string form */
+		{ "{\"type\":\"ice-candidate\",\"from\":\"a\",\"to\":\"b\",\"candidate\":\"candidate:842163049 1 udp 1677729535 127.0.0.1 50000 typ srflx raddr 0.0.0.0 rport 0 generation 0\"}",
+		  "{\"type\":\"ice-candidate\",\"from\":\"a\",\"to\":\"b\",\"candidate\":\"candidate:842163049 1 udp 1677729535 127.0.0.1 50000 typ srflx raddr 0.0.0.0 rport 0 generation 0\"}" },
+		/* 11: a client-sent offer without from (the hub fills it) */
+		{ "{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"s\"}",
+		  "{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"s\"}" },
+		/* 12 */
+		{ "{\"type\":\"peer-left\",\"peerId\":\"b\"}", "{\"type\":\"peer-left\",\"peerId\":\"b\"}" },
+		/* 13: hub error frame */
+		{ "{\"type\":\"error\",\"code\":\"unknown-peer\",\"message\":\"no such peer: z\"}",
+		  "{\"type\":\"error\",\"code\":\"unknown-peer\",\"message\":\"no such peer: z\"}" },
+		/* 14: unicode escapes and surrogate pairs decode to UTF-8 */
+		{ "{\"type\":\"peer-left\",\"peerId\":\"caf\\u00e9-\\ud83d\\ude00\"}",
+		  "{\"type\":\"peer-left\",\"peerId\":\"caf\xc3\xa9-\xf0\x9f\x98\x80\"}" },
+		/* 15: whitespace and null optional fields */
+		{ " {\n \"type\" : \"join\" , \"peerId\":\"a\", \"publicKey\":\"K\", \"address\": null }\n",
+		  "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\"}" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct sig_msg m, again;
+		struct rg_err err;
+		g_autofree char *out = NULL;
+		size_t len;
+
+		g_test_message("vector %zu", i + 1);
+		parse_ok(cases[i].in, &m);
+		write_eq(&m, cases[i].canonical);
+		/* canonical form is a fixed point */
+		out = sig_msg_to_json(&m, &len, &err);
+		parse_ok(out, &again);
+		write_eq(&again, cases[i].canonical);
+		sig_msg_clear(&again);
+		sig_msg_clear(&m);
+	}
+}
+
+static void test_fields(void)
+{
+	struct sig_msg m;
+
+	parse_ok("{\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\"},{\"peerId\":\"c\",\"publicKey\":\"KC\",\"address\":\"10.0.0.3/24\"}]}", &m);
+	g_assert_cmpint(m.type, ==, SIG_MSG_PEERS);
+	g_assert_cmpuint(m.n_peers, ==, 2);
+	g_assert_cmpstr(m.peers[0].peer_id, ==, "b");
+	g_assert_cmpstr(m.peers[0].public_key, ==, "");
+	g_assert_null(m.peers[0].address);
+	g_assert_cmpstr(m.peers[1].address, ==, "10.0.0.3/24");
+	sig_msg_clear(&m);
+	parse_ok("{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"S\",\"publicKey\":\"K\",\"address\":\"A\"}", &m);
+	g_assert_cmpint(m.type, ==, SIG_MSG_OFFER);
+	g_assert_cmpstr(m.from, ==, "a");
+	g_assert_cmpstr(m.to, ==, "b");
+	g_assert_cmpstr(m.sdp, ==, "S");
+	g_assert_cmpstr(m.public_key, ==, "K");
+	g_assert_cmpstr(m.address, ==, "A");
+	sig_msg_clear(&m);
+	sig_msg_clear(&m);	/* twice is fine */
+}
+
+static void test_errors(void)
+{
+	static const struct { const char *in; int code; const char *reason; } cases[] = {
+		/* 1 */ { "", -EINVAL, "not a JSON object" },
+		/* 2 */ { "{\"type\":\"join\"", -EINVAL, "not valid JSON" },
+		/* 3 */ { "[1,2]", -EINVAL, "not a JSON object" },
+		/* 4 */ { "{}", -EINVAL, "message: missing field 'type'" },
+		/* 5 */ { "{\"type\":5}", -EINVAL, "message: field 'type' must be a string" },
+		/* 6 */ { "{\"type\":\"hello\"}", -EINVAL, "unknown type 'hello'" },
+		/* 7 */ { "{\"type\":\"join\",\"publicKey\":\"K\"}", -EINVAL, "join: missing field 'peerId'" },
+		/* 8 */ { "{\"type\":\"join\",\"peerId\":\"a\"}", -EINVAL, "join: missing field 'publicKey'" },
+		/* 9 */ { "{\"type\":\"join\",\"peerId\":[],\"publicKey\":\"K\"}", -EINVAL, "join: field 'peerId' must be a string" },
+		/* 10 */ { "{\"type\":\"offer\",\"from\":\"a\",\"sdp\":\"s\"}", -EINVAL, "offer: missing field 'to'" },
+		/* 11 */ { "{\"type\":\"answer\",\"to\":\"a\"}", -EINVAL, "answer: missing field 'sdp'" },
+		/* 12 */ { "{\"type\":\"ice-candidate\",\"to\":\"a\"}", -EINVAL, "ice-candidate: missing field 'candidate'" },
+		/* 13 */ { "{\"type\":\"ice-candidate\",\"to\":\"a\",\"candidate\":{\"candidate\":\"x\"}}", -EINVAL, "ice-candidate: field 'candidate' must be a string" },
+		/* 14 */ { "{\"type\":\"peer-left\"}", -EINVAL, "peer-left: missing field 'peerId'" },
+		/* 15 */ { "{\"type\":\"peers\",\"peers\":{}}", -EINVAL, "peers: field 'peers' must be an array" },
+		/* 16 */ { "{\"type\":\"peers\",\"peers\":[1]}", -EINVAL, "peers: entry 0 is not an object" },
+		/* 17 */ { "{\"type\":\"peers\",\"peers\":[{\"publicKey\":\"K\"}]}", -EINVAL, "peers: missing field 'peerId'" },
+	};
+	struct rg_err err;
+	struct sig_msg m;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		memset(&err, 0, sizeof(err));
+		int r = sig_msg_parse(&m, cases[i].in, strlen(cases[i].in), &err);
+
+		if (r != cases[i].code || !g_str_has_prefix(err.msg, cases[i].reason))
+			g_error("case %zu (%s): got %d '%s'", i + 1, cases[i].in, r, err.msg);
+		g_assert_cmpint(m.type, ==, SIG_MSG_NONE);
+		g_assert_null(m.peers);
+	}
+	/* size bound and embedded NUL */
+	g_autofree char *big = g_strnfill(SIG_MSG_MAX + 1, ' ');
+
+	g_assert_cmpint(sig_msg_parse(&m, big, SIG_MSG_MAX + 1, &err), ==, -EMSGSIZE);
+	g_assert_cmpint(sig_msg_parse(&m, "{\"type\":\"peer-left\",\"peerId\":\"a\"}\0x", 36, &err), ==,
+			-EINVAL);
+}
+
+static void test_write(void)
+{
+	struct sig_msg m = { 0 };
+	struct rg_err err;
+
+	sig_msg_init_join(&m, "a", "K", NULL);
+	write_eq(&m, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\"}");
+	sig_msg_init_offer(&m, SIG_MSG_ANSWER, "a", "b", "v=0\r\n\"q\"", NULL, "10.0.0.1/24");
+	write_eq(&m, "{\"type\":\"answer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\\\"q\\\"\",\"address\":\"10.0.0.1/24\"}");
+	sig_msg_init_candidate(&m, NULL, "b", "candidate:1 1 udp 1 ::1 9 typ host");
+	write_eq(&m, "{\"type\":\"ice-candidate\",\"to\":\"b\",\"candidate\":\"candidate:1 1 udp 1 ::1 9 typ host\"}");
+	/* required fields missing: refused with a reason */
+	sig_msg_init_candidate(&m, "a", "b", NULL);
+	g_assert_null(sig_msg_to_json(&m, NULL, &err));
+	g_assert_cmpstr(err.msg, ==, "ice-candidate: missing field 'candidate'");
+	sig_msg_clear(&m);
+	g_assert_null(sig_msg_to_json(&m, NULL, &err));
+	g_assert_cmpstr(sig_msg_type_name(SIG_MSG_ICE_CANDIDATE), ==, "ice-candidate");
+	g_assert_null(sig_msg_type_name(SIG_MSG_NONE));
+	g_assert_null(sig_msg_type_name((enum sig_msg_type)99));
+	g_assert_cmpint(sig_msg_type_from_name("peer-left"), ==, SIG_MSG_PEER_LEFT);
+	g_assert_cmpint(sig_msg_type_from_name("Join"), ==, SIG_MSG_NONE);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/signal/msg/golden", test_golden);
+	g_test_add_func("/signal/msg/fields", test_fields);
+	g_test_add_func("/signal/msg/errors", test_errors);
+	g_test_add_func("/signal/msg/write", test_write);
+	return g_test_run();
+}
