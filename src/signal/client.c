@@ -111,13 +111,24 @@ static void drop_ws(struct sig_client *c)
 	g_clear_object(&c->ws);
 }
 
-static void lost(struct sig_client *c, const char *reason)
+static void lost(struct sig_client *c, const char *reason, bool replaced)
 {
 	drop_ws(c);
+	c->state = ST_WAITING;
 	rg_log(RG_LOG_INFO, "signal: disconnected from %s: %s", c->url, reason);
 	if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
 		return;
-	schedule_retry(c, false);
+	if (replaced) {
+		/* another process joined with our peerId: fighting over it would flap both */
+		struct rg_err err;
+
+		rg_err_set(&err, -EADDRINUSE, "another connection joined the hub as peer '%s'",
+			   c->peer_id);
+		rg_log(RG_LOG_ERROR, "signal: %s", err.msg);
+		if (c->ops.fatal && !CALL_USER(c, c->ops.fatal(c, &err, c->opaque)))
+			return;
+	}
+	schedule_retry(c, replaced);
 }
 
 static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gpointer data)
@@ -158,7 +169,7 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer data)
 					 data_s ? data_s : "");
 	else
 		reason = g_strdup("connection lost");
-	lost(c, reason);
+	lost(c, reason, code == 4000);	/* HUB_CLOSE_REPLACED */
 }
 
 static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)

@@ -305,8 +305,9 @@ static void on_ws(SoupServer *server, SoupServerMessage *msg, const char *path,
 	w->net->n_conns++;
 	s->ws_total++;
 	g_hash_table_insert(s->conns, &w->id, w);
-	/* one byte over the hub's limit, so the hub (not libsoup) answers with its error frame */
-	soup_websocket_connection_set_max_incoming_payload_size(ws, HUB_FRAME_MAX + 1);
+	/* above the hub's limit, so the hub (not libsoup) answers moderately oversized frames with
+	 * its error frame; libsoup drops anything beyond twice that without buffering it */
+	soup_websocket_connection_set_max_incoming_payload_size(ws, 2 * HUB_FRAME_MAX);
 	soup_websocket_connection_set_keepalive_interval(ws, SERVER_PING_S);
 	g_signal_connect(ws, "message", G_CALLBACK(on_ws_message), w);
 	g_signal_connect(ws, "closed", G_CALLBACK(on_ws_closed), w);

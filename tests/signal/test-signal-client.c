@@ -1,0 +1,663 @@
+/* The signaling client against the real riftgate-hub on loopback: each case starts the hub
+ * binary on a free port (--addr 127.0.0.1:0, port read from its "listening on" line), drives
+ * clients on this thread's main context, and polls with deadlines (never fixed sleeps). */
+#include <errno.h>
+#include <glib.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "signal/client.h"
+#include "util/err.h"
+
+/* ---- the hub process ---- */
+
+struct hub_proc {
+	GSubprocess *proc;
+	char *log_path;
+	guint16 port;
+	char *token;
+};
+
+static gboolean poll_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	while (!cond(data)) {
+		if (g_get_monotonic_time() > end)
+			return FALSE;
+		/* run whatever is ready, then nap briefly */
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(2000);
+	}
+	return TRUE;
+}
+
+static gboolean hub_listening(gpointer data)
+{
+	struct hub_proc *h = data;
+	g_autofree char *log = NULL;
+	const char *p;
+
+	if (!g_file_get_contents(h->log_path, &log, NULL, NULL))
+		return FALSE;
+	p = strstr(log, "listening on ");
+	if (!p || !strchr(p, '\n'))
+		return FALSE;
+	p = strchr(p, '\n');
+	while (p[-1] != ':')
+		p--;
+	h->port = (guint16)atoi(p);
+	return h->port != 0;
+}
+
+/* port 0: any free port; else that port (restart case). */
+static void hub_start(struct hub_proc *h, guint16 port, const char *token)
+{
+	g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+	g_autofree char *exe = g_build_filename(g_getenv("RG_BUILD_ROOT"), "src", "cli",
+						"riftgate-hub", NULL);
+	g_autofree char *addr = g_strdup_printf("127.0.0.1:%u", port);
+	g_autoptr(GError) err = NULL;
+
+	if (!h->log_path) {
+		int fd = g_file_open_tmp("rg-hub-XXXXXX.log", &h->log_path, NULL);
+
+		g_assert_cmpint(fd, >=, 0);
+		close(fd);
+	}
+	g_file_set_contents(h->log_path, "", 0, NULL);
+	g_subprocess_launcher_set_stderr_file_path(l, h->log_path);
+	g_subprocess_launcher_unsetenv(l, "RIFTGATE_HUB_TOKEN");
+	if (token)
+		h->proc = g_subprocess_launcher_spawn(l, &err, exe, "--addr", addr, "--token", token,
+						      NULL);
+	else
+		h->proc = g_subprocess_launcher_spawn(l, &err, exe, "--addr", addr, NULL);
+	g_assert_no_error(err);
+	h->port = 0;
+	if (!poll_until(hub_listening, h, 20000))
+		g_error("riftgate-hub did not start listening");
+	g_free(h->token);
+	h->token = g_strdup(token);
+}
+
+static void hub_kill(struct hub_proc *h, int sig)
+{
+	if (!h->proc)
+		return;
+	g_subprocess_send_signal(h->proc, sig);
+	g_subprocess_wait(h->proc, NULL, NULL);
+	g_clear_object(&h->proc);
+}
+
+static void hub_stop(struct hub_proc *h)
+{
+	hub_kill(h, SIGTERM);
+	if (h->log_path) {
+		if (g_test_failed()) {
+			g_autofree char *log = NULL;
+
+			g_file_get_contents(h->log_path, &log, NULL, NULL);
+			g_printerr("---- hub log ----\n%s", log ? log : "");
+		}
+		unlink(h->log_path);
+	}
+	g_free(h->log_path);
+	g_free(h->token);
+	memset(h, 0, sizeof(*h));
+}
+
+static char *hub_url(const struct hub_proc *h)
+{
+	return g_strdup_printf("ws://127.0.0.1:%u/connect", h->port);
+}
+
+/* Reads one counter from /metrics. */
+static guint64 hub_metric(const struct hub_proc *h, const char *name)
+{
+	g_autoptr(SoupSession) s = soup_session_new();
+	g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/metrics", h->port);
+	g_autoptr(SoupMessage) m = soup_message_new("GET", url);
+	g_autoptr(GBytes) body = soup_session_send_and_read(s, m, NULL, NULL);
+	g_autofree char *needle = g_strdup_printf("\nriftgate_hub_%s ", name);
+	g_autofree char *text = NULL;
+	const char *p;
+
+	g_assert_nonnull(body);
+	text = g_strndup(g_bytes_get_data(body, NULL), g_bytes_get_size(body));
+	p = strstr(text, needle);
+	g_assert_nonnull(p);
+	return g_ascii_strtoull(p + strlen(needle), NULL, 10);
+}
+
+/* ---- recording clients ---- */
+
+struct peer {
+	struct sig_client *c;
+	char *id;
+	GPtrArray *msgs;	/* received frames re-serialized, for easy matching */
+	unsigned connected, disconnected, fatal;
+	char *last_fatal;
+	char *last_reason;
+};
+
+static void on_connected(struct sig_client *c, void *opaque)
+{
+	struct peer *p = opaque;
+
+	(void)c;
+	p->connected++;
+}
+
+static void on_disconnected(struct sig_client *c, const char *reason, void *opaque)
+{
+	struct peer *p = opaque;
+
+	(void)c;
+	p->disconnected++;
+	g_free(p->last_reason);
+	p->last_reason = g_strdup(reason);
+}
+
+static void on_message(struct sig_client *c, const struct sig_msg *m, void *opaque)
+{
+	struct peer *p = opaque;
+	struct rg_err err;
+
+	(void)c;
+	g_ptr_array_add(p->msgs, sig_msg_to_json(m, NULL, &err));
+}
+
+static void on_fatal(struct sig_client *c, const struct rg_err *err, void *opaque)
+{
+	struct peer *p = opaque;
+
+	(void)c;
+	p->fatal++;
+	g_free(p->last_fatal);
+	p->last_fatal = g_strdup(err->msg);
+}
+
+static const struct sig_client_ops peer_ops = {
+	.connected = on_connected, .disconnected = on_disconnected,
+	.message = on_message, .fatal = on_fatal,
+};
+
+static void peer_start(struct peer *p, const struct hub_proc *h, const char *id, const char *token,
+		       const char *address, uint32_t base_ms, uint32_t cap_ms)
+{
+	g_autofree char *url = hub_url(h);
+	g_autofree char *key = g_strdup_printf("K%s", id);
+	struct sig_client_cfg cfg = {
+		.url = url, .token = token, .peer_id = id, .public_key = key, .address = address,
+		.backoff_base_ms = base_ms, .backoff_cap_ms = cap_ms,
+	};
+	struct rg_err err = { 0 };
+
+	memset(p, 0, sizeof(*p));
+	p->id = g_strdup(id);
+	p->msgs = g_ptr_array_new_with_free_func(g_free);
+	if (sig_client_new(&p->c, NULL, &cfg, &peer_ops, p, &err))
+		g_error("sig_client_new: %s", err.msg);
+	sig_client_start(p->c);
+}
+
+static void peer_stop(struct peer *p)
+{
+	sig_client_free(p->c);
+	g_ptr_array_unref(p->msgs);
+	g_free(p->id);
+	g_free(p->last_fatal);
+	g_free(p->last_reason);
+	memset(p, 0, sizeof(*p));
+}
+
+struct wait_msg {
+	struct peer *p;
+	const char *want;
+	guint from;	/* search from this index */
+};
+
+static gboolean has_msg(gpointer data)
+{
+	struct wait_msg *w = data;
+
+	for (guint i = w->from; i < w->p->msgs->len; i++)
+		if (!strcmp(w->p->msgs->pdata[i], w->want))
+			return TRUE;
+	return FALSE;
+}
+
+static void expect_msg(struct peer *p, const char *want)
+{
+	struct wait_msg w = { p, want, 0 };
+
+	if (!poll_until(has_msg, &w, 15000)) {
+		for (guint i = 0; i < p->msgs->len; i++)
+			g_printerr("  %s got: %s\n", p->id, (char *)p->msgs->pdata[i]);
+		g_error("%s never received %s", p->id, want);
+	}
+}
+
+static gboolean is_connected(gpointer data)
+{
+	return sig_client_is_connected(((struct peer *)data)->c);
+}
+
+static void wait_connected(struct peer *p)
+{
+	if (!poll_until(is_connected, p, 15000))
+		g_error("%s did not connect", p->id);
+}
+
+/* Lets pending async completions (cancelled connects, close frames) finish before exit. */
+static void drain(void)
+{
+	gint64 end = g_get_monotonic_time() + 200 * 1000;
+
+	while (g_get_monotonic_time() < end) {
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(5000);
+	}
+}
+
+/* ---- cases ---- */
+
+static void test_three_peers(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a, b, c;
+
+	hub_start(&h, 0, "tok3n");
+	peer_start(&a, &h, "a", "tok3n", "10.10.0.1/24", 0, 0);
+	wait_connected(&a);
+	expect_msg(&a, "{\"type\":\"peers\",\"peers\":[]}");
+	peer_start(&b, &h, "b", "tok3n", NULL, 0, 0);
+	expect_msg(&b, "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.10.0.1/24\"}]}");
+	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}");
+	peer_start(&c, &h, "c", "tok3n", "10.10.0.3/24", 0, 0);
+	expect_msg(&c, "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.10.0.1/24\"},{\"peerId\":\"b\",\"publicKey\":\"Kb\"}]}");
+	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"c\",\"publicKey\":\"Kc\",\"address\":\"10.10.0.3/24\"}");
+	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"c\",\"publicKey\":\"Kc\",\"address\":\"10.10.0.3/24\"}");
+
+	/* relay; a spoofed from is overwritten with the sender's id */
+	struct sig_msg m = { 0 };
+
+	sig_msg_init_offer(&m, SIG_MSG_OFFER, "c", "b", "v=0\r\n", "Ka", "10.10.0.1/24");
+	g_assert_cmpint(sig_client_send(a.c, &m), ==, 0);
+	expect_msg(&b, "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\",\"publicKey\":\"Ka\",\"address\":\"10.10.0.1/24\"}");
+	sig_msg_init_offer(&m, SIG_MSG_ANSWER, NULL, "a", "v=0 answer", NULL, NULL);
+	g_assert_cmpint(sig_client_send(b.c, &m), ==, 0);
+	expect_msg(&a, "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"v=0 answer\"}");
+	sig_msg_init_candidate(&m, "zzz", "a", "candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host");
+	g_assert_cmpint(sig_client_send(c.c, &m), ==, 0);
+	expect_msg(&a, "{\"type\":\"ice-candidate\",\"from\":\"c\",\"to\":\"a\",\"candidate\":\"candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host\"}");
+	/* unknown to: error frame back to the sender only */
+	sig_msg_init_candidate(&m, NULL, "nobody", "candidate:x");
+	g_assert_cmpint(sig_client_send(c.c, &m), ==, 0);
+	expect_msg(&c, "{\"type\":\"error\",\"code\":\"unknown-peer\",\"message\":\"no such peer: nobody\"}");
+	sig_msg_clear(&m);
+	/* relayed exactly to "to": b never saw the answer or the candidate */
+	for (guint i = 0; i < b.msgs->len; i++) {
+		g_assert_null(strstr(b.msgs->pdata[i], "\"answer\""));
+		g_assert_null(strstr(b.msgs->pdata[i], "ice-candidate"));
+	}
+	g_assert_cmpuint(hub_metric(&h, "messages_relayed_total"), ==, 3);
+	g_assert_cmpuint(hub_metric(&h, "peers"), ==, 3);
+
+	/* peer-left to all others */
+	peer_stop(&b);
+	expect_msg(&a, "{\"type\":\"peer-left\",\"peerId\":\"b\"}");
+	expect_msg(&c, "{\"type\":\"peer-left\",\"peerId\":\"b\"}");
+	peer_stop(&a);
+	peer_stop(&c);
+	drain();
+	hub_stop(&h);
+}
+
+struct count_ctx {
+	struct peer *p;
+	unsigned n;
+};
+
+static gboolean fatal_seen(gpointer data)
+{
+	return ((struct peer *)data)->fatal > 0;
+}
+
+static void test_auth(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a;
+
+	hub_start(&h, 0, "right");
+	/* a tiny backoff (5 ms) would loop hard if 401 were treated like a network error */
+	peer_start(&a, &h, "a", "wrong", NULL, 5, 20);
+	if (!poll_until(fatal_seen, &a, 15000))
+		g_error("no fatal error for a rejected token");
+	g_assert_true(g_str_has_prefix(a.last_fatal, "hub rejected token (HTTP 401"));
+	g_assert_false(sig_client_is_connected(a.c));
+	/* 2 s later: still exactly one attempt (the next one waits >= 20 s) */
+	gint64 end = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+
+	while (g_get_monotonic_time() < end) {
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(5000);
+	}
+	g_assert_cmpuint(hub_metric(&h, "auth_failures_total"), ==, 1);
+	g_assert_cmpuint(a.fatal, ==, 1);
+	g_assert_cmpuint(a.connected, ==, 0);
+	peer_stop(&a);
+
+	/* no token at all: also 401; the right one gets in */
+	peer_start(&a, &h, "a", NULL, NULL, 5, 20);
+	if (!poll_until(fatal_seen, &a, 15000))
+		g_error("no fatal error without a token");
+	peer_stop(&a);
+	peer_start(&a, &h, "a", "right", NULL, 5, 20);
+	wait_connected(&a);
+	g_assert_cmpuint(hub_metric(&h, "auth_failures_total"), ==, 2);
+	peer_stop(&a);
+	drain();
+	hub_stop(&h);
+}
+
+struct rejoin {
+	struct peer *a, *b;
+};
+
+static gboolean both_reconnected(gpointer data)
+{
+	struct rejoin *r = data;
+
+	return r->a->connected >= 2 && r->b->connected >= 2 && sig_client_is_connected(r->a->c) &&
+	       sig_client_is_connected(r->b->c);
+}
+
+static gboolean hub_has_two(gpointer data)
+{
+	return hub_metric(data, "peers") == 2;
+}
+
+static void test_hub_restart(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a, b;
+	struct rejoin r = { &a, &b };
+	guint16 port;
+
+	hub_start(&h, 0, NULL);
+	port = h.port;
+	/* backoff 100 ms .. 800 ms so the test stays short; the bound below follows from it */
+	peer_start(&a, &h, "a", NULL, NULL, 100, 800);
+	peer_start(&b, &h, "b", NULL, NULL, 100, 800);
+	wait_connected(&a);
+	wait_connected(&b);
+	g_assert_true(poll_until(hub_has_two, &h, 15000));
+
+	hub_kill(&h, SIGKILL);	/* a crash: no close frames */
+	gint64 t0 = g_get_monotonic_time();
+
+	hub_start(&h, port, NULL);
+	g_ptr_array_set_size(a.msgs, 0);
+	g_ptr_array_set_size(b.msgs, 0);
+	if (!poll_until(both_reconnected, &r, 15000))
+		g_error("clients did not reconnect (a %u, b %u)", a.connected, b.connected);
+	gint64 took_ms = (g_get_monotonic_time() - t0) / 1000;
+
+	g_test_message("reconnected %" G_GINT64_FORMAT " ms after the restart", took_ms);
+	/* the delays are at most 100+200+400+800+800... ms; allow generous slack for load */
+	g_assert_cmpint(took_ms, <, 10000);
+	g_assert_cmpuint(a.disconnected, >=, 1);
+	/* each re-joined: whoever joined second sees the other in its peers list */
+	struct wait_msg wa = { &a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}", 0 };
+	struct wait_msg wb = { &b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\"}", 0 };
+
+	if (!poll_until(has_msg, &wa, 15000) && !poll_until(has_msg, &wb, 15000))
+		g_error("no join seen after the reconnect");
+	g_assert_true(poll_until(hub_has_two, &h, 15000));
+	peer_stop(&a);
+	peer_stop(&b);
+	drain();
+	hub_stop(&h);
+}
+
+/* A raw WebSocket, to send what sig_client never would. */
+struct raw {
+	SoupSession *session;
+	SoupWebsocketConnection *ws;
+	GPtrArray *msgs;
+	gboolean closed;
+	GError *err;
+};
+
+static void raw_message(SoupWebsocketConnection *ws, gint type, GBytes *b, gpointer data)
+{
+	struct raw *r = data;
+
+	(void)ws;
+	(void)type;
+	g_ptr_array_add(r->msgs, g_strndup(g_bytes_get_data(b, NULL), g_bytes_get_size(b)));
+}
+
+static void raw_closed(SoupWebsocketConnection *ws, gpointer data)
+{
+	(void)ws;
+	((struct raw *)data)->closed = TRUE;
+}
+
+static void raw_connected(GObject *src, GAsyncResult *res, gpointer data)
+{
+	struct raw *r = data;
+
+	r->ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &r->err);
+	if (r->ws) {
+		g_signal_connect(r->ws, "message", G_CALLBACK(raw_message), r);
+		g_signal_connect(r->ws, "closed", G_CALLBACK(raw_closed), r);
+	}
+}
+
+static gboolean raw_ready(gpointer data)
+{
+	struct raw *r = data;
+
+	return r->ws || r->err;
+}
+
+static gboolean raw_is_closed(gpointer data)
+{
+	return ((struct raw *)data)->closed;
+}
+
+static void raw_open(struct raw *r, const struct hub_proc *h)
+{
+	g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u/anything", h->port);
+	g_autoptr(SoupMessage) m = soup_message_new("GET", url);
+
+	memset(r, 0, sizeof(*r));
+	r->session = soup_session_new();
+	r->msgs = g_ptr_array_new_with_free_func(g_free);
+	soup_session_websocket_connect_async(r->session, m, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+					     raw_connected, r);
+	g_assert_true(poll_until(raw_ready, r, 15000));
+	g_assert_no_error(r->err);
+	soup_websocket_connection_set_max_incoming_payload_size(r->ws, 1 << 20);
+}
+
+static gboolean raw_has(gpointer data)
+{
+	struct raw *r = ((gpointer *)data)[0];
+	const char *want = ((gpointer *)data)[1];
+
+	for (guint i = 0; i < r->msgs->len; i++)
+		if (strstr(r->msgs->pdata[i], want))
+			return TRUE;
+	return FALSE;
+}
+
+static void raw_expect(struct raw *r, const char *want)
+{
+	gpointer args[2] = { r, (gpointer)want };
+
+	if (!poll_until(raw_has, args, 15000))
+		g_error("raw socket never received %s", want);
+}
+
+static void raw_free(struct raw *r)
+{
+	if (r->ws) {
+		g_signal_handlers_disconnect_by_data(r->ws, r);
+		if (soup_websocket_connection_get_state(r->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+			soup_websocket_connection_close(r->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+		g_object_unref(r->ws);
+	}
+	g_clear_error(&r->err);
+	g_object_unref(r->session);
+	g_ptr_array_unref(r->msgs);
+}
+
+static void test_bad_frames(void)
+{
+	struct hub_proc h = { 0 };
+	struct raw r;
+	struct peer a;
+
+	hub_start(&h, 0, NULL);
+	peer_start(&a, &h, "a", NULL, NULL, 0, 0);
+	wait_connected(&a);
+	raw_open(&r, &h);	/* on a path other than /connect, like the Go original */
+	soup_websocket_connection_send_text(r.ws, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}");
+	raw_expect(&r, "\"code\":\"not-joined\"");
+	soup_websocket_connection_send_text(r.ws, "{\"type\":\"join\",\"peerId\":\"raw\",\"publicKey\":\"K\"}");
+	raw_expect(&r, "\"type\":\"peers\"");
+	soup_websocket_connection_send_text(r.ws, "{not json");
+	raw_expect(&r, "\"code\":\"bad-json\"");
+	soup_websocket_connection_send_text(r.ws, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"\\ud800\"}");
+	raw_expect(&r, "frame is not a valid JSON object");
+	/* still connected and usable after malformed frames */
+	g_assert_false(r.closed);
+	soup_websocket_connection_send_text(r.ws, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"ok\"}");
+	expect_msg(&a, "{\"type\":\"offer\",\"from\":\"raw\",\"to\":\"a\",\"sdp\":\"ok\"}");
+
+	/* oversized: 70 KB frame -> error frame, close, peer-left; hub keeps running */
+	GString *big = g_string_new("{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"");
+
+	while (big->len < 70 * 1024)
+		g_string_append(big, "xxxxxxxxxxxxxxxx");
+	g_string_append(big, "\"}");
+	soup_websocket_connection_send_text(r.ws, big->str);
+	g_string_free(big, TRUE);
+	raw_expect(&r, "\"code\":\"too-large\"");
+	g_assert_true(poll_until(raw_is_closed, &r, 15000));
+	g_assert_cmpuint(soup_websocket_connection_get_close_code(r.ws), ==, 1009);
+	expect_msg(&a, "{\"type\":\"peer-left\",\"peerId\":\"raw\"}");
+	raw_free(&r);
+
+	/* far too large (1 MiB): libsoup drops it unbuffered and closes; hub unharmed */
+	raw_open(&r, &h);
+	g_autofree char *huge = g_strnfill(1 << 20, 'x');
+
+	soup_websocket_connection_send_text(r.ws, huge);
+	g_assert_true(poll_until(raw_is_closed, &r, 15000));
+	raw_free(&r);
+
+	/* binary frames are not JSON text: error, kept */
+	raw_open(&r, &h);
+	soup_websocket_connection_send_binary(r.ws, "\x01\x02", 2);
+	raw_expect(&r, "\"code\":\"bad-json\"");
+	raw_free(&r);
+	g_assert_true(sig_client_is_connected(a.c));
+	g_assert_cmpuint(hub_metric(&h, "peers"), ==, 1);
+	peer_stop(&a);
+	drain();
+	hub_stop(&h);
+}
+
+static gboolean replaced_seen(gpointer data)
+{
+	struct peer *p = data;
+
+	return p->fatal > 0;
+}
+
+static void test_duplicate(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a1, a2, b;
+
+	hub_start(&h, 0, NULL);
+	peer_start(&b, &h, "b", NULL, NULL, 0, 0);
+	wait_connected(&b);
+	peer_start(&a1, &h, "a", NULL, NULL, 0, 0);
+	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\"}");
+	g_ptr_array_set_size(b.msgs, 0);
+	peer_start(&a2, &h, "a", NULL, "10.0.0.2/24", 0, 0);
+	wait_connected(&a2);
+	/* the old socket is closed (4000) and reported; b sees peer-left, then the new join */
+	if (!poll_until(replaced_seen, &a1, 15000))
+		g_error("old connection not told it was replaced");
+	g_assert_true(strstr(a1.last_fatal, "another connection joined"));
+	g_assert_true(strstr(a1.last_reason, "4000"));
+	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.0.0.2/24\"}");
+	g_assert_cmpuint(b.msgs->len, >=, 2);
+	g_assert_cmpstr(b.msgs->pdata[0], ==, "{\"type\":\"peer-left\",\"peerId\":\"a\"}");
+	g_assert_cmpstr(b.msgs->pdata[1], ==, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.0.0.2/24\"}");
+	/* no ghost: one "a" only, and relays reach the new socket */
+	g_assert_cmpuint(hub_metric(&h, "peers"), ==, 2);
+	g_assert_cmpuint(hub_metric(&h, "replaced_total"), ==, 1);
+	struct sig_msg m = { 0 };
+
+	sig_msg_init_offer(&m, SIG_MSG_OFFER, NULL, "a", "to-new", NULL, NULL);
+	g_assert_cmpint(sig_client_send(b.c, &m), ==, 0);
+	sig_msg_clear(&m);
+	expect_msg(&a2, "{\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"to-new\"}");
+	/* the replaced client backs off slowly instead of taking the id back at once */
+	g_assert_false(sig_client_is_connected(a1.c));
+	peer_stop(&a1);
+	peer_stop(&a2);
+	peer_stop(&b);
+	drain();
+	hub_stop(&h);
+}
+
+static void test_bad_config(void)
+{
+	struct sig_client *c = NULL;
+	struct rg_err err = { 0 };
+	struct sig_client_cfg cfg = { .url = "ftp://x/", .peer_id = "a", .public_key = "K" };
+
+	g_assert_cmpint(sig_client_new(&c, NULL, &cfg, NULL, NULL, &err), ==, -EINVAL);
+	g_assert_null(c);
+	g_assert_true(strstr(err.msg, "ftp://x/"));
+	cfg.url = "ws://127.0.0.1:1/connect";
+	cfg.peer_id = "";
+	g_assert_cmpint(sig_client_new(&c, NULL, &cfg, NULL, NULL, &err), ==, -EINVAL);
+	cfg.peer_id = "a";
+	g_assert_cmpint(sig_client_new(&c, NULL, &cfg, NULL, NULL, &err), ==, 0);
+	/* not connected yet: sends are refused, not queued */
+	struct sig_msg m = { 0 };
+
+	sig_msg_init_candidate(&m, NULL, "b", "x");
+	g_assert_cmpint(sig_client_send(c, &m), ==, -ENOTCONN);
+	sig_msg_clear(&m);
+	sig_client_start(c);	/* port 1: refused; freeing mid-connect is safe */
+	sig_client_free(c);
+	drain();
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/signal/client/three-peers", test_three_peers);
+	g_test_add_func("/signal/client/auth", test_auth);
+	g_test_add_func("/signal/client/hub-restart", test_hub_restart);
+	g_test_add_func("/signal/client/bad-frames", test_bad_frames);
+	g_test_add_func("/signal/client/duplicate", test_duplicate);
+	g_test_add_func("/signal/client/bad-config", test_bad_config);
+	return g_test_run();
+}
