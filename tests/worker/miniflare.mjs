@@ -70,6 +70,7 @@ try {
 			["/connect", {}, 401], ["/connect/home", { authorization: "Bearer nope" }, 401],
 			["/connect", auth, 426], ["/connect", { authorization: `bearer ${token}` }, 426],
 			["/nothing-here", auth, 404], ["/connect/bad%20name", { ...auth, upgrade: "websocket" }, 400],
+			["/connect/%E0%A4%A", { ...auth, upgrade: "websocket" }, 400],
 			["/stats?network=x", {}, 401],
 		];
 		for (const [p, headers, want] of cases) {
@@ -78,13 +79,15 @@ try {
 		}
 	});
 
-	await check("default network: /connect and / reach the same hub", async () => {
+	await check("default network: /connect, /connect/ and / reach the same hub", async () => {
 		const id = `d-${crypto.randomBytes(3).toString("hex")}`;
 		const [a] = await joined(`${w.ws}/connect`, `${id}-a`);
-		const [b, pb] = await joined(`${w.ws}/`, `${id}-b`);
-		assert(pb.peers.some((p) => p.peerId === `${id}-a`), `peers ${JSON.stringify(pb.peers)}`);
-		a.close();
-		b.close();
+		const [b] = await joined(`${w.ws}/connect/`, `${id}-b`);
+		const [c, pc] = await joined(`${w.ws}/`, `${id}-c`);
+		const mine = pc.peers.map((p) => p.peerId).filter((p) => p.startsWith(id)).sort().join();
+		assert(mine === `${id}-a,${id}-b`, `peers ${JSON.stringify(pc.peers)}`);
+		for (const p of [a, b, c])
+			p.close();
 	});
 
 	await check("oversized frame (> 64 KiB) -> socket closed 1009, others see peer-left", async () => {

@@ -40,15 +40,20 @@ async function authorized(request, secret) {
 	return crypto.subtle.timingSafeEqual(got, want) && bearer;
 }
 
-// "/connect", "/connect/<network>", "/" (like the native hub, which upgrades on any path);
-// ?network= works with the first and the last. null: not a hub path.
+// "/connect/<network>", else ?network=, else "default" (as in riftgate-hub), on "/connect" and
+// "/" only. null: not a hub path; "" (invalid, 400): a name that does not decode.
 function networkOf(url) {
 	const m = /^\/connect(?:\/([^/]*))?\/?$/.exec(url.pathname);
 	if (!m && url.pathname !== "/")
 		return null;
-	const name = (m && m[1] !== undefined ? decodeURIComponent(m[1]) : null) ??
-		url.searchParams.get("network") ?? DEFAULT_NETWORK;
-	return name;
+	if (m && m[1]) {
+		try {
+			return decodeURIComponent(m[1]);
+		} catch {
+			return "";
+		}
+	}
+	return url.searchParams.get("network") ?? DEFAULT_NETWORK;
 }
 
 function hubStub(env, network) {
@@ -83,9 +88,7 @@ export default {
 			return text(400, "bad network name (1-64 of A-Z a-z 0-9 . _ -)");
 		if (!upgrade)
 			return text(426, "expected a WebSocket upgrade", { upgrade: "websocket" });
-		const headers = new Headers(request.headers);
-		headers.set("x-riftgate-network", network);
-		return hubStub(env, network).fetch(new Request(request.url, { headers }));
+		return hubStub(env, network).fetch(request);
 	},
 };
 
