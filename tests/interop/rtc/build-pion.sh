@@ -12,6 +12,10 @@ if ! command -v go >/dev/null; then
 	echo "build-pion.sh: 'go' not found on PATH; cannot build the pion peer" >&2
 	exit 1
 fi
+# Without HOME (some CI runners) Go has no default caches: keep them in the build dir.
+if [ -z "$(go env GOCACHE 2>/dev/null)" ] || [ -z "$(go env GOMODCACHE 2>/dev/null)" ]; then
+	export GOCACHE=$out/go-cache GOMODCACHE=$out/go-mod GOPATH=$out/go-path
+fi
 exec 9>"$out/.build.lock"
 if ! flock -w 600 9; then
 	echo "build-pion.sh: timed out waiting for another pion build" >&2

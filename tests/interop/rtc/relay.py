@@ -218,12 +218,17 @@ def main():
               and bool(a.result.get("ok")) and bool(b.result.get("ok")))
         if ok:
             verdict = {"ok": True, "why": "both ok"}
-            # Give both peers their grace period to exit by themselves.
+            # Both must then exit 0 by themselves after their grace period (this also catches
+            # sanitizer reports at exit, e.g. leaks).
             for p in peers:
                 try:
-                    p.proc.wait(timeout=5)
+                    rc = p.proc.wait(timeout=max(1.0, min(15.0, deadline + 15 - time.monotonic())))
                 except subprocess.TimeoutExpired:
-                    pass
+                    rc = "none: still running 15 s after its result"
+                if rc != 0:
+                    ok = False
+                    verdict = {"ok": False, "why": "%s exited with status %s after an ok result" % (p.name, rc)}
+                    break
         elif a.result is not None and b.result is not None and verdict["why"] == "not started":
             verdict["why"] = "a result is not ok"
         if args.results:
