@@ -70,7 +70,10 @@ class Peer:
             self.done.set_result(res)
 
     def fail(self, err):
-        self.finish({"type": "result", "ok": False, "error": err})
+        res = {"type": "result", "ok": False, "error": err}
+        if hasattr(self, "seen"):
+            res.update({"received": len(self.seen), "received_raw": self.rx_msgs})
+        self.finish(res)
 
     def on_state(self):
         s = self.pc.connectionState
@@ -313,7 +316,8 @@ async def amain(o):
     try:
         res = await asyncio.wait_for(asyncio.shield(p.done), o.timeout)
     except asyncio.TimeoutError:
-        res = {"type": "result", "ok": False, "error": "timeout after %.1f s" % o.timeout}
+        p.fail("timeout after %.1f s" % o.timeout)
+        res = p.done.result()
     emit(res)
     if res.get("ok"):
         await asyncio.sleep(1.5 if not o.bench else 0.5)
@@ -341,7 +345,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=20)
     o = ap.parse_args()
     if os.environ.get("RG_AIORTC_DEBUG"):
-        logging.basicConfig(level=logging.DEBUG)
+        logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)8.1f %(name)s %(message)s")
     rc = asyncio.get_event_loop().run_until_complete(amain(o))
     sys.stdout.flush()
     os._exit(rc)

@@ -171,7 +171,8 @@ def main():
                 break
             left = deadline - time.monotonic()
             if left <= 0:
-                verdict["why"] = "overall timeout %.0f s" % args.timeout
+                if verdict["why"] == "not started":
+                    verdict["why"] = "overall timeout %.0f s" % args.timeout
                 break
             try:
                 kind, p, line = events.get(timeout=min(left, 0.5))
@@ -202,6 +203,8 @@ def main():
                 log("%s result: %s" % (p.name, line))
                 if not msg.get("ok"):
                     verdict["why"] = "%s failed: %s" % (p.name, msg.get("error"))
+                    # No point waiting out the other peer's own timeout: 3 s for its result.
+                    deadline = min(deadline, time.monotonic() + 3)
                 continue
             if t == "candidate" and args.drop_candidates_to == other[p].side:
                 dropped += 1
