@@ -198,6 +198,16 @@ bool wg_device_get_public_key(const struct wg_device *dev, uint8_t out[static WG
 	return true;
 }
 
+void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu)
+{
+	dev->mtu = mtu;
+}
+
+uint32_t wg_device_get_mtu(const struct wg_device *dev)
+{
+	return dev->mtu;
+}
+
 void wg_device_set_under_load(struct wg_device *dev, int on)
 {
 	dev->under_load_forced = on < 0 ? -1 : !!on;

@@ -111,6 +111,13 @@ bool wg_device_get_public_key(const struct wg_device *dev, uint8_t out[static WG
  * rate (more than WG_UNDER_LOAD_HANDSHAKES_PER_S in the last second). */
 void wg_device_set_under_load(struct wg_device *dev, int on);
 
+/* The TUN MTU (0 = unknown, the default). Data messages pad the packet to a multiple of 16
+ * bytes but never beyond the MTU (like the kernel), so a full-MTU packet becomes exactly
+ * MTU + WG_DATA_OVERHEAD bytes on the transport: set it when the transport has a hard message
+ * size (one SCTP message, one UDP datagram without fragmentation). */
+void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu);
+uint32_t wg_device_get_mtu(const struct wg_device *dev);
+
 /* Peers, keyed by public key. add: 0, -EEXIST (*out = existing peer), -EINVAL (own key),
  * -ENOMEM. The device owns peers; a wg_peer pointer is valid until it is removed. */
 int wg_device_add_peer(struct wg_device *dev, const uint8_t pub[static WG_KEY_LEN],

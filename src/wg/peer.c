@@ -120,7 +120,7 @@ int wg_peer_send_initiation(struct wg_peer *peer, bool is_retry)
 
 /* Writes the data header before pkt, pads and encrypts in place. Returns the datagram length
  * (starting at pkt - WG_DATA_HEADER_LEN) or 0 when the keypair cannot send. */
-static size_t seal(struct wg_keypair *kp, uint8_t *pkt, size_t len)
+static size_t seal(struct wg_keypair *kp, uint8_t *pkt, size_t len, uint32_t mtu)
 {
 	size_t padded = (len + WG_PADDING_MULTIPLE - 1) & ~(size_t)(WG_PADDING_MULTIPLE - 1);
 	uint8_t *hdr = pkt - WG_DATA_HEADER_LEN;
@@ -131,6 +131,9 @@ static size_t seal(struct wg_keypair *kp, uint8_t *pkt, size_t len)
 		kp->can_send = false;
 		return 0;
 	}
+	/* Whitepaper §5.4.6: pad to 16, but a packet near the MTU only up to the MTU. */
+	if (mtu && padded > mtu)
+		padded = len > mtu ? len : mtu;
 	memset(pkt + len, 0, padded - len);
 	le = htole64(counter);
 	memcpy(hdr, &type, 4);
@@ -171,7 +174,7 @@ int wg_peer_send_data(struct wg_peer *peer, uint8_t *pkt, size_t len)
 
 	if (!keypair_usable(peer->kp_cur, wg_device_now(dev)))
 		return -ENOKEY;
-	n = seal(peer->kp_cur, pkt, len);
+	n = seal(peer->kp_cur, pkt, len, dev->mtu);
 	if (!n)
 		return -ENOKEY;
 	ret = dev->ops.send(dev->opaque, &peer->endpoint, pkt - WG_DATA_HEADER_LEN, n);
@@ -244,7 +247,7 @@ void wg_peer_flush_staged(struct wg_peer *peer)
 		for (n = 0; n < FLUSH_BATCH && peer->staged_count; n++) {
 			struct wg_staged *s = &peer->staged[peer->staged_head];
 			uint8_t *pkt = s->buf + WG_DATA_HEADROOM;
-			size_t len = seal(peer->kp_cur, pkt, s->len);
+			size_t len = seal(peer->kp_cur, pkt, s->len, dev->mtu);
 
 			bufs[n] = s->buf;
 			s->buf = NULL;

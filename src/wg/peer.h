@@ -50,6 +50,7 @@ struct wg_device {
 	size_t npeers;
 	struct wg_allowedips aip;
 	struct wg_index_entry *index[WG_INDEX_BUCKETS];	/* chains of embedded entries */
+	uint32_t mtu;			/* 0 = unknown: pad to 16 without a cap */
 	int under_load_forced;		/* -1 auto, 0 off, 1 on */
 	uint64_t load_window_start_ns;
 	unsigned load_count;

@@ -213,6 +213,42 @@ static void test_simultaneous_initiation(void)
 	h_clear(&h);
 }
 
+/* Padding: to 16 bytes, capped at the MTU. */
+static void test_padding_mtu(void)
+{
+	static const struct { uint32_t mtu; size_t len; size_t wire; } cases[] = {
+		/* 1 */ { 0, 20, 32 + 32 },
+		/* 2 */ { 0, 1420, 1424 + 32 },
+		/* 3 */ { 1420, 1420, 1420 + 32 },
+		/* 4 */ { 1420, 1419, 1420 + 32 },
+		/* 5 */ { 1420, 1405, 1408 + 32 },
+		/* 6 */ { 1420, 1409, 1420 + 32 },
+		/* 7 */ { 1150, 1150, 1150 + 32 },
+		/* 8 */ { 1150, 1200, 1200 + 32 },	/* larger than the MTU: no padding */
+		/* 9 */ { 1150, 0, 0 + 32 },		/* keepalive */
+	};
+	struct harness h;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("case %zu", i + 1);
+		wg_device_set_mtu(h.n[0].dev, cases[i].mtu);
+		g_assert_cmpuint(wg_device_get_mtu(h.n[0].dev), ==, cases[i].mtu);
+		if (cases[i].len)
+			g_assert_cmpint(h_ping(&h, 0, 1, cases[i].len - 20, (uint8_t)i), ==, 0);
+		else
+			g_assert_cmpint(wg_peer_send_keepalive(h_peer(&h, 0, 1)), ==, 0);
+		g_assert_cmpuint(h.qlen, ==, 1);
+		g_assert_cmpuint(h.q[h.qhead].len, ==, cases[i].wire);
+		g_assert_cmpint(h_step(&h), ==, 0);
+		if (cases[i].len)
+			g_assert_cmpuint(h.n[1].tun_last_len, ==, cases[i].len);
+	}
+	h_clear(&h);
+}
+
 /* IPv6 inner packets route by destination and pass the source check. */
 static void test_ipv6(void)
 {
@@ -585,6 +621,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/expired_data_rejected", test_expired_data_rejected);
 	g_test_add_func("/wg/device/simultaneous_initiation", test_simultaneous_initiation);
 	g_test_add_func("/wg/device/ipv6", test_ipv6);
+	g_test_add_func("/wg/device/padding_mtu", test_padding_mtu);
 	g_test_add_func("/wg/device/keepalive", test_keepalive);
 	g_test_add_func("/wg/device/new_handshake_when_unanswered", test_new_handshake_when_unanswered);
 	g_test_add_func("/wg/device/persistent_keepalive", test_persistent_keepalive);
