@@ -165,6 +165,7 @@ void conf_toml_free(struct conf_toml_value *v)
 			conf_toml_free(v->table.items[i].val);
 		}
 		free(v->table.items);
+		free(v->table.index);
 		break;
 	case CONF_TOML_ARRAY:
 		for (size_t i = 0; i < v->array.n; i++)
@@ -180,13 +181,73 @@ void conf_toml_free(struct conf_toml_value *v)
 	free(v);
 }
 
+static size_t key_hash(const char *k, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325u;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 0x100000001b3u;
+	return (size_t)h;
+}
+
 static struct conf_toml_value *table_find(const struct conf_toml_value *t, const char *k,
 					  size_t len)
 {
-	for (size_t i = 0; i < t->table.n; i++)
-		if (t->table.items[i].keylen == len && memcmp(t->table.items[i].key, k, len) == 0)
-			return t->table.items[i].val;
-	return NULL;
+	if (!t->table.index_cap) {
+		for (size_t i = 0; i < t->table.n; i++)
+			if (t->table.items[i].keylen == len &&
+			    memcmp(t->table.items[i].key, k, len) == 0)
+				return t->table.items[i].val;
+		return NULL;
+	}
+	for (size_t m = t->table.index_cap - 1, s = key_hash(k, len) & m;; s = (s + 1) & m) {
+		size_t slot = t->table.index[s];
+		const struct conf_toml_kv *kv;
+
+		if (!slot)
+			return NULL;
+		kv = &t->table.items[slot - 1];
+		if (kv->keylen == len && memcmp(kv->key, k, len) == 0)
+			return kv->val;
+	}
+}
+
+static void index_put(struct conf_toml_value *t, size_t item)
+{
+	const struct conf_toml_kv *kv = &t->table.items[item];
+	size_t m = t->table.index_cap - 1, s = key_hash(kv->key, kv->keylen) & m;
+
+	while (t->table.index[s])
+		s = (s + 1) & m;
+	t->table.index[s] = item + 1;
+}
+
+/* Keeps the index at most 1/2 full once a table has more than 8 keys (lookups stay O(1) for
+ * documents with many keys in one table). */
+static bool index_update(struct conf_toml_value *t)
+{
+	size_t n = t->table.n;
+
+	if (n <= 8)
+		return true;
+	if (t->table.index_cap < 2 * n) {
+		size_t cap = 32;
+		size_t *idx;
+
+		while (cap < 4 * n)
+			cap *= 2;
+		idx = calloc(cap, sizeof(*idx));
+		if (!idx)
+			return false;
+		free(t->table.index);
+		t->table.index = idx;
+		t->table.index_cap = cap;
+		for (size_t i = 0; i < n; i++)
+			index_put(t, i);
+		return true;
+	}
+	index_put(t, n - 1);
+	return true;
 }
 
 const struct conf_toml_value *conf_toml_get(const struct conf_toml_value *t, const char *key)
@@ -217,6 +278,11 @@ static bool table_add(struct conf_toml_value *t, const char *k, size_t len,
 	memcpy(key, k, len);
 	key[len] = '\0';
 	t->table.items[t->table.n++] = (struct conf_toml_kv){ key, len, v };
+	if (!index_update(t)) {
+		t->table.n--;	/* not added: the caller still owns v */
+		free(key);
+		return false;
+	}
 	return true;
 }
 
@@ -1137,7 +1203,7 @@ static int header(struct parser *p)
 			r = fail(p, at, "nested deeper than %d levels", CONF_TOML_MAX_DEPTH);
 			goto out;
 		}
-		elem = value_new(p, CONF_TOML_TABLE, at, sub->depth + 1);
+		elem = value_new(p, CONF_TOML_TABLE, k.v[k.n - 1].pos, sub->depth + 1);
 		if (!elem || !array_add(sub, elem)) {
 			conf_toml_free(elem);
 			r = oom(p);

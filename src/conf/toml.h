@@ -56,6 +56,8 @@ struct conf_toml_value {
 		struct {
 			struct conf_toml_kv *items;	/* in document order */
 			size_t n, cap;
+			size_t *index;	/* private: hash of items (slot = item + 1), once n > 8 */
+			size_t index_cap;
 		} table;
 		struct {
 			struct conf_toml_value **items;
