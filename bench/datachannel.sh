@@ -59,6 +59,7 @@ else
 	echo "datachannel.sh: $note" >&2
 fi
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 flags="--bench $secs --size $size --ordered 0 --max-retransmits 0 --timeout $((secs + 40))"
 declare -A line
 for p in "${pairs[@]}"; do
@@ -100,6 +101,7 @@ cmdline="bash bench/datachannel.sh $build"
 	echo "${secs} s of ${size}-byte messages, unordered, maxRetransmits=0, offerer sends as fast as"
 	echo "its channel accepts; two netns joined by a veth pair; offerer pinned to core 0, answerer to core 1."
 	echo "Command: \`$cmdline\` (peer flags: \`$flags\`)."
+	echo "Load average before the runs: $load_before (other work on the machine skews these figures)."
 	[ -n "$note" ] && { echo; echo "$note"; }
 	echo
 	echo "| pair | run | sent msgs | received msgs | received msg/s | Mbit/s (payload) | loss % | CPU % sender | CPU % receiver |"

@@ -187,6 +187,9 @@ def main():
                         rc = None
                     verdict["why"] = "%s exited (rc %s) without a result" % (p.name, rc)
                     break
+                if other[p].result is None:
+                    # Nothing more can reach the other peer now: 5 s for its result.
+                    deadline = min(deadline, time.monotonic() + 5)
                 continue
             if not line:
                 continue
