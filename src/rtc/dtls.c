@@ -2,13 +2,14 @@
  * GLib loop. One self-signed ECDSA P-256 certificate per process (ref-counted with the SSL_CTX);
  * its SHA-256 fingerprint goes into our SDP and the remote certificate must match the remote
  * SDP's a=fingerprint. The read BIO gets one datagram at a time, so records keep their datagram
- * boundaries; the write BIO collects records, and rtc_dtls_flush() packs whole records into
- * datagrams of at most the path MTU and hands them to ICE in one batch. */
+ * boundaries; the write BIO collects records, and rtc_dtls_flush() cuts it at record
+ * boundaries into one datagram per record and hands them to ICE in one batch. */
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/srtp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <string.h>
@@ -88,6 +89,9 @@ int rtc_dtls_global_ref(struct rg_err *err)
 					 "ECDHE-ECDSA-AES256-GCM-SHA384:"
 					 "ECDHE-ECDSA-CHACHA20-POLY1305") != 1 ||
 	    SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1 ||
+	    /* No SRTP flows here, but pion refuses a DTLS session without a negotiated SRTP
+	     * profile, and browsers offer use_srtp anyway: negotiating one costs nothing. */
+	    SSL_CTX_set_tlsext_use_srtp(ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0 ||
 	    X509_digest(cert, EVP_sha256(), g_dtls.fp, &fplen) != 1 || fplen != RTC_FP_LEN)
 		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_cert);
@@ -230,8 +234,11 @@ static bool handshake(struct rtc_peer *p)
 		}
 		p->dtls.connected = true;
 		arm_timer(p);
-		rg_log(RG_LOG_INFO, "%s: DTLS connected (%s, %s)", p->log_id,
-		       p->dtls.client ? "client" : "server", SSL_get_cipher_name(p->dtls.ssl));
+		SRTP_PROTECTION_PROFILE *srtp = SSL_get_selected_srtp_profile(p->dtls.ssl);
+
+		rg_log(RG_LOG_INFO, "%s: DTLS connected (%s, %s, srtp %s)", p->log_id,
+		       p->dtls.client ? "client" : "server", SSL_get_cipher_name(p->dtls.ssl),
+		       srtp ? srtp->name : "none");
 		return true;
 	}
 	switch (SSL_get_error(p->dtls.ssl, r)) {
@@ -351,7 +358,9 @@ void rtc_dtls_flush(struct rtc_peer *p)
 	char *data;
 	long avail;
 
-	if (!p->dtls.wbio)
+	/* Before ICE has a pair, libnice cannot send: keep the records queued in the BIO;
+	 * rtc_peer_on_ice_connected flushes them. */
+	if (!p->dtls.wbio || !p->ice.connected)
 		return;
 	while ((avail = BIO_get_mem_data(p->dtls.wbio, &data)) > 0) {
 		const uint8_t *src = (const uint8_t *)data;
@@ -369,18 +378,12 @@ void rtc_dtls_flush(struct rtc_peer *p)
 		}
 		if (BIO_read(p->dtls.wbio, p->out, (int)take) != (int)take)
 			return;
-		/* Pack records into datagrams of at most path_mtu bytes. */
+		/* One record per datagram. Packing several into one datagram is legal DTLS, but
+		 * aiortc reads one record per datagram and falls behind. */
 		while (off < take) {
-			size_t start = off, dlen = 0;
+			size_t start = off, dlen = rec_len(p->out + off, take - off);
 
-			while (off < take) {
-				size_t l = rec_len(p->out + off, take - off);
-
-				if (dlen && dlen + l > p->path_mtu)
-					break;
-				dlen += l;
-				off += l;
-			}
+			off += dlen;
 			vecs[n_msgs].buffer = p->out + start;
 			vecs[n_msgs].size = dlen;
 			msgs[n_msgs].buffers = &vecs[n_msgs];

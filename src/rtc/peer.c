@@ -151,6 +151,7 @@ void rtc_peer_on_sctp_down(struct rtc_peer *p, bool failed)
 void rtc_peer_on_ice_connected(struct rtc_peer *p)
 {
 	rg_log(RG_LOG_INFO, "%s: ICE connected", p->log_id);
+	rtc_dtls_flush(p);
 	rtc_dtls_kick(p);
 }
 
@@ -207,8 +208,13 @@ static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_
 		ch->state = RTC_CHAN_OPEN;
 		p->by_stream[sid] = ch;
 		g_ptr_array_add(p->channels, ch);
-		/* The ACK is queued: we are inside the delivery of a usrsctp callback. */
-		g_array_append_val(p->sctp.acks, sid);
+		/* The ACK goes out before anything we send on the channel (delivery runs after
+		 * usrsctp returned, so sending here does not re-enter it). */
+		{
+			uint8_t ack = RTC_DCEP_ACK;
+
+			rtc_sctp_send(p, sid, RTC_PPID_DCEP, true, -1, &ack, 1);
+		}
 		rg_log(RG_LOG_INFO, "%s: remote opened channel '%s' on stream %u", p->log_id,
 		       ch->label, sid);
 		if (p->ops.channel_open)
@@ -268,7 +274,7 @@ void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid)
 		return;
 	/* The remote side closed its direction; close ours too unless we started it. */
 	if (ch->state != RTC_CHAN_CLOSING)
-		g_array_append_val(p->sctp.resets, sid);
+		rtc_sctp_reset_stream(p, sid);
 	channel_destroy(p, ch, true);
 }
 
@@ -512,6 +518,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	/* We take the DTLS client role unless the offer insists on it. */
 	client = p->remote->setup != RTC_SETUP_ACTIVE;
 	fill_local(p, client ? RTC_SETUP_ACTIVE : RTC_SETUP_PASSIVE, p->remote->mid);
+	p->local.legacy = p->remote->legacy;
 	if ((ret = format_local(p, sdp_out, err)) < 0)
 		return ret;
 	p->have_local = true;

@@ -433,8 +433,7 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid)
 {
 	g_array_append_val(p->sctp.resets, sid);
-	if (!p->sctp.draining)
-		send_acks_and_resets(p);
+	send_acks_and_resets(p);
 	return 0;
 }
 

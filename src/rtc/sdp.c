@@ -349,8 +349,20 @@ int rtc_sdp_parse(struct rtc_sdp *out, const char *sdp, size_t len, struct rg_er
 						 line);
 				goto out;
 			}
-			if (!next_token(&rest, &t) ||
-			    !(slice_eq(t, "UDP/DTLS/SCTP") || slice_eq(t, "TCP/DTLS/SCTP")) ||
+			if (next_token(&rest, &t) && slice_eq(t, "DTLS/SCTP")) {
+				/* pre-RFC 8841 form: the format is the SCTP port */
+				if (!next_token(&rest, &t) || !parse_port(t, &d->sctp_port) ||
+				    d->sctp_port == 0) {
+					ret = rg_err_set(err, -EINVAL,
+							 "sdp line %u: bad 'DTLS/SCTP <port>'", line);
+					goto out;
+				}
+				d->legacy = true;
+				have_sctp_port = true;
+				chosen = section;
+				continue;
+			}
+			if (!(slice_eq(t, "UDP/DTLS/SCTP") || slice_eq(t, "TCP/DTLS/SCTP")) ||
 			    !next_token(&rest, &t) || !slice_eq(t, "webrtc-datachannel")) {
 				ret = rg_err_set(err, -EINVAL,
 						 "sdp line %u: want 'm=application 9 UDP/DTLS/SCTP "
@@ -493,7 +505,7 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 		     "s=-\r\n"
 		     "t=0 0\r\n"
 		     "a=group:BUNDLE %s\r\n"
-		     "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+		     "%s"
 		     "c=IN IP4 0.0.0.0\r\n"
 		     "a=ice-ufrag:%s\r\n"
 		     "a=ice-pwd:%s\r\n"
@@ -501,10 +513,14 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 		     "a=fingerprint:sha-256 %s\r\n"
 		     "a=setup:%s\r\n"
 		     "a=mid:%s\r\n"
-		     "a=sctp-port:%u\r\n"
+		     "%s%u%s\r\n"
 		     "a=max-message-size:%" PRIu32 "\r\n",
-		     session_id & INT64_MAX, d->mid, d->ufrag, d->pwd, fp, setup_names[d->setup],
-		     d->mid, d->sctp_port, d->max_message_size);
+		     session_id & INT64_MAX, d->mid,
+		     d->legacy ? "m=application 9 DTLS/SCTP 5000\r\n"
+			       : "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+		     d->ufrag, d->pwd, fp, setup_names[d->setup], d->mid,
+		     d->legacy ? "a=sctpmap:" : "a=sctp-port:", d->sctp_port,
+		     d->legacy ? " webrtc-datachannel 65535" : "", d->max_message_size);
 	if (n < 0 || (size_t)n >= cap)
 		goto fail;
 	p += n;

@@ -52,6 +52,8 @@ struct rtc_sdp {
 	bool ice_lite;
 	bool end_of_candidates;
 	bool rg_crc32c_offload;		/* a=x-rg-crc32c-offload: the remote is riftgate too */
+	bool legacy;			/* "DTLS/SCTP <port>" + a=sctpmap (aiortc 1.4, old
+					 * browsers); an answer mirrors it */
 	size_t n_cands;
 	struct rtc_cand cands[RTC_SDP_MAX_CANDS];
 };
