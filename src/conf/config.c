@@ -295,7 +295,8 @@ static int check_keys(struct reader *r, const struct conf_toml_value *t, const c
 				shown[n++] = (kv->key[j] > 0x20 && kv->key[j] < 0x7f) ? kv->key[j]
 										     : '?';
 			shown[n] = '\0';
-			return at(r, kv->val, "unknown key '%s' in %s", shown, where);
+			return rg_err_set(r->err, -EINVAL, "%s:%u:%u: unknown key '%s' in %s", r->name,
+					  kv->line, kv->col, shown, where);
 		}
 	}
 	return 0;

@@ -259,7 +259,7 @@ const struct conf_toml_value *conf_toml_get(const struct conf_toml_value *t, con
 
 /* Takes ownership of v on success only. */
 static bool table_add(struct conf_toml_value *t, const char *k, size_t len,
-		      struct conf_toml_value *v)
+		      struct conf_toml_value *v, unsigned line, unsigned col)
 {
 	char *key;
 
@@ -277,7 +277,7 @@ static bool table_add(struct conf_toml_value *t, const char *k, size_t len,
 		return false;
 	memcpy(key, k, len);
 	key[len] = '\0';
-	t->table.items[t->table.n++] = (struct conf_toml_kv){ key, len, v };
+	t->table.items[t->table.n++] = (struct conf_toml_kv){ key, len, v, line, col };
 	if (!index_update(t)) {
 		t->table.n--;	/* not added: the caller still owns v */
 		free(key);
@@ -1074,7 +1074,7 @@ static int new_table(struct parser *p, struct conf_toml_value *parent, const str
 	if (!t)
 		return oom(p);
 	t->flags = flags;
-	if (!table_add(parent, k->s, k->len, t)) {
+	if (!table_add(parent, k->s, k->len, t, t->line, t->col)) {
 		conf_toml_free(t);
 		return oom(p);
 	}
@@ -1087,6 +1087,7 @@ static int keyval(struct parser *p, struct conf_toml_value *t)
 {
 	struct keypath k = { 0 };
 	struct conf_toml_value *v = NULL;
+	unsigned kline, kcol;
 	char q[64];
 	int r;
 
@@ -1122,9 +1123,10 @@ static int keyval(struct parser *p, struct conf_toml_value *t)
 	}
 	p->pos++;
 	skip_ws(p);
+	locate(p, k.v[k.n - 1].pos, &kline, &kcol);
 	if ((r = parse_value(p, &v, t->depth + 1)) < 0)
 		goto out;
-	if (!table_add(t, k.v[k.n - 1].s, k.v[k.n - 1].len, v)) {
+	if (!table_add(t, k.v[k.n - 1].s, k.v[k.n - 1].len, v, kline, kcol)) {
 		conf_toml_free(v);
 		r = oom(p);
 	}
@@ -1189,7 +1191,8 @@ static int header(struct parser *p)
 				goto out;
 			}
 			sub = value_new(p, CONF_TOML_ARRAY, k.v[k.n - 1].pos, t->depth + 1);
-			if (!sub || !table_add(t, k.v[k.n - 1].s, k.v[k.n - 1].len, sub)) {
+			if (!sub || !table_add(t, k.v[k.n - 1].s, k.v[k.n - 1].len, sub, sub->line,
+					       sub->col)) {
 				conf_toml_free(sub);
 				r = oom(p);
 				goto out;

@@ -70,6 +70,7 @@ struct conf_toml_kv {
 	char *key;			/* NUL-terminated; keylen counts embedded NULs too */
 	size_t keylen;
 	struct conf_toml_value *val;	/* owned */
+	unsigned line, col;		/* where the key (its last part) was written */
 };
 
 /* Parses len bytes (UTF-8, no NUL needed). name is used in error messages ("config.toml").

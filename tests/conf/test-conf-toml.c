@@ -120,8 +120,12 @@ static void test_tree(void)
 	g_assert_cmpstr(v->str.ptr, ==, "T");
 	g_assert_cmpuint(v->line, ==, 1);
 	g_assert_cmpuint(v->col, ==, 9);
+	g_assert_cmpuint(root->table.items[0].line, ==, 1);	/* key positions */
+	g_assert_cmpuint(root->table.items[0].col, ==, 1);
 	o = conf_toml_get(root, "owner");
 	g_assert_cmpint(o->type, ==, CONF_TOML_TABLE);
+	g_assert_cmpuint(o->table.items[1].line, ==, 4);
+	g_assert_cmpstr(o->table.items[1].key, ==, "n");
 	g_assert_cmpstr(conf_toml_get(o, "name")->str.ptr, ==, "\xc3\xa9\tx");
 	g_assert_cmpint(conf_toml_get(o, "n")->i, ==, 255);
 	v = conf_toml_get(conf_toml_get(conf_toml_get(o, "pets"), "cat"), "name");
