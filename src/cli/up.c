@@ -89,7 +89,7 @@ static void wait_for_hub(struct agent *a, struct up_state *st)
 /* Daemon handshake: the child writes "0message" (ready) or "1message" (failed) to the pipe. */
 static void report(int fd, bool ok, const char *msg)
 {
-	char buf[600];
+	char buf[1100];
 	int n;
 
 	if (fd < 0) {
@@ -105,7 +105,7 @@ static void report(int fd, bool ok, const char *msg)
 /* Parent side: waits for the child's report and mirrors it. */
 static int wait_child(int fd)
 {
-	char buf[600];
+	char buf[1100];
 	ssize_t n, off = 0;
 
 	while (off < (ssize_t)sizeof(buf) - 1) {
@@ -271,7 +271,7 @@ int cmd_up(int argc, char **argv)
 	wait_for_hub(a, &st);
 	if (!agent_hub_connected(a)) {
 		const struct rg_err *he = agent_hub_error(a);
-		char msg[512];
+		char msg[1024];
 
 		if (he && he->code) {
 			/* A rejected token will not fix itself: fail loudly, do not linger. */
@@ -287,7 +287,7 @@ int cmd_up(int argc, char **argv)
 		else
 			fprintf(stderr, "%s: %s\n", rg_prog, msg);
 	} else {
-		char msg[256];
+		char msg[512];
 
 		snprintf(msg, sizeof(msg), "%s is up (mtu %u), connected to %s", c.interface,
 			 agent_mtu(a), c.server_url);
