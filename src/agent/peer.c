@@ -126,7 +126,7 @@ static void peer_drop_conn(struct agent_peer *p)
 
 static void send_candidate(struct agent_peer *p, const char *cand)
 {
-	struct sig_msg m;
+	struct sig_msg m = { 0 };
 
 	sig_msg_init_candidate(&m, p->a->peer_id, p->id, cand);
 	agent_send_signal(p->a, &m);
@@ -394,7 +394,7 @@ static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *sdp)
 {
 	struct agent *a = p->a;
-	struct sig_msg m;
+	struct sig_msg m = { 0 };
 
 	sig_msg_init_offer(&m, type, a->peer_id, p->id, sdp, a->key_b64,
 			   a->address[0] ? a->address : NULL);
