@@ -275,7 +275,7 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 
 		g_string_append_printf(t, "\npeer: %s\n", p->id);
 		g_string_append_printf(t, "  state: %s", p->state);
-		if (p->since > 0) {
+		if (p->since > 0 && now - p->since > 0) {
 			agent_format_ago(a, sizeof(a), now - p->since);
 			g_string_append_printf(t, " (for %s)", a);
 		}
@@ -283,7 +283,7 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 		if (p->public_key[0])
 			g_string_append_printf(t, "  public key: %s\n", p->public_key);
 		if (p->address[0])
-			g_string_append_printf(t, "  allowed ips: %s\n", p->address);
+			g_string_append_printf(t, "  address: %s\n", p->address);
 		g_string_append_printf(t, "  role: %s\n", p->offerer ? "offerer" : "answerer");
 		if (p->candidate[0])
 			g_string_append_printf(t, "  candidate pair: %s\n", p->candidate);
@@ -291,7 +291,8 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, "  rtt: %" PRId64 " ms\n", p->rtt_ms);
 		if (p->last_handshake > 0) {
 			agent_format_ago(a, sizeof(a), now - p->last_handshake);
-			g_string_append_printf(t, "  latest handshake: %s ago\n", a);
+			g_string_append_printf(t, "  latest handshake: %s%s\n", a,
+					       now - p->last_handshake > 0 ? " ago" : "");
 		}
 		if (p->rx_bytes || p->tx_bytes) {
 			agent_format_bytes(a, sizeof(a), p->rx_bytes);

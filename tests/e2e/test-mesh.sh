@@ -24,7 +24,16 @@ if ! mesh_have_agent; then
 	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
 	exit 77
 fi
-lab_on_cleanup 'if [ "$fails" -gt 0 ]; then mesh_dump_logs; fi; rm -rf "$work"'
+report()
+{
+	[ "$fails" -gt 0 ] && mesh_dump_logs
+	echo "e2e mesh: $passes passed, $fails failed"
+	if [ -n "${RG_COUNTS_DIR:-}" ]; then
+		mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/e2e-mesh"
+	fi
+	rm -rf "$work"
+}
+lab_on_cleanup report
 # LeakSanitizer needs ptrace-like access that namespaces do not change; keep leaks fatal.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 
@@ -33,7 +42,11 @@ mesh_hub_start || { bad "hub starts"; exit 1; }
 for i in 1 2 3; do mesh_peer_start "$i" -v; done
 
 t0=$SECONDS
-check "full mesh up" mesh_wait_all 120
+if ! mesh_wait_all 120; then
+	bad "full mesh up"
+	exit 1	# everything below needs the mesh; the cleanup hook prints the logs
+fi
+ok "full mesh up"
 echo "mesh up after $((SECONDS - t0)) s"
 
 # ping matrix
@@ -128,5 +141,4 @@ else
 	ok "no sanitizer reports"
 fi
 
-echo "e2e mesh: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
