@@ -67,8 +67,11 @@ enum wg_peer_event {
 
 struct wg_device_ops {
 	/* Required: send one datagram to ep. Return 0 or -errno; the core counts tx bytes only
-	 * on success and never retries (WireGuard tolerates loss). buf is only valid during the
-	 * call. */
+	 * on success and never retries (WireGuard tolerates loss). A data message encrypted by
+	 * wg_device_tun_input()/wg_device_peer_send() lies inside the caller's own buffer
+	 * (starting at pkt - WG_DATA_HEADROOM), so the caller may defer sending it (batching)
+	 * while it keeps that buffer; every other buf (handshake messages, keepalives, staged
+	 * packets) belongs to the core and is valid only during the call. */
 	int (*send)(void *opaque, const struct wg_endpoint *ep, const uint8_t *buf, size_t len);
 	/* Optional: send several datagrams at once (used when flushing staged packets). Returns
 	 * how many were sent (a prefix of items). NULL: send() is called per item. */
