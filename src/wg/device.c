@@ -139,6 +139,7 @@ void wg_device_free(struct wg_device *dev)
 	wg_device_remove_all_peers(dev);
 	wg_allowedips_clear(&dev->aip);
 	wg_cookie_checker_clear(&dev->checker);
+	wg_x25519_free(dev->id.key);
 	rg_memzero(&dev->id, sizeof(dev->id));
 	free(dev);
 }
@@ -149,17 +150,20 @@ void wg_device_set_private_key(struct wg_device *dev, const uint8_t *key)
 
 	if (key && !rg_ct_is_zero(key, WG_KEY_LEN)) {
 		memcpy(id.private_key, key, WG_KEY_LEN);
-		if (!wg_x25519_public(id.public_key, id.private_key)) {
+		if (dev->id.has && rg_ct_eq(id.private_key, dev->id.private_key, WG_KEY_LEN)) {
+			rg_memzero(&id, sizeof(id));
+			return;		/* unchanged (UAPI sets it on every setconf) */
+		}
+		id.key = wg_x25519_load(id.private_key, id.public_key);
+		if (!id.key) {
 			rg_memzero(&id, sizeof(id));
 			return;
 		}
 		id.has = true;
-	}
-	if (id.has == dev->id.has &&
-	    (!id.has || rg_ct_eq(id.private_key, dev->id.private_key, WG_KEY_LEN))) {
-		rg_memzero(&id, sizeof(id));
+	} else if (!dev->id.has) {
 		return;
 	}
+	wg_x25519_free(dev->id.key);
 	rg_memzero(&dev->id, sizeof(dev->id));
 	dev->id = id;
 	rg_memzero(&id, sizeof(id));

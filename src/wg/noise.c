@@ -111,11 +111,13 @@ void wg_clamp_key(uint8_t key[static 32])
 	key[31] = (key[31] & 127) | 64;
 }
 
-bool wg_x25519(uint8_t out[static 32], const uint8_t priv[static 32], const uint8_t pub[static 32])
+/* DH with a loaded private key (sk) or, without one, the raw bytes. */
+static bool x25519_key(uint8_t out[static 32], EVP_PKEY *sk, const uint8_t priv[static 32],
+		       const uint8_t pub[static 32])
 {
-	EVP_PKEY *sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
+	EVP_PKEY *own = sk ? NULL : EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
 	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
-	EVP_PKEY_CTX *ctx = sk ? EVP_PKEY_CTX_new(sk, NULL) : NULL;
+	EVP_PKEY_CTX *ctx = (sk || own) ? EVP_PKEY_CTX_new(sk ? sk : own, NULL) : NULL;
 	size_t n = 32;
 	bool ok = ctx && pk && EVP_PKEY_derive_init(ctx) > 0 &&
 		  EVP_PKEY_derive_set_peer(ctx, pk) > 0 && EVP_PKEY_derive(ctx, out, &n) > 0 &&
@@ -125,8 +127,30 @@ bool wg_x25519(uint8_t out[static 32], const uint8_t priv[static 32], const uint
 		rg_memzero(out, 32);
 	EVP_PKEY_CTX_free(ctx);
 	EVP_PKEY_free(pk);
-	EVP_PKEY_free(sk);
+	EVP_PKEY_free(own);
 	return ok;
+}
+
+bool wg_x25519(uint8_t out[static 32], const uint8_t priv[static 32], const uint8_t pub[static 32])
+{
+	return x25519_key(out, NULL, priv, pub);
+}
+
+EVP_PKEY *wg_x25519_load(const uint8_t priv[static 32], uint8_t *pub)
+{
+	EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
+	size_t n = 32;
+
+	if (key && pub && (EVP_PKEY_get_raw_public_key(key, pub, &n) <= 0 || n != 32)) {
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+void wg_x25519_free(EVP_PKEY *key)
+{
+	EVP_PKEY_free(key);	/* cleanses the private key */
 }
 
 bool wg_x25519_public(uint8_t pub[static 32], const uint8_t priv[static 32])
@@ -208,11 +232,11 @@ static void mix_hash(uint8_t h[static WG_HASH_LEN], const void *data, size_t len
 }
 
 /* C, k = KDF2(C, DH(priv, pub)); false on a zero DH result. */
-static bool mix_dh(uint8_t ck[static WG_HASH_LEN], uint8_t *key, const uint8_t priv[static 32],
-		   const uint8_t pub[static 32])
+static bool mix_dh(uint8_t ck[static WG_HASH_LEN], uint8_t *key, EVP_PKEY *sk,
+		   const uint8_t priv[static 32], const uint8_t pub[static 32])
 {
 	uint8_t dh[32];
-	bool ok = wg_x25519(dh, priv, pub);
+	bool ok = x25519_key(dh, sk, priv, pub);
 
 	if (ok)
 		kdf(ck, key, NULL, ck, dh, sizeof(dh));
@@ -248,7 +272,8 @@ void wg_noise_handshake_init(struct wg_handshake *hs, const struct wg_static_ide
 
 void wg_noise_handshake_precompute(struct wg_handshake *hs, const struct wg_static_identity *id)
 {
-	if (!id->has || !wg_x25519(hs->precomputed_ss, id->private_key, hs->remote_static))
+	if (!id->has ||
+	    !x25519_key(hs->precomputed_ss, id->key, id->private_key, hs->remote_static))
 		rg_memzero(hs->precomputed_ss, sizeof(hs->precomputed_ss));
 }
 
@@ -256,6 +281,8 @@ void wg_noise_handshake_precompute(struct wg_handshake *hs, const struct wg_stat
 void wg_noise_handshake_clear(struct wg_handshake *hs)
 {
 	rg_memzero(hs->ephemeral_private, sizeof(hs->ephemeral_private));
+	wg_x25519_free(hs->ephemeral_key);
+	hs->ephemeral_key = NULL;
 	rg_memzero(hs->remote_ephemeral, sizeof(hs->remote_ephemeral));
 	rg_memzero(hs->hash, sizeof(hs->hash));
 	rg_memzero(hs->chaining_key, sizeof(hs->chaining_key));
@@ -281,13 +308,16 @@ bool wg_noise_create_initiation(struct wg_msg_initiation *msg, struct wg_handsha
 	/* e */
 	memcpy(hs->ephemeral_private, ephemeral_private, 32);
 	wg_clamp_key(hs->ephemeral_private);
-	if (!wg_x25519_public(msg->ephemeral, hs->ephemeral_private))
+	wg_x25519_free(hs->ephemeral_key);
+	hs->ephemeral_key = wg_x25519_load(hs->ephemeral_private, msg->ephemeral);
+	if (!hs->ephemeral_key)
 		goto out;
 	kdf(hs->chaining_key, NULL, NULL, hs->chaining_key, msg->ephemeral, 32);
 	mix_hash(hs->hash, msg->ephemeral, 32);
 
 	/* es */
-	if (!mix_dh(hs->chaining_key, key, hs->ephemeral_private, hs->remote_static))
+	if (!mix_dh(hs->chaining_key, key, hs->ephemeral_key, hs->ephemeral_private,
+		    hs->remote_static))
 		goto out;
 
 	/* s */
@@ -333,7 +363,7 @@ bool wg_noise_consume_initiation_static(struct wg_noise_initiation_state *st,
 	mix_hash(st->hash, msg->ephemeral, 32);
 
 	/* es */
-	if (!mix_dh(st->chaining_key, key, id->private_key, msg->ephemeral))
+	if (!mix_dh(st->chaining_key, key, id->key, id->private_key, msg->ephemeral))
 		goto out;
 
 	/* s */
@@ -409,17 +439,21 @@ bool wg_noise_create_response(struct wg_msg_response *msg, struct wg_handshake *
 	/* e */
 	memcpy(hs->ephemeral_private, ephemeral_private, 32);
 	wg_clamp_key(hs->ephemeral_private);
-	if (!wg_x25519_public(msg->ephemeral, hs->ephemeral_private))
+	wg_x25519_free(hs->ephemeral_key);
+	hs->ephemeral_key = wg_x25519_load(hs->ephemeral_private, msg->ephemeral);
+	if (!hs->ephemeral_key)
 		goto out;
 	kdf(hs->chaining_key, NULL, NULL, hs->chaining_key, msg->ephemeral, 32);
 	mix_hash(hs->hash, msg->ephemeral, 32);
 
 	/* ee */
-	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_private, hs->remote_ephemeral))
+	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_key, hs->ephemeral_private,
+		    hs->remote_ephemeral))
 		goto out;
 
 	/* se */
-	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_private, hs->remote_static))
+	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_key, hs->ephemeral_private,
+		    hs->remote_static))
 		goto out;
 
 	/* psk */
@@ -460,11 +494,11 @@ bool wg_noise_consume_response(struct wg_handshake *hs, const struct wg_msg_resp
 	mix_hash(h, msg->ephemeral, 32);
 
 	/* ee */
-	if (!mix_dh(ck, NULL, hs->ephemeral_private, msg->ephemeral))
+	if (!mix_dh(ck, NULL, hs->ephemeral_key, hs->ephemeral_private, msg->ephemeral))
 		goto out;
 
 	/* se */
-	if (!mix_dh(ck, NULL, id->private_key, msg->ephemeral))
+	if (!mix_dh(ck, NULL, id->key, id->private_key, msg->ephemeral))
 		goto out;
 
 	/* psk */

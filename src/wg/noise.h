@@ -15,6 +15,7 @@
 struct wg_peer;
 struct wg_device;
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
+typedef struct evp_pkey_st EVP_PKEY;
 
 /* Entry in the device's receiver-index table; embedded in handshakes and keypairs. */
 enum wg_index_kind { WG_INDEX_HANDSHAKE = 1, WG_INDEX_KEYPAIR = 2 };
@@ -54,6 +55,7 @@ struct wg_handshake {
 	uint8_t psk[WG_SYMMETRIC_KEY_LEN];
 	bool has_psk;
 	uint8_t ephemeral_private[WG_PRIVATE_KEY_LEN];
+	EVP_PKEY *ephemeral_key;	/* owned: the same key loaded once for its DH steps */
 	uint8_t remote_ephemeral[WG_PUBLIC_KEY_LEN];
 	uint8_t hash[WG_HASH_LEN];
 	uint8_t chaining_key[WG_HASH_LEN];
@@ -66,6 +68,8 @@ struct wg_handshake {
 struct wg_static_identity {
 	uint8_t private_key[WG_PRIVATE_KEY_LEN];
 	uint8_t public_key[WG_PUBLIC_KEY_LEN];
+	EVP_PKEY *key;		/* owned, optional: private_key loaded once (saves a scalar
+				 * multiplication per DH, since loading derives the public key) */
 	bool has;
 };
 
@@ -80,6 +84,9 @@ void wg_hmac_blake2s(uint8_t out[static WG_HASH_LEN], const uint8_t *key, size_t
 /* X25519; false if the result is all zero (low-order point) or the operation failed. */
 bool wg_x25519(uint8_t out[static 32], const uint8_t priv[static 32], const uint8_t pub[static 32]);
 bool wg_x25519_public(uint8_t pub[static 32], const uint8_t priv[static 32]);
+/* Loads priv once for repeated DH (pub, if not NULL, gets its public key). NULL on failure. */
+EVP_PKEY *wg_x25519_load(const uint8_t priv[static 32], uint8_t *pub);
+void wg_x25519_free(EVP_PKEY *key);
 void wg_clamp_key(uint8_t key[static 32]);
 /* One-shot ChaCha20-Poly1305 with a 64-bit counter nonce (96-bit: 4 zero bytes + LE64). */
 bool wg_aead_encrypt(uint8_t *dst, const uint8_t *src, size_t srclen, const uint8_t *ad,

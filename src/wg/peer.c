@@ -66,6 +66,7 @@ void wg_peer_destroy(struct wg_peer *peer)
 	keypair_destroy(dev, &peer->kp_prev);
 	keypair_destroy(dev, &peer->kp_cur);
 	keypair_destroy(dev, &peer->kp_next);
+	wg_noise_handshake_clear(&peer->hs);
 	wg_index_remove(dev, &peer->hs.entry);
 	wg_timers_stop(peer);
 	wg_peer_drop_staged(peer);
