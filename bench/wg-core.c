@@ -191,6 +191,38 @@ int main(int argc, char **argv)
 	       size, n / c, n * size * 8 / c / 1e9, n * size * 8 / t / 1e9, 100 * c / t,
 	       loop_allocs, n);
 
+	/* Drop path: malformed and unauthenticated datagrams of every type, including a real data
+	 * message with a flipped bit (known index, bad tag). */
+	static uint8_t junk[8][1500];
+	static const size_t junk_len[8] = { 148, 92, 64, 1452, 1452, 3, 40, 148 };
+	unsigned long drops = 0, drop_allocs;
+
+	pkt[0] = 0x45;
+	if (wg_device_tun_input(a.dev, pkt, size) != 0)
+		return 1;
+	for (int i = 0; i < 8; i++) {
+		for (size_t k = 0; k < sizeof(junk[i]); k++)
+			junk[i][k] = (uint8_t)(k * 131 + i * 7);
+		junk[i][0] = (uint8_t)(i < 4 ? i + 1 : i == 4 ? 4 : i == 6 ? 9 : 1);
+		junk[i][1] = junk[i][2] = junk[i][3] = 0;
+	}
+	memcpy(junk[4], a.last, a.last_len);
+	a.last = NULL;
+	allocs = 0;
+	for (int r = 0; r < 20000; r++)
+		for (int i = 0; i < 8; i++) {
+			uint8_t copy[1500];
+
+			memcpy(copy, junk[i], junk_len[i]);
+			copy[junk_len[i] - 1] ^= 1;
+			drops += wg_device_input(b.dev, &a.ep, copy, junk_len[i]) < 0;
+		}
+	drop_allocs = allocs;
+	printf("wg-core: %lu malformed/unauthenticated datagrams dropped, %lu heap allocations\n",
+	       drops, drop_allocs);
+	if (drops != 20000 * 8)
+		return fprintf(stderr, "bench-wg-core: a junk datagram was accepted\n"), 1;
+
 	/* Handshake cost: complete handshakes (initiation, response, keepalive confirmation),
 	 * each side's share on this one core. */
 	struct wg_peer *first = wg_device_first_peer(a.dev);

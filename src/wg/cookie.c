@@ -30,11 +30,13 @@ void wg_cookie_checker_init(struct wg_cookie_checker *c, const uint8_t *our_publ
 	if (!our_public)
 		return;
 	derive_keys(c->mac1_key, c->encryption_key, our_public);
-	c->ready = true;
+	c->mac1 = wg_blake2s_mac_new(c->mac1_key, sizeof(c->mac1_key), WG_MAC_LEN);
+	c->ready = c->mac1 != NULL;
 }
 
 void wg_cookie_checker_clear(struct wg_cookie_checker *c)
 {
+	wg_blake2s_mac_free(c->mac1);
 	rg_memzero(c, sizeof(*c));
 }
 
@@ -74,8 +76,8 @@ enum wg_cookie_mac_state wg_cookie_validate(struct wg_cookie_checker *c, const u
 
 	if (!c->ready || len < mac1_off + 2 * WG_MAC_LEN)
 		return WG_COOKIE_INVALID;
-	wg_blake2s_mac(mac, WG_MAC_LEN, c->mac1_key, sizeof(c->mac1_key), msg, mac1_off);
-	if (!rg_ct_eq(mac, msg + mac1_off, WG_MAC_LEN))
+	if (!wg_blake2s_mac_run(c->mac1, mac, WG_MAC_LEN, msg, mac1_off) ||
+	    !rg_ct_eq(mac, msg + mac1_off, WG_MAC_LEN))
 		goto out;		/* bad mac1: drop, say nothing */
 	ret = WG_COOKIE_MAC1_ONLY;
 	make_cookie(c, cookie, src, now_ns, random, ropaque);

@@ -18,6 +18,8 @@ struct wg_cookie_checker {
 	bool has_secret;
 	uint8_t mac1_key[WG_HASH_LEN];		/* HASH(LABEL_MAC1 || S_pub) of our static */
 	uint8_t encryption_key[WG_HASH_LEN];	/* HASH(LABEL_COOKIE || S_pub) */
+	struct evp_mac_ctx_st *mac1;		/* owned: keyed with mac1_key, so checking mac1
+						 * of garbage allocates nothing */
 	bool ready;
 };
 

@@ -59,6 +59,38 @@ void wg_blake2s_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keyl
 	EVP_MAC_CTX_free(ctx);
 }
 
+EVP_MAC_CTX *wg_blake2s_mac_new(const uint8_t *key, size_t keylen, size_t outlen)
+{
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM params[2];
+
+	pthread_once(&blake2smac_once, fetch_blake2smac);
+	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!blake2smac || !(ctx = EVP_MAC_CTX_new(blake2smac)))
+		return NULL;
+	if (!EVP_MAC_init(ctx, key, keylen, params)) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+bool wg_blake2s_mac_run(EVP_MAC_CTX *ctx, uint8_t *out, size_t outlen, const void *in,
+			size_t inlen)
+{
+	size_t n = 0;
+
+	/* init without a key restarts with the stored key and size */
+	return EVP_MAC_init(ctx, NULL, 0, NULL) && EVP_MAC_update(ctx, in, inlen) &&
+	       EVP_MAC_final(ctx, out, &n, outlen) && n == outlen;
+}
+
+void wg_blake2s_mac_free(EVP_MAC_CTX *ctx)
+{
+	EVP_MAC_CTX_free(ctx);	/* cleanses the key */
+}
+
 void wg_hmac_blake2s(uint8_t out[static WG_HASH_LEN], const uint8_t *key, size_t keylen,
 		     const void *in, size_t inlen)
 {

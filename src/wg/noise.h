@@ -16,6 +16,7 @@ struct wg_peer;
 struct wg_device;
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
 typedef struct evp_pkey_st EVP_PKEY;
+typedef struct evp_mac_ctx_st EVP_MAC_CTX;
 
 /* Entry in the device's receiver-index table; embedded in handshakes and keypairs. */
 enum wg_index_kind { WG_INDEX_HANDSHAKE = 1, WG_INDEX_KEYPAIR = 2 };
@@ -79,6 +80,11 @@ void wg_blake2s(uint8_t out[static WG_HASH_LEN], const void *a, size_t alen, con
 /* Keyed BLAKE2s with outlen bytes of output (1..32), key 1..32 bytes. */
 void wg_blake2s_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keylen,
 		    const void *in, size_t inlen);
+/* The same with a key loaded once: new() returns NULL on failure; run() allocates nothing. */
+EVP_MAC_CTX *wg_blake2s_mac_new(const uint8_t *key, size_t keylen, size_t outlen);
+bool wg_blake2s_mac_run(EVP_MAC_CTX *ctx, uint8_t *out, size_t outlen, const void *in,
+			size_t inlen);
+void wg_blake2s_mac_free(EVP_MAC_CTX *ctx);
 void wg_hmac_blake2s(uint8_t out[static WG_HASH_LEN], const uint8_t *key, size_t keylen,
 		     const void *in, size_t inlen);
 /* X25519; false if the result is all zero (low-order point) or the operation failed. */

@@ -151,7 +151,7 @@ static void scripted_random(void *ctx, uint8_t *buf, size_t len)
 
 static void test_cookie(void)
 {
-	struct wg_cookie_checker checker;
+	struct wg_cookie_checker checker = { 0 };
 	struct wg_msg_cookie reply;
 	struct wg_endpoint ep = { .len = 16 };
 	struct pair p;
