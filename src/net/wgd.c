@@ -9,6 +9,7 @@
  * keep datagram order, then goes out at once. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,16 +35,28 @@
 enum {
 	SLOT_LEN = WG_DATA_HEADROOM + WG_PACKET_MAX + WG_DATA_TAILROOM + 16,
 	SOCK_BUF_BYTES = 4 << 20,
+	GSO_MAX_SEGS = 64,		/* UDP_MAX_SEGMENTS in the kernel */
+	GSO_MAX_BYTES = 65000,		/* one UDP payload */
 	BIND_TRIES = 16,
 };
 
 enum ev_tag { EV_TUN = 1, EV_UDP4, EV_UDP6, EV_UAPI, EV_TIMER, EV_SIGNAL, EV_INOTIFY };
+
+/* One cmsg carrying a u16 (UDP_SEGMENT) or an int (UDP_GRO). */
+union cmsg_buf {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
 
 struct txq {
 	struct mmsghdr msgs[NET_WGD_BATCH];
 	struct iovec iov[NET_WGD_BATCH];
 	struct sockaddr_in6 names[NET_WGD_BATCH];	/* large enough for either family */
 	unsigned n;
+	/* UDP GSO: runs of equal-sized datagrams to one endpoint become one message. */
+	struct mmsghdr gso_msgs[NET_WGD_BATCH];
+	union cmsg_buf gso_cmsg[NET_WGD_BATCH];
+	unsigned gso_first[NET_WGD_BATCH];	/* index in msgs of each message's first datagram */
 };
 
 struct net_wgd {
@@ -53,6 +66,8 @@ struct net_wgd {
 	struct wg_uapi_hooks hooks;
 	int epfd, timerfd, sigfd, inofd;
 	int udp4, udp6;
+	bool gso;			/* UDP_SEGMENT works (cleared on the first EIO) */
+	bool gro;			/* UDP_GRO enabled on the sockets */
 	uint16_t port;
 	uint32_t fwmark;
 	uint64_t armed;			/* deadline the timerfd holds, UINT64_MAX = disarmed */
@@ -65,6 +80,7 @@ struct net_wgd {
 	struct mmsghdr rx_msgs[NET_WGD_BATCH];
 	struct iovec rx_iov[NET_WGD_BATCH];
 	struct sockaddr_in6 rx_names[NET_WGD_BATCH];
+	union cmsg_buf rx_cmsg[NET_WGD_BATCH];
 };
 
 static bool in_tx_arena(const struct net_wgd *d, const uint8_t *p)
@@ -72,12 +88,11 @@ static bool in_tx_arena(const struct net_wgd *d, const uint8_t *p)
 	return p >= d->tx_arena && p < d->tx_arena + (size_t)NET_WGD_BATCH * SLOT_LEN;
 }
 
-static void txq_flush(int fd, struct txq *q)
+/* Plain path: one datagram per message, from index `from`. */
+static void txq_send_plain(int fd, struct txq *q, unsigned from, unsigned to)
 {
-	unsigned done = 0;
-
-	while (done < q->n) {
-		int n = sendmmsg(fd, q->msgs + done, q->n - done, 0);
+	while (from < to) {
+		int n = sendmmsg(fd, q->msgs + from, to - from, 0);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -85,20 +100,97 @@ static void txq_flush(int fd, struct txq *q)
 			/* This datagram failed (unreachable, no route...); the rest may not. */
 			if (rg_log_on(RG_LOG_DEBUG))
 				rg_log(RG_LOG_DEBUG, "udp send: %s", strerror(errno));
-			done++;
+			from++;
 			continue;
 		}
-		done += (unsigned)n;
+		from += (unsigned)n;
 	}
+}
+
+static bool same_dest(const struct txq *q, unsigned a, unsigned b)
+{
+	return q->msgs[a].msg_hdr.msg_namelen == q->msgs[b].msg_hdr.msg_namelen &&
+	       !memcmp(&q->names[a], &q->names[b], q->msgs[a].msg_hdr.msg_namelen);
+}
+
+/* GSO path: consecutive datagrams to one endpoint, all of one size except a shorter last one,
+ * leave as one message with a UDP_SEGMENT cmsg; the kernel (or the NIC) splits them again. */
+static void txq_send_gso(struct net_wgd *d, int fd, struct txq *q)
+{
+	unsigned m = 0, i = 0, done = 0;
+
+	while (i < q->n) {
+		size_t seg = q->iov[i].iov_len, total = seg;
+		struct msghdr *h = &q->gso_msgs[m].msg_hdr;
+		unsigned j = i + 1;
+
+		while (j < q->n && j - i < GSO_MAX_SEGS && q->iov[j].iov_len <= seg &&
+		       total + q->iov[j].iov_len <= GSO_MAX_BYTES && same_dest(q, i, j)) {
+			total += q->iov[j].iov_len;
+			if (q->iov[j++].iov_len < seg)
+				break;		/* a shorter datagram ends the run */
+		}
+		*h = q->msgs[i].msg_hdr;
+		h->msg_iovlen = j - i;	/* iov[i..j) are contiguous */
+		if (j - i > 1) {
+			struct cmsghdr *c = &q->gso_cmsg[m].align;
+			uint16_t gso = (uint16_t)seg;
+
+			h->msg_control = q->gso_cmsg[m].buf;
+			h->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+		}
+		q->gso_first[m++] = i;
+		i = j;
+	}
+	while (done < m) {
+		int n = sendmmsg(fd, q->gso_msgs + done, m - done, 0);
+		unsigned first, end;
+
+		if (n >= 0) {
+			done += (unsigned)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		first = q->gso_first[done];
+		end = done + 1 < m ? q->gso_first[done + 1] : q->n;
+		if (end - first > 1) {
+			/* EIO: no checksum offload on the route's device; others (EINVAL: larger
+			 * than the path MTU) concern this run only. Either way, resend it plainly. */
+			if (errno == EIO) {
+				rg_log(RG_LOG_INFO, "%s: UDP GSO unavailable (%s); sending per datagram",
+				       d->tun.name, strerror(errno));
+				d->gso = false;
+				txq_send_plain(fd, q, first, q->n);
+				return;
+			}
+			txq_send_plain(fd, q, first, end);
+		} else if (rg_log_on(RG_LOG_DEBUG)) {
+			rg_log(RG_LOG_DEBUG, "udp send: %s", strerror(errno));
+		}
+		done++;
+	}
+}
+
+static void txq_flush(struct net_wgd *d, int fd, struct txq *q)
+{
+	if (d->gso && q->n > 1)
+		txq_send_gso(d, fd, q);
+	else
+		txq_send_plain(fd, q, 0, q->n);
 	q->n = 0;
 }
 
 static void flush(struct net_wgd *d)
 {
 	if (d->q4.n)
-		txq_flush(d->udp4, &d->q4);
+		txq_flush(d, d->udp4, &d->q4);
 	if (d->q6.n)
-		txq_flush(d->udp6, &d->q6);
+		txq_flush(d, d->udp6, &d->q6);
 }
 
 static int ep_socket(const struct net_wgd *d, const struct wg_endpoint *ep, socklen_t *alen,
@@ -186,7 +278,7 @@ static void op_peer_event(void *opaque, struct wg_peer *peer, enum wg_peer_event
 	rg_log(RG_LOG_INFO, "peer %s: %s (%s)", id, names[ev], d->tun.name);
 }
 
-static int udp_socket(int family, uint16_t port, uint32_t fwmark, uint16_t *bound)
+static int udp_socket(int family, uint16_t port, uint32_t fwmark, uint16_t *bound, bool *gro)
 {
 	int buf = SOCK_BUF_BYTES, one = 1, ret;
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
@@ -204,6 +296,9 @@ static int udp_socket(int family, uint16_t port, uint32_t fwmark, uint16_t *boun
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
 		goto fail;
+	/* Coalesced receive (Linux >= 5.0); without it every datagram is its own message. */
+	if (setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		*gro = false;
 	if (family == AF_INET ? bind(fd, (struct sockaddr *)&a4, sizeof(a4)) :
 				bind(fd, (struct sockaddr *)&a6, sizeof(a6)))
 		goto fail;
@@ -237,14 +332,14 @@ static int rebind(struct net_wgd *d, uint16_t port)
 	uint16_t got = 0;
 
 	for (int tries = 0; tries < BIND_TRIES; tries++) {
-		s4 = udp_socket(AF_INET, port, d->fwmark, &got);
+		s4 = udp_socket(AF_INET, port, d->fwmark, &got, &d->gro);
 		if (s4 == -EAFNOSUPPORT) {
 			s4 = -1;		/* IPv6-only host */
 			got = port;
 		} else if (s4 < 0) {
 			return s4;
 		}
-		s6 = udp_socket(AF_INET6, got, d->fwmark, got ? NULL : &got);
+		s6 = udp_socket(AF_INET6, got, d->fwmark, got ? NULL : &got, &d->gro);
 		if (s6 >= 0)
 			break;
 		if (s6 == -EAFNOSUPPORT && s4 >= 0) {
@@ -364,6 +459,7 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 	for (unsigned i = 0; i < NET_UAPISOCK_MAX_CLIENTS; i++)
 		d->uapi.clients[i].fd = -1;
 	d->armed = UINT64_MAX;
+	d->gso = d->gro = getenv("RG_WG_NO_OFFLOAD") == NULL;	/* tests/bench compare both */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -477,20 +573,40 @@ static void on_tun(struct net_wgd *d)
 	flush(d);
 }
 
+/* The segment size of a coalesced (GRO) datagram, or 0. */
+static size_t gro_size(const struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
 static void on_udp(struct net_wgd *d, int fd)
 {
 	struct wg_endpoint ep;
 	int n;
 
 	for (unsigned i = 0; i < NET_WGD_BATCH; i++) {
+		struct msghdr *h = &d->rx_msgs[i].msg_hdr;
+
 		d->rx_iov[i].iov_len = SLOT_LEN - WG_DATA_TAILROOM;
-		d->rx_msgs[i].msg_hdr.msg_namelen = sizeof(d->rx_names[i]);
+		h->msg_namelen = sizeof(d->rx_names[i]);
+		h->msg_control = d->gro ? d->rx_cmsg[i].buf : NULL;
+		h->msg_controllen = d->gro ? sizeof(d->rx_cmsg[i].buf) : 0;
 	}
 	do
 		n = recvmmsg(fd, d->rx_msgs, NET_WGD_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	for (int i = 0; i < n; i++) {
 		const struct sockaddr_in6 *sa = &d->rx_names[i];
+		uint8_t *buf = d->rx_iov[i].iov_base;
+		size_t len = d->rx_msgs[i].msg_len, seg = d->gro ? gro_size(&d->rx_msgs[i].msg_hdr) : 0;
 
 		/* Canonical endpoint bytes, so the core's byte compare sees a stable address. */
 		memset(&ep, 0, sizeof(ep));
@@ -513,7 +629,13 @@ static void on_udp(struct net_wgd *d, int fd)
 		} else {
 			continue;
 		}
-		(void)wg_device_input(d->dev, &ep, d->rx_iov[i].iov_base, d->rx_msgs[i].msg_len);
+		if (seg == 0 || seg >= len) {
+			(void)wg_device_input(d->dev, &ep, buf, len);
+			continue;
+		}
+		/* A GRO train: equal segments, the last one possibly shorter. */
+		for (size_t off = 0; off < len; off += seg)
+			(void)wg_device_input(d->dev, &ep, buf + off, len - off < seg ? len - off : seg);
 	}
 	flush(d);
 }
