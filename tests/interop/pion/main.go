@@ -41,11 +41,13 @@ type options struct {
 }
 
 var (
-	outMu  sync.Mutex
-	start  = time.Now()
-	logOn  = os.Getenv("RG_PEER_QUIET") == ""
-	doneMu sync.Mutex
-	done   bool
+	pairMu   sync.Mutex
+	pairType = "none" // remote candidate type of the selected pair
+	outMu    sync.Mutex
+	start    = time.Now()
+	logOn    = os.Getenv("RG_PEER_QUIET") == ""
+	doneMu   sync.Mutex
+	done     bool
 )
 
 func logf(format string, a ...any) {
@@ -73,6 +75,11 @@ func finish(res map[string]any, grace time.Duration) {
 	}
 	done = true
 	doneMu.Unlock()
+	if _, ok := res["pair"]; !ok {
+		pairMu.Lock()
+		res["pair"] = pairType
+		pairMu.Unlock()
+	}
 	emit(res)
 	code := 0
 	if ok, _ := res["ok"].(bool); !ok {
@@ -212,6 +219,9 @@ func main() {
 		}
 	})
 	pc.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
+		pairMu.Lock()
+		pairType = p.Remote.Typ.String()
+		pairMu.Unlock()
 		logf("selected pair local %s %s:%d remote %s %s:%d", p.Local.Typ, p.Local.Address, p.Local.Port,
 			p.Remote.Typ, p.Remote.Address, p.Remote.Port)
 	})

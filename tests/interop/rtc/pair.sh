@@ -5,7 +5,8 @@
 # NAME is a short test name (the netns is rgri-NAME-PID); OFFERER/ANSWERER are one of
 #   ours | pion | aiortc | chromium | chromium-nc (Chromium without candidates: peer-reflexive)
 # Peer flags (e.g. --ordered 1 --max-retransmits -1 --size 60000) go to both peers, except
-# --drop-candidates-to a|b, which goes to relay.py (a = offerer, b = answerer).
+# --drop-candidates-to a|b and --expect-pair a|b=TYPE, which go to relay.py
+# (a = offerer, b = answerer).
 # Exit 77 (skip) only when `ours` is requested and <build>/tests/rtc/rtc-peer is absent.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -47,7 +48,7 @@ b=$(peer_cmd "$answerer" answer)
 relay_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
-	--drop-candidates-to) relay_extra+=("$1" "$2"); shift 2; continue ;;
+	--drop-candidates-to|--expect-pair) relay_extra+=("$1" "$2"); shift 2; continue ;;
 	esac
 	a+=" $(printf '%q' "$1")"
 	b+=" $(printf '%q' "$1")"

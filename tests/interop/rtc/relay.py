@@ -123,6 +123,9 @@ def main():
     ap.add_argument("--netns-b", help="network namespace of peer B (overrides --netns)")
     ap.add_argument("--drop-candidates-to", choices=["a", "b"],
                     help="do not forward candidate lines to this peer (peer-reflexive variant)")
+    ap.add_argument("--expect-pair", action="append", default=[], metavar="SIDE=TYPE",
+                    help="require result 'pair' (remote candidate type of the selected pair) "
+                         "of peer a or b to be TYPE, e.g. b=prflx")
     ap.add_argument("--timeout", type=float, default=40.0, help="overall timeout in seconds")
     ap.add_argument("--results", help="write both result objects as JSON to this file")
     args = ap.parse_args()
@@ -222,6 +225,14 @@ def main():
                     q.cpu_start = q.cpu_mark()
         ok = (a.result is not None and b.result is not None
               and bool(a.result.get("ok")) and bool(b.result.get("ok")))
+        for e in args.expect_pair if ok else []:
+            side, _, want = e.partition("=")
+            p = a if side == "a" else b
+            got = p.result.get("pair")
+            if got != want:
+                ok = False
+                verdict["why"] = "%s: selected pair's remote candidate is %s, expected %s" % (p.name, got, want)
+                break
         if ok:
             verdict = {"ok": True, "why": "both ok"}
             # Both must then exit 0 by themselves after their grace period (this also catches
@@ -247,6 +258,8 @@ def main():
             s = "%s(%s)=%s" % (p.name, r.get("role", "?"), "ok" if r.get("ok") else "FAIL")
             if r.get("ok") and "bench" not in r:
                 s += " sent=%s received=%s ms_to_open=%s" % (r.get("sent"), r.get("received"), r.get("ms_to_open"))
+            if r.get("pair"):
+                s += " pair=%s" % r["pair"]
             if "bench" in r:
                 s += " bench=%s" % json.dumps(r["bench"], separators=(",", ":"))
             return s
