@@ -32,8 +32,14 @@ run_one()
 	ip netns exec "$B" iperf3 -s -1 -B 10.79.0.2 -p 5301 >/dev/null 2>&1 &
 	wgl_wait 10 bash -c "ip netns exec $B ss -ltn 'sport = :5301' | grep -q 5301"
 	t0a=$(cpu_ticks "$pa"); t0b=$(cpu_ticks "$pb")
+	local perfpid=
+	if [ -n "${PERF_DATA:-}" ]; then
+		perf record -q -F 999 -o "$PERF_DATA" -p "$pa" -- sleep $((secs > 4 ? secs - 2 : 2)) >/dev/null 2>&1 &
+		perfpid=$!
+	fi
 	out=$(ip netns exec "$A" timeout $((secs + 20)) iperf3 -c 10.79.0.2 -p 5301 -t "$secs" -J 2>/dev/null)
 	t1a=$(cpu_ticks "$pa"); t1b=$(cpu_ticks "$pb")
+	[ -n "$perfpid" ] && wait "$perfpid"
 	kill "$pa" "$pb"; wait "$pa" "$pb" 2>/dev/null
 	rm -f "/var/run/wireguard/$ia.sock" "/var/run/wireguard/$ib.sock"
 	/usr/bin/python3 - "$out" "$((t1a - t0a + t1b - t0b))" "$hz" <<'PY'
@@ -46,8 +52,10 @@ PY
 }
 
 declare -a ours=() go=()
+perf_data=
+command -v perf >/dev/null && perf_data="$WGL_TMP/perf.data"
 for r in $(seq "$rounds"); do
-	o=$(run_one r "$RGWG") || o="0 0"; ours+=("$o")
+	o=$(PERF_DATA=$([ "$r" = 1 ] && echo "$perf_data") run_one r "$RGWG") || o="0 0"; ours+=("$o")
 	g=$(run_one g wireguard-go) || g="0 0"; go+=("$g")
 	echo "round $r: riftgate-wg $o | wireguard-go $g   (Mbit/s, daemon CPU s per Gbit)"
 done
@@ -76,5 +84,16 @@ mkdir -p "$root/bench/results"
 	echo
 	echo "Throughput ratio riftgate-wg / wireguard-go: **${ratio}x**; CPU per Gbit, wireguard-go / riftgate-wg: **${cpuratio}x**."
 	echo "CPU = user+system time of both tunnel daemons over the iperf3 run (from /proc/PID/stat) divided by Gbit received."
+	echo "Load while measuring (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; other work on the host skews throughput more than CPU per Gbit."
+	if [ -n "$perf_data" ] && [ -s "$perf_data" ]; then
+		echo
+		echo "## Where the sending riftgate-wg spends its time (perf, round 1)"
+		echo
+		echo '```'
+		perf report -i "$perf_data" --no-children --sort dso -g none 2>/dev/null | grep '%' | sed 's/ *- *- *$//' | head -6
+		echo
+		perf report -i "$perf_data" --no-children --sort dso,symbol -g none 2>/dev/null | grep '%' | sed 's/ *- *- *$//' | head -15
+		echo '```'
+	fi
 } > "$root/bench/results/wg-udp.md"
 echo "wrote bench/results/wg-udp.md"

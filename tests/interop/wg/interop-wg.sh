@@ -58,6 +58,11 @@ check "ping riftgate-wg -> wireguard-go (we initiate)" wgl_wait 20 ping_from "$A
 check "wg show: handshake recorded on our side" has_hs "$A" "$OURS" "$PB"
 check "wireguard-go learnt our endpoint" test "$(ep_of "$B" "$GO" "$PA")" = 192.168.77.1:51820
 
+# An idle daemon sleeps: no periodic wakeups (timers only when the core needs them).
+ticks() { awk '{ print $14 + $15 }' "/proc/$OURS_PID/stat"; }
+sleep 1; t0=$(ticks); sleep 4; t1=$(ticks)
+check "idle: riftgate-wg used $((t1 - t0)) CPU ticks in 4 s (<= 2)" test $((t1 - t0)) -le 2
+
 # 2. Peer removal on both sides, re-add: now wireguard-go initiates; we learn its endpoint.
 ip netns exec "$A" wg set "$OURS" peer "$PB" remove
 check "peer removed from wg show" test -z "$(ip netns exec "$A" wg show "$OURS" peers)"
@@ -121,14 +126,15 @@ ip netns exec "$B" ip link set "$GO" down
 wgl_start b "$OURS2" "$WGL_TMP/ours2.log" "$RGWG" || bad "second riftgate-wg starts"
 wgl_conf b "$OURS2" 10.78.0.2/24 "$WGL_TMP/c.key" 51822 || bad "configure second riftgate-wg"
 ip -n "$A" addr add 10.78.0.1/24 dev "$OURS"
-ip netns exec "$A" wg set "$OURS" peer "$PC" allowed-ips 10.78.0.2/32 endpoint 192.168.78.2:51822
+ip netns exec "$A" wg set "$OURS" peer "$PC" allowed-ips 10.78.0.2/32 endpoint "[fd77::2]:51822"
 ip netns exec "$B" wg set "$OURS2" peer "$PA" allowed-ips 10.78.0.1/32
 check "ours <-> ours: ping" wgl_wait 20 ping_from "$A" 10.78.0.2
 check "ours <-> ours: ping back" wgl_wait 10 ping_from "$B" 10.78.0.1
+check "ours <-> ours over IPv6: endpoint learnt as [fd77::1]:51820" test "$(ep_of "$B" "$OURS2" "$PA")" = "[fd77::1]:51820"
 ip netns exec "$B" iperf3 -s -B 10.78.0.2 -p 5202 -D --logfile "$WGL_TMP/iperf2-s.log" -I "$WGL_TMP/iperf2.pid"
 wgl_wait 10 ip netns exec "$B" ss -ltn 'sport = :5202' | grep -q 5202
 o=$(ip netns exec "$A" timeout 30 iperf3 -c 10.78.0.2 -p 5202 -t 3 -J 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e6))' 2>/dev/null || echo 0)
-echo "iperf3 TCP riftgate-wg -> riftgate-wg: $o Mbit/s"
+echo "iperf3 TCP riftgate-wg -> riftgate-wg (IPv6 outer): $o Mbit/s"
 check "ours <-> ours: iperf3 >= $MIN_MBIT Mbit/s ($o)" test "$o" -ge "$MIN_MBIT"
 [ -f "$WGL_TMP/iperf2.pid" ] && kill "$(cat "$WGL_TMP/iperf2.pid")" 2>/dev/null
 
