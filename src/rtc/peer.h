@@ -24,8 +24,8 @@ enum rtc_peer_limits {
 	RTC_OUT_BUF = 96 * 1024,	/* ciphertext drained from the write BIO per round */
 	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
 	RTC_PENDING_CANDS = 64,		/* remote candidates kept before the remote description */
-	RTC_SCTP_SNDBUF = 1024 * 1024,
-	RTC_SCTP_RCVBUF = 1024 * 1024,
+	RTC_SCTP_SNDBUF = 2 * 1024 * 1024,
+	RTC_SCTP_RCVBUF = 2 * 1024 * 1024,
 	RTC_SCTP_TIMER_MS = 10,
 	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
 };
@@ -87,6 +87,7 @@ struct rtc_sctp {
 	bool up;			/* COMM_UP seen */
 	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
 	bool writable;			/* send_cb fired since the last drain */
+	bool blocked;			/* a send got EAGAIN since the last writable */
 	bool draining;
 	uint16_t remote_port;
 	GArray *rx;			/* struct rx_item, filled by receive_cb, drained after */

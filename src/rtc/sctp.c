@@ -100,6 +100,10 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 	usrsctp_sysctl_set_sctp_reconfig_enable(1);
 	usrsctp_sysctl_set_sctp_nr_outgoing_streams_default(RTC_MAX_CHANNELS);
 	usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+	/* Throughput: no burst limit after a SACK, and room for more than usrsctp's default
+	 * 512 queued chunks (that capped a 1 MB window at ~600 KB of small messages). */
+	usrsctp_sysctl_set_sctp_max_burst_default(0);
+	usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
 	g_sctp.peers = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_sctp.last_ns = rg_mono_ns();
 	g_sctp.timer = g_timeout_source_new(RTC_SCTP_TIMER_MS);
@@ -185,7 +189,7 @@ int rtc_sctp_start(struct rtc_peer *p)
 	if (s->sock)
 		return 0;
 	s->sock = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, receive_cb, send_cb,
-				 RTC_SCTP_SNDBUF / 2, (void *)(uintptr_t)s->id);
+				 RTC_SCTP_SNDBUF / 8, (void *)(uintptr_t)s->id);
 	if (!s->sock)
 		return -errno;
 	/* Path MTU before connect: usrsctp would size INIT and DATA for its own default, and one
@@ -271,6 +275,10 @@ void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len)
 		}
 	}
 	usrsctp_conninput((void *)(uintptr_t)p->sctp.id, buf, len, 0);
+	/* usrsctp's send_cb is not prompt in the no-threads build; a sender blocked on a full
+	 * buffer retries after every packet we feed in (SACKs free space). */
+	if (p->sctp.blocked)
+		p->sctp.writable = true;
 }
 
 static void handle_notification(struct rtc_peer *p, const union sctp_notification *n, size_t len)
@@ -396,6 +404,7 @@ void rtc_sctp_drain(struct rtc_peer *p)
 	send_acks_and_resets(p);
 	if (s->writable) {
 		s->writable = false;
+		s->blocked = false;
 		rtc_peer_on_writable(p);
 	}
 	if (s->rx->len)
@@ -423,7 +432,11 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 	if (n < 0) {
 		int e = errno;
 
-		return e == EWOULDBLOCK || e == EAGAIN ? -EAGAIN : -e;
+		if (e == EWOULDBLOCK || e == EAGAIN) {
+			p->sctp.blocked = true;
+			return -EAGAIN;
+		}
+		return -e;
 	}
 	if (!p->sctp.draining && (p->sctp.rx->len || p->sctp.writable))
 		rtc_sctp_drain(p);
