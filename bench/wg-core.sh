@@ -19,5 +19,5 @@ mkdir -p "$src/bench/results"
 	echo
 	echo "Command: \`make bench\` (bench/wg-core.sh $(basename "$build")) ($(nproc) cores, $(uname -m))"
 	echo
-	echo "    $out"
+	echo "$out" | sed "s/^/    /"
 } > "$src/bench/results/wg-core.md"

@@ -21,22 +21,35 @@ static const char identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
 
 enum { BLAKE2S_BLOCK_LEN = 64 };
 
-/* Fetched once per process, immutable afterwards (a const table in STYLE §8's sense). */
+/* Algorithms fetched once per process, immutable afterwards (const tables in STYLE §8's
+ * sense): OpenSSL 3's implicit fetch on every EVP_*Init with EVP_blake2s256() and friends
+ * costs more than hashing a handshake message. */
 static EVP_MAC *blake2smac;
-static pthread_once_t blake2smac_once = PTHREAD_ONCE_INIT;
+static EVP_MD *blake2s256;
+static EVP_CIPHER *chachapoly;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 
-static void fetch_blake2smac(void)
+static void fetch_algorithms(void)
 {
 	blake2smac = EVP_MAC_fetch(NULL, "BLAKE2SMAC", NULL);
+	blake2s256 = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
+	chachapoly = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
+static void fetch(void)
+{
+	pthread_once(&fetch_once, fetch_algorithms);
 }
 
 void wg_blake2s(uint8_t out[static WG_HASH_LEN], const void *a, size_t alen, const void *b,
 		size_t blen)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx;
 	unsigned int n = WG_HASH_LEN;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_blake2s256(), NULL) ||
+	fetch();
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !blake2s256 || !EVP_DigestInit_ex(ctx, blake2s256, NULL) ||
 	    !EVP_DigestUpdate(ctx, a, alen) || (blen && !EVP_DigestUpdate(ctx, b, blen)) ||
 	    !EVP_DigestFinal_ex(ctx, out, &n))
 		memset(out, 0, WG_HASH_LEN);	/* unreachable with a working libcrypto */
@@ -50,7 +63,7 @@ void wg_blake2s_mac(uint8_t *out, size_t outlen, const uint8_t *key, size_t keyl
 	OSSL_PARAM params[2];
 	size_t n = 0;
 
-	pthread_once(&blake2smac_once, fetch_blake2smac);
+	fetch();
 	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!blake2smac || !(ctx = EVP_MAC_CTX_new(blake2smac)) || !EVP_MAC_init(ctx, key, keylen, params) ||
@@ -64,7 +77,7 @@ EVP_MAC_CTX *wg_blake2s_mac_new(const uint8_t *key, size_t keylen, size_t outlen
 	EVP_MAC_CTX *ctx;
 	OSSL_PARAM params[2];
 
-	pthread_once(&blake2smac_once, fetch_blake2smac);
+	fetch();
 	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outlen);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!blake2smac || !(ctx = EVP_MAC_CTX_new(blake2smac)))
@@ -215,7 +228,8 @@ static bool aead(int enc, uint8_t *dst, const uint8_t *src, size_t srclen, const
 	if (!ctx || (!enc && srclen < WG_AEAD_TAG_LEN))
 		goto out;
 	make_nonce(nonce, counter);
-	if (!EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce, enc))
+	fetch();
+	if (!chachapoly || !EVP_CipherInit_ex(ctx, chachapoly, NULL, key, nonce, enc))
 		goto out;
 	if (!enc && !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, WG_AEAD_TAG_LEN,
 					 (void *)(src + len)))
@@ -563,7 +577,8 @@ static EVP_CIPHER_CTX *keyed_ctx(const uint8_t key[static 32], int enc)
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
 	uint8_t nonce[12] = { 0 };
 
-	if (ctx && EVP_CipherInit_ex(ctx, EVP_chacha20_poly1305(), NULL, key, nonce, enc))
+	fetch();
+	if (ctx && chachapoly && EVP_CipherInit_ex(ctx, chachapoly, NULL, key, nonce, enc))
 		return ctx;
 	EVP_CIPHER_CTX_free(ctx);
 	return NULL;
