@@ -17,6 +17,7 @@
 
 #include "util/clock.h"
 #include "util/ct.h"
+#include "util/encoding.h"
 #include "util/log.h"
 #include "wg/messages.h"
 #include "wg/peer.h"
@@ -58,6 +59,18 @@ int wg_device_send_raw(struct wg_device *dev, struct wg_peer *peer, const uint8_
 
 void wg_device_event(struct wg_device *dev, struct wg_peer *peer, enum wg_peer_event ev)
 {
+	static const char *const names[] = {
+		[WG_PEER_HANDSHAKE_COMPLETE] = "handshake complete",
+		[WG_PEER_HANDSHAKE_FAILED] = "handshake failed after REKEY_ATTEMPT_TIME",
+		[WG_PEER_SESSION_EXPIRED] = "session expired",
+	};
+
+	if (rg_log_on(RG_LOG_DEBUG)) {
+		char b64[RG_KEY_B64_LEN + 1];
+
+		rg_key_to_base64(b64, peer->public_key);	/* public: its first 8 chars name it */
+		rg_log(RG_LOG_DEBUG, "peer %.8s: %s", b64, names[ev]);
+	}
 	if (dev->ops.peer_event)
 		dev->ops.peer_event(dev->opaque, peer, ev);
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "util/ct.h"
-#include "util/log.h"
 
 enum { NS = 1000000000, FLUSH_BATCH = 32 };
 
@@ -339,9 +338,6 @@ void wg_peer_zero_keys(struct wg_peer *peer)
 		peer->has_session_event = false;
 		wg_device_event(dev, peer, WG_PEER_SESSION_EXPIRED);
 	}
-	if (rg_log_on(RG_LOG_DEBUG))
-		rg_log(RG_LOG_DEBUG, "peer %02x%02x%02x%02x: keys zeroed", peer->public_key[0],
-		       peer->public_key[1], peer->public_key[2], peer->public_key[3]);
 }
 
 void wg_peer_expire_current(struct wg_peer *peer)
