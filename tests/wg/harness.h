@@ -34,6 +34,10 @@ struct h_node {
 	unsigned events[4];
 	unsigned sends;
 	bool drop_outgoing;
+	/* scripted randomness: call i of the random hook gets script[i] (lengths must match),
+	 * then the shared deterministic stream takes over */
+	struct { const uint8_t *p; size_t len; } script[8];
+	unsigned script_n, script_pos;
 };
 
 struct harness {
@@ -64,6 +68,11 @@ static inline void h_random(void *o, uint8_t *buf, size_t len)
 {
 	struct h_node *n = o;
 
+	if (n->script_pos < n->script_n) {
+		g_assert_cmpuint(n->script[n->script_pos].len, ==, len);
+		memcpy(buf, n->script[n->script_pos++].p, len);
+		return;
+	}
 	for (size_t i = 0; i < len; i++) {
 		n->h->rng = n->h->rng * 6364136223846793005ULL + 1442695040888963407ULL;
 		buf[i] = (uint8_t)(n->h->rng >> 56);
@@ -130,8 +139,9 @@ static inline void h_key(uint8_t k[32], uint8_t seed)
 	k[31] = (k[31] & 127) | 64;
 }
 
-/* Node i owns 10.0.0.(i+1)/32 and fd00::(i+1)/128 as seen by the other node. */
-static inline void h_init(struct harness *h)
+/* Node i owns 10.0.0.(i+1)/32 and fd00::(i+1)/128 as seen by the other node. keys[i], if
+ * given, is node i's private key. */
+static inline void h_init_keys(struct harness *h, const uint8_t (*keys)[32])
 {
 	memset(h, 0, sizeof(*h));
 	h->now = 1000ull * 1000000000ull;
@@ -150,7 +160,10 @@ static inline void h_init(struct harness *h)
 		n->ep.data[0] = 'N';
 		n->ep.data[1] = (uint8_t)('A' + i);
 		g_assert_cmpint(wg_device_new(&n->dev, &ops, n), ==, 0);
-		h_key(n->priv, (uint8_t)(i + 1));
+		if (keys)
+			memcpy(n->priv, keys[i], 32);
+		else
+			h_key(n->priv, (uint8_t)(i + 1));
 		wg_device_set_private_key(n->dev, n->priv);
 		g_assert_true(wg_device_get_public_key(n->dev, n->pub));
 	}
@@ -169,6 +182,11 @@ static inline void h_init(struct harness *h)
 			g_assert_cmpint(wg_peer_allowed_ip_add(p, &v4), ==, 0);
 			g_assert_cmpint(wg_peer_allowed_ip_add(p, &v6), ==, 0);
 		}
+}
+
+static inline void h_init(struct harness *h)
+{
+	h_init_keys(h, NULL);
 }
 
 static inline struct wg_peer *h_peer(struct harness *h, int at, int of)

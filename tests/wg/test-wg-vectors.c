@@ -8,6 +8,7 @@
 #include "wg/cookie.h"
 #include "wg/device.h"
 #include "wg/noise.h"
+#include "harness.h"
 #include "vectors.h"
 
 enum { I_INDEX = 0x11223344, R_INDEX = 0x55667788 };
@@ -241,6 +242,53 @@ static void test_initiation_replay(void)
 							now_ns + 1000000000ull));
 }
 
+/* The same bytes through the whole device: two wg_devices with the vector keys, scripted
+ * randomness (ephemerals, indexes) and the vector's wall clock. A's first packet is staged,
+ * so the datagrams are: initiation, response, A's data message (the staged packet), and ten
+ * seconds later B's keepalive. */
+static void test_device_path(void)
+{
+	static const uint8_t i_index[4] = { 0x44, 0x33, 0x22, 0x11 };
+	static const uint8_t r_index[4] = { 0x88, 0x77, 0x66, 0x55 };
+	uint8_t keys[2][32], eph_i[32], eph_r[32], secret[32] = { 0 }, jitter[4] = { 0 };
+	uint8_t buf[WG_DATA_HEADROOM + 64 + WG_DATA_TAILROOM];
+	struct harness h;
+
+	seq(keys[0], 0x10);
+	seq(keys[1], 0x40);
+	seq(eph_i, 0x70);
+	seq(eph_r, 0xa0);
+	h_init_keys(&h, keys);
+	h.wall = wall_ns - h.now;
+	h.capture = true;
+	/* A: ephemeral, sender index, retransmit jitter */
+	h.n[0].script[0].p = eph_i, h.n[0].script[0].len = 32;
+	h.n[0].script[1].p = i_index, h.n[0].script[1].len = 4;
+	h.n[0].script[2].p = jitter, h.n[0].script[2].len = 4;
+	h.n[0].script_n = 3;
+	/* B: cookie secret (mac2 is checked on every message), ephemeral, sender index */
+	h.n[1].script[0].p = secret, h.n[1].script[0].len = 32;
+	h.n[1].script[1].p = eph_r, h.n[1].script[1].len = 32;
+	h.n[1].script[2].p = r_index, h.n[1].script[2].len = 4;
+	h.n[1].script_n = 3;
+
+	for (int i = 0; i < 60; i++)
+		buf[WG_DATA_HEADROOM + i] = (uint8_t)(i * 3);
+	g_assert_cmpint(wg_device_peer_send(h.n[0].dev, h_peer(&h, 0, 1), buf + WG_DATA_HEADROOM,
+					    60), ==, 1);
+	h_run(&h);
+	h_advance(&h, 10.5);
+	g_assert_cmpuint(h.loglen, ==, 4);
+	check_hex(h.log[0].buf + 16, h.log[0].len, VEC_INITIATION);
+	check_hex(h.log[1].buf + 16, h.log[1].len, VEC_RESPONSE);
+	check_hex(h.log[2].buf + 16, h.log[2].len, VEC_DATA_I2R);
+	check_hex(h.log[3].buf + 16, h.log[3].len, VEC_KEEPALIVE_R2I);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 1);
+	g_assert_cmpuint(h.n[1].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 1);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 0);	/* not an IP packet: source check drops */
+	h_clear(&h);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -249,5 +297,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/vectors/cookie", test_cookie);
 	g_test_add_func("/wg/vectors/tampered_initiation", test_tampered_initiation);
 	g_test_add_func("/wg/vectors/initiation_replay", test_initiation_replay);
+	g_test_add_func("/wg/vectors/device_path", test_device_path);
 	return g_test_run();
 }
