@@ -61,66 +61,87 @@ fi
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 flags="--bench $secs --size $size --ordered 0 --max-retransmits 0 --timeout $((secs + 40))"
-declare -A line
-for p in "${pairs[@]}"; do
-	name=${p%%:*} cmd=${p#*:}
-	echo "== $name <-> $name: ${secs}s of ${size}-byte unordered maxRetransmits=0 messages" >&2
-	if ! RG_PEER_QUIET=1 "$py" "$src/tests/interop/rtc/relay.py" --timeout $((secs + 60)) \
-		--netns-a "$nsa" --netns-b "$nsb" --name-a "$name-offer" --name-b "$name-answer" \
-		--results "$tmp/$name.json" \
-		--a "$pin_a $cmd --role offer --ice-addr 10.99.0.1 $flags" \
-		--b "$pin_b $cmd --role answer --ice-addr 10.99.0.2 $flags" >"$tmp/$name.verdict" 2>"$tmp/$name.log"; then
-		echo "datachannel.sh: $name run failed: $(cat "$tmp/$name.verdict")" >&2
-		tail -20 "$tmp/$name.log" >&2
-	fi
-	line[$name]=$("$py" - "$tmp/$name.json" "$name" <<'EOF'
-import json, sys
-try:
-    r = json.load(open(sys.argv[1]))
-except (OSError, ValueError):
-    print("%s|FAILED|||||||" % sys.argv[2]); sys.exit(0)
-a, b = r.get("a") or {}, r.get("b") or {}
-ba, bb = a.get("bench") or {}, b.get("bench") or {}
-sent, recv = ba.get("messages", 0), bb.get("messages", 0)
-s = bb.get("seconds") or 0
-rate = recv / s if s else 0
-mbit = bb.get("bytes", 0) * 8 / s / 1e6 if s else 0
-loss = 100.0 * (1 - recv / sent) if sent else 100.0
-ca, cb = (r.get("cpu") or {}).get("a") or {}, (r.get("cpu") or {}).get("b") or {}
-print("%s|%s|%d|%d|%.0f|%.1f|%.1f|%s|%s" % (sys.argv[2], "ok" if r.get("ok") else "FAILED",
-      sent, recv, rate, mbit, loss, ca.get("percent", "?"), cb.get("percent", "?")))
-EOF
-)
+rounds=${BENCH_ROUNDS:-2}
+names=()
+for p in "${pairs[@]}"; do names+=("${p%%:*}"); done
+# Rounds alternate the pairs so that changing load on the machine hits both alike.
+for r in $(seq "$rounds"); do
+	for p in "${pairs[@]}"; do
+		name=${p%%:*} cmd=${p#*:}
+		echo "== round $r: $name <-> $name, ${secs}s of ${size}-byte unordered maxRetransmits=0 messages" >&2
+		if ! RG_PEER_QUIET=1 "$py" "$src/tests/interop/rtc/relay.py" --timeout $((secs + 60)) \
+			--netns-a "$nsa" --netns-b "$nsb" --name-a "$name-offer" --name-b "$name-answer" \
+			--results "$tmp/$name.$r.json" \
+			--a "$pin_a $cmd --role offer --ice-addr 10.99.0.1 $flags" \
+			--b "$pin_b $cmd --role answer --ice-addr 10.99.0.2 $flags" >"$tmp/$name.$r.verdict" 2>"$tmp/$name.$r.log"; then
+			echo "datachannel.sh: $name round $r failed: $(cat "$tmp/$name.$r.verdict")" >&2
+			tail -20 "$tmp/$name.$r.log" >&2
+		fi
+	done
 done
 
-cmdline="bash bench/datachannel.sh $build"
-{
-	echo "# Data-channel benchmark"
-	echo
-	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
-	echo "${secs} s of ${size}-byte messages, unordered, maxRetransmits=0, offerer sends as fast as"
-	echo "its channel accepts; two netns joined by a veth pair; offerer pinned to core 0, answerer to core 1."
-	echo "Command: \`$cmdline\` (peer flags: \`$flags\`)."
-	echo "Load average before the runs: $load_before (other work on the machine skews these figures)."
-	[ -n "$note" ] && { echo; echo "$note"; }
-	echo
-	echo "| pair | run | sent msgs | received msgs | received msg/s | Mbit/s (payload) | loss % | CPU % sender | CPU % receiver |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	for p in "${pairs[@]}"; do
-		name=${p%%:*}
-		echo "| $name<->$name | $(echo "${line[$name]}" | cut -d'|' -f2- | sed 's/|/ | /g') |"
-	done
-	echo
-	n1=${pairs[0]%%:*} n2=${pairs[1]%%:*}
-	r1=$(echo "${line[$n1]}" | cut -d'|' -f5) r2=$(echo "${line[$n2]}" | cut -d'|' -f5)
-	if [ -n "$r1" ] && [ -n "$r2" ] && [ "$r2" != 0 ]; then
-		echo "Ratio $n1/$n2 (received msg/s): $(awk -v a="$r1" -v b="$r2" 'BEGIN{printf "%.2f", a/b}')"
-	fi
-	echo
-	echo "Throughput is the receiver's count over its first-to-last message span; loss is"
-	echo "1 - received/sent; CPU % is utime+stime from /proc/PID/stat over signaling-done -> result"
-	echo "(100 % = one full core)."
-} >"$tmp/report.md"
+"$py" - "$tmp" "$rounds" "$secs" "$size" "bash bench/datachannel.sh $build" "$flags" "$load_before" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)" "$note" "${names[@]}" >"$tmp/report.md" <<'EOF'
+import json, os, subprocess, sys, time
+tmp, rounds, secs, size, cmd, flags, load0, load1, note = sys.argv[1:10]
+names = sys.argv[10:]
+rounds = int(rounds)
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                     capture_output=True, text=True).stdout.strip()
+def row(name, r):
+    try:
+        res = json.load(open(os.path.join(tmp, "%s.%d.json" % (name, r))))
+    except (OSError, ValueError):
+        return None
+    a, b = res.get("a") or {}, res.get("b") or {}
+    ba, bb = a.get("bench") or {}, b.get("bench") or {}
+    sent, recv = ba.get("messages", 0), bb.get("messages", 0)
+    s = bb.get("seconds") or 0
+    c = res.get("cpu") or {}
+    return {"ok": bool(res.get("ok")), "sent": sent, "recv": recv,
+            "rate": recv / s if s else 0.0,
+            "mbit": bb.get("bytes", 0) * 8 / s / 1e6 if s else 0.0,
+            "loss": 100.0 * (1 - recv / sent) if sent else 100.0,
+            "cpu_a": (c.get("a") or {}).get("percent"), "cpu_b": (c.get("b") or {}).get("percent")}
+print("# Data-channel benchmark\n")
+print("Measured %s on %d cores (%s): %s s of %s-byte messages, unordered, maxRetransmits=0;"
+      % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), cpu, secs, size))
+print("the offerer sends as fast as its channel accepts, the answerer counts; two netns joined by a")
+print("veth pair (10.99.0.1 <-> 10.99.0.2); offerer pinned to core 0, answerer to core 1;")
+print("%d rounds, pairs alternating.\n" % rounds)
+print("Command: `%s` (peer flags: `%s`)." % (cmd, flags))
+print("Load average before / after: %s / %s (other work on the machine lowers these figures)." % (load0, load1))
+if note:
+    print("\n" + note)
+print("\n| pair | round | run | sent msgs | received msgs | received msg/s | Mbit/s (payload) | loss % | CPU % sender | CPU % receiver | Mbit/s per busiest-side CPU |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+best = {}
+for r in range(1, rounds + 1):
+    for n in names:
+        x = row(n, r)
+        if x is None:
+            print("| %s<->%s | %d | FAILED | | | | | | | | |" % (n, n, r))
+            continue
+        busiest = max(x["cpu_a"] or 0, x["cpu_b"] or 0)
+        x["per_core"] = x["mbit"] / (busiest / 100.0) if busiest else 0.0
+        print("| %s<->%s | %d | %s | %d | %d | %.0f | %.1f | %.1f | %s | %s | %.0f |" % (
+            n, n, r, "ok" if x["ok"] else "FAILED", x["sent"], x["recv"], x["rate"], x["mbit"],
+            x["loss"], x["cpu_a"], x["cpu_b"], x["per_core"]))
+        if x["ok"] and (n not in best or x["rate"] > best[n]["rate"]):
+            best[n] = x
+print()
+for n in names:
+    if n in best:
+        print("Best %s<->%s: %.0f msg/s, %.1f Mbit/s, loss %.1f %%, %.0f Mbit/s per CPU of the busier side." % (
+            n, n, best[n]["rate"], best[n]["mbit"], best[n]["loss"], best[n]["per_core"]))
+if len(names) >= 2 and all(n in best for n in names[:2]) and best[names[1]]["rate"] > 0:
+    print("\n**Ratio %s/%s (best received msg/s): %.2f**" % (names[0], names[1], best[names[0]]["rate"] / best[names[1]]["rate"]))
+print("\nThroughput is the receiver's count over its first-to-last message span; loss is")
+print("1 - received/sent; CPU % is utime+stime from /proc/PID/stat from the end of signaling to the")
+print("peer's result (100 % = one full core). \"Mbit/s per busiest-side CPU\" divides throughput by")
+print("the larger of the two CPU shares: an estimate of what one full core would carry when the")
+print("machine is busy with other work (it assumes CPU-bound peers).")
+EOF
 cat "$tmp/report.md"
 mkdir -p "$(dirname "$results")"
 cp "$tmp/report.md" "$results"
