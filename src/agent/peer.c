@@ -214,9 +214,9 @@ static void rtc_channel_open_cb(void *opaque, struct rtc_channel *ch)
 	wg_peer_set_endpoint(p->wg, &p->ep);
 	clear_src(&p->timeout_src);
 	p->timeout_src = add_timeout(p->a, AGENT_HANDSHAKE_TIMEOUT_MS, handshake_timeout_cb, p);
-	/* Both sides initiate: whichever initiation lands first completes, and WireGuard copes
-	 * with simultaneous ones. */
-	{
+	/* Only the offerer initiates: two simultaneous initiations each overwrite the other side's
+	 * handshake state and both responses are then refused, costing a REKEY_TIMEOUT (5 s). */
+	if (p->offerer) {
 		int r = wg_peer_handshake_now(p->wg);
 
 		if (r < 0 && r != -EAGAIN)
@@ -231,8 +231,11 @@ static void rtc_channel_message_cb(void *opaque, struct rtc_channel *ch, const u
 	struct agent_conn *c = opaque;
 	struct agent *a = c->a;
 
-	(void)ch;
 	if (!c->p || !binary || len > sizeof(a->rx))
+		return;
+	if (!c->ch && strcmp(rtc_channel_label(ch), "wireguard") == 0)
+		rtc_channel_open_cb(c, ch);	/* data before the open callback: adopt it */
+	if (!c->p || c->ch != ch)
 		return;
 	/* wg_device_input() decrypts in place; rtc's buffer is read-only. */
 	memcpy(a->rx, data, len);
