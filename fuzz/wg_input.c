@@ -4,7 +4,9 @@
  *   0  nothing happened yet; datagrams go to B
  *   1  A has sent an initiation (not delivered): A is mid-handshake, waiting for a response
  *   2  the handshake completed both ways and data flowed: sessions exist on both sides
- * The rest is a list of records [target+clock byte][len LE16][len bytes]; each is copied into
+ * The rest is a list of records [control byte][len LE16][len bytes]. Control bits: 0 target
+ * device, 1 deliver replies, 2 send a packet from the target, 3 put the target under load,
+ * 4-7 advance the clock by 16 s steps. Each datagram is copied into
  * an exactly-sized heap buffer (so ASan sees overreads), given to wg_device_input, and whatever
  * the devices send in reaction is delivered a bounded number of times. Timers run as the fake
  * clock advances. Properties besides memory safety: nothing that fails authentication reaches
@@ -171,6 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			deliver(&f, 4);
 		if (ctl & 4)
 			ping(&f, ctl & 1);
+		if (ctl & 8)	/* cookie path: the target demands mac2 from now on */
+			wg_device_set_under_load(nodes[ctl & 1].dev, 1);
 		if (ctl >> 4) {		/* up to 15 * 16 s: reaches every timer */
 			f.now += (uint64_t)(ctl >> 4) * 16 * 1000000000ull;
 			wg_device_tick(nodes[0].dev);
