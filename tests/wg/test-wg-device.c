@@ -1,6 +1,7 @@
 /* Our core against our core in memory: handshake, data, rekey, expiry, keepalives, cookies,
  * replays. Two devices wired by tests/wg/harness.h with a fake clock. */
 #include <errno.h>
+#include <stdio.h>
 
 #include "util/ct.h"
 
@@ -627,6 +628,75 @@ static void test_config(void)
 	h_clear(&h);
 }
 
+static int fmt_peer_id(void *o, const struct wg_endpoint *ep, char *out, size_t cap)
+{
+	(void)o;
+	return snprintf(out, cap, "peer:%.*s", (int)ep->len, (const char *)ep->data) < (int)cap
+		       ? 0 : -ENOSPC;
+}
+
+static int parse_peer_id(void *o, const char *text, struct wg_endpoint *out)
+{
+	(void)o;
+	if (strncmp(text, "peer:", 5) || strlen(text + 5) > WG_ENDPOINT_MAX)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->len = (uint32_t)strlen(text + 5);
+	memcpy(out->data, text + 5, out->len);
+	return 0;
+}
+
+/* Endpoint text goes through the transport's hooks when it has them (data-channel peer ids). */
+static void test_endpoint_hooks(void)
+{
+	struct wg_device_ops ops = { .send = h_send, .tun_write = h_tun_write,
+				     .endpoint_format = fmt_peer_id,
+				     .endpoint_parse = parse_peer_id };
+	struct wg_device *dev;
+	struct wg_endpoint ep;
+	char text[80];
+
+	g_assert_cmpint(wg_device_new(&dev, &ops, NULL), ==, 0);
+	g_assert_cmpint(wg_device_endpoint_parse(dev, "peer:laptop", &ep), ==, 0);
+	g_assert_cmpuint(ep.len, ==, 6);
+	g_assert_cmpint(wg_device_endpoint_format(dev, &ep, text, sizeof(text)), ==, 0);
+	g_assert_cmpstr(text, ==, "peer:laptop");
+	g_assert_cmpint(wg_device_endpoint_parse(dev, "1.2.3.4:5", &ep), ==, -EINVAL);
+	g_assert_cmpint(wg_device_endpoint_format(dev, &ep, text, 4), ==, -ENOSPC);
+	wg_device_free(dev);
+	ops.send = NULL;
+	g_assert_cmpint(wg_device_new(&dev, &ops, NULL), ==, -EINVAL);
+	g_assert_null(dev);
+	wg_device_free(NULL);
+}
+
+/* Starting a handshake by hand: needs a key and an endpoint, and is rate limited. */
+static void test_handshake_now(void)
+{
+	struct harness h;
+	struct wg_peer *p;
+	struct wg_endpoint ep;
+
+	h_init(&h);
+	p = h_peer(&h, 0, 1);
+	g_assert_true(wg_peer_get_endpoint(p, &ep));
+	wg_peer_set_endpoint(p, NULL);
+	g_assert_false(wg_peer_get_endpoint(p, &ep));
+	g_assert_cmpint(wg_peer_handshake_now(p), ==, -EDESTADDRREQ);
+	wg_peer_set_endpoint(p, &h.n[1].ep);
+	g_assert_cmpint(wg_peer_handshake_now(p), ==, 0);
+	g_assert_cmpint(wg_peer_handshake_now(p), ==, -EAGAIN);
+	h_run(&h);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, 1);
+	g_assert_true(wg_peer_device(p) == h.n[0].dev);
+	wg_peer_set_user(p, &h);
+	g_assert_true(wg_peer_get_user(p) == &h);
+	wg_device_set_private_key(h.n[0].dev, NULL);
+	g_assert_cmpint(wg_peer_handshake_now(p), ==, -ENOKEY);
+	g_assert_cmpint(h_ping(&h, 0, 1, 1, 1), ==, -ENOKEY);
+	h_clear(&h);
+}
+
 static int count_cb(void *ctx, const struct wg_allowed_ip *ip)
 {
 	(void)ip;
@@ -667,6 +737,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/ipv6", test_ipv6);
 	g_test_add_func("/wg/device/padding_mtu", test_padding_mtu);
 	g_test_add_func("/wg/device/send_batch", test_send_batch);
+	g_test_add_func("/wg/device/endpoint_hooks", test_endpoint_hooks);
+	g_test_add_func("/wg/device/handshake_now", test_handshake_now);
 	g_test_add_func("/wg/device/keepalive", test_keepalive);
 	g_test_add_func("/wg/device/new_handshake_when_unanswered", test_new_handshake_when_unanswered);
 	g_test_add_func("/wg/device/persistent_keepalive", test_persistent_keepalive);
