@@ -15,6 +15,7 @@ struct net_tun {
 	int fd;			/* first queue, -1 when closed */
 	int ifindex;
 	bool multi_queue;
+	bool vnet_hdr;		/* every read/write starts with a struct virtio_net_hdr */
 	char name[IFNAMSIZ];
 };
 
@@ -24,6 +25,11 @@ bool net_ifname_valid(const char *name);
 /* Creates (or attaches to) TUN `name`. Errors name the cause: not root (EPERM), no
  * /dev/net/tun (ENOENT), name too long or invalid (EINVAL), name taken by a non-TUN (EBUSY). */
 int net_tun_open(struct net_tun *t, const char *name, bool multi_queue, struct rg_err *err);
+/* The same with IFF_VNET_HDR and checksum + TCP segmentation offload: reads start with a
+ * struct virtio_net_hdr (10 bytes) and may carry a TCP super-segment (see net/offload.h);
+ * writes must start with one too. */
+int net_tun_open_offload(struct net_tun *t, const char *name, bool multi_queue,
+			 struct rg_err *err);
 /* Another queue of a multi-queue TUN: returns a non-blocking fd or -errno. */
 int net_tun_open_queue(const struct net_tun *t);
 void net_tun_close(struct net_tun *t);

@@ -20,9 +20,11 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "net/netlink.h"
+#include "net/offload.h"
 #include "net/tun.h"
 #include "net/uapisock.h"
 #include "net/wgd.h"
@@ -242,10 +244,25 @@ static int op_send(void *opaque, const struct wg_endpoint *ep, const uint8_t *bu
 
 static void op_tun_write(void *opaque, struct wg_peer *peer, uint8_t *pkt, size_t len)
 {
+	/* Authenticated by WireGuard: like the kernel module, skip checksum verification. */
+	static const struct virtio_net_hdr valid = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 	struct net_wgd *d = opaque;
-	ssize_t n = net_tun_write(d->tun.fd, pkt, len);
+	ssize_t n;
 
 	(void)peer;
+	if (d->tun.vnet_hdr) {
+		struct iovec iov[2] = {
+			{ .iov_base = (void *)&valid, .iov_len = sizeof(valid) },
+			{ .iov_base = pkt, .iov_len = len },
+		};
+
+		do
+			n = writev(d->tun.fd, iov, 2);
+		while (n < 0 && errno == EINTR);
+		n = n < 0 ? -errno : n;
+	} else {
+		n = net_tun_write(d->tun.fd, pkt, len);
+	}
 	if (n < 0 && rg_log_on(RG_LOG_DEBUG))
 		rg_log(RG_LOG_DEBUG, "%s: tun write: %s", d->tun.name, strerror((int)-n));
 }
@@ -475,7 +492,8 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 		ret = rg_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
-	ret = net_tun_open(&d->tun, cfg->ifname, false, err);
+	ret = d->gso ? net_tun_open_offload(&d->tun, cfg->ifname, false, err) :
+		       net_tun_open(&d->tun, cfg->ifname, false, err);
 	if (ret < 0)
 		goto fail;
 	ret = net_link_set_mtu(d->tun.ifindex, mtu);
@@ -547,8 +565,82 @@ static void arm_timer(struct net_wgd *d)
 		d->armed = dl;
 }
 
+/* Splits the TSO super-segment read into slot src into MSS-sized packets in the other slots and
+ * encrypts each. Returns the next free slot. Slots before src hold queued datagrams until the
+ * queue is flushed, so wrapping around flushes first. */
+static unsigned tso_split(struct net_wgd *d, unsigned src, const struct virtio_net_hdr *h,
+			  const uint8_t *pkt, size_t len)
+{
+	struct net_tso t;
+	unsigned nseg = net_tso_parse(&t, h, pkt, len), next = src + 1;
+
+	if (nseg == 0 || t.hdr_len + t.mss > WG_PACKET_MAX)
+		return src;			/* malformed: drop, reuse the slot */
+	for (unsigned k = 0; k < nseg; k++) {
+		if (next == src)
+			next++;
+		if (next >= NET_WGD_BATCH) {
+			flush(d);
+			next = src == 0 ? 1 : 0;
+		}
+		uint8_t *out = d->tx_arena + (size_t)next * SLOT_LEN + WG_DATA_HEADROOM;
+		size_t n = net_tso_segment(&t, k, out);
+
+		(void)wg_device_tun_input(d->dev, out, n);
+		next++;
+	}
+	return next;
+}
+
+/* The vnet-header read path: each read is a header plus one packet or one TCP super-segment. */
+static void on_tun_vnet(struct net_wgd *d)
+{
+	unsigned used = 0;
+
+	for (unsigned reads = 0; reads < NET_WGD_BATCH; reads++) {
+		if (used >= NET_WGD_BATCH) {
+			flush(d);
+			used = 0;
+		}
+		/* The header lands in the core's headroom, which it overwrites after we parsed it. */
+		uint8_t *raw = d->tx_arena + (size_t)used * SLOT_LEN + WG_DATA_HEADROOM -
+			       NET_VNET_HDR_LEN;
+		ssize_t n = net_tun_read(d->tun.fd, raw, NET_VNET_HDR_LEN + WG_PACKET_MAX);
+		struct virtio_net_hdr h;
+
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			rg_log(n == -EBADFD ? RG_LOG_INFO : RG_LOG_ERROR, "%s: TUN %s; stopping",
+			       d->tun.name, n == -EBADFD ? "removed" : strerror((int)-n));
+			d->stop = true;
+			d->fatal = n == -EBADFD ? 0 : (int)n;
+			break;
+		}
+		if ((size_t)n <= NET_VNET_HDR_LEN)
+			continue;
+		memcpy(&h, raw, sizeof(h));
+		uint8_t *pkt = raw + NET_VNET_HDR_LEN;
+		size_t len = (size_t)n - NET_VNET_HDR_LEN;
+
+		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+			used = tso_split(d, used, &h, pkt, len);
+			continue;
+		}
+		if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !net_offload_csum(&h, pkt, len))
+			continue;
+		(void)wg_device_tun_input(d->dev, pkt, len);
+		used++;
+	}
+	flush(d);
+}
+
 static void on_tun(struct net_wgd *d)
 {
+	if (d->tun.vnet_hdr) {
+		on_tun_vnet(d);
+		return;
+	}
 	for (unsigned i = 0; i < NET_WGD_BATCH; i++) {
 		uint8_t *pkt = d->tx_arena + (size_t)i * SLOT_LEN + WG_DATA_HEADROOM;
 		ssize_t n = net_tun_read(d->tun.fd, pkt, WG_PACKET_MAX);

@@ -98,6 +98,19 @@ show=$(ip netns exec "$A" wg show "$OURS")
 check "wg show lists interface, port, peer, allowed ips" \
 	bash -c '[[ "$1" == *"listening port: 51820"* && "$1" == *"peer: '"$PB"'"* && "$1" == *"allowed ips: 10.77.0.2/32"* ]]' _ "$show"
 
+# IPv6 inside the tunnel (TCP segmentation offload on our TUN splits IPv6 super-segments too).
+ip -n "$A" addr add fd78::1/64 dev "$OURS" nodad
+ip -n "$B" addr add fd78::2/64 dev "$GO" nodad
+ip netns exec "$A" wg set "$OURS" peer "$PB" allowed-ips 10.77.0.2/32,fd78::2/128
+ip netns exec "$B" wg set "$GO" peer "$PA" allowed-ips 10.77.0.1/32,fd78::1/128
+check "ping6 through the tunnel" wgl_wait 10 ip netns exec "$A" ping -6 -c1 -W1 fd78::2
+ip netns exec "$B" iperf3 -s -B fd78::2 -p 5203 -D --logfile "$WGL_TMP/iperf6-s.log" -I "$WGL_TMP/iperf6.pid"
+wgl_wait 10 bash -c "ip netns exec $B ss -ltn 'sport = :5203' | grep -q 5203"
+i6=$(ip netns exec "$A" timeout 30 iperf3 -6 -c fd78::2 -p 5203 -t 3 -J 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e6))' 2>/dev/null || echo 0)
+echo "iperf3 TCP over IPv6 inside, riftgate-wg -> wireguard-go: $i6 Mbit/s"
+check "iperf3 IPv6 inside >= $MIN_MBIT Mbit/s ($i6)" test "$i6" -ge "$MIN_MBIT"
+[ -f "$WGL_TMP/iperf6.pid" ] && kill "$(cat "$WGL_TMP/iperf6.pid")" 2>/dev/null
+
 # 5. Roaming: wireguard-go moves to a new address and port; we follow its authenticated packets.
 ip -n "$A" addr add 192.168.78.1/24 dev eth0
 ip -n "$B" addr add 192.168.78.2/24 dev eth0
