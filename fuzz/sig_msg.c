@@ -1,6 +1,7 @@
 /* libFuzzer target: the signaling client's message parser (json-glib) on hub frames, and a
  * write/re-parse round trip of whatever it accepts. */
 #include <glib.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
