@@ -9,7 +9,9 @@
  *   bench-hub-load PORT N P RELAYS RATE HUB_PID
  * Prints one "key value" line per figure.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -361,6 +363,14 @@ int main(int argc, char **argv)
 	t_joined = now_ns();
 	double join_s = (double)(t_joined - t_start) / 1e9;
 
+	{
+		long st[5] = { 0 };
+
+		for (int i = 0; i < started; i++)
+			st[conns[i].state]++;
+		fprintf(stderr, "states: connecting %ld handshake %ld joining %ld joined %ld dead %ld (started %d)\n",
+			st[0], st[1], st[2], st[3], st[4], started);
+	}
 	printf("connections %d\nnetworks %d\npeers_per_network %d\n", n_conns,
 	       (n_conns + per_net - 1) / per_net, per_net);
 	printf("joined %ld\nfailed %ld\n", joined, dead);

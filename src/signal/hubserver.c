@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <libsoup/soup.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +21,7 @@
 #include "util/err.h"
 #include "util/log.h"
 
-enum { NETWORK_NAME_MAX = 64, SERVER_PING_S = 30 };
+enum { NETWORK_NAME_MAX = 64, SERVER_PING_S = 30, LISTEN_BACKLOG = 4096 };
 
 struct network {
 	struct sig_hubserver *s;	/* back-pointer, not owned */
@@ -302,6 +304,11 @@ static void on_ws(SoupServer *server, SoupServerMessage *msg, const char *path,
 		wsconn_free(w);
 		return;
 	}
+	/* small frames that must go out now: no Nagle delay behind an unacknowledged one */
+	GSocket *sock = soup_server_message_get_socket(msg);
+
+	if (sock)
+		g_socket_set_option(sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
 	w->net->n_conns++;
 	s->ws_total++;
 	g_hash_table_insert(s->conns, &w->id, w);
@@ -464,13 +471,29 @@ static int parse_addr(const char *addr, char **host, guint16 *port, struct rg_er
 	return 0;
 }
 
+/* Our own listening socket: libsoup's would get GLib's default backlog of 10, and a burst of
+ * thousands of peers reconnecting after a hub restart would then stall in SYN retries. */
+static gboolean listen_on(struct sig_hubserver *s, GInetAddress *ia, guint16 port, GError **gerr)
+{
+	g_autoptr(GSocket) sock = g_socket_new(g_inet_address_get_family(ia), G_SOCKET_TYPE_STREAM,
+					       G_SOCKET_PROTOCOL_TCP, gerr);
+	g_autoptr(GSocketAddress) sa = NULL;
+
+	if (!sock)
+		return FALSE;
+	sa = g_inet_socket_address_new(ia, port);
+	g_socket_set_listen_backlog(sock, LISTEN_BACKLOG);
+	return g_socket_bind(sock, sa, TRUE, gerr) && g_socket_listen(sock, gerr) &&
+	       soup_server_listen_socket(s->server, sock, 0, gerr);
+}
+
 int sig_hubserver_new(struct sig_hubserver **out, const struct sig_hubserver_cfg *cfg,
 		      struct rg_err *err)
 {
 	struct sig_hubserver *s;
 	g_autofree char *host = NULL;
 	g_autoptr(GError) gerr = NULL;
-	guint16 port;
+	guint16 port = 0;
 	int r;
 	gboolean ok;
 
@@ -486,23 +509,26 @@ int sig_hubserver_new(struct sig_hubserver **out, const struct sig_hubserver_cfg
 	s->server = soup_server_new("server-header", "riftgate-hub", NULL);
 	soup_server_add_handler(s->server, NULL, http_cb, s, NULL);
 	soup_server_add_websocket_handler(s->server, NULL, NULL, NULL, on_ws, s, NULL);
-	if (host && strcmp(host, "") && strcmp(host, "0.0.0.0") && strcmp(host, "::")) {
-		g_autoptr(GInetAddress) ia = g_inet_address_new_from_string(host);
+	g_autoptr(GInetAddress) ia = NULL;
 
-		if (!ia && !strcmp(host, "localhost"))
-			ia = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-		if (!ia) {
-			r = rg_err_set(err, -EINVAL, "address '%s': '%s' is not an IP address",
-				       cfg->addr, host);
-			goto fail;
-		}
-		g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, port);
-
-		ok = soup_server_listen(s->server, sa, 0, &gerr);
-	} else if (host && !strcmp(host, "0.0.0.0")) {
-		ok = soup_server_listen_all(s->server, port, SOUP_SERVER_LISTEN_IPV4_ONLY, &gerr);
-	} else {
-		ok = soup_server_listen_all(s->server, port, 0, &gerr);
+	if (!host || !*host)
+		ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV6);	/* dual stack */
+	else if (!strcmp(host, "localhost"))
+		ia = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	else
+		ia = g_inet_address_new_from_string(host);
+	if (!ia) {
+		r = rg_err_set(err, -EINVAL, "address '%s': '%s' is not an IP address", cfg->addr,
+			       host);
+		goto fail;
+	}
+	ok = listen_on(s, ia, port, &gerr);
+	if (!ok && (!host || !*host)) {
+		/* no IPv6 on this machine: all IPv4 interfaces then */
+		g_clear_error(&gerr);
+		g_clear_object(&ia);
+		ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
+		ok = listen_on(s, ia, port, &gerr);
 	}
 	if (!ok) {
 		r = rg_err_set(err, -EADDRNOTAVAIL, "cannot listen on %s: %s", cfg->addr,
