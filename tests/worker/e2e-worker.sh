@@ -3,7 +3,8 @@
 # other through the Worker (Miniflare, inside the lab's hub namespace at 10.98.0.1:8080, network
 # "lab") and ping over the tunnel. Then the hub sits idle past the Durable Object eviction (~10 s;
 # the agents' WebSocket pings must not keep it awake), peer2 is killed and restarted, and must
-# find peer1 through the hub state rebuilt from the socket attachments. Namespaces: rgwk-*.
+# find peer1 through the hub state rebuilt from the socket attachments. Namespaces: rgwk-XXXX-*,
+# interfaces rgwkXXXX[ab] (XXXX from the pid).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/setup.sh"
@@ -19,8 +20,11 @@ ok() { echo "ok: $*"; passes=$((passes + 1)); }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
-lab_init rgwk-
-mesh_init "$build" "$work" rgwk0
+# Per-run names: other worktrees run this same test at the same time, and lab_init removes every
+# namespace with its prefix; the interface names also name the shared UAPI sockets.
+tag=$(printf '%04x' $(($$ % 65536)))
+lab_init "rgwk-$tag-"
+mesh_init "$build" "$work" "rgwk$tag"
 if ! mesh_have_agent; then
 	echo "SKIP: riftgate up is not built in $build"
 	exit 77
