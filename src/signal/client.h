@@ -5,7 +5,9 @@
  * set; pings every SIG_CLIENT_PING_S; sends `join` after every (re)connect; reconnects with
  * capped exponential backoff and full jitter (signal/backoff.h). An HTTP 401/403 on the upgrade
  * is reported once through ops->fatal ("hub rejected token") and retried at most every
- * SIG_BACKOFF_AUTH_MIN_MS (a rejected client never loops). Incoming frames over SIG_MSG_MAX
+ * SIG_BACKOFF_AUTH_MIN_MS (a rejected client never loops). A close with code 4000 (another
+ * connection joined with our peerId) is reported through ops->fatal too and retried on the same
+ * slow schedule, so two processes sharing an id do not flap. Incoming frames over SIG_MSG_MAX
  * bytes close the connection; frames that fail to parse are dropped (debug log).
  */
 #ifndef RG_SIGNAL_CLIENT_H
