@@ -89,6 +89,21 @@ check "iperf3 upload >= $MIN_MBIT Mbit/s ($up)" test "$up" -ge "$MIN_MBIT"
 check "iperf3 download >= $MIN_MBIT Mbit/s ($down)" test "$down" -ge "$MIN_MBIT"
 [ -f "$WGL_TMP/iperf.pid" ] && kill "$(cat "$WGL_TMP/iperf.pid")" 2>/dev/null
 
+# Data integrity both ways (iperf3 does not check payload): 24 MiB of random bytes, SHA-256 compared.
+head -c $((24 << 20)) /dev/urandom > "$WGL_TMP/blob"
+want=$(sha256sum "$WGL_TMP/blob" | cut -d' ' -f1)
+xfer()	# xfer FROM_NS TO_NS TO_ADDR PORT
+{
+	ip netns exec "$2" timeout 90 /usr/bin/python3 "$here/xfer.py" recv "$3" "$4" > "$WGL_TMP/xfer.out" &
+	local rp=$!
+	wgl_wait 10 bash -c "ip netns exec $2 ss -ltn 'sport = :$4' | grep -q $4"
+	ip netns exec "$1" timeout 90 /usr/bin/python3 "$here/xfer.py" send "$3" "$4" "$WGL_TMP/blob"
+	wait "$rp"
+	test "$(cat "$WGL_TMP/xfer.out")" = "$want"
+}
+check "24 MiB riftgate-wg -> wireguard-go arrives intact" xfer "$A" "$B" 10.77.0.2 5210
+check "24 MiB wireguard-go -> riftgate-wg arrives intact" xfer "$B" "$A" 10.77.0.1 5211
+
 # 4. wg show on our side: handshake and byte counters that match the traffic.
 read -r _ rx tx < <(ip netns exec "$A" wg show "$OURS" transfer | awk -v k="$PB" '$1 == k')
 check "wg show transfer counts the iperf traffic (rx=$rx tx=$tx)" test "${rx:-0}" -gt 10000000 -a "${tx:-0}" -gt 10000000
@@ -150,6 +165,8 @@ o=$(ip netns exec "$A" timeout 30 iperf3 -c 10.78.0.2 -p 5202 -t 3 -J 2>/dev/nul
 echo "iperf3 TCP riftgate-wg -> riftgate-wg (IPv6 outer): $o Mbit/s"
 check "ours <-> ours: iperf3 >= $MIN_MBIT Mbit/s ($o)" test "$o" -ge "$MIN_MBIT"
 [ -f "$WGL_TMP/iperf2.pid" ] && kill "$(cat "$WGL_TMP/iperf2.pid")" 2>/dev/null
+check "ours <-> ours: 24 MiB A -> B intact" xfer "$A" "$B" 10.78.0.2 5212
+check "ours <-> ours: 24 MiB B -> A intact" xfer "$B" "$A" 10.78.0.1 5213
 
 # 8. Bad UAPI input leaves the configuration unchanged.
 before=$(ip netns exec "$A" wg showconf "$OURS")
