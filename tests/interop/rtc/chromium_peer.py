@@ -358,7 +358,14 @@ def main():
            "stun": o.stun, "gum": not o.no_candidates}
     page = PAGE.replace("__CFG__", json.dumps(cfg))
     st = State()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(st, page, o.no_candidates))
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            # Chromium going away mid-request is expected at the end; anything else is logged.
+            e = sys.exc_info()[1]
+            if not isinstance(e, (ConnectionError, BrokenPipeError)):
+                log("HTTP handler error: %r" % e)
+
+    srv = Server(("127.0.0.1", 0), make_handler(st, page, o.no_candidates))
     srv.daemon_threads = True
     port = srv.server_address[1]
     threading.Thread(target=srv.serve_forever, daemon=True).start()
