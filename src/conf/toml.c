@@ -5,6 +5,7 @@
 #include "conf/toml.h"
 
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -871,8 +872,16 @@ static int parse_number(struct parser *p, size_t at, size_t end, struct conf_tom
 		goto out;
 	}
 	if (is_float) {
+		/* The caller's locale may write decimals with ','; TOML never does. */
+		locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+
+		if (!c) {
+			r = oom(p);
+			goto out;
+		}
 		v->type = CONF_TOML_FLOAT;
-		v->f = strtod(b.p, NULL);
+		v->f = strtod_l(b.p, NULL, c);
+		freelocale(c);
 	} else {
 		char *e;
 
