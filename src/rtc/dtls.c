@@ -275,6 +275,11 @@ void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 
 	if (!d->ssl || len == 0 || len > INT_MAX || p->state >= RTC_STATE_FAILED)
 		return;
+	/* After the handshake only epoch ≥ 1 is ours: a stray or spoofed epoch-0 record (e.g. a
+	 * new ClientHello) must not disturb the session. Retransmitted final flights still work:
+	 * their Finished is epoch 1. */
+	if (d->connected && (len < 13 || (buf[3] == 0 && buf[4] == 0)))
+		return;
 	/* A memory BIO is a byte stream; one datagram goes in and is consumed before the next. */
 	if (BIO_ctrl_pending(d->rbio))
 		(void)BIO_reset(d->rbio);
@@ -308,12 +313,17 @@ void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 			rg_log(RG_LOG_INFO, "%s: DTLS close_notify from the remote side", p->log_id);
 			rtc_peer_on_sctp_down(p, false);
 			return;
-		default:
+		default: {
+			char eb[160];
+
 			/* Records that fail to authenticate are dropped silently by OpenSSL; what
 			 * lands here is fatal (e.g. an alert). */
+			ERR_error_string_n(ERR_peek_last_error(), eb, sizeof(eb));
 			ERR_clear_error();
+			rg_log(RG_LOG_WARN, "%s: DTLS read error: %s", p->log_id, eb);
 			rtc_peer_fail(p, "DTLS read error");
 			return;
+		}
 		}
 		break;
 	}

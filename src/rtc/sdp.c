@@ -490,7 +490,7 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 		[RTC_SETUP_NONE] = "actpass", [RTC_SETUP_ACTPASS] = "actpass",
 		[RTC_SETUP_ACTIVE] = "active", [RTC_SETUP_PASSIVE] = "passive",
 	};
-	char fp[RTC_FP_LEN * 3], cand[RTC_CAND_STR_MAX + 1];
+	char fp[RTC_FP_LEN * 3], cand[RTC_CAND_STR_MAX + 1], mline[64];
 	size_t cap = 1024 + d->n_cands * (RTC_CAND_STR_MAX + 8) + 2 * RTC_MID_MAX + RTC_UFRAG_MAX +
 		     RTC_PWD_MAX;
 	char *buf = malloc(cap), *p = buf;
@@ -499,6 +499,10 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 	if (!buf)
 		return NULL;
 	rtc_fingerprint_format(fp, d->fingerprint);
+	if (d->legacy)
+		snprintf(mline, sizeof(mline), "m=application 9 DTLS/SCTP %u\r\n", d->sctp_port);
+	else
+		snprintf(mline, sizeof(mline), "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n");
 	n = snprintf(p, cap,
 		     "v=0\r\n"
 		     "o=- %" PRIu64 " 2 IN IP4 127.0.0.1\r\n"
@@ -516,8 +520,7 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 		     "%s%u%s\r\n"
 		     "a=max-message-size:%" PRIu32 "\r\n",
 		     session_id & INT64_MAX, d->mid,
-		     d->legacy ? "m=application 9 DTLS/SCTP 5000\r\n"
-			       : "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+		     mline,
 		     d->ufrag, d->pwd, fp, setup_names[d->setup], d->mid,
 		     d->legacy ? "a=sctpmap:" : "a=sctp-port:", d->sctp_port,
 		     d->legacy ? " webrtc-datachannel 65535" : "", d->max_message_size);
