@@ -72,6 +72,10 @@ struct agent_peer {
 	guint timeout_src;
 	guint probe_src;
 	uint64_t probe_rx;
+	/* A different key announced for this id while its tunnel works: a duplicate peer id or a
+	 * reinstalled device. Applied only if the probe finds the old tunnel dead. */
+	char pending_key[AGENT_KEY_B64_MAX + 1];
+	char pending_addr[AGENT_ADDR_MAX + 1];
 	uint32_t attempts;		/* since the last time it was up */
 	uint32_t failures;		/* consecutive, drives the backoff */
 	int64_t since;			/* wall seconds of the last state change */

@@ -38,6 +38,7 @@ const char *agent_peer_state_name(enum agent_peer_state s)
 }
 
 static void peer_connect(struct agent_peer *p);
+static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address);
 static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -528,10 +529,24 @@ static gboolean probe_cb(gpointer data)
 	struct agent_peer *p = data;
 
 	p->probe_src = 0;
-	if (peer_rx(p) == p->probe_rx)
+	if (peer_rx(p) == p->probe_rx) {
+		char key[sizeof(p->pending_key)], addr[sizeof(p->pending_addr)];
+
+		memcpy(key, p->pending_key, sizeof(key));
+		memcpy(addr, p->pending_addr, sizeof(addr));
+		p->pending_key[0] = p->pending_addr[0] = '\0';
 		peer_fail(p, "rejoined the hub and did not answer over the old connection");
-	else
+		if (key[0] && peer_learn(p, key, addr) && p->offerer && p->present) {
+			p->failures = 0;
+			peer_connect(p);
+		}
+	} else if (p->pending_key[0]) {
+		rg_log(RG_LOG_WARN, "peer %s: another device uses this peer id (key %.8s...); keeping "
+		       "the working tunnel", p->id, p->pending_key);
+		p->pending_key[0] = p->pending_addr[0] = '\0';
+	} else {
 		rg_log(RG_LOG_INFO, "peer %s: rejoined; tunnel still alive", p->id);
+	}
 	return G_SOURCE_REMOVE;
 }
 
@@ -543,6 +558,21 @@ static void peer_probe(struct agent_peer *p)
 	wg_peer_handshake_now(p->wg);
 	agent_timer_rearm(p->a);
 	p->probe_src = add_timeout(p->a, AGENT_PROBE_MS, probe_cb, p);
+}
+
+/* A key different from the one of a working tunnel: hold it and probe the tunnel. true when the
+ * caller must not act on the message. */
+static bool key_conflict(struct agent_peer *p, const char *key, const char *addr)
+{
+	if (p->state != AGENT_PEER_UP || !p->conn || !key || !key[0] ||
+	    strcmp(key, p->key_b64) == 0)
+		return false;
+	g_strlcpy(p->pending_key, key, sizeof(p->pending_key));
+	g_strlcpy(p->pending_addr, addr ? addr : "", sizeof(p->pending_addr));
+	rg_log(RG_LOG_WARN, "peer %s: announced with a different key (%.8s...) while its tunnel is "
+	       "up; probing the tunnel", p->id, key);
+	peer_probe(p);
+	return true;
 }
 
 /* ---- peer table ---- */
@@ -595,7 +625,7 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 		return;
 	}
 	p->present = true;
-	if (!peer_learn(p, key, address))
+	if (key_conflict(p, key, address) || !peer_learn(p, key, address))
 		return;
 	if (p->state == AGENT_PEER_LEFT)
 		set_state(p, AGENT_PEER_DISCOVERED);
@@ -622,16 +652,17 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		rg_log(RG_LOG_WARN, "hub: offer from an unusable peer id '%.80s'", m->from);
 		return;
 	}
-	p->present = true;
-	if (!peer_learn(p, m->public_key, m->address))
-		return;
-	if (!p->wg) {
-		rg_log(RG_LOG_WARN, "peer %s: offer without a known public key; ignored", p->id);
-		return;
-	}
 	if (p->offerer && p->conn && p->state < AGENT_PEER_UP) {
 		/* Glare: both offered. The smaller id (us) wins; it answers our offer. */
 		rg_log(RG_LOG_INFO, "peer %s: glare, keeping our own offer", p->id);
+		return;
+	}
+	p->present = true;
+	if (key_conflict(p, m->public_key, m->address) ||
+	    !peer_learn(p, m->public_key, m->address))
+		return;
+	if (!p->wg) {
+		rg_log(RG_LOG_WARN, "peer %s: offer without a known public key; ignored", p->id);
 		return;
 	}
 	if (p->conn)
