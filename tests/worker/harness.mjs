@@ -1,5 +1,6 @@
 // Runs worker/src/worker.mjs with the freshly built hub.wasm in Miniflare (local workerd), on a
 // random loopback port, with the test-only RG_DEBUG binding (/stats, /debug/abort) switched on.
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -62,4 +63,43 @@ export function writeCounts(name, passed, failed) {
 		return;
 	fs.mkdirSync(dir, { recursive: true });
 	fs.writeFileSync(path.join(dir, name), `${passed} ${failed}\n`);
+}
+
+export function assert(cond, msg) {
+	if (!cond)
+		throw new Error(msg);
+}
+
+export function key() {
+	return crypto.randomBytes(32).toString("base64");
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Named sub-cases with TAP-style lines; finish() prints the tally, writes it for
+// scripts/summary.sh under the meson test's name and returns the exit status.
+export function cases(label, countsName) {
+	let passed = 0, failed = 0;
+	return {
+		add(r) {
+			passed += r.passed;
+			failed += r.failed;
+		},
+		async check(name, fn) {
+			const t0 = Date.now();
+			try {
+				await fn();
+				passed++;
+				console.log(`ok - ${label}: ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+			} catch (e) {
+				failed++;
+				console.log(`not ok - ${label}: ${name}\n#   ${e.message}`);
+			}
+		},
+		finish() {
+			console.log(`# ${label}: ${passed} passed, ${failed} failed`);
+			writeCounts(countsName, passed, failed);
+			return failed ? 1 : 0;
+		},
+	};
 }

@@ -6,37 +6,14 @@
 // clients re-join and the hub ends up with exactly them (no ghosts).
 import crypto from "node:crypto";
 import { Peer } from "./conformance/client.mjs";
-import { startWorker, writeCounts } from "./harness.mjs";
+import { assert, cases, key, sleep, startWorker } from "./harness.mjs";
 
 const IDLE_MS = Number(process.env.RG_HIBERNATE_IDLE_MS ?? 13000);
 const token = crypto.randomBytes(18).toString("base64url");
 const logs = [];
+const t = cases("worker hibernation", "worker-hibernation");
+const check = t.check;
 const w = await startWorker({ token, onLog: (l) => { logs.push(l); if (process.env.RG_VERBOSE) console.log(`[workerd] ${l}`); } });
-let passed = 0, failed = 0;
-
-function assert(cond, msg) {
-	if (!cond)
-		throw new Error(msg);
-}
-
-async function check(name, fn) {
-	const t0 = Date.now();
-	try {
-		await fn();
-		passed++;
-		console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-	} catch (e) {
-		failed++;
-		console.log(`not ok - ${name}\n#   ${e.message}`);
-	}
-}
-
-function key() {
-	return crypto.randomBytes(32).toString("base64");
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 async function joined(url, peerId, extra = {}) {
 	const p = new Peer(url, token, peerId);
 	await p.open();
@@ -170,6 +147,4 @@ try {
 } finally {
 	await w.dispose();
 }
-console.log(`# worker hibernation/crash: ${passed} passed, ${failed} failed`);
-writeCounts("worker-hibernation", passed, failed);
-process.exit(failed ? 1 : 0);
+process.exit(t.finish());

@@ -4,32 +4,12 @@ import crypto from "node:crypto";
 import http from "node:http";
 import { runConformance } from "./conformance/conformance.mjs";
 import { Peer } from "./conformance/client.mjs";
-import { startWorker, writeCounts } from "./harness.mjs";
+import { assert, cases, key, startWorker } from "./harness.mjs";
 
 const token = crypto.randomBytes(18).toString("base64url");
+const t = cases("worker", "worker-miniflare");
+const check = t.check;
 const w = await startWorker({ token, onLog: (l) => process.env.RG_VERBOSE && console.log(`[workerd] ${l}`) });
-let passed = 0, failed = 0;
-
-function assert(cond, msg) {
-	if (!cond)
-		throw new Error(msg);
-}
-
-async function check(name, fn) {
-	try {
-		await fn();
-		passed++;
-		console.log(`ok - worker: ${name}`);
-	} catch (e) {
-		failed++;
-		console.log(`not ok - worker: ${name}\n#   ${e.message}`);
-	}
-}
-
-function key() {
-	return crypto.randomBytes(32).toString("base64");
-}
-
 // Plain GET through node:http (fetch refuses to send an Upgrade header); resolves to the status.
 function get(path, headers) {
 	return new Promise((resolve, reject) => {
@@ -54,9 +34,7 @@ async function joined(url, peerId, tok = token) {
 
 try {
 	// Each conformance case on its own network (its own Durable Object) via /connect/<name>.
-	const r = await runConformance({ url: `${w.ws}/connect/{network}`, token, label: "worker" });
-	passed += r.passed;
-	failed += r.failed;
+	t.add(await runConformance({ url: `${w.ws}/connect/{network}`, token, label: "worker" }));
 
 	await check("GET /healthz without auth -> 200", async () => {
 		const res = await fetch(`${w.http}/healthz`);
@@ -154,6 +132,4 @@ try {
 } finally {
 	await w.dispose();
 }
-console.log(`# worker (miniflare): ${passed} passed, ${failed} failed`);
-writeCounts("worker-miniflare", passed, failed);
-process.exit(failed ? 1 : 0);
+process.exit(t.finish());

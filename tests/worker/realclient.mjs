@@ -9,34 +9,15 @@ import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import net from "node:net";
 import { Peer } from "./conformance/client.mjs";
-import { startWorker, writeCounts } from "./harness.mjs";
+import { assert, cases, key, sleep, startWorker } from "./harness.mjs";
 
 const probeExe = process.argv[2];
 const COST_S = Number(process.env.RG_COSTGUARD_S ?? 45);
 const token = crypto.randomBytes(18).toString("base64url");
+const t = cases("worker + riftgate client", "worker-client");
+const check = t.check;
 const w = await startWorker({ token, onLog: (l) => process.env.RG_VERBOSE && console.log(`[workerd] ${l}`) });
 const children = [];
-let passed = 0, failed = 0;
-
-function assert(cond, msg) {
-	if (!cond)
-		throw new Error(msg);
-}
-
-async function check(name, fn) {
-	const t0 = Date.now();
-	try {
-		await fn();
-		passed++;
-		console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-	} catch (e) {
-		failed++;
-		console.log(`not ok - ${name}\n#   ${e.message}`);
-	}
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // One sigprobe process; its stdout lines are kept, tests wait for a matching line.
 function probe(url, tok, peerId, seconds) {
 	const p = spawn(probeExe, [url, tok, peerId, String(seconds)], { stdio: ["pipe", "pipe", "pipe"] });
@@ -129,7 +110,7 @@ try {
 		await p2.wait(/^connected 2$/, "reconnect", 15000, mark2);
 		const q = new Peer(url, token, "q");
 		await q.open();
-		q.join("q", crypto.randomBytes(32).toString("base64"));
+		q.join("q", key());
 		const pq = await q.nextType("peers");
 		assert(pq.peers.map((p) => p.peerId).sort().join() === "p1,p2", `peers after rejoin: ${JSON.stringify(pq.peers)}`);
 		const s = await w.stats(netName);
@@ -151,6 +132,4 @@ try {
 		c.kill("SIGKILL");
 	await w.dispose();
 }
-console.log(`# worker with the riftgate client: ${passed} passed, ${failed} failed`);
-writeCounts("worker-client", passed, failed);
-process.exit(failed ? 1 : 0);
+process.exit(t.finish());
