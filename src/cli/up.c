@@ -139,6 +139,15 @@ static void to_log_file(const char *ifname)
 		if (dot && (size_t)(dot - path) + 5 < sizeof(path))
 			memcpy(dot, ".log", 5);
 	}
+	if (path[0]) {
+		char *slash = strrchr(path, '/');
+
+		*slash = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+			path[0] = '\0';
+		else
+			*slash = '/';
+	}
 	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
 	fd = path[0] ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
 	if (nul >= 0) {
@@ -189,6 +198,11 @@ int cmd_up(int argc, char **argv)
 	}
 	if (verbose)
 		rg_log_set_level(MIN(RG_LOG_INFO + verbose, RG_LOG_TRACE));
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: 'up' must run as root: it creates a TUN device and configures it "
+			"(try: sudo %s up)\n", rg_prog, rg_prog);
+		return 1;
+	}
 	if (!config) {
 		if (conf_default_path(defpath, sizeof(defpath), &err) < 0) {
 			fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
@@ -199,11 +213,6 @@ int cmd_up(int argc, char **argv)
 	if (conf_load(&c, config, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
 		return 1;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "%s: 'up' must run as root: it creates the TUN device %s "
-			"(try: sudo %s up)\n", rg_prog, c.interface, rg_prog);
-		goto out;
 	}
 	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
 		fprintf(stderr, "%s: /dev/net/tun is missing (%s): load the tun module "
@@ -257,6 +266,9 @@ int cmd_up(int argc, char **argv)
 		rfd = pipefd[1];
 		pipefd[1] = -1;
 		setsid();
+		/* From here on the log goes to /run/riftgate/IFNAME.log; what the user must see
+		 * travels through the pipe. */
+		to_log_file(c.interface);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	st.loop = g_main_loop_new(NULL, FALSE);
@@ -297,7 +309,6 @@ int cmd_up(int argc, char **argv)
 			rg_log(RG_LOG_INFO, "%s", msg);
 	}
 	if (rfd >= 0) {
-		to_log_file(c.interface);
 		close(rfd);
 		rfd = -1;
 	}
