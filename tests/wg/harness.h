@@ -12,7 +12,7 @@
 #include "wg/device.h"
 #include "wg/messages.h"
 
-enum { H_NODES = 2, H_QUEUE = 512 };
+enum { H_NODES = 3, H_QUEUE = 512 };
 
 struct h_dgram {
 	int from, to;
@@ -42,6 +42,7 @@ struct h_node {
 
 struct harness {
 	struct h_node n[H_NODES];
+	int count;		/* nodes in use: 2 unless h_init_n() said otherwise */
 	struct h_dgram q[H_QUEUE];
 	unsigned qhead, qlen;
 	uint64_t now;		/* monotonic ns */
@@ -81,7 +82,7 @@ static inline void h_random(void *o, uint8_t *buf, size_t len)
 
 static inline int h_node_of(struct harness *h, const struct wg_endpoint *ep)
 {
-	for (int i = 0; i < H_NODES; i++)
+	for (int i = 0; i < h->count; i++)
 		if (ep->len == h->n[i].ep.len && memcmp(ep->data, h->n[i].ep.data, ep->len) == 0)
 			return i;
 	return -1;
@@ -141,13 +142,14 @@ static inline void h_key(uint8_t k[32], uint8_t seed)
 
 /* Node i owns 10.0.0.(i+1)/32 and fd00::(i+1)/128 as seen by the other node. keys[i], if
  * given, is node i's private key. */
-static inline void h_init_keys(struct harness *h, const uint8_t (*keys)[32])
+static inline void h_init_nodes(struct harness *h, int count, const uint8_t (*keys)[32])
 {
 	memset(h, 0, sizeof(*h));
+	h->count = count;
 	h->now = 1000ull * 1000000000ull;
 	h->wall = 1700000000ull * 1000000000ull;
 	h->rng = 42;
-	for (int i = 0; i < H_NODES; i++) {
+	for (int i = 0; i < h->count; i++) {
 		struct h_node *n = &h->n[i];
 		struct wg_device_ops ops = {
 			.send = h_send, .tun_write = h_tun_write, .peer_event = h_event,
@@ -167,8 +169,8 @@ static inline void h_init_keys(struct harness *h, const uint8_t (*keys)[32])
 		wg_device_set_private_key(n->dev, n->priv);
 		g_assert_true(wg_device_get_public_key(n->dev, n->pub));
 	}
-	for (int i = 0; i < H_NODES; i++)
-		for (int j = 0; j < H_NODES; j++) {
+	for (int i = 0; i < h->count; i++)
+		for (int j = 0; j < h->count; j++) {
 			struct wg_peer *p;
 			struct wg_allowed_ip v4 = { .family = AF_INET, .cidr = 32,
 						    .addr = { 10, 0, 0, (uint8_t)(j + 1) } };
@@ -184,9 +186,14 @@ static inline void h_init_keys(struct harness *h, const uint8_t (*keys)[32])
 		}
 }
 
+static inline void h_init_keys(struct harness *h, const uint8_t (*keys)[32])
+{
+	h_init_nodes(h, 2, keys);
+}
+
 static inline void h_init(struct harness *h)
 {
-	h_init_keys(h, NULL);
+	h_init_nodes(h, 2, NULL);
 }
 
 static inline struct wg_peer *h_peer(struct harness *h, int at, int of)
@@ -214,7 +221,7 @@ static inline void h_clear(struct harness *h)
 	h_drain(h);
 	for (unsigned i = 0; i < h->loglen; i++)
 		h_free_dgram(&h->log[i]);
-	for (int i = 0; i < H_NODES; i++)
+	for (int i = 0; i < h->count; i++)
 		wg_device_free(h->n[i].dev);
 }
 
@@ -246,7 +253,7 @@ static inline void h_advance_to(struct harness *h, uint64_t t)
 	for (;;) {
 		uint64_t next = UINT64_MAX;
 
-		for (int i = 0; i < H_NODES; i++) {
+		for (int i = 0; i < h->count; i++) {
 			uint64_t d = wg_device_next_deadline(h->n[i].dev);
 
 			if (d < next)
@@ -256,12 +263,12 @@ static inline void h_advance_to(struct harness *h, uint64_t t)
 			break;
 		if (next > h->now)
 			h->now = next;
-		for (int i = 0; i < H_NODES; i++)
+		for (int i = 0; i < h->count; i++)
 			wg_device_tick(h->n[i].dev);
 		h_run(h);
 	}
 	h->now = t;
-	for (int i = 0; i < H_NODES; i++)
+	for (int i = 0; i < h->count; i++)
 		wg_device_tick(h->n[i].dev);
 	h_run(h);
 }

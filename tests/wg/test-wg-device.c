@@ -697,6 +697,42 @@ static void test_handshake_now(void)
 	h_clear(&h);
 }
 
+/* Three nodes: cryptokey routing picks the peer by destination, each with its own session;
+ * moving an allowed IP to another peer moves both directions of the check. */
+static void test_three_peers(void)
+{
+	struct harness h;
+	struct wg_allowed_ip c_ip = { .family = AF_INET, .cidr = 32, .addr = { 10, 0, 0, 3 } };
+
+	h_init_nodes(&h, 3, NULL);
+	g_assert_cmpuint(wg_device_peer_count(h.n[0].dev), ==, 2);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 0xb), ==, 1);
+	g_assert_cmpint(h_ping(&h, 0, 2, 10, 0xc), ==, 1);
+	h_run(&h);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 1);
+	g_assert_cmpuint(h.n[1].tun_last[20], ==, 0xb);
+	g_assert_cmpuint(h.n[2].tun_count, ==, 1);
+	g_assert_cmpuint(h.n[2].tun_last[20], ==, 0xc);
+	g_assert_true(h_peer(&h, 0, 1)->kp_cur != h_peer(&h, 0, 2)->kp_cur);
+
+	/* A gives 10.0.0.3 to B: traffic for it now goes to B ... */
+	g_assert_cmpint(wg_peer_allowed_ip_add(h_peer(&h, 0, 1), &c_ip), ==, 0);
+	g_assert_cmpint(h_ping(&h, 0, 2, 10, 0xd), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 2);
+	g_assert_cmpuint(h.n[1].tun_last[20], ==, 0xd);
+	g_assert_cmpuint(h.n[2].tun_count, ==, 1);
+	/* ... and C may no longer send from it to A */
+	g_assert_cmpint(h_ping(&h, 2, 0, 10, 0xe), ==, 0);
+	g_assert_cmpint(h_step(&h), ==, -EPERM);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 0);
+	/* B and C, which never talked, handshake on their own */
+	g_assert_cmpint(h_ping(&h, 1, 2, 10, 0xf), ==, 1);
+	h_run(&h);
+	g_assert_cmpuint(h.n[2].tun_count, ==, 2);
+	h_clear(&h);
+}
+
 static int count_cb(void *ctx, const struct wg_allowed_ip *ip)
 {
 	(void)ip;
@@ -739,6 +775,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/send_batch", test_send_batch);
 	g_test_add_func("/wg/device/endpoint_hooks", test_endpoint_hooks);
 	g_test_add_func("/wg/device/handshake_now", test_handshake_now);
+	g_test_add_func("/wg/device/three_peers", test_three_peers);
 	g_test_add_func("/wg/device/keepalive", test_keepalive);
 	g_test_add_func("/wg/device/new_handshake_when_unanswered", test_new_handshake_when_unanswered);
 	g_test_add_func("/wg/device/persistent_keepalive", test_persistent_keepalive);
