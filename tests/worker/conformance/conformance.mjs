@@ -246,6 +246,24 @@ tcase("address field carried on join, peers and offer/answer", async (t) => {
 	eq((await a.nextType("answer")).address, "10.10.0.3/24", "answer's address");
 });
 
+tcase("frame over 64 KiB -> socket closed 1009, not relayed, others see peer-left", async (t) => {
+	const a = await t.joined("a"), b = await t.joined("b");
+	b.send({ type: "offer", to: t.id("a"), sdp: "x".repeat(70 * 1024) });
+	const c = await b.waitClosed();
+	eq(c.code, 1009, "close code");
+	await a.next((m) => m.type === "peer-left" && m.peerId === t.id("b"), "peer-left of b");
+	await a.none((m) => m.type === "offer", "oversized offer relayed");
+});
+
+tcase("flood past the rate limit -> rate-limited error frame, then close 1008", async (t) => {
+	const a = await t.joined("a");
+	for (let i = 0; i < 1000 && !a.closed; i++)
+		a.send({ type: "ice-candidate", to: t.id("nobody"), candidate: "x" });
+	const c = await a.waitClosed(20000);
+	eq(c.code, 1008, "close code");
+	assert(a.frames.some((m) => m.type === "error" && m.code === "rate-limited"), "no rate-limited error frame before the close");
+});
+
 export async function runConformance({ url, token, label = "hub", log = console.log, only }) {
 	const run = crypto.randomBytes(3).toString("hex");
 	let passed = 0, failed = 0, n = 0;
