@@ -134,3 +134,139 @@ size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out)
 	memcpy(tcp + 16, &c, 2);
 	return t->hdr_len + seg;
 }
+
+/* The header checks shared by start and append: plain IPv4 (no options, not a fragment) or IPv6
+ * without extension headers, carrying TCP with ACK set and nothing but ACK/PSH. */
+static bool gro_eligible(const uint8_t *pkt, size_t len, size_t *ip_len, size_t *tcp_len,
+			 bool *v6)
+{
+	if (len < 40)
+		return false;
+	if (pkt[0] == 0x45) {
+		uint16_t frag = (uint16_t)(pkt[6] << 8 | pkt[7]);
+
+		if (pkt[9] != IPPROTO_TCP || (frag & 0x3fff) || (size_t)(pkt[2] << 8 | pkt[3]) != len)
+			return false;
+		*ip_len = 20;
+		*v6 = false;
+	} else if (pkt[0] >> 4 == 6) {
+		if (len < 60 || pkt[6] != IPPROTO_TCP || (size_t)(pkt[4] << 8 | pkt[5]) + 40 != len)
+			return false;
+		*ip_len = 40;
+		*v6 = true;
+	} else {
+		return false;
+	}
+	*tcp_len = (size_t)(pkt[*ip_len + 12] >> 4) * 4;
+	if (*tcp_len < 20 || *ip_len + *tcp_len >= len)	/* no payload: pure ACK */
+		return false;
+	uint8_t flags = pkt[*ip_len + 13];
+	return (flags & ~0x08) == 0x10;			/* ACK, optionally PSH */
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool net_gro_start(struct net_gro *g, const uint8_t *pkt, size_t len)
+{
+	size_t ip_len, tcp_len;
+	bool v6;
+
+	g->open = false;
+	if (!gro_eligible(pkt, len, &ip_len, &tcp_len, &v6) || len > NET_GRO_MAX)
+		return false;
+	memcpy(g->buf, pkt, len);
+	g->len = len;
+	g->ip_len = ip_len;
+	g->tcp_len = tcp_len;
+	g->v6 = v6;
+	g->mss = (uint16_t)(len - ip_len - tcp_len);
+	g->next_seq = get32(pkt + ip_len + 4) + g->mss;
+	g->segs = 1;
+	g->open = true;
+	g->closed = (pkt[ip_len + 13] & 0x08) != 0;	/* PSH ends a train */
+	return true;
+}
+
+bool net_gro_append(struct net_gro *g, const uint8_t *pkt, size_t len)
+{
+	size_t ip_len, tcp_len, payload;
+	const uint8_t *a = g->buf, *b = pkt;
+	bool v6;
+
+	if (!g->open || g->closed || !gro_eligible(pkt, len, &ip_len, &tcp_len, &v6) ||
+	    v6 != g->v6 || tcp_len != g->tcp_len)
+		return false;
+	payload = len - ip_len - tcp_len;
+	if (payload > g->mss || g->len + payload > NET_GRO_MAX || g->segs >= 64)
+		return false;
+	if (v6) {
+		/* version/class/flow, next header + hop limit, addresses */
+		if (memcmp(a, b, 4) || memcmp(a + 6, b + 6, 34))
+			return false;
+	} else {
+		/* version/IHL/TOS, flags, TTL/protocol, addresses */
+		if (memcmp(a, b, 2) || memcmp(a + 6, b + 6, 4) || memcmp(a + 12, b + 12, 8))
+			return false;
+	}
+	a += ip_len;
+	b += ip_len;
+	/* ports, ack, data offset, window, urgent, options: identical; seq: the next one */
+	if (memcmp(a, b, 4) || get32(b + 4) != g->next_seq || memcmp(a + 8, b + 8, 5) ||
+	    memcmp(a + 14, b + 14, 2) || memcmp(a + 18, b + 18, tcp_len - 18))
+		return false;
+	memcpy(g->buf + g->len, pkt + ip_len + tcp_len, payload);
+	g->len += payload;
+	g->next_seq += (uint32_t)payload;
+	g->segs++;
+	if (b[13] & 0x08) {
+		g->buf[g->ip_len + 13] |= 0x08;
+		g->closed = true;
+	}
+	if (payload < g->mss)
+		g->closed = true;			/* a short segment ends the train */
+	return true;
+}
+
+size_t net_gro_finish(struct net_gro *g, struct virtio_net_hdr *h)
+{
+	uint8_t *ip = g->buf, *tcp = g->buf + g->ip_len;
+	size_t tcp_total = g->len - g->ip_len;
+	uint8_t pseudo[4] = { 0, IPPROTO_TCP, (uint8_t)(tcp_total >> 8), (uint8_t)tcp_total };
+	uint64_t sum;
+	uint16_t v;
+
+	memset(h, 0, sizeof(*h));
+	g->open = false;
+	if (g->segs == 1) {
+		h->flags = VIRTIO_NET_HDR_F_DATA_VALID;	/* untouched, authenticated */
+		return g->len;
+	}
+	if (g->v6) {
+		v = htons((uint16_t)tcp_total);
+		memcpy(ip + 4, &v, 2);
+		sum = csum_add(0, ip + 8, 32);
+	} else {
+		v = htons((uint16_t)g->len);
+		memcpy(ip + 2, &v, 2);
+		ip[10] = ip[11] = 0;
+		v = csum_fold(csum_add(0, ip, 20));
+		memcpy(ip + 10, &v, 2);
+		sum = csum_add(0, ip + 12, 8);
+	}
+	/* CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not complemented. */
+	sum = csum_add(sum, pseudo, 4);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	v = (uint16_t)sum;
+	memcpy(tcp + 16, &v, 2);
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = g->v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+	h->gso_size = g->mss;
+	h->hdr_len = (uint16_t)(g->ip_len + g->tcp_len);
+	h->csum_start = (uint16_t)g->ip_len;
+	h->csum_offset = 16;
+	return g->len;
+}

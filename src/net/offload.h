@@ -32,3 +32,25 @@ unsigned net_tso_parse(struct net_tso *t, const struct virtio_net_hdr *h, const 
 size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out);
 
 #endif
+
+/* Receive-side coalescing towards the TUN (GRO in userspace): consecutive in-order TCP segments
+ * of one flow with identical headers (except length, IPv4 id/checksum, sequence, PSH on the
+ * last) are merged into one super-segment written with a virtio header (gso TCPV4/TCPV6,
+ * partial checksum), so the stack handles one skb instead of dozens. */
+struct net_gro {
+	uint8_t *buf;		/* caller's, >= NET_GRO_MAX bytes */
+	size_t len, ip_len, tcp_len;
+	uint32_t next_seq;
+	uint16_t mss;
+	unsigned segs;
+	bool v6, open, closed;
+};
+
+enum { NET_GRO_MAX = 65535 };
+
+/* Starts a train with pkt (copied). false: pkt cannot be coalesced (write it alone). */
+bool net_gro_start(struct net_gro *g, const uint8_t *pkt, size_t len);
+/* Appends pkt to the open train; false when it does not continue it. */
+bool net_gro_append(struct net_gro *g, const uint8_t *pkt, size_t len);
+/* Fixes the merged headers, fills *h, closes the train; returns the packet length at g->buf. */
+size_t net_gro_finish(struct net_gro *g, struct virtio_net_hdr *h);

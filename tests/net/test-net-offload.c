@@ -141,11 +141,75 @@ static void test_csum(void)
 	g_assert_false(net_offload_csum(&h, pkt, len));
 }
 
+/* Split a super-segment, coalesce the pieces back: same payload, same headers, a valid checksum
+ * once completed, and a virtio header that would split it the same way again. */
+static void check_gro(bool v6)
+{
+	static uint8_t pkt[70000], segs[4][2000], merged[NET_GRO_MAX];
+	size_t ip = v6 ? 40 : 20, lens[4], payload = 3 * 1000 + 333;
+	size_t len = build(pkt, v6, payload);
+	struct virtio_net_hdr h = {
+		.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4,
+		.gso_size = 1000,
+	};
+	struct net_gro g = { .buf = merged };
+	struct net_tso t;
+	size_t n;
+
+	pkt[ip + 13] = 0x10 | 0x08;			/* ACK|PSH: coalescible */
+	g_assert_cmpuint(net_tso_parse(&t, &h, pkt, len), ==, 4);
+	for (unsigned k = 0; k < 4; k++)
+		lens[k] = net_tso_segment(&t, k, segs[k]);
+	g_assert_true(net_gro_start(&g, segs[0], lens[0]));
+	g_assert_false(net_gro_append(&g, segs[2], lens[2]));	/* out of order */
+	g_assert_true(net_gro_append(&g, segs[1], lens[1]));
+	g_assert_true(net_gro_append(&g, segs[2], lens[2]));
+	g_assert_true(net_gro_append(&g, segs[3], lens[3]));	/* short + PSH: closes */
+	g_assert_false(net_gro_append(&g, segs[3], lens[3]));
+	n = net_gro_finish(&g, &h);
+	g_assert_cmpuint(n, ==, len);
+	g_assert_cmpuint(h.gso_size, ==, 1000);
+	g_assert_cmpuint(h.gso_type, ==, v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4);
+	g_assert_cmpuint(h.flags, ==, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	g_assert_cmpmem(merged + ip + 20, payload, pkt + ip + 20, payload);
+	g_assert_cmpuint(merged[ip + 13], ==, 0x18);
+	g_assert_cmpmem(merged + ip + 4, 4, pkt + ip + 4, 4);	/* first sequence number */
+	if (!v6)
+		g_assert_cmpuint(be_fold(be_sum(0, merged, 20)), ==, 0xffff);
+	g_assert_true(net_offload_csum(&h, merged, n));
+	g_assert_true(tcp_csum_ok(merged, n, v6));
+
+	/* Not coalescible: a pure ACK, a SYN, another flow. */
+	size_t ack = build(pkt, v6, 0);
+	g_assert_false(net_gro_start(&g, pkt, ack));
+	g_assert_true(net_gro_start(&g, segs[0], lens[0]));
+	segs[1][ip + 1] ^= 1;					/* other destination port */
+	g_assert_false(net_gro_append(&g, segs[1], lens[1]));
+	n = net_gro_finish(&g, &h);				/* one segment: passed as is */
+	g_assert_cmpuint(h.flags, ==, VIRTIO_NET_HDR_F_DATA_VALID);
+	g_assert_cmpuint(h.gso_type, ==, VIRTIO_NET_HDR_GSO_NONE);
+	g_assert_cmpmem(merged, n, segs[0], lens[0]);
+	segs[0][ip + 13] = 0x02;
+	g_assert_false(net_gro_start(&g, segs[0], lens[0]));
+}
+
+static void test_gro4(void)
+{
+	check_gro(false);
+}
+
+static void test_gro6(void)
+{
+	check_gro(true);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/net/offload/tso4", test_tso4);
 	g_test_add_func("/net/offload/tso6", test_tso6);
 	g_test_add_func("/net/offload/csum", test_csum);
+	g_test_add_func("/net/offload/gro4", test_gro4);
+	g_test_add_func("/net/offload/gro6", test_gro6);
 	return g_test_run();
 }
