@@ -85,7 +85,9 @@ static gboolean on_tick(gpointer data)
 	struct rtc_peer *p = data;
 	uint64_t now = rg_mono_ns();
 
-	if (p->ice.connected && p->state == RTC_STATE_CONNECTED &&
+	/* Covers a path that dies mid-handshake too: libnice's consent check (RFC 7675) and
+	 * SCTP heartbeats keep a live path from ever being this quiet. */
+	if (p->ice.connected && p->state < RTC_STATE_FAILED &&
 	    now - p->ice.last_rx_ns > (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC)
 		rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
 	return G_SOURCE_CONTINUE;

@@ -92,7 +92,6 @@ struct rtc_sctp {
 	uint16_t remote_port;
 	GArray *rx;			/* struct rx_item, filled by receive_cb, drained after */
 	GByteArray *reasm;		/* partial-delivery reassembly */
-	GArray *acks;			/* uint16_t streams owed a DATA_CHANNEL_ACK */
 	GArray *resets;			/* uint16_t streams to reset (close) */
 };
 

@@ -14,17 +14,47 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
-#include "rtc/dcep.h"
 #include "rtc/peer.h"
 #include "util/clock.h"
 #include "util/log.h"
 
+/* usrsctp needs its timers driven with ~10 ms resolution while data moves (delayed SACK,
+ * T3-rtx); an idle association only has heartbeats and consent, so the tick slows down to keep
+ * idle CPU near zero, and the next input or send speeds it up again. */
+enum { TICK_BUSY_MS = RTC_SCTP_TIMER_MS, TICK_IDLE_MS = 200, BUSY_FOR_MS = 1000 };
+
 static struct {
 	unsigned refs;
 	GHashTable *peers;	/* id → struct rtc_peer *, not owned */
+	GMainContext *ctx;	/* not owned; the first peer's context */
 	GSource *timer;
+	guint tick_ms;
 	uint64_t last_ns;
+	uint64_t busy_until_ns;
 } g_sctp;
+
+static gboolean on_timer(gpointer data);
+
+static void set_tick(guint ms)
+{
+	if (g_sctp.timer && g_sctp.tick_ms == ms)
+		return;
+	if (g_sctp.timer) {
+		g_source_destroy(g_sctp.timer);
+		g_source_unref(g_sctp.timer);
+	}
+	g_sctp.tick_ms = ms;
+	g_sctp.timer = g_timeout_source_new(ms);
+	g_source_set_callback(g_sctp.timer, on_timer, NULL, NULL);
+	g_source_attach(g_sctp.timer, g_sctp.ctx);
+}
+
+static void mark_busy(void)
+{
+	g_sctp.busy_until_ns = rg_mono_ns() + (uint64_t)BUSY_FOR_MS * RG_NSEC_PER_MSEC;
+	if (g_sctp.tick_ms != TICK_BUSY_MS)
+		set_tick(TICK_BUSY_MS);
+}
 
 static struct rtc_peer *lookup(uint32_t id)
 {
@@ -82,6 +112,10 @@ static gboolean on_timer(gpointer data)
 	g_sctp.last_ns += (uint64_t)ms * RG_NSEC_PER_MSEC;
 	usrsctp_handle_timers(ms);
 	drain_all();
+	if (now > g_sctp.busy_until_ns && g_sctp.tick_ms != TICK_IDLE_MS) {
+		set_tick(TICK_IDLE_MS);	/* replaces this source */
+		return G_SOURCE_REMOVE;
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -106,9 +140,8 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 	usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
 	g_sctp.peers = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_sctp.last_ns = rg_mono_ns();
-	g_sctp.timer = g_timeout_source_new(RTC_SCTP_TIMER_MS);
-	g_source_set_callback(g_sctp.timer, on_timer, NULL, NULL);
-	g_source_attach(g_sctp.timer, ctx);
+	g_sctp.ctx = ctx;
+	mark_busy();
 	return 0;
 }
 
@@ -119,6 +152,7 @@ void rtc_sctp_global_unref(void)
 	g_source_destroy(g_sctp.timer);
 	g_source_unref(g_sctp.timer);
 	g_sctp.timer = NULL;
+	g_sctp.tick_ms = 0;
 	/* Sockets closed with SO_LINGER 0 are gone at once; give usrsctp a few timer rounds
 	 * for anything still being torn down, then give up quietly. */
 	for (int i = 0; i < 100 && usrsctp_finish() != 0; i++)
@@ -135,7 +169,6 @@ int rtc_sctp_init(struct rtc_peer *p)
 		s->id = g_random_int();
 	while (s->id == 0 || lookup(s->id));
 	s->rx = g_array_sized_new(FALSE, FALSE, sizeof(struct rx_item), 64);
-	s->acks = g_array_new(FALSE, FALSE, sizeof(uint16_t));
 	s->resets = g_array_new(FALSE, FALSE, sizeof(uint16_t));
 	s->reasm = g_byte_array_new();
 	s->remote_port = RTC_SCTP_PORT;
@@ -224,6 +257,7 @@ int rtc_sctp_start(struct rtc_peer *p)
 	if (usrsctp_bind(s->sock, (struct sockaddr *)&local, sizeof(local)) < 0)
 		goto fail;
 	/* Both sides connect; SCTP resolves the INIT collision (RFC 4960 §5.2.4). */
+	mark_busy();
 	if (usrsctp_connect(s->sock, (struct sockaddr *)&remote, sizeof(remote)) < 0 &&
 	    errno != EINPROGRESS)
 		goto fail;
@@ -252,7 +286,6 @@ void rtc_sctp_clear(struct rtc_peer *p)
 	for (guint i = 0; i < s->rx->len; i++)
 		free(g_array_index(s->rx, struct rx_item, i).data);
 	g_array_free(s->rx, TRUE);
-	g_array_free(s->acks, TRUE);
 	g_array_free(s->resets, TRUE);
 	g_byte_array_free(s->reasm, TRUE);
 	memset(s, 0, sizeof(*s));
@@ -274,6 +307,7 @@ void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len)
 			return;
 		}
 	}
+	mark_busy();
 	usrsctp_conninput((void *)(uintptr_t)p->sctp.id, buf, len, 0);
 	/* usrsctp's send_cb is not prompt in the no-threads build; a sender blocked on a full
 	 * buffer retries after every packet we feed in (SACKs free space). */
@@ -354,16 +388,10 @@ static void deliver(struct rtc_peer *p, struct rx_item *it)
 	rtc_peer_on_message(p, it->sid, it->ppid, it->data, it->len);
 }
 
-static void send_acks_and_resets(struct rtc_peer *p)
+static void send_resets(struct rtc_peer *p)
 {
 	struct rtc_sctp *s = &p->sctp;
 
-	for (guint i = 0; i < s->acks->len; i++) {
-		uint8_t ack = RTC_DCEP_ACK;
-
-		rtc_sctp_send(p, g_array_index(s->acks, uint16_t, i), RTC_PPID_DCEP, true, -1, &ack, 1);
-	}
-	g_array_set_size(s->acks, 0);
 	if (s->resets->len && s->sock) {
 		size_t sz = sizeof(struct sctp_reset_streams) + s->resets->len * sizeof(uint16_t);
 		struct sctp_reset_streams *r = g_malloc0(sz);
@@ -401,7 +429,7 @@ void rtc_sctp_drain(struct rtc_peer *p)
 	s->draining = false;
 	if (p->dead || !s->rx)
 		return;
-	send_acks_and_resets(p);
+	send_resets(p);
 	if (s->writable) {
 		s->writable = false;
 		s->blocked = false;
@@ -428,6 +456,7 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 		spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_RTX;
 		spa.sendv_prinfo.pr_value = (uint32_t)max_rtx;
 	}
+	mark_busy();
 	n = usrsctp_sendv(p->sctp.sock, data, len, NULL, 0, &spa, sizeof(spa), SCTP_SENDV_SPA, 0);
 	if (n < 0) {
 		int e = errno;
@@ -446,7 +475,7 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid)
 {
 	g_array_append_val(p->sctp.resets, sid);
-	send_acks_and_resets(p);
+	send_resets(p);
 	return 0;
 }
 
