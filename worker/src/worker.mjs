@@ -169,13 +169,21 @@ export class HubRoom {
 		return true;
 	}
 
+	// The hub's id for ws, or null for a socket we already dropped.
 	conn(ws) {
 		const a = ws.deserializeAttachment();
 		if (!a || a.gone)
 			return null;
-		if (!this.socks.has(a.c))
-			this.adopt(ws);	// accepted or woken by another instance; should not happen
-		return this.socks.has(a.c) ? a.c : null;
+		if (this.socks.get(a.c) === ws)
+			return a.c;
+		// Not seen at wake-up (e.g. a close the runtime delivers after the constructor ran),
+		// and its id may have been handed out again since: register it under a fresh id.
+		if (this.socks.has(a.c)) {
+			a.c = this.nextConn++;
+			ws.serializeAttachment(a);
+		}
+		this.adopt(ws);
+		return this.socks.get(a.c) === ws ? a.c : null;
 	}
 
 	drop(ws, conn, code, reason) {
