@@ -1,0 +1,213 @@
+# riftgate NAT lab (on top of lab.sh, and mesh.sh for the agents): a shared "internet" bridge,
+# NAT router namespaces made with nftables, a LAN namespace behind each, and a server namespace on
+# the internet holding coturn and riftgate-hub.
+#
+#   source tests/lab/lab.sh; source tests/lab/mesh.sh; source tests/lab/nat.sh
+#   lab_init rgnt-x-
+#   nat_init                     # the internet bridge and the server namespace "srv" (198.18.0.1)
+#   nat_site 1 full-cone         # router ns r1 (198.18.0.11) + LAN ns p1 (198.19.1.2 behind it)
+#   nat_site 2 symmetric
+#   nat_turn_start SECRET        # coturn on 198.18.0.1:3478, REST-API auth (use-auth-secret)
+#
+# Addresses (all inside the lab's namespaces, 198.18.0.0/15 only):
+#   internet 198.18.0.0/24: srv 198.18.0.1 (hub, TURN/STUN), extra servers 198.18.0.2-9,
+#            router i 198.18.0.(10+i)
+#   LAN i    198.19.i.0/24: router 198.19.i.1, host p$i 198.19.i.2 (default route via the router)
+#   tunnel   198.19.100.i/24 (inside riftgate's TUN)
+# Routers forward between their LAN and the internet only; no route exists between LANs, so
+# peers behind different routers meet only through their NAT mappings (or the TURN relay).
+#
+# NAT types (RFC 4787 terms: mapping / filtering):
+#   full-cone     static 1:1 DNAT+SNAT: endpoint-independent mapping (port kept), no filtering
+#   addr-restricted  1:1 SNAT/DNAT, forward filter admits inbound only from addresses the host
+#                 contacted (an nft set with timeouts): endpoint-independent / address-dependent
+#   port-restricted  masquerade + conntrack: endpoint-independent / address-and-port-dependent
+#   symmetric     masquerade random,fully-random: a new random port per destination
+#                 (address-and-port-dependent mapping), conntrack filtering
+
+NAT_TYPES=(full-cone addr-restricted port-restricted symmetric)
+NAT_SRV_IP=198.18.0.1
+NAT_TURN_PORT=3478
+NAT_TURN_PID=
+declare -A NAT_TYPE=()
+
+nat_pub_ip() { echo "198.18.0.$((10 + $1))"; }
+nat_lan_ip() { echo "198.19.$1.2"; }
+nat_tun_ip() { echo "198.19.100.$1"; }
+
+# nat_init: bridge + server namespace (srv). NAT_DIR (a private directory) must be set or is made.
+nat_init()
+{
+	if [ -z "${NAT_DIR:-}" ]; then
+		NAT_DIR=$(mktemp -d /tmp/rgnt-lab.XXXXXX) || lab_die "mktemp failed"
+	fi
+	mkdir -p "$NAT_DIR" && chmod 700 "$NAT_DIR"
+	command -v nft >/dev/null || lab_die "nftables (nft) not installed"
+	lab_bridge
+	lab_node srv "$NAT_SRV_IP/24"
+}
+
+# nat_rules TYPE LANIF PUB LAN: the nftables ruleset for a router (printed).
+nat_rules()
+{
+	local type=$1 lanif=$2 pub=$3 lan=$4
+	case "$type" in
+	full-cone)
+		cat <<-EOT
+		table ip rgnat {
+			chain natpre { type nat hook prerouting priority dstnat; iifname "eth0" ip daddr $pub dnat to $lan; }
+			chain natpost { type nat hook postrouting priority srcnat; oifname "eth0" ip saddr $lan snat to $pub; }
+		}
+		EOT
+		;;
+	addr-restricted)
+		cat <<-EOT
+		table ip rgnat {
+			set seen { type ipv4_addr; flags timeout; timeout 5m; }
+			chain natpre { type nat hook prerouting priority dstnat; iifname "eth0" ip daddr $pub dnat to $lan; }
+			chain natpost { type nat hook postrouting priority srcnat; oifname "eth0" ip saddr $lan snat to $pub; }
+			chain filt {
+				type filter hook forward priority filter; policy drop;
+				iifname "$lanif" update @seen { ip daddr } accept
+				ct state established,related accept
+				iifname "eth0" ip saddr @seen accept
+			}
+		}
+		EOT
+		;;
+	port-restricted)
+		cat <<-EOT
+		table ip rgnat {
+			chain natpost { type nat hook postrouting priority srcnat; oifname "eth0" masquerade; }
+			chain filt {
+				type filter hook forward priority filter; policy drop;
+				iifname "$lanif" accept
+				ct state established,related accept
+			}
+		}
+		EOT
+		;;
+	symmetric)
+		cat <<-EOT
+		table ip rgnat {
+			chain natpost { type nat hook postrouting priority srcnat; oifname "eth0" masquerade random,fully-random; }
+			chain filt {
+				type filter hook forward priority filter; policy drop;
+				iifname "$lanif" accept
+				ct state established,related accept
+			}
+		}
+		EOT
+		;;
+	none)
+		;;
+	*) lab_die "unknown NAT type '$type' (one of: ${NAT_TYPES[*]} none)" ;;
+	esac
+}
+
+# nat_site I TYPE: router namespace r$I on the internet, LAN namespace p$I behind it.
+nat_site()
+{
+	local i=$1 type=$2 r="r$1" p="p$1"
+	lab_node "$r" "$(nat_pub_ip "$i")/24"
+	lab_add_ns "$p"
+	lab_link "$r" "$p" "198.19.$i.1/24" "$(nat_lan_ip "$i")/24"
+	lab_exec "$p" ip route add default via "198.19.$i.1" || lab_die "site $i: default route"
+	lab_exec "$r" sysctl -qw net.ipv4.ip_forward=1 || lab_die "site $i: ip_forward"
+	# conntrack must not pick up loose (mid-stream) TCP as new flows past the filter
+	lab_exec "$r" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null || true
+	nat_rules "$type" "to-$p" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
+	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || lab_die "site $i: nft ruleset for $type rejected"
+	NAT_TYPE[$i]=$type
+}
+
+# nat_set_type I TYPE: replace a router's ruleset (and forget its conntrack state).
+nat_set_type()
+{
+	local i=$1 type=$2 r="r$1"
+	lab_exec "$r" nft flush ruleset
+	nat_rules "$type" "to-p$i" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
+	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || lab_die "site $i: nft ruleset for $type rejected"
+	nat_flush_conntrack "$i"
+	NAT_TYPE[$i]=$type
+}
+
+# nat_flush_conntrack I: drop the router's NAT mappings (like a router reboot).
+nat_flush_conntrack()
+{
+	if command -v conntrack >/dev/null; then
+		lab_exec "r$1" conntrack -F >/dev/null 2>&1
+	else
+		# no conntrack tool: let the UDP entries age out quickly
+		lab_exec "r$1" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=1 2>/dev/null
+		lab_exec "r$1" sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=1 2>/dev/null
+		sleep 2.5
+		lab_exec "r$1" sysctl -qw net.netfilter.nf_conntrack_udp_timeout=30 2>/dev/null
+		lab_exec "r$1" sysctl -qw net.netfilter.nf_conntrack_udp_timeout_stream=120 2>/dev/null
+	fi
+	return 0
+}
+
+# nat_change_public_ip I NEWHOST: the router's public address moves to 198.18.0.NEWHOST (like an
+# ISP renumbering): the old address goes away, mappings are flushed, rules follow.
+nat_change_public_ip()
+{
+	local i=$1 new="198.18.0.$2" r="r$1" old
+	old=$(nat_pub_ip "$i")
+	lab_exec "$r" ip addr add "$new/24" dev eth0 || return 1
+	lab_exec "$r" ip addr del "$old/24" dev eth0
+	lab_exec "$r" nft flush ruleset
+	nat_rules "${NAT_TYPE[$i]}" "to-p$i" "$new" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
+	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || return 1
+	nat_flush_conntrack "$i"
+}
+
+# nat_turn_start SECRET [EXTRA turnserver ARGS]: coturn in srv with REST-API credentials
+# (use-auth-secret), listening only on the lab address, its own log, userdb and pid files.
+nat_turn_start()
+{
+	local secret=$1; shift
+	command -v turnserver >/dev/null || lab_die "coturn (turnserver) not installed"
+	(
+		umask 077
+		cat >"$NAT_DIR/turnserver.conf" <<-EOT
+		listening-ip=$NAT_SRV_IP
+		relay-ip=$NAT_SRV_IP
+		listening-port=$NAT_TURN_PORT
+		min-port=49152
+		max-port=49999
+		realm=riftgate.lab
+		use-auth-secret
+		static-auth-secret=$secret
+		fingerprint
+		no-cli
+		no-tls
+		no-dtls
+		no-multicast-peers
+		allowed-peer-ip=198.18.0.0-198.19.255.255
+		log-file=$NAT_DIR/turnserver.log
+		simple-log
+		userdb=$NAT_DIR/turndb.sqlite
+		pidfile=$NAT_DIR/turnserver.pid
+		EOT
+	)
+	lab_bg srv "$NAT_DIR/turnserver.out" turnserver -c "$NAT_DIR/turnserver.conf" "$@"
+	NAT_TURN_PID=$LAB_LAST_PID
+	lab_wait 20 "coturn listening" nat_udp_listening srv "$NAT_TURN_PORT" || {
+		cat "$NAT_DIR/turnserver.out" "$NAT_DIR/turnserver.log" >&2 2>/dev/null
+		return 1
+	}
+}
+
+nat_turn_stop() { [ -n "$NAT_TURN_PID" ] && lab_stop "$NAT_TURN_PID" TERM 10; NAT_TURN_PID=; }
+
+nat_udp_listening() { lab_exec "$1" ss -Huln "sport = :$2" 2>/dev/null | grep -q .; }
+
+# nat_turn_rest_creds SECRET PEERID TTL: "username password" as coturn's REST API expects them
+# (the agent computes its own; tests compare the two).
+nat_turn_rest_creds()
+{
+	local user
+	user="$(($(date +%s) + $3)):$2"
+	printf '%s %s\n' "$user" "$(printf '%s' "$user" | openssl dgst -sha1 -hmac "$1" -binary | base64)"
+}
