@@ -129,6 +129,15 @@ MESH_PID[2]=
 check "agent exited 0 after down (rc=$rc)" test "$rc" = 0
 check "interface removed" sh -c "! ip netns exec $(lab_ns p2) ip link show $(mesh_ifname 2) >/dev/null 2>&1"
 check "uapi socket removed" test ! -e "/var/run/wireguard/$(mesh_ifname 2).sock"
+state_is() { [ "$(mesh_peer_state "$1" "$2")" = "$3" ]; }
+check "peer1 sees peer2 left" lab_wait 30 "peer2 left" state_is 1 2 left
+check "peer3 sees peer2 left" lab_wait 30 "peer2 left" state_is 3 2 left
+check "tunnel peer1-peer3 unaffected" lab_ping p1 "$(mesh_tun_ip 3)"
+mesh_peer_start 2 -v
+check "peer2 returns: peer1 sees it up" mesh_wait_up 1 2 60
+check "peer2 returns: it reaches peer3" mesh_wait_up 2 3 60
+mesh_peer_stop 2 TERM; rc=$?
+check "peer2 exits cleanly on SIGTERM (rc=$rc)" test "$rc" = 0
 
 # the others stop on SIGTERM with exit 0 (ASan aborts would be non-zero)
 for i in 1 3; do
