@@ -30,6 +30,7 @@ enum agent_limits {
 	AGENT_PROBE_MS = 6000,			/* a rejoined peer must answer a handshake by then */
 	AGENT_RETRY_BASE_MS = 1000,
 	AGENT_RETRY_CAP_MS = 30000,
+	AGENT_TURN_TTL_S = 24 * 3600,		/* lifetime of derived TURN credentials */
 };
 
 enum agent_peer_state {
@@ -101,6 +102,7 @@ struct agent {
 	struct rtc_config rtc;
 	char **stun;
 	struct rtc_turn_server *turn;
+	char *turn_secret;		/* owned, wiped on free; NULL = none */
 	bool ordered;
 	int max_retransmits;
 

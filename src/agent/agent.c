@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "agent/agent-int.h"
 #include "signal/client.h"
@@ -24,6 +26,24 @@ unsigned agent_mtu_for_message(size_t max_msg)
 	if (max_msg < WG_DATA_OVERHEAD + AGENT_MTU_MIN)
 		return AGENT_MTU_MIN;
 	return (unsigned)((max_msg - WG_DATA_OVERHEAD) & ~(size_t)15);
+}
+
+bool agent_turn_credentials(const char *secret, const char *peer_id, int64_t expiry,
+			    char *user, size_t user_cap, char *cred, size_t cred_cap)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	int n;
+
+	n = snprintf(user, user_cap, "%lld:%s", (long long)expiry, peer_id);
+	if (n < 0 || (size_t)n >= user_cap || cred_cap < rg_base64_len(20) + 1)
+		return false;
+	if (!HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)user,
+		  (size_t)n, mac, &mac_len) || mac_len != 20)
+		return false;
+	rg_base64_encode(cred, mac, mac_len);
+	rg_memzero(mac, sizeof(mac));
+	return true;
 }
 
 /* ---- WireGuard core callbacks ---- */
@@ -339,6 +359,7 @@ static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
 	}
 	a->rtc.stun = (const char *const *)a->stun;
 	a->rtc.n_stun = MIN(cfg->n_stun, (size_t)RTC_MAX_ICE_SERVERS);
+	a->turn_secret = g_strdup(cfg->turn_secret && cfg->turn_secret[0] ? cfg->turn_secret : NULL);
 	a->rtc.turn = a->turn;
 	a->rtc.n_turn = MIN(cfg->n_turn, (size_t)RTC_MAX_ICE_SERVERS);
 	a->rtc.path_mtu = (uint16_t)(cfg->path_mtu ? cfg->path_mtu : AGENT_PATH_MTU);
@@ -552,6 +573,9 @@ void agent_free(struct agent *a)
 		g_free((char *)a->turn[i].credential);
 	}
 	g_free(a->turn);
+	if (a->turn_secret)
+		rg_memzero(a->turn_secret, strlen(a->turn_secret));
+	g_free(a->turn_secret);
 	g_main_context_unref(a->ctx);
 	g_free(a);
 }

@@ -38,8 +38,9 @@ struct agent_cfg {
 	const char *token;		/* bearer token or NULL */
 	const char *const *stun;	/* "stun:host:port" */
 	size_t n_stun;
-	const struct agent_turn *turn;
+	const struct agent_turn *turn;	/* username/credential NULL: derived from turn_secret */
 	size_t n_turn;
+	const char *turn_secret;	/* TURN REST shared secret (coturn use-auth-secret) or NULL */
 	unsigned mtu;			/* TUN MTU; 0 = derived from the SCTP packet size */
 	unsigned path_mtu;		/* 0 = AGENT_PATH_MTU */
 	bool ordered;			/* [webrtc] ordered (default false) */
@@ -66,6 +67,12 @@ unsigned agent_mtu(const struct agent *a);
 /* Closes every peer connection (graceful SCTP/DTLS close), leaves the hub, removes the TUN and
  * sockets, wipes keys. NULL is fine. */
 void agent_free(struct agent *a);
+
+/* Time-limited TURN credentials (the TURN REST convention coturn implements with
+ * use-auth-secret): username "EXPIRY:PEERID", credential base64(HMAC-SHA1(secret, username)).
+ * Writes both NUL-terminated; false when they do not fit. */
+bool agent_turn_credentials(const char *secret, const char *peer_id, int64_t expiry,
+			    char *user, size_t user_cap, char *cred, size_t cred_cap);
 
 /* TUN MTU for a largest single-packet SCTP message of max_msg bytes: one WireGuard datagram is
  * the IP packet padded to 16 bytes plus 32 bytes of header and tag. */

@@ -22,6 +22,7 @@
 #include "agent/agent-int.h"
 #include "signal/client.h"
 #include "util/clock.h"
+#include "util/ct.h"
 #include "util/encoding.h"
 #include "util/log.h"
 
@@ -318,6 +319,8 @@ static int peer_new_conn(struct agent_peer *p)
 	struct rg_err err = { 0 };
 	char bufs[RTC_MAX_LOCAL_ADDRS][INET6_ADDRSTRLEN];
 	const char *addrs[RTC_MAX_LOCAL_ADDRS];
+	struct rtc_turn_server turn[RTC_MAX_ICE_SERVERS];
+	char user[AGENT_ID_MAX + 32], cred[64];
 	int r;
 
 	peer_drop_conn(p);
@@ -327,7 +330,23 @@ static int peer_new_conn(struct agent_peer *p)
 	cfg.log_id = p->id;
 	cfg.n_local_addrs = local_addrs(a, bufs, addrs);
 	cfg.local_addrs = cfg.n_local_addrs ? addrs : NULL;
+	/* TURN servers without a username get fresh time-limited credentials per attempt. */
+	if (a->turn_secret && cfg.n_turn) {
+		int64_t expiry = (int64_t)(rg_wall_ns() / RG_NSEC_PER_SEC) + AGENT_TURN_TTL_S;
+		bool derived = agent_turn_credentials(a->turn_secret, a->peer_id, expiry, user,
+						      sizeof(user), cred, sizeof(cred));
+
+		for (size_t i = 0; i < cfg.n_turn && i < G_N_ELEMENTS(turn); i++) {
+			turn[i] = a->rtc.turn[i];
+			if (!turn[i].username && derived) {
+				turn[i].username = user;
+				turn[i].credential = cred;
+			}
+		}
+		cfg.turn = turn;
+	}
 	r = rtc_peer_new(&c->pc, a->ctx, &cfg, &conn_ops, c, &err);
+	rg_memzero(cred, sizeof(cred));
 	if (r < 0) {
 		rg_log(RG_LOG_ERROR, "peer %s: cannot create a peer connection: %s", p->id, err.msg);
 		conn_free(c);

@@ -237,6 +237,7 @@ int cmd_up(int argc, char **argv)
 	}
 	ac.turn = turn;
 	ac.n_turn = c.n_turn;
+	ac.turn_secret = c.turn_secret;
 	ac.mtu = c.mtu;
 	ac.ordered = c.ordered;
 	ac.max_retransmits = (int)c.max_retransmits;

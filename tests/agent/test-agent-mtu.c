@@ -25,9 +25,26 @@ static void test_mtu(void)
 	}
 }
 
+/* TURN REST credentials; the expected value was computed independently (Python hmac). */
+static void test_turn(void)
+{
+	char user[96], cred[64];
+
+	g_assert_true(agent_turn_credentials("north", "peer1", 1700000000, user, sizeof(user), cred,
+					     sizeof(cred)));
+	g_assert_cmpstr(user, ==, "1700000000:peer1");
+	g_assert_cmpstr(cred, ==, "K5uDot1F2Xe8vV/LSdlGIqxmSXk=");
+	/* too small buffers are refused, not truncated */
+	g_assert_false(agent_turn_credentials("north", "peer1", 1700000000, user, 8, cred,
+					      sizeof(cred)));
+	g_assert_false(agent_turn_credentials("north", "peer1", 1700000000, user, sizeof(user),
+					      cred, 20));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/agent/agent/mtu", test_mtu);
+	g_test_add_func("/agent/agent/turn-credentials", test_turn);
 	return g_test_run();
 }
