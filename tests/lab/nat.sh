@@ -29,7 +29,8 @@ NAT_TYPES=(full-cone addr-restricted port-restricted symmetric)
 NAT_SRV_IP=198.18.0.1
 NAT_TURN_PORT=3478
 NAT_TURN_PID=
-declare -A NAT_TYPE=()
+declare -A NAT_TYPE=() NAT_LANIF=() NAT_IMPAIR_PID=()
+NAT_LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 nat_pub_ip() { echo "198.18.0.$((10 + $1))"; }
 nat_lan_ip() { echo "198.19.$1.2"; }
@@ -105,20 +106,58 @@ nat_rules()
 	esac
 }
 
-# nat_site I TYPE: router namespace r$I on the internet, LAN namespace p$I behind it.
+# nat_site I TYPE [IMPAIR ARGS...]: router namespace r$I on the internet, LAN namespace p$I behind
+# it. With impairment arguments (impair.py's: --loss 5 --delay 50 ...), a namespace x$I sits
+# between router and LAN and tests/lab/impair.py bridges its two ports, impairing every frame.
 nat_site()
 {
-	local i=$1 type=$2 r="r$1" p="p$1"
+	local i=$1 type=$2 r="r$1" p="p$1" lanif
+	shift 2
 	lab_node "$r" "$(nat_pub_ip "$i")/24"
 	lab_add_ns "$p"
-	lab_link "$r" "$p" "198.19.$i.1/24" "$(nat_lan_ip "$i")/24"
+	if [ $# -eq 0 ]; then
+		lab_link "$r" "$p" "198.19.$i.1/24" "$(nat_lan_ip "$i")/24"
+		lanif="to-$p"
+	else
+		nat_impair_link "$i" "$@"
+		lanif="to-x$i"
+	fi
 	lab_exec "$p" ip route add default via "198.19.$i.1" || lab_die "site $i: default route"
 	lab_exec "$r" sysctl -qw net.ipv4.ip_forward=1 || lab_die "site $i: ip_forward"
 	# conntrack must not pick up loose (mid-stream) TCP as new flows past the filter
 	lab_exec "$r" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null || true
-	nat_rules "$type" "to-$p" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
+	NAT_LANIF[$i]=$lanif
+	nat_rules "$type" "$lanif" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
 	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || lab_die "site $i: nft ruleset for $type rejected"
 	NAT_TYPE[$i]=$type
+}
+
+# nat_impair_link I ARGS...: r$I <-> x$I <-> p$I with impair.py link in x$I (stats in
+# $NAT_DIR/x$I.stats on exit). Offloads are off so no frame exceeds the MTU.
+nat_impair_link()
+{
+	local i=$1 r="r$1" p="p$1" x="x$1" dev ns
+	shift
+	command -v ethtool >/dev/null || lab_die "ethtool not installed (needed to impair a link)"
+	lab_add_ns "$x"
+	ip -n "$(lab_ns "$r")" link add "to-x$i" type veth peer name "to-r$i" netns "$(lab_ns "$x")" ||
+		lab_die "impair link $i: veth"
+	ip -n "$(lab_ns "$x")" link add "to-p$i" type veth peer name "to-x$i" netns "$(lab_ns "$p")" ||
+		lab_die "impair link $i: veth"
+	ip -n "$(lab_ns "$r")" addr add "198.19.$i.1/24" dev "to-x$i"
+	ip -n "$(lab_ns "$p")" addr add "$(nat_lan_ip "$i")/24" dev "to-x$i"
+	for dev in "$r:to-x$i" "$x:to-r$i" "$x:to-p$i" "$p:to-x$i"; do
+		ns=$(lab_ns "${dev%%:*}")
+		ip netns exec "$ns" ethtool -K "${dev#*:}" tso off gso off gro off tx off rx off >/dev/null 2>&1
+		ip -n "$ns" link set "${dev#*:}" up
+	done
+	ip -n "$(lab_ns "$x")" link set "to-r$i" promisc on
+	ip -n "$(lab_ns "$x")" link set "to-p$i" promisc on
+	lab_bg "$x" "$NAT_DIR/x$i.log" /usr/bin/python3 "$NAT_LAB_SRC/impair.py" link \
+		--a "to-r$i" --b "to-p$i" --stats "$NAT_DIR/x$i.stats" "$@"
+	NAT_IMPAIR_PID[$i]=$LAB_LAST_PID
+	lab_wait 10 "impairment relay $i" grep -q ready "$NAT_DIR/x$i.log" ||
+		lab_die "impairment relay $i did not start: $(cat "$NAT_DIR/x$i.log")"
 }
 
 # nat_set_type I TYPE: replace a router's ruleset (and forget its conntrack state).
@@ -126,7 +165,7 @@ nat_set_type()
 {
 	local i=$1 type=$2 r="r$1"
 	lab_exec "$r" nft flush ruleset
-	nat_rules "$type" "to-p$i" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
+	nat_rules "$type" "${NAT_LANIF[$i]}" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
 	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || lab_die "site $i: nft ruleset for $type rejected"
 	nat_flush_conntrack "$i"
 	NAT_TYPE[$i]=$type
@@ -157,7 +196,7 @@ nat_change_public_ip()
 	lab_exec "$r" ip addr add "$new/24" dev eth0 || return 1
 	lab_exec "$r" ip addr del "$old/24" dev eth0
 	lab_exec "$r" nft flush ruleset
-	nat_rules "${NAT_TYPE[$i]}" "to-p$i" "$new" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
+	nat_rules "${NAT_TYPE[$i]}" "${NAT_LANIF[$i]}" "$new" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
 	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || return 1
 	nat_flush_conntrack "$i"
 }

@@ -46,6 +46,15 @@ for ((i = 1; i <= ${#NAT_TYPES[@]}; i++)); do
 	check test "$(echo "$j" | jq -r '.mapped_1 | split(":")[0]')" = "$(nat_pub_ip "$i")"
 done
 
+# an impaired site: 25 ms each way through impair.py link -> ping RTT >= 50 ms, 20% loss each way
+nat_site 5 port-restricted --delay 25 --loss 20 --seed 11
+out=$(lab_exec p5 ping -c 40 -i 0.05 -W 2 -q "$NAT_SRV_IP" 2>&1)
+echo "$out" | tail -2
+minrtt=$(echo "$out" | awk -F'= ' '/^rtt/ {split($2, a, "/"); print int(a[1])}')
+recv=$(echo "$out" | awk '/received/ {print $4}')
+check test "${minrtt:-0}" -ge 50
+check test "${recv:-0}" -ge 10 -a "${recv:-0}" -le 36
+
 # no direct route between sites: p1 cannot reach p2's LAN address, or the routers' LAN side
 check bash -c "! ip netns exec $(lab_ns p1) ping -c1 -W1 -q $(nat_lan_ip 2) >/dev/null 2>&1"
 check lab_ping p1 "$NAT_SRV_IP"
