@@ -1,8 +1,12 @@
 /* The signaling client against the real riftgate-hub on loopback: each case starts the hub
  * binary on a free port (--addr 127.0.0.1:0, port read from its "listening on" line), drives
  * clients on this thread's main context, and polls with deadlines (never fixed sleeps). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <glib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <libsoup/soup.h>
 #include <signal.h>
 #include <string.h>
@@ -625,6 +629,174 @@ static void test_duplicate(void)
 	hub_stop(&h);
 }
 
+
+/* ---- raw TCP: the hub server's own HTTP/WebSocket code, byte by byte ---- */
+
+static int tcp_connect(guint16 port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 10 };
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(fd, >=, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	return fd;
+}
+
+static void tcp_write(int fd, const void *p, size_t n)
+{
+	g_assert_cmpint(write(fd, p, n), ==, (ssize_t)n);
+}
+
+/* Reads until the peer closes (or 10 s pass); returns everything read. */
+static GString *tcp_read_all(int fd)
+{
+	GString *s = g_string_new(NULL);
+	char buf[4096];
+	ssize_t r;
+
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		g_string_append_len(s, buf, r);
+	return s;
+}
+
+static char *http_get(guint16 port, const char *req)
+{
+	int fd = tcp_connect(port);
+	GString *s;
+
+	tcp_write(fd, req, strlen(req));
+	s = tcp_read_all(fd);
+	close(fd);
+	return g_string_free(s, FALSE);
+}
+
+/* Masked client frame. */
+static void ws_frame(int fd, uint8_t b0, const char *p, size_t n)
+{
+	uint8_t h[8] = { b0, 0x80 | (uint8_t)n, 1, 2, 3, 4 };
+	g_autofree uint8_t *m = g_malloc(n + 6);
+
+	g_assert_cmpuint(n, <, 126);
+	memcpy(m, h, 6);
+	for (size_t i = 0; i < n; i++)
+		m[6 + i] = (uint8_t)p[i] ^ h[2 + (i & 3)];
+	tcp_write(fd, m, n + 6);
+}
+
+/* Reads one server frame (unmasked); returns its payload, opcode in *op. */
+static char *ws_read(int fd, uint8_t *op)
+{
+	uint8_t h[4];
+	size_t n;
+	char *p;
+
+	g_assert_cmpint(recv(fd, h, 2, MSG_WAITALL), ==, 2);
+	*op = h[0] & 0x0f;
+	n = h[1] & 0x7f;
+	if (n == 126) {
+		g_assert_cmpint(recv(fd, h + 2, 2, MSG_WAITALL), ==, 2);
+		n = (size_t)h[2] << 8 | h[3];
+	}
+	p = g_malloc0(n + 1);
+	if (n)
+		g_assert_cmpint(recv(fd, p, n, MSG_WAITALL), ==, (ssize_t)n);
+	return p;
+}
+
+static int ws_open(guint16 port, const char *path)
+{
+	g_autofree char *req = g_strdup_printf(
+		"GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", path);
+	int fd = tcp_connect(port);
+	char buf[512];
+	size_t got = 0;
+
+	tcp_write(fd, req, strlen(req));
+	while (!g_strstr_len(buf, (gssize)got, "\r\n\r\n")) {
+		ssize_t r = read(fd, buf + got, 1);	/* byte by byte: leave frames unread */
+
+		g_assert_cmpint(r, ==, 1);
+		got++;
+		g_assert_cmpuint(got, <, sizeof(buf));
+	}
+	g_assert_true(g_str_has_prefix(buf, "HTTP/1.1 101"));
+	/* RFC 6455's own example key and accept value */
+	g_assert_nonnull(g_strstr_len(buf, (gssize)got, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+	return fd;
+}
+
+static void test_server_raw(void)
+{
+	struct hub_proc h = { 0 };
+	g_autofree char *r1 = NULL, *r2 = NULL, *r3 = NULL, *r4 = NULL, *r5 = NULL;
+	char *p;
+	uint8_t op;
+	int a, b;
+
+	hub_start(&h, 0, NULL);
+	r1 = http_get(h.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+	g_assert_true(g_str_has_prefix(r1, "HTTP/1.1 200 OK\r\n"));
+	g_assert_true(g_str_has_suffix(r1, "\r\n\r\nok\n"));
+	r2 = http_get(h.port, "GET /metrics HTTP/1.1\r\n\r\n");
+	g_assert_nonnull(strstr(r2, "\nriftgate_hub_peers 0\n"));
+	g_assert_nonnull(strstr(r2, "# TYPE riftgate_hub_messages_relayed_total counter"));
+	r3 = http_get(h.port, "GET /nothing HTTP/1.1\r\n\r\n");
+	g_assert_true(g_str_has_prefix(r3, "HTTP/1.1 404"));
+	r4 = http_get(h.port, "POST /connect HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+	g_assert_true(g_str_has_prefix(r4, "HTTP/1.1 405"));
+	r5 = http_get(h.port, "GET /connect/bad%20name HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+	g_assert_true(g_str_has_prefix(r5, "HTTP/1.1 400"));
+
+	/* networks are separate: a in "blue" never sees b in "default" */
+	a = ws_open(h.port, "/connect/blue");
+	b = ws_open(h.port, "/");
+	/* a join split over three fragments, with a ping in between */
+	ws_frame(a, 0x01, "{\"type\":\"jo", strlen("{\"type\":\"jo"));
+	ws_frame(a, 0x89, "hi", strlen("hi"));
+	ws_frame(a, 0x00, "in\",\"peerId\":\"a\",", strlen("in\",\"peerId\":\"a\","));
+	ws_frame(a, 0x80, "\"publicKey\":\"K\"}", strlen("\"publicKey\":\"K\"}"));
+	p = ws_read(a, &op);
+	g_assert_cmpuint(op, ==, 0xa);
+	g_assert_cmpstr(p, ==, "hi");
+	g_free(p);
+	p = ws_read(a, &op);
+	g_assert_cmpuint(op, ==, 0x1);
+	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[]}");
+	g_free(p);
+	ws_frame(b, 0x81, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"K\"}", strlen("{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"K\"}"));
+	p = ws_read(b, &op);
+	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[]}");
+	g_free(p);
+	ws_frame(b, 0x81, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}", strlen("{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}"));
+	p = ws_read(b, &op);
+	g_assert_nonnull(strstr(p, "unknown-peer"));
+	g_free(p);
+	/* an unmasked client frame is a protocol error: close 1002 */
+	tcp_write(b, "\x81\x02{}", 4);
+	p = ws_read(b, &op);
+	g_assert_cmpuint(op, ==, 0x8);
+	g_assert_cmpuint((uint8_t)p[0] << 8 | (uint8_t)p[1], ==, 1002);
+	g_free(p);
+	close(b);
+	/* a clean close: the hub echoes the close frame and hangs up */
+	ws_frame(a, 0x88, "\x03\xe8", 2);
+	p = ws_read(a, &op);
+	g_assert_cmpuint(op, ==, 0x8);
+	g_assert_cmpuint((uint8_t)p[0] << 8 | (uint8_t)p[1], ==, 1000);
+	g_free(p);
+	GString *rest = tcp_read_all(a);
+
+	g_assert_cmpuint(rest->len, ==, 0);
+	g_string_free(rest, TRUE);
+	close(a);
+	hub_stop(&h);
+}
+
 static void test_bad_config(void)
 {
 	struct sig_client *c = NULL;
@@ -659,5 +831,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/bad-frames", test_bad_frames);
 	g_test_add_func("/signal/client/duplicate", test_duplicate);
 	g_test_add_func("/signal/client/bad-config", test_bad_config);
+	g_test_add_func("/signal/client/server-raw", test_server_raw);
 	return g_test_run();
 }
