@@ -42,6 +42,7 @@ struct sig_client {
 	unsigned connects;
 	bool auth_reported;		/* fatal already raised for the current 401/403 streak */
 	bool *freed;			/* set by sig_client_free while a callback runs */
+	char *ws_error;			/* last "error" of the current socket, for the reason */
 };
 
 static void connect_now(struct sig_client *c);
@@ -106,6 +107,7 @@ static void drop_ws(struct sig_client *c)
 	if (!c->ws)
 		return;
 	g_signal_handlers_disconnect_by_data(c->ws, c);
+	g_clear_pointer(&c->ws_error, g_free);
 	if (soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
 		soup_websocket_connection_close(c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 	g_clear_object(&c->ws);
@@ -164,20 +166,26 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer data)
 	gushort code = soup_websocket_connection_get_close_code(ws);
 	const char *data_s = soup_websocket_connection_get_close_data(ws);
 
-	if (code)
+	if (c->ws_error)	/* our side closed it: say why (e.g. a frame over SIG_MSG_MAX) */
+		reason = g_strdup(c->ws_error);
+	else if (code)
 		reason = g_strdup_printf("closed by hub (%u%s%s)", code, data_s && *data_s ? ": " : "",
 					 data_s ? data_s : "");
 	else
 		reason = g_strdup("connection lost");
+	g_clear_pointer(&c->ws_error, g_free);
 	lost(c, reason, code == 4000);	/* HUB_CLOSE_REPLACED */
 }
 
 static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)
 {
+	struct sig_client *c = data;
+
 	(void)ws;
-	(void)data;
 	/* "closed" follows; it does the reconnect */
 	rg_log(RG_LOG_INFO, "signal: websocket error: %s", error->message);
+	g_free(c->ws_error);
+	c->ws_error = g_strdup(error->message);
 }
 
 static void send_join(struct sig_client *c)
@@ -406,6 +414,7 @@ void sig_client_free(struct sig_client *c)
 		rg_memzero(c->token, strlen(c->token));
 		g_free(c->token);
 	}
+	g_free(c->ws_error);
 	g_free(c->url);
 	g_free(c->peer_id);
 	g_free(c->public_key);

@@ -383,6 +383,13 @@ static gboolean both_reconnected(gpointer data)
 	       sig_client_is_connected(r->b->c);
 }
 
+static gboolean either_msg(gpointer data)
+{
+	struct wait_msg **w = data;
+
+	return has_msg(w[0]) || has_msg(w[1]);
+}
+
 static gboolean hub_has_two(gpointer data)
 {
 	return hub_metric(data, "peers") == 2;
@@ -422,7 +429,9 @@ static void test_hub_restart(void)
 	struct wait_msg wa = { &a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}", 0 };
 	struct wait_msg wb = { &b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\"}", 0 };
 
-	if (!poll_until(has_msg, &wa, 15000) && !poll_until(has_msg, &wb, 15000))
+	struct wait_msg *either[2] = { &wa, &wb };
+
+	if (!poll_until(either_msg, either, 15000))
 		g_error("no join seen after the reconnect");
 	g_assert_true(poll_until(hub_has_two, &h, 15000));
 	peer_stop(&a);
@@ -797,6 +806,49 @@ static void test_server_raw(void)
 	hub_stop(&h);
 }
 
+/* A stand-in hub (libsoup server) that answers the join with one oversized frame: the client
+ * must cut the connection (64 KiB cap), report it, and not crash. */
+static void big_ws_cb(SoupServer *server, SoupServerMessage *msg, const char *path,
+		      SoupWebsocketConnection *ws, gpointer data)
+{
+	g_autofree char *big = g_strnfill(70 * 1024, 'x');
+
+	(void)server; (void)msg; (void)path; (void)data;
+	soup_websocket_connection_set_max_incoming_payload_size(ws, 1 << 20);
+	soup_websocket_connection_send_text(ws, big);
+	g_object_set_data_full(G_OBJECT(server), "ws", g_object_ref(ws), g_object_unref);
+}
+
+static gboolean disconnected_once(gpointer data)
+{
+	return ((struct peer *)data)->disconnected > 0;
+}
+
+static void test_incoming_cap(void)
+{
+	SoupServer *srv = soup_server_new(NULL, NULL);
+	g_autoptr(GError) err = NULL;
+	struct hub_proc fake = { 0 };
+	GSList *uris;
+	struct peer a;
+
+	soup_server_add_websocket_handler(srv, NULL, NULL, NULL, big_ws_cb, NULL, NULL);
+	g_assert_true(soup_server_listen_local(srv, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &err));
+	uris = soup_server_get_uris(srv);
+	fake.port = (guint16)g_uri_get_port(uris->data);
+	g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
+	peer_start(&a, &fake, "a", NULL, NULL, 5000, 5000);
+	if (!poll_until(disconnected_once, &a, 15000))
+		g_error("oversized frame did not end the connection");
+	g_assert_cmpuint(a.connected, ==, 1);
+	g_assert_cmpuint(a.msgs->len, ==, 0);	/* nothing delivered */
+	g_assert_nonnull(strstr(a.last_reason, "max-incoming-payload-size"));
+	peer_stop(&a);
+	drain();
+	g_object_unref(srv);
+	drain();
+}
+
 static void test_bad_config(void)
 {
 	struct sig_client *c = NULL;
@@ -832,5 +884,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/duplicate", test_duplicate);
 	g_test_add_func("/signal/client/bad-config", test_bad_config);
 	g_test_add_func("/signal/client/server-raw", test_server_raw);
+	g_test_add_func("/signal/client/incoming-cap", test_incoming_cap);
 	return g_test_run();
 }
