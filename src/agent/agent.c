@@ -9,10 +9,9 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "agent/agent-int.h"
+#include "conf/turn.h"
 #include "signal/client.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -31,19 +30,8 @@ unsigned agent_mtu_for_message(size_t max_msg)
 bool agent_turn_credentials(const char *secret, const char *peer_id, int64_t expiry,
 			    char *user, size_t user_cap, char *cred, size_t cred_cap)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
-	int n;
-
-	n = snprintf(user, user_cap, "%lld:%s", (long long)expiry, peer_id);
-	if (n < 0 || (size_t)n >= user_cap || cred_cap < rg_base64_len(20) + 1)
-		return false;
-	if (!HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)user,
-		  (size_t)n, mac, &mac_len) || mac_len != 20)
-		return false;
-	rg_base64_encode(cred, mac, mac_len);
-	rg_memzero(mac, sizeof(mac));
-	return true;
+	return conf_turn_rest_credentials(secret, peer_id, expiry, user, user_cap, cred,
+					  cred_cap) == 0;
 }
 
 /* ---- WireGuard core callbacks ---- */
