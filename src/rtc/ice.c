@@ -163,6 +163,28 @@ static void bump_buffers(struct rtc_peer *p)
 	p->ice.bufs_bumped = true;
 }
 
+static void drop_direct(struct rtc_peer *p)
+{
+	if (p->ice.direct)
+		g_object_unref(p->ice.direct);
+	p->ice.direct = NULL;
+}
+
+/* Data goes out through the selected pair's own UDP socket with one sendmmsg per batch;
+ * libnice keeps the socket, STUN (checks, consent) and the receive side. Relayed pairs need
+ * TURN framing, so they keep going through libnice. */
+static void take_direct(struct rtc_peer *p, NiceCandidate *l, NiceCandidate *r)
+{
+	drop_direct(p);
+	if (l->type == NICE_CANDIDATE_TYPE_RELAYED || l->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+		return;
+	memset(&p->ice.direct_to, 0, sizeof(p->ice.direct_to));
+	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)&p->ice.direct_to);
+	p->ice.direct_tolen = p->ice.direct_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								     : sizeof(struct sockaddr_in);
+	p->ice.direct = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
+}
+
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
 			     NiceCandidate *l, NiceCandidate *r, gpointer data)
 {
@@ -172,6 +194,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
 	(void)component;
 	if (stream_id != p->ice.stream_id)
 		return;
+	take_direct(p, l, r);
 	p->ice.local_type = from_nice_type(l->type);
 	p->ice.remote_type = from_nice_type(r->type);
 	addr_str(&l->addr, p->ice.local_addr, sizeof(p->ice.local_addr));
@@ -205,6 +228,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 		}
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
+		drop_direct(p);
 		rtc_peer_fail(p, p->ice.connected ? "ICE consent lost" : "ICE failed");
 		break;
 	default:
@@ -313,6 +337,7 @@ void rtc_ice_clear(struct rtc_peer *p)
 {
 	struct rtc_ice *ice = &p->ice;
 
+	drop_direct(p);
 	if (ice->agent) {
 		g_signal_handlers_disconnect_by_data(ice->agent, p);
 		if (ice->stream_id) {
@@ -419,6 +444,7 @@ int rtc_ice_restart(struct rtc_peer *p)
 
 	if (!nice_agent_restart_stream(p->ice.agent, p->ice.stream_id))
 		return -EIO;
+	drop_direct(p);
 	if (!nice_agent_get_local_credentials(p->ice.agent, p->ice.stream_id, &ufrag, &pwd))
 		return -EIO;
 	g_strlcpy(p->ice.ufrag, ufrag, sizeof(p->ice.ufrag));
@@ -429,6 +455,34 @@ int rtc_ice_restart(struct rtc_peer *p)
 	return 0;
 }
 
+static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
+{
+	struct mmsghdr mm[RTC_OUT_BATCH];
+	struct iovec iov[RTC_OUT_BATCH];
+	int fd = g_socket_get_fd(p->ice.direct), r;
+	unsigned done = 0;
+
+	if (n > RTC_OUT_BATCH)
+		n = RTC_OUT_BATCH;
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)msgs[i].buffers[0].buffer;
+		iov[i].iov_len = msgs[i].buffers[0].size;
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &p->ice.direct_to,
+						 .msg_namelen = p->ice.direct_tolen,
+						 .msg_iov = &iov[i], .msg_iovlen = 1 };
+		mm[i].msg_len = 0;
+	}
+	while (done < n) {
+		r = sendmmsg(fd, mm + done, n - done, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;	/* full socket buffer: drop the rest, as UDP would */
+		done += (unsigned)r;
+	}
+	p->ice.tx_datagrams += done;
+}
+
 void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 {
 	GError *e = NULL;
@@ -436,6 +490,10 @@ void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 
 	if (!p->ice.connected || p->dead)
 		return;
+	if (p->ice.direct) {
+		send_direct(p, msgs, n);
+		return;
+	}
 	sent = nice_agent_send_messages_nonblocking(p->ice.agent, p->ice.stream_id, 1, msgs, n,
 						    NULL, &e);
 	if (sent > 0)

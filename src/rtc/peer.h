@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "rtc/rtc.h"
 #include "rtc/sdp.h"
@@ -58,6 +59,9 @@ struct rtc_ice {
 	bool pending_eoc;
 	enum rtc_cand_type local_type, remote_type;
 	char local_addr[64], remote_addr[64];
+	GSocket *direct;		/* ref held: selected pair's socket, NULL for relay/none */
+	struct sockaddr_storage direct_to;	/* remote address of the selected pair */
+	socklen_t direct_tolen;
 	uint64_t last_rx_ns;
 	uint64_t tx_datagrams, rx_datagrams;
 };
