@@ -149,9 +149,10 @@ check "wg show shows our (hidden) psk" bash -c "ip netns exec $A wg show $OURS p
 ip netns exec "$B" wg set "$GO" peer "$PA" preshared-key "$WGL_TMP/psk1"
 check "matching psk: ping works" wgl_wait 30 ping_from "$A" 10.77.0.2
 
-# 7. riftgate-wg <-> riftgate-wg: a second daemon of ours replaces wireguard-go in B.
+# 7. riftgate-wg <-> riftgate-wg: a second daemon of ours replaces wireguard-go in B. It runs
+# without offloads (RG_WG_NO_OFFLOAD=1), so the plain per-packet paths are covered too.
 ip netns exec "$B" ip link set "$GO" down
-wgl_start b "$OURS2" "$WGL_TMP/ours2.log" "$RGWG" || bad "second riftgate-wg starts"
+RG_WG_NO_OFFLOAD=1 wgl_start b "$OURS2" "$WGL_TMP/ours2.log" "$RGWG" || bad "second riftgate-wg starts"
 wgl_conf b "$OURS2" 10.78.0.2/24 "$WGL_TMP/c.key" 51822 || bad "configure second riftgate-wg"
 ip -n "$A" addr add 10.78.0.1/24 dev "$OURS"
 ip netns exec "$A" wg set "$OURS" peer "$PC" allowed-ips 10.78.0.2/32 endpoint "[fd77::2]:51822"
