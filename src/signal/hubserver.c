@@ -78,6 +78,7 @@ struct sig_hubserver {
 	GHashTable *networks;		/* name -> struct network (owned) */
 	GPtrArray *reap;		/* conns to finalize after the current event */
 	uint64_t next_id;
+	unsigned n_waiting;		/* conns in C_HTTP or C_CLOSING (sweep_cb skips when 0) */
 	uint16_t port;
 	bool shutting_down;
 	struct hub_stats gone;		/* counters of networks already freed */
@@ -229,6 +230,7 @@ static void ws_close(struct sig_hubserver *s, struct conn *c, uint16_t code, con
 		memcpy(p + 2, reason, rl);
 	ws_send(s, c, 0x8, p, 2 + rl);
 	c->state = C_CLOSING;
+	s->n_waiting++;
 	c->close_deadline_ms = now_ms() + CLOSE_WAIT_MS;
 }
 
@@ -344,6 +346,8 @@ static void reap(struct sig_hubserver *s)
 		struct network *n = c->net;
 
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		if (c->state == C_HTTP || c->state == C_CLOSING)
+			s->n_waiting--;
 		if (n) {
 			hub_close(&n->hub, c->id);
 			rg_log(RG_LOG_INFO, "event=close network=%s conn=%" G_GUINT64_FORMAT
@@ -592,6 +596,7 @@ static void handle_http(struct sig_hubserver *s, struct conn *c, size_t head_len
 	}
 	c->net->n_conns++;
 	c->state = C_WS;
+	s->n_waiting--;
 	s->ws_total++;
 	queue_out(s, c, resp, strlen(resp));
 	rg_log(RG_LOG_DEBUG, "event=open network=%s conn=%" G_GUINT64_FORMAT " remote=%s path=%s",
@@ -777,6 +782,7 @@ static void on_accept(struct sig_hubserver *s)
 				  sizeof(c->remote));
 		}
 		g_hash_table_insert(s->conns, &c->id, c);
+		s->n_waiting++;
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
@@ -814,6 +820,8 @@ static gboolean sweep_cb(gpointer data)
 	GHashTableIter it;
 	gpointer v;
 
+	if (!s->n_waiting)
+		return G_SOURCE_CONTINUE;	/* 10k joined peers: nothing to walk */
 	g_hash_table_iter_init(&it, s->conns);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct conn *c = v;
