@@ -51,20 +51,23 @@ print("%.0f %.2f" % (bits / secs / 1e6, cpu / (bits / 1e9)))
 PY
 }
 
-declare -a ours=() go=()
+declare -a ours=() go=() plain=()
 perf_data=
 command -v perf >/dev/null && perf_data="$WGL_TMP/perf.data"
 for r in $(seq "$rounds"); do
 	o=$(PERF_DATA=$([ "$r" = 1 ] && echo "$perf_data") run_one r "$RGWG") || o="0 0"; ours+=("$o")
 	g=$(run_one g wireguard-go) || g="0 0"; go+=("$g")
-	echo "round $r: riftgate-wg $o | wireguard-go $g   (Mbit/s, daemon CPU s per Gbit)"
+	p=$(RG_WG_NO_OFFLOAD=1 run_one p "$RGWG") || p="0 0"; plain+=("$p")
+	echo "round $r: riftgate-wg $o | wireguard-go $g | riftgate-wg without offloads $p   (Mbit/s, daemon CPU s per Gbit)"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 om=$(median $(printf '%s\n' "${ours[@]}" | cut -d' ' -f1)); oc=$(median $(printf '%s\n' "${ours[@]}" | cut -d' ' -f2))
 gm=$(median $(printf '%s\n' "${go[@]}" | cut -d' ' -f1)); gc=$(median $(printf '%s\n' "${go[@]}" | cut -d' ' -f2))
+pm=$(median $(printf '%s\n' "${plain[@]}" | cut -d' ' -f1)); pc=$(median $(printf '%s\n' "${plain[@]}" | cut -d' ' -f2))
 ratio=$(awk -v a="$om" -v b="$gm" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 cpuratio=$(awk -v a="$oc" -v b="$gc" 'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')
 echo "riftgate-wg <-> riftgate-wg: $om Mbit/s, $oc CPU s/Gbit"
+echo "riftgate-wg without offloads: $pm Mbit/s, $pc CPU s/Gbit"
 echo "wireguard-go <-> wireguard-go: $gm Mbit/s, $gc CPU s/Gbit"
 echo "ratio (throughput ours/go): ${ratio}x; CPU efficiency (go/ours): ${cpuratio}x"
 mkdir -p "$root/bench/results"
@@ -74,15 +77,16 @@ mkdir -p "$root/bench/results"
 	echo "Command: \`bash bench/wg-udp.sh $build $secs $rounds\` (also run by \`make bench\`)  "
 	echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, $(uname -r); wireguard-go $(dpkg-query -W -f='${Version}' wireguard-go 2>/dev/null)"
 	echo
-	echo "| round | riftgate-wg Mbit/s | riftgate-wg CPU s/Gbit | wireguard-go Mbit/s | wireguard-go CPU s/Gbit |"
-	echo "|---|---|---|---|---|"
+	echo "| round | riftgate-wg Mbit/s | riftgate-wg CPU s/Gbit | wireguard-go Mbit/s | wireguard-go CPU s/Gbit | riftgate-wg, no offloads, Mbit/s | CPU s/Gbit |"
+	echo "|---|---|---|---|---|---|---|"
 	for i in "${!ours[@]}"; do
-		read -r a b <<<"${ours[$i]}"; read -r c d <<<"${go[$i]}"
-		echo "| $((i + 1)) | $a | $b | $c | $d |"
+		read -r a b <<<"${ours[$i]}"; read -r c d <<<"${go[$i]}"; read -r e f <<<"${plain[$i]}"
+		echo "| $((i + 1)) | $a | $b | $c | $d | $e | $f |"
 	done
-	echo "| **median** | **$om** | **$oc** | **$gm** | **$gc** |"
+	echo "| **median** | **$om** | **$oc** | **$gm** | **$gc** | $pm | $pc |"
 	echo
 	echo "Throughput ratio riftgate-wg / wireguard-go: **${ratio}x**; CPU per Gbit, wireguard-go / riftgate-wg: **${cpuratio}x**."
+	echo "\"No offloads\" is riftgate-wg with RG_WG_NO_OFFLOAD=1: no TUN TSO/GRO, no UDP GSO/GRO (one syscall per packet on the TUN)."
 	echo "CPU = user+system time of both tunnel daemons over the iperf3 run (from /proc/PID/stat) divided by Gbit received."
 	echo "Load while measuring (1/5/15 min): $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; other work on the host skews throughput more than CPU per Gbit."
 	if [ -n "$perf_data" ] && [ -s "$perf_data" ]; then
