@@ -115,7 +115,7 @@ if note:
     print("\n" + note)
 print("\n| pair | round | run | sent msgs | received msgs | received msg/s | Mbit/s (payload) | loss % | CPU % sender | CPU % receiver | Mbit/s per busiest-side CPU |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
-best = {}
+best, best_core = {}, {}
 for r in range(1, rounds + 1):
     for n in names:
         x = row(n, r)
@@ -129,6 +129,8 @@ for r in range(1, rounds + 1):
             x["loss"], x["cpu_a"], x["cpu_b"], x["per_core"]))
         if x["ok"] and (n not in best or x["rate"] > best[n]["rate"]):
             best[n] = x
+        if x["ok"]:
+            best_core[n] = max(best_core.get(n, 0.0), x["per_core"])
 print()
 for n in names:
     if n in best:
@@ -136,6 +138,9 @@ for n in names:
             n, n, best[n]["rate"], best[n]["mbit"], best[n]["loss"], best[n]["per_core"]))
 if len(names) >= 2 and all(n in best for n in names[:2]) and best[names[1]]["rate"] > 0:
     print("\n**Ratio %s/%s (best received msg/s): %.2f**" % (names[0], names[1], best[names[0]]["rate"] / best[names[1]]["rate"]))
+    if best_core.get(names[1]):
+        print("\n**Ratio %s/%s (best Mbit/s per CPU of the busier side): %.2f**" % (
+            names[0], names[1], best_core[names[0]] / best_core[names[1]]))
 print("\nThroughput is the receiver's count over its first-to-last message span; loss is")
 print("1 - received/sent; CPU % is utime+stime from /proc/PID/stat from the end of signaling to the")
 print("peer's result (100 % = one full core). \"Mbit/s per busiest-side CPU\" divides throughput by")
