@@ -32,6 +32,9 @@ struct sig_client {
 	SoupWebsocketConnection *ws;	/* owned; NULL unless connected */
 	struct attempt *attempt;	/* the upgrade in flight, or NULL */
 	GSource *timer;			/* owned: retry or connect timeout */
+	GSource *watchdog;		/* owned while connected: silence check */
+	uint64_t last_rx_ms;		/* last frame or pong from the hub */
+	uint32_t ping_s;
 	char *url;			/* http(s):// form of the configured ws(s):// URL */
 	char *token;			/* wiped on free */
 	char *peer_id, *public_key, *address;
@@ -104,6 +107,11 @@ static void schedule_retry(struct sig_client *c, bool auth)
 
 static void drop_ws(struct sig_client *c)
 {
+	if (c->watchdog) {
+		g_source_destroy(c->watchdog);
+		g_source_unref(c->watchdog);
+		c->watchdog = NULL;
+	}
 	if (!c->ws)
 		return;
 	g_signal_handlers_disconnect_by_data(c->ws, c);
@@ -142,6 +150,7 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
 	const char *p = g_bytes_get_data(bytes, &len);
 
 	(void)ws;
+	c->last_rx_ms = now_ms();
 	if (type != SOUP_WEBSOCKET_DATA_TEXT) {
 		rg_log(RG_LOG_DEBUG, "signal: dropping a binary frame of %zu bytes", len);
 		return;
@@ -186,6 +195,29 @@ static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)
 	rg_log(RG_LOG_INFO, "signal: websocket error: %s", error->message);
 	g_free(c->ws_error);
 	c->ws_error = g_strdup(error->message);
+}
+
+static void on_pong(SoupWebsocketConnection *ws, GBytes *bytes, gpointer data)
+{
+	(void)ws;
+	(void)bytes;
+	((struct sig_client *)data)->last_rx_ms = now_ms();
+}
+
+/* Pings go out every ping_s (libsoup); a hub that answered nothing for SIG_CLIENT_DEAD_PINGS
+ * intervals is gone even if TCP has not noticed. */
+static gboolean watchdog_cb(gpointer data)
+{
+	struct sig_client *c = data;
+	g_autofree char *reason = NULL;
+
+	if (now_ms() - c->last_rx_ms < (uint64_t)c->ping_s * 1000 * SIG_CLIENT_DEAD_PINGS)
+		return G_SOURCE_CONTINUE;
+	reason = g_strdup_printf("hub silent for %u s (no pong)", c->ping_s * SIG_CLIENT_DEAD_PINGS);
+	g_source_unref(c->watchdog);	/* lost() -> drop_ws() must not destroy it twice */
+	c->watchdog = NULL;
+	lost(c, reason, false);
+	return G_SOURCE_REMOVE;
 }
 
 static void send_join(struct sig_client *c)
@@ -248,7 +280,12 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	c->auth_reported = false;
 	sig_backoff_connected(&c->backoff, now_ms());
 	soup_websocket_connection_set_max_incoming_payload_size(ws, SIG_MSG_MAX);
-	soup_websocket_connection_set_keepalive_interval(ws, SIG_CLIENT_PING_S);
+	soup_websocket_connection_set_keepalive_interval(ws, c->ping_s);
+	c->last_rx_ms = now_ms();
+	c->watchdog = g_timeout_source_new_seconds(c->ping_s);
+	g_source_set_callback(c->watchdog, watchdog_cb, c, NULL);
+	g_source_attach(c->watchdog, c->ctx);
+	g_signal_connect(ws, "pong", G_CALLBACK(on_pong), c);
 	g_signal_connect(ws, "message", G_CALLBACK(on_message), c);
 	g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c);
 	g_signal_connect(ws, "error", G_CALLBACK(on_error), c);
@@ -346,6 +383,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 		c->backoff.base_ms = cfg->backoff_base_ms;
 	if (cfg->backoff_cap_ms)
 		c->backoff.cap_ms = cfg->backoff_cap_ms;
+	c->ping_s = cfg->ping_s ? cfg->ping_s : SIG_CLIENT_PING_S;
 	g_main_context_push_thread_default(c->ctx);
 	c->session = soup_session_new_with_options("user-agent", "riftgate/0.1", NULL);
 	g_main_context_pop_thread_default(c->ctx);

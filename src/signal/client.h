@@ -2,7 +2,9 @@
  *
  * Runs on the caller's GMainContext (every callback fires there). ws:// and wss:// (TLS through
  * glib-networking with the system CA store); sends `Authorization: Bearer TOKEN` when a token is
- * set; pings every SIG_CLIENT_PING_S; sends `join` after every (re)connect; reconnects with
+ * set; pings every SIG_CLIENT_PING_S and drops a connection that has been silent (no frame, no
+ * pong) for SIG_CLIENT_DEAD_PINGS intervals — a half-open TCP connection behind a NAT would
+ * otherwise look alive forever; sends `join` after every (re)connect; reconnects with
  * capped exponential backoff and full jitter (signal/backoff.h). An HTTP 401/403 on the upgrade
  * is reported once through ops->fatal ("hub rejected token") and retried at most every
  * SIG_BACKOFF_AUTH_MIN_MS (a rejected client never loops). A close with code 4000 (another
@@ -22,7 +24,11 @@
 struct rg_err;
 struct sig_client;
 
-enum sig_client_limits { SIG_CLIENT_PING_S = 25, SIG_CLIENT_CONNECT_TIMEOUT_S = 15 };
+enum sig_client_limits {
+	SIG_CLIENT_PING_S = 25,
+	SIG_CLIENT_DEAD_PINGS = 3,	/* silent for this many ping intervals: reconnect */
+	SIG_CLIENT_CONNECT_TIMEOUT_S = 15,
+};
 
 struct sig_client_cfg {
 	const char *url;	/* ws://HOST[:PORT][/PATH] or wss://...; copied */
@@ -30,8 +36,9 @@ struct sig_client_cfg {
 	const char *peer_id;	/* join fields; copied */
 	const char *public_key;
 	const char *address;	/* NULL: no address extension */
-	/* Test hooks (0/NULL = defaults): backoff base/cap in ms and the RNG. */
+	/* Test hooks (0/NULL = defaults): backoff base/cap in ms, ping interval in s, the RNG. */
 	uint32_t backoff_base_ms, backoff_cap_ms;
+	uint32_t ping_s;
 	uint32_t (*rng)(void *opaque);
 	void *rng_opaque;
 };

@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -327,6 +328,13 @@ struct count_ctx {
 	struct peer *p;
 	unsigned n;
 };
+
+static gboolean connected_n(gpointer data)
+{
+	struct count_ctx *cc = data;
+
+	return cc->p->connected >= cc->n;
+}
 
 static gboolean fatal_seen(gpointer data)
 {
@@ -874,6 +882,113 @@ static void test_graceful_shutdown(void)
 	hub_stop(&h);
 }
 
+/* A hub that completes the handshake and then says nothing, not even pongs (a half-open TCP
+ * path): the client must give up after SIG_CLIENT_DEAD_PINGS ping intervals and reconnect. */
+struct silent_hub {
+	int lfd, cfd;
+	guint16 port;
+	unsigned accepted;
+};
+
+static gpointer silent_hub_thread(gpointer data)
+{
+	struct silent_hub *h = data;
+
+	for (;;) {
+		char buf[2048] = { 0 };
+		size_t got = 0;
+		int fd = accept(h->lfd, NULL, NULL);
+
+		if (fd < 0)
+			return NULL;
+		while (got < sizeof(buf) - 1 && !strstr(buf, "\r\n\r\n")) {
+			ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		const char *k = strstr(buf, "Sec-WebSocket-Key: ");
+		char key[64] = { 0 };
+
+		if (k)
+			sscanf(k + 19, "%63s", key);
+		GChecksum *sha = g_checksum_new(G_CHECKSUM_SHA1);
+		guint8 dg[20];
+		gsize dl = sizeof(dg);
+
+		g_checksum_update(sha, (const guchar *)key, (gssize)strlen(key));
+		g_checksum_update(sha, (const guchar *)"258EAFA5-E914-47DA-95CA-C5AB0DC85B11", 36);
+		g_checksum_get_digest(sha, dg, &dl);
+		g_checksum_free(sha);
+		g_autofree char *acc = g_base64_encode(dg, dl);
+		g_autofree char *resp = g_strdup_printf("HTTP/1.1 101 Switching Protocols\r\n"
+			"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", acc);
+
+		if (write(fd, resp, strlen(resp)) < 0)
+			return NULL;
+		if (h->cfd >= 0)
+			close(h->cfd);
+		h->cfd = fd;	/* kept open, never read again */
+		g_atomic_int_inc(&h->accepted);
+	}
+}
+
+static void test_silent_hub(void)
+{
+	struct silent_hub sh = { .cfd = -1 };
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	struct hub_proc fake = { 0 };
+	GThread *t;
+	struct peer a;
+	gint64 t0;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sh.lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(bind(sh.lfd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	g_assert_cmpint(listen(sh.lfd, 8), ==, 0);
+	getsockname(sh.lfd, (struct sockaddr *)&sa, &sl);
+	fake.port = ntohs(sa.sin_port);
+	t = g_thread_new("silent-hub", silent_hub_thread, &sh);
+
+	struct sig_client_cfg cfg = { 0 };
+	g_autofree char *url = hub_url(&fake);
+	struct rg_err err;
+
+	memset(&a, 0, sizeof(a));
+	a.id = g_strdup("a");
+	a.msgs = g_ptr_array_new_with_free_func(g_free);
+	cfg.url = url;
+	cfg.peer_id = "a";
+	cfg.public_key = "Ka";
+	cfg.ping_s = 1;
+	cfg.backoff_base_ms = 50;
+	cfg.backoff_cap_ms = 100;
+	g_assert_cmpint(sig_client_new(&a.c, NULL, &cfg, &peer_ops, &a, &err), ==, 0);
+	sig_client_start(a.c);
+	wait_connected(&a);
+	t0 = g_get_monotonic_time();
+	if (!poll_until(disconnected_once, &a, 15000))
+		g_error("a silent hub was never given up");
+	gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+
+	g_test_message("gave up after %" G_GINT64_FORMAT " ms: %s", ms, a.last_reason);
+	g_assert_nonnull(strstr(a.last_reason, "no pong"));
+	g_assert_cmpint(ms, >=, 2000);		/* not before 3 intervals (timer granularity 1 s) */
+	/* and it reconnects */
+	struct count_ctx cc = { &a, 2 };
+
+	g_assert_true(poll_until(connected_n, &cc, 15000));
+	peer_stop(&a);
+	drain();
+	shutdown(sh.lfd, SHUT_RDWR);
+	close(sh.lfd);
+	g_thread_join(t);
+	if (sh.cfd >= 0)
+		close(sh.cfd);
+}
+
 static void test_bad_config(void)
 {
 	struct sig_client *c = NULL;
@@ -911,5 +1026,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/server-raw", test_server_raw);
 	g_test_add_func("/signal/client/incoming-cap", test_incoming_cap);
 	g_test_add_func("/signal/client/graceful-shutdown", test_graceful_shutdown);
+	g_test_add_func("/signal/client/silent-hub", test_silent_hub);
 	return g_test_run();
 }
