@@ -295,6 +295,28 @@ static void test_bad_input_keeps_peer_usable(void)
 	pair_free(&t);
 }
 
+/* b never hears a's candidates (a browser that offers none): a reaches b only through its
+ * connectivity checks, so b's remote side of the selected pair is peer-reflexive. */
+static void test_prflx(void)
+{
+	struct pair t;
+	struct rtc_stats st;
+
+	pair_new(&t, 0, false);
+	t.a.drop_candidates = true;
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, NULL), ==, 0);
+	negotiate(&t, NULL);
+	rtc_peer_add_remote_candidate(t.b.p, NULL, NULL);	/* end-of-candidates, none given */
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpint(st.remote_type, ==, RTC_CAND_PRFLX);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpint(st.remote_type, ==, RTC_CAND_HOST);
+	g_assert_cmpint(rtc_channel_send(t.a.ch[0], "x", 1, true), ==, 0);
+	WAIT_FOR(t.b.n_msgs == 1);
+	pair_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -305,5 +327,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/wrong-fingerprint", test_wrong_fingerprint);
 	g_test_add_func("/rtc/peer/vanished-peer-fails", test_peer_vanishes);
 	g_test_add_func("/rtc/peer/bad-input-keeps-peer-usable", test_bad_input_keeps_peer_usable);
+	g_test_add_func("/rtc/peer/peer-reflexive", test_prflx);
 	return g_test_run();
 }
