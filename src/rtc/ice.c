@@ -195,6 +195,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
 	if (stream_id != p->ice.stream_id)
 		return;
 	take_direct(p, l, r);
+	p->ice.selections++;
 	p->ice.local_type = from_nice_type(l->type);
 	p->ice.remote_type = from_nice_type(r->type);
 	addr_str(&l->addr, p->ice.local_addr, sizeof(p->ice.local_addr));
@@ -225,6 +226,14 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 			if (!p->ice.bufs_bumped)
 				bump_buffers(p);
 			rtc_peer_on_ice_connected(p);
+		}
+		if (!p->ice.direct) {	/* after a restart the pair may be re-selected silently */
+			NiceCandidate *l = NULL, *r = NULL;
+
+			if (nice_agent_get_selected_pair(p->ice.agent, p->ice.stream_id, 1, &l, &r)) {
+				take_direct(p, l, r);
+				p->ice.selections++;
+			}
 		}
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
@@ -436,6 +445,31 @@ void rtc_ice_end_of_candidates(struct rtc_peer *p)
 		return;
 	}
 	nice_agent_peer_candidate_gathering_done(p->ice.agent, p->ice.stream_id);
+}
+
+size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t max)
+{
+	GSList *l = nice_agent_get_local_candidates(p->ice.agent, p->ice.stream_id, 1);
+	size_t n = 0;
+
+	for (GSList *it = l; it; it = it->next) {
+		NiceCandidate *nc = it->data;
+		struct rtc_cand *c = &out[n];
+
+		if (n < max && nc->transport == NICE_CANDIDATE_TRANSPORT_UDP) {
+			memset(c, 0, sizeof(*c));
+			g_strlcpy(c->foundation, nc->foundation, sizeof(c->foundation));
+			c->component = nc->component_id;
+			c->priority = nc->priority;
+			nice_address_to_string(&nc->addr, c->addr);
+			c->port = (uint16_t)nice_address_get_port(&nc->addr);
+			c->type = from_nice_type(nc->type);
+			n++;
+		}
+		nice_candidate_free(nc);
+	}
+	g_slist_free(l);
+	return n;
 }
 
 int rtc_ice_restart(struct rtc_peer *p)

@@ -395,6 +395,12 @@ static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid
 
 static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 {
+	/* After an ICE restart libnice keeps its candidates and gathers none: list them. */
+	if (p->restarted) {
+		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
+		p->local.end_of_candidates = true;
+		p->restarted = false;
+	}
 	char *s = rtc_sdp_format(&p->local, p->session_id);
 
 	if (!s)
@@ -413,9 +419,12 @@ int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err
 		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
 	if (p->have_remote && !p->offerer && !p->dtls.ssl)
 		return rg_err_set(err, -EBUSY, "rtc: remote offer pending; create an answer");
+	/* A re-offer (ICE restart) may come from either side; DTLS keeps its roles. */
 	p->offerer = true;
 	rtc_ice_set_controlling(p, true);
 	fill_local(p, RTC_SETUP_ACTPASS, p->remote ? p->remote->mid : "0");
+	if (p->remote)
+		p->local.legacy = p->remote->legacy;
 	if ((ret = format_local(p, sdp_out, err)) < 0)
 		return ret;
 	p->have_local = true;
@@ -460,6 +469,26 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 	r = g_new(struct rtc_sdp, 1);
 	if ((ret = rtc_sdp_parse(r, sdp, strlen(sdp), err)) < 0)
 		goto out;
+	if (type == RTC_SDP_OFFER && p->dtls.ssl && p->remote) {
+		/* Re-offer on an established session: ICE restart when the credentials
+		 * changed (RFC 8445 §9); DTLS and SCTP carry on. */
+		bool restart = strcmp(r->ufrag, p->remote->ufrag) || strcmp(r->pwd, p->remote->pwd);
+
+		if (restart && (ret = rtc_ice_restart(p)) < 0) {
+			ret = rg_err_set(err, ret, "rtc: ICE restart failed");
+			goto out;
+		}
+		if (restart)
+			p->restarted = true;
+		rtc_ice_set_controlling(p, false);
+		p->offerer = false;
+		g_free(p->remote);
+		p->remote = r;
+		r = NULL;
+		if (restart && (ret = rtc_ice_set_remote(p, p->remote)) < 0)
+			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
+		goto out;
+	}
 	if (type == RTC_SDP_OFFER) {
 		if (p->offerer || p->have_remote) {
 			ret = rg_err_set(err, -EBUSY, "rtc: unexpected offer (renegotiation is not "
@@ -492,8 +521,13 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 	}
 	if (p->have_remote && p->dtls.ssl) {
 		/* A later answer (after ICE restart): only ICE changes. */
-		if ((ret = rtc_ice_set_remote(p, r)) < 0)
+		if ((ret = rtc_ice_set_remote(p, r)) < 0) {
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
+			goto out;
+		}
+		g_free(p->remote);
+		p->remote = r;
+		r = NULL;
 		goto out;
 	}
 	g_free(p->remote);
@@ -517,8 +551,9 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 		return rg_err_set(err, -EBUSY, "rtc: no remote offer to answer");
 	if (p->state >= RTC_STATE_FAILED)
 		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
-	/* We take the DTLS client role unless the offer insists on it. */
-	client = p->remote->setup != RTC_SETUP_ACTIVE;
+	/* We take the DTLS client role unless the offer insists on it; an established session
+	 * keeps the role it has. */
+	client = p->dtls.ssl ? p->dtls.client : p->remote->setup != RTC_SETUP_ACTIVE;
 	fill_local(p, client ? RTC_SETUP_ACTIVE : RTC_SETUP_PASSIVE, p->remote->mid);
 	p->local.legacy = p->remote->legacy;
 	if ((ret = format_local(p, sdp_out, err)) < 0)
@@ -530,7 +565,8 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: cannot start DTLS or ICE gathering");
 	}
-	rtc_peer_set_state(p, RTC_STATE_CHECKING);
+	if (p->state == RTC_STATE_NEW)
+		rtc_peer_set_state(p, RTC_STATE_CHECKING);
 	if (p->ice.connected)
 		rtc_dtls_kick(p);
 	return 0;
@@ -554,7 +590,11 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, str
 
 int rtc_peer_restart_ice(struct rtc_peer *p)
 {
-	return rtc_ice_restart(p);
+	int ret = rtc_ice_restart(p);
+
+	if (ret == 0)
+		p->restarted = true;
+	return ret;
 }
 
 enum rtc_state rtc_peer_state(const struct rtc_peer *p)
@@ -573,6 +613,7 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 	st->max_packet_message = rtc_peer_max_packet_message(p);
 	st->tx_datagrams = p->ice.tx_datagrams;
 	st->rx_datagrams = p->ice.rx_datagrams;
+	st->selections = p->ice.selections;
 }
 
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p)

@@ -64,6 +64,7 @@ struct rtc_ice {
 	socklen_t direct_tolen;
 	uint64_t last_rx_ns;
 	uint64_t tx_datagrams, rx_datagrams;
+	unsigned selections;
 };
 
 struct rtc_dtls {
@@ -108,6 +109,7 @@ struct rtc_peer {
 	bool offerer;			/* we created the offer */
 	bool dead;			/* rtc_peer_free running: no more callbacks */
 	bool closing;
+	bool restarted;			/* ICE restarted: the next description lists candidates */
 
 	/* config (copied) */
 	uint16_t path_mtu;
@@ -157,6 +159,8 @@ int rtc_ice_set_remote(struct rtc_peer *p, const struct rtc_sdp *remote);
 int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c);
 void rtc_ice_end_of_candidates(struct rtc_peer *p);
 int rtc_ice_restart(struct rtc_peer *p);
+/* Our current UDP candidates (for descriptions sent after an ICE restart). */
+size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t max);
 /* Sends datagrams; drops (like UDP) when the socket is full. */
 void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n);
 /* Injects one received datagram as if it came from the selected pair (fuzzing, tests). */

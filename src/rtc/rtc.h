@@ -116,6 +116,7 @@ struct rtc_stats {
 	int rtt_ms;			/* smoothed RTT (SCTP's view of the path), -1 if unknown */
 	size_t max_packet_message;	/* rtc_peer_max_packet_message() */
 	uint64_t tx_datagrams, rx_datagrams;	/* UDP datagrams through ICE */
+	unsigned selections;		/* times ICE selected a pair (grows after a restart) */
 };
 
 /* Creates a peer; no network activity until create_offer / set_remote_description.

@@ -7,6 +7,7 @@
 #include "rtc/rtc.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/log.h"
 
 enum { MAX_CH = 8, WAIT_MS = 20000 };
 
@@ -317,9 +318,92 @@ static void test_prflx(void)
 	pair_free(&t);
 }
 
+static char *ufrag_of(const char *sdp)
+{
+	const char *u = strstr(sdp, "a=ice-ufrag:");
+
+	g_assert_nonnull(u);
+	u += strlen("a=ice-ufrag:");
+	return g_strndup(u, strcspn(u, "\r\n"));
+}
+
+/* ICE restart initiated by `from`: new ufrag/pwd both ways, DTLS/SCTP and channels survive. */
+static void restart_from(struct side *from, struct side *to)
+{
+	struct rg_err err = { 0 };
+	char *offer = NULL, *answer = NULL, *u1, *u2;
+	int before = to->n_msgs;
+	struct rtc_stats sf, stt;
+	unsigned sel_from, sel_to;
+
+	rtc_peer_get_stats(from->p, &sf);
+	rtc_peer_get_stats(to->p, &stt);
+	sel_from = sf.selections;
+	sel_to = stt.selections;
+
+	g_assert_cmpint(rtc_peer_restart_ice(from->p), ==, 0);
+	g_assert_cmpint(rtc_peer_create_offer(from->p, &offer, &err), ==, 0);
+	g_assert_nonnull(strstr(offer, "a=candidate:"));	/* listed after a restart */
+	g_assert_cmpint(rtc_peer_set_remote_description(to->p, RTC_SDP_OFFER, offer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_create_answer(to->p, &answer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_set_remote_description(from->p, RTC_SDP_ANSWER, answer, &err), ==,
+			0);
+	u1 = ufrag_of(offer);
+	u2 = ufrag_of(answer);
+	g_assert_cmpstr(u1, !=, u2);
+	g_free(u1);
+	g_free(u2);
+	g_free(offer);
+	g_free(answer);
+	for (int i = 0; i < 20; i++)
+		g_assert_cmpint(rtc_channel_send(from->ch[0], "after-restart", 13, true), ==, 0);
+	WAIT_FOR(to->n_msgs == before + 20);
+	/* ICE really ran again with the new credentials: both sides selected a pair anew. */
+	for (uint64_t deadline = rg_mono_ns() + (uint64_t)WAIT_MS * RG_NSEC_PER_MSEC;;) {
+		rtc_peer_get_stats(from->p, &sf);
+		rtc_peer_get_stats(to->p, &stt);
+		if (sf.selections > sel_from && stt.selections > sel_to)
+			break;
+		g_assert_cmpuint(rg_mono_ns(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_cmpint(from->state, ==, RTC_STATE_CONNECTED);
+	g_assert_cmpint(to->state, ==, RTC_STATE_CONNECTED);
+}
+
+static void test_ice_restart(void)
+{
+	struct pair t;
+	struct rg_err err = { 0 };
+	char *offer = NULL, *answer = NULL, *u_before, *u_after;
+
+	pair_new(&t, 0, false);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", true, -1, NULL), ==, 0);
+	g_assert_cmpint(rtc_peer_create_offer(t.a.p, &offer, &err), ==, 0);
+	u_before = ufrag_of(offer);
+	g_assert_cmpint(rtc_peer_set_remote_description(t.b.p, RTC_SDP_OFFER, offer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_create_answer(t.b.p, &answer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_set_remote_description(t.a.p, RTC_SDP_ANSWER, answer, &err), ==, 0);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	g_free(offer);
+	g_free(answer);
+	restart_from(&t.a, &t.b);	/* the offerer restarts */
+	restart_from(&t.b, &t.a);	/* then the answerer */
+	g_assert_cmpint(rtc_peer_create_offer(t.a.p, &offer, &err), ==, 0);
+	u_after = ufrag_of(offer);
+	g_assert_cmpstr(u_before, !=, u_after);
+	g_free(offer);
+	g_free(u_before);
+	g_free(u_after);
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	if (g_getenv("RG_TEST_DEBUG"))
+		rg_log_set_level(RG_LOG_DEBUG);
 	g_test_add_data_func("/rtc/peer/connect-channels", GINT_TO_POINTER(0),
 			     test_connect_and_channels);
 	g_test_add_data_func("/rtc/peer/connect-channels-crc32c", GINT_TO_POINTER(1),
@@ -328,5 +412,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/vanished-peer-fails", test_peer_vanishes);
 	g_test_add_func("/rtc/peer/bad-input-keeps-peer-usable", test_bad_input_keeps_peer_usable);
 	g_test_add_func("/rtc/peer/peer-reflexive", test_prflx);
+	g_test_add_func("/rtc/peer/ice-restart", test_ice_restart);
 	return g_test_run();
 }
