@@ -85,6 +85,11 @@ static gboolean on_tick(gpointer data)
 	struct rtc_peer *p = data;
 	uint64_t now = rg_mono_ns();
 
+	if (p->ice.rx_datagrams != p->ice.tick_rx) {
+		p->ice.tick_rx = p->ice.rx_datagrams;
+		p->ice.last_rx_ns = now;
+	}
+
 	/* Covers a path that dies mid-handshake too: libnice's consent check (RFC 7675) and
 	 * SCTP heartbeats keep a live path from ever being this quiet. */
 	if (p->ice.connected && p->state < RTC_STATE_FAILED &&

@@ -62,7 +62,8 @@ struct rtc_ice {
 	GSocket *direct;		/* ref held: selected pair's socket, NULL for relay/none */
 	struct sockaddr_storage direct_to;	/* remote address of the selected pair */
 	socklen_t direct_tolen;
-	uint64_t last_rx_ns;
+	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
+	uint64_t tick_rx;		/* rx_datagrams at the last tick */
 	uint64_t tx_datagrams, rx_datagrams;
 	unsigned selections;
 };

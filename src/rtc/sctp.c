@@ -26,11 +26,12 @@ enum { TICK_BUSY_MS = RTC_SCTP_TIMER_MS, TICK_IDLE_MS = 200, BUSY_FOR_MS = 1000 
 static struct {
 	unsigned refs;
 	GHashTable *peers;	/* id → struct rtc_peer *, not owned */
-	GMainContext *ctx;	/* not owned; the first peer's context */
+	GMainContext *ctx;	/* ref held; the first peer's context */
 	GSource *timer;
 	guint tick_ms;
 	uint64_t last_ns;
 	uint64_t busy_until_ns;
+	uint64_t activity, tick_activity;	/* inputs + sends; compared per tick */
 } g_sctp;
 
 static gboolean on_timer(gpointer data);
@@ -49,11 +50,14 @@ static void set_tick(guint ms)
 	g_source_attach(g_sctp.timer, g_sctp.ctx);
 }
 
+/* Hot path: a counter, no clock read; the tick turns it into busy_until_ns. */
 static void mark_busy(void)
 {
-	g_sctp.busy_until_ns = rg_mono_ns() + (uint64_t)BUSY_FOR_MS * RG_NSEC_PER_MSEC;
-	if (g_sctp.tick_ms != TICK_BUSY_MS)
+	g_sctp.activity++;
+	if (g_sctp.tick_ms != TICK_BUSY_MS) {
+		g_sctp.busy_until_ns = rg_mono_ns() + (uint64_t)BUSY_FOR_MS * RG_NSEC_PER_MSEC;
 		set_tick(TICK_BUSY_MS);
+	}
 }
 
 static struct rtc_peer *lookup(uint32_t id)
@@ -110,6 +114,10 @@ static gboolean on_timer(gpointer data)
 	if (ms == 0)
 		return G_SOURCE_CONTINUE;
 	g_sctp.last_ns += (uint64_t)ms * RG_NSEC_PER_MSEC;
+	if (g_sctp.activity != g_sctp.tick_activity) {
+		g_sctp.tick_activity = g_sctp.activity;
+		g_sctp.busy_until_ns = now + (uint64_t)BUSY_FOR_MS * RG_NSEC_PER_MSEC;
+	}
 	usrsctp_handle_timers(ms);
 	drain_all();
 	if (now > g_sctp.busy_until_ns && g_sctp.tick_ms != TICK_IDLE_MS) {
@@ -140,7 +148,7 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 	usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
 	g_sctp.peers = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_sctp.last_ns = rg_mono_ns();
-	g_sctp.ctx = ctx;
+	g_sctp.ctx = g_main_context_ref(ctx);
 	mark_busy();
 	return 0;
 }
@@ -153,6 +161,8 @@ void rtc_sctp_global_unref(void)
 	g_source_unref(g_sctp.timer);
 	g_sctp.timer = NULL;
 	g_sctp.tick_ms = 0;
+	g_main_context_unref(g_sctp.ctx);
+	g_sctp.ctx = NULL;
 	/* Sockets closed with SO_LINGER 0 are gone at once; give usrsctp a few timer rounds
 	 * for anything still being torn down, then give up quietly. */
 	for (int i = 0; i < 100 && usrsctp_finish() != 0; i++)
