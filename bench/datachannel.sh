@@ -4,7 +4,8 @@
 # Two network namespaces joined by a veth pair (10.99.0.1/30 <-> 10.99.0.2/30, inside the
 # namespaces only); the offerer sends 1150-byte unordered maxRetransmits=0 messages as fast as
 # its channel accepts them for BENCH_SECONDS (10); the answerer counts. Each peer is pinned to
-# one core (taskset) when the machine has two or more. Figures go to stdout and to
+# one core (taskset) when the machine has two or more; BENCH_ROUNDS (3) alternating rounds.
+# Figures go to stdout and to
 # bench/results/datachannel.md. If <build>/tests/rtc/rtc-peer is absent, pion<->pion and
 # aiortc<->aiortc are measured instead (and the report says so).
 set -euo pipefail
@@ -61,7 +62,7 @@ fi
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 flags="--bench $secs --size $size --ordered 0 --max-retransmits 0 --timeout $((secs + 40))"
-rounds=${BENCH_ROUNDS:-2}
+rounds=${BENCH_ROUNDS:-3}
 names=()
 for p in "${pairs[@]}"; do names+=("${p%%:*}"); done
 # Rounds alternate the pairs so that changing load on the machine hits both alike.
