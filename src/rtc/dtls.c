@@ -269,17 +269,40 @@ void rtc_dtls_kick(struct rtc_peer *p)
 	}
 }
 
+/* Copies the records of epoch ≥ 1 from in to out; returns the bytes kept. */
+static size_t strip_epoch0(uint8_t *out, const uint8_t *in, size_t len)
+{
+	size_t off = 0, kept = 0;
+
+	while (len - off >= DTLS_REC_HDR) {
+		size_t l = DTLS_REC_HDR + ((size_t)in[off + 11] << 8 | in[off + 12]);
+
+		if (l > len - off)
+			break;	/* truncated record: drop it and what follows */
+		if (in[off + 3] || in[off + 4]) {
+			memmove(out + kept, in + off, l);
+			kept += l;
+		}
+		off += l;
+	}
+	return kept;
+}
+
 void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 {
 	struct rtc_dtls *d = &p->dtls;
 
 	if (!d->ssl || len == 0 || len > INT_MAX || p->state >= RTC_STATE_FAILED)
 		return;
-	/* After the handshake only epoch ≥ 1 is ours: a stray or spoofed epoch-0 record (e.g. a
-	 * new ClientHello) must not disturb the session. Retransmitted final flights still work:
-	 * their Finished is epoch 1. */
-	if (d->connected && (len < 13 || (buf[3] == 0 && buf[4] == 0)))
-		return;
+	/* After the handshake only epoch ≥ 1 is ours: stray or spoofed epoch-0 records (e.g. a
+	 * new ClientHello) are cut out so they cannot disturb the session. A retransmitted final
+	 * flight keeps its epoch-1 Finished, which makes OpenSSL resend our last flight. */
+	if (d->connected) {
+		len = strip_epoch0(p->out, buf, len);
+		if (!len)
+			return;
+		buf = p->out;	/* free here: only read until BIO_write copies it below */
+	}
 	/* A memory BIO is a byte stream; one datagram goes in and is consumed before the next. */
 	if (BIO_ctrl_pending(d->rbio))
 		(void)BIO_reset(d->rbio);

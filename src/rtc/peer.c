@@ -46,8 +46,9 @@ static void close_all_channels(struct rtc_peer *p)
 
 static void go_down(struct rtc_peer *p, enum rtc_state s)
 {
-	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED)
+	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED || p->going_down)
 		return;
+	p->going_down = true;	/* no new channels from channel_closed callbacks */
 	close_all_channels(p);
 	rtc_peer_set_state(p, s);
 }
@@ -639,7 +640,7 @@ int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
 
 	if (out)
 		*out = NULL;
-	if (p->state >= RTC_STATE_FAILED || p->closing)
+	if (p->state >= RTC_STATE_FAILED || p->closing || p->going_down)
 		return -ENOTCONN;
 	if (!label || strlen(label) > RTC_LABEL_MAX)
 		return -EINVAL;

@@ -110,6 +110,7 @@ struct rtc_peer {
 	bool offerer;			/* we created the offer */
 	bool dead;			/* rtc_peer_free running: no more callbacks */
 	bool closing;
+	bool going_down;		/* closing every channel on the way to failed/closed */
 	bool restarted;			/* ICE restarted: the next description lists candidates */
 
 	/* config (copied) */
