@@ -276,10 +276,16 @@ int agent_ctl_request(const char *ifname, const char *cmd, int timeout_ms, char 
 	n = snprintf(line, sizeof(line), "%s\n", cmd);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return rg_err_set(err, -EINVAL, "control command too long");
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking, so a wedged agent with a full backlog cannot hang the client. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return rg_err_set(err, -errno, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	while ((ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0 &&
+	       (errno == EAGAIN || errno == EINTR) && rg_mono_ns() < deadline)
+		g_usleep(20 * 1000);
+	if (ret < 0 && errno == EAGAIN)
+		errno = ETIMEDOUT;
+	if (ret < 0) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ECONNREFUSED)
 			rg_err_set(err, ret, "riftgate is not up on %s (no agent at %s)", ifname,
@@ -291,7 +297,7 @@ int agent_ctl_request(const char *ifname, const char *cmd, int timeout_ms, char 
 				   strerror(-ret));
 		goto out;
 	}
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
+	if (wait_fd(fd, POLLOUT, deadline) < 0 || send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
 		ret = rg_err_set(err, -EIO, "cannot send to the agent at %s", sa.sun_path);
 		goto out;
 	}

@@ -14,9 +14,18 @@ build=${RG_BUILD_ROOT:-$src/build}
 work=$(mktemp -d /tmp/rgag-bad.XXXXXX)
 fails=0
 passes=0
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+ok() { echo "$(date -u +%T) ok: $*"; passes=$((passes + 1)); }
+bad() { echo "$(date -u +%T) FAIL: $*"; fails=$((fails + 1)); }
+# A time budget below meson's timeout, so a broken run still reports (and keeps its logs).
+check()
+{
+	local what=$1; shift
+	if [ "$SECONDS" -gt 140 ]; then
+		bad "out of time before: $what"
+		exit 1
+	fi
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
 
 lab_init rgag-b-
 mesh_init "$build" "$work" rgag1
@@ -30,7 +39,11 @@ if ! /usr/bin/python3 -c 'import aiohttp' 2>/dev/null; then
 fi
 report()
 {
-	[ "$fails" -gt 0 ] && mesh_dump_logs
+	if [ "$fails" -gt 0 ]; then
+		mesh_dump_logs
+		keep="$build/meson-logs/$(basename "$0" .sh)-$(date +%H%M%S)"
+		mkdir -p "$keep" && cp "$work"/*.log "$keep"/ 2>/dev/null && echo "logs kept in $keep"
+	fi
 	echo "e2e badsig: $passes passed, $fails failed"
 	if [ -n "${RG_COUNTS_DIR:-}" ]; then
 		mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/e2e-badsig"

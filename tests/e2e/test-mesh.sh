@@ -14,9 +14,18 @@ build=${RG_BUILD_ROOT:-$src/build}
 work=$(mktemp -d /tmp/rgag-e2e.XXXXXX)
 fails=0
 passes=0
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+ok() { echo "$(date -u +%T) ok: $*"; passes=$((passes + 1)); }
+bad() { echo "$(date -u +%T) FAIL: $*"; fails=$((fails + 1)); }
+# A time budget below meson's timeout, so a broken run still reports (and keeps its logs).
+check()
+{
+	local what=$1; shift
+	if [ "$SECONDS" -gt 300 ]; then
+		bad "out of time before: $what"
+		exit 1
+	fi
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
 
 lab_init rgag-e-
 mesh_init "$build" "$work" rgag0
@@ -26,7 +35,11 @@ if ! mesh_have_agent; then
 fi
 report()
 {
-	[ "$fails" -gt 0 ] && mesh_dump_logs
+	if [ "$fails" -gt 0 ]; then
+		mesh_dump_logs
+		keep="$build/meson-logs/$(basename "$0" .sh)-$(date +%H%M%S)"
+		mkdir -p "$keep" && cp "$work"/*.log "$keep"/ 2>/dev/null && echo "logs kept in $keep"
+	fi
 	echo "e2e mesh: $passes passed, $fails failed"
 	if [ -n "${RG_COUNTS_DIR:-}" ]; then
 		mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/e2e-mesh"
@@ -71,9 +84,9 @@ done
 mesh_status 1 >"$work/status1.txt" 2>&1
 check "text status shows peers" grep -q "^peer: peer2" "$work/status1.txt"
 cat "$work/status1.txt"
-wg_peers() { lab_exec p1 wg show "$(mesh_ifname 1)" | grep -c '^peer:'; }
+wg_peers() { lab_exec p1 timeout 10 wg show "$(mesh_ifname 1)" | grep -c '^peer:'; }
 check "wg show over UAPI lists 2 peers" test "$(wg_peers)" = 2
-ip netns exec "$(lab_ns p1)" wg show "$(mesh_ifname 1)"
+timeout 10 ip netns exec "$(lab_ns p1)" wg show "$(mesh_ifname 1)"
 check "tun mtu is derived (<= 1200)" sh -c "[ \$(ip netns exec $(lab_ns p1) cat /sys/class/net/$(mesh_ifname 1)/mtu) -le 1200 ]"
 
 # iperf3 through the tunnel
@@ -93,9 +106,9 @@ since12=$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | 
 mesh_peer_stop 3 KILL
 mesh_peer_start 3 -v
 t0=$SECONDS
-check "restarted peer3 reaches peer1" mesh_wait_up 3 1 90
-check "restarted peer3 reaches peer2" mesh_wait_up 3 2 90
-check "peer1 reaches restarted peer3" mesh_wait_up 1 3 60
+check "restarted peer3 reaches peer1" mesh_wait_up 3 1 60
+check "restarted peer3 reaches peer2" mesh_wait_up 3 2 45
+check "peer1 reaches restarted peer3" mesh_wait_up 1 3 45
 check "peer2 reaches restarted peer3" mesh_wait_up 2 3 60
 echo "peer3 rejoined after $((SECONDS - t0)) s"
 
@@ -124,7 +137,7 @@ check "tunnel peer1-peer2 was not rebuilt across the hub restart" test "$since12
 # riftgate down stops the agent cleanly, interface and sockets gone
 check "riftgate down" lab_exec p2 env RIFTGATE_RUN_DIR="$RIFTGATE_RUN_DIR" "$MESH_RIFTGATE" down "$(mesh_ifname 2)"
 p2pid=${MESH_PID[2]}
-wait "$p2pid"; rc=$?
+lab_wait_exit "$p2pid" 20; rc=$?
 MESH_PID[2]=
 check "agent exited 0 after down (rc=$rc)" test "$rc" = 0
 check "interface removed" sh -c "! ip netns exec $(lab_ns p2) ip link show $(mesh_ifname 2) >/dev/null 2>&1"

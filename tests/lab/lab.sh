@@ -132,6 +132,25 @@ lab_stop()
 	return $rc
 }
 
+# lab_wait_exit PID TIMEOUT_S: wait (bounded) for a process we started to exit by itself; returns
+# its exit status, or 124 after killing it when it did not exit in time.
+lab_wait_exit()
+{
+	local pid=$1 t=$2 i rc=0
+	for ((i = 0; i < t * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		lab_log "pid $pid did not exit within ${t}s; killing it"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return $rc
+}
+
 # lab_wait TIMEOUT_S WHAT CMD...: poll CMD every 0.2 s until it succeeds; fail after TIMEOUT_S.
 lab_wait()
 {

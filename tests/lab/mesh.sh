@@ -137,7 +137,7 @@ mesh_peer_start()
 mesh_peer_stop() { local p=${MESH_PID[$1]:-}; MESH_PID[$1]=; [ -n "$p" ] && lab_stop "$p" "${2:-TERM}" 15; }
 
 # mesh_status I [ARGS]: riftgate status for peer I (JSON with --json).
-mesh_status() { lab_exec "p$1" "$MESH_RIFTGATE" status "${@:2}" "$(mesh_ifname "$1")"; }
+mesh_status() { lab_exec "p$1" timeout 15 "$MESH_RIFTGATE" status "${@:2}" "$(mesh_ifname "$1")"; }
 
 # mesh_peer_state I J: state of peer J as seen by peer I ("" when unknown).
 mesh_peer_state()
