@@ -399,6 +399,61 @@ static void test_ice_restart(void)
 	pair_free(&t);
 }
 
+/* ICE server and address settings: good ones are taken (nothing is contacted until gathering),
+ * bad ones are refused with a reason that names the input. */
+static void test_config(void)
+{
+	static const struct {
+		const char *stun, *turn, *user, *cred, *local;
+		bool ok;
+	} cases[] = {
+		/* 1 */ { "stun:127.0.0.1:3478", NULL, NULL, NULL, NULL, true },
+		/* 2 */ { "stun:127.0.0.1", NULL, NULL, NULL, NULL, true },
+		/* 3 */ { "stun:[::1]:3478", NULL, NULL, NULL, NULL, true },
+		/* 4 */ { NULL, "turn:127.0.0.1:3478?transport=udp", "u", "p", NULL, true },
+		/* 5 */ { NULL, "turn:127.0.0.1:3478?transport=tcp", "u", "p", NULL, true },
+		/* 6 */ { NULL, "turns:127.0.0.1:5349", "u", "p", NULL, true },
+		/* 7 */ { NULL, NULL, NULL, NULL, "127.0.0.1", true },
+		/* 8 */ { "stun:127.0.0.1:0", NULL, NULL, NULL, NULL, false },
+		/* 9 */ { "stun:127.0.0.1:99999", NULL, NULL, NULL, NULL, false },
+		/* 10 */ { "turn:127.0.0.1:3478", NULL, NULL, NULL, NULL, false },	/* not stun: */
+		/* 11 */ { NULL, "turn:127.0.0.1:3478", "u", NULL, NULL, false },
+		/* 12 */ { NULL, "turn:127.0.0.1:3478?transport=sctp", "u", "p", NULL, false },
+		/* 13 */ { NULL, "http://127.0.0.1", "u", "p", NULL, false },
+		/* 14 */ { NULL, NULL, NULL, NULL, "not-an-ip", false },
+		/* 15 */ { "stun:", NULL, NULL, NULL, NULL, false },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rtc_turn_server turn = { cases[i].turn, cases[i].user, cases[i].cred };
+		struct rtc_config cfg = { 0 };
+		struct rtc_peer *p = NULL;
+		struct rg_err err = { 0 };
+		int r;
+
+		if (cases[i].stun) {
+			cfg.stun = &cases[i].stun;
+			cfg.n_stun = 1;
+		}
+		if (cases[i].turn) {
+			cfg.turn = &turn;
+			cfg.n_turn = 1;
+		}
+		if (cases[i].local) {
+			cfg.local_addrs = &cases[i].local;
+			cfg.n_local_addrs = 1;
+		}
+		r = rtc_peer_new(&p, NULL, &cfg, &ops, NULL, &err);
+		if (cases[i].ok != (r == 0))
+			g_error("case %zu: got %d (%s)", i + 1, r, err.msg);
+		if (!cases[i].ok) {
+			g_assert_null(p);
+			g_assert_cmpuint(strlen(err.msg), >, 0);
+		}
+		rtc_peer_free(p);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -413,5 +468,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/bad-input-keeps-peer-usable", test_bad_input_keeps_peer_usable);
 	g_test_add_func("/rtc/peer/peer-reflexive", test_prflx);
 	g_test_add_func("/rtc/peer/ice-restart", test_ice_restart);
+	g_test_add_func("/rtc/peer/config", test_config);
 	return g_test_run();
 }
