@@ -8,6 +8,8 @@ build=${RG_BUILD_ROOT:?RG_BUILD_ROOT must point at the build directory}
 py=/usr/bin/python3
 pion=$(bash "$here/build-pion.sh" "$build")
 fails=0
+# A unique duration, so that only our own silent peers are looked for afterwards.
+silent="61.$$"
 ns_base="rgri-self-$$"
 
 check() { # NAME WANT_RC MAX_SECONDS -- relay args...
@@ -36,8 +38,8 @@ trap 'rm -rf "$tmpd"; for n in $(ip netns list | awk "{print \$1}" | grep "^$ns_
 
 check pass 0 40 -- --timeout 30 --a "$pion --role offer" --b "$pion --role answer"
 check no-result 1 40 -- --timeout 30 --a "$pion --role offer" --b "false"
-check silent-peer 1 25 -- --timeout 8 --a "$pion --role offer --timeout 30" --b "sleep 61.25"
-check peer-fails 1 40 -- --timeout 30 --a "$pion --role offer --timeout 3" --b "sleep 61.25"
+check silent-peer 1 25 -- --timeout 8 --a "$pion --role offer --timeout 30" --b "sleep $silent"
+check peer-fails 1 40 -- --timeout 30 --a "$pion --role offer --timeout 3" --b "sleep $silent"
 check wrong-pair 1 40 -- --timeout 30 --expect-pair b=relay --a "$pion --role offer" --b "$pion --role answer"
 check mismatched-count 1 40 -- --timeout 30 --a "$pion --role offer --count 5 --timeout 6" \
 	--b "$pion --role answer --count 6 --timeout 6"
@@ -45,8 +47,9 @@ check mismatched-count 1 40 -- --timeout 30 --a "$pion --role offer --count 5 --
 check drop-prflx 0 40 -- --timeout 30 --drop-candidates-to a --expect-pair a=prflx \
 	--a "$pion --role offer" --b "$pion --role answer"
 # Nothing of ours may survive: the silent peers must have been killed.
-if pgrep -fx "sleep 61.25" >/dev/null; then
-	echo "not ok - leftover 'sleep 61.25' processes: $(pgrep -fx 'sleep 61.25' | tr '\n' ' ')"
+if pgrep -fx "sleep $silent" >/dev/null; then
+	echo "not ok - leftover 'sleep $silent' processes:"
+	ps -o pid,ppid,pgid,stat,etime,args -p "$(pgrep -fx "sleep $silent" | paste -sd,)"
 	fails=$((fails + 1))
 fi
 echo "harness self-test: $fails failure(s)"
