@@ -314,6 +314,10 @@ void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 			rtc_dtls_flush(p);
 			return;
 		}
+		if (d->test_lose_final_flight) {	/* tests: as if the network lost it */
+			d->test_lose_final_flight = false;
+			(void)BIO_reset(d->wbio);
+		}
 		rtc_dtls_flush(p);
 		rtc_peer_on_dtls_up(p);
 		if (p->state >= RTC_STATE_FAILED)

@@ -77,6 +77,7 @@ struct rtc_dtls {
 	bool have_fp;
 	uint8_t remote_fp[RTC_FP_LEN];
 	GSource *timer;			/* owned; retransmission timer */
+	bool test_lose_final_flight;	/* tests only: discard what the completing step sends */
 };
 
 struct rx_item {

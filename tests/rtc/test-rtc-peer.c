@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "rtc/peer.h"	/* internals for the loss hook */
 #include "rtc/rtc.h"
 #include "util/clock.h"
 #include "util/err.h"
@@ -454,6 +455,24 @@ static void test_config(void)
 	}
 }
 
+/* The DTLS server's final flight (ChangeCipherSpec + Finished) is lost: the client's
+ * retransmission timer resends its flight, the server (already done) answers the repeated
+ * epoch-1 Finished by resending its flight, and the connection comes up about a second later. */
+static void test_lost_final_flight(void)
+{
+	struct pair t;
+
+	pair_new(&t, 0, false);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "x", true, -1, NULL), ==, 0);
+	t.a.p->dtls.test_lose_final_flight = true;	/* a is the DTLS server */
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	g_assert_false(t.a.p->dtls.test_lose_final_flight);	/* it did happen */
+	g_assert_cmpint(rtc_channel_send(t.b.ch[0], "y", 1, true), ==, 0);
+	WAIT_FOR(t.a.n_msgs == 1);
+	pair_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -469,5 +488,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/peer-reflexive", test_prflx);
 	g_test_add_func("/rtc/peer/ice-restart", test_ice_restart);
 	g_test_add_func("/rtc/peer/config", test_config);
+	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
 	return g_test_run();
 }
