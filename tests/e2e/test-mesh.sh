@@ -20,7 +20,7 @@ bad() { echo "$(date -u +%T) FAIL: $*"; fails=$((fails + 1)); }
 check()
 {
 	local what=$1; shift
-	if [ "$SECONDS" -gt 300 ]; then
+	if [ "$SECONDS" -gt 240 ]; then
 		bad "out of time before: $what"
 		exit 1
 	fi
