@@ -10,7 +10,7 @@
 # processes per Gbit carried, then ping RTT. Before measuring, each goref pair must pass a ping
 # through its tunnel (smoke check: the reference really carries traffic).
 # Usage: bash bench/tunnel-vs-go.sh BUILD_DIR   (make bench passes the release build)
-# Env: BENCH_T (iperf3 seconds, default 10), BENCH_ROUNDS (default 2).
+# Env: BENCH_T (iperf3 seconds, default 10), BENCH_ROUNDS (default 3).
 # Writes bench/results/tunnel-vs-go.md.
 set -u
 build=${1:-build-release}
@@ -18,7 +18,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/tests/lab/lab.sh"
 . "$src/tests/lab/mesh.sh"
 T=${BENCH_T:-10}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 out="$src/bench/results/tunnel-vs-go.md"
 me="bench/tunnel-vs-go"
 
@@ -38,12 +38,25 @@ fi
 hz=$(getconf CLK_TCK)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# udp_rcvbuf_errors: UDP datagrams the kernel dropped because a socket's receive buffer was full,
+# summed over p1 and p2 (/proc/net/snmp is per namespace).
+udp_rcvbuf_errors()
+{
+	local i n=0 v
+	for i in 1 2; do
+		v=$(lab_exec "p$i" awk '/^Udp:/ { if (!h) { for (f = 1; f <= NF; f++) c[$f] = f; h = 1 }
+			else print $c["RcvbufErrors"] }' /proc/net/snmp)
+		n=$((n + ${v:-0}))
+	done
+	echo "$n"
+}
+
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 calc() { awk "BEGIN { $1 }"; }
 ratio() { calc "a = \"$1\" + 0; b = \"$2\" + 0; if (a > 0 && b > 0) printf \"%.2f\", a / b; else print \"n/a\""; }
 
 # ---- goref pairs: pair K uses interfaces rggoKa (p1) / rggoKb (p2), tunnel 10.98.10K.1/.2 ----
-declare -A GOREF_PID=() GOREF_MTU=() GOREF_CMD=()
+declare -A GOREF_PID=() GOREF_MTU=() GOREF_CMD=() GLOSS=()
 goref_ip() { echo "10.98.10$1.$2"; }
 
 # goref_start K MTU: an offerer in p1 and an answerer in p2, signaling through two FIFOs opened
@@ -78,7 +91,7 @@ declare -A RES=()	# RES[config,round,field]
 # measure CONFIG ROUND DST_IP PID1 PID2
 measure()
 {
-	local cfg=$1 r=$2 dst=$3 pa=$4 pb=$5 json c0 c1 t0 t1 mbps
+	local cfg=$1 r=$2 dst=$3 pa=$4 pb=$5 json c0 c1 t0 t1 u0 mbps
 	port=$((port + 1))
 	json="$work/iperf-$cfg-$r.json"
 	lab_bg p2 "$work/iperf-s-$port.log" iperf3 -s -1 -p "$port" -B "$dst"
@@ -86,6 +99,7 @@ measure()
 		RES[$cfg,$r,mbps]=fail
 		return
 	fi
+	u0=$(udp_rcvbuf_errors)
 	c0=$(( $(cpu_ticks "$pa") + $(cpu_ticks "$pb") ))
 	t0=$(date +%s.%N)
 	if lab_exec p1 timeout $((T + 30)) iperf3 -c "$dst" -p "$port" -t "$T" -J >"$json" 2>/dev/null; then
@@ -94,6 +108,7 @@ measure()
 		mbps=$(jq '.end.sum_received.bits_per_second / 1e6 | . * 10 | floor / 10' "$json")
 		RES[$cfg,$r,mbps]=$mbps
 		RES[$cfg,$r,retr]=$(jq '.end.sum_sent.retransmits // "n/a"' "$json")
+		RES[$cfg,$r,udp]=$(( $(udp_rcvbuf_errors) - u0 ))
 		# CPU seconds of both tunnel processes over the run, and per Gbit received.
 		RES[$cfg,$r,cpu]=$(calc "printf \"%.0f\", 100 * ($c1 - $c0) / $hz / ($t1 - $t0)")
 		RES[$cfg,$r,cpug]=$(calc "g = $mbps * ($t1 - $t0) / 1000; if (g > 0) printf \"%.2f\", ($c1 - $c0) / $hz / g; else print \"n/a\"")
@@ -103,6 +118,7 @@ measure()
 	RES[$cfg,$r,ping]=$(lab_exec p1 ping -c 20 -i 0.1 -W 2 -q "$dst" 2>/dev/null |
 		awk -F/ '/^rtt/ {print $5}' | grep . || echo fail)
 	echo "  $cfg round $r: ${RES[$cfg,$r,mbps]} Mbit/s, retransmits ${RES[$cfg,$r,retr]:-n/a}," \
+		"UDP rcvbuf drops ${RES[$cfg,$r,udp]:-n/a}," \
 		"CPU ${RES[$cfg,$r,cpu]:-n/a} % (${RES[$cfg,$r,cpug]:-n/a} CPU s/Gbit), ping ${RES[$cfg,$r,ping]} ms"
 }
 
@@ -154,6 +170,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# goref's own counters, printed when it stops: where do the Go tunnel's packets go missing?
+declare -A GSTAT=()
+gnum() { echo "${GSTAT[$1,$2]:-}" | grep -o "$3 [0-9]*" | awk '{print $NF}'; }
+for k in 1 2; do
+	for i in 1 2; do
+		lab_stop "${GOREF_PID[$k,$i]}" TERM 10 >/dev/null 2>&1
+		GSTAT[$k,$i]=$(grep -o 'messages sent.*' "$work/goref$k/$i.log" | tail -n 1)
+	done
+	# p1 -> p2 is the iperf3 data direction: messages lost between pion's send and its OnMessage.
+	GLOSS[$k]=$(calc "s = \"$(gnum "$k" 1 sent)\" + 0; r = \"$(gnum "$k" 2 received)\" + \"$(gnum "$k" 2 drops)\";
+		if (s > 0) printf \"%.1f %%\", 100 * (1 - r / s); else print \"n/a\"")
+done
 
 # ---- summary: best and mean per configuration ----
 # stat CONFIG FIELD best|mean (numeric rounds only; best = max, or min for CPU s/Gbit)
@@ -207,7 +236,8 @@ mkdir -p "$(dirname "$out")"
 	this machine. Three tunnels p1 ↔ p2 stay up for the whole run; iperf3 TCP, one stream, ${T} s,
 	p1 → p2, runs through one at a time, the order alternating between rounds; then 20 pings (0.1 s).
 	CPU is utime+stime of the two tunnel processes (both ends) during the iperf3 run; "CPU s/Gbit"
-	divides it by the Gbit received (100 % = one core).
+	divides it by the Gbit received (100 % = one core). "UDP rcvbuf drops": datagrams the kernel
+	dropped in p1+p2 because a socket's receive buffer was full (RcvbufErrors, /proc/net/snmp).
 
 	| config | what | MTU |
 	|---|---|---|
@@ -217,12 +247,12 @@ mkdir -p "$(dirname "$out")"
 
 	goref smoke check (ping through its tunnel, both directions): MTU $rg_mtu ${smoke[1]}, MTU 1420 ${smoke[2]}.
 
-	| config | round | Mbit/s | TCP retransmits | CPU % (both ends) | CPU s/Gbit | ping ms |
-	|---|---|---|---|---|---|---|
+	| config | round | Mbit/s | TCP retransmits | UDP rcvbuf drops | CPU % (both ends) | CPU s/Gbit | ping ms |
+	|---|---|---|---|---|---|---|---|
 	EOT
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for cfg in riftgate go-same go-1420; do
-			echo "| $cfg | $r | ${RES[$cfg,$r,mbps]:-n/a} | ${RES[$cfg,$r,retr]:-n/a} | ${RES[$cfg,$r,cpu]:-n/a} | ${RES[$cfg,$r,cpug]:-n/a} | ${RES[$cfg,$r,ping]:-n/a} |"
+			echo "| $cfg | $r | ${RES[$cfg,$r,mbps]:-n/a} | ${RES[$cfg,$r,retr]:-n/a} | ${RES[$cfg,$r,udp]:-n/a} | ${RES[$cfg,$r,cpu]:-n/a} | ${RES[$cfg,$r,cpug]:-n/a} | ${RES[$cfg,$r,ping]:-n/a} |"
 		done
 	done
 	cat <<-EOT
@@ -236,6 +266,11 @@ mkdir -p "$(dirname "$out")"
 	**Ratio riftgate / goref, throughput (mean of rounds): $r_same at the same MTU, $r_1420 against MTU 1420**
 	(best rounds: $rb_same and $rb_1420). DESIGN target ≥ 3×: $(met "$r_same") at the same MTU, $(met "$r_1420") against 1420.
 	CPU per Gbit, goref / riftgate (how many times less CPU riftgate spends per Gbit): $e_same (same MTU), $e_1420 (1420).
+
+	goref's counters over the whole run (data-channel messages; "drops" = its receive queue was full,
+	"send-wait timeouts" = pion's buffer stayed above 1 MiB for 200 ms):
+	- MTU $rg_mtu: p1 ${GSTAT[1,1]:-n/a}; p2 ${GSTAT[1,2]:-n/a}; p1 → p2 messages lost inside pion/SCTP: ${GLOSS[1]}
+	- MTU 1420: p1 ${GSTAT[2,1]:-n/a}; p2 ${GSTAT[2,2]:-n/a}; p1 → p2 messages lost inside pion/SCTP: ${GLOSS[2]}
 
 	Exact commands:
 	- riftgate: \`riftgate-hub --addr 10.98.0.1:8080 --token T\` (ns hub); \`riftgate up --foreground --config pN.toml\` (ns pN; configs from tests/lab/mesh.sh, \`[stun] servers = []\`)

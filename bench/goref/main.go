@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,13 +92,16 @@ const (
 )
 
 type dcBind struct {
-	mu      sync.Mutex
-	dc      *webrtc.DataChannel // nil until the channel is open
-	closed  chan struct{}       // closed by Close; replaced by Open (wireguard-go's BindUpdate cycle)
-	recv    chan []byte
-	low     chan struct{} // signalled by OnBufferedAmountLow
-	ep      *dcEndpoint
-	dropped uint64
+	mu     sync.Mutex
+	dc     *webrtc.DataChannel // nil until the channel is open
+	closed chan struct{}       // closed by Close; replaced by Open (wireguard-go's BindUpdate cycle)
+	recv   chan []byte
+	low    chan struct{} // signalled by OnBufferedAmountLow
+	ep     *dcEndpoint
+
+	// Counters for the shutdown line: messages sent and received, receive-queue drops,
+	// sends that found the buffer still full after sendWaitMax.
+	sent, received, dropped, waitTimeouts atomic.Uint64
 }
 
 func newBind(peerID string) *dcBind {
@@ -123,10 +127,9 @@ func (b *dcBind) setChannel(dc *webrtc.DataChannel) {
 		// A full queue drops, as a full UDP receive buffer would.
 		select {
 		case b.recv <- m.Data:
+			b.received.Add(1)
 		default:
-			b.mu.Lock()
-			b.dropped++
-			b.mu.Unlock()
+			b.dropped.Add(1)
 		}
 	})
 	b.mu.Lock()
@@ -202,12 +205,14 @@ func (b *dcBind) Send(bufs [][]byte, ep conn.Endpoint) error {
 			select {
 			case <-b.low:
 			case <-time.After(sendWaitMax):
+				b.waitTimeouts.Add(1)
 			}
 		}
 		// pion copies the payload into its SCTP chunks, so wireguard-go may reuse p.
 		if err := dc.Send(p); err != nil {
 			return err
 		}
+		b.sent.Add(1)
 	}
 	return nil
 }
@@ -433,10 +438,9 @@ func main() {
 		os.Exit(1)
 	}
 	s := <-sigs
-	bind.mu.Lock()
-	dropped := bind.dropped
-	bind.mu.Unlock()
-	logf("%v: shutting down (receive queue drops: %d)", s, dropped)
+	logf("%v: shutting down; messages sent %d, received %d, receive-queue drops %d, "+
+		"send-wait timeouts %d", s, bind.sent.Load(), bind.received.Load(), bind.dropped.Load(),
+		bind.waitTimeouts.Load())
 	wg.Close()
 	pc.Close()
 }
