@@ -269,8 +269,8 @@ mkdir -p "$(dirname "$out")"
 
 	goref's counters over the whole run (data-channel messages; "drops" = its receive queue was full,
 	"send-wait timeouts" = pion's buffer stayed above 1 MiB for 200 ms):
-	- MTU $rg_mtu: p1 ${GSTAT[1,1]:-n/a}; p2 ${GSTAT[1,2]:-n/a}; p1 → p2 messages lost inside pion/SCTP: ${GLOSS[1]}
-	- MTU 1420: p1 ${GSTAT[2,1]:-n/a}; p2 ${GSTAT[2,2]:-n/a}; p1 → p2 messages lost inside pion/SCTP: ${GLOSS[2]}
+	- MTU $rg_mtu: p1 ${GSTAT[1,1]:-n/a}; p2 ${GSTAT[1,2]:-n/a}; p1 → p2 messages lost between the two pions (see UDP rcvbuf drops): ${GLOSS[1]}
+	- MTU 1420: p1 ${GSTAT[2,1]:-n/a}; p2 ${GSTAT[2,2]:-n/a}; p1 → p2 messages lost between the two pions (see UDP rcvbuf drops): ${GLOSS[2]}
 
 	Exact commands:
 	- riftgate: \`riftgate-hub --addr 10.98.0.1:8080 --token T\` (ns hub); \`riftgate up --foreground --config pN.toml\` (ns pN; configs from tests/lab/mesh.sh, \`[stun] servers = []\`)
