@@ -32,6 +32,7 @@ static struct {
 	uint64_t last_ns;
 	uint64_t busy_until_ns;
 	uint64_t activity, tick_activity;	/* inputs + sends; compared per tick */
+	bool stuck;		/* usrsctp_finish failed; reuse the running stack */
 } g_sctp;
 
 static gboolean on_timer(gpointer data);
@@ -131,6 +132,8 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 {
 	if (g_sctp.refs++)
 		return 0;
+	if (g_sctp.stuck)	/* a previous usrsctp_finish failed: usrsctp is still up */
+		goto started;
 	usrsctp_init_nothreads(0, conn_output, NULL);
 	/* Both ends of a WebRTC association sit behind DTLS: no ECN, and CRC32c is computed
 	 * per peer in conn_output/rtc_sctp_input so riftgate↔riftgate can skip it. */
@@ -146,6 +149,7 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 	 * 512 queued chunks (that capped a 1 MB window at ~600 KB of small messages). */
 	usrsctp_sysctl_set_sctp_max_burst_default(0);
 	usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
+started:
 	g_sctp.peers = g_hash_table_new(g_direct_hash, g_direct_equal);
 	g_sctp.last_ns = rg_mono_ns();
 	g_sctp.ctx = g_main_context_ref(ctx);
@@ -165,8 +169,14 @@ void rtc_sctp_global_unref(void)
 	g_sctp.ctx = NULL;
 	/* Sockets closed with SO_LINGER 0 are gone at once; give usrsctp a few timer rounds
 	 * for anything still being torn down, then give up quietly. */
-	for (int i = 0; i < 100 && usrsctp_finish() != 0; i++)
+	g_sctp.stuck = true;
+	for (int i = 0; i < 100; i++) {
+		if (usrsctp_finish() == 0) {
+			g_sctp.stuck = false;
+			break;
+		}
 		usrsctp_handle_timers(100);
+	}
 	g_hash_table_destroy(g_sctp.peers);
 	g_sctp.peers = NULL;
 }
