@@ -95,9 +95,10 @@ struct rtc_peer_ops {
 	 * or NULL once gathering is complete (end-of-candidates). */
 	void (*local_candidate)(void *opaque, const char *candidate);
 	void (*state_changed)(void *opaque, enum rtc_state state);
-	/* A channel is open, opened by us (after the remote DCEP ACK, or at once for in-band
-	 * channels we created before connecting) or by the remote side. The handle stays valid
-	 * until channel_closed returns or the peer is freed. */
+	/* A channel is open: one we created (when the remote DATA_CHANNEL_ACK, or the first
+	 * message on its stream, arrives) or one the remote side opened (at its
+	 * DATA_CHANNEL_OPEN; our ACK is already sent). The handle stays valid until
+	 * channel_closed returns or the peer is freed. */
 	void (*channel_open)(void *opaque, struct rtc_channel *ch);
 	/* One complete message. data is valid during the call only. */
 	void (*channel_message)(void *opaque, struct rtc_channel *ch, const uint8_t *data,
@@ -162,8 +163,9 @@ int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
 
 /* Sends one message (binary, or UTF-8 text when binary is false). Returns 0, -EAGAIN (send
  * buffer full: wait for channel_writable), -EMSGSIZE (len > rtc_peer_max_message_size),
- * -ENOTCONN (channel not open) or another -errno. An unreliable message is never split across
- * packets when len <= rtc_peer_max_packet_message(). No copy is made besides usrsctp's own. */
+ * -ENOTCONN (channel not open) or another -errno. A message of at most
+ * rtc_peer_max_packet_message() bytes travels in one SCTP packet = one UDP datagram. The
+ * plaintext is copied once, into usrsctp's buffers. */
 int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool binary);
 /* Closes the channel (SCTP stream reset, RFC 8831 §6.7); channel_closed follows. */
 void rtc_channel_close(struct rtc_channel *ch);
