@@ -140,15 +140,15 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static uint32_t str_hash(const char *s, size_t n)
+static uint32_t str_hash(uint32_t seed, const char *s, size_t n)
 {
-	uint32_t v = 2166136261u;	/* FNV-1a */
+	uint32_t v = 2166136261u ^ seed;	/* FNV-1a from a seeded basis, then a final mix */
 
 	for (size_t i = 0; i < n; i++) {
 		v ^= (uint8_t)s[i];
 		v *= 16777619u;
 	}
-	return v;
+	return (uint32_t)mix64((uint64_t)v << 32 | seed);
 }
 
 static size_t slot_of_conn(const struct hub_conn *c, bool by_peer)
@@ -234,7 +234,7 @@ static struct hub_conn *find_conn(const struct hub *h, uint64_t id)
 static struct hub_conn *find_peer(const struct hub *h, const char *pid, size_t len)
 {
 	size_t mask = h->by_peer_cap - 1;
-	uint32_t hv = str_hash(pid, len);
+	uint32_t hv = str_hash(h->seed, pid, len);
 
 	if (!h->by_peer_cap)
 		return NULL;
@@ -396,13 +396,14 @@ static void hub_kick(struct hub *h, struct hub_conn *c, uint16_t code, const cha
 	unregister(h, c, false);
 }
 
-static void set_identity(struct hub_conn *c, const char *pid, size_t pid_len, const char *key,
-			 size_t key_len, const char *addr, size_t addr_len)
+static void set_identity(const struct hub *h, struct hub_conn *c, const char *pid,
+			 size_t pid_len, const char *key, size_t key_len, const char *addr,
+			 size_t addr_len)
 {
 	mem_copy(c->peer_id, pid, pid_len);
 	c->peer_id[pid_len] = '\0';
 	c->id_len = (uint16_t)pid_len;
-	c->peer_hash = str_hash(pid, pid_len);
+	c->peer_hash = str_hash(h->seed, pid, pid_len);
 	mem_copy(c->public_key, key, key_len);
 	c->public_key[key_len] = '\0';
 	c->key_len = (uint16_t)key_len;
@@ -439,10 +440,16 @@ int hub_init(struct hub *h, const struct hub_ops *ops, void *host)
 	return 0;
 }
 
+void hub_set_seed(struct hub *h, uint32_t seed)
+{
+	h->seed = seed;
+}
+
 void hub_clear(struct hub *h)
 {
 	const struct hub_ops *ops = h->ops;
 	void *host = h->host;
+	uint32_t seed = h->seed;
 	struct hub_chunk *ch = h->chunks;
 
 	while (ch) {
@@ -455,6 +462,7 @@ void hub_clear(struct hub *h)
 	mem_zero(h, sizeof(*h));
 	h->ops = ops;
 	h->host = host;
+	h->seed = seed;
 }
 
 int hub_open(struct hub *h, uint64_t conn)
@@ -517,7 +525,7 @@ int hub_restore(struct hub *h, uint64_t conn, const char *peer_id, const char *p
 	if (holder && holder != c)
 		return -3;
 	unregister(h, c, true);
-	set_identity(c, peer_id, il, public_key, kl, address, al);
+	set_identity(h, c, peer_id, il, public_key, kl, address, al);
 	if (!register_peer(h, c))
 		return -1;
 	return 0;
@@ -654,9 +662,9 @@ static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f
 	}
 	if (c->joined) {
 		/* same peerId again on the same connection: refresh key/address in place */
-		set_identity(c, pid, (size_t)il, key, (size_t)kl, addr, (size_t)al);
+		set_identity(h, c, pid, (size_t)il, key, (size_t)kl, addr, (size_t)al);
 	} else {
-		set_identity(c, pid, (size_t)il, key, (size_t)kl, addr, (size_t)al);
+		set_identity(h, c, pid, (size_t)il, key, (size_t)kl, addr, (size_t)al);
 		if (!register_peer(h, c)) {
 			send_error(h, c, "overloaded", "hub out of memory", NULL, 0);
 			return;

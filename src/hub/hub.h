@@ -106,10 +106,14 @@ struct hub {
 	size_t out_cap;
 	char *scratch;			/* decoded strings of the frame being handled */
 	size_t scratch_cap;
+	uint32_t seed;			/* peerId hash seed (hub_set_seed) */
 };
 
 /* Prepares h. No memory is requested until the first event. Returns 0 or -1 (ops incomplete). */
 int hub_init(struct hub *h, const struct hub_ops *ops, void *host);
+/* Seeds the peerId hash with a secret random value, so peers cannot pick ids that collide on
+ * purpose (hash flooding). Call right after hub_init(), before any event; 0 = unseeded. */
+void hub_set_seed(struct hub *h, uint32_t seed);
 /* Releases every chunk (through ops->release when set); h may be hub_init()ed again. No frame
  * is sent: a host shutting down closes its sockets itself. */
 void hub_clear(struct hub *h);

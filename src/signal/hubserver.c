@@ -318,6 +318,7 @@ static struct network *network_get(struct sig_hubserver *s, const char *name)
 	n->s = s;
 	n->name = g_strdup(name);
 	hub_init(&n->hub, &host_ops, n);
+	hub_set_seed(&n->hub, g_random_int());
 	g_hash_table_insert(s->networks, n->name, n);
 	return n;
 }
@@ -380,7 +381,9 @@ static char *network_of(const char *path, const char *query)
 
 	if (g_str_has_prefix(path, "/connect/") && path[9]) {
 		name = g_uri_unescape_string(path + 9, NULL);
-		if (name && g_str_has_suffix(name, "/"))
+		if (!name)
+			return NULL;	/* bad %-escape */
+		if (g_str_has_suffix(name, "/"))
 			name[strlen(name) - 1] = '\0';
 	} else if (query) {
 		g_autoptr(GHashTable) params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE,

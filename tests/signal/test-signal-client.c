@@ -771,6 +771,14 @@ static void test_server_raw(void)
 	r5 = http_get(h.port, "GET /connect/bad%20name HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 			      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
 	g_assert_true(g_str_has_prefix(r5, "HTTP/1.1 400"));
+	g_free(r5);
+	r5 = http_get(h.port, "GET /connect/%zz HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+	g_assert_true(g_str_has_prefix(r5, "HTTP/1.1 400"));
+	g_free(r5);
+	r5 = http_get(h.port, "GET /connect HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			      "Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n");
+	g_assert_true(g_str_has_prefix(r5, "HTTP/1.1 400"));
 
 	/* networks are separate: a in "blue" never sees b in "default" */
 	a = ws_open(h.port, "/connect/blue");
