@@ -449,6 +449,18 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		a->mtu = cfg->mtu;
 	} else if ((r = derive_mtu(a, err)) < 0) {
 		goto fail;
+	} else if (a->address[0] && np.family == AF_INET6 && a->mtu < AGENT_MTU_IPV6_MIN) {
+		/* The kernel refuses IPv6 on a link below 1280. Larger datagrams still work: SCTP
+		 * splits them over two packets (a loss of either loses the datagram). */
+		rg_log(RG_LOG_WARN, "mtu %u is below IPv6's minimum: using %d (WireGuard datagrams "
+		       "up to %d bytes span two SCTP packets)", a->mtu, AGENT_MTU_IPV6_MIN,
+		       AGENT_MTU_IPV6_MIN + WG_DATA_OVERHEAD);
+		a->mtu = AGENT_MTU_IPV6_MIN;
+	}
+	if (a->address[0] && np.family == AF_INET6 && a->mtu < AGENT_MTU_IPV6_MIN) {
+		r = rg_err_set(err, -EINVAL, "mtu %u is too small for the IPv6 address %s (IPv6 needs "
+			       "at least %d)", a->mtu, a->address, AGENT_MTU_IPV6_MIN);
+		goto fail;
 	}
 
 	/* control socket first: it refuses a second agent on the same interface */

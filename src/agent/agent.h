@@ -22,6 +22,7 @@ enum agent_defaults {
 	AGENT_PATH_MTU = 1200,		/* UDP payload bytes per datagram (DESIGN §Data path) */
 	AGENT_MTU_MIN = 576,
 	AGENT_MTU_MAX = 9000,
+	AGENT_MTU_IPV6_MIN = 1280,	/* RFC 8200: the kernel disables IPv6 below it */
 };
 
 struct agent_turn {
