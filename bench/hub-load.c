@@ -317,6 +317,29 @@ static long rss_kb(int pid)
 	return kb;
 }
 
+/* CPU time (user + system) the hub has used so far, in ms: a load-independent cost figure. */
+static double cpu_ms(int pid)
+{
+	char path[64], buf[1024];
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');	/* comm may contain spaces */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -353,6 +376,8 @@ int main(int argc, char **argv)
 	printf("rss_idle_kb %ld\n", rss_kb(hub_pid));
 
 	/* phase 1: connect + join, at most MAX_INFLIGHT handshakes in flight */
+	double cpu0 = cpu_ms(hub_pid);
+
 	t_start = now_ns();
 	deadline = t_start + PHASE_TIMEOUT_S * 1000000000ull;
 	while (joined + dead < n_conns && now_ns() < deadline) {
@@ -375,6 +400,10 @@ int main(int argc, char **argv)
 	       (n_conns + per_net - 1) / per_net, per_net);
 	printf("joined %ld\nfailed %ld\n", joined, dead);
 	printf("join_seconds %.3f\njoins_per_second %.0f\n", join_s, (double)joined / join_s);
+	double cpu1 = cpu_ms(hub_pid);
+
+	if (joined)
+		printf("hub_cpu_us_per_join %.1f\n", (cpu1 - cpu0) * 1000.0 / (double)joined);
 
 	/* let the join fan-out settle, then measure the hub holding everyone */
 	uint64_t settle = now_ns() + 2000000000ull;
@@ -385,6 +414,7 @@ int main(int argc, char **argv)
 
 	/* phase 2: offers between neighbours in the same network, paced at RATE per second over
 	 * all senders (each sender stays far below the hub's 50 frames/s per connection) */
+	double cpu2 = cpu_ms(hub_pid);
 	uint64_t t_rel = now_ns(), interval = 1000000000ull / (uint64_t)rate;
 	int sent = 0, sender = 0, skipped = 0;
 
@@ -419,6 +449,8 @@ out:;
 	while (n_lat < (size_t)sent && now_ns() < drain)
 		pump(10);
 	printf("relay_rate_per_second %d\nrelays_sent %d\nrelays_received %zu\n", rate, sent, n_lat);
+	if (n_lat)
+		printf("hub_cpu_us_per_relay %.1f\n", (cpu_ms(hub_pid) - cpu2) * 1000.0 / (double)n_lat);
 	if (n_lat) {
 		qsort(lat, n_lat, sizeof(*lat), cmp_u64);
 		printf("relay_p50_ms %.3f\nrelay_p99_ms %.3f\nrelay_max_ms %.3f\n",

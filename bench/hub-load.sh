@@ -95,6 +95,8 @@ rss2_mb=$(awk -v k="$(get rss_after_relay_kb big)" 'BEGIN { printf "%.1f", k / 1
 	echo "| relay latency p50 (one way, offer) | $(get relay_p50_ms big) ms | |"
 	echo "| relay latency p99 | $(get relay_p99_ms big) ms at $(get relay_rate_per_second big) offers/s | < 5 ms: $(verdict "$(get relay_p99_ms big)" 5 '<') |"
 	echo "| relay latency max | $(get relay_max_ms big) ms | |"
+	echo "| hub CPU per join (incl. handshake and fan-out to 99) | $(get hub_cpu_us_per_join big) µs | |"
+	echo "| hub CPU per relayed offer | $(get hub_cpu_us_per_relay big) µs | |"
 	echo "| relays delivered | $(get relays_received big) of $(get relays_sent big) | |"
 	echo "| hub RSS with all joined | $rss_mb MB (idle $(get rss_idle_kb big) kB) | < 100 MB: $(verdict "$rss_mb" 100 '<') |"
 	echo "| hub RSS after relays | $rss2_mb MB | |"
@@ -106,6 +108,7 @@ rss2_mb=$(awk -v k="$(get rss_after_relay_kb big)" 'BEGIN { printf "%.1f", k / 1
 	echo "| joined | $(get joined single) of $single |"
 	echo "| join rate | $(get joins_per_second single)/s |"
 	echo "| relay p50 / p99 | $(get relay_p50_ms single) / $(get relay_p99_ms single) ms at 1000 offers/s |"
+	echo "| hub CPU per join (fan-out to up to 999) | $(get hub_cpu_us_per_join single) µs |"
 	echo "| hub RSS joined | $(awk -v k="$(get rss_joined_kb single)" 'BEGIN { printf "%.1f", k / 1024 }') MB |"
 	echo
 	echo "Note: a peers list of ~650+ entries exceeds the 64 KiB message cap of sig_client, so one"
