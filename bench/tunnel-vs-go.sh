@@ -5,6 +5,8 @@
 #   riftgate  riftgate up in p1 and p2 (hub in its own ns), interface MTU as riftgate derives it
 #   go-same   goref <-> goref at riftgate's MTU (same packet sizes on the wire)
 #   go-1420   goref <-> goref at wireguard-go's default MTU 1420 (the original's setting)
+#   go-buf    goref at riftgate's MTU with 4 MiB UDP socket buffers like riftgate's (not the
+#             original: a tuned reference, to show how much of the gap is socket buffering)
 # All three tunnels stay up; iperf3 TCP (p1 -> p2, T s) runs through one at a time, the order
 # alternating between rounds. Per run: receiver Mbit/s, TCP retransmits, CPU of the two tunnel
 # processes per Gbit carried, then ping RTT. Before measuring, each goref pair must pass a ping
@@ -57,13 +59,20 @@ ratio() { calc "a = \"$1\" + 0; b = \"$2\" + 0; if (a > 0 && b > 0) printf \"%.2
 
 # ---- goref pairs: pair K uses interfaces rggoKa (p1) / rggoKb (p2), tunnel 10.98.10K.1/.2 ----
 declare -A GOREF_PID=() GOREF_MTU=() GOREF_CMD=() GLOSS=()
+# The Go configurations: config -> goref pair number, MTU ("rg" = riftgate's) and extra flags.
+GO_CFGS=(go-same go-1420 go-buf)
+declare -A PAIR=([go-same]=1 [go-1420]=2 [go-buf]=3)
+declare -A PMTU=([go-same]=rg [go-1420]=1420 [go-buf]=rg)
+declare -A PARGS=([go-same]= [go-1420]= [go-buf]="--udp-buf 4194304")
+CFGS=(riftgate "${GO_CFGS[@]}")
 goref_ip() { echo "10.98.10$1.$2"; }
 
-# goref_start K MTU: an offerer in p1 and an answerer in p2, signaling through two FIFOs opened
+# goref_start K MTU [EXTRA GOREF ARGS]: an offerer in p1 and an answerer in p2, signaling through two FIFOs opened
 # read-write (so neither open blocks; the pair never needs EOF).
 goref_start()
 {
 	local k=$1 mtu=$2 d="$work/goref$1"
+	shift 2
 	mkdir -p "$d"
 	(umask 077; wg genkey >"$d/1.key"; wg genkey >"$d/2.key")
 	mkfifo "$d/1to2" "$d/2to1"
@@ -74,12 +83,12 @@ goref_start()
 		ip netns exec "$(lab_ns "p$i")" "$GOREF" --role "$role" --ifname "rggo${k}$(mesh_letter "$i")" \
 			--addr "$(goref_ip "$k" "$i")/24" --peer-addr "$(goref_ip "$k" "$j")" \
 			--key-file "$d/$i.key" --peer-pub "$(wg pubkey <"$d/$j.key")" --mtu "$mtu" \
-			--ice-addr "$(mesh_lan_ip "$i")" 0<>"$d/${j}to$i" 1<>"$d/${i}to$j" 2>"$d/$i.log" &
+			--ice-addr "$(mesh_lan_ip "$i")" "$@" 0<>"$d/${j}to$i" 1<>"$d/${i}to$j" 2>"$d/$i.log" &
 		GOREF_PID[$k,$i]=$!
 		LAB_PIDS+=("$!")
 	done
 	GOREF_MTU[$k]=$mtu
-	GOREF_CMD[$k]="goref --role offer|answer --ifname rggo${k}a|rggo${k}b --addr $(goref_ip "$k" 1)/24|$(goref_ip "$k" 2)/24 --peer-addr OTHER --key-file F --peer-pub PUB --mtu $mtu --ice-addr $(mesh_lan_ip 1)|$(mesh_lan_ip 2)"
+	GOREF_CMD[$k]="goref --role offer|answer --ifname rggo${k}a|rggo${k}b --addr $(goref_ip "$k" 1)/24|$(goref_ip "$k" 2)/24 --peer-addr OTHER --key-file F --peer-pub PUB --mtu $mtu --ice-addr $(mesh_lan_ip 1)|$(mesh_lan_ip 2)${*:+ $*}"
 }
 
 goref_logs() { local f; for f in "$work/goref$1"/*.log; do echo "----- $f"; tail -n 30 "$f"; done; }
@@ -136,37 +145,38 @@ fi
 rg_mtu=$(lab_exec p1 cat "/sys/class/net/$(mesh_ifname 1)/mtu")
 echo "riftgate up, interface MTU $rg_mtu"
 
-echo "== goref pairs (MTU $rg_mtu and 1420) and their smoke check (ping through the tunnel)"
-goref_start 1 "$rg_mtu"
-goref_start 2 1420
-smoke=()
-for k in 1 2; do
+echo "== goref pairs and their smoke check (ping through the tunnel, both ways)"
+for cfg in "${GO_CFGS[@]}"; do
+	m=${PMTU[$cfg]}; [ "$m" = rg ] && m=$rg_mtu
+	goref_start "${PAIR[$cfg]}" "$m" ${PARGS[$cfg]}
+done
+declare -A smoke=()
+for cfg in "${GO_CFGS[@]}"; do
+	k=${PAIR[$cfg]}
 	if lab_wait 60 "goref pair $k ping" lab_ping p1 "$(goref_ip "$k" 2)" &&
 		lab_wait 15 "goref pair $k ping back" lab_ping p2 "$(goref_ip "$k" 1)"; then
-		smoke[$k]=passed
-		echo "goref pair $k (MTU ${GOREF_MTU[$k]}): ping through the tunnel both ways: passed"
+		smoke[$cfg]=passed
 	else
-		smoke[$k]=FAILED
-		echo "goref pair $k (MTU ${GOREF_MTU[$k]}): smoke ping FAILED" >&2
+		smoke[$cfg]=FAILED
 		goref_logs "$k" >&2
 	fi
+	echo "$cfg (goref pair $k, MTU ${GOREF_MTU[$k]}): smoke ping ${smoke[$cfg]}"
 done
 
 # ---- rounds ----
 declare -a order
 for ((r = 1; r <= ROUNDS; r++)); do
-	if ((r % 2)); then order=(riftgate go-same go-1420); else order=(go-1420 go-same riftgate); fi
+	order=("${CFGS[@]}")
+	((r % 2)) || order=($(printf '%s\n' "${CFGS[@]}" | tac))
 	echo "== round $r: ${order[*]}"
 	for cfg in "${order[@]}"; do
-		case $cfg in
-		riftgate) measure "$cfg" "$r" "$(mesh_tun_ip 2)" "${MESH_PID[1]}" "${MESH_PID[2]}" ;;
-		go-same)
-			[ "${smoke[1]}" = passed ] || { RES[$cfg,$r,mbps]=fail; continue; }
-			measure "$cfg" "$r" "$(goref_ip 1 2)" "${GOREF_PID[1,1]}" "${GOREF_PID[1,2]}" ;;
-		go-1420)
-			[ "${smoke[2]}" = passed ] || { RES[$cfg,$r,mbps]=fail; continue; }
-			measure "$cfg" "$r" "$(goref_ip 2 2)" "${GOREF_PID[2,1]}" "${GOREF_PID[2,2]}" ;;
-		esac
+		if [ "$cfg" = riftgate ]; then
+			measure "$cfg" "$r" "$(mesh_tun_ip 2)" "${MESH_PID[1]}" "${MESH_PID[2]}"
+			continue
+		fi
+		k=${PAIR[$cfg]}
+		[ "${smoke[$cfg]}" = passed ] || { RES[$cfg,$r,mbps]=fail; continue; }
+		measure "$cfg" "$r" "$(goref_ip "$k" 2)" "${GOREF_PID[$k,1]}" "${GOREF_PID[$k,2]}"
 	done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -174,7 +184,8 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 # goref's own counters, printed when it stops: where do the Go tunnel's packets go missing?
 declare -A GSTAT=()
 gnum() { echo "${GSTAT[$1,$2]:-}" | grep -o "$3 [0-9]*" | awk '{print $NF}'; }
-for k in 1 2; do
+for cfg in "${GO_CFGS[@]}"; do
+	k=${PAIR[$cfg]}
 	for i in 1 2; do
 		lab_stop "${GOREF_PID[$k,$i]}" TERM 10 >/dev/null 2>&1
 		GSTAT[$k,$i]=$(grep -o 'messages sent.*' "$work/goref$k/$i.log" | tail -n 1)
@@ -199,14 +210,14 @@ stat()
 		if (how == "mean") printf "%.1f", s / NF; else printf "%s", b }'
 }
 declare -A S=()
-for cfg in riftgate go-same go-1420; do
+for cfg in "${CFGS[@]}"; do
 	for f in mbps cpug ping; do
 		S[$cfg,$f,best]=$(stat "$cfg" "$f" best)
 		S[$cfg,$f,mean]=$(stat "$cfg" "$f" mean)
 	done
 done
 # mean ping with 3 decimals
-for cfg in riftgate go-same go-1420; do
+for cfg in "${CFGS[@]}"; do
 	S[$cfg,ping,mean]=$(for ((r = 1; r <= ROUNDS; r++)); do echo "${RES[$cfg,$r,ping]:-}"; done |
 		awk '/^[0-9.]+$/ { s += $1; n++ } END { if (n) printf "%.3f", s / n; else print "n/a" }')
 done
@@ -217,6 +228,8 @@ rb_1420=$(ratio "${S[riftgate,mbps,best]}" "${S[go-1420,mbps,best]}")
 # Efficiency ratio: how many times less CPU per Gbit riftgate needs (Go / riftgate).
 e_same=$(ratio "${S[go-same,cpug,mean]}" "${S[riftgate,cpug,mean]}")
 e_1420=$(ratio "${S[go-1420,cpug,mean]}" "${S[riftgate,cpug,mean]}")
+r_buf=$(ratio "${S[riftgate,mbps,mean]}" "${S[go-buf,mbps,mean]}")
+e_buf=$(ratio "${S[go-buf,cpug,mean]}" "${S[riftgate,cpug,mean]}")
 met() { calc "print (\"$1\" + 0 >= 3) ? \"met\" : \"NOT met\""; }
 
 wgv=$(awk '/golang.zx2c4.com\/wireguard / {print $2}' "$src/bench/goref/go.mod")
@@ -244,14 +257,15 @@ mkdir -p "$(dirname "$out")"
 	| riftgate | \`riftgate up --foreground\` in p1 and p2, riftgate-hub in its ns (tests/lab/mesh.sh) | $rg_mtu (derived) |
 	| go-same | \`bench/goref\` ↔ goref: wireguard-go $wgv device, conn.Bind over one pion/webrtc $pionv data channel (label wireguard, unordered, maxRetransmits 0) | $rg_mtu (riftgate's) |
 	| go-1420 | the same goref pair at wireguard-go's default MTU (the original's setting) | 1420 |
+	| go-buf | goref with \`--udp-buf 4194304\`: one ICE UDP socket (pion UDPMux) with 4 MiB buffers, as riftgate sets (not the original) | $rg_mtu |
 
-	goref smoke check (ping through its tunnel, both directions): MTU $rg_mtu ${smoke[1]}, MTU 1420 ${smoke[2]}.
+	goref smoke check (ping through its tunnel, both directions): go-same ${smoke[go-same]}, go-1420 ${smoke[go-1420]}, go-buf ${smoke[go-buf]}.
 
 	| config | round | Mbit/s | TCP retransmits | UDP rcvbuf drops | CPU % (both ends) | CPU s/Gbit | ping ms |
 	|---|---|---|---|---|---|---|---|
 	EOT
 	for ((r = 1; r <= ROUNDS; r++)); do
-		for cfg in riftgate go-same go-1420; do
+		for cfg in "${CFGS[@]}"; do
 			echo "| $cfg | $r | ${RES[$cfg,$r,mbps]:-n/a} | ${RES[$cfg,$r,retr]:-n/a} | ${RES[$cfg,$r,udp]:-n/a} | ${RES[$cfg,$r,cpu]:-n/a} | ${RES[$cfg,$r,cpug]:-n/a} | ${RES[$cfg,$r,ping]:-n/a} |"
 		done
 	done
@@ -262,21 +276,29 @@ mkdir -p "$(dirname "$out")"
 	| riftgate | ${S[riftgate,mbps,mean]} | ${S[riftgate,mbps,best]} | ${S[riftgate,cpug,mean]} | ${S[riftgate,ping,mean]} |
 	| go-same | ${S[go-same,mbps,mean]} | ${S[go-same,mbps,best]} | ${S[go-same,cpug,mean]} | ${S[go-same,ping,mean]} |
 	| go-1420 | ${S[go-1420,mbps,mean]} | ${S[go-1420,mbps,best]} | ${S[go-1420,cpug,mean]} | ${S[go-1420,ping,mean]} |
+	| go-buf | ${S[go-buf,mbps,mean]} | ${S[go-buf,mbps,best]} | ${S[go-buf,cpug,mean]} | ${S[go-buf,ping,mean]} |
 
 	**Ratio riftgate / goref, throughput (mean of rounds): $r_same at the same MTU, $r_1420 against MTU 1420**
 	(best rounds: $rb_same and $rb_1420). DESIGN target ≥ 3×: $(met "$r_same") at the same MTU, $(met "$r_1420") against 1420.
 	CPU per Gbit, goref / riftgate (how many times less CPU riftgate spends per Gbit): $e_same (same MTU), $e_1420 (1420).
+	Against the tuned reference (go-buf, not the original): throughput $r_buf, CPU per Gbit $e_buf.
 
 	goref's counters over the whole run (data-channel messages; "drops" = its receive queue was full,
 	"send-wait timeouts" = pion's buffer stayed above 1 MiB for 200 ms):
-	- MTU $rg_mtu: p1 ${GSTAT[1,1]:-n/a}; p2 ${GSTAT[1,2]:-n/a}; p1 → p2 messages lost between the two pions (see UDP rcvbuf drops): ${GLOSS[1]}
-	- MTU 1420: p1 ${GSTAT[2,1]:-n/a}; p2 ${GSTAT[2,2]:-n/a}; p1 → p2 messages lost between the two pions (see UDP rcvbuf drops): ${GLOSS[2]}
+	EOT
+	for cfg in "${GO_CFGS[@]}"; do
+		k=${PAIR[$cfg]}
+		echo "- $cfg: p1 ${GSTAT[$k,1]:-n/a}; p2 ${GSTAT[$k,2]:-n/a}; p1 → p2 messages lost between the two pions (see UDP rcvbuf drops): ${GLOSS[$k]}"
+	done
+	cat <<-EOT
 
 	Exact commands:
 	- riftgate: \`riftgate-hub --addr 10.98.0.1:8080 --token T\` (ns hub); \`riftgate up --foreground --config pN.toml\` (ns pN; configs from tests/lab/mesh.sh, \`[stun] servers = []\`)
-	- goref: \`bash bench/goref/build.sh $build\`, then per pair K (K=1: MTU $rg_mtu, K=2: 1420)
-	  \`${GOREF_CMD[1]}\` and the same with \`--mtu 1420\` on rggo2a/b, 10.98.102.0/24; offerer and answerer exchange their
-	  JSON signaling lines through two FIFOs
+	- goref: \`bash bench/goref/build.sh $build\`, then per pair (go-same, go-1420, go-buf)
+	  \`${GOREF_CMD[1]}\`,
+	  \`${GOREF_CMD[2]}\`,
+	  \`${GOREF_CMD[3]}\`;
+	  offerer and answerer exchange their JSON signaling lines through two FIFOs
 	- iperf3: \`iperf3 -s -1 -p PORT -B DST\` (ns p2), \`iperf3 -c DST -p PORT -t $T -J\` (ns p1)
 	- ping: \`ping -c 20 -i 0.1 -W 2 -q DST\` (ns p1)
 	EOT

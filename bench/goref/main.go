@@ -243,12 +243,14 @@ func main() {
 	peerPub := flag.String("peer-pub", "", "peer's WireGuard public key (base64)")
 	mtu := flag.Int("mtu", device.DefaultMTU, "TUN MTU")
 	iceAddr := flag.String("ice-addr", "127.0.0.1", "the only local address used for ICE")
+	udpBuf := flag.Int("udp-buf", 0, "ICE UDP socket buffers in bytes (0: pion's default sockets, "+
+		"as the original; >0: one socket of that size shared through pion's UDPMux)")
 	verbose := flag.Bool("v", false, "wireguard-go verbose log")
 	flag.Parse()
 	if (*role != "offer" && *role != "answer") || *ifname == "" || *addr == "" || *peerAddr == "" ||
 		*peerPub == "" || (*key == "") == (*keyFile == "") {
 		fmt.Fprintln(os.Stderr, "usage: goref --role offer|answer --ifname NAME --addr A/PLEN "+
-			"--peer-addr B --key PRIV|--key-file F --peer-pub PUB [--mtu N] [--ice-addr IP]")
+			"--peer-addr B --key PRIV|--key-file F --peer-pub PUB [--mtu N] [--ice-addr IP] [--udp-buf N]")
 		os.Exit(2)
 	}
 	priv := *key
@@ -289,6 +291,21 @@ func main() {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIPFilter(func(c net.IP) bool { return c.Equal(ip) })
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if *udpBuf > 0 {
+		// Not what the original did: a tuned variant, to see how much of the gap is socket
+		// buffering. Capped by net.core.rmem_max/wmem_max.
+		uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
+		if err != nil {
+			die("ListenUDP %s: %v", ip, err)
+		}
+		if err := uc.SetReadBuffer(*udpBuf); err != nil {
+			die("SetReadBuffer: %v", err)
+		}
+		if err := uc.SetWriteBuffer(*udpBuf); err != nil {
+			die("SetWriteBuffer: %v", err)
+		}
+		se.SetICEUDPMux(ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: uc}))
+	}
 	api := webrtc.NewAPI(webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
