@@ -13,7 +13,7 @@
 # through its tunnel (smoke check: the reference really carries traffic).
 # Usage: bash bench/tunnel-vs-go.sh BUILD_DIR   (make bench passes the release build)
 # Env: BENCH_T (iperf3 seconds, default 10), BENCH_ROUNDS (default 3).
-# Writes bench/results/tunnel-vs-go.md.
+# Writes bench/results/tunnel-vs-go.md (or BENCH_OUT).
 set -u
 build=${1:-build-release}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +21,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/tests/lab/mesh.sh"
 T=${BENCH_T:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
-out="$src/bench/results/tunnel-vs-go.md"
+out=${BENCH_OUT:-"$src/bench/results/tunnel-vs-go.md"}
 me="bench/tunnel-vs-go"
 
 [ "$(id -u)" -eq 0 ] || { echo "$me: needs root (network namespaces)" >&2; exit 1; }
@@ -305,3 +305,11 @@ mkdir -p "$(dirname "$out")"
 } >"$out"
 echo "== results written to $out"
 cat "$out"
+# A reference that did not carry traffic, or a tunnel that was not measured, is a failed bench.
+for cfg in "${GO_CFGS[@]}"; do
+	[ "${smoke[$cfg]}" = passed ] || { echo "$me: goref $cfg failed its smoke check" >&2; exit 1; }
+done
+for cfg in "${CFGS[@]}"; do
+	[ "${S[$cfg,mbps,mean]}" != n/a ] || { echo "$me: no throughput figure for $cfg" >&2; exit 1; }
+done
+exit 0
