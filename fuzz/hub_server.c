@@ -1,0 +1,66 @@
+/* libFuzzer target: riftgate-hub's own HTTP/1.1 + WebSocket parsing (src/signal/hubserver.c,
+ * included so its statics are reachable) on one connection whose socket is one end of a
+ * socketpair. The input is the byte stream a client would send: a request head, then frames. */
+#include "../src/signal/hubserver.c"
+
+static void drain_fd(int fd)
+{
+	char buf[65536];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sig_hubserver srv = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct conn *c;
+	int sp[2];
+
+	rg_log_set_level(RG_LOG_ERROR);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp))
+		return 0;
+	srv.lfd = -1;
+	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
+	srv.conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_free);
+	srv.networks = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, network_free);
+	srv.reap = g_ptr_array_new();
+	c = g_new0(struct conn, 1);
+	c->id = 1;
+	c->fd = sp[0];
+	c->in = g_byte_array_new();
+	c->out = g_byte_array_new();
+	strcpy(c->remote, "fuzz");
+	g_hash_table_insert(srv.conns, &c->id, c);
+	srv.n_waiting++;
+	ev.data.ptr = c;
+	epoll_ctl(srv.epfd, EPOLL_CTL_ADD, c->fd, &ev);
+
+	/* what on_readable does with each chunk; two chunks so split heads/frames are exercised */
+	size_t half = size / 2;
+	const uint8_t *chunks[2] = { data, data + half };
+	size_t lens[2] = { half, size - half };
+
+	for (int i = 0; i < 2 && !c->reaping; i++) {
+		g_byte_array_append(c->in, chunks[i], (guint)lens[i]);
+		if (c->state == C_HTTP) {
+			const char *end = g_strstr_len((const char *)c->in->data, c->in->len,
+						       "\r\n\r\n");
+
+			if (end)
+				handle_http(&srv, c, (size_t)(end + 4 - (const char *)c->in->data));
+		}
+		if (!c->reaping && (c->state == C_WS || c->state == C_CLOSING))
+			handle_frames(&srv, c);
+		drain_fd(sp[1]);
+	}
+	mark_dead(&srv, c);
+	reap(&srv);
+	g_hash_table_destroy(srv.conns);
+	g_hash_table_destroy(srv.networks);
+	g_ptr_array_unref(srv.reap);
+	close(srv.epfd);
+	close(sp[1]);
+	return 0;
+}
