@@ -36,6 +36,7 @@ enum {
 	NETWORK_NAME_MAX = 64,
 	LISTEN_BACKLOG = 4096,
 	EVENTS_PER_WAKEUP = 256,
+	READS_PER_WAKEUP = 8,			/* 16 KiB reads per socket per wakeup */
 	HTTP_HEAD_MAX = 16 * 1024,		/* request line + headers */
 	WS_MSG_CAP = 2 * HUB_FRAME_MAX,		/* larger messages: close 1009 without reading */
 	OUT_MAX = 8 * 1024 * 1024,		/* queued output of a reader that does not read */
@@ -719,7 +720,9 @@ static void on_readable(struct sig_hubserver *s, struct conn *c)
 {
 	uint8_t buf[16384];
 
-	for (;;) {
+	/* bounded per wakeup (epoll is level-triggered: the rest comes next round), so one
+	 * flooding socket cannot starve the others */
+	for (int round = 0; round < READS_PER_WAKEUP; round++) {
 		ssize_t r = recv(c->fd, buf, sizeof(buf), 0);
 
 		if (r < 0 && errno == EINTR)
