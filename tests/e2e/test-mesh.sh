@@ -134,6 +134,17 @@ done
 since12b=$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | .since')
 check "tunnel peer1-peer2 was not rebuilt across the hub restart" test "$since12" = "$since12b"
 
+# the offerer of every pair (peer1, the smallest id) crashes and comes back: its fresh offers
+# replace the connections the others still hold
+mesh_peer_stop 1 KILL
+mesh_peer_start 1 -v
+t0=$SECONDS
+check "restarted peer1 reaches peer2" mesh_wait_up 1 2 60
+check "restarted peer1 reaches peer3" mesh_wait_up 1 3 45
+check "peer2 reaches restarted peer1" mesh_wait_up 2 1 45
+check "peer3 reaches restarted peer1" mesh_wait_up 3 1 45
+echo "peer1 rejoined after $((SECONDS - t0)) s"
+
 # riftgate down stops the agent cleanly, interface and sockets gone
 check "riftgate down" lab_exec p2 env RIFTGATE_RUN_DIR="$RIFTGATE_RUN_DIR" "$MESH_RIFTGATE" down "$(mesh_ifname 2)"
 p2pid=${MESH_PID[2]}
