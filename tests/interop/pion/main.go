@@ -205,7 +205,15 @@ func main() {
 	sendDesc := func(d *webrtc.SessionDescription) {
 		candMu.Lock()
 		defer candMu.Unlock()
-		emit(sigMsg{Type: d.Type.String(), SDP: d.SDP})
+		// Candidates travel only as candidate lines (the relay may withhold them), so none may
+		// ride along in the description: pion adds those already gathered to it.
+		var kept []string
+		for _, l := range strings.Split(d.SDP, "\r\n") {
+			if !strings.HasPrefix(l, "a=candidate:") && !strings.HasPrefix(l, "a=end-of-candidates") {
+				kept = append(kept, l)
+			}
+		}
+		emit(sigMsg{Type: d.Type.String(), SDP: strings.Join(kept, "\r\n")})
 		descSent = true
 		for _, m := range pendingOut {
 			emit(m)

@@ -56,6 +56,11 @@ function post(obj) {
     .catch(() => {}));
   return outChain;
 }
+// Candidates travel only as candidate lines (the relay may withhold them), never in the SDP.
+function stripCandidates(sdp) {
+  return sdp.split('\r\n').filter(l => !l.startsWith('a=candidate:') &&
+                                      !l.startsWith('a=end-of-candidates')).join('\r\n');
+}
 function log(msg) { post({type: 'log', msg: '[' + ms() + ' ms] ' + msg}); }
 let finished = false;
 function finish(res) {
@@ -199,7 +204,7 @@ async function main() {
     if (cfg.maxRetransmits >= 0) init.maxRetransmits = cfg.maxRetransmits;
     setup(pc.createDataChannel(cfg.label, init));
     await pc.setLocalDescription(await pc.createOffer());
-    post({type: 'offer', sdp: pc.localDescription.sdp});
+    post({type: 'offer', sdp: stripCandidates(pc.localDescription.sdp)});
   } else {
     pc.ondatachannel = (e) => { log('remote opened channel ' + JSON.stringify(e.channel.label)); setup(e.channel); };
   }
@@ -229,7 +234,7 @@ async function main() {
         haveRemote = true;
         if (m.type === 'offer') {
           await pc.setLocalDescription(await pc.createAnswer());
-          post({type: 'answer', sdp: pc.localDescription.sdp});
+          post({type: 'answer', sdp: stripCandidates(pc.localDescription.sdp)});
         }
         for (const c of pending) await addCand(c);
         pending = [];

@@ -216,6 +216,15 @@ def main():
                 dropped += 1
                 log("dropped candidate %s -> %s: %s" % (p.name, other[p].name, msg.get("candidate")))
                 continue
+            if t in ("offer", "answer") and args.drop_candidates_to == other[p].side:
+                # Candidates embedded in the description are withheld too.
+                lines = str(msg.get("sdp", "")).split("\r\n")
+                kept = [x for x in lines if not x.startswith("a=candidate:")]
+                if len(kept) != len(lines):
+                    dropped += len(lines) - len(kept)
+                    log("dropped %d candidate(s) inside the %s" % (len(lines) - len(kept), t))
+                    msg["sdp"] = "\r\n".join(kept)
+                    line = json.dumps(msg)
             log("%s -> %s: %s" % (p.name, other[p].name,
                                   t if t in ("offer", "answer") else line[:160]))
             other[p].send(line)
