@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <libsoup/soup.h>
@@ -58,6 +59,13 @@ static gboolean hub_listening(gpointer data)
 	return h->port != 0;
 }
 
+/* The hub dies with the test, also when a failed assertion aborts it mid-case. */
+static void hub_child_setup(gpointer data)
+{
+	(void)data;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* port 0: any free port; else that port (restart case). */
 static void hub_start(struct hub_proc *h, guint16 port, const char *token)
 {
@@ -76,6 +84,7 @@ static void hub_start(struct hub_proc *h, guint16 port, const char *token)
 	g_file_set_contents(h->log_path, "", 0, NULL);
 	g_subprocess_launcher_set_stderr_file_path(l, h->log_path);
 	g_subprocess_launcher_unsetenv(l, "RIFTGATE_HUB_TOKEN");
+	g_subprocess_launcher_set_child_setup(l, hub_child_setup, NULL, NULL);
 	if (token)
 		h->proc = g_subprocess_launcher_spawn(l, &err, exe, "--addr", addr, "--token", token,
 						      NULL);
