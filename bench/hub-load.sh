@@ -58,7 +58,8 @@ run() {	# N PER_NET RELAYS RATE -> $tmp/out
 	timeout 300 "$load" "$port" "$1" "$2" "$3" "$4" "$hubpid" > "$tmp/out"
 	local rc=$?
 	set -e
-	curl -s "http://127.0.0.1:$port/metrics" | grep -E '^riftgate_hub_(peers|connections|messages_relayed_total|rejects_total) ' >> "$tmp/out" || true
+	# counters survive the clients: the relay total must match what the client received
+	curl -s "http://127.0.0.1:$port/metrics" | grep -E '^riftgate_hub_(connections_total|joins_total|messages_relayed_total|rejects_total) ' >> "$tmp/out" || true
 	stop_hub || true
 	cat "$tmp/out"
 	return $rc
