@@ -73,6 +73,7 @@ struct agent_peer {
 	guint timeout_src;
 	guint probe_src;
 	uint64_t probe_rx;
+	bool probe_resend;		/* the probe's initiation was rate limited */
 	/* A different key announced for this id while its tunnel works: a duplicate peer id or a
 	 * reinstalled device. Applied only if the probe finds the old tunnel dead. */
 	char pending_key[AGENT_KEY_B64_MAX + 1];

@@ -548,6 +548,16 @@ static gboolean probe_cb(gpointer data)
 	struct agent_peer *p = data;
 
 	p->probe_src = 0;
+	if (peer_rx(p) == p->probe_rx && p->probe_resend) {
+		/* The first initiation was rate limited (one had gone out < REKEY_TIMEOUT ago, and
+		 * its answer predates the probe): ask again now before judging. */
+		p->probe_resend = false;
+		if (wg_peer_handshake_now(p->wg) == 0) {
+			agent_timer_rearm(p->a);
+			p->probe_src = add_timeout(p->a, AGENT_PROBE_MS, probe_cb, p);
+			return G_SOURCE_REMOVE;
+		}
+	}
 	if (peer_rx(p) == p->probe_rx) {
 		char key[sizeof(p->pending_key)], addr[sizeof(p->pending_addr)];
 
@@ -574,7 +584,7 @@ static void peer_probe(struct agent_peer *p)
 	if (p->probe_src || !p->wg)
 		return;
 	p->probe_rx = peer_rx(p);
-	wg_peer_handshake_now(p->wg);
+	p->probe_resend = wg_peer_handshake_now(p->wg) == -EAGAIN;
 	agent_timer_rearm(p->a);
 	p->probe_src = add_timeout(p->a, AGENT_PROBE_MS, probe_cb, p);
 }
