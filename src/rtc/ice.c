@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "rtc/peer.h"
@@ -488,23 +489,12 @@ int rtc_ice_restart(struct rtc_peer *p)
 	return 0;
 }
 
-static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
+/* Plain path: one datagram per mmsghdr. Returns how many left. */
+static unsigned send_plain(int fd, struct mmsghdr *mm, unsigned n)
 {
-	struct mmsghdr mm[RTC_OUT_BATCH];
-	struct iovec iov[RTC_OUT_BATCH];
-	int fd = g_socket_get_fd(p->ice.direct), r;
 	unsigned done = 0;
+	int r;
 
-	if (n > RTC_OUT_BATCH)
-		n = RTC_OUT_BATCH;
-	for (unsigned i = 0; i < n; i++) {
-		iov[i].iov_base = (void *)msgs[i].buffers[0].buffer;
-		iov[i].iov_len = msgs[i].buffers[0].size;
-		mm[i].msg_hdr = (struct msghdr){ .msg_name = &p->ice.direct_to,
-						 .msg_namelen = p->ice.direct_tolen,
-						 .msg_iov = &iov[i], .msg_iovlen = 1 };
-		mm[i].msg_len = 0;
-	}
 	while (done < n) {
 		r = sendmmsg(fd, mm + done, n - done, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
@@ -513,7 +503,96 @@ static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 			break;	/* full socket buffer: drop the rest, as UDP would */
 		done += (unsigned)r;
 	}
-	p->ice.tx_datagrams += done;
+	return done;
+}
+
+/* Data goes out in runs of equal-sized datagrams (a shorter one may end a run), each run as one
+ * message with a UDP_SEGMENT cmsg: the stack carries one skb per run and splits it at the
+ * device (or at the receiving socket, over veth), so the receiver still sees one DTLS record
+ * per datagram. Without checksum offload on the route (EIO) the peer falls back to one
+ * datagram per message for good. */
+static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
+{
+	struct mmsghdr mm[RTC_OUT_BATCH];
+	struct iovec iov[RTC_OUT_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cm[RTC_OUT_BATCH];
+	unsigned first[RTC_OUT_BATCH + 1], m = 0, done = 0, sent = 0;
+	int fd = g_socket_get_fd(p->ice.direct);
+
+	if (n > RTC_OUT_BATCH)
+		n = RTC_OUT_BATCH;
+	for (unsigned i = 0; i < n; i++) {
+		iov[i].iov_base = (void *)msgs[i].buffers[0].buffer;
+		iov[i].iov_len = msgs[i].buffers[0].size;
+	}
+	for (unsigned i = 0; i < n;) {
+		size_t seg = iov[i].iov_len, total = seg;
+		unsigned j = i + 1;
+
+		while (!p->ice.no_gso && j < n && j - i < RTC_GSO_MAX_SEGS &&
+		       iov[j].iov_len <= seg && total + iov[j].iov_len <= RTC_GSO_MAX_BYTES) {
+			total += iov[j].iov_len;
+			if (iov[j++].iov_len < seg)
+				break;	/* a shorter datagram ends the run */
+		}
+		mm[m].msg_hdr = (struct msghdr){ .msg_name = &p->ice.direct_to,
+						 .msg_namelen = p->ice.direct_tolen,
+						 .msg_iov = &iov[i], .msg_iovlen = j - i };
+		mm[m].msg_len = 0;
+		if (j - i > 1) {
+			struct cmsghdr *c = &cm[m].align;
+			uint16_t gso = (uint16_t)seg;
+
+			mm[m].msg_hdr.msg_control = cm[m].buf;
+			mm[m].msg_hdr.msg_controllen = sizeof(cm[m].buf);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+		}
+		first[m++] = i;
+		i = j;
+	}
+	first[m] = n;
+	while (done < m) {
+		int r = sendmmsg(fd, mm + done, m - done, MSG_DONTWAIT);
+		unsigned a, b;
+
+		if (r > 0) {
+			for (int k = 0; k < r; k++)
+				sent += first[done + (unsigned)k + 1] - first[done + (unsigned)k];
+			done += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+			break;	/* full socket buffer: drop the rest, as UDP would */
+		a = first[done];
+		b = first[done + 1];
+		if (b - a > 1) {
+			struct mmsghdr one[RTC_OUT_BATCH];
+
+			/* EIO: no checksum offload on this route; others (EINVAL, EMSGSIZE)
+			 * concern this run only. Either way the run goes out plainly. */
+			if (r < 0 && errno == EIO) {
+				rg_log(RG_LOG_INFO, "%s: UDP GSO unavailable; one datagram per send",
+				       p->log_id);
+				p->ice.no_gso = true;
+			}
+			for (unsigned k = a; k < b; k++)
+				one[k - a] = (struct mmsghdr){ .msg_hdr = {
+					.msg_name = &p->ice.direct_to,
+					.msg_namelen = p->ice.direct_tolen,
+					.msg_iov = &iov[k], .msg_iovlen = 1 } };
+			sent += send_plain(fd, one, b - a);
+		}
+		done++;
+	}
+	p->ice.tx_datagrams += sent;
 }
 
 void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)

@@ -22,6 +22,8 @@ enum rtc_peer_limits {
 	RTC_SCTP_DATA_OVERHEAD = 28,	/* common header 12 + DATA chunk header 16 */
 	RTC_REC_MAX = 16384 + 2048,	/* DTLS plaintext limit plus slack */
 	RTC_OUT_BATCH = 64,		/* datagrams per nice send call */
+	RTC_GSO_MAX_SEGS = 64,		/* UDP_MAX_SEGMENTS in the kernel */
+	RTC_GSO_MAX_BYTES = 65000,	/* one UDP GSO payload */
 	RTC_OUT_BUF = 96 * 1024,	/* ciphertext drained from the write BIO per round */
 	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
 	RTC_PENDING_CANDS = 64,		/* remote candidates kept before the remote description */
@@ -62,6 +64,7 @@ struct rtc_ice {
 	GSocket *direct;		/* ref held: selected pair's socket, NULL for relay/none */
 	struct sockaddr_storage direct_to;	/* remote address of the selected pair */
 	socklen_t direct_tolen;
+	bool no_gso;			/* UDP_SEGMENT failed with EIO on this pair's route */
 	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
 	uint64_t tick_rx;		/* rx_datagrams at the last tick */
 	uint64_t tx_datagrams, rx_datagrams;
