@@ -32,8 +32,9 @@ cleanup() {
 trap cleanup EXIT
 
 # the hub logs "listening on" at info; with 10k joins that is ~10k log lines, which is fine
+prio=()	# set for the priority run below
 start_hub_quiet() {
-	"$hub" --addr 127.0.0.1:0 2>"$tmp/hub.log" &
+	"${prio[@]}" "$hub" --addr 127.0.0.1:0 2>"$tmp/hub.log" &
 	hubpid=$!
 	port=
 	for _ in $(seq 200); do
@@ -55,7 +56,7 @@ stop_hub() {
 run() {	# N PER_NET RELAYS RATE -> $tmp/out
 	start_hub_quiet
 	set +e
-	timeout 300 "$load" "$port" "$1" "$2" "$3" "$4" "$hubpid" > "$tmp/out"
+	timeout 300 "${prio[@]}" "$load" "$port" "$1" "$2" "$3" "$4" "$hubpid" > "$tmp/out"
 	local rc=$?
 	set -e
 	# counters survive the clients: the relay total must match what the client received
@@ -74,6 +75,16 @@ cp "$tmp/out" "$tmp/big"
 echo "== $single peers in one network"
 run "$single" "$single" 5000 1000 || rc=1
 cp "$tmp/out" "$tmp/single"
+# The same 10k run with hub and client at nice -15 (root only): on a shared machine this shows
+# how much of the tail latency is waiting for a CPU rather than work in the hub.
+: > "$tmp/prio"
+if nice -n -15 true 2>/dev/null; then
+	echo "== $n peers again, hub and client at nice -15"
+	prio=(nice -n -15)
+	run "$n" "$per" "$relays" "$rate" || rc=1
+	prio=()
+	cp "$tmp/out" "$tmp/prio"
+fi
 
 mkdir -p "$src/bench/results"
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { if ((op == "<" && v < t) || (op == ">=" && v >= t)) print "met"; else print "MISSED" }'; }
@@ -101,6 +112,10 @@ rss2_mb=$(awk -v k="$(get rss_after_relay_kb big)" 'BEGIN { printf "%.1f", k / 1
 	echo "| relays delivered | $(get relays_received big) of $(get relays_sent big) | |"
 	echo "| hub RSS with all joined | $rss_mb MB (idle $(get rss_idle_kb big) kB) | < 100 MB: $(verdict "$rss_mb" 100 '<') |"
 	echo "| hub RSS after relays | $rss2_mb MB | |"
+	if [ -s "$tmp/prio" ]; then
+		echo "| same run, hub + client at nice -15: join rate | $(get joins_per_second prio)/s | |"
+		echo "| same run, nice -15: relay p50 / p99 / max | $(get relay_p50_ms prio) / $(get relay_p99_ms prio) / $(get relay_max_ms prio) ms | < 5 ms: $(verdict "$(get relay_p99_ms prio)" 5 '<') |"
+	fi
 	echo
 	echo "## $single peers in one network (join fan-out is O(n) per join, O(n²) for all)"
 	echo
@@ -120,6 +135,10 @@ rss2_mb=$(awk -v k="$(get rss_after_relay_kb big)" 'BEGIN { printf "%.1f", k / 1
 	sed 's/^/    /' "$tmp/big"
 	echo
 	sed 's/^/    /' "$tmp/single"
+	if [ -s "$tmp/prio" ]; then
+		echo
+		sed 's/^/    /' "$tmp/prio"
+	fi
 } > "$src/bench/results/hub.md"
 cat "$src/bench/results/hub.md"
 exit $rc
