@@ -12,7 +12,8 @@
 # processes per Gbit carried, then ping RTT. Before measuring, each goref pair must pass a ping
 # through its tunnel (smoke check: the reference really carries traffic).
 # Usage: bash bench/tunnel-vs-go.sh BUILD_DIR   (make bench passes the release build)
-# Env: BENCH_T (iperf3 seconds, default 10), BENCH_ROUNDS (default 3).
+# Env: BENCH_T (iperf3 seconds, default 10), BENCH_ROUNDS (default 3), IDLE_S (idle CPU
+# window after the rounds, default 20; 0 skips it).
 # Writes bench/results/tunnel-vs-go.md (or BENCH_OUT).
 set -u
 build=${1:-build-release}
@@ -20,6 +21,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/tests/lab/lab.sh"
 . "$src/tests/lab/mesh.sh"
 T=${BENCH_T:-10}
+IDLE_S=${IDLE_S:-20}
 ROUNDS=${BENCH_ROUNDS:-3}
 out=${BENCH_OUT:-"$src/bench/results/tunnel-vs-go.md"}
 me="bench/tunnel-vs-go"
@@ -181,6 +183,29 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# Idle CPU: every tunnel process over IDLE_S seconds with no traffic (timers, ICE consent, SCTP
+# heartbeats), as % of one core per process.
+declare -A IDLE=()
+if [ "$IDLE_S" -gt 0 ]; then
+	echo "== idle CPU over $IDLE_S s"
+	declare -A ipid=([riftgate]="${MESH_PID[1]} ${MESH_PID[2]}")
+	for cfg in "${GO_CFGS[@]}"; do
+		ipid[$cfg]="${GOREF_PID[${PAIR[$cfg]},1]} ${GOREF_PID[${PAIR[$cfg]},2]}"
+	done
+	declare -A i0=()
+	for cfg in "${CFGS[@]}"; do
+		i0[$cfg]=0
+		for pid in ${ipid[$cfg]}; do i0[$cfg]=$(( ${i0[$cfg]} + $(cpu_ticks "$pid") )); done
+	done
+	sleep "$IDLE_S"
+	for cfg in "${CFGS[@]}"; do
+		n=0
+		for pid in ${ipid[$cfg]}; do n=$(( n + $(cpu_ticks "$pid") )); done
+		IDLE[$cfg]=$(calc "printf \"%.2f\", 100 * ($n - ${i0[$cfg]}) / $hz / $IDLE_S / 2")
+		echo "  $cfg: ${IDLE[$cfg]} % of a core per process"
+	done
+fi
+
 # goref's own counters, printed when it stops: where do the Go tunnel's packets go missing?
 declare -A GSTAT=()
 gnum() { echo "${GSTAT[$1,$2]:-}" | grep -o "$3 [0-9]*" | awk '{print $NF}'; }
@@ -284,6 +309,9 @@ mkdir -p "$(dirname "$out")"
 	(best rounds: $rb_same and $rb_1420). DESIGN target ≥ 3×: $(met "$r_same") at the same MTU, $(met "$r_1420") against 1420.
 	CPU per Gbit, goref / riftgate (how many times less CPU riftgate spends per Gbit): $e_same (same MTU), $e_1420 (1420).
 	Against the tuned reference (go-buf, not the original): throughput $r_buf, CPU per Gbit $e_buf.
+
+	Idle CPU over ${IDLE_S} s without traffic, % of one core per process (clock ticks of $((1000 / hz)) ms):
+	riftgate ${IDLE[riftgate]:-n/a}, go-same ${IDLE[go-same]:-n/a}, go-1420 ${IDLE[go-1420]:-n/a}, go-buf ${IDLE[go-buf]:-n/a}.
 
 	goref's counters over the whole run (data-channel messages; "drops" = its receive queue was full,
 	"send-wait timeouts" = pion's buffer stayed above 1 MiB for 200 ms):
