@@ -7,7 +7,7 @@
 #   go-1420   goref <-> goref at wireguard-go's default MTU 1420 (the original's setting)
 #   go-buf    goref at riftgate's MTU with 4 MiB UDP socket buffers like riftgate's (not the
 #             original: a tuned reference, to show how much of the gap is socket buffering)
-# All three tunnels stay up; iperf3 TCP (p1 -> p2, T s) runs through one at a time, the order
+# All four tunnels stay up; iperf3 TCP (p1 -> p2, T s) runs through one at a time, the order
 # alternating between rounds. Per run: receiver Mbit/s, TCP retransmits, CPU of the two tunnel
 # processes per Gbit carried, then ping RTT. Before measuring, each goref pair must pass a ping
 # through its tunnel (smoke check: the reference really carries traffic).
@@ -273,7 +273,7 @@ mkdir -p "$(dirname "$out")"
 	Load average before / after: $load_before / $load_after (the machine is shared; other work lowers all figures).
 
 	Lab: namespaces p1 (10.98.0.11) and p2 (10.98.0.12) and a hub namespace on one bridge (veth), all on
-	this machine. Three tunnels p1 ↔ p2 stay up for the whole run; iperf3 TCP, one stream, ${T} s,
+	this machine. Four tunnels p1 ↔ p2 stay up for the whole run; iperf3 TCP, one stream, ${T} s,
 	p1 → p2, runs through one at a time, the order alternating between rounds; then 20 pings (0.1 s).
 	CPU is utime+stime of the two tunnel processes (both ends) during the iperf3 run; "CPU s/Gbit"
 	divides it by the Gbit received (100 % = one core). "UDP rcvbuf drops": datagrams the kernel
