@@ -115,7 +115,8 @@ mkdir -p "$(dirname "$out")"
 cat >"$out" <<EOT
 # Tunnel benchmark
 
-Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)).
+Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)),
+load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (other work shares the machine: figures vary run to run).
 Two peer namespaces and a hub namespace on one bridge (veth), all on this machine. iperf3 TCP,
 one stream, ${T} s, peer1 → peer2; ping: average of 20.
 Command: \`bash bench/tunnel.sh $build\`
