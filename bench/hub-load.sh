@@ -60,7 +60,7 @@ run() {	# N PER_NET RELAYS RATE -> $tmp/out
 	local rc=$?
 	set -e
 	# counters survive the clients: the relay total must match what the client received
-	curl -s "http://127.0.0.1:$port/metrics" | grep -E '^riftgate_hub_(connections_total|joins_total|messages_relayed_total|rejects_total) ' >> "$tmp/out" || true
+	curl -s "http://127.0.0.1:$port/metrics" | grep -E '^riftgate_hub_(connections_total|joins_total|messages_relayed_total|rejects_total|loop_max_microseconds) ' >> "$tmp/out" || true
 	stop_hub || true
 	cat "$tmp/out"
 	return $rc

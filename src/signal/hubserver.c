@@ -23,6 +23,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hub/hub.h"
@@ -35,7 +36,7 @@
 enum {
 	NETWORK_NAME_MAX = 64,
 	LISTEN_BACKLOG = 4096,
-	EVENTS_PER_WAKEUP = 256,
+	EVENTS_PER_WAKEUP = 64,
 	READS_PER_WAKEUP = 8,			/* 16 KiB reads per socket per wakeup */
 	HTTP_HEAD_MAX = 16 * 1024,		/* request line + headers */
 	WS_MSG_CAP = 2 * HUB_FRAME_MAX,		/* larger messages: close 1009 without reading */
@@ -84,7 +85,16 @@ struct sig_hubserver {
 	bool shutting_down;
 	struct hub_stats gone;		/* counters of networks already freed */
 	uint64_t ws_total, auth_failures, http_requests;
+	uint64_t loop_max_us;		/* most CPU one wakeup of the event handler used */
 };
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * RG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t now_ms(void)
 {
@@ -463,6 +473,8 @@ static void metrics(struct sig_hubserver *s, GString *o)
 	M("auth_failures_total", "counter", "Upgrades refused for a missing or wrong token.",
 	  s->auth_failures);
 	M("http_requests_total", "counter", "HTTP requests (upgrades included).", s->http_requests);
+	M("loop_max_microseconds", "gauge", "Most CPU time one wakeup of the event handler used.",
+	  s->loop_max_us);
 #undef M
 }
 
@@ -797,6 +809,7 @@ static gboolean epoll_cb(gint fd, GIOCondition cond, gpointer data)
 {
 	struct sig_hubserver *s = data;
 	struct epoll_event evs[EVENTS_PER_WAKEUP];
+	uint64_t t0 = thread_cpu_ns(), us;
 	int n = epoll_wait(fd, evs, EVENTS_PER_WAKEUP, 0);
 
 	(void)cond;
@@ -815,6 +828,9 @@ static gboolean epoll_cb(gint fd, GIOCondition cond, gpointer data)
 			on_readable(s, c);
 	}
 	reap(s);
+	us = (thread_cpu_ns() - t0) / 1000;	/* CPU, not wall: preemption is not our work */
+	if (us > s->loop_max_us)
+		s->loop_max_us = us;
 	return G_SOURCE_CONTINUE;
 }
 
