@@ -12,6 +12,7 @@
 #include "agent/ctl.h"
 #include "agent/status.h"
 #include "net/netlink.h"
+#include "net/offload.h"
 #include "net/tun.h"
 #include "net/uapisock.h"
 #include "rtc/rtc.h"
@@ -109,6 +110,8 @@ struct agent {
 
 	struct net_tun tun;
 	guint tun_src;
+	GSource *train_src;		/* owned; flushes the GRO train once per loop iteration */
+	struct net_gro train;		/* decrypted TCP segments merged towards the TUN */
 	struct wg_device *dev;
 	GSource *timer;			/* owned; ready time = the core's next deadline */
 	struct net_uapisock uapi;
@@ -128,6 +131,9 @@ struct agent {
 	/* Data path buffers (no allocation per packet). */
 	uint8_t rx[AGENT_PKT_MAX + WG_DATA_HEADROOM + WG_DATA_TAILROOM];
 	uint8_t tx[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
+	/* With TUN offload: one segment of a TCP super-segment read into tx, and the GRO train. */
+	uint8_t seg[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
+	uint8_t train_buf[NET_GRO_MAX];
 };
 
 /* agent.c */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -57,15 +58,67 @@ static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t 
 	return rtc_channel_send(p->conn->ch, buf, len, true);
 }
 
+static void tun_writev_hdr(struct agent *a, const struct virtio_net_hdr *h, const uint8_t *pkt,
+			   size_t len)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)h, .iov_len = sizeof(*h) },
+		{ .iov_base = (void *)pkt, .iov_len = len },
+	};
+	ssize_t n;
+
+	do
+		n = writev(a->tun.fd, iov, 2);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && rg_log_on(RG_LOG_TRACE))
+		rg_log_(RG_LOG_TRACE, "tun: write: %s", g_strerror(errno));
+}
+
+/* Writes the merged train, if any (before anything else reaches the TUN, to keep order). */
+static void train_flush(struct agent *a)
+{
+	struct virtio_net_hdr h;
+	size_t n;
+
+	if (!a->train.open)
+		return;
+	n = net_gro_finish(&a->train, &h);
+	tun_writev_hdr(a, &h, a->train.buf, n);
+}
+
+static gboolean train_dispatch(GSource *s, GSourceFunc cb, gpointer data)
+{
+	(void)cb;
+	g_source_set_ready_time(s, -1);
+	train_flush(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs train_funcs = { .dispatch = train_dispatch };
+
 static void wg_tun_write_cb(void *opaque, struct wg_peer *peer, uint8_t *pkt, size_t len)
 {
+	/* Authenticated by WireGuard: like the kernel module, skip checksum verification. */
+	static const struct virtio_net_hdr valid = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 	struct agent *a = opaque;
 	ssize_t w;
 
 	(void)peer;
-	w = net_tun_write(a->tun.fd, pkt, len);
-	if (w < 0 && rg_log_on(RG_LOG_TRACE))
-		rg_log_(RG_LOG_TRACE, "tun: write: %s", g_strerror((int)-w));
+	if (!a->tun.vnet_hdr) {
+		w = net_tun_write(a->tun.fd, pkt, len);
+		if (w < 0 && rg_log_on(RG_LOG_TRACE))
+			rg_log_(RG_LOG_TRACE, "tun: write: %s", g_strerror((int)-w));
+		return;
+	}
+	/* In-order TCP segments of one flow become one super-segment (userspace GRO), written
+	 * at the end of this loop iteration: the stack handles one skb instead of dozens. */
+	if (a->train.open && net_gro_append(&a->train, pkt, len))
+		return;
+	train_flush(a);
+	if (net_gro_start(&a->train, pkt, len))
+		g_source_set_ready_time(a->train_src, 0);
+	else
+		tun_writev_hdr(a, &valid, pkt, len);
 }
 
 static void wg_peer_event_cb(void *opaque, struct wg_peer *peer, enum wg_peer_event ev)
@@ -137,19 +190,47 @@ void agent_timer_rearm(struct agent *a)
 
 /* ---- TUN ---- */
 
+/* A TCP super-segment from a TUN with offload: split it the way the kernel would (each
+ * segment fits the TUN MTU) and send every segment. */
+static void tso_split(struct agent *a, const struct virtio_net_hdr *h, const uint8_t *pkt,
+		      size_t len)
+{
+	uint8_t *out = a->seg + WG_DATA_HEADROOM;
+	struct net_tso t;
+	unsigned nseg = net_tso_parse(&t, h, pkt, len);
+
+	if (nseg == 0 || t.hdr_len + t.mss > AGENT_PKT_MAX)
+		return;		/* malformed: drop */
+	for (unsigned k = 0; k < nseg; k++)
+		wg_device_tun_input(a->dev, out, net_tso_segment(&t, k, out));
+}
+
 static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 {
 	struct agent *a = data;
 	uint8_t *pkt = a->tx + WG_DATA_HEADROOM;
+	/* With a virtio header it lands in the core's headroom, overwritten after we parsed it. */
+	uint8_t *raw = a->tun.vnet_hdr ? pkt - NET_VNET_HDR_LEN : pkt;
+	size_t hl = a->tun.vnet_hdr ? NET_VNET_HDR_LEN : 0;
 
 	(void)cond;
 	/* Bounded work per wakeup so signaling and timers are never starved. */
 	for (int i = 0; i < AGENT_TUN_BATCH; i++) {
-		ssize_t n = net_tun_read(fd, pkt, AGENT_PKT_MAX);
+		ssize_t n = net_tun_read(fd, raw, hl + AGENT_PKT_MAX);
+		struct virtio_net_hdr h;
 
-		if (n <= 0)
+		if (n <= (ssize_t)hl)
 			break;
-		wg_device_tun_input(a->dev, pkt, (size_t)n);
+		if (!hl) {
+			wg_device_tun_input(a->dev, pkt, (size_t)n);
+			continue;
+		}
+		memcpy(&h, raw, sizeof(h));
+		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			tso_split(a, &h, pkt, (size_t)n - hl);
+		else if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
+			 net_offload_csum(&h, pkt, (size_t)n - hl))
+			wg_device_tun_input(a->dev, pkt, (size_t)n - hl);
 	}
 	agent_timer_rearm(a);
 	return G_SOURCE_CONTINUE;
@@ -469,9 +550,19 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		goto fail;
 
 	/* TUN: address, MTU, up */
-	r = net_tun_open(&a->tun, a->ifname, false, err);
+	/* Checksum + TCP segmentation offload (RG_AGENT_NO_OFFLOAD=1 turns it off, for
+	 * comparisons): reads may be 64 KiB TCP super-segments, writes carry merged trains. */
+	r = -EOPNOTSUPP;
+	if (!getenv("RG_AGENT_NO_OFFLOAD"))
+		r = net_tun_open_offload(&a->tun, a->ifname, false, NULL);
+	if (r < 0)
+		r = net_tun_open(&a->tun, a->ifname, false, err);
 	if (r < 0)
 		goto fail;
+	a->train.buf = a->train_buf;
+	a->train_src = g_source_new(&train_funcs, sizeof(GSource));
+	g_source_set_callback(a->train_src, NULL, a, NULL);
+	g_source_attach(a->train_src, a->ctx);
 	if ((r = net_link_set_mtu(a->tun.ifindex, a->mtu)) < 0 ||
 	    (a->address[0] && (r = net_addr_add(a->tun.ifindex, &np)) < 0) ||
 	    (r = net_link_set_up(a->tun.ifindex, true)) < 0) {
@@ -551,6 +642,10 @@ void agent_free(struct agent *a)
 	agent_ctl_close(&a->ctl);
 	if (a->tun_src)
 		g_source_remove(a->tun_src);
+	if (a->train_src) {
+		g_source_destroy(a->train_src);
+		g_source_unref(a->train_src);
+	}
 	if (a->tun.fd >= 0)
 		net_tun_close(&a->tun);
 	if (a->timer) {
