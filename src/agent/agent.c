@@ -441,10 +441,15 @@ static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
 static int derive_mtu(struct agent *a, struct rg_err *err)
 {
 	struct rtc_peer *pc = NULL;
+	struct rtc_config cfg = a->rtc;
 	size_t m;
 	int r;
 
-	r = rtc_peer_new(&pc, a->ctx, &a->rtc, NULL, NULL, err);
+	/* TURN entries that take their credentials from turn_secret get them per attempt
+	 * (peer.c); this probe never touches the network, so it goes without them. */
+	if (a->turn_secret)
+		cfg.n_turn = 0;
+	r = rtc_peer_new(&pc, a->ctx, &cfg, NULL, NULL, err);
 	if (r < 0)
 		return r;
 	m = rtc_peer_max_packet_message(pc);
