@@ -157,6 +157,16 @@ static void conn_sdp_sent(struct agent_conn *c)
 	g_ptr_array_set_size(c->pending, 0);
 }
 
+/* ICE ended without ever selecting a pair (as opposed to DTLS failing or consent lost later). */
+static bool no_pair_selected(struct agent_conn *c)
+{
+	struct rtc_stats rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rtc_peer_get_stats(c->pc, &rs);
+	return rs.local_type == RTC_CAND_NONE && rs.remote_type == RTC_CAND_NONE;
+}
+
 static void rtc_state_cb(void *opaque, enum rtc_state st)
 {
 	struct agent_conn *c = opaque;
@@ -175,7 +185,14 @@ static void rtc_state_cb(void *opaque, enum rtc_state st)
 			set_state(p, AGENT_PEER_SCTP);
 		break;
 	case RTC_STATE_FAILED:
-		peer_fail(p, "connection failed (ICE, DTLS or consent)");
+		if (p->state < AGENT_PEER_SCTP && no_pair_selected(c))
+			peer_fail(p, "%s", p->a->rtc.n_turn ?
+				  "no path: ICE found no working pair, not even through TURN "
+				  "(check the [[turn]] servers and credentials)" :
+				  "no path: ICE found no working candidate pair (both NATs block "
+				  "direct traffic): add a TURN server ([[turn]])");
+		else
+			peer_fail(p, "connection failed (ICE, DTLS or consent)");
 		break;
 	case RTC_STATE_CLOSED:
 		peer_fail(p, "connection closed by the remote side");
