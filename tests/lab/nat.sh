@@ -223,9 +223,13 @@ nat_turn_start()
 		no-tls
 		no-dtls
 		no-multicast-peers
-		allowed-peer-ip=198.18.0.0-198.19.255.255
+		# only lab internet addresses: a relayed send to a LAN address (a host candidate) fails
+		# with ENETUNREACH, and coturn then closes the whole allocation
+		denied-peer-ip=0.0.0.0-255.255.255.255
+		allowed-peer-ip=198.18.0.0-198.18.255.255
 		log-file=$NAT_DIR/turnserver.log
 		simple-log
+		verbose
 		userdb=$NAT_DIR/turndb.sqlite
 		pidfile=$NAT_DIR/turnserver.pid
 		EOT
@@ -249,4 +253,71 @@ nat_turn_rest_creds()
 	local user
 	user="$(($(date +%s) + $3)):$2"
 	printf '%s %s\n' "$user" "$(printf '%s' "$user" | openssl dgst -sha1 -hmac "$1" -binary | base64)"
+}
+
+# ---- riftgate agents behind the NATs (uses mesh.sh: mesh_init first) ----
+
+# nat_hub_start PORT: a riftgate-hub in srv on 198.18.0.1:PORT with the mesh token.
+declare -A NAT_HUB_PID=()
+nat_hub_start()
+{
+	local port=$1
+	lab_bg srv "$MESH_DIR/hub$port.log" "$MESH_HUB" --addr "$NAT_SRV_IP:$port" --token "$MESH_TOKEN"
+	NAT_HUB_PID[$port]=$LAB_LAST_PID
+	lab_wait 20 "hub on $port" lab_tcp_listening srv "$port" || { cat "$MESH_DIR/hub$port.log" >&2; return 1; }
+}
+nat_hub_stop() { local p=${NAT_HUB_PID[$1]:-}; NAT_HUB_PID[$1]=; [ -n "$p" ] && lab_stop "$p" TERM 10; }
+
+# nat_write_config I HUBPORT TURN: config for the agent in p$I (peerId peer$I, tunnel 198.19.100.I).
+# TURN: "rest" ([[turn]] without a username + network.turn_secret=$NAT_TURN_SECRET), "static"
+# (username/credential written out), "none". STUN is the lab's coturn, never a public server.
+nat_write_config()
+{
+	local i=$1 port=$2 turn=$3 key u pw f
+	f="$MESH_DIR/p$i.toml"
+	[ -f "$MESH_DIR/p$i.key" ] || (umask 077; mesh_genkey >"$MESH_DIR/p$i.key") || lab_die "no key"
+	key=$(cat "$MESH_DIR/p$i.key")
+	(
+		umask 077
+		{
+			echo "# riftgate NAT lab peer $i behind ${NAT_TYPE[$i]:-?} (tests/lab/nat.sh)"
+			echo "[network]"
+			echo "name = \"natlab\""
+			echo "server_url = \"ws://$NAT_SRV_IP:$port/connect\""
+			echo "auth_token = \"$MESH_TOKEN\""
+			[ "$turn" = rest ] && echo "turn_secret = \"$NAT_TURN_SECRET\""
+			echo
+			echo "[device]"
+			echo "name = \"peer$i\""
+			echo "private_key = \"$key\""
+			echo "address = \"$(nat_tun_ip "$i")/24\""
+			echo "interface = \"$(mesh_ifname "$i")\""
+			echo
+			echo "[stun]"
+			echo "servers = [\"stun:$NAT_SRV_IP:$NAT_TURN_PORT\"]"
+			case "$turn" in
+			rest)
+				printf '\n[[turn]]\nurl = "turn:%s:%s"\n' "$NAT_SRV_IP" "$NAT_TURN_PORT" ;;
+			static)
+				read -r u pw < <(nat_turn_rest_creds "$NAT_TURN_SECRET" "peer$i" 86400)
+				printf '\n[[turn]]\nurl = "turn:%s:%s?transport=udp"\nusername = "%s"\ncredential = "%s"\n' \
+					"$NAT_SRV_IP" "$NAT_TURN_PORT" "$u" "$pw" ;;
+			esac
+			echo
+			echo "[webrtc]"
+			echo "ordered = false"
+			echo "max_retransmits = 0"
+		} >"$f"
+	)
+	chmod 600 "$f"
+}
+
+nat_peer_type() { mesh_status "$1" --json 2>/dev/null | jq -r --arg id "peer$2" '.peers[] | select(.peerId == $id) | .candidateType // ""' 2>/dev/null; }
+nat_peer_error() { mesh_status "$1" --json 2>/dev/null | jq -r --arg id "peer$2" '.peers[] | select(.peerId == $id) | .lastError // ""' 2>/dev/null; }
+
+# nat_wait_up I J TIMEOUT: peer I reports peer J up and pings it through the tunnel.
+nat_wait_up()
+{
+	lab_wait "$3" "peer$1 sees peer$2 up" mesh_is_up "$1" "$2" &&
+		lab_wait 20 "peer$1 pings peer$2 over the tunnel" lab_ping "p$1" "$(nat_tun_ip "$2")"
 }
