@@ -835,10 +835,26 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 	}
 }
 
-/* The hub is back (first connect or reconnect): it sends `peers`, which drives everything. */
+/* The hub is back (first connect or reconnect): it sends `peers`, which drives everything new.
+ * An offer we made while the hub connection was dying (the path change that broke a tunnel often
+ * breaks the hub's TCP connection too) was lost with it: offer again now instead of waiting out
+ * the connect timeout, and skip the backoff of peers waiting to retry. */
 void agent_peer_on_hub_connected(struct agent *a)
 {
-	(void)a;
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (!p->offerer || !p->present || !p->wg)
+			continue;
+		if (p->state == AGENT_PEER_SIGNALING || p->state == AGENT_PEER_BACKOFF) {
+			rg_log(RG_LOG_INFO, "peer %s: hub back, offering again", p->id);
+			peer_connect(p);
+		}
+	}
 }
 
 void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
