@@ -124,8 +124,6 @@ nat_site()
 	fi
 	lab_exec "$p" ip route add default via "198.19.$i.1" || lab_die "site $i: default route"
 	lab_exec "$r" sysctl -qw net.ipv4.ip_forward=1 || lab_die "site $i: ip_forward"
-	# conntrack must not pick up loose (mid-stream) TCP as new flows past the filter
-	lab_exec "$r" sysctl -qw net.netfilter.nf_conntrack_tcp_loose=0 2>/dev/null || true
 	NAT_LANIF[$i]=$lanif
 	nat_rules "$type" "$lanif" "$(nat_pub_ip "$i")" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
 	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || lab_die "site $i: nft ruleset for $type rejected"
@@ -193,8 +191,9 @@ nat_change_public_ip()
 {
 	local i=$1 new="198.18.0.$2" r="r$1" old
 	old=$(nat_pub_ip "$i")
-	lab_exec "$r" ip addr add "$new/24" dev eth0 || return 1
+	# delete first: in one subnet the new address would be a secondary, deleted with the old
 	lab_exec "$r" ip addr del "$old/24" dev eth0
+	lab_exec "$r" ip addr add "$new/24" dev eth0 || return 1
 	lab_exec "$r" nft flush ruleset
 	nat_rules "${NAT_TYPE[$i]}" "${NAT_LANIF[$i]}" "$new" "$(nat_lan_ip "$i")" >"$NAT_DIR/$r.nft"
 	lab_exec "$r" nft -f "$NAT_DIR/$r.nft" || return 1
