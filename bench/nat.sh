@@ -28,11 +28,13 @@ nat_turn_start "$NAT_TURN_SECRET" || exit 1
 for i in 1 2 3 4 5 6 7 8; do nat_site "$i" "${NAT_TYPES[$(((i - 1) % 4))]}"; done
 
 port=8100
-first_ping()	# I J: prints "seconds candidate" for a fresh pair
+first_ping()	# I J: sets FP_S (seconds) and FP_CT (candidate) for a fresh pair (no subshell: it
+		# starts agents and a hub whose pids the caller must keep)
 {
 	local i=$1 j=$2 t0 t1 ct
 	port=$((port + 1))
-	nat_hub_start "$port" >/dev/null || { echo "fail -"; return; }
+	FP_S=fail FP_CT=-
+	nat_hub_start "$port" >/dev/null || return
 	nat_write_config "$i" "$port" rest
 	nat_write_config "$j" "$port" rest
 	t0=$(date +%s.%N)
@@ -41,9 +43,8 @@ first_ping()	# I J: prints "seconds candidate" for a fresh pair
 	if lab_wait 90 "first ping $i->$j" lab_exec "p$i" ping -c 1 -W 0.2 -q "$(nat_tun_ip "$j")"; then
 		t1=$(date +%s.%N)
 		ct=$(nat_peer_type "$i" "$j")
-		awk -v a="$t1" -v b="$t0" -v c="${ct:-?}" 'BEGIN {printf "%.2f %s\n", a - b, c}'
-	else
-		echo "fail -"
+		FP_S=$(awk -v a="$t1" -v b="$t0" 'BEGIN {printf "%.2f", a - b}')
+		FP_CT=${ct:-?}
 	fi
 }
 stop_pair() { mesh_peer_stop "$1"; mesh_peer_stop "$2"; nat_hub_stop "$port"; }
@@ -63,7 +64,8 @@ rows=""
 pairs="1:2 1:3 1:4 2:3 2:4 3:4 1:5 2:6 3:7 4:8"
 for pr in $pairs; do
 	i=${pr%:*} j=${pr#*:}
-	read -r s ct < <(first_ping "$i" "$j")
+	first_ping "$i" "$j"
+	s=$FP_S ct=$FP_CT
 	echo "${NAT_TYPE[$i]} <-> ${NAT_TYPE[$j]}: first ping after $s s ($ct)"
 	rows+="| ${NAT_TYPE[$i]} | ${NAT_TYPE[$j]} | $ct | $s |"$'\n'
 	if [ "$i:$j" = 1:5 ]; then direct=$(iperf_mbps 1 5); direct_ct=$ct; echo "direct: $direct Mbit/s"; fi
@@ -75,7 +77,7 @@ done
 	echo "# NAT traversal figures"
 	echo
 	echo "Command: \`sudo bash bench/nat.sh $(basename "$build")\` ($(date -u +%F), $(nproc) cores, build: $(basename "$build")"
-	echo "$(grep -q fsanitize "$build/build.ninja" 2>/dev/null && echo ', ASan+UBSan' || echo ''))."
+	echo "$(grep -q fsanitize "$build/build.ninja" 2>/dev/null && echo ', ASan+UBSan' || echo ''))." | sed 's/^/  /' 
 	echo "Lab: tests/lab/nat.sh (nftables NAT routers in network namespaces, coturn $(turnserver --version 2>/dev/null | head -1 | awk '{print $1}') on the lab"
 	echo "internet, riftgate-hub beside it). Each pair: two fresh \`riftgate up\` agents and their own hub."
 	echo

@@ -74,9 +74,9 @@ check_pair()
 	fi
 	ct=$(nat_peer_type "$i" "$j")
 	printf '%s\t%s\n' "$ct" "$dt" >>"$work/results.tsv"
-	if [ "$ti/$tj" = port-restricted/port-restricted ]; then
-		# both filters open only after both sides sent: direct works, but the relay pair
-		# may validate first and win the nomination race
+	if [ "$ti/$tj" = port-restricted/port-restricted ] || [ "$ti/$tj" = addr-restricted/symmetric ]; then
+		# a direct pair exists only once both sides have sent (prflx discovery): it works,
+		# but the relay pair may validate first and win the nomination race
 		case "$ct" in
 		srflx | prflx | relay) ok "$ti <-> $tj: connected ($ct; direct or relay both valid)" ;;
 		*) bad "$ti <-> $tj: candidate '$ct'" ;;
