@@ -268,7 +268,8 @@ nat_hub_start()
 nat_hub_stop() { local p=${NAT_HUB_PID[$1]:-}; NAT_HUB_PID[$1]=; [ -n "$p" ] && lab_stop "$p" TERM 10; }
 
 # nat_write_config I HUBPORT TURN: config for the agent in p$I (peerId peer$I, tunnel 198.19.100.I).
-# TURN: "rest" ([[turn]] without a username + network.turn_secret=$NAT_TURN_SECRET), "static"
+# TURN: "rest" ([[turn]] without a username + network.turn_secret=$NAT_TURN_SECRET), "rest-tcp"
+# (the same over TCP to the TURN server), "static"
 # (username/credential written out), "none". STUN is the lab's coturn, never a public server.
 nat_write_config()
 {
@@ -284,7 +285,7 @@ nat_write_config()
 			echo "name = \"natlab\""
 			echo "server_url = \"ws://$NAT_SRV_IP:$port/connect\""
 			echo "auth_token = \"$MESH_TOKEN\""
-			[ "$turn" = rest ] && echo "turn_secret = \"$NAT_TURN_SECRET\""
+			case "$turn" in rest*) echo "turn_secret = \"$NAT_TURN_SECRET\"" ;; esac
 			echo
 			echo "[device]"
 			echo "name = \"peer$i\""
@@ -297,6 +298,8 @@ nat_write_config()
 			case "$turn" in
 			rest)
 				printf '\n[[turn]]\nurl = "turn:%s:%s"\n' "$NAT_SRV_IP" "$NAT_TURN_PORT" ;;
+			rest-tcp)
+				printf '\n[[turn]]\nurl = "turn:%s:%s?transport=tcp"\n' "$NAT_SRV_IP" "$NAT_TURN_PORT" ;;
 			static)
 				read -r u pw < <(nat_turn_rest_creds "$NAT_TURN_SECRET" "peer$i" 86400)
 				printf '\n[[turn]]\nurl = "turn:%s:%s?transport=udp"\nusername = "%s"\ncredential = "%s"\n' \

@@ -7,6 +7,7 @@
 #   round A: sites 1-4 (one of each type) on one hub: the 6 mixed pairs
 #   round B: sites 1-4 with 5-8 (same types) on one hub per pair: the 4 same-type pairs
 #            (site 8 uses a static [[turn]] username/credential, the rest REST credentials)
+#   round T: sites 4 and 8 (symmetric) with TURN over TCP
 #   round C: sites 4 and 8 (symmetric) without TURN
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -118,6 +119,23 @@ t0=$SECONDS
 for i in 1 2 3 4; do check_pair "$i" $((i + 4)) "$t0"; done
 for i in 1 2 3 4 5 6 7 8; do mesh_peer_stop "$i"; done
 for i in 1 2 3 4; do nat_hub_stop $((8080 + i)); done
+
+# ---- round T: symmetric <-> symmetric with TURN over TCP (?transport=tcp)
+nat_hub_start 8089 || { bad "hub starts"; exit 1; }
+nat_write_config 4 8089 rest-tcp
+nat_write_config 8 8089 rest-tcp
+mesh_peer_start 4 -v
+mesh_peer_start 8 -v
+if nat_wait_up 4 8 90; then
+	ct=$(nat_peer_type 4 8)
+	[ "$ct" = relay ] && ok "symmetric<->symmetric via TURN over TCP: relay" || bad "TURN/TCP pair: '$ct'"
+	grep -q "tcp or tls connected to: $(nat_pub_ip 4)" "$NAT_DIR/turnserver.log" &&
+		ok "coturn saw the TCP allocation" || bad "no TCP connection in the coturn log"
+else
+	bad "symmetric<->symmetric via TURN over TCP up"
+fi
+for i in 4 8; do mesh_peer_stop "$i"; done
+nat_hub_stop 8089
 
 # ---- round C: symmetric <-> symmetric without TURN: a clear error, not a silent retry loop
 nat_hub_start 8090 || { bad "hub starts"; exit 1; }
