@@ -68,6 +68,10 @@ static int get_str(JsonObject *o, const char *tname, const char *name, bool requ
 	}
 	if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
 		return rg_err_set(err, -EINVAL, "%s: field '%s' must be a string", tname, name);
+	/* json-glib's scanner takes non-JSON escapes such as "\200" (octal) and can hand back
+	 * bytes that are not UTF-8; JSON text is UTF-8, and we could not write such a string back. */
+	if (!g_utf8_validate(json_node_get_string(n), -1, NULL))
+		return rg_err_set(err, -EINVAL, "%s: field '%s' is not valid UTF-8", tname, name);
 	*out = g_strdup(json_node_get_string(n));
 	return 0;
 }

@@ -137,6 +137,9 @@ static void test_errors(void)
 		/* 15 */ { "{\"type\":\"peers\",\"peers\":{}}", -EINVAL, "peers: field 'peers' must be an array" },
 		/* 16 */ { "{\"type\":\"peers\",\"peers\":[1]}", -EINVAL, "peers: entry 0 is not an object" },
 		/* 17 */ { "{\"type\":\"peers\",\"peers\":[{\"publicKey\":\"K\"}]}", -EINVAL, "peers: missing field 'peerId'" },
+		/* 18: json-glib takes "\\200" as an octal escape for byte 0x80, which is not UTF-8
+		 * (found by fuzz-sig_msg: we could not read back what we wrote) */
+		/* 18 */ { "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\200u6\"}", -EINVAL, "offer: field 'sdp' is not valid UTF-8" },
 	};
 	struct rg_err err;
 	struct sig_msg m;
