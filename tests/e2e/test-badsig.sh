@@ -12,20 +12,9 @@ build=${RG_BUILD_ROOT:-$src/build}
 . "$src/tests/lab/mesh.sh"
 
 work=$(mktemp -d /tmp/rgag-bad.XXXXXX)
-fails=0
-passes=0
-ok() { echo "$(date -u +%T) ok: $*"; passes=$((passes + 1)); }
-bad() { echo "$(date -u +%T) FAIL: $*"; fails=$((fails + 1)); }
+. "$src/tests/lab/check.sh"
 # A time budget below meson's timeout, so a broken run still reports (and keeps its logs).
-check()
-{
-	local what=$1; shift
-	if [ "$SECONDS" -gt 140 ]; then
-		bad "out of time before: $what"
-		exit 1
-	fi
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+CHECK_BUDGET_S=140
 
 lab_init rgag-b-
 mesh_init "$build" "$work" rgag1
@@ -45,9 +34,7 @@ report()
 		mkdir -p "$keep" && cp "$work"/*.log "$keep"/ 2>/dev/null && echo "logs kept in $keep"
 	fi
 	echo "e2e badsig: $passes passed, $fails failed"
-	if [ -n "${RG_COUNTS_DIR:-}" ]; then
-		mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/e2e-badsig"
-	fi
+	check_counts e2e-badsig
 	rm -rf "$work"
 }
 lab_on_cleanup report

@@ -9,11 +9,7 @@ build=${RG_BUILD_ROOT:-$src/build}
 . "$src/tests/lab/mesh.sh"
 
 work=$(mktemp -d /tmp/rgag-v6.XXXXXX)
-fails=0
-passes=0
-ok() { echo "$(date -u +%T) ok: $*"; passes=$((passes + 1)); }
-bad() { echo "$(date -u +%T) FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+. "$src/tests/lab/check.sh"
 
 lab_init rgag-6-
 mesh_init "$build" "$work" rgag3
@@ -47,5 +43,5 @@ for i in 1 2; do
 	mesh_peer_stop "$i" TERM; rc=$?
 	check "peer$i exits cleanly (rc=$rc)" test "$rc" = 0
 done
-[ -n "${RG_COUNTS_DIR:-}" ] && mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/e2e-ipv6"
+check_counts e2e-ipv6
 [ "$fails" -eq 0 ]

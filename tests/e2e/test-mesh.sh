@@ -12,20 +12,9 @@ build=${RG_BUILD_ROOT:-$src/build}
 . "$src/tests/lab/mesh.sh"
 
 work=$(mktemp -d /tmp/rgag-e2e.XXXXXX)
-fails=0
-passes=0
-ok() { echo "$(date -u +%T) ok: $*"; passes=$((passes + 1)); }
-bad() { echo "$(date -u +%T) FAIL: $*"; fails=$((fails + 1)); }
+. "$src/tests/lab/check.sh"
 # A time budget below meson's timeout, so a broken run still reports (and keeps its logs).
-check()
-{
-	local what=$1; shift
-	if [ "$SECONDS" -gt 240 ]; then
-		bad "out of time before: $what"
-		exit 1
-	fi
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
+CHECK_BUDGET_S=240
 
 lab_init rgag-e-
 mesh_init "$build" "$work" rgag0
@@ -41,9 +30,7 @@ report()
 		mkdir -p "$keep" && cp "$work"/*.log "$keep"/ 2>/dev/null && echo "logs kept in $keep"
 	fi
 	echo "e2e mesh: $passes passed, $fails failed"
-	if [ -n "${RG_COUNTS_DIR:-}" ]; then
-		mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/e2e-mesh"
-	fi
+	check_counts e2e-mesh
 	rm -rf "$work"
 }
 lab_on_cleanup report

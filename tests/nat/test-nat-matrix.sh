@@ -17,9 +17,7 @@ build=${RG_BUILD_ROOT:-$src/build}
 . "$src/tests/lab/nat.sh"
 
 work=$(mktemp -d /tmp/rgnt-matrix.XXXXXX)
-passes=0 fails=0
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$src/tests/lab/check.sh"
 report()
 {
 	if [ "$fails" -gt 0 ]; then
@@ -27,7 +25,7 @@ report()
 		tail -n 30 "$NAT_DIR/turnserver.log" 2>/dev/null
 	fi
 	echo "nat matrix: $passes passed, $fails failed"
-	[ -n "${RG_COUNTS_DIR:-}" ] && mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/nat-matrix"
+	check_counts nat-matrix
 	[ -n "${NAT_RESULTS:-}" ] && cp "$work/results.tsv" "$NAT_RESULTS" 2>/dev/null
 	rm -rf "$work"
 }

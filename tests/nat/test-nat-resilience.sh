@@ -12,14 +12,12 @@ build=${RG_BUILD_ROOT:-$src/build}
 . "$src/tests/lab/nat.sh"
 
 work=$(mktemp -d /tmp/rgnt-res.XXXXXX)
-passes=0 fails=0
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$src/tests/lab/check.sh"
 report()
 {
 	[ "$fails" -gt 0 ] && mesh_dump_logs
 	echo "nat resilience: $passes passed, $fails failed"
-	[ -n "${RG_COUNTS_DIR:-}" ] && mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/nat-resilience"
+	check_counts nat-resilience
 	rm -rf "$work"
 }
 lab_init "rgnt-rs$$-"

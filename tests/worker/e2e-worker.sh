@@ -14,11 +14,7 @@ build=$RG_BUILD_ROOT
 . "$src/tests/lab/mesh.sh"
 
 work=$(mktemp -d /tmp/rgwk-e2e.XXXXXX)
-fails=0
-passes=0
-ok() { echo "ok: $*"; passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+. "$src/tests/lab/check.sh"
 
 # Per-run names: other worktrees run this same test at the same time, and lab_init removes every
 # namespace with its prefix; the interface names also name the shared UAPI sockets.
@@ -74,5 +70,5 @@ else
 	ok "no sanitizer reports"
 fi
 echo "e2e via worker: $passes passed, $fails failed"
-[ -n "${RG_COUNTS_DIR:-}" ] && mkdir -p "$RG_COUNTS_DIR" && echo "$passes $fails" >"$RG_COUNTS_DIR/worker-e2e"
+check_counts worker-e2e
 [ "$fails" -eq 0 ]
