@@ -299,6 +299,22 @@ static bool mix_precomputed_dh(uint8_t ck[static WG_HASH_LEN], uint8_t *key,
 	return true;
 }
 
+/* The `e` token of both handshake messages: keep the clamped ephemeral private key and its loaded
+ * form, write its public half to the message, then C = KDF1(C, e.pub) and H = HASH(H || e.pub). */
+static bool mix_ephemeral(struct wg_handshake *hs, const uint8_t ephemeral_private[static 32],
+			  uint8_t ephemeral_public[static 32])
+{
+	memcpy(hs->ephemeral_private, ephemeral_private, 32);
+	wg_clamp_key(hs->ephemeral_private);
+	wg_x25519_free(hs->ephemeral_key);
+	hs->ephemeral_key = wg_x25519_load(hs->ephemeral_private, ephemeral_public);
+	if (!hs->ephemeral_key)
+		return false;
+	kdf(hs->chaining_key, NULL, NULL, hs->chaining_key, ephemeral_public, 32);
+	mix_hash(hs->hash, ephemeral_public, 32);
+	return true;
+}
+
 /* C = CONSTRUCTION hash, H = HASH(HASH(C || IDENTIFIER) || responder static). */
 static void initial_state(uint8_t ck[static WG_HASH_LEN], uint8_t h[static WG_HASH_LEN],
 			  const uint8_t responder_static[static 32])
@@ -352,14 +368,8 @@ bool wg_noise_create_initiation(struct wg_msg_initiation *msg, struct wg_handsha
 	initial_state(hs->chaining_key, hs->hash, hs->remote_static);
 
 	/* e */
-	memcpy(hs->ephemeral_private, ephemeral_private, 32);
-	wg_clamp_key(hs->ephemeral_private);
-	wg_x25519_free(hs->ephemeral_key);
-	hs->ephemeral_key = wg_x25519_load(hs->ephemeral_private, msg->ephemeral);
-	if (!hs->ephemeral_key)
+	if (!mix_ephemeral(hs, ephemeral_private, msg->ephemeral))
 		goto out;
-	kdf(hs->chaining_key, NULL, NULL, hs->chaining_key, msg->ephemeral, 32);
-	mix_hash(hs->hash, msg->ephemeral, 32);
 
 	/* es */
 	if (!mix_dh(hs->chaining_key, key, hs->ephemeral_key, hs->ephemeral_private,
@@ -483,14 +493,8 @@ bool wg_noise_create_response(struct wg_msg_response *msg, struct wg_handshake *
 	msg->receiver = htole32(hs->remote_index);
 
 	/* e */
-	memcpy(hs->ephemeral_private, ephemeral_private, 32);
-	wg_clamp_key(hs->ephemeral_private);
-	wg_x25519_free(hs->ephemeral_key);
-	hs->ephemeral_key = wg_x25519_load(hs->ephemeral_private, msg->ephemeral);
-	if (!hs->ephemeral_key)
+	if (!mix_ephemeral(hs, ephemeral_private, msg->ephemeral))
 		goto out;
-	kdf(hs->chaining_key, NULL, NULL, hs->chaining_key, msg->ephemeral, 32);
-	mix_hash(hs->hash, msg->ephemeral, 32);
 
 	/* ee */
 	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_key, hs->ephemeral_private,
