@@ -25,13 +25,16 @@ expect()
 	fi
 }
 
-lab_init rgag-c-
-mesh_init "$build" "$work" rgag2
+# Per-run names (see tests/worker/e2e-worker.sh): parallel runs from other trees must not collide.
+tag=$(printf '%04x' $(($$ % 65536)))
+lab_init "rgag-c$tag-"
+mesh_init "$build" "$work" "rgc$tag"
+if1=$(mesh_ifname 1)
 if ! mesh_have_agent; then
 	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
 	exit 77
 fi
-lab_on_cleanup 'lab_exec p1 "$MESH_RIFTGATE" down rgag2a >/dev/null 2>&1; rm -rf "$work"'
+lab_on_cleanup 'lab_exec p1 "$MESH_RIFTGATE" down $if1 >/dev/null 2>&1; rm -rf "$work"'
 mesh_build 2
 rg() { lab_exec p1 "$MESH_RIFTGATE" "$@"; }
 
@@ -39,15 +42,15 @@ expect "status without an agent" 1 "not up" rg status
 expect "down without an agent" 1 "not up" rg down
 expect "up: hub unreachable is a warning, daemon detaches" 0 \
 	"warning: hub .* unreachable.*keeps retrying" rg up --config "$work/p1.toml"
-expect "status of the daemon" 0 "hub: ws://10.98.0.1:8080/connect \(disconnected\)" rg status rgag2a
-expect "a second up is refused" 1 "already up on rgag2a" rg up --config "$work/p1.toml"
-expect "down stops the daemon" 0 "rgag2a is down" rg down
-if lab_exec p1 ip link show rgag2a >/dev/null 2>&1; then bad "interface gone"; else ok "interface gone"; fi
+expect "status of the daemon" 0 "hub: ws://10.98.0.1:8080/connect \(disconnected\)" rg status $if1
+expect "a second up is refused" 1 "already up on $if1" rg up --config "$work/p1.toml"
+expect "down stops the daemon" 0 "$if1 is down" rg down
+if lab_exec p1 ip link show $if1 >/dev/null 2>&1; then bad "interface gone"; else ok "interface gone"; fi
 
 mesh_hub_start || { bad "hub starts"; exit 1; }
-expect "up: connected" 0 "rgag2a is up \(mtu [0-9]+\), connected" rg up --config "$work/p1.toml"
+expect "up: connected" 0 "$if1 is up \(mtu [0-9]+\), connected" rg up --config "$work/p1.toml"
 expect "status --json" 0 '"hubConnected" : true' rg status --json
-expect "down by name" 0 "rgag2a is down" rg down rgag2a
+expect "down by name" 0 "$if1 is down" rg down $if1
 
 sed 's/^auth_token = .*/auth_token = "wrong"/' "$work/p2.toml" >"$work/bad.toml"
 chmod 600 "$work/bad.toml"

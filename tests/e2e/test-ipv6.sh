@@ -11,8 +11,11 @@ build=${RG_BUILD_ROOT:-$src/build}
 work=$(mktemp -d /tmp/rgag-v6.XXXXXX)
 . "$src/tests/lab/check.sh"
 
-lab_init rgag-6-
-mesh_init "$build" "$work" rgag3
+# Per-run names (see tests/worker/e2e-worker.sh): parallel runs from other trees must not collide.
+tag=$(printf '%04x' $(($$ % 65536)))
+lab_init "rgag-6$tag-"
+mesh_init "$build" "$work" "rg6$tag"
+if1=$(mesh_ifname 1)
 if ! mesh_have_agent; then
 	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
 	exit 77
@@ -34,9 +37,9 @@ check "tunnel up" lab_wait 60 "peer1 sees peer2 up" mesh_is_up 1 2
 ping6_ok() { lab_exec p1 ping -6 -c 1 -W 2 -q "$@" fd98::2 >/dev/null 2>&1; }
 check "ping6 over the tunnel" lab_wait 20 ping6 ping6_ok
 check "full-size (1280) IPv6 packets cross" lab_wait 20 "ping6 -s 1232" ping6_ok -s 1232 -M do
-check "mtu raised to 1280" test "$(lab_exec p1 cat /sys/class/net/rgag3a/mtu)" = 1280
+check "mtu raised to 1280" test "$(lab_exec p1 cat /sys/class/net/$if1/mtu)" = 1280
 check "allowed ip is the peer's /128" \
-	sh -c "timeout 10 ip netns exec $(lab_ns p1) wg show rgag3a allowed-ips | grep -q 'fd98::2/128'"
+	sh -c "timeout 10 ip netns exec $(lab_ns p1) wg show $if1 allowed-ips | grep -q 'fd98::2/128'"
 check "status shows the IPv6 address" \
 	test "$(mesh_status 1 --json | jq -r '.peers[0].address')" = "fd98::2/64"
 for i in 1 2; do

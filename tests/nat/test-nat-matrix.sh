@@ -30,8 +30,9 @@ report()
 	rm -rf "$work"
 }
 
-lab_init "rgnt-mx$$-"
-mesh_init "$build" "$work" rgnt7
+tag=$(printf '%04x' $(($$ % 65536)))
+lab_init "rgnt-mx$tag-"
+mesh_init "$build" "$work" "rgn7$tag"
 if ! mesh_have_agent; then
 	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
 	exit 77

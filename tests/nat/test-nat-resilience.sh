@@ -20,8 +20,9 @@ report()
 	check_counts nat-resilience
 	rm -rf "$work"
 }
-lab_init "rgnt-rs$$-"
-mesh_init "$build" "$work" rgnt6
+tag=$(printf '%04x' $(($$ % 65536)))
+lab_init "rgnt-rs$tag-"
+mesh_init "$build" "$work" "rgn6$tag"
 if ! mesh_have_agent; then
 	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
 	exit 77
