@@ -25,15 +25,8 @@ expect()
 	fi
 }
 
-# Per-run names (see tests/worker/e2e-worker.sh): parallel runs from other trees must not collide.
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgag-c$tag-"
-mesh_init "$build" "$work" "rgc$tag"
+mesh_setup "$build" "$work" rgag-c rgc
 if1=$(mesh_ifname 1)
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
-	exit 77
-fi
 lab_on_cleanup 'lab_exec p1 "$MESH_RIFTGATE" down $if1 >/dev/null 2>&1; rm -rf "$work"'
 mesh_build 2
 rg() { lab_exec p1 "$MESH_RIFTGATE" "$@"; }

@@ -11,15 +11,8 @@ build=${RG_BUILD_ROOT:-$src/build}
 work=$(mktemp -d /tmp/rgag-v6.XXXXXX)
 . "$src/tests/lab/check.sh"
 
-# Per-run names (see tests/worker/e2e-worker.sh): parallel runs from other trees must not collide.
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgag-6$tag-"
-mesh_init "$build" "$work" "rg6$tag"
+mesh_setup "$build" "$work" rgag-6 rg6
 if1=$(mesh_ifname 1)
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
-	exit 77
-fi
 report()
 {
 	[ "$fails" -gt 0 ] && mesh_dump_logs

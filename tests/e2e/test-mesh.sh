@@ -16,14 +16,7 @@ work=$(mktemp -d /tmp/rgag-e2e.XXXXXX)
 # A time budget below meson's timeout, so a broken run still reports (and keeps its logs).
 CHECK_BUDGET_S=240
 
-# Per-run names (see tests/worker/e2e-worker.sh): parallel runs from other trees must not collide.
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgag-e$tag-"
-mesh_init "$build" "$work" "rge$tag"
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
-	exit 77
-fi
+mesh_setup "$build" "$work" rgag-e rge
 report()
 {
 	if [ "$fails" -gt 0 ]; then

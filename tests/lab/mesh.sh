@@ -2,8 +2,8 @@
 # each peer running `riftgate up --foreground` with its own config, interface and key.
 #
 #   source tests/lab/lab.sh; source tests/lab/mesh.sh
-#   lab_init rgag-m-
-#   mesh_init BUILD_DIR WORKDIR IFPREFIX      # binaries, a private 0700 dir, e.g. IFPREFIX=rgag0
+#   mesh_setup BUILD_DIR WORKDIR rgag-m rgm   # lab_init + mesh_init with per-run names, or skip
+#   (or by hand: lab_init rgag-m-; mesh_init BUILD_DIR WORKDIR IFPREFIX)
 #   mesh_build 3                              # bridge, ns "hub" (10.98.0.1), ns p1..p3 (10.98.0.11..)
 #   mesh_hub_start                            # riftgate-hub on 10.98.0.1:8080 with a token
 #   mesh_peer_start 1; mesh_peer_start 2 ...  # riftgate up --foreground in p$i
@@ -40,6 +40,22 @@ mesh_init()
 	# The control sockets of every lab live in one private run directory.
 	export RIFTGATE_RUN_DIR="$MESH_DIR/run"
 	lab_on_cleanup mesh_cleanup
+}
+
+# mesh_setup BUILD_DIR WORKDIR NS_STEM IF_STEM: lab_init and mesh_init with names made unique per
+# run by a tag from the PID (other trees run the same suites at once; lab_init removes every
+# namespace with its prefix, and interface names also name the shared UAPI sockets), then exits 77
+# (meson's skip) when the agent or the hub is not built.
+mesh_setup()
+{
+	local tag
+	tag=$(printf '%04x' $(($$ % 65536)))
+	lab_init "$3$tag-"
+	mesh_init "$1" "$2" "$4$tag"
+	if ! mesh_have_agent; then
+		echo "SKIP: riftgate up or riftgate-hub is not built in $1"
+		exit 77
+	fi
 }
 
 # mesh_have_agent: the binaries can run a mesh (up is built, the hub exists).

@@ -30,13 +30,7 @@ report()
 	rm -rf "$work"
 }
 
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgnt-mx$tag-"
-mesh_init "$build" "$work" "rgn7$tag"
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
-	exit 77
-fi
+mesh_setup "$build" "$work" rgnt-mx rgn7
 lab_on_cleanup report
 NAT_DIR="$work/nat"
 nat_init

@@ -20,13 +20,7 @@ report()
 	check_counts nat-resilience
 	rm -rf "$work"
 }
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgnt-rs$tag-"
-mesh_init "$build" "$work" "rgn6$tag"
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
-	exit 77
-fi
+mesh_setup "$build" "$work" rgnt-rs rgn6
 lab_on_cleanup report
 NAT_DIR="$work/nat"
 nat_init

@@ -19,10 +19,7 @@ passes=0 fails=0
 ok() { echo "ok: $*"; passes=$((passes + 1)); }
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 report() { [ "$fails" -gt 0 ] && mesh_dump_logs; echo "nat soak: $passes passed, $fails failed"; rm -rf "$work"; }
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgnt-sk$tag-"
-mesh_init "$build" "$work" "rgn5$tag"
-mesh_have_agent || { echo "SKIP: riftgate up / riftgate-hub not built in $build"; exit 77; }
+mesh_setup "$build" "$work" rgnt-sk rgn5
 lab_on_cleanup report
 NAT_DIR="$work/nat"
 nat_init

@@ -16,15 +16,7 @@ build=$RG_BUILD_ROOT
 work=$(mktemp -d /tmp/rgwk-e2e.XXXXXX)
 . "$src/tests/lab/check.sh"
 
-# Per-run names: other worktrees run this same test at the same time, and lab_init removes every
-# namespace with its prefix; the interface names also name the shared UAPI sockets.
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgwk-$tag-"
-mesh_init "$build" "$work" "rgwk$tag"
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up is not built in $build"
-	exit 77
-fi
+mesh_setup "$build" "$work" rgwk rgwk
 lab_on_cleanup 'if [ "$fails" -gt 0 ]; then mesh_dump_logs; fi; rm -rf "$work"'
 
 mesh_build 2
