@@ -117,6 +117,11 @@ static bool printable_nospace(const char *s)
 	return true;
 }
 
+bool conf_valid_auth_token(const char *s)
+{
+	return *s && printable_nospace(s);
+}
+
 static bool valid_port(const char *s, size_t n)
 {
 	unsigned v = 0;

@@ -94,6 +94,8 @@ bool conf_valid_server_url(const char *s);
 bool conf_valid_ifname(const char *s);
 bool conf_valid_stun_url(const char *s);
 bool conf_valid_turn_url(const char *s);
+/* network.auth_token: non-empty, no spaces or control characters (an HTTP bearer token). */
+bool conf_valid_auth_token(const char *s);
 /* Parses "ADDR/PREFIX"; family/addr/prefix may be NULL. */
 bool conf_parse_cidr(const char *s, int *family, uint8_t addr[16], unsigned *prefix);
 

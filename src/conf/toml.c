@@ -417,6 +417,11 @@ static size_t utf8_check(const unsigned char *s, size_t len)
 	return len;
 }
 
+bool conf_toml_utf8_valid(const void *s, size_t len)
+{
+	return utf8_check(s, len) == len;
+}
+
 static bool utf8_put(struct buf *b, uint32_t cp)
 {
 	char o[4];

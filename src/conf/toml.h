@@ -85,6 +85,9 @@ const struct conf_toml_value *conf_toml_get(const struct conf_toml_value *t, con
 /* Name of a type as toml-test spells it ("string", "datetime-local", "table", ...). */
 const char *conf_toml_type_name(enum conf_toml_type type);
 
+/* True when len bytes are strict UTF-8 (what the parser accepts: no overlongs, no surrogates). */
+bool conf_toml_utf8_valid(const void *s, size_t len);
+
 /* Writes a date/time value in RFC 3339 form (T separator, fraction as written). buf >= 40. */
 void conf_toml_datetime_format(char *buf, size_t cap, const struct conf_toml_value *v);
 
