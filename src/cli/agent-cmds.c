@@ -1,6 +1,6 @@
 /* `riftgate status` and `riftgate down`: clients of the agent's control socket
  * (/run/riftgate/IFNAME.ctl, src/agent/ctl.h). `up` lives in up.c (built once the agent core is
- * in the tree; until then a stand-in says so). invite/join are not implemented yet. */
+ * in the tree; until then a stand-in says so). invite/join live in invite-cmds.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,29 +17,14 @@
 #include "util/clock.h"
 #include "util/err.h"
 
-static int not_implemented(int argc, char **argv)
+#ifndef RG_AGENT_CORE
+int cmd_up(int argc, char **argv)
 {
 	(void)argc;
 	fprintf(stderr, "%s: '%s' is not implemented in this build\n", rg_prog, argv[0]);
 	return 1;
 }
-
-#ifndef RG_AGENT_CORE
-int cmd_up(int argc, char **argv)
-{
-	return not_implemented(argc, argv);
-}
 #endif
-
-int cmd_invite(int argc, char **argv)
-{
-	return not_implemented(argc, argv);
-}
-
-int cmd_join(int argc, char **argv)
-{
-	return not_implemented(argc, argv);
-}
 
 /* Interfaces with a control socket in the run directory, sorted. */
 static GPtrArray *running_interfaces(void)
