@@ -14,13 +14,7 @@ work=$(mktemp -d /tmp/rgiv-e2e.XXXXXX)
 . "$src/tests/lab/check.sh"
 CHECK_BUDGET_S=55
 
-tag=$(printf '%04x' $(($$ % 65536)))
-lab_init "rgiv-$tag-"
-mesh_init "$build" "$work" "rgv$tag"
-if ! mesh_have_agent; then
-	echo "SKIP: riftgate up or riftgate-hub is not built in $build"
-	exit 77
-fi
+mesh_setup "$build" "$work" rgiv- rgv
 report()
 {
 	if [ "$fails" -gt 0 ]; then
