@@ -621,6 +621,8 @@ int cmd_join(int argc, char **argv)
 		from_arg = true;
 		len = strlen(arg);
 		text = strdup(arg);
+		/* Out of /proc/PID/cmdline from now on (shell history is another matter). */
+		rg_memzero(argv[optind], len);
 	} else {
 		text = read_token(&len);
 	}
