@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -24,6 +25,9 @@ enum invite_sizes {
 	PREFIX_MAX = 16,		/* "rgi" + version digits + "-" */
 	VERSION_DIGITS_MAX = 4,
 };
+
+/* The decoder checks CONF_INVITE_PREFIX "1-" whatever case the text uses. */
+_Static_assert(CONF_INVITE_VERSION == 1, "the check's prefix names the version");
 
 /* TURN sub-fields */
 enum { TURN_URL = 1, TURN_USERNAME = 2, TURN_CREDENTIAL = 3 };
@@ -628,7 +632,8 @@ static int unwrap(const char *text, size_t len, uint8_t **raw, size_t *raw_len,
 	int ret;
 
 	*raw = NULL;
-	if (len < i || memcmp(text, CONF_INVITE_PREFIX, i) != 0)
+	/* Any case: a chat app may capitalise the first letter. The check covers "rgi1-". */
+	if (len < i || strncasecmp(text, CONF_INVITE_PREFIX, i) != 0)
 		return rg_err_set(err, -EINVAL, "this is not a riftgate invite token (a token "
 				  "starts with '" CONF_INVITE_PREFIX "%d-')", CONF_INVITE_VERSION);
 	while (i < len && text[i] >= '0' && text[i] <= '9' && digits < VERSION_DIGITS_MAX) {
@@ -671,7 +676,7 @@ static int unwrap(const char *text, size_t len, uint8_t **raw, size_t *raw_len,
 		goto out;
 	}
 	*raw_len -= CONF_INVITE_CHECK_LEN;
-	if ((ret = checksum(check, text, i, *raw, *raw_len)) < 0) {
+	if ((ret = checksum(check, CONF_INVITE_PREFIX "1-", i, *raw, *raw_len)) < 0) {
 		rg_err_set(err, ret, "SHA-256 failed");
 		goto out;
 	}

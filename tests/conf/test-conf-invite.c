@@ -153,6 +153,10 @@ static void test_round_trip(void)
 	g_assert_true(g_str_has_prefix(t, "rgi1-"));
 	for (const char *p = t + 5; *p; p++)
 		g_assert_true(g_ascii_isalnum(*p) || *p == '-' || *p == '_');
+	t[0] = 'R';	/* a chat app capitalised it */
+	g_assert_cmpint(decode(&inv, t, &err), ==, 0);
+	conf_invite_clear(&inv);
+	t[0] = 'r';
 	g_assert_cmpint(decode(&inv, t, &err), ==, 0);
 	g_assert_cmpstr(inv.conf.network_name, ==, "home");
 	g_assert_cmpstr(inv.conf.server_url, ==, "wss://hub.example.com/connect");
@@ -384,7 +388,7 @@ static void test_text_rows(void)
 		/* 12 */ { "rgi1-AAAAAAAA", -EBADMSG, "checksum mismatch" },
 		/* 13 */ { "rgi1-AAAAAAAA=", -EBADMSG, "character 14 is not allowed" },
 		/* 14 */ { "rgi1-AAAAAAAAAB", -EBADMSG, "last character is wrong" },
-		/* 15 */ { "RGI1-AAAAAAAA", -EINVAL, "not a riftgate" },
+		/* 15 */ { "RGI1-AAAAAAAA", -EBADMSG, "checksum mismatch" },
 		/* 16 */ { "wg genkey", -EINVAL, "not a riftgate" },
 	};
 	struct conf_invite inv;
