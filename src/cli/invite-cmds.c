@@ -566,7 +566,8 @@ int cmd_join(int argc, char **argv)
 		{ 0 },
 	};
 	const char *path = NULL, *name = NULL, *address = NULL, *ifname = NULL, *arg = NULL;
-	char defpath[PATH_MAX], b64[RG_KEY_B64_LEN + 1], when[48], *text = NULL, *host = NULL;
+	char defpath[PATH_MAX], abspath[PATH_MAX], b64[RG_KEY_B64_LEN + 1], when[48];
+	char *text = NULL, *host = NULL;
 	struct conf_invite inv = { 0 };
 	struct rg_err err = { 0 };
 	struct conf check;
@@ -687,7 +688,9 @@ int cmd_join(int argc, char **argv)
 	       inv.conf.network_name, inv.inviter ? " (invited by " : "",
 	       inv.inviter ? inv.inviter : "", inv.inviter ? ")" : "", path,
 	       inv.conf.device_name, inv.conf.address, inv.conf.interface, b64);
-	printf("Next: %sriftgate up --config %s\n", geteuid() == 0 ? "" : "sudo ", path);
+	/* Absolute: sudo and systemd do not share this shell's directory or $HOME. */
+	printf("Next: %sriftgate up --config %s\n", geteuid() == 0 ? "" : "sudo ",
+	       realpath(path, abspath) ? abspath : path);
 	fprintf(stderr, "The token (valid until %s) is no longer needed: delete it where you kept "
 		"it.\n", when);
 	ret = 0;

@@ -5,7 +5,7 @@
 # config, expired, damaged, foreign, other version, bad flags) give one clear line, exit 1 and
 # write nothing; address picking stays in the subnet and off reserved and own addresses.
 set -u
-rg=${1:?usage: test-invite.sh RIFTGATE}
+rg=$(realpath "${1:?usage: test-invite.sh RIFTGATE}")
 tmp=$(mktemp -d /tmp/rg-invite.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME=$tmp/xdg HOME=$tmp/home
 # No agent is reachable here: the run directory is private and empty.
@@ -93,7 +93,7 @@ run "join from stdin" 0 "$rg" join --config "$new" --interface rgvn0
 [ "$(stat -c %a "$tmp/new/dir")" = 700 ] && ok || bad "join: dir mode"
 grep -q "^Ready to join network 'home' (invited by laptop)$" "$tmp/out" && ok || bad "join: headline: $(cat "$tmp/out")"
 grep -q "^Device: phone$" "$tmp/out" && grep -q "^Address: $addr$" "$tmp/out" && ok || bad "join: device/address lines"
-grep -q "^Next: .*riftgate up --config $new$" "$tmp/out" && ok || bad "join: next step"
+grep -q "^Next: .*riftgate up --config $(realpath "$new")$" "$tmp/out" && ok || bad "join: next step"
 pub=$(sed -n 's/^Public key: //p' "$tmp/out")
 priv=$(toml "$new" device private_key | tr -d '"')
 [ "$(printf '%s\n' "$priv" | "$rg" pubkey)" = "$pub" ] && ok || bad "join: printed public key does not match the file"
@@ -143,6 +143,8 @@ short=$(cat "$tmp/out"); sleep 2
 refuse "expired" "$short" "invite token expired at 20[0-9-]+ [0-9:]+ UTC; ask for a new one"
 
 # --- other ways in ---
+(cd "$tmp" && "$rg" join "$token" --config rel.toml --name rel </dev/null >"$tmp/out" 2>&1)
+grep -q "^Next: .*riftgate up --config $tmp/rel.toml$" "$tmp/out" && ok || bad "join: relative path not made absolute: $(cat "$tmp/out")"
 run "join TOKEN as an argument" 0 "$rg" join "$token" --config "$tmp/arg.toml" --name tablet --address 10.10.0.77/24
 err_has "argument: history note" "shell history"
 grep -q '^name = "tablet"$' "$tmp/arg.toml" && grep -q '^address = "10.10.0.77/24"$' "$tmp/arg.toml" && ok || bad "join overrides"
