@@ -399,6 +399,7 @@ void rtc_dtls_flush(struct rtc_peer *p)
 	 * rtc_peer_on_ice_connected flushes them. */
 	if (!p->dtls.wbio || !p->ice.connected)
 		return;
+	p->ice.rx_unflushed = 0;
 	while ((avail = BIO_get_mem_data(p->dtls.wbio, &data)) > 0) {
 		const uint8_t *src = (const uint8_t *)data;
 		size_t take = 0, n_msgs = 0, off = 0;

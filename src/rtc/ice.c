@@ -261,8 +261,15 @@ void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	/* RFC 7983 demultiplexing: 20..63 is DTLS; anything else here is not ours. */
 	if (len && buf[0] >= 20 && buf[0] <= 63)
 		rtc_dtls_input(p, buf, len);
-	if (!p->dead && p->dtls.wbio && BIO_ctrl_pending(p->dtls.wbio))
-		rtc_dtls_flush(p);
+	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
+	 * in one batch from the high-priority idle flush; a long burst still flushes every
+	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */
+	if (!p->dead && p->dtls.wbio && BIO_ctrl_pending(p->dtls.wbio)) {
+		if (++p->ice.rx_unflushed >= RTC_RX_FLUSH_EVERY)
+			rtc_dtls_flush(p);
+		else
+			rtc_peer_schedule_flush(p);
+	}
 }
 
 int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)

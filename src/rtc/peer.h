@@ -26,6 +26,7 @@ enum rtc_peer_limits {
 	RTC_GSO_MAX_BYTES = 65000,	/* one UDP GSO payload */
 	RTC_OUT_BUF = 96 * 1024,	/* ciphertext drained from the write BIO per round */
 	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
+	RTC_RX_FLUSH_EVERY = 32,	/* received datagrams between inline flushes of replies */
 	RTC_PENDING_CANDS = 64,		/* remote candidates kept before the remote description */
 	RTC_SCTP_SNDBUF = 2 * 1024 * 1024,
 	RTC_SCTP_RCVBUF = 2 * 1024 * 1024,
@@ -68,6 +69,7 @@ struct rtc_ice {
 	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
 	uint64_t tick_rx;		/* rx_datagrams at the last tick */
 	uint64_t tx_datagrams, rx_datagrams;
+	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
 	unsigned selections;
 };
 
