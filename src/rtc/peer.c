@@ -128,7 +128,7 @@ static int send_open(struct rtc_peer *p, struct rtc_channel *ch)
 		return n;
 	ch->state = RTC_CHAN_OPENING;
 	/* DCEP messages go ordered and reliable (RFC 8832 §6). */
-	return rtc_sctp_send(p, ch->stream, RTC_PPID_DCEP, true, -1, buf, (size_t)n);
+	return rtc_sctp_send(p, ch->stream, RTC_PPID_DCEP, true, -1, buf, (size_t)n, false);
 }
 
 void rtc_peer_on_sctp_up(struct rtc_peer *p)
@@ -221,7 +221,7 @@ static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_
 		{
 			uint8_t ack = RTC_DCEP_ACK;
 
-			rtc_sctp_send(p, sid, RTC_PPID_DCEP, true, -1, &ack, 1);
+			rtc_sctp_send(p, sid, RTC_PPID_DCEP, true, -1, &ack, 1, false);
 		}
 		rg_log(RG_LOG_INFO, "%s: remote opened channel '%s' on stream %u", p->log_id,
 		       ch->label, sid);
@@ -674,6 +674,12 @@ int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
 
 int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool binary)
 {
+	return rtc_channel_send_flags(ch, data, len, binary, 0);
+}
+
+int rtc_channel_send_flags(struct rtc_channel *ch, const void *data, size_t len, bool binary,
+			   unsigned flags)
+{
 	struct rtc_peer *p = ch->peer;
 	static const uint8_t zero;
 	uint32_t ppid;
@@ -691,7 +697,8 @@ int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool 
 	} else {
 		ppid = binary ? RTC_PPID_BINARY : RTC_PPID_STRING;
 	}
-	ret = rtc_sctp_send(p, ch->stream, ppid, ch->ordered, ch->max_retransmits, data, len);
+	ret = rtc_sctp_send(p, ch->stream, ppid, ch->ordered, ch->max_retransmits, data, len,
+			    flags & RTC_SEND_MORE);
 	if (ret == -EAGAIN)
 		ch->want_writable = true;
 	return ret;

@@ -101,6 +101,7 @@ struct rtc_sctp {
 	bool writable;			/* send_cb fired since the last drain */
 	bool blocked;			/* a send got EAGAIN since the last writable */
 	bool draining;
+	bool corked;			/* SCTP_NODELAY off during a run of RTC_SEND_MORE sends */
 	uint16_t remote_port;
 	GArray *rx;			/* struct rx_item, filled by receive_cb, drained after */
 	GByteArray *reasm;		/* partial-delivery reassembly */
@@ -198,8 +199,9 @@ void rtc_sctp_clear(struct rtc_peer *p);
 void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len);
 /* Processes what usrsctp queued during the last call into it (messages, notifications). */
 void rtc_sctp_drain(struct rtc_peer *p);
+/* more: another send follows at once; SCTP may hold a packet that is not full (Nagle on). */
 int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
-		  const void *data, size_t len);
+		  const void *data, size_t len, bool more);
 int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid);
 void rtc_sctp_shutdown(struct rtc_peer *p);
 size_t rtc_sctp_buffered(struct rtc_peer *p);

@@ -167,6 +167,14 @@ int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
  * rtc_peer_max_packet_message() bytes travels in one SCTP packet = one UDP datagram. The
  * plaintext is copied once, into usrsctp's buffers. */
 int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool binary);
+/* rtc_channel_send with flags. RTC_SEND_MORE: another send follows at once (like MSG_MORE), so
+ * SCTP may hold a packet that is not full yet and fill it with the next message (messages
+ * then share packets, a message larger than one packet no longer leaves a small tail packet).
+ * End every run with a send without RTC_SEND_MORE; held data otherwise waits for the next
+ * SACK. An -EAGAIN also ends the run. */
+enum { RTC_SEND_MORE = 1u << 0 };
+int rtc_channel_send_flags(struct rtc_channel *ch, const void *data, size_t len, bool binary,
+			   unsigned flags);
 /* Closes the channel (SCTP stream reset, RFC 8831 §6.7); channel_closed follows. */
 void rtc_channel_close(struct rtc_channel *ch);
 

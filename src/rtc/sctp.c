@@ -459,8 +459,22 @@ void rtc_sctp_drain(struct rtc_peer *p)
 		rtc_sctp_drain(p);
 }
 
+/* SCTP_NODELAY stays on except during a run of sends flagged "more": then usrsctp's Nagle
+ * check holds a packet that is not full while data is in flight, the next message fills it,
+ * and the run's last send (NODELAY back on) sends what is left. */
+static void set_corked(struct rtc_peer *p, bool corked)
+{
+	int nodelay = !corked;
+
+	if (p->sctp.corked == corked)
+		return;
+	if (usrsctp_setsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_NODELAY, &nodelay,
+			       sizeof(nodelay)) == 0)
+		p->sctp.corked = corked;
+}
+
 int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
-		  const void *data, size_t len)
+		  const void *data, size_t len, bool more)
 {
 	struct sctp_sendv_spa spa = { 0 };
 	ssize_t n;
@@ -477,10 +491,12 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 		spa.sendv_prinfo.pr_value = (uint32_t)max_rtx;
 	}
 	mark_busy();
+	set_corked(p, more);
 	n = usrsctp_sendv(p->sctp.sock, data, len, NULL, 0, &spa, sizeof(spa), SCTP_SENDV_SPA, 0);
 	if (n < 0) {
 		int e = errno;
 
+		set_corked(p, false);	/* the run ends here; SACKs send what is held */
 		if (e == EWOULDBLOCK || e == EAGAIN) {
 			p->sctp.blocked = true;
 			return -EAGAIN;

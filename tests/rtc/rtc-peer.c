@@ -26,6 +26,7 @@ static struct {
 	int max_rtx;
 	long count, size;
 	double bench;
+	bool no_more;		/* --no-more: bench sends without RTC_SEND_MORE */
 	double timeout;
 
 	GMainLoop *loop;
@@ -246,7 +247,8 @@ static gboolean bench_send_cb(gpointer data)
 		return G_SOURCE_REMOVE;
 	}
 	for (int i = 0; i < BENCH_BURST; i++) {
-		int r = rtc_channel_send(g.ch, g.msg, (size_t)g.size, true);
+		int r = rtc_channel_send_flags(g.ch, g.msg, (size_t)g.size, true,
+					       i + 1 < BENCH_BURST && !g.no_more ? RTC_SEND_MORE : 0);
 
 		if (r == -EAGAIN) {
 			g.idle_src = 0;	/* resume from channel_writable */
@@ -528,7 +530,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rtc-peer --role offer|answer [--ice-addr 127.0.0.1] [--stun URL]\n"
 		"       [--label wireguard] [--ordered 0|1] [--max-retransmits N] [--count N]\n"
-		"       [--size BYTES] [--bench SECONDS] [--timeout SECONDS] [--verbose]\n");
+		"       [--size BYTES] [--bench SECONDS] [--no-more 0|1] [--timeout SECONDS] [--verbose]\n");
 	exit(2);
 }
 
@@ -576,6 +578,8 @@ int main(int argc, char **argv)
 			g.bench = g_ascii_strtod(v, NULL);
 		else if (!strcmp(a, "--timeout"))
 			g.timeout = g_ascii_strtod(v, NULL);
+		else if (!strcmp(a, "--no-more"))
+			g.no_more = atoi(v) != 0;
 		else
 			usage();
 	}
