@@ -451,6 +451,7 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 	p->dtls.have_fp = true;
 	p->sctp.remote_port = r->sctp_port;
 	p->sctp.crc_offload = r->rg_crc32c_offload && !p->no_crc32c_offload;
+	p->sctp.remote_rg = r->rg_crc32c_offload;
 	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
 	if ((ret = rtc_ice_set_remote(p, r)) < 0)
 		return ret;
@@ -566,6 +567,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 		return ret;
 	p->have_local = true;
 	p->sctp.crc_offload = p->remote->rg_crc32c_offload && !p->no_crc32c_offload;
+	p->sctp.remote_rg = p->remote->rg_crc32c_offload;
 	if ((ret = rtc_dtls_start(p, client)) < 0 || (ret = rtc_ice_gather(p)) < 0) {
 		g_free(*sdp_out);
 		*sdp_out = NULL;

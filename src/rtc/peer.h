@@ -31,6 +31,7 @@ enum rtc_peer_limits {
 	RTC_SCTP_SNDBUF = 2 * 1024 * 1024,
 	RTC_SCTP_RCVBUF = 2 * 1024 * 1024,
 	RTC_SCTP_TIMER_MS = 10,
+	RTC_SCTP_SACK_FREQ_RG = 8,	/* packets per SACK when the remote side is riftgate */
 	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
 };
 
@@ -98,6 +99,7 @@ struct rtc_sctp {
 	struct socket *sock;		/* owned; NULL until DTLS is up */
 	bool up;			/* COMM_UP seen */
 	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
+	bool remote_rg;			/* the remote SDP says riftgate (a=x-rg-crc32c-offload) */
 	bool writable;			/* send_cb fired since the last drain */
 	bool blocked;			/* a send got EAGAIN since the last writable */
 	bool draining;

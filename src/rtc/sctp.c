@@ -145,6 +145,11 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 	usrsctp_sysctl_set_sctp_reconfig_enable(1);
 	usrsctp_sysctl_set_sctp_nr_outgoing_streams_default(RTC_MAX_CHANNELS);
 	usrsctp_sysctl_set_sctp_delayed_sack_time_default(20);
+	/* A riftgate receiver SACKs every RTC_SCTP_SACK_FREQ_RG packets (rtc_sctp_start); the
+	 * slow-start increase per SACK may cover that many packets (RFC 3465's L), so the
+	 * sender's window still doubles per round trip. Standard receivers SACK every second
+	 * packet and see no change. */
+	usrsctp_sysctl_set_sctp_L2_abc_variable(RTC_SCTP_SACK_FREQ_RG);
 	/* Throughput: no burst limit after a SACK, and room for more than usrsctp's default
 	 * 512 queued chunks (that capped a 1 MB window at ~600 KB of small messages). */
 	usrsctp_sysctl_set_sctp_max_burst_default(0);
@@ -262,6 +267,18 @@ int rtc_sctp_start(struct rtc_peer *p)
 	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_INITMSG, &im, sizeof(im)) < 0 ||
 	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp)) < 0)
 		goto fail;
+	/* SACK every second packet (RFC 4960 §6.2) toward other stacks: their slow start grows by
+	 * at most one MTU per SACK. Between riftgate peers a SACK per RTC_SCTP_SACK_FREQ_RG
+	 * packets saves most of the receiver's replies and the sender's SACK processing; gaps
+	 * and duplicates still get an immediate SACK, and the delayed-SACK timer bounds the rest. */
+	if (p->sctp.remote_rg) {
+		struct sctp_sack_info si = { .sack_assoc_id = SCTP_FUTURE_ASSOC, .sack_delay = 20,
+					     .sack_freq = RTC_SCTP_SACK_FREQ_RG };
+
+		if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_DELAYED_SACK, &si,
+				       sizeof(si)) < 0)
+			goto fail;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(events); i++) {
 		struct sctp_event ev = { .se_assoc_id = SCTP_ALL_ASSOC, .se_type = events[i],
 					 .se_on = 1 };
