@@ -63,6 +63,8 @@ check "peer1 sees peer2 up" lab_wait 40 "peer1 sees peer2" mesh_is_up 1 2
 check "peer2 sees peer1 up" lab_wait 20 "peer2 sees peer1" mesh_is_up 2 1
 check "peer1 pings peer2 at the invited address" lab_wait 10 "ping p1->p2" lab_ping p1 "$ip2"
 check "peer2 pings peer1" lab_wait 10 "ping p2->p1" lab_ping p2 "$(mesh_tun_ip 1)"
+seen=$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | .address' 2>/dev/null)
+check "peer1's status shows peer2 at the invited address" test "$seen" = "$addr2"
 
 # a second invite sees peer2 through the agent
 lab_exec p1 "$MESH_RIFTGATE" invite --config "$work/p1.toml" >"$work/token2" 2>"$work/invite2.err"
