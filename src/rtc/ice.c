@@ -205,6 +205,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
 	       rtc_cand_type_name(p->ice.local_type), p->ice.local_addr,
 	       rtc_cand_type_name(p->ice.remote_type), p->ice.remote_addr);
 	bump_buffers(p);
+	rtc_peer_on_path_selected(p);
 }
 
 static void on_state(NiceAgent *agent, guint stream_id, guint component, guint state,
@@ -236,9 +237,17 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 				p->ice.selections++;
 			}
 		}
+		if (p->ice.direct || state == NICE_COMPONENT_STATE_READY)
+			rtc_peer_on_path_selected(p);
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
 		drop_direct(p);
+		/* After a restart this is the new checks failing: the path is already reported
+		 * lost, or the caller's restart timer decides. */
+		if (p->ice.connected && rtc_peer_on_path_lost(p, p->ice.restarting
+								    ? "ICE failed after the restart"
+								    : "ICE consent lost"))
+			break;
 		rtc_peer_fail(p, p->ice.connected ? "ICE consent lost" : "ICE failed");
 		break;
 	default:
@@ -493,6 +502,7 @@ int rtc_ice_restart(struct rtc_peer *p)
 	g_free(ufrag);
 	g_free(pwd);
 	p->ice.remote_creds = false;
+	p->ice.restarting = true;
 	return 0;
 }
 

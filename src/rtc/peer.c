@@ -81,21 +81,72 @@ void rtc_peer_schedule_flush(struct rtc_peer *p)
 	g_source_attach(p->flush_src, p->ctx);
 }
 
+bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why)
+{
+	if (!p->ops.ice_path || !p->dtls.connected || p->state >= RTC_STATE_FAILED)
+		return false;
+	if (p->ice.lost)
+		return true;
+	p->ice.lost = true;
+	rg_log(RG_LOG_INFO, "%s: ICE path lost (%s); waiting for an ICE restart", p->log_id, why);
+	p->ops.ice_path(p->opaque, false, why);
+	return true;
+}
+
+void rtc_peer_on_path_selected(struct rtc_peer *p)
+{
+	bool was_down = p->ice.lost;
+
+	if (!p->ice.restarting && !p->ice.lost)
+		return;
+	if (!p->ice.remote_creds)	/* our restart is not answered yet: not the new path */
+		return;
+	p->ice.lost = p->ice.restarting = false;
+	p->ice.last_rx_ns = rg_mono_ns();
+	p->ice.unanswered_tx_ns = 0;
+	rg_log(RG_LOG_INFO, "%s: ICE path %s after the restart", p->log_id,
+	       was_down ? "back" : "renewed");
+	if (p->ops.ice_path && !p->dead)
+		p->ops.ice_path(p->opaque, true, NULL);
+}
+
 static gboolean on_tick(gpointer data)
 {
 	struct rtc_peer *p = data;
 	uint64_t now = rg_mono_ns();
+	uint64_t consent_ns = (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC;
 
 	if (p->ice.rx_datagrams != p->ice.tick_rx) {
 		p->ice.tick_rx = p->ice.rx_datagrams;
 		p->ice.last_rx_ns = now;
+		p->ice.unanswered_tx_ns = 0;
+	} else if (p->ice.tx_datagrams != p->ice.tick_tx && !p->ice.unanswered_tx_ns) {
+		p->ice.unanswered_tx_ns = now;	/* sending, and nothing came back since */
 	}
+	p->ice.tick_tx = p->ice.tx_datagrams;
+	if (!p->ice.connected || p->state >= RTC_STATE_FAILED)
+		return G_SOURCE_CONTINUE;
 
+	/* Sending but hearing nothing: SCTP acknowledges DATA within its delayed-ACK time
+	 * (200 ms), so a live path is never silent this long while we send. */
+	if (p->path_silence_ms && p->ice.unanswered_tx_ns && !p->ice.lost && !p->ice.restarting &&
+	    now - p->ice.unanswered_tx_ns >= (uint64_t)p->path_silence_ms * RG_NSEC_PER_MSEC) {
+		char why[64];
+
+		g_snprintf(why, sizeof(why), "sent for %u ms without hearing back",
+			   p->path_silence_ms);
+		rtc_peer_on_path_lost(p, why);
+		p->ice.unanswered_tx_ns = 0;
+	}
 	/* Covers a path that dies mid-handshake too: libnice's consent check (RFC 7675) and
-	 * SCTP heartbeats keep a live path from ever being this quiet. */
-	if (p->ice.connected && p->state < RTC_STATE_FAILED &&
-	    now - p->ice.last_rx_ns > (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC)
-		rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
+	 * SCTP heartbeats keep a live path from ever being this quiet. A caller that restarts
+	 * ICE (ops.ice_path) gets one more consent timeout for it. */
+	if (now - p->ice.last_rx_ns > consent_ns) {
+		if (!p->ice.lost && rtc_peer_on_path_lost(p, "no packets within the consent timeout"))
+			p->ice.last_rx_ns = now;
+		else
+			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -321,6 +372,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	p->path_mtu = cfg->path_mtu ? cfg->path_mtu : RTC_DEFAULT_PATH_MTU;
 	p->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
 							: RTC_DEFAULT_CONSENT_TIMEOUT_MS;
+	p->path_silence_ms = cfg->path_silence_ms;
 	p->no_crc32c_offload = cfg->no_crc32c_offload;
 	p->session_id = ((uint64_t)g_random_int() << 32 | g_random_int()) & INT64_MAX;
 	p->remote_max_msg = 65536;
@@ -401,8 +453,10 @@ static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid
 
 static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 {
-	/* After an ICE restart libnice keeps its candidates and gathers none: list them. */
-	if (p->restarted) {
+	/* After an ICE restart libnice keeps its candidates and gathers none: list them. A
+	 * repeated description of an established connection lists them too (the trickled ones
+	 * may have been lost with the first one). */
+	if (p->restarted || p->dtls.ssl) {
 		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
 		p->local.end_of_candidates = true;
 		p->restarted = false;
@@ -439,6 +493,7 @@ int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: ICE gathering failed to start");
 	}
+	p->offer_pending = true;
 	return 0;
 }
 
@@ -481,12 +536,23 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		 * changed (RFC 8445 §9); DTLS and SCTP carry on. */
 		bool restart = strcmp(r->ufrag, p->remote->ufrag) || strcmp(r->pwd, p->remote->pwd);
 
-		if (restart && (ret = rtc_ice_restart(p)) < 0) {
+		if (r->has_session_id != p->remote->has_session_id ||
+		    r->session_id != p->remote->session_id ||
+		    memcmp(r->fingerprint, p->remote->fingerprint, RTC_FP_LEN) != 0) {
+			ret = rg_err_set(err, -EINVAL, "rtc: re-offer from another peer connection "
+						       "(o= sess-id or fingerprint changed)");
+			goto out;
+		}
+		/* Glare: our own offer is rolled back. If it restarted ICE and is unanswered, its
+		 * fresh credentials serve this answer: no second restart. */
+		if (restart && !(p->offer_pending && p->ice.restarting && !p->ice.remote_creds) &&
+		    (ret = rtc_ice_restart(p)) < 0) {
 			ret = rg_err_set(err, ret, "rtc: ICE restart failed");
 			goto out;
 		}
 		if (restart)
 			p->restarted = true;
+		p->offer_pending = false;
 		rtc_ice_set_controlling(p, false);
 		p->offerer = false;
 		g_free(p->remote);
@@ -518,8 +584,10 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		goto out;
 	}
 	/* answer */
-	if (!p->offerer || !p->have_local) {
-		ret = rg_err_set(err, -EBUSY, "rtc: answer without our offer");
+	if (!p->offerer || !p->have_local || !p->offer_pending) {
+		ret = rg_err_set(err, -EBUSY, p->offerer && p->have_local
+					      ? "rtc: answer with no offer outstanding (stale or repeated)"
+					      : "rtc: answer without our offer");
 		goto out;
 	}
 	if (r->setup == RTC_SETUP_ACTPASS) {
@@ -528,6 +596,10 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 	}
 	if (p->have_remote && p->dtls.ssl) {
 		/* A later answer (after ICE restart): only ICE changes. */
+		if (memcmp(r->fingerprint, p->remote->fingerprint, RTC_FP_LEN) != 0) {
+			ret = rg_err_set(err, -EINVAL, "rtc: answer changes the DTLS fingerprint");
+			goto out;
+		}
 		if ((ret = rtc_ice_set_remote(p, r)) < 0) {
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 			goto out;
@@ -535,6 +607,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		g_free(p->remote);
 		p->remote = r;
 		r = NULL;
+		p->offer_pending = false;
 		goto out;
 	}
 	g_free(p->remote);
@@ -543,6 +616,8 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 	p->have_remote = true;
 	if ((ret = apply_remote(p, p->remote, p->remote->setup == RTC_SETUP_PASSIVE)) < 0)
 		ret = rg_err_set(err, ret, "rtc: cannot apply the remote answer");
+	else
+		p->offer_pending = false;
 out:
 	g_free(r);
 	return ret;
@@ -598,11 +673,31 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, str
 
 int rtc_peer_restart_ice(struct rtc_peer *p)
 {
-	int ret = rtc_ice_restart(p);
+	int ret;
 
-	if (ret == 0)
+	if (p->state >= RTC_STATE_FAILED)
+		return -ENOTCONN;
+	if (p->offer_pending)
+		return -EBUSY;
+	if ((ret = rtc_ice_restart(p)) == 0)
 		p->restarted = true;
 	return ret;
+}
+
+bool rtc_peer_offer_renegotiates(struct rtc_peer *p, const char *sdp)
+{
+	struct rtc_sdp *r;
+	bool same;
+
+	if (!sdp || !p->remote || !p->dtls.ssl || p->state >= RTC_STATE_FAILED)
+		return false;
+	r = g_new(struct rtc_sdp, 1);
+	same = rtc_sdp_parse(r, sdp, strlen(sdp), NULL) == 0 &&
+	       r->has_session_id && p->remote->has_session_id &&
+	       r->session_id == p->remote->session_id &&
+	       memcmp(r->fingerprint, p->remote->fingerprint, RTC_FP_LEN) == 0;
+	g_free(r);
+	return same;
 }
 
 enum rtc_state rtc_peer_state(const struct rtc_peer *p)

@@ -69,6 +69,10 @@ struct rtc_ice {
 	bool no_gso;			/* UDP_SEGMENT failed with EIO on this pair's route */
 	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
 	uint64_t tick_rx;		/* rx_datagrams at the last tick */
+	uint64_t tick_tx;		/* tx_datagrams at the last tick */
+	uint64_t unanswered_tx_ns;	/* first tick that saw us send since the last rx; 0 = none */
+	bool lost;			/* path reported dead (ops.ice_path), no new pair yet */
+	bool restarting;		/* rtc_ice_restart ran, no pair selected since */
 	uint64_t tx_datagrams, rx_datagrams;
 	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
 	unsigned selections;
@@ -121,10 +125,12 @@ struct rtc_peer {
 	bool closing;
 	bool going_down;		/* closing every channel on the way to failed/closed */
 	bool restarted;			/* ICE restarted: the next description lists candidates */
+	bool offer_pending;		/* JSEP have-local-offer: our offer awaits its answer */
 
 	/* config (copied) */
 	uint16_t path_mtu;
 	unsigned consent_timeout_ms;
+	unsigned path_silence_ms;
 	bool no_crc32c_offload;
 
 	/* negotiation */
@@ -160,6 +166,12 @@ void rtc_peer_on_writable(struct rtc_peer *p);
 void rtc_peer_on_ice_connected(struct rtc_peer *p);
 void rtc_peer_on_dtls_up(struct rtc_peer *p);
 void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand);
+/* The selected path died (ICE failed or consent lost after connecting, or silence): reports it
+ * through ops.ice_path and returns true, or returns false when the caller must fail the peer
+ * (no ice_path callback, or DTLS never came up). */
+bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why);
+/* A pair was selected: ends a loss or a restart (ops.ice_path(up)). */
+void rtc_peer_on_path_selected(struct rtc_peer *p);
 
 /* ice.c */
 int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err);

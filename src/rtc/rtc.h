@@ -81,6 +81,9 @@ struct rtc_config {
 	/* A silent path is reported RTC_STATE_FAILED after this long. 0 = 30 s (RFC 7675).
 	 * Tests shorten it; SCTP heartbeats keep a healthy idle path from tripping it. */
 	unsigned consent_timeout_ms;
+	/* With ops.ice_path: we sent datagrams but received nothing at all (a live SCTP peer
+	 * acknowledges within ~200 ms) for this long → report the path dead. 0 = off. */
+	unsigned path_silence_ms;
 	const char *log_id;		/* prefix of log lines about this peer (e.g. short peer id) */
 	/* riftgate↔riftgate peers skip the SCTP CRC32c (DTLS already authenticates every
 	 * packet), negotiated with a=x-rg-crc32c-offload. true turns that off (tests). */
@@ -108,6 +111,13 @@ struct rtc_peer_ops {
 	void (*channel_writable)(void *opaque, struct rtc_channel *ch);
 	/* Closed by either side or by the peer going down; the handle dies after this returns. */
 	void (*channel_closed)(void *opaque, struct rtc_channel *ch);
+	/* The ICE path of an established connection (DTLS up) died (up = false; why says how:
+	 * consent lost, ICE failed, sending without hearing back), or works again after an ICE
+	 * restart (up = true, why = NULL). With this callback set a dead path does not fail the
+	 * peer: it stays CONNECTED (DTLS, SCTP and channels kept) while the caller restarts ICE
+	 * (rtc_peer_restart_ice + a new offer), and fails only when nothing at all arrives for
+	 * twice the consent timeout. Without it a dead path fails the peer, as before. */
+	void (*ice_path)(void *opaque, bool up, const char *why);
 };
 
 /* Selected ICE pair and transport figures (rtc_peer_get_stats). */
@@ -143,9 +153,22 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
  * end-of-candidates. Candidates that arrive before the remote description are kept. mDNS
  * (.local) and TCP candidates are ignored and return 0. */
 int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, struct rg_err *err);
-/* ICE restart: new local ufrag/pwd; the next rtc_peer_create_offer carries them and the caller
- * renegotiates. DTLS and SCTP survive the restart. */
+/* ICE restart: new local ufrag/pwd; the next rtc_peer_create_offer carries them (and lists our
+ * candidates) and the caller renegotiates. DTLS and SCTP survive the restart. Either side may
+ * restart. -EBUSY while an offer of ours is unanswered (restart during restart): wait for the
+ * answer, or give up on the peer connection.
+ *
+ * Renegotiation follows JSEP's offer/answer states: an answer is only taken while an offer of
+ * ours is outstanding (a late or repeated answer is refused with -EBUSY). A remote offer that
+ * arrives while ours is outstanding (glare) rolls ours back and is answered; the caller decides
+ * which side yields. A re-offer must come from the same peer connection (same o= sess-id and
+ * DTLS fingerprint); it restarts ICE when its ice-ufrag/ice-pwd changed (RFC 8839 §4.4.1.1.1),
+ * and is answered without restarting when they did not (a repeated offer). */
 int rtc_peer_restart_ice(struct rtc_peer *p);
+/* true when sdp is a re-offer for this established peer connection (same o= sess-id and DTLS
+ * fingerprint as its current remote description), false for an offer that starts a new one
+ * (or an unparsable one). */
+bool rtc_peer_offer_renegotiates(struct rtc_peer *p, const char *sdp);
 
 enum rtc_state rtc_peer_state(const struct rtc_peer *p);
 void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);

@@ -89,6 +89,22 @@ static bool parse_u32(struct slice s, uint32_t *out)
 	return true;
 }
 
+/* Decimal up to 2^63 - 1 (JSEP's sess-id range; 19 digits always fit). */
+static bool parse_u64(struct slice s, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (s.n == 0 || s.n > 19)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s.p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
 static bool parse_port(struct slice s, uint16_t *out)
 {
 	uint32_t v;
@@ -331,6 +347,14 @@ int rtc_sdp_parse(struct rtc_sdp *out, const char *sdp, size_t len, struct rg_er
 		v.n = l.n - 2;
 		if (l.p[0] == 'v') {
 			have_v = slice_eq(v, "0");
+			continue;
+		}
+		if (l.p[0] == 'o' && section < 0) {
+			/* o=<username> <sess-id> <sess-version> IN IP4 <addr>; only the id matters
+			 * (it tells a renegotiation from a new peer connection). Unreadable: none. */
+			rest = v;
+			d->has_session_id = next_token(&rest, &t) && next_token(&rest, &t) &&
+					    parse_u64(t, &d->session_id);
 			continue;
 		}
 		if (l.p[0] == 'm') {

@@ -54,6 +54,9 @@ struct rtc_sdp {
 	bool rg_crc32c_offload;		/* a=x-rg-crc32c-offload: the remote is riftgate too */
 	bool legacy;			/* "DTLS/SCTP <port>" + a=sctpmap (aiortc 1.4, old
 					 * browsers); an answer mirrors it */
+	bool has_session_id;		/* o= carried a readable sess-id */
+	uint64_t session_id;		/* o=- <sess-id> ...: the same for every description of
+					 * one peer connection (RFC 3264 §5, JSEP §5.2.1) */
 	size_t n_cands;
 	struct rtc_cand cands[RTC_SDP_MAX_CANDS];
 };
