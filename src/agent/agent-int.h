@@ -29,6 +29,8 @@ enum agent_limits {
 	AGENT_CONNECT_TIMEOUT_MS = 30000,	/* offer sent → channel open */
 	AGENT_HANDSHAKE_TIMEOUT_MS = 20000,	/* channel open → WireGuard session */
 	AGENT_PROBE_MS = 6000,			/* a rejoined peer must answer a handshake by then */
+	AGENT_RESTART_TIMEOUT_MS = 10000,	/* ICE restart → new pair, else full reconnect */
+	AGENT_PATH_SILENCE_MS = 3000,		/* sending, nothing heard back: restart ICE */
 	AGENT_RETRY_BASE_MS = 1000,
 	AGENT_RETRY_CAP_MS = 30000,
 	AGENT_TURN_TTL_S = 24 * 3600,		/* lifetime of derived TURN credentials */
@@ -41,6 +43,7 @@ enum agent_peer_state {
 	AGENT_PEER_SCTP,		/* association up, `wireguard` channel opening */
 	AGENT_PEER_HANDSHAKE,		/* channel open, WireGuard handshake */
 	AGENT_PEER_UP,			/* WireGuard session over the channel */
+	AGENT_PEER_RESTARTING,		/* path lost: ICE restart in place, DTLS/SCTP/WireGuard kept */
 	AGENT_PEER_BACKOFF,		/* failed; waiting to retry (or for the offerer) */
 	AGENT_PEER_LEFT,		/* left the hub and has no tunnel */
 };
@@ -57,6 +60,8 @@ struct agent_conn {
 	struct rtc_channel *ch;		/* owned by pc; NULL until open */
 	bool sdp_sent;			/* our offer/answer is out: candidates may follow */
 	GPtrArray *pending;		/* owned char *: local candidates before sdp_sent */
+	char *restart_offer;		/* owned: our ICE-restart offer until answered (sent again
+					 * when the hub or the peer comes back), NULL = none */
 };
 
 struct agent_peer {
@@ -73,6 +78,10 @@ struct agent_peer {
 	guint retry_src;		/* owned GSource ids, 0 = none */
 	guint timeout_src;
 	guint probe_src;
+	guint restart_src;		/* bounds an ICE restart (AGENT_RESTART_TIMEOUT_MS) */
+	enum agent_peer_state before_restart;	/* state to return to when the path is back */
+	uint64_t restart_ns;		/* monotonic start of the current restart */
+	uint32_t ice_restarts;		/* completed in place, since the agent started */
 	uint64_t probe_rx;
 	bool probe_resend;		/* the probe's initiation was rate limited */
 	/* A different key announced for this id while its tunnel works: a duplicate peer id or a

@@ -2,9 +2,15 @@
  * WebRTC connection whose `wireguard` channel carries its datagrams. Driven by signaling messages
  * (agent.c hands them over), rtc callbacks and WireGuard peer events, all on the agent loop.
  *
- *   discovered → signaling → ice → sctp → handshake → up
+ *   discovered → signaling → ice → sctp → handshake → up ⇄ restarting
  *        any failure → backoff → (offerer: retry after capped exponential backoff with jitter;
  *                                 answerer: wait for the offerer's next offer)
+ *
+ * A connection whose ICE path dies (consent lost, ICE failed, or sending without hearing back)
+ * restarts ICE in place: whichever side notices first sends an offer with fresh ice-ufrag/pwd on
+ * the same peer connection; DTLS, SCTP, the channel and the WireGuard session stay. If both
+ * restart at once the designated offerer's offer wins (glare rule below). A restart that finds
+ * no new path within AGENT_RESTART_TIMEOUT_MS falls back to a full reconnect (offerer).
  *
  * The lexicographically smaller peerId offers. Glare (an offer from the peer we are offering to)
  * is resolved by that rule: the designated offerer ignores the other's offer. A peer that leaves
@@ -30,7 +36,8 @@ static const char *const state_names[] = {
 	[AGENT_PEER_DISCOVERED] = "discovered", [AGENT_PEER_SIGNALING] = "signaling",
 	[AGENT_PEER_ICE] = "ice",		[AGENT_PEER_SCTP] = "sctp",
 	[AGENT_PEER_HANDSHAKE] = "handshake",	[AGENT_PEER_UP] = "up",
-	[AGENT_PEER_BACKOFF] = "backoff",	[AGENT_PEER_LEFT] = "left",
+	[AGENT_PEER_RESTARTING] = "restarting",	[AGENT_PEER_BACKOFF] = "backoff",
+	[AGENT_PEER_LEFT] = "left",
 };
 
 const char *agent_peer_state_name(enum agent_peer_state s)
@@ -39,6 +46,9 @@ const char *agent_peer_state_name(enum agent_peer_state s)
 }
 
 static void peer_connect(struct agent_peer *p);
+static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *sdp);
+static void peer_restart_ice(struct agent_peer *p, const char *why);
+static void restart_done(struct agent_peer *p, const char *how);
 static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address);
 static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -80,6 +90,7 @@ static guint add_timeout(struct agent *a, unsigned ms, GSourceFunc fn, void *dat
 
 static void conn_free(struct agent_conn *c)
 {
+	g_free(c->restart_offer);
 	rtc_peer_free(c->pc);
 	if (c->pending)
 		g_ptr_array_free(c->pending, TRUE);
@@ -109,6 +120,7 @@ static void peer_drop_conn(struct agent_peer *p)
 
 	clear_src(&p->timeout_src);
 	clear_src(&p->probe_src);
+	clear_src(&p->restart_src);
 	if (p->wg)
 		wg_peer_set_endpoint(p->wg, NULL);	/* TUN packets to it: -EDESTADDRREQ */
 	if (!c)
@@ -272,12 +284,26 @@ static void rtc_channel_closed_cb(void *opaque, struct rtc_channel *ch)
 	peer_fail(c->p, "data channel closed");
 }
 
+static void rtc_ice_path_cb(void *opaque, bool up, const char *why)
+{
+	struct agent_conn *c = opaque;
+	struct agent_peer *p = c->p;
+
+	if (!p)
+		return;
+	if (up)
+		restart_done(p, "new ICE pair selected");
+	else
+		peer_restart_ice(p, why);
+}
+
 static const struct rtc_peer_ops conn_ops = {
 	.local_candidate = rtc_local_candidate_cb,
 	.state_changed = rtc_state_cb,
 	.channel_open = rtc_channel_open_cb,
 	.channel_message = rtc_channel_message_cb,
 	.channel_closed = rtc_channel_closed_cb,
+	.ice_path = rtc_ice_path_cb,
 };
 
 static gboolean connect_timeout_cb(gpointer data)
@@ -345,6 +371,7 @@ static int peer_new_conn(struct agent_peer *p)
 	c->p = p;
 	c->pending = g_ptr_array_new_with_free_func(g_free);
 	cfg.log_id = p->id;
+	cfg.path_silence_ms = AGENT_PATH_SILENCE_MS;
 	cfg.n_local_addrs = local_addrs(a, bufs, addrs);
 	cfg.local_addrs = cfg.n_local_addrs ? addrs : NULL;
 	/* TURN servers without a username get fresh time-limited credentials per attempt. */
@@ -442,6 +469,127 @@ static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *s
 		rg_log(RG_LOG_WARN, "peer %s: hub unavailable, %s not sent", p->id,
 		       sig_msg_type_name(type));
 	sig_msg_clear(&m);
+}
+
+/* ---- ICE restart in place ---- */
+
+static gboolean restart_timeout_cb(gpointer data)
+{
+	struct agent_peer *p = data;
+
+	p->restart_src = 0;
+	if (p->state != AGENT_PEER_RESTARTING || !p->conn)
+		return G_SOURCE_REMOVE;
+	if (p->offerer) {
+		peer_fail(p, "ICE restart found no path in %u s; reconnecting from scratch",
+			  AGENT_RESTART_TIMEOUT_MS / 1000);
+		return G_SOURCE_REMOVE;
+	}
+	/* The answerer cannot start a new connection; it keeps this one, so that the offerer's
+	 * own restart can still be answered, until rtc gives up on it (consent timeout). */
+	rg_log(RG_LOG_WARN, "peer %s: ICE restart found no path in %u s; waiting for the offerer",
+	       p->id, AGENT_RESTART_TIMEOUT_MS / 1000);
+	return G_SOURCE_REMOVE;
+}
+
+/* Enters RESTARTING (once per restart) and bounds it in time. */
+static void restart_begin(struct agent_peer *p)
+{
+	if (p->state == AGENT_PEER_RESTARTING)
+		return;
+	p->before_restart = p->state >= AGENT_PEER_HANDSHAKE && p->state <= AGENT_PEER_UP
+				    ? p->state : AGENT_PEER_HANDSHAKE;
+	p->restart_ns = rg_mono_ns();
+	set_state(p, AGENT_PEER_RESTARTING);
+	clear_src(&p->restart_src);
+	p->restart_src = add_timeout(p->a, AGENT_RESTART_TIMEOUT_MS, restart_timeout_cb, p);
+}
+
+/* The path works again: back to where we were, same DTLS/SCTP/WireGuard session. */
+static void restart_done(struct agent_peer *p, const char *how)
+{
+	if (p->state != AGENT_PEER_RESTARTING)
+		return;
+	clear_src(&p->restart_src);
+	if (p->conn)
+		g_clear_pointer(&p->conn->restart_offer, g_free);
+	p->ice_restarts++;
+	rg_log(RG_LOG_INFO, "peer %s: ICE restart complete in %.2f s (%s); tunnel kept", p->id,
+	       (double)(rg_mono_ns() - p->restart_ns) / RG_NSEC_PER_SEC, how);
+	set_state(p, p->before_restart);
+}
+
+/* Our side noticed the path is gone: fresh ICE credentials and a re-offer on the same peer
+ * connection (either role may send it; JSEP lets both sides renegotiate). */
+static void peer_restart_ice(struct agent_peer *p, const char *why)
+{
+	struct agent_conn *c = p->conn;
+	struct rg_err err = { 0 };
+	char *sdp = NULL;
+	int r;
+
+	if (!c || p->state < AGENT_PEER_SCTP || p->state > AGENT_PEER_RESTARTING)
+		return;
+	if (c->restart_offer) {
+		/* Restart during restart: the first one is unanswered and still bounded by its
+		 * timer; a second offer would only make the answer to the first one stale. */
+		rg_log(RG_LOG_DEBUG, "peer %s: %s; an ICE restart is already under way", p->id, why);
+		return;
+	}
+	rg_log(RG_LOG_INFO, "peer %s: ICE path lost (%s); restarting ICE", p->id, why);
+	restart_begin(p);
+	if ((r = rtc_peer_restart_ice(c->pc)) < 0 ||
+	    (r = rtc_peer_create_offer(c->pc, &sdp, &err)) < 0) {
+		if (r == -EBUSY) {	/* we are answering the peer's own restart: enough */
+			rg_log(RG_LOG_DEBUG, "peer %s: offer outstanding, not restarting", p->id);
+			return;
+		}
+		peer_fail(p, "ICE restart failed: %s", err.msg[0] ? err.msg : g_strerror(-r));
+		return;
+	}
+	c->restart_offer = sdp;
+	rg_log(RG_LOG_INFO, "peer %s: ICE restart: offering new ICE credentials", p->id);
+	send_sdp(p, SIG_MSG_OFFER, sdp);
+}
+
+/* Our restart offer may have died with a hub connection (ours or the peer's): say it again. */
+static void restart_resend(struct agent_peer *p, const char *why)
+{
+	if (p->state != AGENT_PEER_RESTARTING || !p->conn || !p->conn->restart_offer)
+		return;
+	rg_log(RG_LOG_INFO, "peer %s: %s; sending our ICE restart offer again", p->id, why);
+	send_sdp(p, SIG_MSG_OFFER, p->conn->restart_offer);
+}
+
+/* A re-offer on the connection we have (rtc_peer_offer_kind): the peer restarts ICE, or says
+ * its offer again (its hub connection came back) and gets our answer again. */
+static void on_reoffer(struct agent_peer *p, const struct sig_msg *m, bool restart)
+{
+	struct agent_conn *c = p->conn;
+	struct rg_err err = { 0 };
+	char *sdp = NULL;
+
+	if (c->restart_offer && p->offerer) {
+		/* Glare: both restarted. The smaller id (us) wins; the peer answers ours. */
+		rg_log(RG_LOG_INFO, "peer %s: glare on ICE restart, keeping our own offer", p->id);
+		return;
+	}
+	if (c->restart_offer) {
+		rg_log(RG_LOG_INFO, "peer %s: glare on ICE restart, answering the peer's offer",
+		       p->id);
+		g_clear_pointer(&c->restart_offer, g_free);
+	}
+	if (restart && p->state >= AGENT_PEER_SCTP && p->state <= AGENT_PEER_UP)
+		restart_begin(p);
+	if (rtc_peer_set_remote_description(c->pc, RTC_SDP_OFFER, m->sdp, &err) < 0 ||
+	    rtc_peer_create_answer(c->pc, &sdp, &err) < 0) {
+		peer_fail(p, "bad ICE restart offer: %s", err.msg);
+		return;
+	}
+	rg_log(RG_LOG_INFO, "peer %s: answering %s", p->id,
+	       restart ? "an ICE restart" : "a repeated offer");
+	send_sdp(p, SIG_MSG_ANSWER, sdp);
+	g_free(sdp);
 }
 
 /* Offerer: new connection, the `wireguard` channel, offer. */
@@ -680,6 +828,8 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 		 * the tunnels must stay; after a restart of that peer the old connection is dead. */
 		if (rejoin && p->state == AGENT_PEER_UP)
 			peer_probe(p);
+		if (rejoin)
+			restart_resend(p, "peer rejoined the hub");
 		return;
 	}
 	if (p->offerer) {
@@ -692,10 +842,17 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 {
 	struct agent_peer *p = agent_peer_get(a, m->from, true);
 	struct rg_err err = { 0 };
+	enum rtc_offer_kind kind;
 	char *sdp = NULL;
 
 	if (!p) {
 		rg_log(RG_LOG_WARN, "hub: offer from an unusable peer id '%.80s'", m->from);
+		return;
+	}
+	kind = p->conn ? rtc_peer_offer_kind(p->conn->pc, m->sdp) : RTC_OFFER_NEW;
+	if (kind != RTC_OFFER_NEW) {
+		p->present = true;
+		on_reoffer(p, m, kind == RTC_OFFER_RESTART);
 		return;
 	}
 	if (p->offerer && p->conn && p->state < AGENT_PEER_UP) {
@@ -733,6 +890,16 @@ static void on_answer(struct agent *a, const struct sig_msg *m)
 	struct agent_peer *p = agent_peer_get(a, m->from, false);
 	struct rg_err err = { 0 };
 
+	if (p && p->conn && p->conn->restart_offer) {
+		/* The answer to our ICE restart: new remote credentials, checks start. */
+		if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_ANSWER, m->sdp, &err) < 0) {
+			rg_log(RG_LOG_WARN, "peer %s: ICE restart answer refused: %s", p->id, err.msg);
+			return;
+		}
+		g_clear_pointer(&p->conn->restart_offer, g_free);
+		rg_log(RG_LOG_INFO, "peer %s: ICE restart answered", p->id);
+		return;
+	}
 	if (!p || !p->conn || !p->offerer || p->state != AGENT_PEER_SIGNALING) {
 		rg_log(RG_LOG_DEBUG, "hub: unexpected answer from '%.80s' dropped", m->from);
 		return;
@@ -772,7 +939,7 @@ static void on_left(struct agent *a, const char *id)
 		return;
 	p->present = false;
 	clear_src(&p->retry_src);
-	if (p->state == AGENT_PEER_UP) {
+	if (p->state == AGENT_PEER_UP || p->state == AGENT_PEER_RESTARTING) {
 		rg_log(RG_LOG_INFO, "peer %s: left the hub; keeping its tunnel while it works",
 		       p->id);
 		return;
@@ -818,6 +985,11 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 {
 	switch (ev) {
 	case WG_PEER_HANDSHAKE_COMPLETE:
+		if (p->state == AGENT_PEER_RESTARTING) {
+			/* A handshake got through: the path works, whatever ICE said. */
+			restart_done(p, "WireGuard handshake through the channel");
+			break;
+		}
 		if (p->conn && p->conn->ch && p->state != AGENT_PEER_UP) {
 			clear_src(&p->timeout_src);
 			set_state(p, AGENT_PEER_UP);
@@ -848,6 +1020,7 @@ void agent_peer_on_hub_connected(struct agent *a)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct agent_peer *p = v;
 
+		restart_resend(p, "hub back");
 		if (!p->offerer || !p->present || !p->wg)
 			continue;
 		if (p->state == AGENT_PEER_SIGNALING || p->state == AGENT_PEER_BACKOFF) {
@@ -868,6 +1041,7 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 	g_strlcpy(out->last_error, p->last_error, sizeof(out->last_error));
 	out->offerer = p->offerer;
 	out->attempts = p->attempts;
+	out->ice_restarts = p->ice_restarts;
 	out->since = p->since;
 	out->rtt_ms = -1;
 	if (p->wg) {

@@ -82,6 +82,8 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_int_value(b, p->rtt_ms);
 		json_builder_set_member_name(b, "attempts");
 		json_builder_add_int_value(b, p->attempts);
+		json_builder_set_member_name(b, "iceRestarts");
+		json_builder_add_int_value(b, p->ice_restarts);
 		json_builder_set_member_name(b, "since");
 		json_builder_add_int_value(b, p->since);
 		json_builder_set_member_name(b, "lastError");
@@ -200,6 +202,7 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		p->tx_bytes = (uint64_t)MAX(get_int(po, "txBytes", 0), 0);
 		p->rtt_ms = get_int(po, "rttMs", -1);
 		p->attempts = (uint32_t)CLAMP(get_int(po, "attempts", 0), 0, UINT32_MAX);
+		p->ice_restarts = (uint32_t)CLAMP(get_int(po, "iceRestarts", 0), 0, UINT32_MAX);
 		p->since = get_int(po, "since", 0);
 	}
 out:
@@ -301,6 +304,8 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 		}
 		if (p->attempts > 1)
 			g_string_append_printf(t, "  attempts: %u\n", p->attempts);
+		if (p->ice_restarts)
+			g_string_append_printf(t, "  ICE restarts: %u\n", p->ice_restarts);
 		if (p->last_error[0])
 			g_string_append_printf(t, "  last error: %s\n", p->last_error);
 	}

@@ -32,6 +32,7 @@ struct agent_status_peer {
 	uint64_t rx_bytes, tx_bytes;		/* WireGuard transport bytes */
 	int64_t rtt_ms;				/* ICE round trip, -1 = unknown */
 	uint32_t attempts;			/* connection attempts since last up */
+	uint32_t ice_restarts;			/* ICE restarts completed in place */
 	int64_t since;				/* wall seconds of the last state change */
 	char last_error[128];			/* why the last attempt failed, "" = none */
 };

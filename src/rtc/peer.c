@@ -558,7 +558,8 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		g_free(p->remote);
 		p->remote = r;
 		r = NULL;
-		if (restart && (ret = rtc_ice_set_remote(p, p->remote)) < 0)
+		/* A repeated offer after our own restart: libnice dropped the remote credentials. */
+		if ((restart || !p->ice.remote_creds) && (ret = rtc_ice_set_remote(p, p->remote)) < 0)
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 		goto out;
 	}
@@ -684,20 +685,21 @@ int rtc_peer_restart_ice(struct rtc_peer *p)
 	return ret;
 }
 
-bool rtc_peer_offer_renegotiates(struct rtc_peer *p, const char *sdp)
+enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp)
 {
+	enum rtc_offer_kind kind = RTC_OFFER_NEW;
 	struct rtc_sdp *r;
-	bool same;
 
 	if (!sdp || !p->remote || !p->dtls.ssl || p->state >= RTC_STATE_FAILED)
-		return false;
+		return RTC_OFFER_NEW;
 	r = g_new(struct rtc_sdp, 1);
-	same = rtc_sdp_parse(r, sdp, strlen(sdp), NULL) == 0 &&
-	       r->has_session_id && p->remote->has_session_id &&
-	       r->session_id == p->remote->session_id &&
-	       memcmp(r->fingerprint, p->remote->fingerprint, RTC_FP_LEN) == 0;
+	if (rtc_sdp_parse(r, sdp, strlen(sdp), NULL) == 0 && r->has_session_id &&
+	    p->remote->has_session_id && r->session_id == p->remote->session_id &&
+	    memcmp(r->fingerprint, p->remote->fingerprint, RTC_FP_LEN) == 0)
+		kind = strcmp(r->ufrag, p->remote->ufrag) || strcmp(r->pwd, p->remote->pwd)
+			       ? RTC_OFFER_RESTART : RTC_OFFER_REPEAT;
 	g_free(r);
-	return same;
+	return kind;
 }
 
 enum rtc_state rtc_peer_state(const struct rtc_peer *p)

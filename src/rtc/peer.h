@@ -32,6 +32,13 @@ enum rtc_peer_limits {
 	RTC_SCTP_RCVBUF = 2 * 1024 * 1024,
 	RTC_SCTP_TIMER_MS = 10,
 	RTC_SCTP_SACK_FREQ_RG = 8,	/* packets per SACK when the remote side is riftgate */
+	/* Retransmission backoff capped at 2 s (RFC 4960 suggests 60): after an ICE restart the
+	 * first queued DATA waits for the running T3 timer, so the cap bounds the stall once the
+	 * new path works. The retransmission limits let the association outlive any silence rtc
+	 * tolerates (2 × consent timeout); rtc, not SCTP, decides that a path is gone. */
+	RTC_SCTP_RTO_INITIAL_MS = 1000,	/* RFC 6298's initial RTO; must not exceed the cap */
+	RTC_SCTP_RTO_MAX_MS = 2000,
+	RTC_SCTP_MAX_RXT = 64,
 	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
 };
 

@@ -165,10 +165,12 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, str
  * DTLS fingerprint); it restarts ICE when its ice-ufrag/ice-pwd changed (RFC 8839 §4.4.1.1.1),
  * and is answered without restarting when they did not (a repeated offer). */
 int rtc_peer_restart_ice(struct rtc_peer *p);
-/* true when sdp is a re-offer for this established peer connection (same o= sess-id and DTLS
- * fingerprint as its current remote description), false for an offer that starts a new one
- * (or an unparsable one). */
-bool rtc_peer_offer_renegotiates(struct rtc_peer *p, const char *sdp);
+/* What a remote offer means for this peer connection: NEW starts another peer connection (or
+ * cannot be parsed, or ours is not established); RESTART and REPEAT are re-offers for this one
+ * (same o= sess-id and DTLS fingerprint as the current remote description), with changed
+ * ICE credentials or the same ones. */
+enum rtc_offer_kind { RTC_OFFER_NEW = 0, RTC_OFFER_RESTART, RTC_OFFER_REPEAT };
+enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp);
 
 enum rtc_state rtc_peer_state(const struct rtc_peer *p);
 void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);

@@ -239,6 +239,11 @@ int rtc_sctp_start(struct rtc_peer *p)
 	struct sctp_assoc_value reset = { .assoc_id = SCTP_ALL_ASSOC,
 					  .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ };
 	struct sctp_paddrparams pp = { 0 };
+	struct sctp_rtoinfo rto = { .srto_assoc_id = SCTP_FUTURE_ASSOC,
+				    .srto_initial = RTC_SCTP_RTO_INITIAL_MS,
+				    .srto_max = RTC_SCTP_RTO_MAX_MS };
+	struct sctp_assocparams ap = { .sasoc_assoc_id = SCTP_FUTURE_ASSOC,
+				       .sasoc_asocmaxrxt = RTC_SCTP_MAX_RXT };
 	static const uint16_t events[] = { SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT,
 					   SCTP_SHUTDOWN_EVENT, SCTP_REMOTE_ERROR,
 					   SCTP_SEND_FAILED_EVENT };
@@ -256,6 +261,7 @@ int rtc_sctp_start(struct rtc_peer *p)
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
 	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD);
 	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
+	pp.spp_pathmaxrxt = RTC_SCTP_MAX_RXT;
 	if (usrsctp_set_non_blocking(s->sock, 1) < 0 ||
 	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
 	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0 ||
@@ -265,7 +271,9 @@ int rtc_sctp_start(struct rtc_peer *p)
 	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_NODELAY, &on, sizeof(on)) < 0 ||
 	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof(on)) < 0 ||
 	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_INITMSG, &im, sizeof(im)) < 0 ||
-	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp)) < 0)
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof(pp)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RTOINFO, &rto, sizeof(rto)) < 0 ||
+	    usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_ASSOCINFO, &ap, sizeof(ap)) < 0)
 		goto fail;
 	/* SACK every second packet (RFC 4960 §6.2) toward other stacks: their slow start grows by
 	 * at most one MTU per SACK. Between riftgate peers a SACK per RTC_SCTP_SACK_FREQ_RG

@@ -37,6 +37,7 @@ static void fill(struct agent_status *s)
 	g_strlcpy(p->state, "ice", sizeof(p->state));
 	g_strlcpy(p->last_error, "ICE failed", sizeof(p->last_error));
 	p->attempts = 3;
+	p->ice_restarts = 2;
 }
 
 static void test_roundtrip(void)
@@ -63,6 +64,7 @@ static void test_roundtrip(void)
 	g_assert_cmpint(b.peers[1].rtt_ms, ==, -1);
 	g_assert_cmpstr(b.peers[1].last_error, ==, "ICE failed");
 	g_assert_cmpuint(b.peers[1].attempts, ==, 3);
+	g_assert_cmpuint(b.peers[1].ice_restarts, ==, 2);
 	g_free(json);
 	agent_status_clear(&a);
 	agent_status_clear(&b);
