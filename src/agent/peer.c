@@ -555,10 +555,20 @@ static void peer_restart_ice(struct agent_peer *p, const char *why)
 /* Our restart offer may have died with a hub connection (ours or the peer's): say it again. */
 static void restart_resend(struct agent_peer *p, const char *why)
 {
-	if (p->state != AGENT_PEER_RESTARTING || !p->conn || !p->conn->restart_offer)
+	struct agent_conn *c = p->conn;
+	struct rg_err err = { 0 };
+	char *sdp = NULL;
+
+	if (p->state != AGENT_PEER_RESTARTING || !c || !c->restart_offer)
 		return;
+	/* The same offer (same credentials), now listing every candidate gathered so far: the
+	 * ones we trickled may have been lost with it. */
+	if (rtc_peer_create_offer(c->pc, &sdp, &err) == 0) {
+		g_free(c->restart_offer);
+		c->restart_offer = sdp;
+	}
 	rg_log(RG_LOG_INFO, "peer %s: %s; sending our ICE restart offer again", p->id, why);
-	send_sdp(p, SIG_MSG_OFFER, p->conn->restart_offer);
+	send_sdp(p, SIG_MSG_OFFER, c->restart_offer);
 }
 
 /* A re-offer on the connection we have (rtc_peer_offer_kind): the peer restarts ICE, or says

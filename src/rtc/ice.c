@@ -11,6 +11,7 @@
 
 #include "rtc/peer.h"
 #include "util/clock.h"
+#include "util/ct.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -143,8 +144,10 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
 	struct rtc_peer *p = data;
 
 	(void)agent;
-	if (stream_id == p->ice.stream_id)
-		rtc_peer_on_local_candidate(p, NULL);
+	if (stream_id != p->ice.stream_id)
+		return;
+	p->ice.gathered = true;
+	rtc_peer_on_local_candidate(p, NULL);
 }
 
 static void bump_buffers(struct rtc_peer *p)
@@ -281,10 +284,52 @@ void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	}
 }
 
-int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)
+/* One stream, one component: port range, TURN servers, receive callback, credentials. ICE
+ * restarts open a new one (libnice keeps a restarted stream's old candidates, and after a
+ * network change those are stale: a fresh server-reflexive address and TURN allocation are
+ * what the new path needs). */
+static int open_stream(struct rtc_peer *p)
 {
 	struct rtc_ice *ice = &p->ice;
 	gchar *ufrag = NULL, *pwd = NULL;
+
+	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
+	if (!ice->stream_id)
+		return -ENOMEM;
+	if (ice->port_min || ice->port_max)
+		nice_agent_set_port_range(ice->agent, ice->stream_id, 1, ice->port_min,
+					  ice->port_max);
+	for (size_t i = 0; i < ice->n_relays; i++) {
+		const struct rtc_ice_relay *rl = &ice->relays[i];
+
+		if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, 1, rl->ip, rl->port,
+					       rl->username, rl->credential, rl->type))
+			return -EINVAL;
+	}
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, on_recv, p);
+	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
+		return -EIO;
+	g_strlcpy(ice->ufrag, ufrag, sizeof(ice->ufrag));
+	g_strlcpy(ice->pwd, pwd, sizeof(ice->pwd));
+	g_free(ufrag);
+	g_free(pwd);
+	return 0;
+}
+
+static void close_stream(struct rtc_peer *p)
+{
+	struct rtc_ice *ice = &p->ice;
+
+	if (!ice->stream_id)
+		return;
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, NULL, NULL);
+	nice_agent_remove_stream(ice->agent, ice->stream_id);
+	ice->stream_id = 0;
+}
+
+int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)
+{
+	struct rtc_ice *ice = &p->ice;
 	int ret;
 
 	ice->agent = nice_agent_new_full(p->ctx, NICE_COMPATIBILITY_RFC5245,
@@ -316,45 +361,35 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 					  cfg->local_addrs[i]);
 		nice_agent_add_local_address(ice->agent, &a);
 	}
-	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
-	if (!ice->stream_id)
-		return rg_err_set(err, -ENOMEM, "ice: cannot add stream");
-	if (cfg->port_min || cfg->port_max)
-		nice_agent_set_port_range(ice->agent, ice->stream_id, 1, cfg->port_min,
-					  cfg->port_max ? cfg->port_max : 65535);
-	for (size_t i = 0; i < cfg->n_turn; i++) {
+	if (cfg->port_min || cfg->port_max) {
+		ice->port_min = cfg->port_min;
+		ice->port_max = cfg->port_max ? cfg->port_max : 65535;
+	}
+	for (size_t i = 0; i < cfg->n_turn && i < RTC_MAX_ICE_SERVERS; i++) {
 		const struct rtc_turn_server *t = &cfg->turn[i];
-		char ip[NICE_ADDRESS_STRING_LEN];
-		uint16_t port;
+		struct rtc_ice_relay *rl = &ice->relays[i];
 		bool tcp, tls = t->url && strncmp(t->url, "turns:", 6) == 0;
 
-		ret = t->url ? parse_server(t->url, tls ? "turns:" : "turn:", tls ? 5349 : 3478, ip,
-					    &port, &tcp)
+		ret = t->url ? parse_server(t->url, tls ? "turns:" : "turn:", tls ? 5349 : 3478, rl->ip,
+					    &rl->port, &tcp)
 			     : -EINVAL;
 		if (ret < 0 || !t->username || !t->credential)
 			return rg_err_set(err, -EINVAL,
 					  "ice: bad TURN server '%s' (want turn[s]:host:port"
 					  "[?transport=udp|tcp] with username and credential)",
 					  t->url ? t->url : "(null)");
-		if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, 1, ip, port, t->username,
-					       t->credential,
-					       tls ? NICE_RELAY_TYPE_TURN_TLS
-					       : tcp ? NICE_RELAY_TYPE_TURN_TCP
-						     : NICE_RELAY_TYPE_TURN_UDP))
-			return rg_err_set(err, -EINVAL, "ice: libnice refused TURN server '%s'",
-					  t->url);
+		rl->type = tls ? NICE_RELAY_TYPE_TURN_TLS
+			       : tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
+		rl->username = g_strdup(t->username);
+		rl->credential = g_strdup(t->credential);
+		ice->n_relays = i + 1;
 	}
 	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), p);
 	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), p);
 	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), p);
 	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), p);
-	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, on_recv, p);
-	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
-		return rg_err_set(err, -EIO, "ice: no local credentials");
-	g_strlcpy(ice->ufrag, ufrag, sizeof(ice->ufrag));
-	g_strlcpy(ice->pwd, pwd, sizeof(ice->pwd));
-	g_free(ufrag);
-	g_free(pwd);
+	if ((ret = open_stream(p)) < 0)
+		return rg_err_set(err, ret, "ice: cannot set up the stream (TURN server refused?)");
 	return 0;
 }
 
@@ -365,13 +400,17 @@ void rtc_ice_clear(struct rtc_peer *p)
 	drop_direct(p);
 	if (ice->agent) {
 		g_signal_handlers_disconnect_by_data(ice->agent, p);
-		if (ice->stream_id) {
-			nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, NULL, NULL);
-			nice_agent_remove_stream(ice->agent, ice->stream_id);
-		}
+		close_stream(p);
 		g_object_unref(ice->agent);
 	}
-	memset(ice, 0, sizeof(*ice));
+	for (size_t i = 0; i < ice->n_relays; i++) {
+		g_free(ice->relays[i].username);
+		if (ice->relays[i].credential) {
+			rg_memzero(ice->relays[i].credential, strlen(ice->relays[i].credential));
+			g_free(ice->relays[i].credential);
+		}
+	}
+	rg_memzero(ice, sizeof(*ice));
 }
 
 int rtc_ice_gather(struct rtc_peer *p)
@@ -490,19 +529,21 @@ size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t
 
 int rtc_ice_restart(struct rtc_peer *p)
 {
-	gchar *ufrag = NULL, *pwd = NULL;
+	struct rtc_ice *ice = &p->ice;
+	int ret;
 
-	if (!nice_agent_restart_stream(p->ice.agent, p->ice.stream_id))
-		return -EIO;
+	/* RFC 8445 §9: new credentials; we also gather anew (new stream, see open_stream). The
+	 * DTLS and SCTP state above does not know which stream carries it. */
 	drop_direct(p);
-	if (!nice_agent_get_local_credentials(p->ice.agent, p->ice.stream_id, &ufrag, &pwd))
-		return -EIO;
-	g_strlcpy(p->ice.ufrag, ufrag, sizeof(p->ice.ufrag));
-	g_strlcpy(p->ice.pwd, pwd, sizeof(p->ice.pwd));
-	g_free(ufrag);
-	g_free(pwd);
-	p->ice.remote_creds = false;
-	p->ice.restarting = true;
+	close_stream(p);
+	ice->gathering = ice->gathered = false;
+	ice->remote_creds = false;
+	ice->n_pending = 0;
+	ice->pending_eoc = false;
+	ice->restarting = true;
+	if ((ret = open_stream(p)) < 0)
+		return ret;
+	rtc_ice_set_controlling(p, ice->controlling);
 	return 0;
 }
 

@@ -453,12 +453,11 @@ static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid
 
 static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 {
-	/* After an ICE restart libnice keeps its candidates and gathers none: list them. A
-	 * repeated description of an established connection lists them too (the trickled ones
-	 * may have been lost with the first one). */
+	/* A description of an established connection (after an ICE restart, or said again) lists
+	 * the candidates gathered so far: trickled ones may have been lost with an earlier copy. */
 	if (p->restarted || p->dtls.ssl) {
 		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
-		p->local.end_of_candidates = true;
+		p->local.end_of_candidates = p->ice.gathered;	/* else more are trickled */
 		p->restarted = false;
 	}
 	char *s = rtc_sdp_format(&p->local, p->session_id);

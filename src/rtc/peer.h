@@ -56,10 +56,22 @@ struct rtc_channel {
 	char label[RTC_LABEL_MAX + 1];
 };
 
+/* A TURN server as libnice takes it, kept to set up the stream of an ICE restart again. */
+struct rtc_ice_relay {
+	char ip[NICE_ADDRESS_STRING_LEN];
+	uint16_t port;
+	NiceRelayType type;
+	char *username, *credential;	/* owned; the credential is wiped on clear */
+};
+
 struct rtc_ice {
 	NiceAgent *agent;		/* owned */
 	guint stream_id;
+	uint16_t port_min, port_max;	/* 0,0 = any */
+	size_t n_relays;
+	struct rtc_ice_relay relays[RTC_MAX_ICE_SERVERS];
 	bool gathering;
+	bool gathered;			/* candidate-gathering-done seen on this stream */
 	bool controlling;
 	bool remote_creds;		/* remote ufrag/pwd given to libnice */
 	bool connected;			/* component reached CONNECTED/READY at least once */

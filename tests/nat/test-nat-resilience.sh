@@ -105,12 +105,18 @@ renumber()
 	else
 		ok "$label: no reconnect from scratch"
 	fi
-	# (b) the same WireGuard session: no new handshake, one more restart counted
-	if [ -n "$hs3" ] && [ "$(peer_field 3 4 lastHandshake)" = "$hs3" ] && [ "$(peer_field 4 3 lastHandshake)" = "$hs4" ]; then
-		ok "$label: WireGuard session kept (no new handshake)"
+	# (b) the same connection carries the same WireGuard peer: no new DTLS handshake, SCTP
+	# association or data channel on either side. (A WireGuard handshake may still run: an
+	# agent probes a peer that rejoins the hub, as the renumbered one does.)
+	if since_mark 3 "$label" | grep -qE "DTLS connected|SCTP association up|opened channel|handshake -> up" ||
+		since_mark 4 "$label" | grep -qE "DTLS connected|SCTP association up|opened channel|handshake -> up"; then
+		bad "$label: a new DTLS/SCTP connection or channel was set up"
 	else
-		bad "$label: WireGuard handshake changed ($hs3/$hs4 -> $(peer_field 3 4 lastHandshake)/$(peer_field 4 3 lastHandshake))"
+		ok "$label: same DTLS session, SCTP association and channel"
 	fi
+	[ "$(peer_field 3 4 lastHandshake)" = "$hs3" ] && [ "$(peer_field 4 3 lastHandshake)" = "$hs4" ] &&
+		echo "$label: no new WireGuard handshake" ||
+		echo "$label: a WireGuard handshake ran ($hs3/$hs4 -> $(peer_field 3 4 lastHandshake)/$(peer_field 4 3 lastHandshake))"
 	[ "$(peer_field 3 4 iceRestarts)" -gt "${r3:-0}" ] && [ "$(peer_field 4 3 iceRestarts)" -gt "${r4:-0}" ] &&
 		ok "$label: status counts the restart (iceRestarts $(peer_field 3 4 iceRestarts)/$(peer_field 4 3 iceRestarts))" ||
 		bad "$label: iceRestarts not counted"

