@@ -240,7 +240,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 				p->ice.selections++;
 			}
 		}
-		if (p->ice.direct || state == NICE_COMPONENT_STATE_READY)
+		if (state == NICE_COMPONENT_STATE_READY)
 			rtc_peer_on_path_selected(p);
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
@@ -261,10 +261,14 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint len, gchar *buf,
 		    gpointer data)
 {
+	struct rtc_peer *p = data;
+
 	(void)agent;
 	(void)stream_id;
 	(void)component;
-	rtc_ice_on_datagram(data, (const uint8_t *)buf, len);
+	if (G_UNLIKELY(p->ice.test_blackhole))
+		return;
+	rtc_ice_on_datagram(p, (const uint8_t *)buf, len);
 }
 
 void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)

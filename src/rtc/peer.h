@@ -92,6 +92,7 @@ struct rtc_ice {
 	uint64_t unanswered_tx_ns;	/* first tick that saw us send since the last rx; 0 = none */
 	bool lost;			/* path reported dead (ops.ice_path), no new pair yet */
 	bool restarting;		/* rtc_ice_restart ran, no pair selected since */
+	bool test_blackhole;		/* tests only: drop every received datagram (dead path) */
 	uint64_t tx_datagrams, rx_datagrams;
 	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
 	unsigned selections;

@@ -1,6 +1,7 @@
 /* Ours ↔ ours in one process: two rtc_peers on one GMainContext over loopback, signaling by
  * direct calls. Covers channel opens both ways, ordered/reliable and unordered/unreliable
  * messages, a large message, a wrong fingerprint, and a vanished peer. */
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct side {
 	bool eoc;
 	bool drop_candidates;
 	int n_writable;
+	int n_lost, n_back;		/* ops.ice_path calls */
 };
 
 static void on_cand(void *o, const char *c)
@@ -86,10 +88,29 @@ static void on_writable(void *o, struct rtc_channel *ch)
 	((struct side *)o)->n_writable++;
 }
 
+static void on_path(void *o, bool up, const char *why)
+{
+	struct side *s = o;
+
+	if (up) {
+		s->n_back++;
+	} else {
+		g_assert_nonnull(why);
+		s->n_lost++;
+	}
+}
+
 static const struct rtc_peer_ops ops = {
 	.local_candidate = on_cand, .state_changed = on_state, .channel_open = on_open,
 	.channel_message = on_msg, .channel_closed = on_closed, .channel_writable = on_writable,
 };
+/* The same plus ice_path: a dead path waits for an ICE restart instead of failing. */
+static const struct rtc_peer_ops path_ops = {
+	.local_candidate = on_cand, .state_changed = on_state, .channel_open = on_open,
+	.channel_message = on_msg, .channel_closed = on_closed, .channel_writable = on_writable,
+	.ice_path = on_path,
+};
+static unsigned pair_silence_ms;	/* > 0: pair_new uses path_ops with this path_silence_ms */
 
 struct pair {
 	struct side a, b;	/* a offers */
@@ -100,7 +121,9 @@ static void pair_new(struct pair *t, unsigned consent_ms, bool no_offload)
 	static const char *const lo[] = { "127.0.0.1" };
 	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1,
 				  .consent_timeout_ms = consent_ms,
+				  .path_silence_ms = pair_silence_ms,
 				  .no_crc32c_offload = no_offload };
+	const struct rtc_peer_ops *o = pair_silence_ms ? &path_ops : &ops;
 	struct rg_err err = { 0 };
 
 	memset(t, 0, sizeof(*t));
@@ -111,9 +134,9 @@ static void pair_new(struct pair *t, unsigned consent_ms, bool no_offload)
 	t->a.last = g_byte_array_new();
 	t->b.last = g_byte_array_new();
 	cfg.log_id = "a";
-	g_assert_cmpint(rtc_peer_new(&t->a.p, NULL, &cfg, &ops, &t->a, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_new(&t->a.p, NULL, &cfg, o, &t->a, &err), ==, 0);
 	cfg.log_id = "b";
-	g_assert_cmpint(rtc_peer_new(&t->b.p, NULL, &cfg, &ops, &t->b, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_new(&t->b.p, NULL, &cfg, o, &t->b, &err), ==, 0);
 }
 
 static void pair_free(struct pair *t)
@@ -381,7 +404,7 @@ static void restart_from(struct side *from, struct side *to)
 	g_free(answer);
 	for (int i = 0; i < 20; i++)
 		g_assert_cmpint(rtc_channel_send(from->ch[0], "after-restart", 13, true), ==, 0);
-	WAIT_FOR(to->n_msgs == before + 20);
+	WAIT_FOR(to->n_msgs >= before + 20);	/* plus any queued while the path was dead */
 	/* ICE really ran again with the new credentials: both sides selected a pair anew. */
 	for (uint64_t deadline = rg_mono_ns() + (uint64_t)WAIT_MS * RG_NSEC_PER_MSEC;;) {
 		rtc_peer_get_stats(from->p, &sf);
@@ -496,6 +519,133 @@ static void test_lost_final_flight(void)
 	pair_free(&t);
 }
 
+/* A connected pair with a `wireguard` channel (a offers), optionally with ops.ice_path. */
+static void pair_connected(struct pair *t, unsigned silence_ms)
+{
+	pair_silence_ms = silence_ms;
+	pair_new(t, 0, false);
+	pair_silence_ms = 0;
+	g_assert_cmpint(rtc_peer_create_channel(t->a.p, "wireguard", true, -1, NULL), ==, 0);
+	negotiate(t, NULL);
+	WAIT_FOR(t->a.n_open == 1 && t->b.n_open == 1);
+}
+
+static void send_burst(struct side *from, int n)
+{
+	for (int i = 0; i < n; i++)
+		g_assert_cmpint(rtc_channel_send(from->ch[0], "x", 1, true), ==, 0);
+}
+
+/* The path dies (both sides drop what arrives; libnice's own checks still pass, so only our
+ * silence hint can tell): a, which sends, reports it within path_silence_ms and does not fail;
+ * an ICE restart on the same peer connection brings the path back, both sides report it, and
+ * the same channel carries data again. */
+static void test_path_lost_restart(void)
+{
+	struct pair t;
+	uint64_t deadline;
+
+	pair_connected(&t, 1000);
+	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
+	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
+	while (t.a.n_lost == 0) {
+		g_assert_cmpuint(rg_mono_ns(), <, deadline);
+		send_burst(&t.a, 1);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20000);
+	}
+	g_assert_cmpint(t.a.n_lost, ==, 1);
+	g_assert_cmpint(t.a.state, ==, RTC_STATE_CONNECTED);	/* not failed: waits */
+	g_assert_cmpint(t.a.n_closed + t.b.n_closed, ==, 0);
+	/* the network is back (new addresses, in real life): a restarts ICE */
+	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = false;
+	restart_from(&t.a, &t.b);
+	WAIT_FOR(t.a.n_back == 1 && t.b.n_back == 1);
+	g_assert_cmpint(t.a.n_open, ==, 1);	/* same channel */
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+}
+
+/* Without ops.ice_path a dead path still fails the peer (callers that do not restart). */
+static void test_path_lost_fails_without_callback(void)
+{
+	struct pair t;
+
+	pair_new(&t, 1500, false);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, NULL), ==, 0);
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	t.a.p->ice.test_blackhole = true;
+	WAIT_FOR(t.a.state == RTC_STATE_FAILED);
+	pair_free(&t);
+}
+
+/* Both restart at once (glare). b yields: taking a's offer rolls back b's own, b answers with
+ * the credentials of its own restart (no second restart), and a never sees b's offer. A late
+ * copy of b's answer is then stale; a restart while our offer is unanswered is refused. */
+static void test_restart_glare_stale_busy(void)
+{
+	struct pair t;
+	struct rg_err err = { 0 };
+	char *oa = NULL, *ob = NULL, *ans = NULL, *u_ob, *u_ans;
+	int before;
+
+	pair_connected(&t, 0);
+	g_assert_cmpint(rtc_peer_restart_ice(t.a.p), ==, 0);
+	g_assert_cmpint(rtc_peer_create_offer(t.a.p, &oa, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_restart_ice(t.b.p), ==, 0);
+	g_assert_cmpint(rtc_peer_create_offer(t.b.p, &ob, &err), ==, 0);
+	/* restart during restart */
+	g_assert_cmpint(rtc_peer_restart_ice(t.a.p), ==, -EBUSY);
+	g_assert_cmpint(rtc_peer_offer_kind(t.b.p, oa), ==, RTC_OFFER_RESTART);
+	g_assert_cmpint(rtc_peer_offer_kind(t.a.p, ob), ==, RTC_OFFER_RESTART);
+	/* a (the designated offerer) ignores ob; b takes oa */
+	g_assert_cmpint(rtc_peer_set_remote_description(t.b.p, RTC_SDP_OFFER, oa, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_create_answer(t.b.p, &ans, &err), ==, 0);
+	u_ob = ufrag_of(ob);
+	u_ans = ufrag_of(ans);
+	g_assert_cmpstr(u_ob, ==, u_ans);	/* b's own restart credentials serve the answer */
+	g_assert_cmpint(rtc_peer_set_remote_description(t.a.p, RTC_SDP_ANSWER, ans, &err), ==, 0);
+	/* stale: the same answer again, with no offer outstanding */
+	g_assert_cmpint(rtc_peer_set_remote_description(t.a.p, RTC_SDP_ANSWER, ans, &err), ==,
+			-EBUSY);
+	/* the offer said again is a repeat now, and is answered without another restart */
+	g_assert_cmpint(rtc_peer_offer_kind(t.b.p, oa), ==, RTC_OFFER_REPEAT);
+	before = t.b.n_msgs;
+	send_burst(&t.a, 10);
+	WAIT_FOR(t.b.n_msgs == before + 10);
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	g_free(u_ob);
+	g_free(u_ans);
+	g_free(oa);
+	g_free(ob);
+	g_free(ans);
+	pair_free(&t);
+}
+
+/* An offer from another peer connection (a restarted agent: new o= sess-id) is not a
+ * renegotiation of this one: offer_kind says NEW and applying it is refused. */
+static void test_reoffer_other_session(void)
+{
+	struct pair t, u;
+	struct rg_err err = { 0 };
+	char *o2 = NULL;
+
+	pair_connected(&t, 0);
+	pair_new(&u, 0, false);
+	g_assert_cmpint(rtc_peer_create_offer(u.a.p, &o2, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_offer_kind(t.b.p, o2), ==, RTC_OFFER_NEW);
+	g_assert_cmpint(rtc_peer_set_remote_description(t.b.p, RTC_SDP_OFFER, o2, &err), ==,
+			-EINVAL);
+	g_assert_nonnull(strstr(err.msg, "another peer connection"));
+	g_assert_cmpint(rtc_peer_offer_kind(t.b.p, "garbage"), ==, RTC_OFFER_NEW);
+	g_assert_cmpint(t.b.state, ==, RTC_STATE_CONNECTED);
+	g_free(o2);
+	pair_free(&u);
+	pair_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -510,6 +660,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/bad-input-keeps-peer-usable", test_bad_input_keeps_peer_usable);
 	g_test_add_func("/rtc/peer/peer-reflexive", test_prflx);
 	g_test_add_func("/rtc/peer/ice-restart", test_ice_restart);
+	g_test_add_func("/rtc/peer/path-lost-restart", test_path_lost_restart);
+	g_test_add_func("/rtc/peer/path-lost-fails-without-callback",
+			test_path_lost_fails_without_callback);
+	g_test_add_func("/rtc/peer/restart-glare-stale-busy", test_restart_glare_stale_busy);
+	g_test_add_func("/rtc/peer/reoffer-other-session", test_reoffer_other_session);
 	g_test_add_func("/rtc/peer/config", test_config);
 	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
 	return g_test_run();
