@@ -19,6 +19,8 @@ static const char chromium_offer[] =
 	"a=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n";
 
 /* aiortc 1.4 offer: the pre-RFC 8841 form with a=sctpmap and the port in the m-line. */
+static char *edit(const char *from, const char *to);
+
 static const char aiortc_offer[] =
 	"v=0\r\no=- 4004861453 4004861453 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
 	"a=msid-semantic:WMS *\r\nm=application 58992 DTLS/SCTP 5000\r\nc=IN IP4 127.0.0.1\r\n"
@@ -55,6 +57,36 @@ static void test_chromium_offer(void)
 	g_assert_false(d.legacy);
 	g_assert_false(d.rg_crc32c_offload);
 	g_assert_cmpuint(d.n_cands, ==, 0);
+	g_assert_true(d.has_session_id);
+	g_assert_cmpuint(d.session_id, ==, 3874030400391850394ull);
+}
+
+/* o= sess-id (tells a renegotiation from a new peer connection): read when it is a decimal of
+ * at most 19 digits, else absent; never an error. */
+static void test_session_id(void)
+{
+	static const struct { const char *o; bool has; uint64_t id; } cases[] = {
+		/* 1 */ { "o=- 3874030400391850394 2 IN IP4 127.0.0.1", true, 3874030400391850394ull },
+		/* 2 */ { "o=mozilla...THIS_IS_SDPARTA-99 42 0 IN IP4 0.0.0.0", true, 42 },
+		/* 3 */ { "o=- 0 2 IN IP4 127.0.0.1", true, 0 },
+		/* 4 */ { "o=- 9223372036854775807 2 IN IP4 1.2.3.4", true, 9223372036854775807ull },
+		/* 5 */ { "o=- 12345678901234567890 2 IN IP4 1.2.3.4", false, 0 },	/* 20 digits */
+		/* 6 */ { "o=- 12x4 2 IN IP4 1.2.3.4", false, 0 },
+		/* 7 */ { "o=-", false, 0 },
+		/* 8 */ { "o=", false, 0 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct rtc_sdp d;
+		struct rg_err err = { 0 };
+		char *s = edit("o=- 3874030400391850394 2 IN IP4 127.0.0.1", cases[i].o);
+
+		g_assert_cmpint(rtc_sdp_parse(&d, s, strlen(s), &err), ==, 0);
+		g_assert_cmpint(d.has_session_id, ==, cases[i].has);
+		if (cases[i].has)
+			g_assert_cmpuint(d.session_id, ==, cases[i].id);
+		g_free(s);
+	}
 }
 
 static void test_aiortc(void)
@@ -104,6 +136,8 @@ static void test_format_roundtrip(void)
 	s = rtc_sdp_format(&d, 42);
 	g_assert_cmpstr(s, ==, golden);
 	g_assert_cmpint(rtc_sdp_parse(&back, s, strlen(s), &err), ==, 0);
+	g_assert_true(back.has_session_id);
+	g_assert_cmpuint(back.session_id, ==, 42);
 	g_assert_cmpmem(back.fingerprint, RTC_FP_LEN, d.fingerprint, RTC_FP_LEN);
 	g_assert_true(back.rg_crc32c_offload);
 	g_assert_true(back.trickle);
@@ -304,6 +338,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rtc/sdp/chromium-offer", test_chromium_offer);
+	g_test_add_func("/rtc/sdp/session-id", test_session_id);
 	g_test_add_func("/rtc/sdp/aiortc", test_aiortc);
 	g_test_add_func("/rtc/sdp/format-roundtrip", test_format_roundtrip);
 	g_test_add_func("/rtc/sdp/malformed", test_sdp_malformed);
