@@ -330,6 +330,11 @@ void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 			rtc_sctp_input(p, p->rec, (size_t)n);
 			if (p->state >= RTC_STATE_FAILED || !d->ssl)
 				return;
+			/* One record per datagram is the rule: when nothing is left (read-ahead
+			 * buffer and BIO both empty), skip the SSL_read that would only say
+			 * WANT_READ. */
+			if (!SSL_has_pending(d->ssl) && !BIO_ctrl_pending(d->rbio))
+				break;
 			continue;
 		}
 		switch (SSL_get_error(d->ssl, n)) {
