@@ -425,6 +425,10 @@ static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
 		a->turn[i].url = g_strdup(cfg->turn[i].url);
 		a->turn[i].username = g_strdup(cfg->turn[i].username);
 		a->turn[i].credential = g_strdup(cfg->turn[i].credential);
+		/* libnice (RFC 5245 mode) has no TLS for TURN: tests/nat/test-nat-turn-tls.sh. */
+		if (g_str_has_prefix(cfg->turn[i].url, "turns:"))
+			rg_log(RG_LOG_WARN, "TURN %s: libnice speaks plain TCP to it (no TLS, no "
+			       "certificate check); see docs/nat.md", cfg->turn[i].url);
 	}
 	a->rtc.stun = (const char *const *)a->stun;
 	a->rtc.n_stun = MIN(cfg->n_stun, (size_t)RTC_MAX_ICE_SERVERS);

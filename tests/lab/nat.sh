@@ -28,6 +28,7 @@
 NAT_TYPES=(full-cone addr-restricted port-restricted symmetric)
 NAT_SRV_IP=198.18.0.1
 NAT_TURN_PORT=3478
+NAT_TURN_TLS_PORT=5349
 NAT_TURN_PID=
 declare -A NAT_TYPE=() NAT_LANIF=() NAT_IMPAIR_PID=()
 NAT_LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -202,10 +203,14 @@ nat_change_public_ip()
 
 # nat_turn_start SECRET [EXTRA turnserver ARGS]: coturn in srv with REST-API credentials
 # (use-auth-secret), listening only on the lab address, its own log, userdb and pid files.
+# With NAT_TURN_CERT and NAT_TURN_PKEY set (PEM files) it also serves TLS on NAT_TURN_TLS_PORT.
 nat_turn_start()
 {
-	local secret=$1; shift
+	local secret=$1 tls="no-tls"; shift
 	command -v turnserver >/dev/null || lab_die "coturn (turnserver) not installed"
+	[ -n "${NAT_TURN_CERT:-}" ] &&
+		tls=$(printf 'tls-listening-port=%s\ncert=%s\npkey=%s' "$NAT_TURN_TLS_PORT" \
+			"$NAT_TURN_CERT" "$NAT_TURN_PKEY")
 	(
 		umask 077
 		cat >"$NAT_DIR/turnserver.conf" <<-EOT
@@ -219,7 +224,7 @@ nat_turn_start()
 		static-auth-secret=$secret
 		fingerprint
 		no-cli
-		no-tls
+		$tls
 		no-dtls
 		no-multicast-peers
 		# only lab internet addresses: a relayed send to a LAN address (a host candidate) fails
@@ -269,7 +274,7 @@ nat_hub_stop() { local p=${NAT_HUB_PID[$1]:-}; NAT_HUB_PID[$1]=; [ -n "$p" ] && 
 
 # nat_write_config I HUBPORT TURN: config for the agent in p$I (peerId peer$I, tunnel 198.19.100.I).
 # TURN: "rest" ([[turn]] without a username + network.turn_secret=$NAT_TURN_SECRET), "rest-tcp"
-# (the same over TCP to the TURN server), "static"
+# (the same over TCP to the TURN server), "rest-tls" (turns: on NAT_TURN_TLS_PORT), "static"
 # (username/credential written out), "none". STUN is the lab's coturn, never a public server.
 nat_write_config()
 {
@@ -300,6 +305,8 @@ nat_write_config()
 				printf '\n[[turn]]\nurl = "turn:%s:%s"\n' "$NAT_SRV_IP" "$NAT_TURN_PORT" ;;
 			rest-tcp)
 				printf '\n[[turn]]\nurl = "turn:%s:%s?transport=tcp"\n' "$NAT_SRV_IP" "$NAT_TURN_PORT" ;;
+			rest-tls)
+				printf '\n[[turn]]\nurl = "turns:%s:%s"\n' "$NAT_SRV_IP" "$NAT_TURN_TLS_PORT" ;;
 			static)
 				read -r u pw < <(nat_turn_rest_creds "$NAT_TURN_SECRET" "peer$i" 86400)
 				printf '\n[[turn]]\nurl = "turn:%s:%s?transport=udp"\nusername = "%s"\ncredential = "%s"\n' \
