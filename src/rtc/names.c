@@ -34,3 +34,20 @@ const char *rtc_cand_type_name(enum rtc_cand_type t)
 	}
 	return "?";
 }
+
+const char *rtc_path_mtu_state_name(enum rtc_path_mtu_state s)
+{
+	switch (s) {
+	case RTC_PATH_MTU_DEFAULT:
+		return "default";
+	case RTC_PATH_MTU_PINNED:
+		return "pinned";
+	case RTC_PATH_MTU_PENDING:
+		return "pending";
+	case RTC_PATH_MTU_PROBED:
+		return "probed";
+	case RTC_PATH_MTU_UNANSWERED:
+		return "unanswered";
+	}
+	return "?";
+}

@@ -216,6 +216,9 @@ void rtc_peer_on_ice_connected(struct rtc_peer *p)
 
 void rtc_peer_on_dtls_up(struct rtc_peer *p)
 {
+	/* A path-MTU search first, when both sides probe: SCTP starts when it ends. */
+	if (rtc_probe_on_dtls_up(p))
+		return;
 	if (rtc_sctp_start(p) < 0)
 		rtc_peer_fail(p, "SCTP socket setup failed");
 }
@@ -370,6 +373,8 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	p->state = RTC_STATE_NEW;
 	g_strlcpy(p->log_id, cfg->log_id ? cfg->log_id : "rtc", sizeof(p->log_id));
 	p->path_mtu = cfg->path_mtu ? cfg->path_mtu : RTC_DEFAULT_PATH_MTU;
+	p->pinned_mtu = cfg->path_mtu != 0;
+	rtc_probe_init(p, cfg);
 	p->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
 							: RTC_DEFAULT_CONSENT_TIMEOUT_MS;
 	p->path_silence_ms = cfg->path_silence_ms;
@@ -411,6 +416,7 @@ void rtc_peer_free(struct rtc_peer *p)
 		g_source_destroy(p->flush_src);
 		g_source_unref(p->flush_src);
 	}
+	rtc_probe_clear(p);
 	rtc_sctp_clear(p);	/* reverse order of setup */
 	rtc_dtls_clear(p);
 	rtc_ice_clear(p);
@@ -449,6 +455,7 @@ static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid
 	d->max_message_size = RTC_MAX_MESSAGE_SIZE;
 	d->trickle = true;
 	d->rg_crc32c_offload = !p->no_crc32c_offload;
+	d->rg_pmtu_probe = true;	/* we always answer probes */
 }
 
 static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
@@ -718,6 +725,8 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 	st->tx_datagrams = p->ice.tx_datagrams;
 	st->rx_datagrams = p->ice.rx_datagrams;
 	st->selections = p->ice.selections;
+	st->path_mtu = p->path_mtu;
+	st->path_mtu_state = rtc_probe_state(p);
 }
 
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rtc/pmtu.h"
 #include "rtc/rtc.h"
 #include "rtc/sdp.h"
 
@@ -110,6 +111,22 @@ struct rtc_dtls {
 	bool test_lose_final_flight;	/* tests only: discard what the completing step sends */
 };
 
+/* Path-MTU probing (probe.c). */
+struct rtc_probe {
+	bool enabled;			/* config asks for it */
+	bool waiting_sctp;		/* the first search holds SCTP back */
+	bool locked;			/* SCTP runs: the path MTU may only shrink */
+	bool done;			/* a search has ended */
+	unsigned selections;		/* ice.selections the last search was for */
+	struct rtc_pmtu m;
+	GSource *timer;			/* owned; next rtc_pmtu_poll */
+	GPtrArray *early;		/* owned GBytes: SCTP packets held until SCTP starts */
+	uint64_t ack_window_ns;		/* answer rate limit */
+	unsigned acks;
+	uint8_t ack[RTC_PMTU_HDR_LEN];
+	uint8_t buf[RTC_PMTU_CEIL];	/* one probe */
+};
+
 struct rx_item {
 	void *data;			/* malloc'd by usrsctp, freed with free() */
 	size_t len;
@@ -148,7 +165,8 @@ struct rtc_peer {
 	bool offer_pending;		/* JSEP have-local-offer: our offer awaits its answer */
 
 	/* config (copied) */
-	uint16_t path_mtu;
+	uint16_t path_mtu;		/* in use; probe.c may change it */
+	bool pinned_mtu;		/* rtc_config.path_mtu was given */
 	unsigned consent_timeout_ms;
 	unsigned path_silence_ms;
 	bool no_crc32c_offload;
@@ -163,6 +181,7 @@ struct rtc_peer {
 	struct rtc_ice ice;
 	struct rtc_dtls dtls;
 	struct rtc_sctp sctp;
+	struct rtc_probe probe;
 
 	GPtrArray *channels;		/* struct rtc_channel *, owned */
 	struct rtc_channel *by_stream[RTC_MAX_CHANNELS];	/* index, not owned */
@@ -239,6 +258,21 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid);
 void rtc_sctp_shutdown(struct rtc_peer *p);
 size_t rtc_sctp_buffered(struct rtc_peer *p);
+/* Applies p->path_mtu to the running association (usrsctp only honours a decrease). */
+int rtc_sctp_set_path_mtu(struct rtc_peer *p);
+
+/* probe.c */
+void rtc_probe_init(struct rtc_peer *p, const struct rtc_config *cfg);
+void rtc_probe_clear(struct rtc_peer *p);
+/* DTLS is up: true when a search started and will start SCTP itself when it ends. */
+bool rtc_probe_on_dtls_up(struct rtc_peer *p);
+/* ICE selected a (new) pair. */
+void rtc_probe_on_pair(struct rtc_peer *p);
+/* A datagram whose first byte is RTC_PMTU_TYPE. */
+void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len);
+/* An SCTP packet before our association exists: true when kept for later. */
+bool rtc_probe_stash(struct rtc_peer *p, const uint8_t *buf, size_t len);
+enum rtc_path_mtu_state rtc_probe_state(const struct rtc_peer *p);
 int rtc_sctp_rtt_ms(struct rtc_peer *p);
 
 #endif

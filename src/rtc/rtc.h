@@ -88,6 +88,19 @@ struct rtc_config {
 	/* riftgate↔riftgate peers skip the SCTP CRC32c (DTLS already authenticates every
 	 * packet), negotiated with a=x-rg-crc32c-offload. true turns that off (tests). */
 	bool no_crc32c_offload;
+	/* With path_mtu 0: probe the selected pair for larger path MTUs when the remote side is
+	 * riftgate too (a=x-rg-pmtu-probe), before the SCTP association starts (probe.c). Off,
+	 * or with another peer, the path MTU stays RTC_DEFAULT_PATH_MTU. */
+	bool probe_path_mtu;
+};
+
+/* Where a peer's path MTU comes from (rtc_stats.path_mtu_state). */
+enum rtc_path_mtu_state {
+	RTC_PATH_MTU_DEFAULT = 0,	/* not probed (off, or the remote does not probe): 1200 */
+	RTC_PATH_MTU_PINNED,		/* rtc_config.path_mtu */
+	RTC_PATH_MTU_PENDING,		/* a search is running */
+	RTC_PATH_MTU_PROBED,		/* verified end to end by an acknowledged probe */
+	RTC_PATH_MTU_UNANSWERED,	/* probes went unanswered: the default */
 };
 
 /* Callbacks, all optional, all on the peer's GMainContext. A callback may call any rtc_
@@ -118,6 +131,9 @@ struct rtc_peer_ops {
 	 * (rtc_peer_restart_ice + a new offer), and fails only when nothing at all arrives for
 	 * twice the consent timeout. Without it a dead path fails the peer, as before. */
 	void (*ice_path)(void *opaque, bool up, const char *why);
+	/* rtc_peer_max_packet_message() changed while connected (a probe found the path smaller,
+	 * e.g. after an ICE restart or a black hole); its new value. */
+	void (*path_mtu_changed)(void *opaque, size_t max_packet_message);
 };
 
 /* Selected ICE pair and transport figures (rtc_peer_get_stats). */
@@ -128,6 +144,8 @@ struct rtc_stats {
 	size_t max_packet_message;	/* rtc_peer_max_packet_message() */
 	uint64_t tx_datagrams, rx_datagrams;	/* UDP datagrams through ICE */
 	unsigned selections;		/* times ICE selected a pair (grows after a restart) */
+	unsigned path_mtu;		/* UDP payload bytes per datagram in use */
+	enum rtc_path_mtu_state path_mtu_state;
 };
 
 /* Creates a peer; no network activity until create_offer / set_remote_description.
@@ -175,7 +193,8 @@ enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp);
 enum rtc_state rtc_peer_state(const struct rtc_peer *p);
 void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);
 /* Largest message that still fits one SCTP packet = one DTLS record = one UDP datagram at the
- * configured path MTU (the agent derives the TUN MTU from it). */
+ * path MTU in use (configured, or probed: then final once the peer is connected, except that it
+ * may shrink later, see path_mtu_changed). The agent derives the TUN MTU from it. */
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p);
 /* Largest message rtc_channel_send accepts (min of ours and the remote a=max-message-size). */
 size_t rtc_peer_max_message_size(const struct rtc_peer *p);
@@ -216,5 +235,6 @@ struct rtc_peer *rtc_channel_peer(const struct rtc_channel *ch);
 
 const char *rtc_state_name(enum rtc_state s);
 const char *rtc_cand_type_name(enum rtc_cand_type t);
+const char *rtc_path_mtu_state_name(enum rtc_path_mtu_state s);
 
 #endif

@@ -338,6 +338,8 @@ void rtc_sctp_clear(struct rtc_peer *p)
 
 void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len)
 {
+	if (!p->sctp.sock && len >= 12)
+		rtc_probe_stash(p, buf, len);	/* the remote's INIT while our probe runs */
 	if (!p->sctp.sock || len < 12)
 		return;
 	if (!p->sctp.crc_offload) {
@@ -554,6 +556,23 @@ size_t rtc_sctp_buffered(struct rtc_peer *p)
 	if (!p->sctp.sock || usrsctp_getsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
 		return 0;
 	return (size_t)st.sstat_penddata + st.sstat_unackdata;
+}
+
+int rtc_sctp_set_path_mtu(struct rtc_peer *p)
+{
+	struct sctp_paddrparams pp = { 0 };
+
+	if (!p->sctp.sock)
+		return 0;	/* rtc_sctp_start uses p->path_mtu */
+	/* One-to-one socket: the option reaches its association (all of its paths). */
+	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
+	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD);
+	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
+	if (usrsctp_setsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
+			       sizeof(pp)) < 0)
+		return -errno;
+	return 0;
 }
 
 int rtc_sctp_rtt_ms(struct rtc_peer *p)

@@ -441,6 +441,8 @@ int rtc_sdp_parse(struct rtc_sdp *out, const char *sdp, size_t len, struct rg_er
 			d->end_of_candidates = true;
 		} else if (slice_eq(v, "x-rg-crc32c-offload")) {
 			d->rg_crc32c_offload = true;
+		} else if (slice_eq(v, "x-rg-pmtu-probe")) {
+			d->rg_pmtu_probe = true;
 		}
 	}
 
@@ -554,6 +556,13 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 	cap -= (size_t)n;
 	if (d->rg_crc32c_offload) {
 		n = snprintf(p, cap, "a=x-rg-crc32c-offload\r\n");
+		if (n < 0 || (size_t)n >= cap)
+			goto fail;
+		p += n;
+		cap -= (size_t)n;
+	}
+	if (d->rg_pmtu_probe) {
+		n = snprintf(p, cap, "a=x-rg-pmtu-probe\r\n");
 		if (n < 0 || (size_t)n >= cap)
 			goto fail;
 		p += n;

@@ -52,6 +52,8 @@ struct rtc_sdp {
 	bool ice_lite;
 	bool end_of_candidates;
 	bool rg_crc32c_offload;		/* a=x-rg-crc32c-offload: the remote is riftgate too */
+	bool rg_pmtu_probe;		/* a=x-rg-pmtu-probe: answers (and may send) path-MTU
+					 * probes (probe.c) */
 	bool legacy;			/* "DTLS/SCTP <port>" + a=sctpmap (aiortc 1.4, old
 					 * browsers); an answer mirrors it */
 	bool has_session_id;		/* o= carried a readable sess-id */

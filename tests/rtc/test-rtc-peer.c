@@ -646,6 +646,65 @@ static void test_reoffer_other_session(void)
 	pair_free(&t);
 }
 
+/* Path-MTU probing over loopback (route MTU 65536: the search tops out at RTC_PMTU_CEIL).
+ * Only a asks for probing; b answers but keeps the default, so each direction is its own. */
+static void test_path_mtu_probe(void)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1, .log_id = "a",
+				  .probe_path_mtu = true };
+	struct rg_err err = { 0 };
+	struct rtc_channel *ca = NULL;
+	struct rtc_stats st;
+	struct pair t;
+	static uint8_t big[RTC_PMTU_CEIL];
+	size_t m;
+
+	memset(&t, 0, sizeof(t));
+	t.a.name = "a";
+	t.b.name = "b";
+	t.a.other = &t.b;
+	t.b.other = &t.a;
+	t.a.last = g_byte_array_new();
+	t.b.last = g_byte_array_new();
+	g_assert_cmpint(rtc_peer_new(&t.a.p, NULL, &cfg, &ops, &t.a, &err), ==, 0);
+	cfg.log_id = "b";
+	cfg.probe_path_mtu = false;
+	g_assert_cmpint(rtc_peer_new(&t.b.p, NULL, &cfg, &ops, &t.b, &err), ==, 0);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpuint(st.path_mtu, ==, RTC_DEFAULT_PATH_MTU);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, &ca), ==, 0);
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpuint(st.path_mtu, ==, RTC_PMTU_CEIL);
+	g_assert_cmpint(st.path_mtu_state, ==, RTC_PATH_MTU_PROBED);
+	g_assert_cmpstr(rtc_path_mtu_state_name(st.path_mtu_state), ==, "probed");
+	m = rtc_peer_max_packet_message(t.a.p);
+	g_assert_cmpuint(m, ==, RTC_PMTU_CEIL - 37 - 28);
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpuint(st.path_mtu, ==, RTC_DEFAULT_PATH_MTU);
+	g_assert_cmpint(st.path_mtu_state, ==, RTC_PATH_MTU_DEFAULT);
+
+	/* The largest single-packet message at the probed size arrives whole, as one datagram. */
+	for (size_t i = 0; i < m; i++)
+		big[i] = (uint8_t)(i * 13);
+	for (int k = 0; k < 20; k++) {
+		uint64_t rx0 = t.b.p->ice.rx_datagrams;
+		int n0 = t.b.n_msgs;
+
+		g_assert_cmpint(rtc_channel_send(ca, big, m, true), ==, 0);
+		WAIT_FOR(t.b.n_msgs == n0 + 1);
+		g_assert_cmpmem(t.b.last->data, t.b.last->len, big, m);
+		if (t.b.p->ice.rx_datagrams == rx0 + 1)
+			break;	/* no SACK or heartbeat in between: exactly one datagram */
+		g_assert_cmpint(k, <, 19);
+	}
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -667,5 +726,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/reoffer-other-session", test_reoffer_other_session);
 	g_test_add_func("/rtc/peer/config", test_config);
 	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
+	g_test_add_func("/rtc/peer/path-mtu-probe", test_path_mtu_probe);
 	return g_test_run();
 }
