@@ -2,6 +2,7 @@
  * NLMSG_ERROR carrying 0 or -errno, which mnl_cb_run turns into a return value. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -218,4 +219,39 @@ int net_route_add(int ifindex, const struct net_prefix *p)
 int net_route_del(int ifindex, const struct net_prefix *p)
 {
 	return route_change(ifindex, p, false);
+}
+
+int net_route_flush_pmtu(int ifindex, int family, const uint8_t *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int fd, ret;
+
+	if (family == AF_INET) {
+		/* IPv4 keeps learned PMTUs in next-hop exceptions that netlink cannot delete one
+		 * by one; a route-cache flush bumps their generation, which resets them all in
+		 * this namespace (they are learned again at the next ICMP). */
+		fd = open("/proc/sys/net/ipv4/route/flush", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		ret = write(fd, "1\n", 2) == 2 ? 0 : -errno;
+		close(fd);
+		return ret;
+	}
+	if (family != AF_INET6)
+		return -EAFNOSUPPORT;
+	/* IPv6: delete the cached (RTM_F_CLONED) route of this one destination. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_DELROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET6;
+	rtm->rtm_dst_len = 128;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_flags = RTM_F_CLONED;
+	mnl_attr_put(nlh, RTA_DST, 16, addr);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	ret = nl_request(nlh, NULL, NULL);
+	return ret == -ESRCH || ret == -ENOENT ? 0 : ret;	/* nothing cached */
 }

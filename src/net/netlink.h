@@ -28,5 +28,9 @@ int net_addr_add(int ifindex, const struct net_prefix *p);
 /* Adds a route for prefix p via the link (scope link); -EEXIST is not an error. */
 int net_route_add(int ifindex, const struct net_prefix *p);
 int net_route_del(int ifindex, const struct net_prefix *p);
+/* Forgets the path MTU the kernel learned (from ICMP) towards addr (4 or 16 bytes, by family)
+ * through the link, so a raised MTU takes effect at once instead of after 10 minutes. IPv4
+ * can only flush every learned PMTU of the namespace; IPv6 deletes that one cached route. */
+int net_route_flush_pmtu(int ifindex, int family, const uint8_t *addr);
 
 #endif
