@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/ctl.h"
 #include "agent/status.h"
+#include "net/icmp.h"
 #include "net/netlink.h"
 #include "net/offload.h"
 #include "net/tun.h"
@@ -91,6 +92,7 @@ struct agent_peer {
 	uint32_t attempts;		/* since the last time it was up */
 	uint32_t failures;		/* consecutive, drives the backoff */
 	int64_t since;			/* wall seconds of the last state change */
+	unsigned icmp_mtu;		/* smallest MTU an ICMP "too big" told the kernel, 0 = none */
 	char last_error[128];
 };
 
@@ -106,7 +108,10 @@ struct agent {
 	char address[AGENT_ADDR_MAX + 1];
 	char key_b64[AGENT_KEY_B64_MAX + 1];
 	char *hub_url, *token;
-	unsigned mtu;
+	unsigned mtu;			/* TUN MTU */
+	bool mtu_pinned;		/* [device] mtu */
+	uint64_t too_big_icmp;		/* packets over their peer's MTU answered with ICMP */
+	uint64_t too_big_dropped;	/* ... dropped without (IPv4, DF clear) */
 	int64_t started;
 
 	/* rtc_config with owned copies of the strings it points to */
@@ -143,6 +148,7 @@ struct agent {
 	/* With TUN offload: one segment of a TCP super-segment read into tx, and the GRO train. */
 	uint8_t seg[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
 	uint8_t train_buf[NET_GRO_MAX];
+	uint8_t icmp[NET_ICMP_TOO_BIG_MAX];	/* one "packet too big" answer */
 };
 
 /* agent.c */

@@ -1,11 +1,15 @@
 /* The node: TUN device, WireGuard core, UAPI and control sockets and the signaling client, all on
- * one GLib loop. Data path: TUN → wg_device_tun_input → ops.send → the peer's `wireguard` data
- * channel; channel message → wg_device_input → ops.tun_write → TUN. The core's timers run from
+ * one GLib loop. Data path: TUN → (route, fits the peer's path MTU?) → wg_device_peer_send →
+ * ops.send → the peer's `wireguard` data channel; channel message → wg_device_input → ops.tun_write → TUN. The core's timers run from
  * one GSource whose ready time is the core's next deadline. Peers live in peer.c. */
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -13,6 +17,8 @@
 
 #include "agent/agent-int.h"
 #include "conf/turn.h"
+#include "net/icmp.h"
+#include "rtc/pmtu.h"
 #include "signal/client.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -190,19 +196,96 @@ void agent_timer_rearm(struct agent *a)
 
 /* ---- TUN ---- */
 
+/* The largest IP packet that reaches p as one WireGuard datagram in one SCTP packet (one UDP
+ * datagram of its verified path MTU); 0 while there is no connection (the core stages or drops
+ * the packet then). IPv6 never gets less than its 1280 minimum: SCTP carries those in two
+ * packets (DESIGN §Data path, the one exception). */
+static unsigned peer_limit(const struct agent_peer *p, bool v6)
+{
+	unsigned m;
+
+	if (!p || !p->conn || !p->conn->pc)
+		return 0;
+	m = agent_mtu_for_message(rtc_peer_max_packet_message(p->conn->pc));
+	return v6 && m < AGENT_MTU_IPV6_MIN ? AGENT_MTU_IPV6_MIN : m;
+}
+
+/* Routes an IP packet read from the TUN (wire = its largest packet on the wire: len, or header
+ * + MSS for a TSO super-segment) and checks that it fits its peer's path. One too big is
+ * answered like a router answers, with ICMP "fragmentation needed" / ICMPv6 "packet too big"
+ * carrying the peer's MTU, written back into the TUN: the kernel's per-destination PMTU cache
+ * does the rest. NULL = drop. */
+static struct wg_peer *tun_route(struct agent *a, const uint8_t *pkt, size_t len, size_t wire)
+{
+	static const struct virtio_net_hdr valid = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
+	bool v6 = len >= 40 && (pkt[0] >> 4) == 6;
+	const uint8_t *dst = v6 ? pkt + 24 : pkt + 16;
+	struct wg_peer *wp;
+	struct agent_peer *p;
+	unsigned limit;
+	size_t n;
+
+	if (!v6 && (len < 20 || (pkt[0] >> 4) != 4))
+		return NULL;
+	wp = wg_device_route(a->dev, v6 ? AF_INET6 : AF_INET, dst);
+	if (!wp)
+		return NULL;
+	p = wg_peer_get_user(wp);
+	limit = peer_limit(p, v6);
+	if (!limit || wire <= limit) {
+		/* The peer's MTU grew since we told the kernel less (a new connection on a better
+		 * path): make the kernel forget the smaller one now, not in 10 minutes. */
+		if (limit && p->icmp_mtu && limit > p->icmp_mtu) {
+			if (net_route_flush_pmtu(a->tun.ifindex, v6 ? AF_INET6 : AF_INET, dst) < 0)
+				rg_log(RG_LOG_DEBUG, "peer %s: cannot flush the learned PMTU", p->id);
+			p->icmp_mtu = 0;
+		}
+		return wp;
+	}
+	n = net_icmp_too_big(a->icmp, pkt, len, limit);
+	if (!n) {
+		a->too_big_dropped++;	/* IPv4 without DF: splitting it is not our job */
+		return NULL;
+	}
+	a->too_big_icmp++;
+	if (!p->icmp_mtu || limit < p->icmp_mtu)
+		p->icmp_mtu = limit;
+	if (rg_log_on(RG_LOG_DEBUG))
+		rg_log_(RG_LOG_DEBUG, "peer %s: %zu-byte packet over its MTU %u: ICMP sent", p->id,
+			wire, limit);
+	if (a->tun.vnet_hdr) {
+		train_flush(a);
+		tun_writev_hdr(a, &valid, a->icmp, n);
+	} else {
+		(void)net_tun_write(a->tun.fd, a->icmp, n);
+	}
+	return NULL;
+}
+
+static void tun_packet(struct agent *a, uint8_t *pkt, size_t len)
+{
+	struct wg_peer *wp = tun_route(a, pkt, len, len);
+
+	if (wp)
+		wg_device_peer_send(a->dev, wp, pkt, len);
+}
+
 /* A TCP super-segment from a TUN with offload: split it the way the kernel would (each
- * segment fits the TUN MTU) and send every segment. */
+ * segment fits the TUN MTU) and send every segment, if its segments fit the peer's path. */
 static void tso_split(struct agent *a, const struct virtio_net_hdr *h, const uint8_t *pkt,
 		      size_t len)
 {
 	uint8_t *out = a->seg + WG_DATA_HEADROOM;
 	struct net_tso t;
 	unsigned nseg = net_tso_parse(&t, h, pkt, len);
+	struct wg_peer *wp;
 
 	if (nseg == 0 || t.hdr_len + t.mss > AGENT_PKT_MAX)
 		return;		/* malformed: drop */
+	if (!(wp = tun_route(a, pkt, len, t.hdr_len + t.mss)))
+		return;
 	for (unsigned k = 0; k < nseg; k++)
-		wg_device_tun_input(a->dev, out, net_tso_segment(&t, k, out));
+		wg_device_peer_send(a->dev, wp, out, net_tso_segment(&t, k, out));
 }
 
 static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
@@ -222,7 +305,7 @@ static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 		if (n <= (ssize_t)hl)
 			break;
 		if (!hl) {
-			wg_device_tun_input(a->dev, pkt, (size_t)n);
+			tun_packet(a, pkt, (size_t)n);
 			continue;
 		}
 		memcpy(&h, raw, sizeof(h));
@@ -230,7 +313,7 @@ static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 			tso_split(a, &h, pkt, (size_t)n - hl);
 		else if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
 			 net_offload_csum(&h, pkt, (size_t)n - hl))
-			wg_device_tun_input(a->dev, pkt, (size_t)n - hl);
+			tun_packet(a, pkt, (size_t)n - hl);
 	}
 	agent_timer_rearm(a);
 	return G_SOURCE_CONTINUE;
@@ -259,6 +342,20 @@ static gboolean uapi_cb(gint fd, GIOCondition cond, gpointer data)
 
 /* ---- control socket ---- */
 
+/* The peer's path MTU, where it comes from, and the largest packet it gets. */
+static void mtu_status(const struct agent_peer *p, struct agent_status_peer *sp)
+{
+	struct rtc_stats st;
+
+	if (!p->conn || !p->conn->pc)
+		return;
+	rtc_peer_get_stats(p->conn->pc, &st);
+	sp->path_mtu = st.path_mtu;
+	g_strlcpy(sp->path_mtu_state, rtc_path_mtu_state_name(st.path_mtu_state),
+		  sizeof(sp->path_mtu_state));
+	sp->peer_mtu = peer_limit(p, false);
+}
+
 static char *status_json(struct agent *a)
 {
 	struct agent_status s = { 0 };
@@ -274,6 +371,9 @@ static char *status_json(struct agent *a)
 	g_strlcpy(s.hub_url, a->hub_url, sizeof(s.hub_url));
 	s.hub_connected = a->hub_connected;
 	s.mtu = a->mtu;
+	s.mtu_pinned = a->mtu_pinned;
+	s.too_big_icmp = a->too_big_icmp;
+	s.too_big_dropped = a->too_big_dropped;
 	s.pid = getpid();
 	s.started = a->started;
 	ids = g_list_sort(g_hash_table_get_keys(a->peers), (GCompareFunc)strcmp);
@@ -284,6 +384,7 @@ static char *status_json(struct agent *a)
 		if (!sp)
 			break;
 		agent_peer_fill_status(v, sp);
+		mtu_status(v, sp);
 	}
 	(void)it;
 	g_list_free(ids);
@@ -435,19 +536,50 @@ static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
 	a->turn_secret = g_strdup(cfg->turn_secret && cfg->turn_secret[0] ? cfg->turn_secret : NULL);
 	a->rtc.turn = a->turn;
 	a->rtc.n_turn = MIN(cfg->n_turn, (size_t)RTC_MAX_ICE_SERVERS);
-	a->rtc.path_mtu = (uint16_t)(cfg->path_mtu ? cfg->path_mtu : AGENT_PATH_MTU);
+	/* path_mtu pinned, or 0: start at the default and probe riftgate peers for more. */
+	a->rtc.path_mtu = (uint16_t)cfg->path_mtu;
+	a->rtc.probe_path_mtu = cfg->path_mtu == 0;
 	a->ordered = cfg->ordered;
 	a->max_retransmits = cfg->max_retransmits;
 }
 
-/* The largest single-packet SCTP message at our path MTU, as the rtc layer computes it: ask a
+/* The largest MTU of this host's links that are up and have an address (loopback aside): the
+ * largest path MTU a probe can find. 1500 when nothing says otherwise. */
+static unsigned local_link_mtu(void)
+{
+	struct ifaddrs *ifs = NULL;
+	unsigned best = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && getifaddrs(&ifs) == 0) {
+		for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+			struct ifreq ifr = { 0 };
+
+			if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
+			    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+				continue;
+			g_strlcpy(ifr.ifr_name, i->ifa_name, sizeof(ifr.ifr_name));
+			if (ioctl(fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0 &&
+			    (unsigned)ifr.ifr_mtu > best)
+				best = (unsigned)ifr.ifr_mtu;
+		}
+		freeifaddrs(ifs);
+	}
+	if (fd >= 0)
+		close(fd);
+	return best ? best : 1500;
+}
+
+/* The largest single-packet SCTP message at a path MTU, as the rtc layer computes it: ask a
  * peer connection that never touches the network. */
-static int derive_mtu(struct agent *a, struct rg_err *err)
+static int derive_mtu(struct agent *a, unsigned path_mtu, struct rg_err *err)
 {
 	struct rtc_peer *pc = NULL;
 	struct rtc_config cfg = a->rtc;
 	size_t m;
 	int r;
+
+	cfg.path_mtu = (uint16_t)path_mtu;
 
 	/* TURN entries that take their credentials from turn_secret get them per attempt
 	 * (peer.c); this probe never touches the network, so it goes without them. */
@@ -459,8 +591,9 @@ static int derive_mtu(struct agent *a, struct rg_err *err)
 	m = rtc_peer_max_packet_message(pc);
 	rtc_peer_free(pc);
 	a->mtu = agent_mtu_for_message(m);
-	rg_log(RG_LOG_INFO, "mtu %u (path MTU %u: SCTP single-packet message %zu bytes - %d WireGuard"
-	       " overhead, rounded down to 16)", a->mtu, a->rtc.path_mtu, m, WG_DATA_OVERHEAD);
+	rg_log(RG_LOG_INFO, "mtu %u (%s path MTU %u: SCTP single-packet message %zu bytes - %d "
+	       "WireGuard overhead, rounded down to 16)", a->mtu,
+	       a->rtc.path_mtu ? "configured" : "largest probed", path_mtu, m, WG_DATA_OVERHEAD);
 	return 0;
 }
 
@@ -537,7 +670,10 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 			goto fail;
 		}
 		a->mtu = cfg->mtu;
-	} else if ((r = derive_mtu(a, err)) < 0) {
+		a->mtu_pinned = true;
+	} else if ((r = derive_mtu(a, a->rtc.path_mtu ? a->rtc.path_mtu
+				    : MAX(rtc_pmtu_link_max(local_link_mtu(), false),
+					  (unsigned)RTC_DEFAULT_PATH_MTU), err)) < 0) {
 		goto fail;
 	} else if (a->address[0] && np.family == AF_INET6 && a->mtu < AGENT_MTU_IPV6_MIN) {
 		/* The kernel refuses IPv6 on a link below 1280. Larger datagrams still work: SCTP

@@ -50,6 +50,12 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_boolean_value(b, s->hub_connected);
 	json_builder_set_member_name(b, "mtu");
 	json_builder_add_int_value(b, s->mtu);
+	json_builder_set_member_name(b, "mtuPinned");
+	json_builder_add_boolean_value(b, s->mtu_pinned);
+	json_builder_set_member_name(b, "tooBigIcmp");
+	json_builder_add_int_value(b, (gint64)s->too_big_icmp);
+	json_builder_set_member_name(b, "tooBigDropped");
+	json_builder_add_int_value(b, (gint64)s->too_big_dropped);
 	json_builder_set_member_name(b, "pid");
 	json_builder_add_int_value(b, s->pid);
 	json_builder_set_member_name(b, "started");
@@ -86,6 +92,12 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_int_value(b, p->ice_restarts);
 		json_builder_set_member_name(b, "since");
 		json_builder_add_int_value(b, p->since);
+		json_builder_set_member_name(b, "pathMtu");
+		json_builder_add_int_value(b, p->path_mtu);
+		json_builder_set_member_name(b, "pathMtuState");
+		json_builder_add_string_value(b, p->path_mtu_state);
+		json_builder_set_member_name(b, "peerMtu");
+		json_builder_add_int_value(b, p->peer_mtu);
 		json_builder_set_member_name(b, "lastError");
 		json_builder_add_string_value(b, p->last_error);
 		json_builder_end_object(b);
@@ -170,6 +182,9 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	}
 	s->hub_connected = get_bool(o, "hubConnected");
 	s->mtu = (uint32_t)CLAMP(get_int(o, "mtu", 0), 0, UINT32_MAX);
+	s->mtu_pinned = get_bool(o, "mtuPinned");
+	s->too_big_icmp = (uint64_t)MAX(get_int(o, "tooBigIcmp", 0), 0);
+	s->too_big_dropped = (uint64_t)MAX(get_int(o, "tooBigDropped", 0), 0);
 	s->pid = get_int(o, "pid", 0);
 	s->started = get_int(o, "started", 0);
 	pn = json_object_get_member(o, "peers");
@@ -191,6 +206,7 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		    !get_str(po, "publicKey", p->public_key, sizeof(p->public_key)) ||
 		    !get_str(po, "address", p->address, sizeof(p->address)) ||
 		    !get_str(po, "candidateType", p->candidate, sizeof(p->candidate)) ||
+		    !get_str(po, "pathMtuState", p->path_mtu_state, sizeof(p->path_mtu_state)) ||
 		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error))) {
 			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long field",
 					 i);
@@ -204,6 +220,8 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		p->attempts = (uint32_t)CLAMP(get_int(po, "attempts", 0), 0, UINT32_MAX);
 		p->ice_restarts = (uint32_t)CLAMP(get_int(po, "iceRestarts", 0), 0, UINT32_MAX);
 		p->since = get_int(po, "since", 0);
+		p->path_mtu = (uint32_t)CLAMP(get_int(po, "pathMtu", 0), 0, UINT32_MAX);
+		p->peer_mtu = (uint32_t)CLAMP(get_int(po, "peerMtu", 0), 0, UINT32_MAX);
 	}
 out:
 	if (ret)
@@ -265,7 +283,11 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 	g_string_append_printf(t, "  peer id: %s\n", s->peer_id);
 	g_string_append_printf(t, "  public key: %s\n", s->public_key);
 	g_string_append_printf(t, "  address: %s\n", s->address[0] ? s->address : "(none)");
-	g_string_append_printf(t, "  mtu: %u\n", s->mtu);
+	g_string_append_printf(t, "  mtu: %u%s\n", s->mtu, s->mtu_pinned ? " (configured)" : "");
+	if (s->too_big_icmp || s->too_big_dropped)
+		g_string_append_printf(t, "  too big for their peer: %" PRIu64 " answered with ICMP, "
+				       "%" PRIu64 " dropped (no DF)\n", s->too_big_icmp,
+				       s->too_big_dropped);
 	g_string_append_printf(t, "  hub: %s (%s)\n", s->hub_url,
 			       s->hub_connected ? "connected" : "disconnected");
 	if (s->started > 0) {
@@ -292,6 +314,9 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, "  candidate pair: %s\n", p->candidate);
 		if (p->rtt_ms >= 0)
 			g_string_append_printf(t, "  rtt: %" PRId64 " ms\n", p->rtt_ms);
+		if (p->path_mtu)
+			g_string_append_printf(t, "  path mtu: %u (%s), packets up to %u\n",
+					       p->path_mtu, p->path_mtu_state, p->peer_mtu);
 		if (p->last_handshake > 0) {
 			agent_format_ago(a, sizeof(a), now - p->last_handshake);
 			g_string_append_printf(t, "  latest handshake: %s%s\n", a,

@@ -34,6 +34,9 @@ struct agent_status_peer {
 	uint32_t attempts;			/* connection attempts since last up */
 	uint32_t ice_restarts;			/* ICE restarts completed in place */
 	int64_t since;				/* wall seconds of the last state change */
+	uint32_t path_mtu;			/* UDP payload bytes per datagram, 0 = none */
+	char path_mtu_state[AGENT_STATE_MAX + 1];	/* probed/pinned/pending/default/... */
+	uint32_t peer_mtu;			/* largest IP packet sent to it, 0 = none */
 	char last_error[128];			/* why the last attempt failed, "" = none */
 };
 
@@ -45,6 +48,9 @@ struct agent_status {
 	char hub_url[AGENT_URL_MAX + 1];
 	bool hub_connected;
 	uint32_t mtu;
+	bool mtu_pinned;			/* [device] mtu */
+	uint64_t too_big_icmp;			/* packets over a peer's MTU: ICMP sent */
+	uint64_t too_big_dropped;		/* ... dropped (IPv4 without DF) */
 	int64_t pid;
 	int64_t started;			/* wall seconds */
 	size_t n_peers;

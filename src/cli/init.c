@@ -204,6 +204,12 @@ int cmd_check(int argc, char **argv)
 	rg_key_to_base64(b64, pub);
 	printf("%s: ok\nnetwork %s, device %s, address %s, interface %s\npublic key: %s\n", path,
 	       c.network_name, c.device_name, c.address, c.interface, b64);
+	if (c.path_mtu)
+		printf("path mtu: %u (pinned, no probing)\n", c.path_mtu);
+	else
+		printf("path mtu: probed per peer (1200 until verified)\n");
+	if (c.mtu)
+		printf("tun mtu: %u (pinned)\n", c.mtu);
 	ret = 0;
 out:
 	conf_clear(&c);

@@ -239,6 +239,7 @@ int cmd_up(int argc, char **argv)
 	ac.n_turn = c.n_turn;
 	ac.turn_secret = c.turn_secret;
 	ac.mtu = c.mtu;
+	ac.path_mtu = c.path_mtu;
 	ac.ordered = c.ordered;
 	ac.max_retransmits = (int)c.max_retransmits;
 

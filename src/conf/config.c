@@ -533,7 +533,7 @@ static int read_turn(struct reader *r, const struct conf_toml_value *root, struc
 
 static int read_webrtc(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
-	static const char *const known[] = { "ordered", "max_retransmits", NULL };
+	static const char *const known[] = { "ordered", "max_retransmits", "path_mtu", NULL };
 	const struct conf_toml_value *t, *v;
 	int ret;
 
@@ -556,6 +556,15 @@ static int read_webrtc(struct reader *r, const struct conf_toml_value *root, str
 			return at(r, v, "webrtc.max_retransmits must be 0-65535, got %lld",
 				  (long long)v->i);
 		c->max_retransmits = (unsigned)v->i;
+	}
+	if ((v = conf_toml_get(t, "path_mtu"))) {
+		if (v->type != CONF_TOML_INTEGER)
+			return at(r, v, "webrtc.path_mtu must be an integer, got %s",
+				  conf_toml_type_name(v->type));
+		if (v->i < CONF_PATH_MTU_MIN || v->i > CONF_PATH_MTU_MAX)
+			return at(r, v, "webrtc.path_mtu must be %d-%d (UDP payload bytes), got %lld",
+				  CONF_PATH_MTU_MIN, CONF_PATH_MTU_MAX, (long long)v->i);
+		c->path_mtu = (unsigned)v->i;
 	}
 	return 0;
 }
@@ -650,6 +659,9 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 			return at(&r, NULL, "turn[%zu] is not valid", i);
 	if (c->max_retransmits > 65535)
 		return at(&r, NULL, "webrtc.max_retransmits must be 0-65535");
+	if (c->path_mtu && (c->path_mtu < CONF_PATH_MTU_MIN || c->path_mtu > CONF_PATH_MTU_MAX))
+		return at(&r, NULL, "webrtc.path_mtu must be %d-%d", CONF_PATH_MTU_MIN,
+			  CONF_PATH_MTU_MAX);
 	return 0;
 }
 
@@ -823,6 +835,10 @@ int conf_format(const struct conf *c, char **text)
 	puts_(&o, c->ordered ? "ordered = true\n" : "ordered = false\n");
 	snprintf(num, sizeof(num), "max_retransmits = %u\n", c->max_retransmits);
 	puts_(&o, num);
+	if (c->path_mtu) {
+		snprintf(num, sizeof(num), "path_mtu = %u\n", c->path_mtu);
+		puts_(&o, num);
+	}
 	if (o.oom) {
 		conf_text_free(o.p);
 		return -ENOMEM;

@@ -18,6 +18,8 @@ enum conf_limits {
 	CONF_IFNAME_MAX = 15,		/* IFNAMSIZ - 1 */
 	CONF_MTU_MIN = 576,
 	CONF_MTU_MAX = 9000,
+	CONF_PATH_MTU_MIN = 1200,	/* UDP payload every WebRTC path carries */
+	CONF_PATH_MTU_MAX = 9000,
 	CONF_LIST_MAX = 32,		/* stun servers, turn entries */
 	CONF_STRING_MAX = 1024,		/* any other string value */
 	CONF_FILE_MAX = 1 << 20,	/* bytes */
@@ -55,6 +57,7 @@ struct conf {
 	/* [webrtc] */
 	bool ordered;
 	unsigned max_retransmits;
+	unsigned path_mtu;	/* UDP payload bytes per datagram; 0 = probed (default) */
 };
 
 /* Empty config with every default set (interface, stun servers, webrtc). Returns 0 or -ENOMEM. */

@@ -52,6 +52,7 @@ priv=$(sed -n 's/^private_key = "\(.*\)"$/\1/p' "$cfg")
 grep -q 't0ken-s3cret' "$tmp/out" && bad "init echoed the token" || ok
 run "check" 0 "$rg" check --config "$cfg"
 grep -q "public key: $pub" "$tmp/out" && ok || bad "check: public key"
+grep -q "path mtu: probed per peer" "$tmp/out" && ok || bad "check: path mtu default"
 cp "$cfg" "$tmp/before"
 run "init again" 1 "$rg" init "${args[@]}" --config "$cfg"; one_line "init again"
 grep -q -- '--force' "$tmp/err" && ok || bad "init again: no hint about --force"

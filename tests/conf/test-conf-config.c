@@ -93,6 +93,10 @@ static const struct {
 	/* 58 */ { NULL, NULL, "x = \n", "expected a value" },
 	/* 59 */ { "network.name", "\"a\\u0000b\"", NULL, "network.name must be at most 1024 characters with no NUL" },
 	/* 60 */ { "network.server_url", "\"wss://hub.example.com:443\"", NULL, NULL },
+	/* 61 */ { "webrtc.path_mtu", "1472", NULL, NULL },
+	/* 62 */ { "webrtc.path_mtu", "1199", NULL, "webrtc.path_mtu must be 1200-9000" },
+	/* 63 */ { "webrtc.path_mtu", "9001", NULL, "webrtc.path_mtu must be 1200-9000" },
+	/* 64 */ { "webrtc.path_mtu", "\"1472\"", NULL, "webrtc.path_mtu must be an integer" },
 };
 
 static char *make_doc(size_t row)
