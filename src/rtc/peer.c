@@ -731,7 +731,9 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p)
 {
-	return (size_t)p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD;
+	/* A multiple of 4: the DATA chunk needs no padding, so the packet is exactly this plus
+	 * 28 bytes, within the path MTU less DTLS's 37, whatever usrsctp bundles with it. */
+	return ((size_t)p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD) & ~(size_t)3;
 }
 
 size_t rtc_peer_max_message_size(const struct rtc_peer *p)

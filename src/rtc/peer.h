@@ -21,6 +21,9 @@ struct socket;	/* usrsctp */
 enum rtc_peer_limits {
 	RTC_DTLS_OVERHEAD = 37,		/* record header 13 + explicit nonce 8 + GCM tag 16 */
 	RTC_SCTP_DATA_OVERHEAD = 28,	/* common header 12 + DATA chunk header 16 */
+	/* usrsctp (AF_CONN) leaves the 12-byte common header out of spp_pathmtu: its packets,
+	 * bundles included, reach spp_pathmtu + 12. */
+	RTC_SCTP_COMMON_HDR = 12,
 	RTC_REC_MAX = 16384 + 2048,	/* DTLS plaintext limit plus slack */
 	RTC_OUT_BATCH = 64,		/* datagrams per nice send call */
 	RTC_GSO_MAX_SEGS = 64,		/* UDP_MAX_SEGMENTS in the kernel */

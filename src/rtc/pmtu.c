@@ -95,6 +95,7 @@ void rtc_pmtu_start(struct rtc_pmtu *m, uint16_t max, uint64_t now_ns,
 	m->cands[m->n_cands++] = RTC_PMTU_FLOOR;
 	memset(m->acked, 0, sizeof(m->acked));
 	m->round = 0;
+	m->refined = false;
 	m->answered = false;
 	m->rtt_ns = 0;
 	m->sent_ns = now_ns;
@@ -119,6 +120,37 @@ static int settle(struct rtc_pmtu *m, uint64_t now_ns)
 	m->deadline_ns = m->mtu > RTC_PMTU_FLOOR
 			 ? now_ns + (uint64_t)RTC_PMTU_CONFIRM_MS * 1000000u : UINT64_MAX;
 	return RTC_PMTU_EV_DONE | (m->mtu != old ? RTC_PMTU_EV_CHANGED : 0);
+}
+
+/* After the usual sizes: sizes spread between the best acknowledged and the smallest lost one,
+ * when that gap is wide. Returns true when a refinement round is due. */
+static bool refine(struct rtc_pmtu *m, uint64_t now_ns)
+{
+	uint16_t best = 0, lost = 0, step;
+	unsigned n = 0;
+
+	if (m->refined)
+		return false;
+	for (unsigned i = 0; i < m->n_cands; i++) {
+		if (m->acked[i] && m->cands[i] > best)
+			best = m->cands[i];
+	}
+	for (unsigned i = 0; i < m->n_cands; i++)
+		if (!m->acked[i] && m->cands[i] > best && (!lost || m->cands[i] < lost))
+			lost = m->cands[i];
+	if (!best || !lost || lost - best <= RTC_PMTU_REFINE_MIN)
+		return false;
+	step = (uint16_t)((lost - best) / (RTC_PMTU_MAX_CANDS + 1));
+	for (unsigned k = RTC_PMTU_MAX_CANDS; k >= 1; k--)
+		m->cands[n++] = (uint16_t)(best + k * step);
+	memset(m->acked, 0, sizeof(m->acked));
+	m->cands[n] = best;	/* already through: the floor of this round */
+	m->acked[n++] = true;
+	m->n_cands = n;
+	m->refined = true;
+	m->round = 0;
+	m->deadline_ns = now_ns;
+	return true;
 }
 
 static uint64_t round_wait_ns(const struct rtc_pmtu *m)
@@ -161,13 +193,15 @@ int rtc_pmtu_poll(struct rtc_pmtu *m, uint64_t now_ns, uint16_t *sizes, unsigned
 		if (m->acked[i] && m->cands[i] > best)
 			best = m->cands[i];
 	if (m->round >= RTC_PMTU_ROUNDS)
-		return settle(m, now_ns);
+		return refine(m, now_ns) ? rtc_pmtu_poll(m, now_ns, sizes, n_sizes)
+					 : settle(m, now_ns);
 	/* Every size not yet acknowledged that would beat the best one so far. */
 	for (unsigned i = 0; i < m->n_cands; i++)
 		if (!m->acked[i] && m->cands[i] > best)
 			sizes[(*n_sizes)++] = m->cands[i];
 	if (!*n_sizes)
-		return settle(m, now_ns);
+		return refine(m, now_ns) ? rtc_pmtu_poll(m, now_ns, sizes, n_sizes)
+					 : settle(m, now_ns);
 	m->round++;
 	m->deadline_ns = now_ns + round_wait_ns(m);
 	return 0;

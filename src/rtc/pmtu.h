@@ -14,7 +14,9 @@
  *   type   kind   size (BE)    "rgPM"   token      zero padding up to size (probe only)
  *
  * The sender sends every candidate size at once (one RTT for the whole search), resends the
- * ones that were not acknowledged a few times, and settles on the largest acknowledged. */
+ * ones that were not acknowledged a few times, then tries RTC_PMTU_MAX_CANDS sizes spread
+ * between the largest acknowledged and the smallest lost one the same way (one more RTT, for
+ * links like 1300 that sit between the usual sizes), and settles on the largest acknowledged. */
 #ifndef RG_RTC_PMTU_H
 #define RG_RTC_PMTU_H
 
@@ -39,6 +41,7 @@ enum rtc_pmtu_limits {
 	RTC_PMTU_MIN_WAIT_MS = 50,	/* round timeout floor once the RTT is known */
 	RTC_PMTU_CONFIRM_MS = 10000,	/* a probe of the size in use, to spot a black hole */
 	RTC_PMTU_CONFIRM_MISSES = 3,	/* unanswered confirmations that start a search down */
+	RTC_PMTU_REFINE_MIN = 16,	/* refine when the gap best..first failure is wider */
 };
 
 /* Events returned by the state machine (bit mask). */
@@ -62,7 +65,8 @@ struct rtc_pmtu {
 	uint16_t cands[RTC_PMTU_MAX_CANDS + 1];	/* this search's sizes, descending, floor last */
 	unsigned n_cands;
 	bool acked[RTC_PMTU_MAX_CANDS + 1];
-	unsigned round;			/* rounds sent in this search */
+	unsigned round;			/* rounds sent in this search (or its refinement) */
+	bool refined;			/* the refinement round set has been built */
 	bool answered;			/* any ack in this search (or ever, once settled) */
 	uint64_t sent_ns;		/* when the first round went out */
 	uint64_t rtt_ns;		/* first ack's delay, 0 = none yet */

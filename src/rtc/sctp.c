@@ -259,7 +259,7 @@ int rtc_sctp_start(struct rtc_peer *p)
 	 * SCTP packet must stay one DTLS record within one UDP datagram (DESIGN §Data path). */
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD);
+	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
 	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
 	pp.spp_pathmaxrxt = RTC_SCTP_MAX_RXT;
 	if (usrsctp_set_non_blocking(s->sock, 1) < 0 ||
@@ -567,7 +567,7 @@ int rtc_sctp_set_path_mtu(struct rtc_peer *p)
 	/* One-to-one socket: the option reaches its association (all of its paths). */
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD);
+	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
 	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
 	if (usrsctp_setsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
 			       sizeof(pp)) < 0)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# IPv6 inside the tunnel: two peers with fd98::N/64 tunnel addresses. The derived MTU (1088 at a
-# 1200-byte path MTU) is below IPv6's 1280 minimum, so the agent uses 1280; full-size packets must
+# IPv6 inside the tunnel: two peers with fd98::N/64 tunnel addresses and a pinned 1200-byte path
+# MTU (`[webrtc] path_mtu`, no probing). The derived MTU (1088) is below IPv6's 1280 minimum, so the agent uses 1280; full-size packets must
 # still cross (their WireGuard datagrams span two SCTP packets). Allowed IPs are /128.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -22,7 +22,10 @@ report()
 lab_on_cleanup report
 
 mesh_build 2
-for i in 1 2; do sed -i "s|^address = .*|address = \"fd98::$i/64\"|" "$work/p$i.toml"; done
+for i in 1 2; do
+	sed -i "s|^address = .*|address = \"fd98::$i/64\"|" "$work/p$i.toml"
+	echo "path_mtu = 1200" >>"$work/p$i.toml"	# [webrtc] is the last table
+done
 mesh_hub_start || { bad "hub starts"; exit 1; }
 mesh_peer_start 1 -v
 mesh_peer_start 2 -v
@@ -31,6 +34,8 @@ ping6_ok() { lab_exec p1 ping -6 -c 1 -W 2 -q "$@" fd98::2 >/dev/null 2>&1; }
 check "ping6 over the tunnel" lab_wait 20 ping6 ping6_ok
 check "full-size (1280) IPv6 packets cross" lab_wait 20 "ping6 -s 1232" ping6_ok -s 1232 -M do
 check "mtu raised to 1280" test "$(lab_exec p1 cat /sys/class/net/$if1/mtu)" = 1280
+check "status: path mtu 1200 pinned" \
+	test "$(mesh_status 1 --json | jq -r '.peers[0] | "\(.pathMtu) \(.pathMtuState)"')" = "1200 pinned"
 check "allowed ip is the peer's /128" \
 	sh -c "timeout 10 ip netns exec $(lab_ns p1) wg show $if1 allowed-ips | grep -q 'fd98::2/128'"
 check "status shows the IPv6 address" \
