@@ -61,7 +61,8 @@ static void accepted(struct conf_invite *inv)
 	    again.expires != inv->expires || strcmp(again.conf.auth_token, inv->conf.auth_token) ||
 	    strcmp(again.conf.address, inv->conf.address) ||
 	    again.conf.n_stun != inv->conf.n_stun || again.conf.n_turn != inv->conf.n_turn ||
-	    !again.conf.turn_secret != !inv->conf.turn_secret)
+	    !again.conf.turn_secret != !inv->conf.turn_secret ||
+	    again.conf.path_mtu != inv->conf.path_mtu)
 		__builtin_trap();
 	conf_invite_clear(&again);
 	conf_invite_token_free(token);

@@ -234,6 +234,11 @@ static void write_payload(struct wr *w, const struct conf *from, const struct co
 		b[1] = (uint8_t)from->max_retransmits;
 		put_field(w, CONF_INVITE_MAX_RETRANSMITS, b, 2);
 	}
+	if (from->path_mtu) {
+		b[0] = (uint8_t)(from->path_mtu >> 8);
+		b[1] = (uint8_t)from->path_mtu;
+		put_field(w, CONF_INVITE_PATH_MTU, b, 2);
+	}
 }
 
 static bool valid_string(const char *s)
@@ -286,6 +291,10 @@ static int check_source(const struct conf *from, const struct conf_invite_opts *
 	}
 	if (from->max_retransmits > 65535)
 		return rg_err_set(err, -EINVAL, "invite: webrtc.max_retransmits must be 0-65535");
+	if (from->path_mtu && (from->path_mtu < CONF_PATH_MTU_MIN ||
+			       from->path_mtu > CONF_PATH_MTU_MAX))
+		return rg_err_set(err, -EINVAL, "invite: webrtc.path_mtu must be %d-%d",
+				  CONF_PATH_MTU_MIN, CONF_PATH_MTU_MAX);
 	return 0;
 }
 
@@ -595,6 +604,13 @@ static int read_fields(struct rd *r, struct conf_invite *inv)
 			if (n != 2)
 				return invalid(r, "webrtc.max_retransmits", "not 2 bytes");
 			c->max_retransmits = (unsigned)v[0] << 8 | v[1];
+			break;
+		case CONF_INVITE_PATH_MTU:
+			if (n != 2)
+				return invalid(r, "webrtc.path_mtu", "not 2 bytes");
+			c->path_mtu = (unsigned)v[0] << 8 | v[1];
+			if (c->path_mtu < CONF_PATH_MTU_MIN || c->path_mtu > CONF_PATH_MTU_MAX)
+				return invalid(r, "webrtc.path_mtu", "outside 1200-9000");
 			break;
 		default:
 			if (tag < 0x80) {

@@ -41,6 +41,8 @@ enum conf_invite_tag {
 	CONF_INVITE_TURN = 0x0a,	/* repeated: sub-fields 1 url, 2 username, 3 credential */
 	CONF_INVITE_ORDERED = 0x0b,	/* 1 byte, 0 or 1; absent = 0 */
 	CONF_INVITE_MAX_RETRANSMITS = 0x0c, /* 2 bytes big-endian; absent = 0 */
+	CONF_INVITE_PATH_MTU = 0x80,	/* 2 bytes big-endian; absent = probed. An extension: a
+					 * reader without path_mtu support may skip it */
 };
 
 /* A decoded invite: conf is a config without a device key (private_key all zero); device_name is

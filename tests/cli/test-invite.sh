@@ -59,6 +59,7 @@ member=$tmp/member.toml
 	[webrtc]
 	ordered = true
 	max_retransmits = 3
+	path_mtu = 1400
 	EOT
 )
 
@@ -104,7 +105,7 @@ grep -q "public key: $pub" "$tmp/out" && ok || bad "check: public key"
 # every network field carried over, device-local ones not
 for kv in "network name home" "network server_url wss://hub.example.com:8443/connect" \
 	"network auth_token auth-T0ken-x9" "network turn_secret turn-S3cret-q4" \
-	"stun servers [\"stun:192.0.2.1:3478\"]" "webrtc ordered true" "webrtc max_retransmits 3"; do
+	"stun servers [\"stun:192.0.2.1:3478\"]" "webrtc ordered true" "webrtc max_retransmits 3" "webrtc path_mtu 1400"; do
 	set -- $kv
 	v=$(toml "$new" "$1" "$2" | tr -d '"')
 	[ "$v" = "$(echo "$3" | tr -d '"')" ] && ok || bad "joined $1.$2 = '$v', want '$3'"

@@ -28,7 +28,7 @@ static const char full_toml[] =
 	"[[turn]]\nurl = \"turn:10.0.0.1:3478?transport=udp\"\nusername = \"u\"\n"
 	"credential = \"" CRED "\"\n"
 	"[[turn]]\nurl = \"turns:relay.example.com:5349?transport=tcp\"\n"
-	"[webrtc]\nordered = true\nmax_retransmits = 513\n";
+	"[webrtc]\nordered = true\nmax_retransmits = 513\npath_mtu = 1400\n";
 
 static const char min_toml[] =
 	"[network]\nname = \"lab\"\nserver_url = \"ws://10.98.0.1:8080/connect\"\n"
@@ -180,6 +180,7 @@ static void test_round_trip(void)
 	g_assert_null(inv.conf.turn[1].credential);
 	g_assert_true(inv.conf.ordered);
 	g_assert_cmpuint(inv.conf.max_retransmits, ==, 513);
+	g_assert_cmpuint(inv.conf.path_mtu, ==, 1400);
 	/* device-local settings stay behind; no key travels */
 	g_assert_cmpstr(inv.conf.interface, ==, CONF_DEFAULT_INTERFACE);
 	g_assert_cmpuint(inv.conf.mtu, ==, 0);
@@ -250,6 +251,7 @@ static void test_defaults(void)
 	g_assert_cmpuint(inv.conf.n_turn, ==, 0);
 	g_assert_false(inv.conf.ordered);
 	g_assert_cmpuint(inv.conf.max_retransmits, ==, 0);
+	g_assert_cmpuint(inv.conf.path_mtu, ==, 0);
 	conf_invite_clear(&inv);
 
 	/* an empty STUN list stays empty (a lab must not reach public servers) */
@@ -606,6 +608,21 @@ static char *field_row(int row)
 		g_free(s);
 		break;
 	}
+	case 42: /* path_mtu below 1200 */
+		base_fields(b, 0xff, 0);
+		x[0] = 0x04; x[1] = 0x00;
+		add(b, CONF_INVITE_PATH_MTU, x, 2);
+		break;
+	case 43: /* path_mtu of 3 bytes */
+		base_fields(b, 0xff, 0);
+		x[0] = 0; x[1] = 0x05; x[2] = 0xdc;
+		add(b, CONF_INVITE_PATH_MTU, x, 3);
+		break;
+	case 44: /* path_mtu 1500 */
+		base_fields(b, 0xff, 0);
+		x[0] = 0x05; x[1] = 0xdc;
+		add(b, CONF_INVITE_PATH_MTU, x, 2);
+		break;
 	default:
 		g_assert_not_reached();
 	}
@@ -659,6 +676,9 @@ static void test_field_rows(void)
 		/* 39 */ { -EPROTO, "out of order" },
 		/* 40 */ { -EPROTO, "invalid hub auth token" },
 		/* 41 */ { OK, NULL },
+		/* 42 */ { -EPROTO, "invalid webrtc.path_mtu: outside 1200-9000" },
+		/* 43 */ { -EPROTO, "invalid webrtc.path_mtu: not 2 bytes" },
+		/* 44 */ { OK, NULL },
 	};
 	struct conf_invite inv;
 	struct rg_err err;
@@ -686,6 +706,8 @@ static void test_field_rows(void)
 				g_assert_cmpuint(inv.conf.n_turn, ==, 2);
 			if (i + 1 == 35)
 				g_assert_cmpuint(inv.conf.n_stun, ==, 0);
+			if (i + 1 == 44)
+				g_assert_cmpuint(inv.conf.path_mtu, ==, 1500);
 		} else {
 			g_assert_null(inv.conf.network_name);
 		}
