@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/ctl.h"
 #include "agent/status.h"
+#include "net/addrwatch.h"
 #include "net/icmp.h"
 #include "net/netlink.h"
 #include "net/offload.h"
@@ -124,6 +125,9 @@ struct agent {
 
 	struct net_tun tun;
 	guint tun_src;
+	struct net_addrwatch addrwatch;	/* host address changes → ICE restarts */
+	guint addrwatch_src;
+	guint addr_settle_src;		/* coalesces a burst of address events */
 	GSource *train_src;		/* owned; flushes the GRO train once per loop iteration */
 	struct net_gro train;		/* decrypted TCP segments merged towards the TUN */
 	struct wg_device *dev;
@@ -162,6 +166,8 @@ void agent_peer_free(struct agent_peer *p);
 void agent_peer_on_signal(struct agent *a, const struct sig_msg *m);
 void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev);
 void agent_peer_on_hub_connected(struct agent *a);
+/* The host's addresses changed: connected peers restart ICE on the current ones. */
+void agent_peer_on_addrs_changed(struct agent *a);
 void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out);
 void agent_peer_close_all(struct agent *a);
 /* Frees dropped connections now (agent_free). */

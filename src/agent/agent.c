@@ -597,6 +597,43 @@ static int derive_mtu(struct agent *a, unsigned path_mtu, struct rg_err *err)
 	return 0;
 }
 
+enum { ADDR_SETTLE_MS = 300 };	/* a DHCP renumbering is a delete and an add */
+
+static gboolean addr_settle_cb(gpointer data)
+{
+	struct agent *a = data;
+
+	a->addr_settle_src = 0;
+	agent_peer_on_addrs_changed(a);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean addrwatch_cb(gint fd, GIOCondition cond, gpointer data)
+{
+	struct agent *a = data;
+	int n = net_addrwatch_read(&a->addrwatch, a->tun.ifindex);
+
+	(void)fd;
+	(void)cond;
+	if (n < 0) {
+		rg_log(RG_LOG_WARN, "%s: address notifications failed: %s; no longer watching",
+		       a->ifname, g_strerror(-n));
+		a->addrwatch_src = 0;
+		return G_SOURCE_REMOVE;
+	}
+	if (n > 0) {
+		GSource *s;
+
+		if (a->addr_settle_src)
+			g_source_remove(a->addr_settle_src);
+		s = g_timeout_source_new(ADDR_SETTLE_MS);
+		g_source_set_callback(s, addr_settle_cb, a, NULL);
+		a->addr_settle_src = g_source_attach(s, a->ctx);
+		g_source_unref(s);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,
 	      agent_stop_fn stop, void *opaque, struct rg_err *err)
 {
@@ -722,6 +759,18 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		g_source_unref(s);
 	}
 
+	/* Address changes (a new Wi-Fi, a DHCP renumbering): restart ICE at once rather than wait
+	 * for the old path to time out. Optional: without it the path checks still notice. */
+	if (net_addrwatch_open(&a->addrwatch) == 0) {
+		GSource *s = g_unix_fd_source_new(net_addrwatch_fd(&a->addrwatch), G_IO_IN);
+
+		g_source_set_callback(s, (GSourceFunc)(void (*)(void))addrwatch_cb, a, NULL);
+		a->addrwatch_src = g_source_attach(s, a->ctx);
+		g_source_unref(s);
+	} else {
+		rg_log(RG_LOG_DEBUG, "%s: no address notifications (netlink)", a->ifname);
+	}
+
 	/* UAPI: wg show IFNAME */
 	r = net_uapisock_open(&a->uapi, cfg->uapi_dir, a->ifname, uapi_handler, a, err);
 	if (r < 0)
@@ -785,6 +834,11 @@ void agent_free(struct agent *a)
 	if (a->uapi_open)
 		net_uapisock_close(&a->uapi);
 	agent_ctl_close(&a->ctl);
+	if (a->addr_settle_src)
+		g_source_remove(a->addr_settle_src);
+	if (a->addrwatch_src)
+		g_source_remove(a->addrwatch_src);
+	net_addrwatch_close(&a->addrwatch);
 	if (a->tun_src)
 		g_source_remove(a->tun_src);
 	if (a->train_src) {

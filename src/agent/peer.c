@@ -291,10 +291,14 @@ static void rtc_ice_path_cb(void *opaque, bool up, const char *why)
 
 	if (!p)
 		return;
-	if (up)
+	char what[128];
+
+	if (up) {
 		restart_done(p, "new ICE pair selected");
-	else
-		peer_restart_ice(p, why);
+		return;
+	}
+	g_snprintf(what, sizeof(what), "ICE path lost (%s)", why);
+	peer_restart_ice(p, what);
 }
 
 static const struct rtc_peer_ops conn_ops = {
@@ -473,6 +477,17 @@ static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *s
 
 /* ---- ICE restart in place ---- */
 
+/* A restart gathers on the addresses the host has now (they may be why we restart). */
+static void refresh_local_addrs(struct agent_peer *p)
+{
+	char bufs[RTC_MAX_LOCAL_ADDRS][INET6_ADDRSTRLEN];
+	const char *addrs[RTC_MAX_LOCAL_ADDRS];
+	size_t n = local_addrs(p->a, bufs, addrs);
+
+	if (rtc_peer_set_local_addrs(p->conn->pc, addrs, n) < 0)
+		rg_log(RG_LOG_DEBUG, "peer %s: local addresses not taken", p->id);
+}
+
 static gboolean restart_timeout_cb(gpointer data)
 {
 	struct agent_peer *p = data;
@@ -536,8 +551,9 @@ static void peer_restart_ice(struct agent_peer *p, const char *why)
 		rg_log(RG_LOG_DEBUG, "peer %s: %s; an ICE restart is already under way", p->id, why);
 		return;
 	}
-	rg_log(RG_LOG_INFO, "peer %s: ICE path lost (%s); restarting ICE", p->id, why);
+	rg_log(RG_LOG_INFO, "peer %s: %s; restarting ICE", p->id, why);
 	restart_begin(p);
+	refresh_local_addrs(p);
 	if ((r = rtc_peer_restart_ice(c->pc)) < 0 ||
 	    (r = rtc_peer_create_offer(c->pc, &sdp, &err)) < 0) {
 		if (r == -EBUSY) {	/* we are answering the peer's own restart: enough */
@@ -591,6 +607,8 @@ static void on_reoffer(struct agent_peer *p, const struct sig_msg *m, bool resta
 	}
 	if (restart && p->state >= AGENT_PEER_SCTP && p->state <= AGENT_PEER_UP)
 		restart_begin(p);
+	if (restart)
+		refresh_local_addrs(p);
 	if (rtc_peer_set_remote_description(c->pc, RTC_SDP_OFFER, m->sdp, &err) < 0 ||
 	    rtc_peer_create_answer(c->pc, &sdp, &err) < 0) {
 		peer_fail(p, "bad ICE restart offer: %s", err.msg);
@@ -1070,6 +1088,25 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 		if (t != RTC_CAND_NONE)
 			g_strlcpy(out->candidate, rtc_cand_type_name(t), sizeof(out->candidate));
 		out->rtt_ms = rs.rtt_ms;
+	}
+}
+
+void agent_peer_on_addrs_changed(struct agent *a)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	rg_log(RG_LOG_INFO, "%s: local addresses changed", a->ifname);
+	/* The hub connection may sit on an address that is gone: offers would vanish into it. */
+	if (a->sig)
+		sig_client_reconnect(a->sig, "local addresses changed");
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (p->conn && p->state >= AGENT_PEER_SCTP && p->state <= AGENT_PEER_UP)
+			peer_restart_ice(p, "a local address changed");
 	}
 }
 

@@ -335,18 +335,61 @@ static void close_stream(struct rtc_peer *p)
 	ice->stream_id = 0;
 }
 
-int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)
+/* A libnice agent with our settings (STUN server, local addresses) and our signal handlers. */
+static int create_agent(struct rtc_peer *p)
 {
 	struct rtc_ice *ice = &p->ice;
-	int ret;
 
 	ice->agent = nice_agent_new_full(p->ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE |
 					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!ice->agent)
-		return rg_err_set(err, -ENOMEM, "ice: cannot create agent");
+		return -ENOMEM;
 	g_object_set(ice->agent, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp", FALSE,
-		     "controlling-mode", FALSE, NULL);
+		     "controlling-mode", ice->controlling, NULL);
+	if (ice->have_stun)
+		g_object_set(ice->agent, "stun-server", ice->stun_ip, "stun-server-port",
+			     (guint)ice->stun_port, NULL);
+	for (size_t i = 0; i < ice->n_local; i++)
+		nice_agent_add_local_address(ice->agent, &ice->local[i]);
+	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), p);
+	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), p);
+	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), p);
+	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), p);
+	return 0;
+}
+
+static void free_agent(struct rtc_peer *p)
+{
+	struct rtc_ice *ice = &p->ice;
+
+	if (!ice->agent)
+		return;
+	g_signal_handlers_disconnect_by_data(ice->agent, p);
+	close_stream(p);
+	g_object_unref(ice->agent);
+	ice->agent = NULL;
+}
+
+int rtc_ice_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n)
+{
+	NiceAddress tmp[RTC_MAX_LOCAL_ADDRS];
+
+	if (n > RTC_MAX_LOCAL_ADDRS)
+		n = RTC_MAX_LOCAL_ADDRS;
+	for (size_t i = 0; i < n; i++)
+		if (!nice_address_set_from_string(&tmp[i], addrs[i]))
+			return -EINVAL;
+	memcpy(p->ice.local, tmp, n * sizeof(tmp[0]));
+	p->ice.n_local = n;
+	return 0;
+}
+
+int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)
+{
+	struct rtc_ice *ice = &p->ice;
+	int ret;
+
 	for (size_t i = 0; i < cfg->n_stun; i++) {
 		char ip[NICE_ADDRESS_STRING_LEN];
 		uint16_t port;
@@ -354,12 +397,14 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 		if (parse_server(cfg->stun[i], "stun:", 3478, ip, &port, NULL) < 0)
 			return rg_err_set(err, -EINVAL, "ice: bad or unresolvable STUN URL '%s'",
 					  cfg->stun[i]);
-		if (i == 0)
-			g_object_set(ice->agent, "stun-server", ip, "stun-server-port", (guint)port,
-				     NULL);
-		else
+		if (i == 0) {
+			ice->have_stun = true;
+			g_strlcpy(ice->stun_ip, ip, sizeof(ice->stun_ip));
+			ice->stun_port = port;
+		} else {
 			rg_log(RG_LOG_DEBUG, "%s: STUN server %s not used (libnice takes one)",
 			       p->log_id, cfg->stun[i]);
+		}
 	}
 	for (size_t i = 0; i < cfg->n_local_addrs; i++) {
 		NiceAddress a;
@@ -367,8 +412,8 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 		if (!nice_address_set_from_string(&a, cfg->local_addrs[i]))
 			return rg_err_set(err, -EINVAL, "ice: bad local address '%s'",
 					  cfg->local_addrs[i]);
-		nice_agent_add_local_address(ice->agent, &a);
 	}
+	rtc_ice_set_local_addrs(p, cfg->local_addrs, cfg->n_local_addrs);
 	if (cfg->port_min || cfg->port_max) {
 		ice->port_min = cfg->port_min;
 		ice->port_max = cfg->port_max ? cfg->port_max : 65535;
@@ -392,10 +437,8 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 		rl->credential = g_strdup(t->credential);
 		ice->n_relays = i + 1;
 	}
-	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), p);
-	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), p);
-	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), p);
-	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), p);
+	if ((ret = create_agent(p)) < 0)
+		return rg_err_set(err, ret, "ice: cannot create agent");
 	if ((ret = open_stream(p)) < 0)
 		return rg_err_set(err, ret, "ice: cannot set up the stream (TURN server refused?)");
 	return 0;
@@ -406,11 +449,7 @@ void rtc_ice_clear(struct rtc_peer *p)
 	struct rtc_ice *ice = &p->ice;
 
 	drop_direct(p);
-	if (ice->agent) {
-		g_signal_handlers_disconnect_by_data(ice->agent, p);
-		close_stream(p);
-		g_object_unref(ice->agent);
-	}
+	free_agent(p);
 	for (size_t i = 0; i < ice->n_relays; i++) {
 		g_free(ice->relays[i].username);
 		if (ice->relays[i].credential) {
@@ -540,18 +579,18 @@ int rtc_ice_restart(struct rtc_peer *p)
 	struct rtc_ice *ice = &p->ice;
 	int ret;
 
-	/* RFC 8445 §9: new credentials; we also gather anew (new stream, see open_stream). The
-	 * DTLS and SCTP state above does not know which stream carries it. */
+	/* RFC 8445 §9: new credentials; we also gather anew, on a new libnice agent (a restarted
+	 * stream keeps its old candidates, and an agent never forgets a local address): see
+	 * open_stream. The DTLS and SCTP state above does not know which agent carries it. */
 	drop_direct(p);
-	close_stream(p);
+	free_agent(p);
 	ice->gathering = ice->gathered = false;
 	ice->remote_creds = false;
 	ice->n_pending = 0;
 	ice->pending_eoc = false;
 	ice->restarting = true;
-	if ((ret = open_stream(p)) < 0)
+	if ((ret = create_agent(p)) < 0 || (ret = open_stream(p)) < 0)
 		return ret;
-	rtc_ice_set_controlling(p, ice->controlling);
 	return 0;
 }
 

@@ -691,6 +691,11 @@ int rtc_peer_restart_ice(struct rtc_peer *p)
 	return ret;
 }
 
+int rtc_peer_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n)
+{
+	return rtc_ice_set_local_addrs(p, addrs, n);
+}
+
 enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp)
 {
 	enum rtc_offer_kind kind = RTC_OFFER_NEW;

@@ -71,6 +71,12 @@ struct rtc_ice_relay {
 struct rtc_ice {
 	NiceAgent *agent;		/* owned */
 	guint stream_id;
+	/* what a new agent is set up with (rtc_ice_restart makes one) */
+	bool have_stun;
+	char stun_ip[NICE_ADDRESS_STRING_LEN];
+	uint16_t stun_port;
+	size_t n_local;
+	NiceAddress local[RTC_MAX_LOCAL_ADDRS];	/* none = every interface */
 	uint16_t port_min, port_max;	/* 0,0 = any */
 	size_t n_relays;
 	struct rtc_ice_relay relays[RTC_MAX_ICE_SERVERS];
@@ -224,6 +230,8 @@ int rtc_ice_set_remote(struct rtc_peer *p, const struct rtc_sdp *remote);
 int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c);
 void rtc_ice_end_of_candidates(struct rtc_peer *p);
 int rtc_ice_restart(struct rtc_peer *p);
+/* Local addresses for the next restart's agent (IP literals). -EINVAL on a bad one. */
+int rtc_ice_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n);
 /* Our current UDP candidates (for descriptions sent after an ICE restart). */
 size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t max);
 /* Sends datagrams; drops (like UDP) when the socket is full. */

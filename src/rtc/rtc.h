@@ -183,6 +183,10 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, str
  * DTLS fingerprint); it restarts ICE when its ice-ufrag/ice-pwd changed (RFC 8839 §4.4.1.1.1),
  * and is answered without restarting when they did not (a repeated offer). */
 int rtc_peer_restart_ice(struct rtc_peer *p);
+/* Local addresses (IP literals, as rtc_config.local_addrs; none = every interface) that the
+ * next ICE restart gathers on: a restart after a network change should use the addresses the
+ * host has now. -EINVAL (nothing changed) on a bad one. */
+int rtc_peer_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n);
 /* What a remote offer means for this peer connection: NEW starts another peer connection (or
  * cannot be parsed, or ours is not established); RESTART and REPEAT are re-offers for this one
  * (same o= sess-id and DTLS fingerprint as the current remote description), with changed

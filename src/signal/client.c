@@ -427,6 +427,13 @@ bool sig_client_is_connected(const struct sig_client *c)
 	return c->state == ST_CONNECTED;
 }
 
+void sig_client_reconnect(struct sig_client *c, const char *why)
+{
+	if (c->state != ST_CONNECTED)
+		return;
+	lost(c, why, false);
+}
+
 unsigned sig_client_connect_count(const struct sig_client *c)
 {
 	return c->connects;

@@ -68,6 +68,10 @@ int sig_client_send(struct sig_client *c, const struct sig_msg *m);
 /* Changes the address sent in join from the next (re)connect on; NULL removes it. */
 void sig_client_set_address(struct sig_client *c, const char *address);
 bool sig_client_is_connected(const struct sig_client *c);
+/* Drops a working connection and reconnects (after the usual short backoff): the host's
+ * addresses changed, and the connection may be bound to one that is gone, where TCP would
+ * take minutes to notice. Reports disconnected, then connected. No-op while not connected. */
+void sig_client_reconnect(struct sig_client *c, const char *why);
 /* Successful connections so far (1 after the first connect, +1 per reconnect). */
 unsigned sig_client_connect_count(const struct sig_client *c);
 /* Closes the socket (normal closure), cancels timers, frees. NULL is fine. */

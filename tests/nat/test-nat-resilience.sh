@@ -5,6 +5,7 @@
 #  2. a peer's public address changes (its router is renumbered, mappings flushed), first the
 #     offerer's, then the answerer's: the agents restart ICE in place (same DTLS/SCTP/WireGuard
 #     session) and traffic resumes within 3 s of the first detection by either side
+#  3. the offerer's own LAN address changes: netlink tells its agent at once, the same restart
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -75,10 +76,23 @@ since_mark() { sed -n "/=== $2/,\$p" "$MESH_DIR/p$1.log"; }
 restarted_both() { since_mark 3 "$1" | grep -q "peer peer4: ICE restart complete" &&
 	since_mark 4 "$1" | grep -q "peer peer3: ICE restart complete"; }
 
-# renumber SITE NEWOCTET LABEL
+# change_lan_ip SITE OCTET: the LAN host's own address changes (a DHCP renumbering): delete,
+# add, default route back
+change_lan_ip()
+{
+	local i=$1 dev
+	dev=$(lab_exec "p$i" ip -o -4 addr show | awk -v a="$(nat_lan_ip "$i")/24" '$4 == a {print $2}')
+	[ -n "$dev" ] || return 1
+	lab_exec "p$i" ip addr del "$(nat_lan_ip "$i")/24" dev "$dev" &&
+		lab_exec "p$i" ip addr add "198.19.$i.$2/24" dev "$dev" &&
+		lab_exec "p$i" ip route replace default via "198.19.$i.1"
+}
+
+# renumber SITE NEWOCTET LABEL [lan]: the site's router gets a new public address (mappings
+# flushed), or with "lan" the peer's own LAN address changes
 renumber()
 {
-	local site=$1 octet=$2 label=$3 hs3 hs4 r3 r4 tchange tdet who t3 t4 tres det gap
+	local site=$1 octet=$2 label=$3 how=${4:-router} hs3 hs4 r3 r4 tchange tdet who t3 t4 tres det gap
 	hs3=$(peer_field 3 4 lastHandshake); hs4=$(peer_field 4 3 lastHandshake)
 	r3=$(peer_field 3 4 iceRestarts); r4=$(peer_field 4 3 iceRestarts)
 	lab_bg p4 "$work/ping4-$label.log" ping -D -i 0.1 -W 1 "$(nat_tun_ip 3)"; local pp4=$LAB_LAST_PID
@@ -87,8 +101,13 @@ renumber()
 	echo "=== $label" >>"$MESH_DIR/p3.log"
 	echo "=== $label" >>"$MESH_DIR/p4.log"
 	tchange=$(date +%s.%N)
-	nat_change_public_ip "$site" "$octet" || bad "renumbering router $site"
-	echo "router $site public address $(nat_pub_ip "$site") -> 198.18.0.$octet at $(date -u +%T.%N | cut -c1-12)"
+	if [ "$how" = lan ]; then
+		change_lan_ip "$site" "$octet" || bad "renumbering peer$site's LAN address"
+		echo "peer$site LAN address $(nat_lan_ip "$site") -> 198.19.$site.$octet at $(date -u +%T.%N | cut -c1-12)"
+	else
+		nat_change_public_ip "$site" "$octet" || bad "renumbering router $site"
+		echo "router $site public address $(nat_pub_ip "$site") -> 198.18.0.$octet at $(date -u +%T.%N | cut -c1-12)"
+	fi
 	if ! lab_wait 40 "both agents restart ICE ($label)" restarted_both "$label"; then
 		bad "$label: no ICE restart on both sides in 40 s"
 		lab_stop "$pp4" INT 5; lab_stop "$pp3" INT 5
@@ -121,8 +140,8 @@ renumber()
 		ok "$label: status counts the restart (iceRestarts $(peer_field 3 4 iceRestarts)/$(peer_field 4 3 iceRestarts))" ||
 		bad "$label: iceRestarts not counted"
 	# (c) traffic back within 3 s of the first detection by either side
-	t3=$(since_mark 3 "$label" | grep -E "peer peer4: ICE path lost" | head -1 | awk '{print $1}' | log_epoch)
-	t4=$(since_mark 4 "$label" | grep -E "peer peer3: ICE path lost" | head -1 | awk '{print $1}' | log_epoch)
+	t3=$(since_mark 3 "$label" | grep -E "peer peer4: ICE path lost|local addresses changed" | head -1 | awk '{print $1}' | log_epoch)
+	t4=$(since_mark 4 "$label" | grep -E "peer peer3: ICE path lost|local addresses changed" | head -1 | awk '{print $1}' | log_epoch)
 	tdet=$(printf '%s\n' $t3 $t4 | sort -n | head -1)
 	who=peer4; [ -n "$t3" ] && [ "$tdet" = "$t3" ] && who=peer3
 	# resumed: the first echo reply after the detection, in both directions
@@ -152,6 +171,7 @@ if nat_wait_up 3 4 90 && nat_wait_up 4 3 30; then
 	ok "tunnel up before the address change"
 	renumber 3 43 offerer-side
 	renumber 4 44 answerer-side
+	renumber 3 9 local-address lan
 else
 	bad "tunnel up before the address change"
 fi
