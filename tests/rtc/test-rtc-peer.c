@@ -558,7 +558,14 @@ static void test_path_lost_restart(void)
 	g_assert_cmpint(t.a.n_lost, ==, 1);
 	g_assert_cmpint(t.a.state, ==, RTC_STATE_CONNECTED);	/* not failed: waits */
 	g_assert_cmpint(t.a.n_closed + t.b.n_closed, ==, 0);
-	/* the network is back (new addresses, in real life): a restarts ICE */
+	/* the network is back (new addresses, in real life): a restarts ICE on the addresses it
+	 * is given (a bad list changes nothing) */
+	{
+		static const char *const bad[] = { "not-an-ip" }, *const lo[] = { "127.0.0.1" };
+
+		g_assert_cmpint(rtc_peer_set_local_addrs(t.a.p, bad, 1), ==, -EINVAL);
+		g_assert_cmpint(rtc_peer_set_local_addrs(t.a.p, lo, 1), ==, 0);
+	}
 	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = false;
 	restart_from(&t.a, &t.b);
 	WAIT_FOR(t.a.n_back == 1 && t.b.n_back == 1);

@@ -460,6 +460,35 @@ static void test_hub_restart(void)
 	hub_stop(&h);
 }
 
+static gboolean reconnected_once(gpointer data)
+{
+	struct peer *p = data;
+
+	return p->connected >= 2 && sig_client_is_connected(p->c);
+}
+
+/* sig_client_reconnect (the host's addresses changed): the working connection is dropped and a
+ * new one joins; while not connected it does nothing. */
+static void test_reconnect(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a;
+
+	hub_start(&h, 0, NULL);
+	peer_start(&a, &h, "a", NULL, NULL, 100, 800);
+	wait_connected(&a);
+	g_assert_cmpuint(a.connected, ==, 1);
+	sig_client_reconnect(a.c, "test");
+	g_assert_false(sig_client_is_connected(a.c));
+	g_assert_cmpuint(a.disconnected, ==, 1);
+	sig_client_reconnect(a.c, "test");	/* not connected: nothing */
+	g_assert_cmpuint(a.disconnected, ==, 1);
+	g_assert_true(poll_until(reconnected_once, &a, 15000));
+	peer_stop(&a);
+	drain();
+	hub_stop(&h);
+}
+
 /* A raw WebSocket, to send what sig_client never would. */
 struct raw {
 	SoupSession *session;
@@ -1037,6 +1066,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/three-peers", test_three_peers);
 	g_test_add_func("/signal/client/auth", test_auth);
 	g_test_add_func("/signal/client/hub-restart", test_hub_restart);
+	g_test_add_func("/signal/client/reconnect", test_reconnect);
 	g_test_add_func("/signal/client/bad-frames", test_bad_frames);
 	g_test_add_func("/signal/client/duplicate", test_duplicate);
 	g_test_add_func("/signal/client/bad-config", test_bad_config);
