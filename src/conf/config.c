@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "conf/toml.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -54,6 +58,7 @@ void conf_clear(struct conf *c)
 		free(c->turn[i].url);
 		free(c->turn[i].username);
 		free_secret(c->turn[i].credential);
+		free(c->turn[i].ca_file);
 	}
 	free(c->turn);
 	rg_memzero(c, sizeof(*c));
@@ -195,6 +200,42 @@ bool conf_valid_stun_url(const char *s)
 	if (strncmp(s, "stun:", 5) != 0)
 		return false;
 	return valid_hostport(s + 5, strlen(s + 5), true);
+}
+
+bool conf_valid_ca_file(const char *s)
+{
+	if (!s || s[0] != '/')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+int conf_check_ca_file(const char *path, struct rg_err *err)
+{
+	FILE *f = fopen(path, "re");
+	X509 *x = NULL;
+	bool damaged;
+	int n = 0;
+
+	if (!f)
+		return rg_err_set(err, -errno, "%s: cannot open: %s", path, strerror(errno));
+	ERR_clear_error();
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		X509_free(x);
+		n++;
+	}
+	/* The loop ends at the end of the file (no further start line) or on a damaged block. */
+	damaged = ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE;
+	ERR_clear_error();
+	fclose(f);
+	if (damaged)
+		return rg_err_set(err, -EINVAL, "%s: PEM certificate %d cannot be read", path,
+				  n + 1);
+	if (n == 0)
+		return rg_err_set(err, -EINVAL, "%s: no PEM certificate in it", path);
+	return n;
 }
 
 bool conf_valid_turn_url(const char *s)
@@ -485,7 +526,7 @@ static int read_stun(struct reader *r, const struct conf_toml_value *root, struc
 
 static int read_turn(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
-	static const char *const known[] = { "url", "username", "credential", NULL };
+	static const char *const known[] = { "url", "username", "credential", "ca_file", NULL };
 	const struct conf_toml_value *a = conf_toml_get(root, "turn"), *v;
 	int ret;
 
@@ -527,6 +568,14 @@ static int read_turn(struct reader *r, const struct conf_toml_value *root, struc
 		if (!e->username && !c->turn_secret)
 			return at(r, t, "%s has no username/credential and network.turn_secret is "
 				  "not set", where);
+		if ((ret = get_string(r, t, where, "ca_file", false, &v, &e->ca_file)) < 0)
+			return ret;
+		if (e->ca_file && strncmp(e->url, "turns:", 6) != 0)
+			return at(r, v, "%s.ca_file only applies to a turns: URL (TLS), got '%.100s'",
+				  where, e->url);
+		if (e->ca_file && !conf_valid_ca_file(e->ca_file))
+			return at(r, v, "%s.ca_file must be an absolute path, got '%.100s'", where,
+				  e->ca_file);
 	}
 	return 0;
 }
@@ -655,7 +704,9 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 	for (size_t i = 0; i < c->n_turn; i++)
 		if (!c->turn[i].url || !conf_valid_turn_url(c->turn[i].url) ||
 		    !c->turn[i].username != !c->turn[i].credential ||
-		    (!c->turn[i].username && !c->turn_secret))
+		    (!c->turn[i].username && !c->turn_secret) ||
+		    (c->turn[i].ca_file && (strncmp(c->turn[i].url, "turns:", 6) != 0 ||
+					    !conf_valid_ca_file(c->turn[i].ca_file))))
 			return at(&r, NULL, "turn[%zu] is not valid", i);
 	if (c->max_retransmits > 65535)
 		return at(&r, NULL, "webrtc.max_retransmits must be 0-65535");
@@ -830,6 +881,8 @@ int conf_format(const struct conf *c, char **text)
 			put_kv(&o, "username", c->turn[i].username);
 		if (c->turn[i].credential)
 			put_kv(&o, "credential", c->turn[i].credential);
+		if (c->turn[i].ca_file)
+			put_kv(&o, "ca_file", c->turn[i].ca_file);
 	}
 	puts_(&o, "\n[webrtc]\n");
 	puts_(&o, c->ordered ? "ordered = true\n" : "ordered = false\n");

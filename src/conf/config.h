@@ -31,6 +31,7 @@ struct conf_turn {
 	char *url;		/* turn:|turns: host[:port][?transport=udp|tcp] */
 	char *username;		/* NULL with credential NULL: derived from network.turn_secret */
 	char *credential;	/* secret */
+	char *ca_file;		/* turns: only: PEM CA(s) that replace the system store; NULL = system */
 };
 
 struct conf {
@@ -97,6 +98,11 @@ bool conf_valid_server_url(const char *s);
 bool conf_valid_ifname(const char *s);
 bool conf_valid_stun_url(const char *s);
 bool conf_valid_turn_url(const char *s);
+/* A [[turn]] ca_file value: an absolute path, no control characters. */
+bool conf_valid_ca_file(const char *s);
+/* Reads a ca_file the way the agent will: a PEM file holding at least one certificate. Returns
+ * the number of certificates, or -errno with err naming the file and what is wrong. */
+int conf_check_ca_file(const char *path, struct rg_err *err);
 /* network.auth_token: non-empty, no spaces or control characters (an HTTP bearer token). */
 bool conf_valid_auth_token(const char *s);
 /* Parses "ADDR/PREFIX"; family/addr/prefix may be NULL. */

@@ -97,6 +97,12 @@ static const struct {
 	/* 62 */ { "webrtc.path_mtu", "1199", NULL, "webrtc.path_mtu must be 1200-9000" },
 	/* 63 */ { "webrtc.path_mtu", "9001", NULL, "webrtc.path_mtu must be 1200-9000" },
 	/* 64 */ { "webrtc.path_mtu", "\"1472\"", NULL, "webrtc.path_mtu must be an integer" },
+	/* 65 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h:5349\"\nusername = \"u\"\ncredential = \"p\"\nca_file = \"/etc/rg/ca.pem\"\n", NULL },
+	/* 66 */ { NULL, NULL, "[[turn]]\nurl = \"turn:h:3478\"\nusername = \"u\"\ncredential = \"p\"\nca_file = \"/etc/rg/ca.pem\"\n", "turn[0].ca_file only applies to a turns: URL" },
+	/* 67 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h\"\nusername = \"u\"\ncredential = \"p\"\nca_file = \"ca.pem\"\n", "turn[0].ca_file must be an absolute path, got 'ca.pem'" },
+	/* 68 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h\"\nusername = \"u\"\ncredential = \"p\"\nca_file = 1\n", "turn[0].ca_file must be a string" },
+	/* 69 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/a/b\\tc\"\n", "turn[0].ca_file must be an absolute path" },
+	/* 70 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/ca.pem\"\n", NULL },
 };
 
 static char *make_doc(size_t row)
@@ -322,6 +328,61 @@ static void test_save(void)
 	g_free(d);
 }
 
+/* ca_file: read as the agent will (PEM certificates), and kept by a save. */
+static void test_ca_file(void)
+{
+	char *d = tmpdir(), *ca = g_build_filename(d, "ca.pem", NULL);
+	char *key = g_build_filename(d, "key.pem", NULL), *two = g_build_filename(d, "two.pem", NULL);
+	char *bad = g_build_filename(d, "bad.pem", NULL), *path = g_build_filename(d, "c.toml", NULL);
+	char *cmd = g_strdup_printf("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+				    "-nodes -days 1 -subj /CN=ca -keyout '%s' -out '%s'", key, ca);
+	char *doc0 = make_doc(0), *doc, *text = NULL, *pem = NULL;
+	struct rg_err err = { 0 };
+	struct conf c, back;
+	gint status = -1;
+
+	g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, &status, NULL));
+	g_assert_cmpint(status, ==, 0);
+	g_assert_cmpint(conf_check_ca_file(ca, &err), ==, 1);
+	g_assert_true(g_file_get_contents(ca, &pem, NULL, NULL));
+	text = g_strconcat(pem, pem, NULL);
+	write_file(two, text, 0644);
+	g_assert_cmpint(conf_check_ca_file(two, &err), ==, 2);
+	/* a private key alone holds no certificate */
+	g_assert_cmpint(conf_check_ca_file(key, &err), ==, -EINVAL);
+	g_assert_nonnull(strstr(err.msg, "no PEM certificate"));
+	g_free(text);
+	text = g_strndup(pem, strlen(pem) / 2);
+	write_file(bad, text, 0644);
+	g_assert_cmpint(conf_check_ca_file(bad, &err), ==, -EINVAL);
+	g_assert_nonnull(strstr(err.msg, "cannot be read"));
+	g_assert_cmpint(conf_check_ca_file("/nonexistent/ca.pem", &err), ==, -ENOENT);
+	g_assert_nonnull(strstr(err.msg, "/nonexistent/ca.pem: cannot open"));
+
+	doc = g_strdup_printf("%s[[turn]]\nurl = \"turns:198.18.0.1:5349\"\nusername = \"u\"\n"
+			      "credential = \"p\"\nca_file = \"%s\"\n", doc0, ca);
+	g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "c", &err), ==, 0);
+	g_assert_cmpstr(c.turn[0].ca_file, ==, ca);
+	g_assert_cmpint(conf_save(&c, path, false, &err), ==, 0);
+	g_assert_cmpint(conf_load(&back, path, &err), ==, 0);
+	g_assert_cmpstr(back.turn[0].ca_file, ==, ca);
+	conf_clear(&back);
+	conf_clear(&c);
+
+	g_free(doc);
+	g_free(doc0);
+	g_free(text);
+	g_free(pem);
+	g_free(cmd);
+	g_free(path);
+	g_free(bad);
+	g_free(two);
+	g_free(key);
+	g_free(ca);
+	rmrf(d);
+	g_free(d);
+}
+
 static void test_default_path(void)
 {
 	char buf[256];
@@ -351,5 +412,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/config/load-permissions", test_load_permissions);
 	g_test_add_func("/conf/config/save", test_save);
 	g_test_add_func("/conf/config/default-path", test_default_path);
+	g_test_add_func("/conf/config/ca-file", test_ca_file);
 	return g_test_run();
 }
