@@ -120,6 +120,9 @@ struct agent {
 	char **stun;
 	struct rtc_turn_server *turn;
 	char *turn_secret;		/* owned, wiped on free; NULL = none */
+	/* per rtc TURN entry: the TLS bridge that stands in for a turns: server, else NULL */
+	struct agent_turntls **turntls;	/* owned, n_turntls entries */
+	size_t n_turntls;
 	bool ordered;
 	int max_retransmits;
 

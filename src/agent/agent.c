@@ -16,6 +16,7 @@
 #include <glib-unix.h>
 
 #include "agent/agent-int.h"
+#include "agent/turntls.h"
 #include "conf/turn.h"
 #include "net/icmp.h"
 #include "rtc/pmtu.h"
@@ -388,6 +389,19 @@ static char *status_json(struct agent *a)
 	}
 	(void)it;
 	g_list_free(ids);
+	for (size_t i = 0; i < a->n_turntls && s.n_turn < AGENT_STATUS_TURN_MAX; i++) {
+		const struct agent_turntls *t = a->turntls[i];
+		struct agent_status_turn *st = &s.turn[s.n_turn];
+
+		if (!t)
+			continue;
+		s.n_turn++;
+		g_strlcpy(st->url, agent_turntls_url(t), sizeof(st->url));
+		g_strlcpy(st->last_error, agent_turntls_error(t), sizeof(st->last_error));
+		st->tls_ok = agent_turntls_ok_count(t);
+		st->tls_failed = agent_turntls_fail_count(t);
+		st->open = agent_turntls_open(t);
+	}
 	out = agent_status_to_json(&s);
 	agent_status_clear(&s);
 	return out;
@@ -516,20 +530,29 @@ void agent_start(struct agent *a)
 
 /* ---- lifetime ---- */
 
-static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
+/* libnice has no TLS client for TURN (RFC 5245 mode): each turns: server gets a loopback TLS
+ * bridge (turntls.c) and libnice gets the bridge's turn:127.0.0.1:PORT?transport=tcp. */
+static int copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
 {
 	a->stun = g_new0(char *, cfg->n_stun + 1);
 	for (size_t i = 0; i < cfg->n_stun; i++)
 		a->stun[i] = g_strdup(cfg->stun[i]);
 	a->turn = g_new0(struct rtc_turn_server, cfg->n_turn + 1);
+	a->turntls = g_new0(struct agent_turntls *, cfg->n_turn + 1);
+	a->n_turntls = cfg->n_turn;
 	for (size_t i = 0; i < cfg->n_turn; i++) {
-		a->turn[i].url = g_strdup(cfg->turn[i].url);
+		const char *url = cfg->turn[i].url;
+		int r;
+
+		if (url && g_str_has_prefix(url, "turns:")) {
+			r = agent_turntls_new(&a->turntls[i], a->ctx, url, cfg->turn[i].ca_file, err);
+			if (r < 0)
+				return r;
+			url = agent_turntls_local_url(a->turntls[i]);
+		}
+		a->turn[i].url = g_strdup(url);
 		a->turn[i].username = g_strdup(cfg->turn[i].username);
 		a->turn[i].credential = g_strdup(cfg->turn[i].credential);
-		/* libnice (RFC 5245 mode) has no TLS for TURN: tests/nat/test-nat-turn-tls.sh. */
-		if (g_str_has_prefix(cfg->turn[i].url, "turns:"))
-			rg_log(RG_LOG_WARN, "TURN %s: libnice speaks plain TCP to it (no TLS, no "
-			       "certificate check); see docs/nat.md", cfg->turn[i].url);
 	}
 	a->rtc.stun = (const char *const *)a->stun;
 	a->rtc.n_stun = MIN(cfg->n_stun, (size_t)RTC_MAX_ICE_SERVERS);
@@ -541,6 +564,7 @@ static void copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg)
 	a->rtc.probe_path_mtu = cfg->path_mtu == 0;
 	a->ordered = cfg->ordered;
 	a->max_retransmits = cfg->max_retransmits;
+	return 0;
 }
 
 /* The largest MTU of this host's links that are up and have an address (loopback aside): the
@@ -676,7 +700,8 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	}
 	a->hub_url = g_strdup(cfg->hub_url ? cfg->hub_url : "");
 	a->token = g_strdup(cfg->token);
-	copy_rtc_cfg(a, cfg);
+	if ((r = copy_rtc_cfg(a, cfg, err)) < 0)
+		goto fail;
 
 	/* WireGuard device */
 	r = wg_device_new(&a->dev, &wg_ops, a);
@@ -867,6 +892,9 @@ void agent_free(struct agent *a)
 		g_free((char *)a->turn[i].credential);
 	}
 	g_free(a->turn);
+	for (size_t i = 0; i < a->n_turntls; i++)
+		agent_turntls_free(a->turntls[i]);
+	g_free(a->turntls);
 	if (a->turn_secret)
 		rg_memzero(a->turn_secret, strlen(a->turn_secret));
 	g_free(a->turn_secret);

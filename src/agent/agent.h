@@ -27,6 +27,7 @@ enum agent_defaults {
 
 struct agent_turn {
 	const char *url, *username, *credential;
+	const char *ca_file;		/* turns: only; NULL = the system CA store */
 };
 
 /* Everything the agent needs; strings are copied by agent_new(). */

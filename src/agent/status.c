@@ -103,6 +103,25 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
+	json_builder_set_member_name(b, "turnTls");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < s->n_turn && i < AGENT_STATUS_TURN_MAX; i++) {
+		const struct agent_status_turn *t = &s->turn[i];
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "url");
+		json_builder_add_string_value(b, t->url);
+		json_builder_set_member_name(b, "tlsOk");
+		json_builder_add_int_value(b, (gint64)t->tls_ok);
+		json_builder_set_member_name(b, "tlsFailed");
+		json_builder_add_int_value(b, (gint64)t->tls_failed);
+		json_builder_set_member_name(b, "open");
+		json_builder_add_int_value(b, t->open);
+		json_builder_set_member_name(b, "lastError");
+		json_builder_add_string_value(b, t->last_error);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
 	json_builder_end_object(b);
 
 	root = json_builder_get_root(b);
@@ -223,6 +242,27 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		p->path_mtu = (uint32_t)CLAMP(get_int(po, "pathMtu", 0), 0, UINT32_MAX);
 		p->peer_mtu = (uint32_t)CLAMP(get_int(po, "peerMtu", 0), 0, UINT32_MAX);
 	}
+	pn = json_object_get_member(o, "turnTls");
+	peers = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
+	for (guint i = 0; peers && i < json_array_get_length(peers); i++) {
+		JsonNode *e = json_array_get_element(peers, i);
+		struct agent_status_turn *t;
+		JsonObject *to;
+
+		if (!JSON_NODE_HOLDS_OBJECT(e) || s->n_turn >= AGENT_STATUS_TURN_MAX)
+			continue;
+		to = json_node_get_object(e);
+		t = &s->turn[s->n_turn++];
+		if (!get_str(to, "url", t->url, sizeof(t->url)) ||
+		    !get_str(to, "lastError", t->last_error, sizeof(t->last_error))) {
+			ret = rg_err_set(err, -EINVAL, "status reply: TURN server %u has an "
+					 "over-long field", i);
+			goto out;
+		}
+		t->tls_ok = (uint64_t)MAX(get_int(to, "tlsOk", 0), 0);
+		t->tls_failed = (uint64_t)MAX(get_int(to, "tlsFailed", 0), 0);
+		t->open = (uint32_t)CLAMP(get_int(to, "open", 0), 0, UINT32_MAX);
+	}
 out:
 	if (ret)
 		agent_status_clear(s);
@@ -293,6 +333,16 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 	if (s->started > 0) {
 		agent_format_ago(a, sizeof(a), now - s->started);
 		g_string_append_printf(t, "  up for: %s\n", a);
+	}
+	for (size_t i = 0; i < s->n_turn && i < AGENT_STATUS_TURN_MAX; i++) {
+		const struct agent_status_turn *u = &s->turn[i];
+
+		g_string_append_printf(t, "  turn %s: TLS %s, %" PRIu64 " connections verified, "
+				       "%" PRIu64 " failed, %u open\n", u->url,
+				       u->last_error[0] ? "failing" : u->tls_ok ? "ok" : "not used yet",
+				       u->tls_ok, u->tls_failed, u->open);
+		if (u->last_error[0])
+			g_string_append_printf(t, "    last error: %s\n", u->last_error);
 	}
 	g_string_append_printf(t, "  peers: %zu\n", s->n_peers);
 	for (size_t i = 0; i < s->n_peers; i++) {

@@ -19,6 +19,16 @@ enum agent_status_sizes {
 	AGENT_STATE_MAX = 15,
 	AGENT_CAND_MAX = 7,		/* host, srflx, prflx, relay */
 	AGENT_STATUS_PEERS_MAX = 4096,	/* a reply never lists more */
+	AGENT_STATUS_TURN_MAX = 8,	/* turns: servers listed (RTC_MAX_ICE_SERVERS) */
+};
+
+/* A turns: server, reached through the agent's TLS bridge. */
+struct agent_status_turn {
+	char url[AGENT_URL_MAX + 1];
+	uint64_t tls_ok;			/* TLS connections set up, certificate verified */
+	uint64_t tls_failed;			/* ... that failed (handshake, certificate, connect) */
+	uint32_t open;				/* bridged connections open now */
+	char last_error[256];			/* the last failure, "" once one succeeds */
 };
 
 struct agent_status_peer {
@@ -55,6 +65,8 @@ struct agent_status {
 	int64_t started;			/* wall seconds */
 	size_t n_peers;
 	struct agent_status_peer *peers;	/* owned, g_malloc'd array of n_peers */
+	size_t n_turn;
+	struct agent_status_turn turn[AGENT_STATUS_TURN_MAX];
 };
 
 /* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */

@@ -234,6 +234,7 @@ int cmd_up(int argc, char **argv)
 		turn[i].url = c.turn[i].url;
 		turn[i].username = c.turn[i].username;
 		turn[i].credential = c.turn[i].credential;
+		turn[i].ca_file = c.turn[i].ca_file;
 	}
 	ac.turn = turn;
 	ac.n_turn = c.n_turn;
