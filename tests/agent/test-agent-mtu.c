@@ -14,6 +14,9 @@ static void test_mtu(void)
 		/* 5 */ { 1435, 1392 },	/* path MTU 1500 */
 		/* 6 */ { 100, 576 },	/* never below the IPv4 minimum */
 		/* 7 */ { 0, 576 },
+		/* 8 */ { 1132, 1088 },	/* rtc's single-packet message at a 1200 path MTU */
+		/* 9 */ { 1200, 1168 },	/* ... at 1266 (a 1300-byte link, probed) */
+		/* 10 */ { 1404, 1360 },	/* ... at 1472 (1500-byte Ethernet, probed) */
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
