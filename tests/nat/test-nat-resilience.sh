@@ -124,6 +124,15 @@ renumber()
 	else
 		ok "$label: no reconnect from scratch"
 	fi
+	# glare: when both restarted at once the offerer's restart wins (peer4 answers it, peer3
+	# answers none)
+	if since_mark 3 "$label" | grep -q "ICE restart: offering" && since_mark 4 "$label" | grep -q "ICE restart: offering"; then
+		if since_mark 3 "$label" | grep -q "peer peer4: answering an ICE restart"; then
+			bad "$label: both restarted and the offerer (peer3) answered the answerer's restart"
+		else
+			ok "$label: both restarted (glare); the offerer's restart won"
+		fi
+	fi
 	# (b) the same connection carries the same WireGuard peer: no new DTLS handshake, SCTP
 	# association or data channel on either side. (A WireGuard handshake may still run: an
 	# agent probes a peer that rejoins the hub, as the renumbered one does.)
