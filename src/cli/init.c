@@ -210,6 +210,24 @@ int cmd_check(int argc, char **argv)
 		printf("path mtu: probed per peer (1200 until verified)\n");
 	if (c.mtu)
 		printf("tun mtu: %u (pinned)\n", c.mtu);
+	for (size_t i = 0; i < c.n_turn; i++) {
+		int n;
+
+		if (strncmp(c.turn[i].url, "turns:", 6) != 0)
+			continue;
+		if (!c.turn[i].ca_file) {
+			printf("turn %s: TLS, certificate checked against the system CA store\n",
+			       c.turn[i].url);
+			continue;
+		}
+		n = conf_check_ca_file(c.turn[i].ca_file, &err);
+		if (n < 0) {
+			fprintf(stderr, "%s: %s: turn[%zu].ca_file: %s\n", rg_prog, path, i, err.msg);
+			goto out;
+		}
+		printf("turn %s: TLS, certificate checked against %s (%d certificate%s)\n",
+		       c.turn[i].url, c.turn[i].ca_file, n, n == 1 ? "" : "s");
+	}
 	ret = 0;
 out:
 	conf_clear(&c);

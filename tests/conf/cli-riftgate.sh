@@ -122,6 +122,20 @@ check_bad "bad utf8" "${good}"$'\n# \xff\n' "invalid UTF-8"
 check_bad "empty file" "" "missing required table [network]"
 check_bad "binary" $'\x01\x02\x03' "1:1: expected a key"
 check_bad "duplicate" "${good}"$'\n[device]\n' "already defined"
+turns=$'\n[[turn]]\nurl = "turns:198.51.100.1:5349"\nusername = "u"\ncredential = "p"\n'
+check_bad "ca_file missing" "$good$turns"'ca_file = "/nonexistent/ca.pem"' \
+	"turn[0].ca_file: /nonexistent/ca.pem: cannot open"
+check_bad "ca_file on turn:" "$good${turns/turns:/turn:}"'ca_file = "/ca.pem"' "only applies to a turns: URL"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=ca \
+	-keyout "$tmp/ca-key.pem" -out "$tmp/ca.pem" 2>/dev/null || bad "openssl req"
+printf '%s%sca_file = "%s"\n' "$good" "$turns" "$tmp/ca.pem" >"$tmp/ca.toml"; chmod 600 "$tmp/ca.toml"
+run "check ca_file" 0 "$rg" check --config "$tmp/ca.toml"
+grep -qF "turn turns:198.51.100.1:5349: TLS, certificate checked against $tmp/ca.pem (1 certificate)" \
+	"$tmp/out" && ok || bad "check ca_file: $(cat "$tmp/out")"
+printf '%s%s' "$good" "$turns" >"$tmp/sys.toml"; chmod 600 "$tmp/sys.toml"
+run "check turns: system store" 0 "$rg" check --config "$tmp/sys.toml"
+grep -qF "TLS, certificate checked against the system CA store" "$tmp/out" && ok ||
+	bad "check turns: system store: $(cat "$tmp/out")"
 printf '%s' "$good" >"$tmp/perm.toml"; chmod 644 "$tmp/perm.toml"
 run "check 0644" 1 "$rg" check --config "$tmp/perm.toml"; one_line "check 0644"
 grep -qF "chmod 600 $tmp/perm.toml" "$tmp/err" && ok || bad "check 0644: no chmod hint"
