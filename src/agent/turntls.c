@@ -273,6 +273,8 @@ static void on_accepted(GObject *src, GAsyncResult *res, gpointer data)
 
 	client = g_socket_client_new();
 	g_socket_client_set_tls(client, TRUE);
+	/* direct to the server: no system proxy lookup (a daemon has no desktop proxy settings) */
+	g_socket_client_set_enable_proxy(client, FALSE);
 	g_signal_connect(client, "event", G_CALLBACK(on_client_event), c);
 	g_main_context_push_thread_default(t->ctx);
 	g_socket_client_connect_async(client, t->server, c->cancel, on_connected, c);
