@@ -28,7 +28,7 @@ enum conf_limits {
 #define CONF_DEFAULT_INTERFACE "riftgate0"
 
 struct conf_turn {
-	char *url;		/* turn:|turns: host[:port][?transport=udp|tcp] */
+	char *url;		/* turn: host[:port][?transport=udp|tcp], turns: host[:port][?transport=tcp] */
 	char *username;		/* NULL with credential NULL: derived from network.turn_secret */
 	char *credential;	/* secret */
 	char *ca_file;		/* turns: only: PEM CA(s) that replace the system store; NULL = system */

@@ -103,6 +103,8 @@ static const struct {
 	/* 68 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h\"\nusername = \"u\"\ncredential = \"p\"\nca_file = 1\n", "turn[0].ca_file must be a string" },
 	/* 69 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/a/b\\tc\"\n", "turn[0].ca_file must be an absolute path" },
 	/* 70 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/ca.pem\"\n", NULL },
+	/* 71 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h?transport=udp\"\nusername = \"u\"\ncredential = \"p\"\n", "turn[0].url: turns: is TLS over TCP" },
+	/* 72 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h?transport=tcp\"\nusername = \"u\"\ncredential = \"p\"\n", NULL },
 };
 
 static char *make_doc(size_t row)
