@@ -6,8 +6,10 @@
 # its channel accepts them for BENCH_SECONDS (10); the answerer counts. Each peer is pinned to
 # one core (taskset) when the machine has two or more; BENCH_ROUNDS (3) alternating rounds.
 # Figures go to stdout and to
-# bench/results/datachannel.md. If <build>/tests/rtc/rtc-peer is absent, pion<->pion and
-# aiortc<->aiortc are measured instead (and the report says so).
+# bench/results/datachannel.md. ours<->ours runs twice: "ours" with the WebRTC path MTU of 1200
+# like pion (the ratio compares these two), "ours-pmtu" probing the path MTU first as the agent
+# does between riftgate peers (rtc-peer --probe-path-mtu 1). If <build>/tests/rtc/rtc-peer is
+# absent, pion<->pion and aiortc<->aiortc are measured instead (and the report says so).
 set -euo pipefail
 shopt -s inherit_errexit
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,7 +54,7 @@ ours=$build/tests/rtc/rtc-peer
 pion=$(bash "$src/tests/interop/rtc/build-pion.sh" "$build")
 pairs=()
 if [ -x "$ours" ]; then
-	pairs+=("ours:$ours" "pion:$pion")
+	pairs+=("ours:$ours" "pion:$pion" "ours-pmtu:$ours --probe-path-mtu 1")
 	note=""
 else
 	pairs+=("pion:$pion" "aiortc:$py $src/tests/interop/rtc/aiortc_peer.py")
@@ -103,7 +105,8 @@ def row(name, r):
             "rate": recv / s if s else 0.0,
             "mbit": bb.get("bytes", 0) * 8 / s / 1e6 if s else 0.0,
             "loss": 100.0 * (1 - recv / sent) if sent else 100.0,
-            "cpu_a": (c.get("a") or {}).get("percent"), "cpu_b": (c.get("b") or {}).get("percent")}
+            "cpu_a": (c.get("a") or {}).get("percent"), "cpu_b": (c.get("b") or {}).get("percent"),
+            "mtu": b.get("path_mtu")}
 print("# Data-channel benchmark\n")
 print("Measured %s on %d cores (%s): %s s of %s-byte messages, unordered, maxRetransmits=0;"
       % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.cpu_count(), cpu, secs, size))
@@ -135,13 +138,18 @@ for r in range(1, rounds + 1):
 print()
 for n in names:
     if n in best:
-        print("Best %s<->%s: %.0f msg/s, %.1f Mbit/s, loss %.1f %%, %.0f Mbit/s per CPU of the busier side." % (
-            n, n, best[n]["rate"], best[n]["mbit"], best[n]["loss"], best[n]["per_core"]))
+        print("Best %s<->%s: %.0f msg/s, %.1f Mbit/s, loss %.1f %%, %.0f Mbit/s per CPU of the busier side%s." % (
+            n, n, best[n]["rate"], best[n]["mbit"], best[n]["loss"], best[n]["per_core"],
+            ", path MTU %d" % best[n]["mtu"] if best[n].get("mtu") else ""))
 if len(names) >= 2 and all(n in best for n in names[:2]) and best[names[1]]["rate"] > 0:
     print("\n**Ratio %s/%s (best received msg/s): %.2f**" % (names[0], names[1], best[names[0]]["rate"] / best[names[1]]["rate"]))
     if best_core.get(names[1]):
         print("\n**Ratio %s/%s (best Mbit/s per CPU of the busier side): %.2f**" % (
             names[0], names[1], best_core[names[0]] / best_core[names[1]]))
+    for n in names[2:]:
+        if n in best and best_core.get(names[1]):
+            print("\n%s/%s (probed path MTU against pion's fixed one): %.2f on msg/s, %.2f per CPU." % (
+                n, names[1], best[n]["rate"] / best[names[1]]["rate"], best_core[n] / best_core[names[1]]))
 print("\nThroughput is the receiver's count over its first-to-last message span; loss is")
 print("1 - received/sent; CPU % is utime+stime from /proc/PID/stat from the end of signaling to the")
 print("peer's result (100 % = one full core). \"Mbit/s per busiest-side CPU\" divides throughput by")

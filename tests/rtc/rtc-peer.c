@@ -27,6 +27,7 @@ static struct {
 	long count, size;
 	double bench;
 	bool no_more;		/* --no-more: bench sends without RTC_SEND_MORE */
+	bool probe_mtu;		/* --probe-path-mtu: as the agent does (rtc_config.probe_path_mtu) */
 	double timeout;
 
 	GMainLoop *loop;
@@ -135,6 +136,8 @@ static void finish(bool ok, const char *error)
 		json_builder_add_string_value(b, rtc_cand_type_name(st.remote_type));
 		json_builder_set_member_name(b, "max_packet_message");
 		json_builder_add_int_value(b, (gint64)st.max_packet_message);
+		json_builder_set_member_name(b, "path_mtu");
+		json_builder_add_int_value(b, (gint64)st.path_mtu);
 	}
 	if (g.bench > 0) {
 		double secs;
@@ -530,7 +533,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rtc-peer --role offer|answer [--ice-addr 127.0.0.1] [--stun URL]\n"
 		"       [--label wireguard] [--ordered 0|1] [--max-retransmits N] [--count N]\n"
-		"       [--size BYTES] [--bench SECONDS] [--no-more 0|1] [--timeout SECONDS] [--verbose]\n");
+		"       [--size BYTES] [--bench SECONDS] [--no-more 0|1] [--probe-path-mtu 0|1]\n"
+		"       [--timeout SECONDS] [--verbose]\n");
 	exit(2);
 }
 
@@ -580,6 +584,8 @@ int main(int argc, char **argv)
 			g.timeout = g_ascii_strtod(v, NULL);
 		else if (!strcmp(a, "--no-more"))
 			g.no_more = atoi(v) != 0;
+		else if (!strcmp(a, "--probe-path-mtu"))
+			g.probe_mtu = atoi(v) != 0;
 		else
 			usage();
 	}
@@ -600,6 +606,7 @@ int main(int argc, char **argv)
 		cfg.n_stun = 1;
 	}
 	cfg.log_id = g.offer ? "offer" : "answer";
+	cfg.probe_path_mtu = g.probe_mtu;
 	g.loop = g_main_loop_new(NULL, FALSE);
 	if (rtc_peer_new(&g.peer, NULL, &cfg, &ops, NULL, &err) < 0) {
 		finish(false, err.msg);
