@@ -38,6 +38,7 @@ struct agent_turntls {
 	GSocketListener *listener;	/* owned */
 	GCancellable *accept_cancel;	/* owned */
 	bool accepting;			/* an accept is pending */
+	GSource *retry;			/* owned, attached: accept again after an error; or NULL */
 	GPtrArray *conns;		/* struct bridge_conn *, owned */
 	uint64_t ok, failed;
 	char error[AGENT_TURNTLS_ERROR_MAX + 1];
@@ -233,6 +234,15 @@ static bool from_this_host(GSocketConnection *conn)
 	return local;
 }
 
+static gboolean on_retry(gpointer data)
+{
+	struct agent_turntls *t = data;
+
+	g_clear_pointer(&t->retry, g_source_unref);
+	accept_next(t);
+	return G_SOURCE_REMOVE;
+}
+
 static void on_accepted(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct agent_turntls *t = data;
@@ -248,9 +258,14 @@ static void on_accepted(GObject *src, GAsyncResult *res, gpointer data)
 	}
 	t->accepting = false;
 	if (!conn) {
+		/* EMFILE and friends: wait a moment rather than spin */
 		rg_log(RG_LOG_WARN, "TURN %s: bridge accept: %s", t->url, gerr->message);
 		g_error_free(gerr);
-		accept_next(t);
+		if (!t->retry) {
+			t->retry = g_timeout_source_new(AGENT_TURNTLS_RETRY_MS);
+			g_source_set_callback(t->retry, on_retry, t, NULL);
+			g_source_attach(t->retry, t->ctx);
+		}
 		return;
 	}
 	accept_next(t);
@@ -394,6 +409,10 @@ void agent_turntls_free(struct agent_turntls *t)
 	if (!t)
 		return;
 	g_cancellable_cancel(t->accept_cancel);
+	if (t->retry) {
+		g_source_destroy(t->retry);
+		g_source_unref(t->retry);
+	}
 	for (guint i = 0; i < t->conns->len; i++) {
 		struct bridge_conn *c = g_ptr_array_index(t->conns, i);
 

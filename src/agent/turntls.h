@@ -16,6 +16,7 @@ struct agent_turntls;
 enum agent_turntls_limits {
 	AGENT_TURNTLS_CONNECT_S = 15,		/* TCP connect + TLS handshake, then give up */
 	AGENT_TURNTLS_CONNS_MAX = 64,		/* open bridged connections per server */
+	AGENT_TURNTLS_RETRY_MS = 500,		/* accept again after an accept error */
 	AGENT_TURNTLS_ERROR_MAX = 255,
 };
 
