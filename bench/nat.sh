@@ -4,6 +4,10 @@
 #   through the tunnel first succeeds (polled every 0.2 s), and the candidate type chosen
 #   throughput: iperf3 TCP through the tunnel for a direct pair (full-cone <-> full-cone) and a
 #   relayed pair (symmetric <-> symmetric via coturn), same machine, same run
+#   recovery after a network change: port-restricted (peer3, offerer) <-> full-cone (peer5),
+#     both pinging each other every 0.1 s; the offerer's router, then the answerer's router is
+#     renumbered, then the offerer's own LAN address changes: seconds to the first detection,
+#     from it to traffic back both ways, and how (ICE restart in place or a reconnect)
 # Usage: bash bench/nat.sh [BUILD_DIR]   (default build-release, else build)
 # Env: BENCH_T (iperf3 seconds, default 8). Writes bench/results/nat.md.
 set -u
@@ -73,6 +77,56 @@ for pr in $pairs; do
 	stop_pair "$i" "$j"
 done
 
+# ---- recovery after a network change
+log_epoch() { while read -r t; do date -u -d "$(date -u +%F) $t" +%s.%N; done; }
+first_reply() { grep -oE '^\[[0-9.]+\] [0-9]+ bytes from' "$1" | tr -d '[]' | awk -v d="$2" '$1 > d {print $1; exit}'; }
+change_lan_ip()	# I OCTET
+{
+	local i=$1 dev
+	dev=$(lab_exec "p$i" ip -o -4 addr show | awk -v a="$(nat_lan_ip "$i")/24" '$4 == a {print $2}')
+	lab_exec "p$i" ip addr del "$(nat_lan_ip "$i")/24" dev "$dev" &&
+		lab_exec "p$i" ip addr add "198.19.$i.$2/24" dev "$dev" &&
+		lab_exec "p$i" ip route replace default via "198.19.$i.1"
+}
+since_mark() { sed -n "/=== $2/,\$p" "$MESH_DIR/p$1.log"; }
+recovery()	# LABEL CMD...: sets RC_ROW
+{
+	local label=$1 t0 td tr a b how pa pb; shift
+	lab_bg p3 "$work/ping3.log" ping -D -i 0.1 -W 1 "$(nat_tun_ip 5)"; pa=$LAB_LAST_PID
+	lab_bg p5 "$work/ping5.log" ping -D -i 0.1 -W 1 "$(nat_tun_ip 3)"; pb=$LAB_LAST_PID
+	sleep 1
+	for k in 3 5; do echo "=== $label" >>"$MESH_DIR/p$k.log"; done
+	t0=$(date +%s.%N)
+	"$@"
+	lab_wait 40 "recovery ($label)" lab_exec p5 ping -c 1 -W 0.3 -q "$(nat_tun_ip 3)" >/dev/null
+	lab_wait 10 "recovery ($label)" lab_exec p3 ping -c 1 -W 0.3 -q "$(nat_tun_ip 5)" >/dev/null
+	sleep 1
+	lab_stop "$pa" INT 5; lab_stop "$pb" INT 5
+	td=$(for k in 3 5; do since_mark "$k" "$label" |
+		grep -E "ICE path lost|local addresses changed|connection failed" | head -1 | awk '{print $1}'; done |
+		log_epoch | sort -n | head -1)
+	a=$(first_reply "$work/ping3.log" "${td:-0}"); b=$(first_reply "$work/ping5.log" "${td:-0}")
+	tr=$(printf '%s\n' "$a" "$b" | sort -n | tail -1)
+	how="reconnect"
+	since_mark 3 "$label" | grep -q "ICE restart complete" &&
+		! since_mark 3 "$label" | grep -q "offering (attempt" && how="ICE restart in place"
+	if [ -n "$td" ] && [ -n "$a" ] && [ -n "$b" ]; then
+		RC_ROW="| $label | $(awk -v x="$td" -v y="$t0" 'BEGIN {printf "%.1f", x - y}') | $(awk -v x="$tr" -v y="$td" 'BEGIN {printf "%.2f", x - y}') | $how |"
+	else
+		RC_ROW="| $label | fail | fail | $how |"
+	fi
+	echo "$RC_ROW"
+	: >"$work/ping3.log"; : >"$work/ping5.log"
+}
+first_ping 3 5
+rc_rows=""
+if [ "$FP_S" != fail ]; then
+	recovery "offerer's router renumbered" nat_change_public_ip 3 43; rc_rows+="$RC_ROW"$'\n'
+	recovery "answerer's router renumbered" nat_change_public_ip 5 45; rc_rows+="$RC_ROW"$'\n'
+	recovery "offerer's LAN address changed" change_lan_ip 3 9; rc_rows+="$RC_ROW"$'\n'
+fi
+stop_pair 3 5
+
 {
 	echo "# NAT traversal figures"
 	echo
@@ -99,5 +153,16 @@ done
 	echo "| --- | --- | --- |"
 	echo "| full-cone <-> full-cone (direct) | ${direct_ct:-?} | ${direct:-?} |"
 	echo "| symmetric <-> symmetric (coturn relay) | ${relay_ct:-?} | ${relay:-?} |"
+	echo
+	echo "## Recovery after a network change (same run)"
+	echo
+	echo "port-restricted (peer3, offerer) <-> full-cone (peer5), both pinging each other every"
+	echo "0.1 s through the tunnel. Detected: the first 'ICE path lost' / 'local addresses changed'"
+	echo "line either agent logs after the change; back: the first echo reply in both directions"
+	echo "after that (docs/nat.md, \"Network changes\")."
+	echo
+	echo "| change | detected after (s) | traffic back after detection (s) | how |"
+	echo "| --- | --- | --- | --- |"
+	printf '%s' "$rc_rows"
 } >"$out"
 cat "$out"
