@@ -131,6 +131,7 @@ struct agent {
 	struct net_addrwatch addrwatch;	/* host address changes → ICE restarts */
 	guint addrwatch_src;
 	guint addr_settle_src;		/* coalesces a burst of address events */
+	char *addr_set;			/* owned: the usable local addresses last seen, joined */
 	GSource *train_src;		/* owned; flushes the GRO train once per loop iteration */
 	struct net_gro train;		/* decrypted TCP segments merged towards the TUN */
 	struct wg_device *dev;
@@ -169,7 +170,10 @@ void agent_peer_free(struct agent_peer *p);
 void agent_peer_on_signal(struct agent *a, const struct sig_msg *m);
 void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev);
 void agent_peer_on_hub_connected(struct agent *a);
-/* The host's addresses changed: connected peers restart ICE on the current ones. */
+/* Records the host's usable addresses (at start). */
+void agent_peer_note_addrs(struct agent *a);
+/* The host's addresses may have changed: if the usable set did, connected peers restart ICE
+ * on the current ones and the hub connection is renewed. */
 void agent_peer_on_addrs_changed(struct agent *a);
 void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out);
 void agent_peer_close_all(struct agent *a);

@@ -789,6 +789,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	if (net_addrwatch_open(&a->addrwatch) == 0) {
 		GSource *s = g_unix_fd_source_new(net_addrwatch_fd(&a->addrwatch), G_IO_IN);
 
+		agent_peer_note_addrs(a);
 		g_source_set_callback(s, (GSourceFunc)(void (*)(void))addrwatch_cb, a, NULL);
 		a->addrwatch_src = g_source_attach(s, a->ctx);
 		g_source_unref(s);
@@ -864,6 +865,7 @@ void agent_free(struct agent *a)
 	if (a->addrwatch_src)
 		g_source_remove(a->addrwatch_src);
 	net_addrwatch_close(&a->addrwatch);
+	g_free(a->addr_set);
 	if (a->tun_src)
 		g_source_remove(a->tun_src);
 	if (a->train_src) {

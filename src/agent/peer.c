@@ -1091,12 +1091,40 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 	}
 }
 
+/* The usable local addresses as one string ("a b c", in getifaddrs order). */
+static char *addr_set(struct agent *a)
+{
+	char bufs[RTC_MAX_LOCAL_ADDRS][INET6_ADDRSTRLEN];
+	const char *addrs[RTC_MAX_LOCAL_ADDRS + 1];
+	size_t n = local_addrs(a, bufs, addrs);
+
+	addrs[n] = NULL;
+	return g_strjoinv(" ", (char **)addrs);
+}
+
+void agent_peer_note_addrs(struct agent *a)
+{
+	g_free(a->addr_set);
+	a->addr_set = addr_set(a);
+}
+
 void agent_peer_on_addrs_changed(struct agent *a)
 {
 	GHashTableIter it;
 	gpointer v;
+	char *now = addr_set(a);
 
-	rg_log(RG_LOG_INFO, "%s: local addresses changed", a->ifname);
+	/* Netlink also reports refreshed lifetimes (IPv6 router advertisements, DHCP renewals)
+	 * and DAD completing: only a different set of usable addresses is a network change. */
+	if (a->addr_set && strcmp(now, a->addr_set) == 0) {
+		rg_log(RG_LOG_DEBUG, "%s: address event, same addresses (%s)", a->ifname, now);
+		g_free(now);
+		return;
+	}
+	rg_log(RG_LOG_INFO, "%s: local addresses changed (%s -> %s)", a->ifname,
+	       a->addr_set ? a->addr_set : "?", now);
+	g_free(a->addr_set);
+	a->addr_set = now;
 	/* The hub connection may sit on an address that is gone: offers would vanish into it. */
 	if (a->sig)
 		sig_client_reconnect(a->sig, "local addresses changed");

@@ -181,6 +181,20 @@ if nat_wait_up 3 4 90 && nat_wait_up 4 3 30; then
 	renumber 3 43 offerer-side
 	renumber 4 44 answerer-side
 	renumber 3 9 local-address lan
+	# an address event that changes nothing (refreshed lifetimes, as router advertisements and
+	# DHCP renewals do) must not restart anything
+	r3=$(peer_field 3 4 iceRestarts)
+	echo "=== lifetimes" >>"$MESH_DIR/p3.log"
+	dev=$(lab_exec p3 ip -o -4 addr show | awk '$4 == "198.19.3.9/24" {print $2}')
+	lab_exec p3 ip addr change 198.19.3.9/24 dev "$dev" valid_lft 3600 preferred_lft 3600
+	same_seen() { since_mark 3 lifetimes | grep -q "address event, same addresses"; }
+	if lab_wait 5 "peer3 sees the address event" same_seen; then
+		sleep 1
+		[ "$(peer_field 3 4 iceRestarts)" = "$r3" ] && ! since_mark 3 lifetimes | grep -q "restarting ICE" &&
+			ok "refreshed address lifetimes: no restart" || bad "refreshed address lifetimes restarted ICE"
+	else
+		bad "peer3 logged no address event for refreshed lifetimes"
+	fi
 else
 	bad "tunnel up before the address change"
 fi
