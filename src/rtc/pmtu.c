@@ -105,6 +105,11 @@ void rtc_pmtu_start(struct rtc_pmtu *m, uint16_t max, uint64_t now_ns,
 	memcpy(m->token, token, RTC_PMTU_TOKEN_LEN);
 }
 
+static uint64_t confirm_ns(const struct rtc_pmtu *m)
+{
+	return (uint64_t)(m->confirm_ms ? m->confirm_ms : RTC_PMTU_CONFIRM_MS) * 1000000u;
+}
+
 static int settle(struct rtc_pmtu *m, uint64_t now_ns)
 {
 	uint16_t best = 0, old = m->mtu;
@@ -117,8 +122,7 @@ static int settle(struct rtc_pmtu *m, uint64_t now_ns)
 	m->confirm_out = false;
 	m->misses = 0;
 	/* Above the floor, confirm now and then that the path still carries it. */
-	m->deadline_ns = m->mtu > RTC_PMTU_FLOOR
-			 ? now_ns + (uint64_t)RTC_PMTU_CONFIRM_MS * 1000000u : UINT64_MAX;
+	m->deadline_ns = m->mtu > RTC_PMTU_FLOOR ? now_ns + confirm_ns(m) : UINT64_MAX;
 	return RTC_PMTU_EV_DONE | (m->mtu != old ? RTC_PMTU_EV_CHANGED : 0);
 }
 
@@ -182,7 +186,7 @@ int rtc_pmtu_poll(struct rtc_pmtu *m, uint64_t now_ns, uint16_t *sizes, unsigned
 		}
 		sizes[(*n_sizes)++] = m->mtu;
 		m->confirm_out = true;
-		m->deadline_ns = now_ns + (uint64_t)RTC_PMTU_CONFIRM_MS * 1000000u;
+		m->deadline_ns = now_ns + confirm_ns(m);
 		return 0;
 	}
 	if (m->phase != RTC_PMTU_SEARCH) {

@@ -72,6 +72,7 @@ struct rtc_pmtu {
 	uint64_t rtt_ns;		/* first ack's delay, 0 = none yet */
 	uint64_t deadline_ns;		/* next rtc_pmtu_poll action, UINT64_MAX = none */
 	uint8_t token[RTC_PMTU_TOKEN_LEN];
+	uint32_t confirm_ms;		/* 0 = RTC_PMTU_CONFIRM_MS (tests shorten it) */
 	bool confirm_out;		/* a confirmation awaits its ack */
 	unsigned misses;		/* confirmations unanswered in a row */
 };

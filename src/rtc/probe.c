@@ -109,7 +109,9 @@ static void apply(struct rtc_peer *p, uint16_t mtu)
 		DTLS_set_link_mtu(p->dtls.ssl, mtu);
 	}
 	if (p->probe.locked) {
-		rtc_sctp_set_path_mtu(p);
+		if (rtc_sctp_set_path_mtu(p) < 0)
+			rg_log(RG_LOG_WARN, "%s: cannot lower the SCTP path MTU: %s", p->log_id,
+			       g_strerror(errno));
 		if (p->ops.path_mtu_changed && !p->dead)
 			p->ops.path_mtu_changed(p->opaque, rtc_peer_max_packet_message(p));
 	}

@@ -561,10 +561,16 @@ size_t rtc_sctp_buffered(struct rtc_peer *p)
 int rtc_sctp_set_path_mtu(struct rtc_peer *p)
 {
 	struct sctp_paddrparams pp = { 0 };
+	struct sockaddr_conn remote = { 0 };
 
 	if (!p->sctp.sock)
 		return 0;	/* rtc_sctp_start uses p->path_mtu */
-	/* One-to-one socket: the option reaches its association (all of its paths). */
+	/* The association's one path, named as at connect (an unspecified address is refused
+	 * with EAFNOSUPPORT once the association exists). */
+	remote.sconn_family = AF_CONN;
+	remote.sconn_port = htons(p->sctp.remote_port);
+	remote.sconn_addr = (void *)(uintptr_t)p->sctp.id;
+	memcpy(&pp.spp_address, &remote, sizeof(remote));
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
 	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);

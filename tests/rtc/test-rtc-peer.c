@@ -3,7 +3,12 @@
  * messages, a large message, a wrong fingerprint, and a vanished peer. */
 #include <errno.h>
 #include <glib.h>
+#include <net/if.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "rtc/peer.h"	/* internals for the loss hook */
 #include "rtc/rtc.h"
@@ -779,6 +784,84 @@ static void test_path_mtu_both(void)
 	pair_free(&t);
 }
 
+static void set_lo(int mtu)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
+	g_assert_cmpint(ioctl(fd, SIOCGIFFLAGS, &ifr), ==, 0);
+	ifr.ifr_flags |= IFF_UP;
+	g_assert_cmpint(ioctl(fd, SIOCSIFFLAGS, &ifr), ==, 0);
+	ifr.ifr_mtu = mtu;
+	g_assert_cmpint(ioctl(fd, SIOCSIFMTU, &ifr), ==, 0);
+	close(fd);
+}
+
+/* A path that shrinks under a running association (a black hole: big datagrams vanish): in a
+ * private network namespace, lo at 1500 gives 1472; then lo drops to 1300. The confirmations
+ * (shortened to 300 ms) go unanswered, the search down finds 1266, usrsctp's association is
+ * lowered, and messages of the new largest size arrive again, both ways. */
+static void test_path_mtu_black_hole(void)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1, .log_id = "a",
+				  .probe_path_mtu = true };
+	struct rg_err err = { 0 };
+	struct rtc_channel *ca = NULL;
+	struct rtc_stats st;
+	struct pair t;
+	static uint8_t big[1500];
+	size_t m;
+
+	if (getuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+		g_test_skip("needs root (a private network namespace)");
+		return;
+	}
+	set_lo(1500);
+	memset(&t, 0, sizeof(t));
+	t.a.name = "a";
+	t.b.name = "b";
+	t.a.other = &t.b;
+	t.b.other = &t.a;
+	t.a.last = g_byte_array_new();
+	t.b.last = g_byte_array_new();
+	g_assert_cmpint(rtc_peer_new(&t.a.p, NULL, &cfg, &ops, &t.a, &err), ==, 0);
+	cfg.log_id = "b";
+	g_assert_cmpint(rtc_peer_new(&t.b.p, NULL, &cfg, &ops, &t.b, &err), ==, 0);
+	t.a.p->probe.m.confirm_ms = t.b.p->probe.m.confirm_ms = 300;
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, &ca), ==, 0);
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpuint(st.path_mtu, ==, 1472);
+	g_assert_cmpuint(rtc_peer_max_packet_message(t.b.p), ==, 1404);
+
+	set_lo(1300);
+	WAIT_FOR(rtc_peer_max_packet_message(t.a.p) < 1404 &&
+		 rtc_peer_max_packet_message(t.b.p) < 1404 &&
+		 t.a.p->probe.m.phase == RTC_PMTU_SETTLED && t.b.p->probe.m.phase == RTC_PMTU_SETTLED);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpuint(st.path_mtu, ==, 1266);
+	g_assert_cmpint(st.path_mtu_state, ==, RTC_PATH_MTU_PROBED);
+	m = rtc_peer_max_packet_message(t.a.p);
+	g_assert_cmpuint(m, ==, 1200);
+	for (int k = 0; k <= 20; k++) {
+		size_t sz = m - 20 + (size_t)k;
+		int na = t.a.n_msgs, nb = t.b.n_msgs;
+
+		g_assert_cmpint(rtc_channel_send(ca, big, sz, true), ==, 0);
+		g_assert_cmpint(rtc_channel_send(t.b.ch[0], big, sz, true), ==, 0);
+		WAIT_FOR(t.b.n_msgs == nb + 1 && t.a.n_msgs == na + 1);
+		g_assert_cmpuint(t.a.last->len, ==, sz);
+		g_assert_cmpuint(t.b.last->len, ==, sz);
+	}
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+	set_lo(65536);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -802,5 +885,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
 	g_test_add_func("/rtc/peer/path-mtu-probe", test_path_mtu_probe);
 	g_test_add_func("/rtc/peer/path-mtu-both-ways", test_path_mtu_both);
+	/* last: it moves the process into its own network namespace */
+	g_test_add_func("/rtc/peer/path-mtu-black-hole", test_path_mtu_black_hole);
 	return g_test_run();
 }
