@@ -36,6 +36,7 @@ enum agent_limits {
 	AGENT_RETRY_BASE_MS = 1000,
 	AGENT_RETRY_CAP_MS = 30000,
 	AGENT_TURN_TTL_S = 24 * 3600,		/* lifetime of derived TURN credentials */
+	AGENT_ICMP_PER_S = 100,			/* "too big" answers per peer and second */
 };
 
 enum agent_peer_state {
@@ -94,6 +95,8 @@ struct agent_peer {
 	uint32_t failures;		/* consecutive, drives the backoff */
 	int64_t since;			/* wall seconds of the last state change */
 	unsigned icmp_mtu;		/* smallest MTU an ICMP "too big" told the kernel, 0 = none */
+	uint64_t icmp_window_ns;	/* ICMP rate limit: start of the current second */
+	unsigned icmp_in_window;
 	char last_error[128];
 };
 

@@ -248,6 +248,18 @@ static struct wg_peer *tun_route(struct agent *a, const uint8_t *pkt, size_t len
 		a->too_big_dropped++;	/* IPv4 without DF: splitting it is not our job */
 		return NULL;
 	}
+	/* A sender that ignores ICMP (a UDP flood with DF) must not make us write one per
+	 * packet: like a router, answer at a bounded rate and drop the rest. */
+	uint64_t now = rg_mono_ns();
+
+	if (now - p->icmp_window_ns >= RG_NSEC_PER_SEC) {
+		p->icmp_window_ns = now;
+		p->icmp_in_window = 0;
+	}
+	if (p->icmp_in_window++ >= AGENT_ICMP_PER_S) {
+		a->too_big_dropped++;
+		return NULL;
+	}
 	a->too_big_icmp++;
 	if (!p->icmp_mtu || limit < p->icmp_mtu)
 		p->icmp_mtu = limit;
