@@ -5,7 +5,9 @@
 #  2. a peer's public address changes (its router is renumbered, mappings flushed), first the
 #     offerer's, then the answerer's: the agents restart ICE in place (same DTLS/SCTP/WireGuard
 #     session) and traffic resumes within 3 s of the first detection by either side
-#  3. the offerer's own LAN address changes: netlink tells its agent at once, the same restart
+#     and when the offerer's own LAN address changes, netlink tells its agent at once
+#  3. a relay-only pair (symmetric <-> symmetric) survives a renumbering the same way (a new
+#     TURN allocation)
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -197,6 +199,39 @@ if nat_wait_up 3 4 90 && nat_wait_up 4 3 30; then
 	fi
 else
 	bad "tunnel up before the address change"
+fi
+for i in 3 4; do mesh_peer_stop "$i"; done
+nat_hub_stop 8081
+
+# ---- 3. a relay-only pair (symmetric <-> symmetric through coturn): after a renumbering the
+# old TURN allocation belongs to the old public address; the restart gathers a new one
+nat_site 5 symmetric
+nat_site 6 symmetric
+nat_hub_start 8082 || { bad "hub starts"; exit 1; }
+for i in 5 6; do nat_write_config "$i" 8082 rest; mesh_peer_start "$i" -v; done
+if nat_wait_up 5 6 90 && nat_wait_up 6 5 30; then
+	lab_bg p5 "$work/ping5.log" ping -i 0.1 -W 1 "$(nat_tun_ip 6)"; pp5=$LAB_LAST_PID
+	lab_bg p6 "$work/ping6.log" ping -i 0.1 -W 1 "$(nat_tun_ip 5)"; pp6=$LAB_LAST_PID
+	sleep 1
+	for i in 5 6; do echo "=== relay" >>"$MESH_DIR/p$i.log"; done
+	t0=$(date +%s.%N)
+	nat_change_public_ip 5 45 || bad "renumbering router 5"
+	relay_restarted() { since_mark 5 relay | grep -q "peer peer6: ICE restart complete" &&
+		since_mark 6 relay | grep -q "peer peer5: ICE restart complete"; }
+	if lab_wait 40 "the relay pair restarts ICE" relay_restarted &&
+		lab_wait 10 "ping after the restart" lab_ping p6 "$(nat_tun_ip 5)"; then
+		t1=$(date +%s.%N)
+		if since_mark 5 relay | grep -qE "offering \(attempt|reconnecting from scratch"; then
+			bad "relay pair: reconnected from scratch"
+		else
+			ok "relay pair: ICE restart in place, pair $(nat_peer_type 5 6), traffic back $(awk -v a="$t1" -v b="$t0" 'BEGIN {printf "%.1f", a - b}') s after the change"
+		fi
+	else
+		bad "relay pair: no restart in place after the renumbering"
+	fi
+	lab_stop "$pp5" INT 5; lab_stop "$pp6" INT 5
+else
+	bad "relay pair up (status: $(nat_peer_error 5 6))"
 fi
 if grep -l "ERROR: AddressSanitizer\|runtime error:" "$MESH_DIR"/p*.log 2>/dev/null; then
 	bad "sanitizer report in an agent log"
