@@ -479,9 +479,9 @@ static int read_turn(struct rd *r, struct conf *c, const uint8_t *v, size_t n)
 		return rg_err_set(r->err, -ENOMEM, "out of memory");
 	t = &c->turn[c->n_turn++];
 	while (sub.off < sub.n) {
-		const uint8_t *fv;
+		const uint8_t *fv = NULL;
 		uint8_t tag;
-		size_t fn;
+		size_t fn = 0;
 
 		if ((ret = get_field(&sub, &tag, &fv, &fn)) < 0)
 			return ret;
@@ -524,9 +524,9 @@ static int read_fields(struct rd *r, struct conf_invite *inv)
 	int ret;
 
 	while (r->off < r->n) {
-		const uint8_t *v;
+		const uint8_t *v = NULL;
 		uint8_t tag;
-		size_t n;
+		size_t n = 0;
 
 		if ((ret = get_field(r, &tag, &v, &n)) < 0)
 			return ret;
