@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,6 +150,27 @@ static void on_spliced(GObject *src, GAsyncResult *res, gpointer data)
 	conn_free(c);
 }
 
+/* TURN frames are small and each one matters now (a WireGuard packet inside): no Nagle delay on
+ * either leg, as libnice does for its own TCP sockets. */
+static void set_nodelay(GIOStream *s)
+{
+	if (G_IS_TCP_WRAPPER_CONNECTION(s))
+		s = g_tcp_wrapper_connection_get_base_io_stream(G_TCP_WRAPPER_CONNECTION(s));
+	if (G_IS_TLS_CONNECTION(s)) {
+		GIOStream *base = NULL;
+
+		g_object_get(s, "base-io-stream", &base, NULL);
+		if (base) {
+			set_nodelay(base);
+			g_object_unref(base);
+		}
+		return;
+	}
+	if (G_IS_SOCKET_CONNECTION(s))
+		g_socket_set_option(g_socket_connection_get_socket(G_SOCKET_CONNECTION(s)),
+				    IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+}
+
 static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct bridge_conn *c = data;
@@ -183,6 +205,8 @@ static void on_connected(GObject *src, GAsyncResult *res, gpointer data)
 		return;
 	}
 	c->remote = G_IO_STREAM(tls);
+	set_nodelay(c->remote);
+	set_nodelay(G_IO_STREAM(c->local));
 	c->t->ok++;
 	c->t->error[0] = '\0';
 	rg_log(RG_LOG_DEBUG, "TURN %s: TLS connection up, certificate verified; bridging",
