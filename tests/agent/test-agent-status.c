@@ -32,6 +32,10 @@ static void fill(struct agent_status *s)
 	p->rtt_ms = 3;
 	p->attempts = 1;
 	p->since = 1050;
+	p->path_mtu = 1472;
+	g_strlcpy(p->path_mtu_state, "probed", sizeof(p->path_mtu_state));
+	p->peer_mtu = 1360;
+	s->too_big_icmp = 7;
 	p = agent_status_add_peer(s);
 	g_strlcpy(p->id, "carol", sizeof(p->id));
 	g_strlcpy(p->state, "ice", sizeof(p->state));
@@ -65,6 +69,12 @@ static void test_roundtrip(void)
 	g_assert_cmpstr(b.peers[1].last_error, ==, "ICE failed");
 	g_assert_cmpuint(b.peers[1].attempts, ==, 3);
 	g_assert_cmpuint(b.peers[1].ice_restarts, ==, 2);
+	g_assert_cmpuint(b.peers[0].path_mtu, ==, 1472);
+	g_assert_cmpstr(b.peers[0].path_mtu_state, ==, "probed");
+	g_assert_cmpuint(b.peers[0].peer_mtu, ==, 1360);
+	g_assert_cmpuint(b.peers[1].path_mtu, ==, 0);
+	g_assert_cmpuint(b.too_big_icmp, ==, 7);
+	g_assert_cmpuint(b.too_big_dropped, ==, 0);
 	g_free(json);
 	agent_status_clear(&a);
 	agent_status_clear(&b);
@@ -118,6 +128,8 @@ static void test_format(void)
 	g_assert_nonnull(strstr(t, "hub: ws://10.98.0.1:8080 (connected)\n"));
 	g_assert_nonnull(strstr(t, "peer: bob\n  state: up (for 50 seconds)\n"));
 	g_assert_nonnull(strstr(t, "candidate pair: host\n"));
+	g_assert_nonnull(strstr(t, "path mtu: 1472 (probed), packets up to 1360\n"));
+	g_assert_nonnull(strstr(t, "too big for their peer: 7 answered with ICMP, 0 dropped"));
 	g_assert_nonnull(strstr(t, "latest handshake: 10 seconds ago\n"));
 	g_assert_nonnull(strstr(t, "transfer: 3.00 MiB received, 1000 B sent\n"));
 	g_assert_nonnull(strstr(t, "peer: carol\n  state: ice\n"));
