@@ -229,6 +229,16 @@ static int send_cb(struct socket *sock, uint32_t sb_free, void *ulp_info)
 	return 0;
 }
 
+/* Heartbeats keep an idle association's path checked: a side with nothing to send still sends
+ * one, and with no answer within rtc's path_silence_ms the path is reported dead (an idle side
+ * whose router was renumbered notices in seconds, not at libnice's consent timeout). */
+static uint32_t hb_interval_ms(const struct rtc_peer *p)
+{
+	uint32_t ms = MIN(p->consent_timeout_ms / 4, (unsigned)RTC_SCTP_HB_MAX_MS);
+
+	return ms ? ms : 1;
+}
+
 int rtc_sctp_start(struct rtc_peer *p)
 {
 	struct rtc_sctp *s = &p->sctp;
@@ -260,7 +270,7 @@ int rtc_sctp_start(struct rtc_peer *p)
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
 	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
-	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
+	pp.spp_hbinterval = hb_interval_ms(p);
 	pp.spp_pathmaxrxt = RTC_SCTP_MAX_RXT;
 	if (usrsctp_set_non_blocking(s->sock, 1) < 0 ||
 	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
@@ -574,7 +584,7 @@ int rtc_sctp_set_path_mtu(struct rtc_peer *p)
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
 	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
-	pp.spp_hbinterval = p->consent_timeout_ms / 4 ? p->consent_timeout_ms / 4 : 1;
+	pp.spp_hbinterval = hb_interval_ms(p);
 	if (usrsctp_setsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
 			       sizeof(pp)) < 0)
 		return -errno;
