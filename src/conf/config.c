@@ -253,7 +253,8 @@ bool conf_valid_turn_url(const char *s)
 	q = strchr(s, '?');
 	if (!q)
 		return valid_hostport(s, strlen(s), true);
-	if (strcmp(q, "?transport=udp") != 0 && strcmp(q, "?transport=tcp") != 0)
+	/* turns: is TLS over TCP: no DTLS to a TURN server */
+	if ((skip == 6 || strcmp(q, "?transport=udp") != 0) && strcmp(q, "?transport=tcp") != 0)
 		return false;
 	return valid_hostport(s, (size_t)(q - s), true);
 }
@@ -554,13 +555,13 @@ static int read_turn(struct reader *r, const struct conf_toml_value *root, struc
 			return ret;
 		if ((ret = get_string(r, t, where, "url", true, &v, &e->url)) < 0)
 			return ret;
+		if (strncmp(e->url, "turns:", 6) == 0 && strstr(e->url, "?transport=udp"))
+			return at(r, v, "%s.url: turns: is TLS over TCP; ?transport=udp (DTLS to the "
+				  "TURN server) is not supported, got '%.100s'", where, e->url);
 		if (!conf_valid_turn_url(e->url))
 			return at(r, v, "%s.url must be turn:HOST[:PORT] or turns:HOST[:PORT], "
 				  "optionally with ?transport=udp or ?transport=tcp, got '%.100s'",
 				  where, e->url);
-		if (strncmp(e->url, "turns:", 6) == 0 && strstr(e->url, "?transport=udp"))
-			return at(r, v, "%s.url: turns: is TLS over TCP; ?transport=udp (DTLS to the "
-				  "TURN server) is not supported, got '%.100s'", where, e->url);
 		if ((ret = get_string(r, t, where, "username", false, &v, &e->username)) < 0)
 			return ret;
 		if ((ret = get_string(r, t, where, "credential", false, &v, &e->credential)) < 0)
@@ -708,8 +709,6 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 		if (!c->turn[i].url || !conf_valid_turn_url(c->turn[i].url) ||
 		    !c->turn[i].username != !c->turn[i].credential ||
 		    (!c->turn[i].username && !c->turn_secret) ||
-		    (strncmp(c->turn[i].url, "turns:", 6) == 0 &&
-		     strstr(c->turn[i].url, "?transport=udp")) ||
 		    (c->turn[i].ca_file && (strncmp(c->turn[i].url, "turns:", 6) != 0 ||
 					    !conf_valid_ca_file(c->turn[i].ca_file))))
 			return at(&r, NULL, "turn[%zu] is not valid", i);

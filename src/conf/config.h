@@ -97,6 +97,7 @@ bool conf_valid_name(const char *s);
 bool conf_valid_server_url(const char *s);
 bool conf_valid_ifname(const char *s);
 bool conf_valid_stun_url(const char *s);
+/* turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp] */
 bool conf_valid_turn_url(const char *s);
 /* A [[turn]] ca_file value: an absolute path, no control characters. */
 bool conf_valid_ca_file(const char *s);
