@@ -167,8 +167,37 @@ static void bump_buffers(struct rtc_peer *p)
 	p->ice.bufs_bumped = true;
 }
 
+static void gro_off(struct rtc_peer *p)
+{
+	int off = 0;
+
+	if (p->ice.gro && p->ice.direct)
+		setsockopt(g_socket_get_fd(p->ice.direct), SOL_UDP, UDP_GRO, &off, sizeof(off));
+	p->ice.gro = false;
+}
+
+/* Receive batching. With UDP_GRO on the selected pair's socket the kernel hands over a train
+ * of equal-sized datagrams from the remote side (the last may be shorter) in one read, so
+ * libnice makes one recvmsg and one callback per train instead of per datagram;
+ * rtc_ice_on_datagram cuts the train at DTLS record boundaries. Only toward riftgate peers,
+ * which send one record per datagram after the handshake, only on a direct pair (a TURN
+ * server's packets carry other framing), and only once SCTP is up (the path-MTU probe is
+ * over). libnice has no call to take back a STUN packet that a NIC's GRO merged at the end
+ * of a train (same 5-tuple: consent checks and their answers); such a packet is lost, and GRO
+ * is turned off for this peer for good, so at most one STUN packet per peer is lost to it. */
+void rtc_ice_enable_gro(struct rtc_peer *p)
+{
+	int on = 1;
+
+	if (p->ice.gro || p->ice.no_gro || !p->ice.direct || !p->sctp.remote_rg)
+		return;
+	if (setsockopt(g_socket_get_fd(p->ice.direct), SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0)
+		p->ice.gro = true;
+}
+
 static void drop_direct(struct rtc_peer *p)
 {
+	gro_off(p);
 	if (p->ice.direct)
 		g_object_unref(p->ice.direct);
 	p->ice.direct = NULL;
@@ -187,6 +216,8 @@ static void take_direct(struct rtc_peer *p, NiceCandidate *l, NiceCandidate *r)
 	p->ice.direct_tolen = p->ice.direct_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 								     : sizeof(struct sockaddr_in);
 	p->ice.direct = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
+	if (p->sctp.up)		/* a new pair after a restart */
+		rtc_ice_enable_gro(p);
 }
 
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
@@ -273,7 +304,33 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint le
 	rtc_ice_on_datagram(p, (const uint8_t *)buf, len);
 }
 
+static void on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
+
 void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
+{
+	/* A GRO train (see rtc_ice_enable_gro): one record per datagram. */
+	while (p->ice.gro && len > RTC_DTLS_REC_HDR && buf[0] >= 20 && buf[0] <= 63) {
+		size_t l = RTC_DTLS_REC_HDR + ((size_t)buf[11] << 8 | buf[12]);
+
+		if (l >= len)
+			break;
+		on_datagram(p, buf, l);
+		if (p->dead || p->state >= RTC_STATE_FAILED)
+			return;
+		buf += l;
+		len -= l;
+		if (buf[0] < 20 || buf[0] > 63) {
+			rg_log(RG_LOG_INFO, "%s: a %s packet arrived merged into a UDP GRO train; "
+			       "receive batching off for this peer", p->log_id,
+			       buf[0] < 4 ? "STUN" : "non-DTLS");
+			gro_off(p);
+			p->ice.no_gro = true;
+		}
+	}
+	on_datagram(p, buf, len);
+}
+
+static void on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
 {
 	p->ice.rx_datagrams++;	/* the liveness tick compares it; no clock read per packet */
 	/* RFC 7983 demultiplexing: 20..63 is DTLS; anything else here is not ours. */

@@ -185,6 +185,7 @@ static int send_open(struct rtc_peer *p, struct rtc_channel *ch)
 void rtc_peer_on_sctp_up(struct rtc_peer *p)
 {
 	rg_log(RG_LOG_INFO, "%s: SCTP association up", p->log_id);
+	rtc_ice_enable_gro(p);
 	rtc_peer_set_state(p, RTC_STATE_CONNECTED);
 	for (guint i = 0; i < p->channels->len && p->state == RTC_STATE_CONNECTED; i++) {
 		struct rtc_channel *ch = p->channels->pdata[i];

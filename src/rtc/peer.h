@@ -20,6 +20,7 @@ struct socket;	/* usrsctp */
 
 enum rtc_peer_limits {
 	RTC_DTLS_OVERHEAD = 37,		/* record header 13 + explicit nonce 8 + GCM tag 16 */
+	RTC_DTLS_REC_HDR = 13,
 	RTC_SCTP_DATA_OVERHEAD = 28,	/* common header 12 + DATA chunk header 16 */
 	/* usrsctp (AF_CONN) leaves the 12-byte common header out of spp_pathmtu: its packets,
 	 * bundles included, reach spp_pathmtu + 12. */
@@ -97,6 +98,8 @@ struct rtc_ice {
 	struct sockaddr_storage direct_to;	/* remote address of the selected pair */
 	socklen_t direct_tolen;
 	bool no_gso;			/* UDP_SEGMENT failed with EIO on this pair's route */
+	bool gro;			/* UDP_GRO on the direct socket: reads may be trains */
+	bool no_gro;			/* a train ended in a non-DTLS packet: GRO off for good */
 	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
 	uint64_t tick_rx;		/* rx_datagrams at the last tick */
 	uint64_t tick_tx;		/* tx_datagrams at the last tick */
@@ -239,6 +242,8 @@ size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t
 void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n);
 /* Injects one received datagram as if it came from the selected pair (fuzzing, tests). */
 void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
+/* Receive batching toward a riftgate peer on a direct pair, once SCTP is up (UDP GRO). */
+void rtc_ice_enable_gro(struct rtc_peer *p);
 
 /* dtls.c */
 int rtc_dtls_global_ref(struct rg_err *err);

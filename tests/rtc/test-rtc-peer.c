@@ -305,6 +305,33 @@ static void test_connect_and_channels(gconstpointer data)
 	g_assert_true(g_str_has_prefix(st.local_addr, "127.0.0.1:"));
 	g_assert_cmpuint(st.tx_datagrams, >, 0);
 
+	/* Receive batching (UDP GRO) is on toward a riftgate peer once SCTP is up. A train that
+	 * ends in a STUN packet (what a NIC's GRO may merge) turns it off for good; the records
+	 * before it still count as datagrams (this one fails authentication and is dropped) and
+	 * the peer stays usable. */
+	if (!no_offload) {
+		uint8_t train[13 + 40 + 20] = { 23, 0xfe, 0xfd, 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff,
+						0xff, 0, 40 };
+		static const uint8_t stun[8] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+		struct rtc_stats s0, s1;
+		int before = t.b.n_msgs;
+
+		memcpy(train + 13 + 40, stun, sizeof(stun));
+		g_assert_true(t.b.p->ice.gro);
+		rtc_peer_get_stats(t.b.p, &s0);
+		rtc_ice_on_datagram(t.b.p, train, sizeof(train));
+		rtc_peer_get_stats(t.b.p, &s1);
+		g_assert_cmpuint(s1.rx_datagrams - s0.rx_datagrams, ==, 2);
+		g_assert_false(t.b.p->ice.gro);
+		g_assert_true(t.b.p->ice.no_gro);
+		g_assert_cmpint(t.b.state, ==, RTC_STATE_CONNECTED);
+		g_assert_cmpint(rtc_channel_send(ca, "after-gro", 9, true), ==, 0);
+		WAIT_FOR(t.b.n_msgs == before + 1);
+		g_assert_cmpmem(t.b.last->data, t.b.last->len, "after-gro", 9);
+	} else {
+		g_assert_false(t.b.p->ice.gro);
+	}
+
 	/* channel close from the answerer side reaches both */
 	rtc_channel_close(cb);
 	WAIT_FOR(t.a.n_closed == 1 && t.b.n_closed == 1);
