@@ -138,6 +138,55 @@ static void test_format(void)
 	agent_status_clear(&s);
 }
 
+/* turns: servers: JSON round trip and the text lines (ok, failing). */
+static void test_turn_tls(void)
+{
+	struct agent_status a, b;
+	struct rg_err err = { 0 };
+	char *json, *text;
+
+	fill(&a);
+	a.n_turn = 2;
+	g_strlcpy(a.turn[0].url, "turns:turn.example.net:5349", sizeof(a.turn[0].url));
+	a.turn[0].tls_ok = 4;
+	a.turn[0].open = 2;
+	g_strlcpy(a.turn[1].url, "turns:198.51.100.7:443", sizeof(a.turn[1].url));
+	a.turn[1].tls_failed = 3;
+	g_strlcpy(a.turn[1].last_error, "TLS: certificate refused (issuer not trusted): CN=x",
+		  sizeof(a.turn[1].last_error));
+	json = agent_status_to_json(&a);
+	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
+	g_assert_cmpuint(b.n_turn, ==, 2);
+	g_assert_cmpstr(b.turn[0].url, ==, "turns:turn.example.net:5349");
+	g_assert_cmpuint(b.turn[0].tls_ok, ==, 4);
+	g_assert_cmpuint(b.turn[0].open, ==, 2);
+	g_assert_cmpstr(b.turn[0].last_error, ==, "");
+	g_assert_cmpuint(b.turn[1].tls_failed, ==, 3);
+	g_assert_cmpstr(b.turn[1].last_error, ==, a.turn[1].last_error);
+	text = agent_status_format(&b, 1100);
+	g_assert_nonnull(strstr(text, "  turn turns:turn.example.net:5349: TLS ok, 4 connections "
+				"verified, 0 failed, 2 open\n"));
+	g_assert_nonnull(strstr(text, "  turn turns:198.51.100.7:443: TLS failing, 0 connections "
+				"verified, 3 failed, 0 open\n    last error: TLS: certificate refused "
+				"(issuer not trusted): CN=x\n"));
+	g_free(text);
+	g_free(json);
+	agent_status_clear(&b);
+	agent_status_clear(&a);
+
+	/* no turns: server: no lines, and an older agent's reply without turnTls parses */
+	fill(&a);
+	text = agent_status_format(&a, 1100);
+	g_assert_null(strstr(text, "turn "));
+	g_free(text);
+	agent_status_clear(&a);
+	json = g_strdup("{\"peers\":[]}");
+	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
+	g_free(json);
+	g_assert_cmpuint(b.n_turn, ==, 0);
+	agent_status_clear(&b);
+}
+
 static void test_ago(void)
 {
 	static const struct { int64_t s; const char *want; } cases[] = {
@@ -168,5 +217,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/status/tolerant", test_tolerant);
 	g_test_add_func("/agent/status/format", test_format);
 	g_test_add_func("/agent/status/ago", test_ago);
+	g_test_add_func("/agent/status/turn-tls", test_turn_tls);
 	return g_test_run();
 }
