@@ -1,7 +1,8 @@
 /* agent/turntls: the loopback TLS bridge against a GTlsServer on 127.0.0.1 (a thread serving one
  * connection: handshake, then echo). Certificates are made by openssl in a temp dir: a CA, a
- * server certificate for IP 127.0.0.1, one for another name, and a second CA.
+ * server certificate for IP 127.0.0.1, one for DNS localhost, one for another name, a second CA.
  *   good:       bytes cross both ways, the TLS connection counts as verified
+ *   dns name:   turns:localhost: the localhost certificate passes, the other name's does not
  *   other CA:   libnice's side is closed, the error says the issuer is not trusted
  *   wrong name: ... the name does not match
  *   bad config: ca_file unreadable, DTLS asked for: agent_turntls_new() fails and says why */
@@ -64,6 +65,9 @@ static void make_pki(void)
 	g_free(cmd);
 	cmd = g_strdup_printf(leaf, "turn", "name", "name", "DNS:turn.example.org", "name", "name",
 			      "name", "name");
+	sh(cmd);
+	g_free(cmd);
+	cmd = g_strdup_printf(leaf, "turn", "dns", "dns", "DNS:localhost", "dns", "dns", "dns", "dns");
 	sh(cmd);
 	g_free(cmd);
 }
@@ -187,9 +191,11 @@ static gssize client_read(int fd, char *buf, size_t want)
 	g_assert_not_reached();
 }
 
+static const char *host = "127.0.0.1";	/* the host name in the turns: URL */
+
 static struct agent_turntls *bridge_to(const struct server *s, const char *ca)
 {
-	char *url = g_strdup_printf("turns:127.0.0.1:%u", s->port);
+	char *url = g_strdup_printf("turns:%s:%u", host, s->port);
 	char *ca_file = ca ? path_of(ca) : NULL;
 	struct agent_turntls *t = NULL;
 	struct rg_err err = { 0 };
@@ -201,7 +207,7 @@ static struct agent_turntls *bridge_to(const struct server *s, const char *ca)
 	return t;
 }
 
-static void test_good(void)
+static void echo_through(const char *leaf)
 {
 	static const char msg[] = "\x00\x03 allocate, and a second message";
 	char buf[sizeof(msg) - 1];
@@ -209,7 +215,7 @@ static void test_good(void)
 	struct server s;
 	int fd;
 
-	server_start(&s, "good");
+	server_start(&s, leaf);
 	t = bridge_to(&s, "ca.pem");
 	fd = client_connect(local_port(t));
 	g_assert_cmpint(send(fd, msg, sizeof(msg) - 1, 0), ==, (ssize_t)sizeof(msg) - 1);
@@ -224,6 +230,22 @@ static void test_good(void)
 	server_stop(&s);
 	g_assert_cmpuint(agent_turntls_open(t), ==, 0);
 	agent_turntls_free(t);
+}
+
+static void refused(const char *leaf, const char *ca, const char *reason);
+
+static void test_good(void)
+{
+	echo_through("good");
+}
+
+/* A DNS name in the URL: checked against the certificate's DNS names (and sent as SNI). */
+static void test_dns_name(void)
+{
+	host = "localhost";
+	echo_through("dns");
+	refused("name", "ca.pem", "name does not match");
+	host = "127.0.0.1";
 }
 
 static void refused(const char *leaf, const char *ca, const char *reason)
@@ -314,6 +336,7 @@ int main(int argc, char **argv)
 	}
 	make_pki();
 	g_test_add_func("/agent/turntls/good", test_good);
+	g_test_add_func("/agent/turntls/dns-name", test_dns_name);
 	g_test_add_func("/agent/turntls/other-ca", test_other_ca);
 	g_test_add_func("/agent/turntls/system-store", test_system_store);
 	g_test_add_func("/agent/turntls/wrong-name", test_wrong_name);
