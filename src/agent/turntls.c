@@ -103,6 +103,10 @@ static void conn_fail(struct bridge_conn *c, const GError *gerr)
 	else
 		snprintf(t->error, sizeof(t->error), "TLS: %s",
 			 gerr ? gerr->message : "connection failed");
+	/* the subject (and some messages) come from the server: one line, printable */
+	for (char *ch = t->error; *ch; ch++)
+		if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
+			*ch = '?';
 	rg_log(RG_LOG_ERROR, "TURN %s: %s", t->url, t->error);
 }
 
