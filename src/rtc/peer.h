@@ -44,7 +44,6 @@ enum rtc_peer_limits {
 	RTC_SCTP_RTO_INITIAL_MS = 1000,	/* RFC 6298's initial RTO; must not exceed the cap */
 	RTC_SCTP_RTO_MAX_MS = 2000,
 	RTC_SCTP_MAX_RXT = 64,
-	RTC_SCTP_HB_MAX_MS = 2500,	/* heartbeat interval cap (else consent timeout / 4) */
 	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
 };
 

@@ -230,11 +230,11 @@ static int send_cb(struct socket *sock, uint32_t sb_free, void *ulp_info)
 }
 
 /* Heartbeats keep an idle association's path checked: a side with nothing to send still sends
- * one, and with no answer within rtc's path_silence_ms the path is reported dead (an idle side
- * whose router was renumbered notices in seconds, not at libnice's consent timeout). */
+ * one, and with no answer within rtc's path_silence_ms the path is reported dead. A shorter
+ * interval (2.5 s) noticed sooner but doubled an idle agent's CPU (0.13 -> ~0.25 % of a core). */
 static uint32_t hb_interval_ms(const struct rtc_peer *p)
 {
-	uint32_t ms = MIN(p->consent_timeout_ms / 4, (unsigned)RTC_SCTP_HB_MAX_MS);
+	uint32_t ms = p->consent_timeout_ms / 4;
 
 	return ms ? ms : 1;
 }
