@@ -1108,6 +1108,20 @@ void agent_peer_note_addrs(struct agent *a)
 	a->addr_set = addr_set(a);
 }
 
+/* Whether an address of the space-separated set before is missing from the set now. */
+static bool addr_removed(const char *before, const char *now)
+{
+	char **b = g_strsplit(before, " ", -1);
+	char **n = g_strsplit(now, " ", -1);
+	bool gone = false;
+
+	for (char **i = b; *i && !gone; i++)
+		gone = **i && !g_strv_contains((const char *const *)n, *i);
+	g_strfreev(b);
+	g_strfreev(n);
+	return gone;
+}
+
 void agent_peer_on_addrs_changed(struct agent *a)
 {
 	GHashTableIter it;
@@ -1119,6 +1133,16 @@ void agent_peer_on_addrs_changed(struct agent *a)
 	if (a->addr_set && strcmp(now, a->addr_set) == 0) {
 		rg_log(RG_LOG_DEBUG, "%s: address event, same addresses (%s)", a->ifname, now);
 		g_free(now);
+		return;
+	}
+	if (a->addr_set && !addr_removed(a->addr_set, now)) {
+		/* Only new addresses (another interface or VPN came up): working paths stay as
+		 * they are; restarts and new connections gather on them. Restarting here would
+		 * break every tunnel for a path that may be worse (e.g. through another VPN). */
+		rg_log(RG_LOG_INFO, "%s: new local addresses (%s -> %s); connections keep their "
+		       "paths", a->ifname, a->addr_set, now);
+		g_free(a->addr_set);
+		a->addr_set = now;
 		return;
 	}
 	rg_log(RG_LOG_INFO, "%s: local addresses changed (%s -> %s)", a->ifname,

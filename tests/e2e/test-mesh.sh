@@ -83,6 +83,19 @@ else
 	cat "$work/iperf.json"
 fi
 
+# another interface comes up (a second NIC, another VPN): working tunnels keep their paths
+since12=$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | .since')
+# (a veth pair inside p1: this kernel has no dummy interfaces)
+lab_exec p1 ip link add "$(mesh_ifname 1)x" type veth peer name "$(mesh_ifname 1)y" &&
+	lab_exec p1 ip link set "$(mesh_ifname 1)y" up &&
+	lab_exec p1 ip addr add 10.97.0.1/24 dev "$(mesh_ifname 1)x" &&
+	lab_exec p1 ip link set "$(mesh_ifname 1)x" up || bad "dummy interface in p1"
+new_addrs() { grep -q "new local addresses.*10.97.0.1.*connections keep their paths" "$MESH_DIR/p1.log"; }
+check "peer1 notices the new address" lab_wait 10 "address event" new_addrs
+check "peer1 -> peer2 with the new address" lab_ping p1 "$(mesh_tun_ip 2)"
+check "tunnel peer1-peer2 not restarted for a new address" test \
+	"$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | "\(.since) \(.iceRestarts)"')" = "$since12 0"
+
 # a peer crashes (SIGKILL) and comes back
 since12=$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | .since')
 mesh_peer_stop 3 KILL
