@@ -85,6 +85,7 @@ struct agent_peer {
 	enum agent_peer_state before_restart;	/* state to return to when the path is back */
 	uint64_t restart_ns;		/* monotonic start of the current restart */
 	uint32_t ice_restarts;		/* completed in place, since the agent started */
+	bool restart_deferred;		/* path lost while the hub was away: restart when back */
 	uint64_t probe_rx;
 	bool probe_resend;		/* the probe's initiation was rate limited */
 	/* A different key announced for this id while its tunnel works: a duplicate peer id or a

@@ -294,10 +294,24 @@ static void rtc_ice_path_cb(void *opaque, bool up, const char *why)
 	char what[128];
 
 	if (up) {
-		restart_done(p, "new ICE pair selected");
+		if (p->restart_deferred && p->state != AGENT_PEER_RESTARTING)
+			rg_log(RG_LOG_INFO, "peer %s: the path works again (%s); no ICE restart "
+			       "needed", p->id, why ? why : "traffic");
+		p->restart_deferred = false;
+		restart_done(p, why ? why : "new ICE pair selected");
 		return;
 	}
 	g_snprintf(what, sizeof(what), "ICE path lost (%s)", why);
+	if (!agent_hub_connected(p->a) && p->state != AGENT_PEER_RESTARTING) {
+		/* A restart replaces the ICE agent at once and needs the hub to finish: with the
+		 * hub away it would cut a path that may only have stalled. Keep it; the hub's
+		 * return restarts it if it is still silent (agent_peer_on_hub_connected). */
+		if (!p->restart_deferred)
+			rg_log(RG_LOG_WARN, "peer %s: %s while the hub is unreachable; keeping the "
+			       "path, ICE restart when the hub is back", p->id, what);
+		p->restart_deferred = true;
+		return;
+	}
 	peer_restart_ice(p, what);
 }
 
@@ -1049,6 +1063,10 @@ void agent_peer_on_hub_connected(struct agent *a)
 		struct agent_peer *p = v;
 
 		restart_resend(p, "hub back");
+		if (p->restart_deferred) {
+			p->restart_deferred = false;
+			peer_restart_ice(p, "hub back, the path is still silent");
+		}
 		if (!p->offerer || !p->present || !p->wg)
 			continue;
 		if (p->state == AGENT_PEER_SIGNALING || p->state == AGENT_PEER_BACKOFF) {

@@ -120,6 +120,14 @@ static gboolean on_tick(gpointer data)
 		p->ice.tick_rx = p->ice.rx_datagrams;
 		p->ice.last_rx_ns = now;
 		p->ice.unanswered_tx_ns = 0;
+		if (p->ice.lost && !p->ice.restarting && !p->dead) {
+			/* Reported lost, but the caller did not restart (it could not signal one) and
+			 * the path carries packets again: it had only stalled. */
+			p->ice.lost = false;
+			rg_log(RG_LOG_INFO, "%s: ICE path works again", p->log_id);
+			if (p->ops.ice_path)
+				p->ops.ice_path(p->opaque, true, "packets arrive again");
+		}
 	} else if (p->ice.tx_datagrams != p->ice.tick_tx && !p->ice.unanswered_tx_ns) {
 		p->ice.unanswered_tx_ns = now;	/* sending, and nothing came back since */
 	}

@@ -126,7 +126,8 @@ struct rtc_peer_ops {
 	void (*channel_closed)(void *opaque, struct rtc_channel *ch);
 	/* The ICE path of an established connection (DTLS up) died (up = false; why says how:
 	 * consent lost, ICE failed, sending without hearing back), or works again after an ICE
-	 * restart (up = true, why = NULL). With this callback set a dead path does not fail the
+	 * restart (up = true, why = NULL) or, when the caller did not restart, because packets
+	 * arrive again on the old path (up = true, why says so). With this callback set a dead path does not fail the
 	 * peer: it stays CONNECTED (DTLS, SCTP and channels kept) while the caller restarts ICE
 	 * (rtc_peer_restart_ice + a new offer), and fails only when nothing at all arrives for
 	 * twice the consent timeout. Without it a dead path fails the peer, as before. */

@@ -629,6 +629,53 @@ static void test_path_lost_restart(void)
 	pair_free(&t);
 }
 
+/* The path stalls and is reported lost, but the caller does not restart (the agent cannot
+ * signal one while the hub is away): when packets arrive again the path is reported back,
+ * without a restart, and the same channel carries data; the silence hint works again after. */
+static void test_path_stall_no_restart(void)
+{
+	struct pair t;
+	uint64_t deadline;
+	int before;
+
+	pair_connected(&t, 1000);
+	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
+	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
+	while (t.a.n_lost == 0) {
+		g_assert_cmpuint(rg_mono_ns(), <, deadline);
+		send_burst(&t.a, 1);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20000);
+	}
+	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = false;
+	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
+	while (t.a.n_back == 0) {
+		g_assert_cmpuint(rg_mono_ns(), <, deadline);
+		send_burst(&t.a, 1);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20000);
+	}
+	g_assert_cmpint(t.a.n_back, ==, 1);
+	g_assert_cmpuint(t.a.p->ice.selections, ==, 1);	/* no restart happened */
+	before = t.b.n_msgs;
+	send_burst(&t.a, 10);
+	WAIT_FOR(t.b.n_msgs >= before + 10);
+	/* lost again: reported again (the flag was cleared) */
+	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
+	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
+	while (t.a.n_lost == 1) {
+		g_assert_cmpuint(rg_mono_ns(), <, deadline);
+		send_burst(&t.a, 1);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20000);
+	}
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+}
+
 /* Without ops.ice_path a dead path still fails the peer (callers that do not restart). */
 static void test_path_lost_fails_without_callback(void)
 {
@@ -904,6 +951,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/peer-reflexive", test_prflx);
 	g_test_add_func("/rtc/peer/ice-restart", test_ice_restart);
 	g_test_add_func("/rtc/peer/path-lost-restart", test_path_lost_restart);
+	g_test_add_func("/rtc/peer/path-stall-no-restart", test_path_stall_no_restart);
 	g_test_add_func("/rtc/peer/path-lost-fails-without-callback",
 			test_path_lost_fails_without_callback);
 	g_test_add_func("/rtc/peer/restart-glare-stale-busy", test_restart_glare_stale_busy);
