@@ -121,14 +121,10 @@ struct pair {
 	struct side a, b;	/* a offers */
 };
 
-static void pair_new(struct pair *t, unsigned consent_ms, bool no_offload)
+/* Two peers a and b from their configs (log ids set here), sharing ops. */
+static void pair_new_cfg(struct pair *t, struct rtc_config *ca, struct rtc_config *cb,
+			 const struct rtc_peer_ops *o)
 {
-	static const char *const lo[] = { "127.0.0.1" };
-	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1,
-				  .consent_timeout_ms = consent_ms,
-				  .path_silence_ms = pair_silence_ms,
-				  .no_crc32c_offload = no_offload };
-	const struct rtc_peer_ops *o = pair_silence_ms ? &path_ops : &ops;
 	struct rg_err err = { 0 };
 
 	memset(t, 0, sizeof(*t));
@@ -138,10 +134,34 @@ static void pair_new(struct pair *t, unsigned consent_ms, bool no_offload)
 	t->b.other = &t->a;
 	t->a.last = g_byte_array_new();
 	t->b.last = g_byte_array_new();
-	cfg.log_id = "a";
-	g_assert_cmpint(rtc_peer_new(&t->a.p, NULL, &cfg, o, &t->a, &err), ==, 0);
-	cfg.log_id = "b";
-	g_assert_cmpint(rtc_peer_new(&t->b.p, NULL, &cfg, o, &t->b, &err), ==, 0);
+	ca->log_id = "a";
+	g_assert_cmpint(rtc_peer_new(&t->a.p, NULL, ca, o, &t->a, &err), ==, 0);
+	cb->log_id = "b";
+	g_assert_cmpint(rtc_peer_new(&t->b.p, NULL, cb, o, &t->b, &err), ==, 0);
+}
+
+static void pair_new(struct pair *t, unsigned consent_ms, bool no_offload)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1,
+				  .consent_timeout_ms = consent_ms,
+				  .path_silence_ms = pair_silence_ms,
+				  .no_crc32c_offload = no_offload };
+	struct rtc_config cb = cfg;
+
+	pair_new_cfg(t, &cfg, &cb, pair_silence_ms ? &path_ops : &ops);
+}
+
+/* A loopback pair where a and b each probe the path MTU or not. */
+static void pair_new_probing(struct pair *t, bool a_probes, bool b_probes)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config ca = { .local_addrs = lo, .n_local_addrs = 1,
+				 .probe_path_mtu = a_probes };
+	struct rtc_config cb = ca;
+
+	cb.probe_path_mtu = b_probes;
+	pair_new_cfg(t, &ca, &cb, &ops);
 }
 
 static void pair_free(struct pair *t)
@@ -591,6 +611,21 @@ static void send_burst(struct side *from, int n)
 		g_assert_cmpint(rtc_channel_send(from->ch[0], "x", 1, true), ==, 0);
 }
 
+/* Sends one message every 20 ms (a path is silent only while we send) until *count, an
+ * ops.ice_path counter, reaches want; fails the test after 10 s. */
+static void send_until(struct side *from, const int *count, int want)
+{
+	uint64_t deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
+
+	while (*count < want) {
+		g_assert_cmpuint(rg_mono_ns(), <, deadline);
+		send_burst(from, 1);
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20000);
+	}
+}
+
 /* The path dies (both sides drop what arrives; libnice's own checks still pass, so only our
  * silence hint can tell): a, which sends, reports it within path_silence_ms and does not fail;
  * an ICE restart on the same peer connection brings the path back, both sides report it, and
@@ -598,18 +633,10 @@ static void send_burst(struct side *from, int n)
 static void test_path_lost_restart(void)
 {
 	struct pair t;
-	uint64_t deadline;
 
 	pair_connected(&t, 1000);
 	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
-	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
-	while (t.a.n_lost == 0) {
-		g_assert_cmpuint(rg_mono_ns(), <, deadline);
-		send_burst(&t.a, 1);
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-		g_usleep(20000);
-	}
+	send_until(&t.a, &t.a.n_lost, 1);
 	g_assert_cmpint(t.a.n_lost, ==, 1);
 	g_assert_cmpint(t.a.state, ==, RTC_STATE_CONNECTED);	/* not failed: waits */
 	g_assert_cmpint(t.a.n_closed + t.b.n_closed, ==, 0);
@@ -635,28 +662,13 @@ static void test_path_lost_restart(void)
 static void test_path_stall_no_restart(void)
 {
 	struct pair t;
-	uint64_t deadline;
 	int before;
 
 	pair_connected(&t, 1000);
 	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
-	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
-	while (t.a.n_lost == 0) {
-		g_assert_cmpuint(rg_mono_ns(), <, deadline);
-		send_burst(&t.a, 1);
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-		g_usleep(20000);
-	}
+	send_until(&t.a, &t.a.n_lost, 1);
 	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = false;
-	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
-	while (t.a.n_back == 0) {
-		g_assert_cmpuint(rg_mono_ns(), <, deadline);
-		send_burst(&t.a, 1);
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-		g_usleep(20000);
-	}
+	send_until(&t.a, &t.a.n_back, 1);
 	g_assert_cmpint(t.a.n_back, ==, 1);
 	g_assert_cmpuint(t.a.p->ice.selections, ==, 1);	/* no restart happened */
 	before = t.b.n_msgs;
@@ -664,14 +676,7 @@ static void test_path_stall_no_restart(void)
 	WAIT_FOR(t.b.n_msgs >= before + 10);
 	/* lost again: reported again (the flag was cleared) */
 	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
-	deadline = rg_mono_ns() + 10ull * RG_NSEC_PER_SEC;
-	while (t.a.n_lost == 1) {
-		g_assert_cmpuint(rg_mono_ns(), <, deadline);
-		send_burst(&t.a, 1);
-		while (g_main_context_iteration(NULL, FALSE))
-			;
-		g_usleep(20000);
-	}
+	send_until(&t.a, &t.a.n_lost, 2);
 	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
 	pair_free(&t);
 }
@@ -759,27 +764,13 @@ static void test_reoffer_other_session(void)
  * Only a asks for probing; b answers but keeps the default, so each direction is its own. */
 static void test_path_mtu_probe(void)
 {
-	static const char *const lo[] = { "127.0.0.1" };
-	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1, .log_id = "a",
-				  .probe_path_mtu = true };
-	struct rg_err err = { 0 };
 	struct rtc_channel *ca = NULL;
 	struct rtc_stats st;
 	struct pair t;
 	static uint8_t big[RTC_PMTU_CEIL];
 	size_t m;
 
-	memset(&t, 0, sizeof(t));
-	t.a.name = "a";
-	t.b.name = "b";
-	t.a.other = &t.b;
-	t.b.other = &t.a;
-	t.a.last = g_byte_array_new();
-	t.b.last = g_byte_array_new();
-	g_assert_cmpint(rtc_peer_new(&t.a.p, NULL, &cfg, &ops, &t.a, &err), ==, 0);
-	cfg.log_id = "b";
-	cfg.probe_path_mtu = false;
-	g_assert_cmpint(rtc_peer_new(&t.b.p, NULL, &cfg, &ops, &t.b, &err), ==, 0);
+	pair_new_probing(&t, true, false);
 	rtc_peer_get_stats(t.a.p, &st);
 	g_assert_cmpuint(st.path_mtu, ==, RTC_DEFAULT_PATH_MTU);
 	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, &ca), ==, 0);
@@ -818,25 +809,12 @@ static void test_path_mtu_probe(void)
  * `unshare -n` with lo at MTU 1500 this is the LAN case (1472). */
 static void test_path_mtu_both(void)
 {
-	static const char *const lo[] = { "127.0.0.1" };
-	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1, .log_id = "a",
-				  .probe_path_mtu = true };
-	struct rg_err err = { 0 };
 	struct rtc_channel *ca = NULL;
 	struct pair t;
 	static uint8_t big[RTC_PMTU_CEIL];
 	size_t ma, mb;
 
-	memset(&t, 0, sizeof(t));
-	t.a.name = "a";
-	t.b.name = "b";
-	t.a.other = &t.b;
-	t.b.other = &t.a;
-	t.a.last = g_byte_array_new();
-	t.b.last = g_byte_array_new();
-	g_assert_cmpint(rtc_peer_new(&t.a.p, NULL, &cfg, &ops, &t.a, &err), ==, 0);
-	cfg.log_id = "b";
-	g_assert_cmpint(rtc_peer_new(&t.b.p, NULL, &cfg, &ops, &t.b, &err), ==, 0);
+	pair_new_probing(&t, true, true);
 	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, &ca), ==, 0);
 	negotiate(&t, NULL);
 	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
@@ -879,10 +857,6 @@ static void set_lo(int mtu)
  * lowered, and messages of the new largest size arrive again, both ways. */
 static void test_path_mtu_black_hole(void)
 {
-	static const char *const lo[] = { "127.0.0.1" };
-	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1, .log_id = "a",
-				  .probe_path_mtu = true };
-	struct rg_err err = { 0 };
 	struct rtc_channel *ca = NULL;
 	struct rtc_stats st;
 	struct pair t;
@@ -894,16 +868,7 @@ static void test_path_mtu_black_hole(void)
 		return;
 	}
 	set_lo(1500);
-	memset(&t, 0, sizeof(t));
-	t.a.name = "a";
-	t.b.name = "b";
-	t.a.other = &t.b;
-	t.b.other = &t.a;
-	t.a.last = g_byte_array_new();
-	t.b.last = g_byte_array_new();
-	g_assert_cmpint(rtc_peer_new(&t.a.p, NULL, &cfg, &ops, &t.a, &err), ==, 0);
-	cfg.log_id = "b";
-	g_assert_cmpint(rtc_peer_new(&t.b.p, NULL, &cfg, &ops, &t.b, &err), ==, 0);
+	pair_new_probing(&t, true, true);
 	t.a.p->probe.m.confirm_ms = t.b.p->probe.m.confirm_ms = 300;
 	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "wireguard", false, 0, &ca), ==, 0);
 	negotiate(&t, NULL);
