@@ -1,6 +1,7 @@
 /* ICMP / ICMPv6 "packet too big" construction (icmp.h). Agent loop, per oversized packet. */
 #include <string.h>
 
+#include "net/csum.h"
 #include "net/icmp.h"
 
 enum {
@@ -9,28 +10,18 @@ enum {
 	PROTO_ICMP = 1, PROTO_ICMPV6 = 58,
 };
 
-uint32_t net_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
-	if (i < len)
-		sum += (uint32_t)buf[i] << 8;
-	return sum;
-}
-
-uint16_t net_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+/* Writes the checksum of buf[0..len) (its field zeroed), plus sum, at field. */
+static void put_csum(uint8_t *field, uint64_t sum, const uint8_t *buf, size_t len)
+{
+	uint16_t c = net_csum_fold(net_csum_add(sum, buf, len));
+
+	memcpy(field, &c, 2);
 }
 
 static size_t v4(uint8_t *out, const uint8_t *pkt, size_t len, unsigned mtu)
@@ -52,12 +43,12 @@ static size_t v4(uint8_t *out, const uint8_t *pkt, size_t len, unsigned mtu)
 	out[9] = PROTO_ICMP;
 	memcpy(out + 12, pkt + 16, 4);	/* from the destination it could not reach */
 	memcpy(out + 16, pkt + 12, 4);	/* to the sender */
-	put16(out + 10, (uint16_t)~net_csum_fold(net_csum_add(0, out, V4_HDR)));
+	put_csum(out + 10, 0, out, V4_HDR);
 	icmp[0] = 3;			/* destination unreachable */
 	icmp[1] = 4;			/* fragmentation needed and DF set */
 	put16(icmp + 6, (uint16_t)(mtu > 0xffff ? 0xffff : mtu));	/* next-hop MTU */
 	memcpy(icmp + ICMP_HDR, pkt, quote);
-	put16(icmp + 2, (uint16_t)~net_csum_fold(net_csum_add(0, icmp, ICMP_HDR + quote)));
+	put_csum(icmp + 2, 0, icmp, ICMP_HDR + quote);
 	return total;
 }
 
@@ -67,7 +58,8 @@ static size_t v6(uint8_t *out, const uint8_t *pkt, size_t len, unsigned mtu)
 		       ? len : NET_ICMP_TOO_BIG_MAX - V6_HDR - ICMP_HDR;
 	size_t plen = ICMP_HDR + quote;
 	uint8_t *icmp = out + V6_HDR;
-	uint32_t sum;
+	/* pseudo-header tail: upper-layer length (plen < 65536), zeros, next header */
+	const uint8_t pseudo[4] = { (uint8_t)(plen >> 8), (uint8_t)plen, 0, PROTO_ICMPV6 };
 
 	if (len < V6_HDR)
 		return 0;
@@ -89,11 +81,8 @@ static size_t v6(uint8_t *out, const uint8_t *pkt, size_t len, unsigned mtu)
 	icmp[6] = (uint8_t)(mtu >> 8);
 	icmp[7] = (uint8_t)mtu;
 	memcpy(icmp + ICMP_HDR, pkt, quote);
-	/* pseudo-header: source, destination, upper-layer length, next header */
-	sum = net_csum_add(0, out + 8, 32);
-	sum += (uint32_t)plen + PROTO_ICMPV6;
-	sum = net_csum_add(sum, icmp, plen);
-	put16(icmp + 2, (uint16_t)~net_csum_fold(sum));
+	/* pseudo-header: source and destination, then its tail */
+	put_csum(icmp + 2, net_csum_add(net_csum_add(0, out + 8, 32), pseudo, 4), icmp, plen);
 	return V6_HDR + plen;
 }
 

@@ -20,8 +20,5 @@ enum net_icmp_limits {
  * when no answer is due: an IPv4 packet without DF (fragmenting it is not our job: the caller
  * drops it), an ICMP error (never answered with another), malformed input. */
 size_t net_icmp_too_big(uint8_t *out, const uint8_t *pkt, size_t len, unsigned mtu);
-/* The Internet checksum (RFC 1071) of buf, folded, not inverted, starting from sum. */
-uint32_t net_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
-uint16_t net_csum_fold(uint32_t sum);
 
 #endif

@@ -1,46 +1,9 @@
-/* See offload.h. Checksums are RFC 1071 ones'-complement sums computed on native-order 32-bit
- * loads and folded at the end (the sum is byte-order independent up to one final swap, which
- * storing the folded value with memcpy undoes). */
+/* See offload.h. Checksums: net/csum.h. */
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "net/csum.h"
 #include "net/offload.h"
-
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-	while (len >= 4) {
-		uint32_t w;
-
-		memcpy(&w, p, 4);
-		sum += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t w;
-
-		memcpy(&w, p, 2);
-		sum += w;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint8_t last[2] = { *p, 0 };
-		uint16_t w;
-
-		memcpy(&w, last, 2);
-		sum += w;
-	}
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	return sum ? (uint16_t)sum : 0xffff;	/* like the kernel's CSUM_MANGLED_0 */
-}
 
 bool net_offload_csum(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len)
 {
@@ -50,7 +13,7 @@ bool net_offload_csum(const struct virtio_net_hdr *h, uint8_t *pkt, size_t len)
 	if (start >= len || at + 2 > len)
 		return false;
 	/* The field holds the pseudo-header sum; summing over it completes the checksum. */
-	c = csum_fold(csum_add(0, pkt + start, len - start));
+	c = net_csum_fold(net_csum_add(0, pkt + start, len - start));
 	memcpy(pkt + at, &c, 2);
 	return true;
 }
@@ -109,7 +72,7 @@ size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out)
 	if (t->v6) {
 		v = htons((uint16_t)tcp_len);
 		memcpy(out + 4, &v, 2);
-		sum = csum_add(0, out + 8, 32);		/* source and destination */
+		sum = net_csum_add(0, out + 8, 32);		/* source and destination */
 	} else {
 		memcpy(&v, out + 4, 2);
 		v = htons((uint16_t)(ntohs(v) + k));	/* IP id: one per segment */
@@ -117,9 +80,9 @@ size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out)
 		v = htons((uint16_t)(t->hdr_len + seg));
 		memcpy(out + 2, &v, 2);
 		out[10] = out[11] = 0;
-		c = csum_fold(csum_add(0, out, t->ip_len));
+		c = net_csum_fold(net_csum_add(0, out, t->ip_len));
 		memcpy(out + 10, &c, 2);
-		sum = csum_add(0, out + 12, 8);
+		sum = net_csum_add(0, out + 12, 8);
 	}
 	memcpy(&seq, tcp + 4, 4);
 	seq = htonl(ntohl(seq) + (uint32_t)off);
@@ -129,8 +92,8 @@ size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out)
 	if (k)
 		tcp[13] &= (uint8_t)~0x80;		/* CWR: first segment only */
 	tcp[16] = tcp[17] = 0;
-	sum = csum_add(sum, pseudo, 4);
-	c = csum_fold(csum_add(sum, tcp, tcp_len));
+	sum = net_csum_add(sum, pseudo, 4);
+	c = net_csum_fold(net_csum_add(sum, tcp, tcp_len));
 	memcpy(tcp + 16, &c, 2);
 	return t->hdr_len + seg;
 }
@@ -247,17 +210,17 @@ size_t net_gro_finish(struct net_gro *g, struct virtio_net_hdr *h)
 	if (g->v6) {
 		v = htons((uint16_t)tcp_total);
 		memcpy(ip + 4, &v, 2);
-		sum = csum_add(0, ip + 8, 32);
+		sum = net_csum_add(0, ip + 8, 32);
 	} else {
 		v = htons((uint16_t)g->len);
 		memcpy(ip + 2, &v, 2);
 		ip[10] = ip[11] = 0;
-		v = csum_fold(csum_add(0, ip, 20));
+		v = net_csum_fold(net_csum_add(0, ip, 20));
 		memcpy(ip + 10, &v, 2);
-		sum = csum_add(0, ip + 12, 8);
+		sum = net_csum_add(0, ip + 12, 8);
 	}
 	/* CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not complemented. */
-	sum = csum_add(sum, pseudo, 4);
+	sum = net_csum_add(sum, pseudo, 4);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	v = (uint16_t)sum;

@@ -6,7 +6,7 @@
 
 #include "net/icmp.h"
 
-/* RFC 1071, written independently of net_csum_add: a correct checksum sums to 0xffff. */
+/* RFC 1071, written independently of net/csum.h: a correct checksum sums to 0xffff. */
 static uint16_t ref_sum(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
 	uint64_t s = 0;
