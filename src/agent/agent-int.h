@@ -16,6 +16,7 @@
 #include "net/netlink.h"
 #include "net/offload.h"
 #include "net/tun.h"
+#include "net/tunwrite.h"
 #include "net/uapisock.h"
 #include "rtc/rtc.h"
 #include "signal/msg.h"
@@ -137,7 +138,7 @@ struct agent {
 	guint addr_settle_src;		/* coalesces a burst of address events */
 	char *addr_set;			/* owned: the usable local addresses last seen, joined */
 	GSource *train_src;		/* owned; flushes the GRO train once per loop iteration */
-	struct net_gro train;		/* decrypted TCP segments merged towards the TUN */
+	struct net_tun_writer tunw;	/* every decrypted packet reaches the TUN through it */
 	struct wg_device *dev;
 	GSource *timer;			/* owned; ready time = the core's next deadline */
 	struct net_uapisock uapi;
@@ -157,9 +158,8 @@ struct agent {
 	/* Data path buffers (no allocation per packet). */
 	uint8_t rx[AGENT_PKT_MAX + WG_DATA_HEADROOM + WG_DATA_TAILROOM];
 	uint8_t tx[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
-	/* With TUN offload: one segment of a TCP super-segment read into tx, and the GRO train. */
+	/* With TUN offload: one segment of a TCP super-segment read into tx. */
 	uint8_t seg[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
-	uint8_t train_buf[NET_GRO_MAX];
 	uint8_t icmp[NET_ICMP_TOO_BIG_MAX];	/* one "packet too big" answer */
 };
 

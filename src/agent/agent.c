@@ -65,39 +65,11 @@ static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t 
 	return rtc_channel_send(p->conn->ch, buf, len, true);
 }
 
-static void tun_writev_hdr(struct agent *a, const struct virtio_net_hdr *h, const uint8_t *pkt,
-			   size_t len)
-{
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)h, .iov_len = sizeof(*h) },
-		{ .iov_base = (void *)pkt, .iov_len = len },
-	};
-	ssize_t n;
-
-	do
-		n = writev(a->tun.fd, iov, 2);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && rg_log_on(RG_LOG_TRACE))
-		rg_log_(RG_LOG_TRACE, "tun: write: %s", g_strerror(errno));
-}
-
-/* Writes the merged train, if any (before anything else reaches the TUN, to keep order). */
-static void train_flush(struct agent *a)
-{
-	struct virtio_net_hdr h;
-	size_t n;
-
-	if (!a->train.open)
-		return;
-	n = net_gro_finish(&a->train, &h);
-	tun_writev_hdr(a, &h, a->train.buf, n);
-}
-
 static gboolean train_dispatch(GSource *s, GSourceFunc cb, gpointer data)
 {
 	(void)cb;
 	g_source_set_ready_time(s, -1);
-	train_flush(data);
+	net_tun_writer_flush(&((struct agent *)data)->tunw);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -105,27 +77,12 @@ static GSourceFuncs train_funcs = { .dispatch = train_dispatch };
 
 static void wg_tun_write_cb(void *opaque, struct wg_peer *peer, uint8_t *pkt, size_t len)
 {
-	/* Authenticated by WireGuard: like the kernel module, skip checksum verification. */
-	static const struct virtio_net_hdr valid = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 	struct agent *a = opaque;
-	ssize_t w;
 
 	(void)peer;
-	if (!a->tun.vnet_hdr) {
-		w = net_tun_write(a->tun.fd, pkt, len);
-		if (w < 0 && rg_log_on(RG_LOG_TRACE))
-			rg_log_(RG_LOG_TRACE, "tun: write: %s", g_strerror((int)-w));
-		return;
-	}
-	/* In-order TCP segments of one flow become one super-segment (userspace GRO), written
-	 * at the end of this loop iteration: the stack handles one skb instead of dozens. */
-	if (a->train.open && net_gro_append(&a->train, pkt, len))
-		return;
-	train_flush(a);
-	if (net_gro_start(&a->train, pkt, len))
+	/* A new GRO train is written at the end of this loop iteration. */
+	if (net_tun_writer_put(&a->tunw, pkt, len))
 		g_source_set_ready_time(a->train_src, 0);
-	else
-		tun_writev_hdr(a, &valid, pkt, len);
 }
 
 static void wg_peer_event_cb(void *opaque, struct wg_peer *peer, enum wg_peer_event ev)
@@ -218,7 +175,6 @@ static unsigned peer_limit(const struct agent_peer *p, bool v6)
  * does the rest. NULL = drop. */
 static struct wg_peer *tun_route(struct agent *a, const uint8_t *pkt, size_t len, size_t wire)
 {
-	static const struct virtio_net_hdr valid = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
 	bool v6 = len >= 40 && (pkt[0] >> 4) == 6;
 	const uint8_t *dst = v6 ? pkt + 24 : pkt + 16;
 	struct wg_peer *wp;
@@ -266,12 +222,7 @@ static struct wg_peer *tun_route(struct agent *a, const uint8_t *pkt, size_t len
 	if (rg_log_on(RG_LOG_DEBUG))
 		rg_log_(RG_LOG_DEBUG, "peer %s: %zu-byte packet over its MTU %u: ICMP sent", p->id,
 			wire, limit);
-	if (a->tun.vnet_hdr) {
-		train_flush(a);
-		tun_writev_hdr(a, &valid, a->icmp, n);
-	} else {
-		(void)net_tun_write(a->tun.fd, a->icmp, n);
-	}
+	net_tun_writer_put_alone(&a->tunw, a->icmp, n);
 	return NULL;
 }
 
@@ -285,20 +236,15 @@ static void tun_packet(struct agent *a, uint8_t *pkt, size_t len)
 
 /* A TCP super-segment from a TUN with offload: split it the way the kernel would (each
  * segment fits the TUN MTU) and send every segment, if its segments fit the peer's path. */
-static void tso_split(struct agent *a, const struct virtio_net_hdr *h, const uint8_t *pkt,
-		      size_t len)
+static void tso_split(struct agent *a, const struct net_tso *t)
 {
 	uint8_t *out = a->seg + WG_DATA_HEADROOM;
-	struct net_tso t;
-	unsigned nseg = net_tso_parse(&t, h, pkt, len);
-	struct wg_peer *wp;
+	struct wg_peer *wp = tun_route(a, t->pkt, t->len, t->hdr_len + t->mss);
 
-	if (nseg == 0 || t.hdr_len + t.mss > AGENT_PKT_MAX)
-		return;		/* malformed: drop */
-	if (!(wp = tun_route(a, pkt, len, t.hdr_len + t.mss)))
+	if (!wp)
 		return;
-	for (unsigned k = 0; k < nseg; k++)
-		wg_device_peer_send(a->dev, wp, out, net_tso_segment(&t, k, out));
+	for (unsigned k = 0; k < t->segs; k++)
+		wg_device_peer_send(a->dev, wp, out, net_tso_segment(t, k, out));
 }
 
 static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
@@ -313,7 +259,7 @@ static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 	/* Bounded work per wakeup so signaling and timers are never starved. */
 	for (int i = 0; i < AGENT_TUN_BATCH; i++) {
 		ssize_t n = net_tun_read(fd, raw, hl + AGENT_PKT_MAX);
-		struct virtio_net_hdr h;
+		struct net_tso t;
 
 		if (n <= (ssize_t)hl)
 			break;
@@ -321,12 +267,16 @@ static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 			tun_packet(a, pkt, (size_t)n);
 			continue;
 		}
-		memcpy(&h, raw, sizeof(h));
-		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-			tso_split(a, &h, pkt, (size_t)n - hl);
-		else if (!(h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
-			 net_offload_csum(&h, pkt, (size_t)n - hl))
+		switch (net_vnet_rx(raw, (size_t)n, AGENT_PKT_MAX, &t)) {
+		case NET_VNET_RX_PACKET:
 			tun_packet(a, pkt, (size_t)n - hl);
+			break;
+		case NET_VNET_RX_TSO:
+			tso_split(a, &t);
+			break;
+		case NET_VNET_RX_DROP:
+			break;
+		}
 	}
 	agent_timer_rearm(a);
 	return G_SOURCE_CONTINUE;
@@ -778,7 +728,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		r = net_tun_open(&a->tun, a->ifname, false, err);
 	if (r < 0)
 		goto fail;
-	a->train.buf = a->train_buf;
+	net_tun_writer_init(&a->tunw, &a->tun);
 	a->train_src = g_source_new(&train_funcs, sizeof(GSource));
 	g_source_set_callback(a->train_src, NULL, a, NULL);
 	g_source_attach(a->train_src, a->ctx);

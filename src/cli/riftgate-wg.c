@@ -1,7 +1,7 @@
 /* riftgate-wg IFNAME: a userspace WireGuard daemon over UDP, a drop-in for wireguard-go
  * (WG_QUICK_USERSPACE_IMPLEMENTATION=riftgate-wg wg-quick up ...). It creates the TUN and the
  * UAPI socket, then (unless -f) forks into the background so the caller can run `wg setconf`
- * at once; the engine is src/net/wgd.c. */
+ * at once; the engine is src/wgd/wgd.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/wgd.h"
+#include "wgd/wgd.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -24,7 +24,7 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug logging (-vv: trace); also LOG_LEVEL=debug\n"
 		"  -h, --help           this text\n"
 		"The UAPI socket is /var/run/wireguard/IFNAME.sock; removing it, SIGINT or SIGTERM\n"
-		"stop the daemon.\n", NET_WGD_DEFAULT_MTU);
+		"stop the daemon.\n", WGD_DEFAULT_MTU);
 }
 
 /* Parent waits for nothing: the device is fully up before the fork. */
@@ -57,12 +57,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct net_wgd_config cfg = { 0 };
+	struct wgd_config cfg = { 0 };
 	const char *env = getenv("WG_PROCESS_FOREGROUND");
 	bool foreground = env && !strcmp(env, "1");
 	struct rg_err err = { 0 };
 	enum rg_log_level level;
-	struct net_wgd *d;
+	struct wgd *d;
 	int c, verbose = 0, ret;
 
 	env = getenv("LOG_LEVEL");
@@ -103,18 +103,18 @@ int main(int argc, char **argv)
 	if (verbose)
 		rg_log_set_level(verbose > 1 ? RG_LOG_TRACE : RG_LOG_DEBUG);
 	cfg.ifname = argv[optind];
-	ret = net_wgd_new(&d, &cfg, &err);
+	ret = wgd_new(&d, &cfg, &err);
 	if (ret < 0) {
 		fprintf(stderr, "riftgate-wg: %s\n", err.msg);
 		return 1;
 	}
 	if (!foreground && (ret = daemonize()) < 0) {
 		fprintf(stderr, "riftgate-wg: cannot go to the background: %s\n", strerror(-ret));
-		net_wgd_free(d);
+		wgd_free(d);
 		return 1;
 	}
-	ret = net_wgd_run(d, &err);
-	net_wgd_free(d);
+	ret = wgd_run(d, &err);
+	wgd_free(d);
 	if (ret < 0) {
 		fprintf(stderr, "riftgate-wg: %s\n", err.msg);
 		return 1;

@@ -52,7 +52,8 @@ unsigned net_tso_parse(struct net_tso *t, const struct virtio_net_hdr *h, const 
 	t->mss = h->gso_size;
 	if (t->payload == 0)
 		return 0;
-	return (unsigned)((t->payload + t->mss - 1) / t->mss);
+	t->segs = (unsigned)((t->payload + t->mss - 1) / t->mss);
+	return t->segs;
 }
 
 size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out)
@@ -125,6 +126,26 @@ static bool gro_eligible(const uint8_t *pkt, size_t len, size_t *ip_len, size_t 
 		return false;
 	uint8_t flags = pkt[*ip_len + 13];
 	return (flags & ~0x08) == 0x10;			/* ACK, optionally PSH */
+}
+
+enum net_vnet_rx net_vnet_rx(uint8_t *raw, size_t n, size_t max_seg, struct net_tso *t)
+{
+	uint8_t *pkt = raw + NET_VNET_HDR_LEN;
+	struct virtio_net_hdr h;
+	size_t len;
+
+	if (n <= NET_VNET_HDR_LEN)
+		return NET_VNET_RX_DROP;
+	memcpy(&h, raw, sizeof(h));
+	len = n - NET_VNET_HDR_LEN;
+	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		if (net_tso_parse(t, &h, pkt, len) == 0 || t->hdr_len + t->mss > max_seg)
+			return NET_VNET_RX_DROP;
+		return NET_VNET_RX_TSO;
+	}
+	if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !net_offload_csum(&h, pkt, len))
+		return NET_VNET_RX_DROP;
+	return NET_VNET_RX_PACKET;
 }
 
 static uint32_t get32(const uint8_t *p)

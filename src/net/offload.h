@@ -21,6 +21,7 @@ struct net_tso {
 	const uint8_t *pkt;
 	size_t len, hdr_len, ip_len, payload;
 	uint16_t mss;
+	unsigned segs;		/* the number of segments */
 	bool v6;
 };
 
@@ -31,7 +32,15 @@ unsigned net_tso_parse(struct net_tso *t, const struct virtio_net_hdr *h, const 
 /* Writes segment k (0-based) into out (capacity >= hdr_len + mss); returns its length. */
 size_t net_tso_segment(const struct net_tso *t, unsigned k, uint8_t *out);
 
-#endif
+/* What one read from an offload TUN holds (raw: the virtio header, then the packet). */
+enum net_vnet_rx {
+	NET_VNET_RX_DROP,	/* no packet, malformed, or segments over max_seg bytes */
+	NET_VNET_RX_PACKET,	/* one packet at raw + NET_VNET_HDR_LEN, its checksum complete */
+	NET_VNET_RX_TSO,	/* a TCP super-segment, parsed into *t */
+};
+
+/* Classifies a read of n bytes at raw; completes a partial checksum in place. */
+enum net_vnet_rx net_vnet_rx(uint8_t *raw, size_t n, size_t max_seg, struct net_tso *t);
 
 /* Receive-side coalescing towards the TUN (GRO in userspace): consecutive in-order TCP segments
  * of one flow with identical headers (except length, IPv4 id/checksum, sequence, PSH on the
@@ -54,3 +63,5 @@ bool net_gro_start(struct net_gro *g, const uint8_t *pkt, size_t len);
 bool net_gro_append(struct net_gro *g, const uint8_t *pkt, size_t len);
 /* Fixes the merged headers, fills *h, closes the train; returns the packet length at g->buf. */
 size_t net_gro_finish(struct net_gro *g, struct virtio_net_hdr *h);
+
+#endif

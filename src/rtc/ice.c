@@ -13,6 +13,7 @@
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
+#include "util/gso.h"
 #include "util/log.h"
 
 static enum rtc_cand_type from_nice_type(NiceCandidateType t)
@@ -694,8 +695,8 @@ static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 		size_t seg = iov[i].iov_len, total = seg;
 		unsigned j = i + 1;
 
-		while (!p->ice.no_gso && j < n && j - i < RTC_GSO_MAX_SEGS &&
-		       iov[j].iov_len <= seg && total + iov[j].iov_len <= RTC_GSO_MAX_BYTES) {
+		while (!p->ice.no_gso && j < n && j - i < RG_UDP_GSO_MAX_SEGS &&
+		       iov[j].iov_len <= seg && total + iov[j].iov_len <= RG_UDP_GSO_MAX_BYTES) {
 			total += iov[j].iov_len;
 			if (iov[j++].iov_len < seg)
 				break;	/* a shorter datagram ends the run */

@@ -27,8 +27,6 @@ enum rtc_peer_limits {
 	RTC_SCTP_COMMON_HDR = 12,
 	RTC_REC_MAX = 16384 + 2048,	/* DTLS plaintext limit plus slack */
 	RTC_OUT_BATCH = 64,		/* datagrams per nice send call */
-	RTC_GSO_MAX_SEGS = 64,		/* UDP_MAX_SEGMENTS in the kernel */
-	RTC_GSO_MAX_BYTES = 65000,	/* one UDP GSO payload */
 	RTC_OUT_BUF = 96 * 1024,	/* ciphertext drained from the write BIO per round */
 	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
 	RTC_RX_FLUSH_EVERY = 32,	/* received datagrams between inline flushes of replies */

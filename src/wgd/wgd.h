@@ -5,35 +5,35 @@
  * socket file is removed (that is how wg-quick stops a userspace implementation).
  *
  * Data path without heap allocation: packets are read in batches (recvmmsg, up to
- * NET_WGD_BATCH reads from TUN) into fixed slots with the core's headroom/tailroom, processed in
+ * WGD_BATCH reads from TUN) into fixed slots with the core's headroom/tailroom, processed in
  * place, and encrypted datagrams leave in one sendmmsg per batch. */
-#ifndef RG_NET_WGD_H
-#define RG_NET_WGD_H
+#ifndef RG_WGD_H
+#define RG_WGD_H
 
 #include <stdint.h>
 
 struct rg_err;
-struct net_wgd;
+struct wgd;
 
-enum net_wgd_limits {
-	NET_WGD_BATCH = 64,		/* packets per fd per wakeup */
-	NET_WGD_DEFAULT_MTU = 1420,
+enum wgd_limits {
+	WGD_BATCH = 64,		/* packets per fd per wakeup */
+	WGD_DEFAULT_MTU = 1420,
 };
 
-struct net_wgd_config {
+struct wgd_config {
 	const char *ifname;
-	unsigned mtu;			/* 0: NET_WGD_DEFAULT_MTU */
+	unsigned mtu;			/* 0: WGD_DEFAULT_MTU */
 	const char *uapi_dir;		/* NULL: /var/run/wireguard */
 };
 
 /* Creates the TUN, the UAPI socket and the loop's fds (no UDP socket until a listen_port is set
  * or a peer needs one: like wireguard-go, a random port is bound at start). Blocks SIGINT and
  * SIGTERM in the calling thread (they are read from a signalfd). */
-int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct rg_err *err);
+int wgd_new(struct wgd **out, const struct wgd_config *cfg, struct rg_err *err);
 /* Runs until SIGINT/SIGTERM, the UAPI socket file is removed or the TUN goes away. Returns 0,
  * or -errno on a fatal loop error (err filled). */
-int net_wgd_run(struct net_wgd *d, struct rg_err *err);
+int wgd_run(struct wgd *d, struct rg_err *err);
 /* Removes the socket file, closes the TUN (the link disappears) and wipes every key. */
-void net_wgd_free(struct net_wgd *d);
+void wgd_free(struct wgd *d);
 
 #endif

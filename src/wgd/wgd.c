@@ -1,6 +1,6 @@
-/* See wgd.h. Ownership: struct net_wgd owns the device, the TUN, both UDP sockets, the UAPI
- * server, every loop fd and the two packet arenas; net_wgd_free() releases them in reverse order
- * of net_wgd_new().
+/* See wgd.h. Ownership: struct wgd owns the device, the TUN, both UDP sockets, the UAPI
+ * server, every loop fd and the two packet arenas; wgd_free() releases them in reverse order
+ * of wgd_new().
  *
  * Zero-copy transmit: wg_device_tun_input() encrypts in place inside a tx slot and calls
  * ops.send() with a pointer into that slot. Such sends are queued (the slot stays untouched until
@@ -26,10 +26,12 @@
 #include "net/netlink.h"
 #include "net/offload.h"
 #include "net/tun.h"
+#include "net/tunwrite.h"
 #include "net/uapisock.h"
-#include "net/wgd.h"
+#include "wgd/wgd.h"
 #include "util/encoding.h"
 #include "util/err.h"
+#include "util/gso.h"
 #include "util/log.h"
 #include "wg/device.h"
 #include "wg/uapi.h"
@@ -37,8 +39,6 @@
 enum {
 	SLOT_LEN = WG_DATA_HEADROOM + WG_PACKET_MAX + WG_DATA_TAILROOM + 16,
 	SOCK_BUF_BYTES = 4 << 20,
-	GSO_MAX_SEGS = 64,		/* UDP_MAX_SEGMENTS in the kernel */
-	GSO_MAX_BYTES = 65000,		/* one UDP payload */
 	BIND_TRIES = 16,
 };
 
@@ -51,17 +51,17 @@ union cmsg_buf {
 };
 
 struct txq {
-	struct mmsghdr msgs[NET_WGD_BATCH];
-	struct iovec iov[NET_WGD_BATCH];
-	struct sockaddr_in6 names[NET_WGD_BATCH];	/* large enough for either family */
+	struct mmsghdr msgs[WGD_BATCH];
+	struct iovec iov[WGD_BATCH];
+	struct sockaddr_in6 names[WGD_BATCH];	/* large enough for either family */
 	unsigned n;
 	/* UDP GSO: runs of equal-sized datagrams to one endpoint become one message. */
-	struct mmsghdr gso_msgs[NET_WGD_BATCH];
-	union cmsg_buf gso_cmsg[NET_WGD_BATCH];
-	unsigned gso_first[NET_WGD_BATCH];	/* index in msgs of each message's first datagram */
+	struct mmsghdr gso_msgs[WGD_BATCH];
+	union cmsg_buf gso_cmsg[WGD_BATCH];
+	unsigned gso_first[WGD_BATCH];	/* index in msgs of each message's first datagram */
 };
 
-struct net_wgd {
+struct wgd {
 	struct wg_device *dev;
 	struct net_tun tun;
 	struct net_uapisock uapi;
@@ -77,19 +77,18 @@ struct net_wgd {
 	int fatal;			/* -errno that ended the loop, 0 = clean stop */
 	char sockname[IFNAMSIZ + 8];	/* "IFNAME.sock", for inotify */
 	sigset_t old_mask;
-	uint8_t *tx_arena, *rx_arena;	/* NET_WGD_BATCH slots each */
+	uint8_t *tx_arena, *rx_arena;	/* WGD_BATCH slots each */
 	struct txq q4, q6;
-	struct mmsghdr rx_msgs[NET_WGD_BATCH];
-	struct iovec rx_iov[NET_WGD_BATCH];
-	struct sockaddr_in6 rx_names[NET_WGD_BATCH];
-	union cmsg_buf rx_cmsg[NET_WGD_BATCH];
-	struct net_gro train;		/* TCP segments being merged towards the TUN */
-	uint8_t train_buf[NET_GRO_MAX];
+	struct mmsghdr rx_msgs[WGD_BATCH];
+	struct iovec rx_iov[WGD_BATCH];
+	struct sockaddr_in6 rx_names[WGD_BATCH];
+	union cmsg_buf rx_cmsg[WGD_BATCH];
+	struct net_tun_writer tunw;	/* every decrypted packet reaches the TUN through it */
 };
 
-static bool in_tx_arena(const struct net_wgd *d, const uint8_t *p)
+static bool in_tx_arena(const struct wgd *d, const uint8_t *p)
 {
-	return p >= d->tx_arena && p < d->tx_arena + (size_t)NET_WGD_BATCH * SLOT_LEN;
+	return p >= d->tx_arena && p < d->tx_arena + (size_t)WGD_BATCH * SLOT_LEN;
 }
 
 /* Plain path: one datagram per message, from index `from`. */
@@ -119,7 +118,7 @@ static bool same_dest(const struct txq *q, unsigned a, unsigned b)
 
 /* GSO path: consecutive datagrams to one endpoint, all of one size except a shorter last one,
  * leave as one message with a UDP_SEGMENT cmsg; the kernel (or the NIC) splits them again. */
-static void txq_send_gso(struct net_wgd *d, int fd, struct txq *q)
+static void txq_send_gso(struct wgd *d, int fd, struct txq *q)
 {
 	unsigned m = 0, i = 0, done = 0;
 
@@ -128,8 +127,8 @@ static void txq_send_gso(struct net_wgd *d, int fd, struct txq *q)
 		struct msghdr *h = &q->gso_msgs[m].msg_hdr;
 		unsigned j = i + 1;
 
-		while (j < q->n && j - i < GSO_MAX_SEGS && q->iov[j].iov_len <= seg &&
-		       total + q->iov[j].iov_len <= GSO_MAX_BYTES && same_dest(q, i, j)) {
+		while (j < q->n && j - i < RG_UDP_GSO_MAX_SEGS && q->iov[j].iov_len <= seg &&
+		       total + q->iov[j].iov_len <= RG_UDP_GSO_MAX_BYTES && same_dest(q, i, j)) {
 			total += q->iov[j].iov_len;
 			if (q->iov[j++].iov_len < seg)
 				break;		/* a shorter datagram ends the run */
@@ -180,7 +179,7 @@ static void txq_send_gso(struct net_wgd *d, int fd, struct txq *q)
 	}
 }
 
-static void txq_flush(struct net_wgd *d, int fd, struct txq *q)
+static void txq_flush(struct wgd *d, int fd, struct txq *q)
 {
 	if (d->gso && q->n > 1)
 		txq_send_gso(d, fd, q);
@@ -189,7 +188,7 @@ static void txq_flush(struct net_wgd *d, int fd, struct txq *q)
 	q->n = 0;
 }
 
-static void flush(struct net_wgd *d)
+static void flush(struct wgd *d)
 {
 	if (d->q4.n)
 		txq_flush(d, d->udp4, &d->q4);
@@ -197,8 +196,8 @@ static void flush(struct net_wgd *d)
 		txq_flush(d, d->udp6, &d->q6);
 }
 
-static int ep_socket(const struct net_wgd *d, const struct wg_endpoint *ep, socklen_t *alen,
-		     struct txq **q, struct net_wgd *mut)
+static int ep_socket(const struct wgd *d, const struct wg_endpoint *ep, socklen_t *alen,
+		     struct txq **q, struct wgd *mut)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)ep->data;
 
@@ -217,7 +216,7 @@ static int ep_socket(const struct net_wgd *d, const struct wg_endpoint *ep, sock
 
 static int op_send(void *opaque, const struct wg_endpoint *ep, const uint8_t *buf, size_t len)
 {
-	struct net_wgd *d = opaque;
+	struct wgd *d = opaque;
 	struct txq *q;
 	socklen_t alen;
 	ssize_t n;
@@ -225,7 +224,7 @@ static int op_send(void *opaque, const struct wg_endpoint *ep, const uint8_t *bu
 
 	if (fd < 0)
 		return -EAFNOSUPPORT;
-	if (in_tx_arena(d, buf) && q->n < NET_WGD_BATCH) {
+	if (in_tx_arena(d, buf) && q->n < WGD_BATCH) {
 		unsigned i = q->n++;
 
 		memcpy(&q->names[i], ep->data, alen);
@@ -244,55 +243,14 @@ static int op_send(void *opaque, const struct wg_endpoint *ep, const uint8_t *bu
 	return n < 0 ? -errno : 0;
 }
 
-static ssize_t tun_writev_hdr(struct net_wgd *d, const struct virtio_net_hdr *h,
-			      const uint8_t *pkt, size_t len)
-{
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)h, .iov_len = sizeof(*h) },
-		{ .iov_base = (void *)pkt, .iov_len = len },
-	};
-	ssize_t n;
-
-	do
-		n = writev(d->tun.fd, iov, 2);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && rg_log_on(RG_LOG_DEBUG))
-		rg_log(RG_LOG_DEBUG, "%s: tun write: %s", d->tun.name, strerror(errno));
-	return n;
-}
-
-/* Writes the merged train, if any (before anything else reaches the TUN, to keep order). */
-static void train_flush(struct net_wgd *d)
-{
-	struct virtio_net_hdr h;
-	size_t n;
-
-	if (!d->train.open)
-		return;
-	n = net_gro_finish(&d->train, &h);
-	tun_writev_hdr(d, &h, d->train.buf, n);
-}
-
 static void op_tun_write(void *opaque, struct wg_peer *peer, uint8_t *pkt, size_t len)
 {
-	/* Authenticated by WireGuard: like the kernel module, skip checksum verification. */
-	static const struct virtio_net_hdr valid = { .flags = VIRTIO_NET_HDR_F_DATA_VALID };
-	struct net_wgd *d = opaque;
-	ssize_t n;
+	struct wgd *d = opaque;
 
 	(void)peer;
-	if (!d->tun.vnet_hdr) {
-		n = net_tun_write(d->tun.fd, pkt, len);
-		if (n < 0 && rg_log_on(RG_LOG_DEBUG))
-			rg_log(RG_LOG_DEBUG, "%s: tun write: %s", d->tun.name, strerror((int)-n));
-		return;
-	}
-	/* pkt lives in an rx slot that the next datagram may reuse: a train copies it. */
-	if (d->train.open && net_gro_append(&d->train, pkt, len))
-		return;
-	train_flush(d);
-	if (!net_gro_start(&d->train, pkt, len))
-		tun_writev_hdr(d, &valid, pkt, len);
+	/* pkt lives in an rx slot that the next datagram may reuse: a train copies it. The loop
+	 * flushes after every batch. */
+	(void)net_tun_writer_put(&d->tunw, pkt, len);
 }
 
 static void peer_short_id(const struct wg_peer *peer, char out[9])
@@ -313,7 +271,7 @@ static void op_peer_event(void *opaque, struct wg_peer *peer, enum wg_peer_event
 		[WG_PEER_HANDSHAKE_FAILED] = "handshake did not complete, giving up for now",
 		[WG_PEER_SESSION_EXPIRED] = "session expired",
 	};
-	struct net_wgd *d = opaque;
+	struct wgd *d = opaque;
 	char id[9];
 
 	if (!rg_log_on(RG_LOG_INFO) || ev < WG_PEER_HANDSHAKE_COMPLETE ||
@@ -371,7 +329,7 @@ static int epoll_add(int epfd, int fd, enum ev_tag tag)
 
 /* Binds both families to port (0: a random port both are free on), then replaces the old
  * sockets. On failure the old sockets stay. */
-static int rebind(struct net_wgd *d, uint16_t port)
+static int rebind(struct wgd *d, uint16_t port)
 {
 	int s4 = -1, s6 = -1, ret = -EADDRINUSE;
 	uint16_t got = 0;
@@ -424,12 +382,12 @@ static int rebind(struct net_wgd *d, uint16_t port)
 
 static uint16_t hook_get_port(void *opaque)
 {
-	return ((struct net_wgd *)opaque)->port;
+	return ((struct wgd *)opaque)->port;
 }
 
 static int hook_set_port(void *opaque, uint16_t port)
 {
-	struct net_wgd *d = opaque;
+	struct wgd *d = opaque;
 
 	if (port && port == d->port)
 		return 0;
@@ -438,12 +396,12 @@ static int hook_set_port(void *opaque, uint16_t port)
 
 static uint32_t hook_get_fwmark(void *opaque)
 {
-	return ((struct net_wgd *)opaque)->fwmark;
+	return ((struct wgd *)opaque)->fwmark;
 }
 
 static int hook_set_fwmark(void *opaque, uint32_t mark)
 {
-	struct net_wgd *d = opaque;
+	struct wgd *d = opaque;
 	int fds[2] = { d->udp4, d->udp6 };
 
 	for (int i = 0; i < 2; i++)
@@ -455,12 +413,12 @@ static int hook_set_fwmark(void *opaque, uint32_t mark)
 
 static char *uapi_handler(void *opaque, const char *req, size_t len, size_t *reply_len)
 {
-	struct net_wgd *d = opaque;
+	struct wgd *d = opaque;
 
 	return wg_uapi_handle(d->dev, &d->hooks, req, len, reply_len);
 }
 
-void net_wgd_free(struct net_wgd *d)
+void wgd_free(struct wgd *d)
 {
 	if (!d)
 		return;
@@ -481,7 +439,7 @@ void net_wgd_free(struct net_wgd *d)
 	free(d);
 }
 
-int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct rg_err *err)
+int wgd_new(struct wgd **out, const struct wgd_config *cfg, struct rg_err *err)
 {
 	static const struct wg_device_ops ops = {
 		.send = op_send,
@@ -489,8 +447,8 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 		.peer_event = op_peer_event,
 	};
 	const char *dir = cfg->uapi_dir ? cfg->uapi_dir : NET_UAPISOCK_DIR;
-	unsigned mtu = cfg->mtu ? cfg->mtu : NET_WGD_DEFAULT_MTU;
-	struct net_wgd *d;
+	unsigned mtu = cfg->mtu ? cfg->mtu : WGD_DEFAULT_MTU;
+	struct wgd *d;
 	sigset_t mask;
 	int ret;
 
@@ -505,7 +463,6 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 		d->uapi.clients[i].fd = -1;
 	d->armed = UINT64_MAX;
 	d->gso = d->gro = getenv("RG_WG_NO_OFFLOAD") == NULL;	/* tests/bench compare both */
-	d->train.buf = d->train_buf;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -515,8 +472,8 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 		.get_fwmark = hook_get_fwmark, .set_fwmark = hook_set_fwmark, .opaque = d,
 	};
 
-	d->tx_arena = calloc(NET_WGD_BATCH, SLOT_LEN);
-	d->rx_arena = calloc(NET_WGD_BATCH, SLOT_LEN);
+	d->tx_arena = calloc(WGD_BATCH, SLOT_LEN);
+	d->rx_arena = calloc(WGD_BATCH, SLOT_LEN);
 	if (!d->tx_arena || !d->rx_arena) {
 		ret = rg_err_set(err, -ENOMEM, "out of memory");
 		goto fail;
@@ -525,6 +482,7 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 		       net_tun_open(&d->tun, cfg->ifname, false, err);
 	if (ret < 0)
 		goto fail;
+	net_tun_writer_init(&d->tunw, &d->tun);
 	ret = net_link_set_mtu(d->tun.ifindex, mtu);
 	if (ret < 0) {
 		rg_err_set(err, ret, "%s: cannot set MTU %u: %s", cfg->ifname, mtu, strerror(-ret));
@@ -563,7 +521,7 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 		rg_err_set(err, ret, "cannot bind a UDP port: %s", strerror(-ret));
 		goto fail;
 	}
-	for (unsigned i = 0; i < NET_WGD_BATCH; i++) {
+	for (unsigned i = 0; i < WGD_BATCH; i++) {
 		d->rx_iov[i].iov_base = d->rx_arena + (size_t)i * SLOT_LEN;
 		d->rx_msgs[i].msg_hdr.msg_iov = &d->rx_iov[i];
 		d->rx_msgs[i].msg_hdr.msg_iovlen = 1;
@@ -573,11 +531,11 @@ int net_wgd_new(struct net_wgd **out, const struct net_wgd_config *cfg, struct r
 	*out = d;
 	return 0;
 fail:
-	net_wgd_free(d);
+	wgd_free(d);
 	return ret;
 }
 
-static void arm_timer(struct net_wgd *d)
+static void arm_timer(struct wgd *d)
 {
 	uint64_t dl = wg_device_next_deadline(d->dev);
 	struct itimerspec its = { 0 };
@@ -597,23 +555,19 @@ static void arm_timer(struct net_wgd *d)
 /* Splits the TSO super-segment read into slot src into MSS-sized packets in the other slots and
  * encrypts each. Returns the next free slot. Slots before src hold queued datagrams until the
  * queue is flushed, so wrapping around flushes first. */
-static unsigned tso_split(struct net_wgd *d, unsigned src, const struct virtio_net_hdr *h,
-			  const uint8_t *pkt, size_t len)
+static unsigned tso_split(struct wgd *d, unsigned src, const struct net_tso *t)
 {
-	struct net_tso t;
-	unsigned nseg = net_tso_parse(&t, h, pkt, len), next = src + 1;
+	unsigned next = src + 1;
 
-	if (nseg == 0 || t.hdr_len + t.mss > WG_PACKET_MAX)
-		return src;			/* malformed: drop, reuse the slot */
-	for (unsigned k = 0; k < nseg; k++) {
+	for (unsigned k = 0; k < t->segs; k++) {
 		if (next == src)
 			next++;
-		if (next >= NET_WGD_BATCH) {
+		if (next >= WGD_BATCH) {
 			flush(d);
 			next = src == 0 ? 1 : 0;
 		}
 		uint8_t *out = d->tx_arena + (size_t)next * SLOT_LEN + WG_DATA_HEADROOM;
-		size_t n = net_tso_segment(&t, k, out);
+		size_t n = net_tso_segment(t, k, out);
 
 		(void)wg_device_tun_input(d->dev, out, n);
 		next++;
@@ -622,12 +576,12 @@ static unsigned tso_split(struct net_wgd *d, unsigned src, const struct virtio_n
 }
 
 /* The vnet-header read path: each read is a header plus one packet or one TCP super-segment. */
-static void on_tun_vnet(struct net_wgd *d)
+static void on_tun_vnet(struct wgd *d)
 {
 	unsigned used = 0;
 
-	for (unsigned reads = 0; reads < NET_WGD_BATCH; reads++) {
-		if (used >= NET_WGD_BATCH) {
+	for (unsigned reads = 0; reads < WGD_BATCH; reads++) {
+		if (used >= WGD_BATCH) {
 			flush(d);
 			used = 0;
 		}
@@ -635,7 +589,7 @@ static void on_tun_vnet(struct net_wgd *d)
 		uint8_t *raw = d->tx_arena + (size_t)used * SLOT_LEN + WG_DATA_HEADROOM -
 			       NET_VNET_HDR_LEN;
 		ssize_t n = net_tun_read(d->tun.fd, raw, NET_VNET_HDR_LEN + WG_PACKET_MAX);
-		struct virtio_net_hdr h;
+		struct net_tso t;
 
 		if (n == -EAGAIN)
 			break;
@@ -646,31 +600,29 @@ static void on_tun_vnet(struct net_wgd *d)
 			d->fatal = n == -EBADFD ? 0 : (int)n;
 			break;
 		}
-		if ((size_t)n <= NET_VNET_HDR_LEN)
-			continue;
-		memcpy(&h, raw, sizeof(h));
-		uint8_t *pkt = raw + NET_VNET_HDR_LEN;
-		size_t len = (size_t)n - NET_VNET_HDR_LEN;
-
-		if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-			used = tso_split(d, used, &h, pkt, len);
-			continue;
+		switch (net_vnet_rx(raw, (size_t)n, WG_PACKET_MAX, &t)) {
+		case NET_VNET_RX_PACKET:
+			(void)wg_device_tun_input(d->dev, raw + NET_VNET_HDR_LEN,
+						  (size_t)n - NET_VNET_HDR_LEN);
+			used++;
+			break;
+		case NET_VNET_RX_TSO:
+			used = tso_split(d, used, &t);
+			break;
+		case NET_VNET_RX_DROP:
+			break;		/* reuse the slot */
 		}
-		if ((h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !net_offload_csum(&h, pkt, len))
-			continue;
-		(void)wg_device_tun_input(d->dev, pkt, len);
-		used++;
 	}
 	flush(d);
 }
 
-static void on_tun(struct net_wgd *d)
+static void on_tun(struct wgd *d)
 {
 	if (d->tun.vnet_hdr) {
 		on_tun_vnet(d);
 		return;
 	}
-	for (unsigned i = 0; i < NET_WGD_BATCH; i++) {
+	for (unsigned i = 0; i < WGD_BATCH; i++) {
 		uint8_t *pkt = d->tx_arena + (size_t)i * SLOT_LEN + WG_DATA_HEADROOM;
 		ssize_t n = net_tun_read(d->tun.fd, pkt, WG_PACKET_MAX);
 
@@ -708,12 +660,12 @@ static size_t gro_size(const struct msghdr *h)
 	return 0;
 }
 
-static void on_udp(struct net_wgd *d, int fd)
+static void on_udp(struct wgd *d, int fd)
 {
 	struct wg_endpoint ep;
 	int n;
 
-	for (unsigned i = 0; i < NET_WGD_BATCH; i++) {
+	for (unsigned i = 0; i < WGD_BATCH; i++) {
 		struct msghdr *h = &d->rx_msgs[i].msg_hdr;
 
 		d->rx_iov[i].iov_len = SLOT_LEN - WG_DATA_TAILROOM;
@@ -722,7 +674,7 @@ static void on_udp(struct net_wgd *d, int fd)
 		h->msg_controllen = d->gro ? sizeof(d->rx_cmsg[i].buf) : 0;
 	}
 	do
-		n = recvmmsg(fd, d->rx_msgs, NET_WGD_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, d->rx_msgs, WGD_BATCH, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	for (int i = 0; i < n; i++) {
 		const struct sockaddr_in6 *sa = &d->rx_names[i];
@@ -758,11 +710,11 @@ static void on_udp(struct net_wgd *d, int fd)
 		for (size_t off = 0; off < len; off += seg)
 			(void)wg_device_input(d->dev, &ep, buf + off, len - off < seg ? len - off : seg);
 	}
-	train_flush(d);
+	net_tun_writer_flush(&d->tunw);
 	flush(d);
 }
 
-static void on_inotify(struct net_wgd *d)
+static void on_inotify(struct wgd *d)
 {
 	_Alignas(struct inotify_event) char buf[4096];
 	ssize_t n;
@@ -781,7 +733,7 @@ static void on_inotify(struct net_wgd *d)
 	}
 }
 
-int net_wgd_run(struct net_wgd *d, struct rg_err *err)
+int wgd_run(struct wgd *d, struct rg_err *err)
 {
 	struct epoll_event evs[8];
 
@@ -833,7 +785,7 @@ int net_wgd_run(struct net_wgd *d, struct rg_err *err)
 				on_inotify(d);
 				break;
 			}
-			train_flush(d);
+			net_tun_writer_flush(&d->tunw);
 		}
 	}
 	if (d->fatal)
