@@ -9,6 +9,7 @@
 #include "conf/keys.h"
 #include "util/ct.h"
 #include "util/encoding.h"
+#include "util/x25519.h"
 
 int cmd_genkey(int argc, char **argv)
 {
@@ -71,7 +72,7 @@ int cmd_pubkey(int argc, char **argv)
 		fprintf(stderr, "%s: Trailing characters found after key\n", rg_prog);
 		goto out;
 	}
-	if (!rg_key_from_base64(priv, b64) || conf_key_public(pub, priv) < 0) {
+	if (!rg_key_from_base64(priv, b64) || !rg_x25519_public(pub, priv)) {
 		fprintf(stderr, "%s: Key is not the correct length or format\n", rg_prog);
 		goto out;
 	}

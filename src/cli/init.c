@@ -11,6 +11,7 @@
 #include "conf/keys.h"
 #include "util/ct.h"
 #include "util/err.h"
+#include "util/x25519.h"
 
 static void init_usage(FILE *f, const char *cmd)
 {
@@ -152,7 +153,7 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "%s: cannot read random bytes: %s\n", rg_prog, strerror(-r));
 		goto out;
 	}
-	if (conf_key_public(pub, c.private_key) < 0) {
+	if (!rg_x25519_public(pub, c.private_key)) {
 		fprintf(stderr, "%s: cannot derive the public key\n", rg_prog);
 		goto out;
 	}
@@ -197,7 +198,7 @@ int cmd_check(int argc, char **argv)
 	}
 	if (conf_load(&c, path, &err) < 0)
 		return fail("%s", err.msg);
-	if (conf_key_public(pub, c.private_key) < 0) {
+	if (!rg_x25519_public(pub, c.private_key)) {
 		fprintf(stderr, "%s: %s: cannot derive the public key\n", rg_prog, path);
 		goto out;
 	}

@@ -25,6 +25,7 @@
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
+#include "util/x25519.h"
 
 enum invite_cmd_limits {
 	EXPIRES_DEFAULT_S = 24 * 3600,
@@ -666,7 +667,7 @@ int cmd_join(int argc, char **argv)
 		fprintf(stderr, "%s: cannot read random bytes: %s\n", rg_prog, strerror(-r));
 		goto out;
 	}
-	if (conf_key_public(pub, inv.conf.private_key) < 0) {
+	if (!rg_x25519_public(pub, inv.conf.private_key)) {
 		fail("cannot derive the public key%s", "");
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include "util/ct.h"
 #include "util/encoding.h"
 #include "util/log.h"
+#include "util/x25519.h"
 #include "wg/messages.h"
 #include "wg/peer.h"
 
@@ -152,7 +153,7 @@ void wg_device_free(struct wg_device *dev)
 	wg_device_remove_all_peers(dev);
 	wg_allowedips_clear(&dev->aip);
 	wg_cookie_checker_clear(&dev->checker);
-	wg_x25519_free(dev->id.key);
+	rg_x25519_free(dev->id.key);
 	rg_memzero(&dev->id, sizeof(dev->id));
 	free(dev);
 }
@@ -167,7 +168,7 @@ void wg_device_set_private_key(struct wg_device *dev, const uint8_t *key)
 			rg_memzero(&id, sizeof(id));
 			return;		/* unchanged (UAPI sets it on every setconf) */
 		}
-		id.key = wg_x25519_load(id.private_key, id.public_key);
+		id.key = rg_x25519_load(id.private_key, id.public_key);
 		if (!id.key) {
 			rg_memzero(&id, sizeof(id));
 			return;
@@ -176,7 +177,7 @@ void wg_device_set_private_key(struct wg_device *dev, const uint8_t *key)
 	} else if (!dev->id.has) {
 		return;
 	}
-	wg_x25519_free(dev->id.key);
+	rg_x25519_free(dev->id.key);
 	rg_memzero(&dev->id, sizeof(dev->id));
 	dev->id = id;
 	rg_memzero(&id, sizeof(id));

@@ -15,6 +15,7 @@
 #include <openssl/params.h>
 
 #include "util/ct.h"
+#include "util/x25519.h"
 
 static const char construction[] = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";
 static const char identifier[] = "WireGuard v1 zx2c4 Jason@zx2c4.com";
@@ -150,62 +151,11 @@ static void kdf(uint8_t *out1, uint8_t *out2, uint8_t *out3, const uint8_t key[W
 	rg_memzero(t, sizeof(t));
 }
 
-void wg_clamp_key(uint8_t key[static 32])
-{
-	key[0] &= 248;
-	key[31] = (key[31] & 127) | 64;
-}
-
 /* DH with a loaded private key (sk) or, without one, the raw bytes. */
 static bool x25519_key(uint8_t out[static 32], EVP_PKEY *sk, const uint8_t priv[static 32],
 		       const uint8_t pub[static 32])
 {
-	EVP_PKEY *own = sk ? NULL : EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
-	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, pub, 32);
-	EVP_PKEY_CTX *ctx = (sk || own) ? EVP_PKEY_CTX_new(sk ? sk : own, NULL) : NULL;
-	size_t n = 32;
-	bool ok = ctx && pk && EVP_PKEY_derive_init(ctx) > 0 &&
-		  EVP_PKEY_derive_set_peer(ctx, pk) > 0 && EVP_PKEY_derive(ctx, out, &n) > 0 &&
-		  n == 32 && !rg_ct_is_zero(out, 32);
-
-	if (!ok)
-		rg_memzero(out, 32);
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pk);
-	EVP_PKEY_free(own);
-	return ok;
-}
-
-bool wg_x25519(uint8_t out[static 32], const uint8_t priv[static 32], const uint8_t pub[static 32])
-{
-	return x25519_key(out, NULL, priv, pub);
-}
-
-EVP_PKEY *wg_x25519_load(const uint8_t priv[static 32], uint8_t *pub)
-{
-	EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
-	size_t n = 32;
-
-	if (key && pub && (EVP_PKEY_get_raw_public_key(key, pub, &n) <= 0 || n != 32)) {
-		EVP_PKEY_free(key);
-		return NULL;
-	}
-	return key;
-}
-
-void wg_x25519_free(EVP_PKEY *key)
-{
-	EVP_PKEY_free(key);	/* cleanses the private key */
-}
-
-bool wg_x25519_public(uint8_t pub[static 32], const uint8_t priv[static 32])
-{
-	EVP_PKEY *sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
-	size_t n = 32;
-	bool ok = sk && EVP_PKEY_get_raw_public_key(sk, pub, &n) > 0 && n == 32;
-
-	EVP_PKEY_free(sk);
-	return ok;
+	return sk ? rg_x25519_loaded(out, sk, pub) : rg_x25519(out, priv, pub);
 }
 
 static void make_nonce(uint8_t nonce[12], uint64_t counter)
@@ -305,9 +255,9 @@ static bool mix_ephemeral(struct wg_handshake *hs, const uint8_t ephemeral_priva
 			  uint8_t ephemeral_public[static 32])
 {
 	memcpy(hs->ephemeral_private, ephemeral_private, 32);
-	wg_clamp_key(hs->ephemeral_private);
-	wg_x25519_free(hs->ephemeral_key);
-	hs->ephemeral_key = wg_x25519_load(hs->ephemeral_private, ephemeral_public);
+	rg_x25519_clamp(hs->ephemeral_private);
+	rg_x25519_free(hs->ephemeral_key);
+	hs->ephemeral_key = rg_x25519_load(hs->ephemeral_private, ephemeral_public);
 	if (!hs->ephemeral_key)
 		return false;
 	kdf(hs->chaining_key, NULL, NULL, hs->chaining_key, ephemeral_public, 32);
@@ -343,7 +293,7 @@ void wg_noise_handshake_precompute(struct wg_handshake *hs, const struct wg_stat
 void wg_noise_handshake_clear(struct wg_handshake *hs)
 {
 	rg_memzero(hs->ephemeral_private, sizeof(hs->ephemeral_private));
-	wg_x25519_free(hs->ephemeral_key);
+	rg_x25519_free(hs->ephemeral_key);
 	hs->ephemeral_key = NULL;
 	rg_memzero(hs->remote_ephemeral, sizeof(hs->remote_ephemeral));
 	rg_memzero(hs->hash, sizeof(hs->hash));

@@ -87,13 +87,6 @@ bool wg_blake2s_mac_run(EVP_MAC_CTX *ctx, uint8_t *out, size_t outlen, const voi
 void wg_blake2s_mac_free(EVP_MAC_CTX *ctx);
 void wg_hmac_blake2s(uint8_t out[static WG_HASH_LEN], const uint8_t *key, size_t keylen,
 		     const void *in, size_t inlen);
-/* X25519; false if the result is all zero (low-order point) or the operation failed. */
-bool wg_x25519(uint8_t out[static 32], const uint8_t priv[static 32], const uint8_t pub[static 32]);
-bool wg_x25519_public(uint8_t pub[static 32], const uint8_t priv[static 32]);
-/* Loads priv once for repeated DH (pub, if not NULL, gets its public key). NULL on failure. */
-EVP_PKEY *wg_x25519_load(const uint8_t priv[static 32], uint8_t *pub);
-void wg_x25519_free(EVP_PKEY *key);
-void wg_clamp_key(uint8_t key[static 32]);
 /* One-shot ChaCha20-Poly1305 with a 64-bit counter nonce (96-bit: 4 zero bytes + LE64). */
 bool wg_aead_encrypt(uint8_t *dst, const uint8_t *src, size_t srclen, const uint8_t *ad,
 		     size_t adlen, uint64_t nonce, const uint8_t key[static 32]);

@@ -1,10 +1,12 @@
-/* conf/keys: X25519 known answers from RFC 7748 (§5.2 scalar multiplication, iterated; §6.1
+/* conf/keys and util/x25519: X25519 known answers from RFC 7748 (§5.2 scalar multiplication, iterated; §6.1
  * Diffie-Hellman), clamping, and generated keys. */
 #include <glib.h>
 #include <string.h>
 
 #include "conf/keys.h"
+#include "util/ct.h"
 #include "util/encoding.h"
+#include "util/x25519.h"
 
 static void hex32(uint8_t out[32], const char *hex)
 {
@@ -47,7 +49,7 @@ static void test_rfc7748_mult(void)
 		g_test_message("row %zu", i + 1);
 		hex32(k, mult[i].scalar);
 		hex32(u, mult[i].u);
-		g_assert_cmpint(conf_key_x25519(out, k, u) == 0, ==, mult[i].ok);
+		g_assert_cmpint(rg_x25519(out, k, u), ==, mult[i].ok);
 		if (mult[i].ok)
 			assert_hex(out, mult[i].out);
 	}
@@ -59,7 +61,7 @@ static void test_rfc7748_iterated(void)
 	uint8_t k[32] = { 9 }, u[32] = { 9 }, r[32];
 
 	for (int i = 1; i <= 1000; i++) {
-		g_assert_cmpint(conf_key_x25519(r, k, u), ==, 0);
+		g_assert_true(rg_x25519(r, k, u));
 		memcpy(u, k, 32);
 		memcpy(k, r, 32);
 		if (i == 1)
@@ -84,11 +86,11 @@ static void test_rfc7748_dh(void)
 
 	for (size_t i = 0; i < G_N_ELEMENTS(dh); i++) {
 		hex32(priv[i], dh[i].priv);
-		g_assert_cmpint(conf_key_public(pub[i], priv[i]), ==, 0);
+		g_assert_true(rg_x25519_public(pub[i], priv[i]));
 		assert_hex(pub[i], dh[i].pub);
 	}
-	g_assert_cmpint(conf_key_x25519(k1, priv[0], pub[1]), ==, 0);
-	g_assert_cmpint(conf_key_x25519(k2, priv[1], pub[0]), ==, 0);
+	g_assert_true(rg_x25519(k1, priv[0], pub[1]));
+	g_assert_true(rg_x25519(k2, priv[1], pub[0]));
 	assert_hex(k1, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 	assert_hex(k2, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 }
@@ -98,11 +100,11 @@ static void test_clamp(void)
 	uint8_t k[32];
 
 	memset(k, 0xff, sizeof(k));
-	conf_key_clamp(k);
+	rg_x25519_clamp(k);
 	g_assert_cmpuint(k[0], ==, 0xf8);
 	g_assert_cmpuint(k[31], ==, 0x7f);
 	memset(k, 0, sizeof(k));
-	conf_key_clamp(k);
+	rg_x25519_clamp(k);
 	g_assert_cmpuint(k[0], ==, 0);
 	g_assert_cmpuint(k[31], ==, 0x40);
 }
@@ -117,9 +119,31 @@ static void test_generate(void)
 	g_assert_true(memcmp(a, b, 32) != 0);
 	g_assert_cmpuint(a[0] & 7, ==, 0);
 	g_assert_cmpuint(a[31] & 0xc0, ==, 0x40);
-	g_assert_cmpint(conf_key_public(pa, a), ==, 0);
-	g_assert_cmpint(conf_key_x25519(m, a, base), ==, 0);
+	g_assert_true(rg_x25519_public(pa, a));
+	g_assert_true(rg_x25519(m, a, base));
 	g_assert_true(memcmp(pa, m, 32) == 0);
+}
+
+/* A key loaded once (the WireGuard core's static and ephemeral keys) gives the same answers, and
+ * refuses the small-order point the same way. */
+static void test_loaded(void)
+{
+	uint8_t priv[32], pub[32], peer[32], zero[32] = { 0 }, a[32], b[32];
+	EVP_PKEY *key;
+
+	hex32(priv, dh[0].priv);
+	hex32(peer, dh[1].pub);
+	key = rg_x25519_load(priv, pub);
+	g_assert_nonnull(key);
+	assert_hex(pub, dh[0].pub);
+	g_assert_true(rg_x25519_loaded(a, key, peer));
+	g_assert_true(rg_x25519(b, priv, peer));
+	g_assert_cmpmem(a, 32, b, 32);
+	memset(a, 0xaa, sizeof(a));
+	g_assert_false(rg_x25519_loaded(a, key, zero));
+	g_assert_true(rg_ct_is_zero(a, 32));			/* wiped, not half-written */
+	g_assert_false(rg_x25519_loaded(a, NULL, peer));
+	rg_x25519_free(key);
 }
 
 int main(int argc, char **argv)
@@ -128,6 +152,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/keys/rfc7748-5.2", test_rfc7748_mult);
 	g_test_add_func("/conf/keys/rfc7748-5.2-iterated", test_rfc7748_iterated);
 	g_test_add_func("/conf/keys/rfc7748-6.1", test_rfc7748_dh);
+	g_test_add_func("/conf/keys/loaded", test_loaded);
 	g_test_add_func("/conf/keys/clamp", test_clamp);
 	g_test_add_func("/conf/keys/generate", test_generate);
 	return g_test_run();
