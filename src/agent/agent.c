@@ -625,7 +625,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 {
 	struct agent *a = g_new0(struct agent, 1);
 	struct sig_client_cfg sc = { 0 };
-	struct net_prefix np;
+	struct rg_prefix np;
 	uint8_t pub[WG_KEY_LEN];
 	int r;
 
@@ -653,7 +653,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	g_strlcpy(a->ifname, cfg->ifname, sizeof(a->ifname));
 	g_strlcpy(a->peer_id, cfg->peer_id, sizeof(a->peer_id));
 	if (cfg->address && cfg->address[0]) {
-		if (!net_prefix_parse(&np, cfg->address) ||
+		if (!rg_prefix_parse_addr(&np, cfg->address) ||
 		    strlen(cfg->address) >= sizeof(a->address)) {
 			r = rg_err_set(err, -EINVAL, "bad address '%s'", cfg->address);
 			goto fail;

@@ -716,10 +716,10 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 		p->address[0] = '\0';	/* re-apply the allowed IP below */
 	}
 	if (address && address[0] && p->wg && strcmp(address, p->address) != 0) {
-		struct net_prefix np;
+		struct rg_prefix np;
 		struct wg_allowed_ip ip = { 0 };
 
-		if (!net_prefix_parse(&np, address)) {
+		if (!rg_prefix_parse_addr(&np, address)) {
 			rg_log(RG_LOG_WARN, "peer %s: ignoring malformed address '%.64s'", p->id,
 			       address);
 			return true;

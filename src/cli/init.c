@@ -70,6 +70,7 @@ int cmd_init(int argc, char **argv)
 	unsigned long mtu = 0;
 	struct rg_err err = { 0 };
 	struct conf c = { 0 };
+	struct rg_prefix addr;
 	int force = 0, opt, oom = 0, r, ret = 1;
 
 	opterr = 0;
@@ -122,7 +123,7 @@ int cmd_init(int argc, char **argv)
 			    "got '%.100s'", server);
 	if (!*token)
 		return fail("--token must not be empty%s", "");
-	if (!conf_parse_cidr(address, NULL, NULL, NULL))
+	if (!rg_prefix_parse(&addr, address))
 		return fail("--address must be an IPv4 or IPv6 address with a prefix length "
 			    "(like 10.10.0.2/24), got '%.64s'", address);
 	if (ifname && !conf_valid_ifname(ifname))
@@ -143,9 +144,9 @@ int cmd_init(int argc, char **argv)
 	c.auth_token = dup_or_die(token, &oom);
 	c.device_name = dup_or_die(name, &oom);
 	c.address = dup_or_die(address, &oom);
+	c.addr = addr;
 	if (oom)
 		goto out;
-	conf_parse_cidr(address, &c.addr_family, c.addr, &c.addr_prefix);
 	if (ifname)
 		snprintf(c.interface, sizeof(c.interface), "%s", ifname);
 	c.mtu = (unsigned)mtu;

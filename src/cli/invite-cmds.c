@@ -3,14 +3,13 @@
  * addresses and names it knows, over the control socket) and prints a token (src/conf/invite.h).
  * `join` runs on the new device: it decodes the token, generates a private key and writes the
  * config the way `init` does. Tokens are secrets: they go to stdout only and are wiped. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +18,7 @@
 #include "agent/ctl.h"
 #include "agent/status.h"
 #include "cli/cmds.h"
+#include "conf/addrpool.h"
 #include "conf/config.h"
 #include "conf/invite.h"
 #include "conf/keys.h"
@@ -31,8 +31,6 @@ enum invite_cmd_limits {
 	EXPIRES_DEFAULT_S = 24 * 3600,
 	EXPIRES_MAX_S = 365 * 24 * 3600,
 	AGENT_ASK_TIMEOUT_MS = 3000,
-	PICK_TRIES = 256,		/* random draws in subnets too large to scan */
-	SCAN_HOST_BITS_MAX = 16,	/* subnets up to /16 (IPv4) or /112 are scanned */
 };
 
 static int fail(const char *fmt, const char *arg)
@@ -104,97 +102,9 @@ static void format_duration(char *buf, size_t cap, int64_t s)
 
 /* ---- addresses ---- */
 
-struct addr {
-	int family;
-	uint8_t a[16];
-};
-
-/* "ADDR" or "ADDR/PREFIX" as the agent reports them. */
-static bool parse_addr(const char *s, struct addr *out)
-{
-	char ip[INET6_ADDRSTRLEN + 1];
-	size_t n = strcspn(s, "/");
-
-	memset(out, 0, sizeof(*out));
-	if (n == 0 || n >= sizeof(ip))
-		return false;
-	memcpy(ip, s, n);
-	ip[n] = '\0';
-	if (inet_pton(AF_INET, ip, out->a) == 1)
-		out->family = AF_INET;
-	else if (inet_pton(AF_INET6, ip, out->a) == 1)
-		out->family = AF_INET6;
-	else
-		return false;
-	return true;
-}
-
-static bool addr_eq(const struct addr *x, const struct addr *y)
-{
-	return x->family == y->family && memcmp(x->a, y->a, 16) == 0;
-}
-
-static unsigned family_bits(int family)
-{
-	return family == AF_INET ? 32 : 128;
-}
-
-/* Is a inside net/prefix? */
-static bool in_subnet(const struct addr *a, const struct addr *net, unsigned prefix)
-{
-	if (a->family != net->family)
-		return false;
-	for (unsigned i = 0; i < prefix; i++) {
-		unsigned byte = i / 8, bit = 7 - i % 8;
-
-		if (((a->a[byte] >> bit) & 1) != ((net->a[byte] >> bit) & 1))
-			return false;
-	}
-	return true;
-}
-
-static void mask_host(struct addr *a, unsigned prefix)
-{
-	for (unsigned i = prefix; i < family_bits(a->family); i++)
-		a->a[i / 8] &= (uint8_t)~(1u << (7 - i % 8));
-}
-
-/* net with its lowest host bits set to h (h < 2^host bits). */
-static struct addr with_host(const struct addr *net, uint64_t h)
-{
-	struct addr r = *net;
-	unsigned last = family_bits(net->family) / 8 - 1;
-
-	for (unsigned i = 0; h && i <= last; i++, h >>= 8)
-		r.a[last - i] |= (uint8_t)(h & 0xff);
-	return r;
-}
-
-/* Host part all zeros (IPv4 network, IPv6 subnet-router anycast) or all ones (IPv4 broadcast). */
-static bool reserved_host(const struct addr *a, unsigned prefix)
-{
-	bool zeros = true, ones = true;
-
-	for (unsigned i = prefix; i < family_bits(a->family); i++) {
-		bool bit = (a->a[i / 8] >> (7 - i % 8)) & 1;
-
-		zeros &= !bit;
-		ones &= bit;
-	}
-	return zeros || ones;
-}
-
-static void format_addr(char *buf, size_t cap, const struct addr *a, unsigned prefix)
-{
-	char ip[INET6_ADDRSTRLEN];
-
-	inet_ntop(a->family, a->a, ip, sizeof(ip));
-	snprintf(buf, cap, "%s/%u", ip, prefix);
-}
-
 /* What the running agent knows: its own address, its peers' addresses and names. */
 struct known {
-	GArray *addrs;		/* struct addr */
+	GArray *addrs;		/* struct rg_prefix */
 	GPtrArray *names;	/* peer ids, g_free */
 	bool asked;		/* the agent answered */
 	char why[RG_ERR_MSG_LEN];	/* why not, when !asked */
@@ -211,9 +121,9 @@ static void ask_agent(struct known *k, const char *ifname)
 	struct rg_err err = { 0 };
 	struct agent_status s;
 	char *reply = NULL;
-	struct addr a;
+	struct rg_prefix a;
 
-	k->addrs = g_array_new(FALSE, TRUE, sizeof(struct addr));
+	k->addrs = g_array_new(FALSE, TRUE, sizeof(struct rg_prefix));
 	k->names = g_ptr_array_new_with_free_func(g_free);
 	if (agent_ctl_request(ifname, "status", AGENT_ASK_TIMEOUT_MS, &reply, &err) < 0) {
 		snprintf(k->why, sizeof(k->why), "%s", err.msg);
@@ -226,22 +136,14 @@ static void ask_agent(struct known *k, const char *ifname)
 	}
 	g_free(reply);
 	k->asked = true;
-	if (parse_addr(s.address, &a))
+	if (rg_prefix_parse_addr(&a, s.address))
 		g_array_append_val(k->addrs, a);
 	for (size_t i = 0; i < s.n_peers; i++) {
-		if (parse_addr(s.peers[i].address, &a))
+		if (rg_prefix_parse_addr(&a, s.peers[i].address))
 			g_array_append_val(k->addrs, a);
 		g_ptr_array_add(k->names, g_strdup(s.peers[i].id));
 	}
 	agent_status_clear(&s);
-}
-
-static bool known_addr(const struct known *k, const struct addr *a)
-{
-	for (guint i = 0; i < k->addrs->len; i++)
-		if (addr_eq(&g_array_index(k->addrs, struct addr, i), a))
-			return true;
-	return false;
 }
 
 static bool known_name(const struct known *k, const char *name)
@@ -250,54 +152,6 @@ static bool known_name(const struct known *k, const char *name)
 		if (strcmp(k->names->pdata[i], name) == 0)
 			return true;
 	return false;
-}
-
-static bool taken(const struct known *k, const struct addr *self, const struct addr *a,
-		  unsigned prefix)
-{
-	return reserved_host(a, prefix) || addr_eq(a, self) || known_addr(k, a);
-}
-
-static uint64_t random_u64(void)
-{
-	uint64_t v = 0;
-
-	while (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		;
-	return v;
-}
-
-/* A free address in self's subnet: small subnets are scanned from a random start (so two
- * invites made before either device joined rarely collide), large ones drawn at random. */
-static int pick_address(const struct known *k, const struct addr *self, unsigned prefix,
-			struct addr *out)
-{
-	unsigned host_bits = family_bits(self->family) - prefix;
-	struct addr net = *self;
-
-	mask_host(&net, prefix);
-	if (host_bits < 2)
-		return -ENOSPC;
-	if (host_bits <= SCAN_HOST_BITS_MAX) {
-		uint64_t count = (uint64_t)1 << host_bits, start = random_u64() % count;
-
-		for (uint64_t i = 0; i < count; i++) {
-			*out = with_host(&net, (start + i) % count);
-			if (!taken(k, self, out, prefix))
-				return 0;
-		}
-		return -ENOSPC;
-	}
-	for (int i = 0; i < PICK_TRIES; i++) {
-		uint64_t h = random_u64();
-
-		if (host_bits < 64)
-			h &= ((uint64_t)1 << host_bits) - 1;
-		*out = with_host(&net, h);
-		if (!taken(k, self, out, prefix))
-			return 0;
-	}
-	return -ENOSPC;
 }
 
 /* ---- invite ---- */
@@ -326,39 +180,45 @@ static void invite_usage(FILE *f, const char *cmd)
 static int invite_address(const struct conf *c, const char *given, const struct known *k,
 			  char *out, size_t cap)
 {
-	struct addr self = { .family = c->addr_family }, a, net;
-	char subnet[64];
-	unsigned prefix;
-	int family;
+	struct conf_addrpool pool = {
+		.self = c->addr, .taken = (const struct rg_prefix *)k->addrs->data,
+		.n_taken = k->addrs->len,
+	};
+	struct rg_prefix net = conf_addrpool_subnet(&pool), a;
+	char subnet[RG_PREFIX_STR_MAX];
 
-	memcpy(self.a, c->addr, 16);
-	net = self;
-	mask_host(&net, c->addr_prefix);
-	format_addr(subnet, sizeof(subnet), &net, c->addr_prefix);
+	rg_prefix_format(&net, subnet, sizeof(subnet));
 	if (given) {
-		if (!conf_parse_cidr(given, &family, a.a, &prefix))
+		if (!rg_prefix_parse(&a, given))
 			return fail("--address must be an IPv4 or IPv6 address with a prefix length "
 				    "(like 10.10.0.7/24), got '%.64s'", given);
-		a.family = family;
-		if (addr_eq(&a, &self))
+		switch (conf_addrpool_check(&pool, &a)) {
+		case CONF_ADDR_SELF:
 			return fail("--address %.64s is this device's own address", given);
-		if (known_addr(k, &a))
+		case CONF_ADDR_TAKEN:
 			return fail("--address %.64s is already used by a device the running agent "
 				    "knows", given);
-		if (!in_subnet(&a, &net, c->addr_prefix) || prefix != c->addr_prefix)
+		case CONF_ADDR_OUTSIDE:
 			fprintf(stderr, "%s: warning: %s is not in this network's subnet %s; the "
 				"devices may not reach each other\n", rg_prog, given, subnet);
-		else if (reserved_host(&a, prefix) && family == AF_INET)
-			return fail("--address %.64s is the subnet's network or broadcast address",
-				    given);
+			break;
+		case CONF_ADDR_RESERVED:
+			/* IPv6 has no broadcast: only picks avoid those hosts there. */
+			if (a.family == AF_INET)
+				return fail("--address %.64s is the subnet's network or broadcast "
+					    "address", given);
+			break;
+		case CONF_ADDR_FREE:
+			break;
+		}
 		snprintf(out, cap, "%s", given);
 		return 0;
 	}
-	if (pick_address(k, &self, c->addr_prefix, &a) < 0) {
+	if (conf_addrpool_pick(&pool, &a) < 0) {
 		fprintf(stderr, "%s: no free address in %s; pass --address\n", rg_prog, subnet);
 		return 1;
 	}
-	format_addr(out, cap, &a, c->addr_prefix);
+	rg_prefix_format(&a, out, cap);
 	fprintf(stderr, "Picked address %s, free in %s as far as this device can tell.\n", out,
 		subnet);
 	if (k->asked)
@@ -603,7 +463,7 @@ int cmd_join(int argc, char **argv)
 		arg = argv[optind];
 	if (name && !conf_valid_name(name))
 		return fail("--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got '%.64s'", name);
-	if (address && !conf_parse_cidr(address, NULL, NULL, NULL))
+	if (address && !rg_prefix_parse(&(struct rg_prefix){ 0 }, address))
 		return fail("--address must be an IPv4 or IPv6 address with a prefix length (like "
 			    "10.10.0.7/24), got '%.64s'", address);
 	if (ifname && !conf_valid_ifname(ifname))
@@ -655,8 +515,7 @@ int cmd_join(int argc, char **argv)
 		fail("out of memory%s", "");
 		goto out;
 	}
-	conf_parse_cidr(inv.conf.address, &inv.conf.addr_family, inv.conf.addr,
-			&inv.conf.addr_prefix);
+	rg_prefix_parse(&inv.conf.addr, inv.conf.address);
 	if (inv.inviter && strcmp(inv.inviter, inv.conf.device_name) == 0) {
 		fail("this device would have the inviter's name '%s'; pass --name", inv.inviter);
 		goto out;

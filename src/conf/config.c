@@ -259,47 +259,6 @@ bool conf_valid_turn_url(const char *s)
 	return valid_hostport(s, (size_t)(q - s), true);
 }
 
-bool conf_parse_cidr(const char *s, int *family, uint8_t addr[16], unsigned *prefix)
-{
-	char ip[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	uint8_t buf[16] = { 0 };
-	unsigned p = 0, max;
-	int fam;
-	size_t n;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(ip) || slash == s)
-		return false;
-	memcpy(ip, s, (size_t)(slash - s));
-	ip[slash - s] = '\0';
-	if (inet_pton(AF_INET, ip, buf) == 1) {
-		fam = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, ip, buf) == 1) {
-		fam = AF_INET6;
-		max = 128;
-	} else {
-		return false;
-	}
-	n = strlen(slash + 1);
-	if (n < 1 || n > 3 || (n > 1 && slash[1] == '0'))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (slash[1 + i] < '0' || slash[1 + i] > '9')
-			return false;
-		p = p * 10 + (unsigned)(slash[1 + i] - '0');
-	}
-	if (p > max)
-		return false;
-	if (family)
-		*family = fam;
-	if (addr)
-		memcpy(addr, buf, 16);
-	if (prefix)
-		*prefix = p;
-	return true;
-}
-
 /* ---- reading the tree ---- */
 
 struct reader {
@@ -453,7 +412,7 @@ static int read_device(struct reader *r, const struct conf_toml_value *root, str
 	free_secret(s);
 	if ((ret = get_string(r, t, "device", "address", true, &v, &c->address)) < 0)
 		return ret;
-	if (!conf_parse_cidr(c->address, &c->addr_family, c->addr, &c->addr_prefix))
+	if (!rg_prefix_parse(&c->addr, c->address))
 		return at(r, v, "device.address must be an IPv4 or IPv6 address with a prefix "
 			  "length (CIDR, like 10.10.0.2/24), got '%.64s'", c->address);
 	if ((ret = get_string(r, t, "device", "interface", false, &v, &s)) < 0)
@@ -695,7 +654,7 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 	if (!c->device_name || !conf_valid_name(c->device_name))
 		return at(&r, NULL, "device.name must be 1-%d characters of A-Z a-z 0-9 . _ -",
 			  CONF_NAME_MAX);
-	if (!c->address || !conf_parse_cidr(c->address, NULL, NULL, NULL))
+	if (!c->address || !rg_prefix_parse(&(struct rg_prefix){ 0 }, c->address))
 		return at(&r, NULL, "device.address must be an IPv4 or IPv6 CIDR");
 	if (!conf_valid_ifname(c->interface))
 		return at(&r, NULL, "device.interface must be 1-%d characters of A-Z a-z 0-9 . _ -",

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "util/encoding.h"
+#include "util/prefix.h"
 
 struct rg_err;
 struct conf_toml_value;
@@ -44,9 +45,7 @@ struct conf {
 	char *device_name;	/* the peerId */
 	uint8_t private_key[RG_KEY_LEN];
 	char *address;		/* CIDR as written, validated */
-	int addr_family;	/* AF_INET or AF_INET6 */
-	uint8_t addr[16];	/* network byte order, 4 bytes used for IPv4 */
-	unsigned addr_prefix;
+	struct rg_prefix addr;	/* the same, parsed (host bits kept: the device's address) */
 	char interface[CONF_IFNAME_MAX + 1];
 	unsigned mtu;		/* 0 = derived by the agent */
 	/* [stun] */
@@ -106,7 +105,5 @@ bool conf_valid_ca_file(const char *s);
 int conf_check_ca_file(const char *path, struct rg_err *err);
 /* network.auth_token: non-empty, no spaces or control characters (an HTTP bearer token). */
 bool conf_valid_auth_token(const char *s);
-/* Parses "ADDR/PREFIX"; family/addr/prefix may be NULL. */
-bool conf_parse_cidr(const char *s, int *family, uint8_t addr[16], unsigned *prefix);
 
 #endif

@@ -267,7 +267,7 @@ static int check_source(const struct conf *from, const struct conf_invite_opts *
 	if (o->name && !conf_valid_name(o->name))
 		return rg_err_set(err, -EINVAL, "invite: the new device's name must be 1-%d "
 				  "characters of A-Z a-z 0-9 . _ -", CONF_NAME_MAX);
-	if (!o->address || !conf_parse_cidr(o->address, NULL, NULL, NULL))
+	if (!o->address || !rg_prefix_parse(&(struct rg_prefix){ 0 }, o->address))
 		return rg_err_set(err, -EINVAL, "invite: the new device's address must be an IPv4 "
 				  "or IPv6 address with a prefix length");
 	if (o->expires <= 0)
@@ -571,7 +571,7 @@ static int read_fields(struct rd *r, struct conf_invite *inv)
 		case CONF_INVITE_ADDRESS:
 			if ((ret = take_string(r, v, n, "tunnel address", &c->address)) < 0)
 				return ret;
-			if (!conf_parse_cidr(c->address, &c->addr_family, c->addr, &c->addr_prefix))
+			if (!rg_prefix_parse(&c->addr, c->address))
 				return invalid(r, "tunnel address", "not an address/prefix (CIDR)");
 			break;
 		case CONF_INVITE_EXPIRES: {

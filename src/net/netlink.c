@@ -14,46 +14,6 @@
 
 #include "net/netlink.h"
 
-bool net_prefix_parse(struct net_prefix *p, const char *s)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned max;
-
-	memset(p, 0, sizeof(*p));
-	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
-		return false;
-	memcpy(buf, s, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, p->addr) == 1) {
-		p->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
-		p->family = AF_INET6;
-		max = 128;
-	} else {
-		return false;
-	}
-	p->len = (uint8_t)max;
-	if (slash) {
-		const char *d = slash + 1;
-		unsigned v = 0;
-
-		if (*d == '\0' || strlen(d) > 3)
-			return false;
-		for (; *d; d++) {
-			if (*d < '0' || *d > '9')
-				return false;
-			v = v * 10 + (unsigned)(*d - '0');
-		}
-		if (v > max)
-			return false;
-		p->len = (uint8_t)v;
-	}
-	return true;
-}
-
 static int nl_request(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -157,7 +117,7 @@ static size_t family_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-int net_addr_add(int ifindex, const struct net_prefix *p)
+int net_addr_add(int ifindex, const struct rg_prefix *p)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -181,7 +141,7 @@ int net_addr_add(int ifindex, const struct net_prefix *p)
 	return ret == -EEXIST ? 0 : ret;
 }
 
-static int route_change(int ifindex, const struct net_prefix *p, bool add)
+static int route_change(int ifindex, const struct rg_prefix *p, bool add)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -211,12 +171,12 @@ static int route_change(int ifindex, const struct net_prefix *p, bool add)
 	return add && ret == -EEXIST ? 0 : ret;
 }
 
-int net_route_add(int ifindex, const struct net_prefix *p)
+int net_route_add(int ifindex, const struct rg_prefix *p)
 {
 	return route_change(ifindex, p, true);
 }
 
-int net_route_del(int ifindex, const struct net_prefix *p)
+int net_route_del(int ifindex, const struct rg_prefix *p)
 {
 	return route_change(ifindex, p, false);
 }

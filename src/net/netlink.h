@@ -7,27 +7,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/prefix.h"
+
 struct rg_err;
-
-/* An address or prefix in either family. */
-struct net_prefix {
-	int family;		/* AF_INET or AF_INET6 */
-	uint8_t addr[16];	/* network order; first 4 bytes for AF_INET */
-	uint8_t len;		/* prefix length */
-};
-
-/* Parses "10.0.0.1/24", "fd00::1/64" or a bare address (full-length prefix). */
-bool net_prefix_parse(struct net_prefix *p, const char *s);
 
 int net_link_set_up(int ifindex, bool up);
 int net_link_set_mtu(int ifindex, unsigned mtu);
 /* Reads the link's MTU into *mtu. */
 int net_link_get_mtu(int ifindex, unsigned *mtu);
 /* Adds (replaces) an address on the link; -EEXIST is not an error. */
-int net_addr_add(int ifindex, const struct net_prefix *p);
+int net_addr_add(int ifindex, const struct rg_prefix *p);
 /* Adds a route for prefix p via the link (scope link); -EEXIST is not an error. */
-int net_route_add(int ifindex, const struct net_prefix *p);
-int net_route_del(int ifindex, const struct net_prefix *p);
+int net_route_add(int ifindex, const struct rg_prefix *p);
+int net_route_del(int ifindex, const struct rg_prefix *p);
 /* Forgets the path MTU the kernel learned (from ICMP) towards addr (4 or 16 bytes, by family)
  * through the link, so a raised MTU takes effect at once instead of after 10 minutes. IPv4
  * can only flush every learned PMTU of the namespace; IPv6 deletes that one cached route. */

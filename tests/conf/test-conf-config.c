@@ -180,9 +180,9 @@ static void test_values(void)
 	g_assert_cmpstr(c.device_name, ==, "laptop");
 	g_assert_true(rg_key_from_base64(key, KEY));
 	g_assert_cmpint(memcmp(key, c.private_key, RG_KEY_LEN), ==, 0);
-	g_assert_cmpint(c.addr_family, ==, AF_INET);
-	g_assert_cmpuint(c.addr_prefix, ==, 24);
-	g_assert_cmpint(memcmp(c.addr, "\x0a\x0a\x00\x02", 4), ==, 0);
+	g_assert_cmpint(c.addr.family, ==, AF_INET);
+	g_assert_cmpuint(c.addr.len, ==, 24);
+	g_assert_cmpint(memcmp(c.addr.addr, "\x0a\x0a\x00\x02", 4), ==, 0);
 	g_assert_cmpstr(c.interface, ==, "riftgate0");
 	g_assert_cmpuint(c.mtu, ==, 0);
 	g_assert_cmpuint(c.n_stun, ==, 2);
@@ -199,8 +199,8 @@ static void test_values(void)
 				  "[device]\nname='d'\nprivate_key='" KEY "'\naddress='fd00::1/64'\n";
 	g_assert_cmpint(conf_parse(&c, min, strlen(min), "m", &err), ==, 0);
 	g_assert_cmpuint(c.n_stun, ==, 2);
-	g_assert_cmpint(c.addr_family, ==, AF_INET6);
-	g_assert_cmpuint(c.addr_prefix, ==, 64);
+	g_assert_cmpint(c.addr.family, ==, AF_INET6);
+	g_assert_cmpuint(c.addr.len, ==, 64);
 	conf_clear(&c);
 }
 

@@ -165,8 +165,8 @@ static void test_round_trip(void)
 	g_assert_cmpstr(inv.inviter, ==, "laptop");
 	g_assert_cmpstr(inv.conf.device_name, ==, "phone");
 	g_assert_cmpstr(inv.conf.address, ==, "10.10.0.9/24");
-	g_assert_cmpint(inv.conf.addr_family, ==, AF_INET);
-	g_assert_cmpuint(inv.conf.addr_prefix, ==, 24);
+	g_assert_cmpint(inv.conf.addr.family, ==, AF_INET);
+	g_assert_cmpuint(inv.conf.addr.len, ==, 24);
 	g_assert_cmpint(inv.expires, ==, NOW + 86400);
 	g_assert_cmpuint(inv.conf.n_stun, ==, 2);
 	g_assert_cmpstr(inv.conf.stun_servers[0], ==, "stun:10.0.0.1:3478");
@@ -244,7 +244,7 @@ static void test_defaults(void)
 	g_assert_null(inv.conf.device_name);
 	g_assert_null(inv.conf.turn_secret);
 	g_assert_cmpstr(inv.inviter, ==, "peer1");
-	g_assert_cmpint(inv.conf.addr_family, ==, AF_INET6);
+	g_assert_cmpint(inv.conf.addr.family, ==, AF_INET6);
 	g_assert_cmpuint(inv.conf.n_stun, ==, d.n_stun);
 	for (gsize i = 0; i < d.n_stun; i++)
 		g_assert_cmpstr(inv.conf.stun_servers[i], ==, d.stun_servers[i]);

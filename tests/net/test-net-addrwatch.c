@@ -28,7 +28,7 @@ static void test_changes(void)
 {
 	struct net_addrwatch w = { 0 };
 	struct net_tun a = { .fd = -1 }, b = { .fd = -1 };
-	struct net_prefix p4, p6, ll;
+	struct rg_prefix p4, p6, ll;
 	struct rg_err err = { 0 };
 
 	if (!in_netns) {
@@ -43,15 +43,15 @@ static void test_changes(void)
 	g_assert_cmpint(net_addrwatch_read(&w, 0), ==, 0);	/* nothing queued: no block */
 
 	/* a global IPv4 address on a: one change */
-	g_assert_true(net_prefix_parse(&p4, "198.18.201.7/24"));
+	g_assert_true(rg_prefix_parse_addr(&p4, "198.18.201.7/24"));
 	g_assert_cmpint(net_addr_add(a.ifindex, &p4), ==, 0);
 	g_assert_cmpint(wait_read(&w, 0), >=, 1);
 	/* the same on the skipped interface (our own TUN): nothing */
-	g_assert_true(net_prefix_parse(&p6, "fd00:7::7/64"));
+	g_assert_true(rg_prefix_parse_addr(&p6, "fd00:7::7/64"));
 	g_assert_cmpint(net_addr_add(b.ifindex, &p6), ==, 0);
 	g_assert_cmpint(wait_read(&w, b.ifindex), ==, 0);
 	/* an IPv6 link-local address: nothing (never a candidate) */
-	g_assert_true(net_prefix_parse(&ll, "fe80::7/64"));
+	g_assert_true(rg_prefix_parse_addr(&ll, "fe80::7/64"));
 	g_assert_cmpint(net_addr_add(a.ifindex, &ll), ==, 0);
 	g_assert_cmpint(wait_read(&w, b.ifindex), ==, 0);	/* (b's address may still be in DAD) */
 	/* a global IPv6 address on a: counted */
