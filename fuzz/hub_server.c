@@ -1,7 +1,8 @@
-/* libFuzzer target: riftgate-hub's own HTTP/1.1 + WebSocket parsing (src/signal/hubserver.c,
- * included so its statics are reachable) on one connection whose socket is one end of a
- * socketpair. The input is the byte stream a client would send: a request head, then frames. */
-#include "../src/signal/hubserver.c"
+/* libFuzzer target: riftgate-hub's connection handling (src/hubd/server.c, included so its
+ * statics are reachable; http.c and ws.c are linked) on one connection whose socket is one end
+ * of a socketpair. The input is the byte stream a client would send: a request head, then
+ * frames. fuzz/hub_http.c and fuzz/hub_ws.c fuzz the two parsers on their own. */
+#include "../src/hubd/server.c"
 
 static void drain_fd(int fd)
 {
@@ -13,7 +14,7 @@ static void drain_fd(int fd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sig_hubserver srv = { 0 };
+	struct hubd_server srv = { 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct conn *c;
 	int sp[2];
@@ -31,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c->fd = sp[0];
 	c->in = g_byte_array_new();
 	c->out = g_byte_array_new();
+	hubd_ws_reader_init(&c->ws, WS_MSG_CAP);
 	strcpy(c->remote, "fuzz");
 	g_hash_table_insert(srv.conns, &c->id, c);
 	srv.n_waiting++;
@@ -45,11 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 2 && !c->reaping; i++) {
 		g_byte_array_append(c->in, chunks[i], (guint)lens[i]);
 		if (c->state == C_HTTP) {
-			const char *end = g_strstr_len((const char *)c->in->data, c->in->len,
-						       "\r\n\r\n");
+			size_t head_len = hubd_http_head_len(c->in->data, c->in->len);
 
-			if (end)
-				handle_http(&srv, c, (size_t)(end + 4 - (const char *)c->in->data));
+			if (head_len)
+				handle_http(&srv, c, head_len);
 		}
 		if (!c->reaping && (c->state == C_WS || c->state == C_CLOSING))
 			handle_frames(&srv, c);

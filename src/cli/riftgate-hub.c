@@ -1,5 +1,5 @@
 /* riftgate-hub: the native signaling hub (docs/riftgate-hub.md). Parses flags, raises the fd
- * limit, runs src/signal/hubserver.c on the main loop, and shuts down gracefully (close frames
+ * limit, runs src/hubd/server.c on the main loop, and shuts down gracefully (close frames
  * to every client) on SIGINT/SIGTERM. */
 #include <glib-unix.h>
 #include <glib.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "signal/hubserver.h"
+#include "hubd/server.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -32,7 +32,7 @@ static const char usage[] =
 
 struct app {
 	GMainLoop *loop;
-	struct sig_hubserver *srv;
+	struct hubd_server *srv;
 	uint64_t deadline_ns;
 	bool stopping;
 };
@@ -41,7 +41,7 @@ static gboolean drain_cb(gpointer data)
 {
 	struct app *a = data;
 
-	if (sig_hubserver_open_count(a->srv) == 0 || rg_mono_ns() > a->deadline_ns) {
+	if (hubd_server_open_count(a->srv) == 0 || rg_mono_ns() > a->deadline_ns) {
 		g_main_loop_quit(a->loop);
 		return G_SOURCE_REMOVE;
 	}
@@ -57,8 +57,8 @@ static gboolean signal_cb(gpointer data)
 		return G_SOURCE_CONTINUE;
 	}
 	a->stopping = true;
-	rg_log(RG_LOG_INFO, "event=shutdown open=%d", sig_hubserver_open_count(a->srv));
-	sig_hubserver_shutdown(a->srv);
+	rg_log(RG_LOG_INFO, "event=shutdown open=%d", hubd_server_open_count(a->srv));
+	hubd_server_shutdown(a->srv);
 	a->deadline_ns = rg_mono_ns() + 3ULL * RG_NSEC_PER_SEC;
 	g_timeout_add(20, drain_cb, a);
 	return G_SOURCE_CONTINUE;
@@ -82,7 +82,7 @@ static void raise_nofile(void)
 int main(int argc, char **argv)
 {
 	const char *addr = ":8080", *token = getenv("RIFTGATE_HUB_TOKEN");
-	struct sig_hubserver_cfg cfg;
+	struct hubd_server_cfg cfg;
 	struct rg_err err = { 0 };
 	struct app a = { 0 };
 	enum rg_log_level level;
@@ -128,8 +128,8 @@ int main(int argc, char **argv)
 	raise_nofile();
 	if (!token || !*token)
 		rg_log(RG_LOG_WARN, "no token set (--token or RIFTGATE_HUB_TOKEN): anyone can join");
-	cfg = (struct sig_hubserver_cfg){ .addr = addr, .token = token };
-	if (sig_hubserver_new(&a.srv, &cfg, &err)) {
+	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token };
+	if (hubd_server_new(&a.srv, &cfg, &err)) {
 		fprintf(stderr, "riftgate-hub: %s\n", err.msg);
 		return 1;
 	}
@@ -138,14 +138,14 @@ int main(int argc, char **argv)
 		g_autofree char *host = colon ? g_strndup(addr, (gsize)(colon - addr)) : g_strdup("");
 
 		rg_log(RG_LOG_INFO, "listening on %s:%u", *host ? host : "0.0.0.0",
-		       sig_hubserver_port(a.srv));
+		       hubd_server_port(a.srv));
 	}
 	a.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGINT, signal_cb, &a);
 	g_unix_signal_add(SIGTERM, signal_cb, &a);
 	g_main_loop_run(a.loop);
-	rg_log(RG_LOG_INFO, "event=stopped open=%d", sig_hubserver_open_count(a.srv));
-	sig_hubserver_free(a.srv);
+	rg_log(RG_LOG_INFO, "event=stopped open=%d", hubd_server_open_count(a.srv));
+	hubd_server_free(a.srv);
 	g_main_loop_unref(a.loop);
 	return 0;
 }

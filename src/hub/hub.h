@@ -1,7 +1,7 @@
 /* Hub core: the signaling hub as a pure state machine (DESIGN.md §Signaling, docs/signaling.md).
  *
  * No I/O, no GLib, no libc: it builds freestanding for wasm32-unknown-unknown (the Cloudflare
- * Worker's Durable Object) as well as natively (riftgate-hub, src/signal/hubserver.c). The host
+ * Worker's Durable Object) as well as natively (riftgate-hub, src/hubd/server.c). The host
  * owns the sockets and feeds events in; the hub answers through the host's vtable:
  *
  *	host                                hub

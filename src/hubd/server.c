@@ -1,5 +1,5 @@
-/* riftgate-hub's server (see hubserver.h): HTTP/1.1 + RFC 6455 WebSocket on one epoll set, feeding
- * the hub core (src/hub).
+/* riftgate-hub's server (see server.h): sockets, HTTP/1.1 (http.c) and RFC 6455 WebSocket (ws.c)
+ * on one epoll set, feeding the hub core (src/hub).
  *
  * Why not libsoup here: every SoupWebsocketConnection keeps its own GSource, and GMainContext
  * polls all of them on every iteration, so with 10k peers each frame costs O(10k) — the first
@@ -27,18 +27,18 @@
 #include <unistd.h>
 
 #include "hub/hub.h"
-#include "signal/hubserver.h"
+#include "hubd/http.h"
+#include "hubd/server.h"
+#include "hubd/ws.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
 #include "util/log.h"
 
 enum {
-	NETWORK_NAME_MAX = 64,
 	LISTEN_BACKLOG = 4096,
 	EVENTS_PER_WAKEUP = 64,
 	READS_PER_WAKEUP = 8,			/* 16 KiB reads per socket per wakeup */
-	HTTP_HEAD_MAX = 16 * 1024,		/* request line + headers */
 	WS_MSG_CAP = 2 * HUB_FRAME_MAX,		/* larger messages: close 1009 without reading */
 	OUT_MAX = 8 * 1024 * 1024,		/* queued output of a reader that does not read */
 	CLOSE_WAIT_MS = 2000,			/* for the peer's close frame */
@@ -49,7 +49,7 @@ enum {
 enum conn_state { C_HTTP, C_WS, C_CLOSING, C_DEAD };
 
 struct network {
-	struct sig_hubserver *s;	/* back-pointer, not owned */
+	struct hubd_server *s;	/* back-pointer, not owned */
 	char *name;
 	struct hub hub;
 	unsigned n_conns;
@@ -66,13 +66,12 @@ struct conn {
 	GByteArray *out;		/* bytes to write, from out_off */
 	size_t out_off;
 	bool want_out;			/* EPOLLOUT registered */
-	GByteArray *frag;		/* fragmented message so far, or NULL */
-	uint8_t frag_op;
+	struct hubd_ws_reader ws;	/* embedded: fragments of the message in progress */
 	uint64_t close_deadline_ms;	/* C_CLOSING: give up waiting then; C_HTTP: head deadline */
 	char remote[INET6_ADDRSTRLEN];
 };
 
-struct sig_hubserver {
+struct hubd_server {
 	int epfd, lfd;
 	guint epoll_src, sweep_src;
 	char *token;			/* NULL = open hub; wiped on free */
@@ -103,7 +102,7 @@ static uint64_t now_ms(void)
 
 /* ---- output ---- */
 
-static void set_events(struct sig_hubserver *s, struct conn *c, bool want_out)
+static void set_events(struct hubd_server *s, struct conn *c, bool want_out)
 {
 	struct epoll_event ev = { .events = EPOLLIN | (want_out ? EPOLLOUT : 0), .data.ptr = c };
 
@@ -113,7 +112,7 @@ static void set_events(struct sig_hubserver *s, struct conn *c, bool want_out)
 	epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-static void mark_dead(struct sig_hubserver *s, struct conn *c)
+static void mark_dead(struct hubd_server *s, struct conn *c)
 {
 	if (c->reaping)
 		return;
@@ -121,7 +120,7 @@ static void mark_dead(struct sig_hubserver *s, struct conn *c)
 	g_ptr_array_add(s->reap, c);
 }
 
-static void flush_out(struct sig_hubserver *s, struct conn *c)
+static void flush_out(struct hubd_server *s, struct conn *c)
 {
 	while (c->out_off < c->out->len) {
 		ssize_t w = send(c->fd, c->out->data + c->out_off, c->out->len - c->out_off,
@@ -152,7 +151,7 @@ static void flush_out(struct sig_hubserver *s, struct conn *c)
 		mark_dead(s, c);
 }
 
-static void queue_out(struct sig_hubserver *s, struct conn *c, const void *p, size_t n)
+static void queue_out(struct hubd_server *s, struct conn *c, const void *p, size_t n)
 {
 	if (c->reaping)
 		return;
@@ -167,25 +166,12 @@ static void queue_out(struct sig_hubserver *s, struct conn *c, const void *p, si
 		flush_out(s, c);
 }
 
-static void ws_send(struct sig_hubserver *s, struct conn *c, uint8_t op, const void *p, size_t n)
+static void ws_send(struct hubd_server *s, struct conn *c, enum hubd_ws_opcode op, const void *p,
+		    size_t n)
 {
-	uint8_t h[10];
-	size_t hl = 2;
+	uint8_t h[HUBD_WS_SERVER_HEADER_MAX];
+	size_t hl = hubd_ws_header(h, op, n);
 
-	h[0] = 0x80 | op;
-	if (n < 126) {
-		h[1] = (uint8_t)n;
-	} else if (n <= 0xffff) {
-		h[1] = 126;
-		h[2] = (uint8_t)(n >> 8);
-		h[3] = (uint8_t)n;
-		hl = 4;
-	} else {
-		h[1] = 127;
-		for (int i = 0; i < 8; i++)
-			h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
-		hl = 10;
-	}
 	/* header and payload are queued together: a frame is never half queued */
 	if (c->reaping)
 		return;
@@ -226,20 +212,13 @@ static void ws_send(struct sig_hubserver *s, struct conn *c, uint8_t op, const v
 }
 
 /* Sends a close frame and waits (bounded) for the peer's. */
-static void ws_close(struct sig_hubserver *s, struct conn *c, uint16_t code, const char *reason)
+static void ws_close(struct hubd_server *s, struct conn *c, uint16_t code, const char *reason)
 {
-	uint8_t p[2 + 123];
-	size_t rl = reason ? strlen(reason) : 0;
+	uint8_t p[2 + HUBD_WS_CLOSE_REASON_MAX];
 
 	if (c->state != C_WS)
 		return;
-	if (rl > 123)
-		rl = 123;
-	p[0] = (uint8_t)(code >> 8);
-	p[1] = (uint8_t)code;
-	if (rl)
-		memcpy(p + 2, reason, rl);
-	ws_send(s, c, 0x8, p, 2 + rl);
+	ws_send(s, c, HUBD_WS_OP_CLOSE, p, hubd_ws_close_payload(p, code, reason));
 	c->state = C_CLOSING;
 	s->n_waiting++;
 	c->close_deadline_ms = now_ms() + CLOSE_WAIT_MS;
@@ -253,7 +232,7 @@ static void host_send(void *host, uint64_t conn, const char *frame, size_t len)
 	struct conn *c = g_hash_table_lookup(n->s->conns, &conn);
 
 	if (c && c->state == C_WS)
-		ws_send(n->s, c, 0x1, frame, len);
+		ws_send(n->s, c, HUBD_WS_OP_TEXT, frame, len);
 }
 
 static void host_close(void *host, uint64_t conn, uint16_t code, const char *reason)
@@ -319,7 +298,7 @@ static void network_free(gpointer p)
 	g_free(n);
 }
 
-static struct network *network_get(struct sig_hubserver *s, const char *name)
+static struct network *network_get(struct hubd_server *s, const char *name)
 {
 	struct network *n = g_hash_table_lookup(s->networks, name);
 
@@ -344,14 +323,13 @@ static void conn_free(gpointer p)
 		close(c->fd);
 	g_byte_array_unref(c->in);
 	g_byte_array_unref(c->out);
-	if (c->frag)
-		g_byte_array_unref(c->frag);
+	hubd_ws_reader_clear(&c->ws);
 	g_free(c);
 }
 
 /* Finalizes the sockets marked dead during this event: the hub hears of each (peer-left to the
  * others, which may mark more sockets dead: the loop picks those up too). */
-static void reap(struct sig_hubserver *s)
+static void reap(struct hubd_server *s)
 {
 	for (guint i = 0; i < s->reap->len; i++) {
 		struct conn *c = s->reap->pdata[i];
@@ -372,74 +350,7 @@ static void reap(struct sig_hubserver *s)
 	g_ptr_array_set_size(s->reap, 0);
 }
 
-static bool valid_network(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > NETWORK_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!g_ascii_isalnum(name[i]) && !strchr("._-", name[i]))
-			return false;
-	return true;
-}
-
-/* "/connect/NAME" or ?network=NAME, else "default" (any other path: the Go original's single
- * network). NULL for a bad name. */
-static char *network_of(const char *path, const char *query)
-{
-	char *name = NULL;
-
-	if (g_str_has_prefix(path, "/connect/") && path[9]) {
-		name = g_uri_unescape_string(path + 9, NULL);
-		if (!name)
-			return NULL;	/* bad %-escape */
-		if (g_str_has_suffix(name, "/"))
-			name[strlen(name) - 1] = '\0';
-	} else if (query) {
-		g_autoptr(GHashTable) params = g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE,
-								  NULL);
-		const char *v = params ? g_hash_table_lookup(params, "network") : NULL;
-
-		if (v)
-			name = g_strdup(v);
-	}
-	if (!name)
-		return g_strdup("default");
-	if (!valid_network(name)) {
-		g_free(name);
-		return NULL;
-	}
-	return name;
-}
-
-static bool token_ok(const struct sig_hubserver *s, const char *auth)
-{
-	const char *got = "";
-	guint8 a[32], b[32];
-	gsize la = sizeof(a), lb = sizeof(b);
-	bool ok;
-
-	if (!s->token)
-		return true;
-	if (auth && !g_ascii_strncasecmp(auth, "Bearer ", 7))
-		got = auth + 7;
-	/* hash both to 32 bytes, so neither the compare nor a length check depends on the secret */
-	GChecksum *ca = g_checksum_new(G_CHECKSUM_SHA256), *cb = g_checksum_new(G_CHECKSUM_SHA256);
-
-	g_checksum_update(ca, (const guchar *)got, (gssize)strlen(got));
-	g_checksum_update(cb, (const guchar *)s->token, (gssize)strlen(s->token));
-	g_checksum_get_digest(ca, a, &la);
-	g_checksum_get_digest(cb, b, &lb);
-	ok = rg_ct_eq(a, b, sizeof(a)) && *got;
-	g_checksum_free(ca);
-	g_checksum_free(cb);
-	rg_memzero(a, sizeof(a));
-	rg_memzero(b, sizeof(b));
-	return ok;
-}
-
-static void metrics(struct sig_hubserver *s, GString *o)
+static void metrics(struct hubd_server *s, GString *o)
 {
 	struct hub_stats t = s->gone, st;
 	uint64_t peers = 0, ws = 0;
@@ -478,145 +389,105 @@ static void metrics(struct sig_hubserver *s, GString *o)
 #undef M
 }
 
-static void http_reply(struct sig_hubserver *s, struct conn *c, const char *status,
-		       const char *extra, const char *type, const char *body, size_t len)
+static void http_reply(struct hubd_server *s, struct conn *c, const char *status,
+		       const char *type, const char *body, size_t len)
 {
 	GString *r = g_string_new(NULL);
 
-	g_string_printf(r, "HTTP/1.1 %s\r\nServer: riftgate-hub\r\nContent-Type: %s\r\n"
-			"Content-Length: %zu\r\nConnection: close\r\n%s\r\n", status, type, len,
-			extra ? extra : "");
-	g_string_append_len(r, body, (gssize)len);
+	hubd_http_reply(r, status, NULL, type, body, len);
 	c->http_close = true;	/* one request per connection: close once this is out */
 	queue_out(s, c, r->str, r->len);
 	g_string_free(r, TRUE);
 }
 
-static bool header_has_token(const char *v, const char *tok)
+static void http_fixed(struct hubd_server *s, struct conn *c, enum hubd_http_fixed which)
 {
-	g_auto(GStrv) parts = v ? g_strsplit(v, ",", -1) : NULL;
+	GString *r = g_string_new(NULL);
 
-	for (size_t i = 0; parts && parts[i]; i++)
-		if (!g_ascii_strcasecmp(g_strstrip(parts[i]), tok))
-			return true;
-	return false;
+	hubd_http_fixed_reply(r, which);
+	c->http_close = true;
+	queue_out(s, c, r->str, r->len);
+	g_string_free(r, TRUE);
+}
+
+/* A request that is not an upgrade: /healthz, /metrics, else 404. */
+static void handle_plain(struct hubd_server *s, struct conn *c, const char *path)
+{
+	if (!strcmp(path, "/healthz")) {
+		http_fixed(s, c, HUBD_REPLY_HEALTHZ);
+	} else if (!strcmp(path, "/metrics")) {
+		GString *o = g_string_new(NULL);
+
+		metrics(s, o);
+		http_reply(s, c, "200 OK", "text/plain; version=0.0.4", o->str, o->len);
+		g_string_free(o, TRUE);
+	} else {
+		http_fixed(s, c, HUBD_REPLY_NOT_FOUND);
+	}
 }
 
 /* A complete request head in c->in[0, head_len): answer it or upgrade. */
-static void handle_http(struct sig_hubserver *s, struct conn *c, size_t head_len)
+static void handle_http(struct hubd_server *s, struct conn *c, size_t head_len)
 {
-	g_autofree char *head = g_strndup((const char *)c->in->data, head_len);
-	g_auto(GStrv) lines = g_strsplit(head, "\r\n", -1);
-	g_auto(GStrv) rl = NULL;
-	const char *upgrade = NULL, *connection = NULL, *key = NULL, *version = NULL,
-		   *auth = NULL;
-	g_autofree char *path = NULL, *query = NULL;
-	char *q;
+	struct hubd_http_req rq;
+	g_autofree char *name = NULL;
+	GString *resp;
 
 	s->http_requests++;
+	if (!hubd_http_parse(&rq, (const char *)c->in->data, head_len)) {
+		g_byte_array_remove_range(c->in, 0, (guint)head_len);
+		http_fixed(s, c, HUBD_REPLY_BAD_REQUEST);
+		goto out;
+	}
 	g_byte_array_remove_range(c->in, 0, (guint)head_len);
-	rl = lines[0] ? g_strsplit(lines[0], " ", 3) : NULL;
-	if (!rl || g_strv_length(rl) != 3 || !g_str_has_prefix(rl[2], "HTTP/1.")) {
-		http_reply(s, c, "400 Bad Request", NULL, "text/plain", "bad request\n", 12);
-		return;
+	if (strcmp(rq.method, "GET") && strcmp(rq.method, "HEAD")) {
+		http_fixed(s, c, HUBD_REPLY_METHOD);
+		goto out;
 	}
-	for (size_t i = 1; lines[i] && *lines[i]; i++) {
-		char *colon = strchr(lines[i], ':');
-
-		if (!colon)
-			continue;
-		*colon = '\0';
-		char *v = g_strstrip(colon + 1);
-
-		if (!g_ascii_strcasecmp(lines[i], "Upgrade"))
-			upgrade = v;
-		else if (!g_ascii_strcasecmp(lines[i], "Connection"))
-			connection = v;
-		else if (!g_ascii_strcasecmp(lines[i], "Sec-WebSocket-Key"))
-			key = v;
-		else if (!g_ascii_strcasecmp(lines[i], "Sec-WebSocket-Version"))
-			version = v;
-		else if (!g_ascii_strcasecmp(lines[i], "Authorization"))
-			auth = v;
-	}
-	path = g_strdup(rl[1]);
-	if ((q = strchr(path, '?'))) {
-		*q = '\0';
-		query = g_strdup(q + 1);
-	}
-	if (strcmp(rl[0], "GET") && strcmp(rl[0], "HEAD")) {
-		http_reply(s, c, "405 Method Not Allowed", "Allow: GET\r\n", "text/plain",
-			   "GET only\n", 9);
-		return;
-	}
-	if (!upgrade || !header_has_token(upgrade, "websocket")) {
-		if (!strcmp(path, "/healthz")) {
-			http_reply(s, c, "200 OK", NULL, "text/plain", "ok\n", 3);
-		} else if (!strcmp(path, "/metrics")) {
-			GString *o = g_string_new(NULL);
-
-			metrics(s, o);
-			http_reply(s, c, "200 OK", NULL, "text/plain; version=0.0.4", o->str, o->len);
-			g_string_free(o, TRUE);
-		} else {
-			http_reply(s, c, "404 Not Found", NULL, "text/plain",
-				   "riftgate-hub: WebSocket upgrade on /connect\n", 44);
-		}
-		return;
+	if (!hubd_http_has_token(rq.upgrade, "websocket")) {
+		handle_plain(s, c, rq.path);
+		goto out;
 	}
 	/* a WebSocket upgrade */
-	g_autofree char *name = network_of(path, query);
-
+	name = hubd_http_network_of(rq.path, rq.query);
 	if (s->shutting_down) {
-		http_reply(s, c, "503 Service Unavailable", NULL, "text/plain", "shutting down\n", 14);
-		return;
+		http_fixed(s, c, HUBD_REPLY_SHUTTING_DOWN);
+		goto out;
 	}
-	if (!token_ok(s, auth)) {
+	if (!hubd_http_bearer_ok(rq.auth, s->token)) {
 		s->auth_failures++;
-		rg_log(RG_LOG_WARN, "event=auth-failed remote=%s path=%s", c->remote, path);
-		http_reply(s, c, "401 Unauthorized", "WWW-Authenticate: Bearer\r\n", "text/plain",
-			   "unauthorized\n", 13);
-		return;
+		rg_log(RG_LOG_WARN, "event=auth-failed remote=%s path=%s", c->remote, rq.path);
+		http_fixed(s, c, HUBD_REPLY_UNAUTHORIZED);
+		goto out;
 	}
 	if (!name) {
-		http_reply(s, c, "400 Bad Request", NULL, "text/plain",
-			   "bad network name (1-64 of A-Z a-z 0-9 . _ -)\n", 46);
-		return;
+		http_fixed(s, c, HUBD_REPLY_BAD_NETWORK);
+		goto out;
 	}
-	if (!connection || !header_has_token(connection, "upgrade") || !key || strlen(key) != 24 ||
-	    !version || strcmp(version, "13")) {
-		http_reply(s, c, "400 Bad Request", "Sec-WebSocket-Version: 13\r\n", "text/plain",
-			   "bad websocket handshake\n", 24);
-		return;
+	if (!hubd_http_has_token(rq.connection, "upgrade") || !rq.key || strlen(rq.key) != 24 ||
+	    !rq.version || strcmp(rq.version, "13")) {
+		http_fixed(s, c, HUBD_REPLY_BAD_HANDSHAKE);
+		goto out;
 	}
-	/* RFC 6455 §4.2.2: accept = base64(SHA-1(key + GUID)) */
-	GChecksum *sha = g_checksum_new(G_CHECKSUM_SHA1);
-	guint8 dg[20];
-	gsize dl = sizeof(dg);
-
-	g_checksum_update(sha, (const guchar *)key, (gssize)strlen(key));
-	g_checksum_update(sha, (const guchar *)"258EAFA5-E914-47DA-95CA-C5AB0DC85B11", 36);
-	g_checksum_get_digest(sha, dg, &dl);
-	g_checksum_free(sha);
-	g_autofree char *accept = g_base64_encode(dg, dl);
-	g_autofree char *resp = g_strdup_printf(
-		"HTTP/1.1 101 Switching Protocols\r\nServer: riftgate-hub\r\nUpgrade: websocket\r\n"
-		"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-
 	c->net = network_get(s, name);
 	if (hub_open(&c->net->hub, c->id)) {
 		rg_log(RG_LOG_ERROR, "event=reject reason=out-of-memory remote=%s", c->remote);
 		c->net = NULL;
-		http_reply(s, c, "503 Service Unavailable", NULL, "text/plain", "overloaded\n", 11);
-		return;
+		http_fixed(s, c, HUBD_REPLY_OVERLOADED);
+		goto out;
 	}
 	c->net->n_conns++;
 	c->state = C_WS;
 	s->n_waiting--;
 	s->ws_total++;
-	queue_out(s, c, resp, strlen(resp));
+	resp = g_string_new(NULL);
+	hubd_http_upgrade_reply(resp, rq.key);
+	queue_out(s, c, resp->str, resp->len);
+	g_string_free(resp, TRUE);
 	rg_log(RG_LOG_DEBUG, "event=open network=%s conn=%" G_GUINT64_FORMAT " remote=%s path=%s",
-	       name, c->id, c->remote, path);
+	       name, c->id, c->remote, rq.path);
+out:
+	hubd_http_req_clear(&rq);
 }
 
 static void deliver(struct conn *c, uint8_t op, const uint8_t *p, size_t n)
@@ -624,103 +495,46 @@ static void deliver(struct conn *c, uint8_t op, const uint8_t *p, size_t n)
 	if (c->state != C_WS)
 		return;	/* closing: the hub already dropped this socket */
 	/* text only; a binary frame is not a JSON text (the hub answers bad-json) */
-	hub_text(&c->net->hub, c->id, op == 0x1 ? (const char *)p : "", op == 0x1 ? n : 0,
-		 now_ms());
+	hub_text(&c->net->hub, c->id, op == HUBD_WS_OP_TEXT ? (const char *)p : "",
+		 op == HUBD_WS_OP_TEXT ? n : 0, now_ms());
 }
 
 /* Consumes complete frames from c->in. */
-static void handle_frames(struct sig_hubserver *s, struct conn *c)
+static void handle_frames(struct hubd_server *s, struct conn *c)
 {
-	size_t off = 0;
+	size_t off = 0, used;
+	struct hubd_ws_event ev;
 
-	while (!c->reaping && c->in->len - off >= 2) {
-		uint8_t *b = c->in->data + off;
-		uint8_t op = b[0] & 0x0f;
-		bool fin = b[0] & 0x80;
-		uint64_t n = b[1] & 0x7f;
-		size_t hl = 2;
-
-		if ((b[0] & 0x70) || !(b[1] & 0x80)) {	/* RSV bits or an unmasked client frame */
-			ws_close(s, c, 1002, "protocol error");
-			mark_dead(s, c);
+	while (!c->reaping && off < c->in->len &&
+	       (used = hubd_ws_read(&c->ws, c->in->data + off, c->in->len - off, &ev))) {
+		off += used;
+		switch (ev.kind) {
+		case HUBD_WS_EV_NONE:
+		case HUBD_WS_EV_PONG:
 			break;
-		}
-		if (n == 126) {
-			if (c->in->len - off < 4)
-				break;
-			n = (uint64_t)b[2] << 8 | b[3];
-			hl = 4;
-		} else if (n == 127) {
-			if (c->in->len - off < 10)
-				break;
-			n = 0;
-			for (int i = 0; i < 8; i++)
-				n = n << 8 | b[2 + i];
-			hl = 10;
-		}
-		if (n > WS_MSG_CAP || (c->frag && c->frag->len + n > WS_MSG_CAP)) {
-			ws_close(s, c, 1009, "message too big");
-			mark_dead(s, c);
+		case HUBD_WS_EV_MESSAGE:
+			deliver(c, ev.opcode, ev.data, ev.len);
 			break;
-		}
-		if (c->in->len - off < hl + 4 + n)
-			break;
-		uint8_t *mask = b + hl, *p = b + hl + 4;
-
-		for (uint64_t i = 0; i < n; i++)
-			p[i] ^= mask[i & 3];
-		off += hl + 4 + (size_t)n;
-		switch (op) {
-		case 0x0:	/* continuation */
-			if (!c->frag) {
-				ws_close(s, c, 1002, "unexpected continuation");
-				mark_dead(s, c);
-				break;
-			}
-			g_byte_array_append(c->frag, p, (guint)n);
-			if (fin) {
-				deliver(c, c->frag_op, c->frag->data, c->frag->len);
-				g_byte_array_unref(c->frag);
-				c->frag = NULL;
-			}
-			break;
-		case 0x1:
-		case 0x2:
-			if (c->frag) {
-				ws_close(s, c, 1002, "expected continuation");
-				mark_dead(s, c);
-				break;
-			}
-			if (fin) {
-				deliver(c, op, p, (size_t)n);
-			} else {
-				c->frag = g_byte_array_new();
-				c->frag_op = op;
-				g_byte_array_append(c->frag, p, (guint)n);
-			}
-			break;
-		case 0x8:	/* close: answer (if we have not) and finish */
-			if (c->state == C_WS) {
-				uint16_t code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 1000;
-
-				ws_close(s, c, code == 1005 || code < 1000 ? 1000 : code, NULL);
-			}
+		case HUBD_WS_EV_CLOSE:
+			/* answer (if we have not) and finish */
+			if (c->state == C_WS)
+				ws_close(s, c, ev.close_code == HUBD_WS_CLOSE_NO_STATUS ||
+					 ev.close_code < HUBD_WS_CLOSE_NORMAL ? HUBD_WS_CLOSE_NORMAL :
+					 ev.close_code, NULL);
 			c->http_close = true;	/* close the socket once the echo is out */
 			flush_out(s, c);
 			break;
-		case 0x9:
-			if (n <= 125)
-				ws_send(s, c, 0xa, p, (size_t)n);
+		case HUBD_WS_EV_PING:
+			if (ev.len <= HUBD_WS_CONTROL_MAX)
+				ws_send(s, c, HUBD_WS_OP_PONG, ev.data, ev.len);
 			break;
-		case 0xa:
-			break;
-		default:
-			ws_close(s, c, 1002, "unknown opcode");
+		case HUBD_WS_EV_ERROR:
+			ws_close(s, c, ev.close_code, ev.reason);
 			mark_dead(s, c);
 			break;
 		}
 	}
-	if (off == c->in->len && off > 4096) {
+	if (off >= c->in->len && off > 4096) {
 		g_byte_array_unref(c->in);	/* same reason as in flush_out */
 		c->in = g_byte_array_new();
 	} else if (off) {
@@ -728,7 +542,7 @@ static void handle_frames(struct sig_hubserver *s, struct conn *c)
 	}
 }
 
-static void on_readable(struct sig_hubserver *s, struct conn *c)
+static void on_readable(struct hubd_server *s, struct conn *c)
 {
 	uint8_t buf[16384];
 
@@ -747,15 +561,14 @@ static void on_readable(struct sig_hubserver *s, struct conn *c)
 		}
 		g_byte_array_append(c->in, buf, (guint)r);
 		if (c->state == C_HTTP) {
-			const char *end = g_strstr_len((const char *)c->in->data, c->in->len,
-						       "\r\n\r\n");
+			size_t head_len = hubd_http_head_len(c->in->data, c->in->len);
 
-			if (!end) {
-				if (c->in->len > HTTP_HEAD_MAX)
+			if (!head_len) {
+				if (c->in->len > HUBD_HTTP_HEAD_MAX)
 					mark_dead(s, c);
 				continue;
 			}
-			handle_http(s, c, (size_t)(end + 4 - (const char *)c->in->data));
+			handle_http(s, c, head_len);
 		}
 		if (c->state == C_WS || c->state == C_CLOSING)
 			handle_frames(s, c);
@@ -764,7 +577,7 @@ static void on_readable(struct sig_hubserver *s, struct conn *c)
 	}
 }
 
-static void on_accept(struct sig_hubserver *s)
+static void on_accept(struct hubd_server *s)
 {
 	for (int i = 0; i < EVENTS_PER_WAKEUP; i++) {
 		struct sockaddr_storage ss;
@@ -787,6 +600,7 @@ static void on_accept(struct sig_hubserver *s)
 		c->close_deadline_ms = now_ms() + HTTP_HEAD_WAIT_MS;
 		c->in = g_byte_array_new();
 		c->out = g_byte_array_new();
+		hubd_ws_reader_init(&c->ws, WS_MSG_CAP);
 		if (ss.ss_family == AF_INET6) {
 			struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 
@@ -807,7 +621,7 @@ static void on_accept(struct sig_hubserver *s)
 
 static gboolean epoll_cb(gint fd, GIOCondition cond, gpointer data)
 {
-	struct sig_hubserver *s = data;
+	struct hubd_server *s = data;
 	struct epoll_event evs[EVENTS_PER_WAKEUP];
 	uint64_t t0 = thread_cpu_ns(), us;
 	int n = epoll_wait(fd, evs, EVENTS_PER_WAKEUP, 0);
@@ -837,7 +651,7 @@ static gboolean epoll_cb(gint fd, GIOCondition cond, gpointer data)
 /* Closes sockets whose peer never answered our close frame. */
 static gboolean sweep_cb(gpointer data)
 {
-	struct sig_hubserver *s = data;
+	struct hubd_server *s = data;
 	uint64_t now = now_ms();
 	GHashTableIter it;
 	gpointer v;
@@ -880,7 +694,7 @@ static int parse_addr(const char *addr, char **host, guint16 *port, struct rg_er
 	return 0;
 }
 
-static int listen_on(struct sig_hubserver *s, GInetAddress *ia, guint16 port)
+static int listen_on(struct hubd_server *s, GInetAddress *ia, guint16 port)
 {
 	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, port);
 	struct sockaddr_storage ss;
@@ -910,10 +724,10 @@ static int listen_on(struct sig_hubserver *s, GInetAddress *ia, guint16 port)
 	return 0;
 }
 
-int sig_hubserver_new(struct sig_hubserver **out, const struct sig_hubserver_cfg *cfg,
+int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 		      struct rg_err *err)
 {
-	struct sig_hubserver *s;
+	struct hubd_server *s;
 	g_autofree char *host = NULL;
 	g_autoptr(GInetAddress) ia = NULL;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
@@ -923,7 +737,7 @@ int sig_hubserver_new(struct sig_hubserver **out, const struct sig_hubserver_cfg
 	*out = NULL;
 	if ((r = parse_addr(cfg->addr ? cfg->addr : ":8080", &host, &port, err)))
 		return r;
-	s = g_new0(struct sig_hubserver, 1);
+	s = g_new0(struct hubd_server, 1);
 	s->lfd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->token = cfg->token && *cfg->token ? g_strdup(cfg->token) : NULL;
@@ -963,16 +777,16 @@ int sig_hubserver_new(struct sig_hubserver **out, const struct sig_hubserver_cfg
 	*out = s;
 	return 0;
 fail:
-	sig_hubserver_free(s);
+	hubd_server_free(s);
 	return r;
 }
 
-uint16_t sig_hubserver_port(const struct sig_hubserver *s)
+uint16_t hubd_server_port(const struct hubd_server *s)
 {
 	return s->port;
 }
 
-int sig_hubserver_open_count(const struct sig_hubserver *s)
+int hubd_server_open_count(const struct hubd_server *s)
 {
 	GHashTableIter it;
 	gpointer v;
@@ -985,7 +799,7 @@ int sig_hubserver_open_count(const struct sig_hubserver *s)
 	return n;
 }
 
-void sig_hubserver_shutdown(struct sig_hubserver *s)
+void hubd_server_shutdown(struct hubd_server *s)
 {
 	GHashTableIter it;
 	gpointer v;
@@ -1003,14 +817,14 @@ void sig_hubserver_shutdown(struct sig_hubserver *s)
 		struct conn *c = v;
 
 		if (c->state == C_WS)
-			ws_close(s, c, 1001, "hub shutting down");
+			ws_close(s, c, HUBD_WS_CLOSE_GOING_AWAY, "hub shutting down");
 		else if (c->state == C_HTTP)
 			mark_dead(s, c);
 	}
 	reap(s);
 }
 
-void sig_hubserver_free(struct sig_hubserver *s)
+void hubd_server_free(struct hubd_server *s)
 {
 	if (!s)
 		return;
