@@ -48,7 +48,8 @@ static char *wrap(const uint8_t *p, size_t n)
 static void accepted(struct conf_invite *inv)
 {
 	struct conf_invite_opts o = { .name = inv->conf.device_name, .address = inv->conf.address,
-				      .expires = inv->expires };
+				      .expires = inv->expires, .ticket = inv->ticket,
+				      .ticket_len = inv->ticket_len, .ticket_key = inv->ticket_key };
 	struct conf_invite again;
 	struct rg_err err;
 	struct conf back;
@@ -62,7 +63,9 @@ static void accepted(struct conf_invite *inv)
 	    strcmp(again.conf.address, inv->conf.address) ||
 	    again.conf.n_stun != inv->conf.n_stun || again.conf.n_turn != inv->conf.n_turn ||
 	    !again.conf.turn_secret != !inv->conf.turn_secret ||
-	    again.conf.path_mtu != inv->conf.path_mtu)
+	    again.conf.path_mtu != inv->conf.path_mtu || again.ticket_len != inv->ticket_len ||
+	    (inv->ticket && memcmp(again.ticket, inv->ticket, inv->ticket_len)) ||
+	    memcmp(again.ticket_key, inv->ticket_key, sizeof(inv->ticket_key)))
 		__builtin_trap();
 	conf_invite_clear(&again);
 	conf_invite_token_free(token);

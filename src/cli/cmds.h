@@ -13,6 +13,31 @@ int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_join(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+
+/* Membership steps of init/invite/join (trust-cmds.c). Each prints its own errors and returns 0
+ * or 1 like a command. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+struct conf;
+struct conf_invite;
+struct trust_prefix;
+/* After init --new-network wrote the config: network key, anchor, this device's cert. */
+int trust_cli_new_network(const struct conf *c, const char *config_path, const uint8_t *wg_pub);
+/* On a signed network's admin device: a ticket for name/address into ticket (TRUST_TICKET_MAX
+ * bytes) and its one-time seed, recorded in the registry; *signed_net false on an unsigned
+ * network (nothing done). */
+int trust_cli_invite_ticket(const struct conf *c, const char *config_path, const char *name,
+			    const char *address, int64_t expires, uint8_t *ticket, size_t *ticket_len,
+			    uint8_t *ticket_seed, bool *signed_net);
+/* Addresses the registry holds (admin device only; none elsewhere). *addrs is free()d. */
+int trust_cli_registry_addrs(const struct conf *c, const char *config_path,
+			     struct trust_prefix **addrs, size_t *n);
+/* riftgate check: the certificate against the anchor, the config's name, key and address. */
+int trust_cli_check(const struct conf *c, const char *config_path, const uint8_t *wg_pub);
+/* After join wrote the config from a ticket invite: the device's own keys and certificate. */
+int trust_cli_join(const struct conf_invite *inv, const char *config_path, const uint8_t *wg_pub);
 
 /* "riftgate", for messages. */
 extern const char *rg_prog;

@@ -17,13 +17,17 @@ static void init_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"Usage: %s %s --name DEVICE --server URL --token TOKEN --address CIDR\n"
-		"       [--network NAME] [--interface IFNAME] [--mtu N] [--config PATH] [--force]\n"
+		"       [--network NAME] [--new-network] [--interface IFNAME] [--mtu N] [--config PATH]\n"
+		"       [--force]\n"
 		"\n"
 		"  --name DEVICE     this device's peer id (1-64 of A-Z a-z 0-9 . _ -)\n"
 		"  --server URL      signaling hub, ws://HOST[:PORT][/PATH] or wss://...\n"
 		"  --token TOKEN     hub auth token (default: $RIFTGATE_TOKEN)\n"
 		"  --address CIDR    tunnel address with prefix, e.g. 10.10.0.2/24\n"
 		"  --network NAME    network name (default: riftgate)\n"
+		"  --new-network     also create the network's signing key on this device (the admin\n"
+		"                    device) and this device's certificate: a signed network whose\n"
+		"                    hub cannot add or change devices (docs/membership.md)\n"
 		"  --interface NAME  TUN interface (default: " CONF_DEFAULT_INTERFACE ")\n"
 		"  --mtu N           TUN MTU, 576-9000 (default: derived from the path)\n"
 		"  --config PATH     where to write (default: $XDG_CONFIG_HOME/riftgate/config.toml)\n"
@@ -60,6 +64,7 @@ int cmd_init(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "new-network", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -71,7 +76,7 @@ int cmd_init(int argc, char **argv)
 	struct rg_err err = { 0 };
 	struct conf c = { 0 };
 	struct rg_prefix addr;
-	int force = 0, opt, oom = 0, r, ret = 1;
+	int force = 0, new_network = 0, opt, oom = 0, r, ret = 1;
 
 	opterr = 0;
 	optind = 0;
@@ -85,6 +90,7 @@ int cmd_init(int argc, char **argv)
 		case 'i': ifname = optarg; break;
 		case 'c': path = optarg; break;
 		case 'f': force = 1; break;
+		case 'W': new_network = 1; break;
 		case 'm': {
 			char *end;
 
@@ -164,6 +170,12 @@ int cmd_init(int argc, char **argv)
 	}
 	rg_key_to_base64(b64, pub);
 	printf("Wrote %s\nPublic key: %s\n", path, b64);
+	if (new_network) {
+		ret = trust_cli_new_network(&c, path, pub);
+		goto out;
+	}
+	printf("Note: this network is not signed: its hub and anyone holding the auth token can "
+	       "add or impersonate devices; peers show as 'unverified' (see --new-network).\n");
 	ret = 0;
 out:
 	if (oom)
@@ -210,6 +222,8 @@ int cmd_check(int argc, char **argv)
 		printf("path mtu: %u (pinned, no probing)\n", c.path_mtu);
 	else
 		printf("path mtu: probed per peer (1200 until verified)\n");
+	if (trust_cli_check(&c, path, pub) != 0)
+		goto out;
 	if (c.mtu)
 		printf("tun mtu: %u (pinned)\n", c.mtu);
 	for (size_t i = 0; i < c.n_turn; i++) {

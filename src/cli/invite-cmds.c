@@ -22,6 +22,7 @@
 #include "conf/config.h"
 #include "conf/invite.h"
 #include "conf/keys.h"
+#include "trust/cert.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -197,7 +198,7 @@ static int invite_address(const struct conf *c, const char *given, const struct 
 			return fail("--address %.64s is this device's own address", given);
 		case CONF_ADDR_TAKEN:
 			return fail("--address %.64s is already used by a device the running agent "
-				    "knows", given);
+				    "knows or the registry holds", given);
 		case CONF_ADDR_OUTSIDE:
 			fprintf(stderr, "%s: warning: %s is not in this network's subnet %s; the "
 				"devices may not reach each other\n", rg_prog, given, subnet);
@@ -249,6 +250,10 @@ int cmd_invite(int argc, char **argv)
 	struct conf_invite_opts o = { 0 };
 	struct rg_err err = { 0 };
 	struct known k = { 0 };
+	struct trust_prefix *reg_addrs = NULL;
+	size_t n_reg_addrs = 0;
+	uint8_t ticket[TRUST_TICKET_MAX], ticket_seed[CONF_INVITE_TICKET_KEY_LEN];
+	bool signed_net = false;
 	struct conf c;
 	int64_t expires_s = EXPIRES_DEFAULT_S;
 	bool no_turn_secret = false;
@@ -294,6 +299,17 @@ int cmd_invite(int argc, char **argv)
 		goto out;
 	}
 	ask_agent(&k, c.interface);
+	/* On the admin device of a signed network the registry knows every address issued, also
+	 * to devices offline now and invites not used yet. */
+	if (trust_cli_registry_addrs(&c, path, &reg_addrs, &n_reg_addrs) != 0)
+		goto out;
+	for (size_t i = 0; i < n_reg_addrs; i++) {
+		struct rg_prefix a = { .family = reg_addrs[i].family == 4 ? AF_INET : AF_INET6,
+				       .len = reg_addrs[i].plen };
+
+		memcpy(a.addr, reg_addrs[i].addr, 16);
+		g_array_append_val(k.addrs, a);
+	}
 	if (name && known_name(&k, name)) {
 		fail("--name %s is already used by a device the running agent knows; choose "
 		     "another", name);
@@ -305,6 +321,13 @@ int cmd_invite(int argc, char **argv)
 	o.address = addr;
 	o.expires = now_s() + expires_s;
 	o.no_turn_secret = no_turn_secret;
+	if (trust_cli_invite_ticket(&c, path, name, addr, o.expires, ticket, &o.ticket_len,
+				    ticket_seed, &signed_net) != 0)
+		goto out;
+	if (signed_net) {
+		o.ticket = ticket;
+		o.ticket_key = ticket_seed;
+	}
 	if (no_turn_secret)
 		for (size_t i = 0; i < c.n_turn; i++)
 			dropped += !c.turn[i].username;
@@ -319,6 +342,10 @@ int cmd_invite(int argc, char **argv)
 	fprintf(stderr, "Invite to network '%s' for %s%s%s, address %s; expires %s (in %s).\n",
 		c.network_name, name ? "device '" : "a new device", name ? name : "",
 		name ? "'" : "", addr, when, dur);
+	if (signed_net)
+		fprintf(stderr, "The token carries a one-time enrollment ticket for %s (recorded in "
+			"the registry): the first device to join with it gets the certificate.\n",
+			name);
 	if (dropped)
 		fprintf(stderr, "Left out %zu [[turn]] server%s that need%s the TURN secret.\n",
 			dropped, dropped == 1 ? "" : "s", dropped == 1 ? "s" : "");
@@ -331,6 +358,8 @@ int cmd_invite(int argc, char **argv)
 out:
 	if (k.addrs)
 		known_clear(&k);
+	free(reg_addrs);
+	rg_memzero(ticket_seed, sizeof(ticket_seed));
 	conf_invite_token_free(token);
 	conf_clear(&c);
 	return ret;
@@ -503,6 +532,12 @@ int cmd_join(int argc, char **argv)
 		fail("%s", err.msg);
 		goto out;
 	}
+	if (inv.ticket && ((name && strcmp(name, inv.conf.device_name ? inv.conf.device_name : "")) ||
+			   address || !inv.conf.device_name)) {
+		fail("this invite holds a one-time ticket for device '%s' and its address; join "
+		     "without --name and --address", inv.conf.device_name ? inv.conf.device_name : "?");
+		goto out;
+	}
 	if (!name && !inv.conf.device_name)
 		name = host = default_name();
 	if (!name && !inv.conf.device_name) {
@@ -540,6 +575,10 @@ int cmd_join(int argc, char **argv)
 		goto out;
 	}
 	conf_clear(&check);
+	if (inv.ticket && trust_cli_join(&inv, path, pub) != 0) {
+		unlink(path);	/* a config without its certificate would only be refused */
+		goto out;
+	}
 	rg_key_to_base64(b64, pub);
 	conf_invite_format_time(when, sizeof(when), inv.expires);
 	printf("Ready to join network '%s'%s%s%s\n"

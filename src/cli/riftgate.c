@@ -22,6 +22,7 @@ static const struct {
 	{ "status", cmd_status, "Shows the device, the hub connection and every peer" },
 	{ "invite", cmd_invite, "Creates an invite token for a new device" },
 	{ "join", cmd_join, "Creates a config from an invite token" },
+	{ "devices", cmd_devices, "Lists or revokes the devices of a signed network (admin)" },
 };
 
 static void usage(FILE *f)

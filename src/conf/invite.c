@@ -46,6 +46,7 @@ void conf_invite_clear(struct conf_invite *inv)
 		return;
 	conf_clear(&inv->conf);
 	free(inv->inviter);
+	free(inv->ticket);
 	rg_memzero(inv, sizeof(*inv));
 }
 
@@ -234,6 +235,10 @@ static void write_payload(struct wr *w, const struct conf *from, const struct co
 		b[1] = (uint8_t)from->max_retransmits;
 		put_field(w, CONF_INVITE_MAX_RETRANSMITS, b, 2);
 	}
+	if (o->ticket) {
+		put_field(w, CONF_INVITE_TICKET, o->ticket, o->ticket_len);
+		put_field(w, CONF_INVITE_TICKET_KEY, o->ticket_key, CONF_INVITE_TICKET_KEY_LEN);
+	}
 	if (from->path_mtu) {
 		b[0] = (uint8_t)(from->path_mtu >> 8);
 		b[1] = (uint8_t)from->path_mtu;
@@ -272,6 +277,10 @@ static int check_source(const struct conf *from, const struct conf_invite_opts *
 				  "or IPv6 address with a prefix length");
 	if (o->expires <= 0)
 		return rg_err_set(err, -EINVAL, "invite: expiry time must be after 1970");
+	if (o->ticket && (!o->ticket_key || o->ticket_len < 1 ||
+			  o->ticket_len > CONF_INVITE_TICKET_MAX))
+		return rg_err_set(err, -EINVAL, "invite: the enrollment ticket is empty, too long "
+				  "or has no key");
 	if (from->n_stun > CONF_LIST_MAX || from->n_turn > CONF_LIST_MAX)
 		return rg_err_set(err, -EINVAL, "invite: more than %d STUN or TURN servers",
 				  CONF_LIST_MAX);
@@ -605,6 +614,20 @@ static int read_fields(struct rd *r, struct conf_invite *inv)
 				return invalid(r, "webrtc.max_retransmits", "not 2 bytes");
 			c->max_retransmits = (unsigned)v[0] << 8 | v[1];
 			break;
+		case CONF_INVITE_TICKET:
+			if (n < 1 || n > CONF_INVITE_TICKET_MAX)
+				return invalid(r, "enrollment ticket", "empty or too long");
+			if (!(inv->ticket = malloc(n)))
+				return rg_err_set(r->err, -ENOMEM, "out of memory");
+			memcpy(inv->ticket, v, n);
+			inv->ticket_len = n;
+			break;
+		case CONF_INVITE_TICKET_KEY:
+			if (n != CONF_INVITE_TICKET_KEY_LEN)
+				return invalid(r, "ticket key", "not 32 bytes");
+			memcpy(inv->ticket_key, v, n);
+			inv->has_ticket_key = true;
+			break;
 		case CONF_INVITE_PATH_MTU:
 			if (n != 2)
 				return invalid(r, "webrtc.path_mtu", "not 2 bytes");
@@ -633,6 +656,8 @@ static int read_fields(struct rd *r, struct conf_invite *inv)
 		return missing(r, "tunnel address");
 	if (!have_expires)
 		return missing(r, "expiry time");
+	if (!inv->ticket != !inv->has_ticket_key)
+		return missing(r, inv->ticket ? "ticket key" : "enrollment ticket");
 	return 0;
 }
 

@@ -22,6 +22,8 @@ enum conf_invite_limits {
 	CONF_INVITE_VERSION = 1,
 	CONF_INVITE_CHECK_LEN = 4,		/* bytes of SHA-256 */
 	CONF_INVITE_TOKEN_MAX = 1 << 18,	/* characters; a config at every limit fits */
+	CONF_INVITE_TICKET_MAX = 1024,		/* bytes of a ticket field */
+	CONF_INVITE_TICKET_KEY_LEN = 32,
 };
 
 #define CONF_INVITE_PREFIX "rgi"
@@ -41,6 +43,10 @@ enum conf_invite_tag {
 	CONF_INVITE_TURN = 0x0a,	/* repeated: sub-fields 1 url, 2 username, 3 credential */
 	CONF_INVITE_ORDERED = 0x0b,	/* 1 byte, 0 or 1; absent = 0 */
 	CONF_INVITE_MAX_RETRANSMITS = 0x0c, /* 2 bytes big-endian; absent = 0 */
+	CONF_INVITE_TICKET = 0x0d,	/* bytes: a signed enrollment ticket (src/trust/cert.h);
+					 * required-to-understand, so an older riftgate refuses
+					 * rather than join unverified */
+	CONF_INVITE_TICKET_KEY = 0x0e,	/* 32 bytes, secret: the ticket's one-time signing seed */
 	CONF_INVITE_PATH_MTU = 0x80,	/* 2 bytes big-endian; absent = probed. An extension: a
 					 * reader without path_mtu support may skip it */
 };
@@ -51,6 +57,10 @@ struct conf_invite {
 	struct conf conf;
 	char *inviter;		/* NULL = absent */
 	int64_t expires;	/* wall clock, Unix seconds */
+	uint8_t *ticket;	/* NULL = absent; the bytes are checked by src/trust, not here */
+	size_t ticket_len;
+	bool has_ticket_key;
+	uint8_t ticket_key[CONF_INVITE_TICKET_KEY_LEN];	/* secret */
 };
 
 /* Frees and wipes. Safe on a zeroed or half-built struct. */
@@ -62,6 +72,9 @@ struct conf_invite_opts {
 	int64_t expires;	/* Unix seconds */
 	bool no_turn_secret;	/* leave out network.turn_secret and the [[turn]] entries that
 				 * need it */
+	const uint8_t *ticket;	/* NULL = none; with ticket_key (CONF_INVITE_TICKET_KEY_LEN) */
+	size_t ticket_len;
+	const uint8_t *ticket_key;
 };
 
 /* Token for a new device of from's network (from is the inviter's loaded config; its device name

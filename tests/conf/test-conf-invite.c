@@ -287,6 +287,46 @@ static void test_no_turn_secret(void)
 	conf_clear(&c);
 }
 
+/* The enrollment ticket and its key travel as opaque bytes; one without the other is refused. */
+static void test_ticket(void)
+{
+	static const guint8 ticket[] = { 'r', 'g', 1, 2, 9, 8, 7 }, key[32] = { [0] = 5, [31] = 6 };
+	struct conf c;
+	struct conf_invite inv;
+	struct rg_err err = { 0 };
+	struct conf_invite_opts o = { .name = "phone", .address = "10.10.0.9/24",
+				      .expires = NOW + 60, .ticket = ticket,
+				      .ticket_len = sizeof(ticket), .ticket_key = key };
+	GByteArray *b;
+	char *t;
+
+	load(&c, full_toml);
+	t = encode(&c, &o);
+	g_assert_cmpint(decode(&inv, t, &err), ==, 0);
+	g_assert_cmpmem(inv.ticket, inv.ticket_len, ticket, sizeof(ticket));
+	g_assert_true(inv.has_ticket_key);
+	g_assert_cmpmem(inv.ticket_key, 32, key, sizeof(key));
+	conf_invite_clear(&inv);
+	conf_invite_token_free(t);
+	/* 1: ticket without key; 2: key without ticket; 3: short key; 4: empty ticket */
+	for (int row = 1; row <= 4; row++) {
+		b = g_byte_array_new();
+		base_fields(b, 0xff, 0);
+		if (row != 2)
+			add(b, CONF_INVITE_TICKET, ticket, row == 4 ? 0 : sizeof(ticket));
+		if (row != 1)
+			add(b, CONF_INVITE_TICKET_KEY, key, row == 3 ? 31 : 32);
+		t = wrap_bytes(b);
+		g_assert_cmpint(decode(&inv, t, &err), ==, -EPROTO);
+		g_assert_null(inv.ticket);
+		g_free(t);
+	}
+	/* Encode refuses a ticket without its key. */
+	o.ticket_key = NULL;
+	g_assert_cmpint(conf_invite_encode(&c, &o, &t, &err), ==, -EINVAL);
+	conf_clear(&c);
+}
+
 /* Expiry: valid strictly before `expires`, refused at and after it, the message names the time. */
 static void test_expiry(void)
 {
@@ -760,6 +800,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/invite/defaults", test_defaults);
 	g_test_add_func("/conf/invite/no-turn-secret", test_no_turn_secret);
 	g_test_add_func("/conf/invite/expiry", test_expiry);
+	g_test_add_func("/conf/invite/ticket", test_ticket);
 	g_test_add_func("/conf/invite/damage", test_damage);
 	g_test_add_func("/conf/invite/text-rows", test_text_rows);
 	g_test_add_func("/conf/invite/field-rows", test_field_rows);

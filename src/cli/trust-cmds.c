@@ -1,0 +1,567 @@
+/* Membership on the command line (docs/membership.md, docs/cli.md): `init --new-network` creates
+ * the network key and the admin device's certificate, `invite` on the admin device adds a
+ * one-time enrollment ticket to the token, `join` turns a ticket into the new device's own
+ * certificate, `devices` lists and revokes. State files: src/trust/store.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "agent/ctl.h"
+#include "agent/status.h"
+#include "cli/cmds.h"
+#include "conf/config.h"
+#include "conf/invite.h"
+#include "trust/store.h"
+#include "util/clock.h"
+#include "util/ct.h"
+#include "util/encoding.h"
+#include "util/err.h"
+
+enum trust_cli_limits {
+	CERT_LIFETIME_S = 365 * 24 * 3600,	/* certificates the admin signs, tickets allow */
+	ASK_TIMEOUT_MS = 3000,
+};
+
+static uint64_t now_s(void)
+{
+	return rg_wall_ns() / RG_NSEC_PER_SEC;
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", rg_prog);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static void fmt_time(char *buf, size_t cap, uint64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm))
+		strftime(buf, cap, "%Y-%m-%d %H:%M UTC", &tm);
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)t);
+}
+
+static bool conf_prefix(const struct conf *c, struct trust_prefix *p)
+{
+	return c->address && trust_prefix_parse(p, c->address, strlen(c->address));
+}
+
+static void remove_state(const struct trust_store *s, const char *name)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	unlink(path);
+}
+
+int trust_cli_new_network(const struct conf *c, const char *config_path,
+			  const uint8_t *wg_pub)
+{
+	struct trust_store *s = trust_store_new();
+	struct trust_registry *reg = calloc(1, sizeof(*reg));
+	char fpr[TRUST_FINGERPRINT_LEN + 1], b64[RG_KEY_B64_LEN + 1], until[48];
+	struct rg_err err = { 0 };
+	struct trust_cert *cert;
+	uint64_t now = now_s();
+	int ret = 1;
+
+	if (!s || !reg) {
+		fail("out of memory%s", "");
+		goto out;
+	}
+	if (trust_store_path(s->dir, sizeof(s->dir), config_path) < 0) {
+		fail("%s: path too long", config_path);
+		goto out;
+	}
+	snprintf(s->net, sizeof(s->net), "%s", c->network_name);
+	/* A new network: whatever an older one left here no longer applies. */
+	remove_state(s, "registry");
+	remove_state(s, "revoked");
+	remove_state(s, "bindings");
+	remove_state(s, "cert");
+	if (trust_key_generate(s->net_seed, s->anchor) < 0 ||
+	    trust_key_generate(s->dev_seed, s->cert.dev_key) < 0) {
+		fail("cannot generate Ed25519 keys%s", "");
+		goto out;
+	}
+	s->has_anchor = s->has_net_key = s->has_dev_key = true;
+	cert = &s->cert;
+	snprintf(cert->net, sizeof(cert->net), "%s", c->network_name);
+	snprintf(cert->name, sizeof(cert->name), "%s", c->device_name);
+	memcpy(cert->wg_key, wg_pub, TRUST_KEY_LEN);
+	cert->n_addrs = 1;
+	if (!conf_prefix(c, &cert->addrs[0])) {
+		fail("address '%s' cannot go into a certificate", c->address);
+		goto out;
+	}
+	cert->not_before = now;
+	cert->not_after = now + CERT_LIFETIME_S;
+	cert->serial = trust_random_serial();
+	memcpy(cert->issuer, s->anchor, TRUST_KEY_LEN);
+	if (!cert->serial || trust_cert_sign(cert, s->net_seed) < 0) {
+		fail("cannot sign the certificate%s", "");
+		goto out;
+	}
+	s->has_cert = true;
+	reg->e[0] = (struct trust_reg_entry){ .serial = cert->serial, .addr = cert->addrs[0],
+					      .not_after = cert->not_after };
+	snprintf(reg->e[0].name, sizeof(reg->e[0].name), "%s", cert->name);
+	reg->n = 1;
+	if (trust_store_save(s, &err) < 0 || trust_registry_save(reg, s, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	trust_fingerprint(fpr, s->anchor);
+	rg_key_to_base64(b64, s->anchor);
+	fmt_time(until, sizeof(until), cert->not_after);
+	printf("New network '%s': signing key in %s/network.key (keep it on this device; it is "
+	       "never sent)\nTrust anchor: %s\nFingerprint: %s\nThis device's certificate: %s, "
+	       "valid until %s\n", c->network_name, s->dir, b64, fpr, cert->name, until);
+	ret = 0;
+out:
+	free(reg);
+	trust_store_free(s);
+	return ret;
+}
+
+static int load_store(struct trust_store **out, const struct conf *c, const char *config_path)
+{
+	struct rg_err err = { 0 };
+	struct trust_store *s = trust_store_new();
+
+	*out = NULL;
+	if (!s)
+		return fail("out of memory%s", "");
+	if (trust_store_load(s, config_path, c->network_name, &err) < 0) {
+		trust_store_free(s);
+		return fail("%s", err.msg);
+	}
+	*out = s;
+	return 0;
+}
+
+int trust_cli_registry_addrs(const struct conf *c, const char *config_path,
+			     struct trust_prefix **addrs, size_t *n)
+{
+	struct trust_store *s = NULL;
+	struct trust_registry *reg = NULL;
+	struct rg_err err = { 0 };
+	int ret = 1;
+
+	*addrs = NULL;
+	*n = 0;
+	if (load_store(&s, c, config_path))
+		return 1;
+	if (!s->has_net_key) {
+		ret = 0;
+		goto out;
+	}
+	reg = calloc(1, sizeof(*reg));
+	if (!reg || trust_registry_load(reg, s, &err) < 0) {
+		fail("%s", reg ? err.msg : "out of memory");
+		goto out;
+	}
+	*addrs = calloc(reg->n + 1, sizeof(**addrs));
+	if (!*addrs)
+		goto out;
+	for (size_t i = 0; i < reg->n; i++)
+		if (!reg->e[i].revoked)
+			(*addrs)[(*n)++] = reg->e[i].addr;
+	ret = 0;
+out:
+	free(reg);
+	trust_store_free(s);
+	return ret;
+}
+
+int trust_cli_invite_ticket(const struct conf *c, const char *config_path, const char *name,
+			    const char *address, int64_t expires, uint8_t *ticket, size_t *ticket_len,
+			    uint8_t *ticket_seed, bool *signed_net)
+{
+	struct trust_store *s = NULL;
+	struct trust_registry *reg = NULL;
+	const struct trust_reg_entry *e;
+	struct rg_err err = { 0 };
+	struct trust_ticket t = { 0 };
+	uint64_t now = now_s();
+	int ret = 1;
+
+	*signed_net = false;
+	if (load_store(&s, c, config_path))
+		return 1;
+	if (!s->has_anchor) {
+		ret = 0;	/* an unsigned network: invites as before */
+		goto out;
+	}
+	if (!s->has_net_key) {
+		fail("this network is signed and this device does not hold its network key; run "
+		     "'riftgate invite' on the admin device%s", "");
+		goto out;
+	}
+	if (!name) {
+		fail("--name is required on a signed network: the ticket binds the name%s", "");
+		goto out;
+	}
+	reg = calloc(1, sizeof(*reg));
+	if (!reg || trust_registry_load(reg, s, &err) < 0) {
+		fail("%s", reg ? err.msg : "out of memory");
+		goto out;
+	}
+	snprintf(t.net, sizeof(t.net), "%s", c->network_name);
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	t.n_addrs = 1;
+	if (!trust_prefix_parse(&t.addrs[0], address, strlen(address))) {
+		fail("address '%s' cannot go into a ticket", address);
+		goto out;
+	}
+	if ((e = trust_registry_find_name(reg, name))) {
+		fprintf(stderr, "%s: the name %s is already issued (serial %016llx); revoke it first: "
+			"riftgate devices revoke %s\n", rg_prog, name, (unsigned long long)e->serial,
+			name);
+		goto out;
+	}
+	if ((e = trust_registry_find_addr(reg, &t.addrs[0]))) {
+		fprintf(stderr, "%s: the address %s is already issued to %s\n", rg_prog, address,
+			e->name);
+		goto out;
+	}
+	if (reg->n == TRUST_REGISTRY_MAX) {
+		fail("the registry is full%s", "");
+		goto out;
+	}
+	t.not_before = now;
+	t.use_by = (uint64_t)expires;
+	t.cert_not_after = now + CERT_LIFETIME_S;
+	t.id = trust_random_serial();
+	memcpy(t.issuer, s->anchor, TRUST_KEY_LEN);
+	if (!t.id || trust_key_generate(ticket_seed, t.ticket_key) < 0 ||
+	    trust_ticket_sign(&t, s->net_seed) < 0 ||
+	    !(*ticket_len = trust_ticket_encode(&t, ticket, TRUST_TICKET_MAX))) {
+		fail("cannot make the ticket%s", "");
+		goto out;
+	}
+	reg->e[reg->n] = (struct trust_reg_entry){ .serial = t.id, .addr = t.addrs[0],
+						   .not_after = t.cert_not_after, .ticket = true };
+	snprintf(reg->e[reg->n].name, sizeof(reg->e[reg->n].name), "%s", name);
+	reg->n++;
+	if (trust_registry_save(reg, s, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	*signed_net = true;
+	ret = 0;
+out:
+	free(reg);
+	trust_store_free(s);
+	return ret;
+}
+
+int trust_cli_join(const struct conf_invite *inv, const char *config_path,
+		   const uint8_t *wg_pub)
+{
+	struct trust_store *s = trust_store_new();
+	struct trust_ticket t;
+	struct trust_ctx ctx;
+	struct trust_prefix addr;
+	struct rg_err err = { 0 };
+	char fpr[TRUST_FINGERPRINT_LEN + 1];
+	uint8_t kpub[TRUST_KEY_LEN];
+	struct trust_cert *cert;
+	uint64_t now = now_s();
+	int ret = 1, v;
+
+	if (!s)
+		return fail("out of memory%s", "");
+	if (trust_ticket_parse(&t, inv->ticket, inv->ticket_len) != TRUST_OK) {
+		fail("the invite's enrollment ticket is malformed%s", "");
+		goto out;
+	}
+	/* The invite is the new device's only source of the anchor: it must at least agree with
+	 * itself (signed by the issuer it names, for this network, still usable). */
+	memset(&ctx, 0, sizeof(ctx));
+	memcpy(ctx.anchor, t.issuer, TRUST_KEY_LEN);
+	snprintf(ctx.net, sizeof(ctx.net), "%s", inv->conf.network_name);
+	ctx.verify = trust_verify;
+	ctx.skew_s = TRUST_SKEW_S;
+	if ((v = trust_ticket_check(&ctx, &t, now)) != TRUST_OK) {
+		fail("the invite's enrollment ticket is not usable: %s", trust_verdict_str(v));
+		goto out;
+	}
+	if (trust_key_public(kpub, inv->ticket_key) < 0 ||
+	    !rg_ct_eq(kpub, t.ticket_key, TRUST_KEY_LEN)) {
+		fail("the invite's ticket key does not match its ticket%s", "");
+		goto out;
+	}
+	if (strcmp(t.name, inv->conf.device_name) != 0 || !conf_prefix(&inv->conf, &addr) ||
+	    !trust_prefix_eq(&addr, &t.addrs[0])) {
+		fail("this invite is for device '%s' with its address; do not pass --name or "
+		     "--address", t.name);
+		goto out;
+	}
+	if (trust_store_path(s->dir, sizeof(s->dir), config_path) < 0) {
+		fail("%s: path too long", config_path);
+		goto out;
+	}
+	snprintf(s->net, sizeof(s->net), "%s", inv->conf.network_name);
+	remove_state(s, "network.key");
+	remove_state(s, "registry");
+	remove_state(s, "bindings");
+	memcpy(s->anchor, t.issuer, TRUST_KEY_LEN);
+	s->has_anchor = true;
+	cert = &s->cert;
+	if (trust_key_generate(s->dev_seed, cert->dev_key) < 0) {
+		fail("cannot generate the device signing key%s", "");
+		goto out;
+	}
+	s->has_dev_key = true;
+	snprintf(cert->net, sizeof(cert->net), "%s", t.net);
+	snprintf(cert->name, sizeof(cert->name), "%s", t.name);
+	memcpy(cert->wg_key, wg_pub, TRUST_KEY_LEN);
+	cert->n_addrs = t.n_addrs;
+	memcpy(cert->addrs, t.addrs, sizeof(t.addrs));
+	cert->not_before = now < t.not_before ? t.not_before : now;
+	if (cert->not_before > t.use_by)
+		cert->not_before = t.use_by;	/* within the skew after use_by */
+	cert->not_after = t.cert_not_after;
+	cert->serial = t.id;
+	memcpy(cert->issuer, t.issuer, TRUST_KEY_LEN);
+	cert->has_ticket = true;
+	cert->ticket = t;
+	if (trust_cert_sign(cert, inv->ticket_key) < 0 ||
+	    (v = trust_cert_check(&ctx, cert, now)) != TRUST_OK) {
+		fail("cannot make this device's certificate from the ticket%s", "");
+		goto out;
+	}
+	s->has_cert = true;
+	if (trust_store_save(s, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	trust_fingerprint(fpr, s->anchor);
+	printf("Certificate: made from the invite's one-time ticket, in %s/cert\n"
+	       "Trust anchor fingerprint: %s (compare with the admin's 'riftgate devices')\n",
+	       s->dir, fpr);
+	ret = 0;
+out:
+	trust_store_free(s);
+	return ret;
+}
+
+/* ---- devices ---- */
+
+static void devices_usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"Usage: %s %s [--config PATH]\n"
+		"       %s %s revoke NAME [--config PATH]\n"
+		"\n"
+		"On the admin device (the one holding the network key): lists every certificate and\n"
+		"invite ticket issued, or revokes every one issued to NAME. A running agent sends the\n"
+		"revocation to every online device through the hub; devices persist it.\n",
+		rg_prog, cmd, rg_prog, cmd);
+}
+
+/* Names the running agent sees connected, for the live column. */
+static char *agent_peers(const struct conf *c)
+{
+	struct rg_err err = { 0 };
+	struct agent_status st;
+	char *reply = NULL, *out;
+	size_t cap = 2, off = 0;
+
+	if (agent_ctl_request(c->interface, "status", ASK_TIMEOUT_MS, &reply, &err) < 0)
+		return NULL;
+	if (agent_status_from_json(&st, reply, strlen(reply), &err) < 0) {
+		g_free(reply);
+		return NULL;
+	}
+	g_free(reply);
+	for (size_t i = 0; i < st.n_peers; i++)
+		cap += strlen(st.peers[i].id) + 2;
+	out = calloc(1, cap);
+	if (out) {
+		out[off++] = ' ';
+		for (size_t i = 0; i < st.n_peers; i++)
+			off += (size_t)snprintf(out + off, cap - off, "%s ", st.peers[i].id);
+	}
+	agent_status_clear(&st);
+	return out;
+}
+
+static int devices_list(const struct conf *c, const struct trust_store *s,
+			const struct trust_registry *reg)
+{
+	char fpr[TRUST_FINGERPRINT_LEN + 1], addr[TRUST_PREFIX_STR_MAX], until[48], key[64];
+	char *live = agent_peers(c);
+
+	trust_fingerprint(fpr, s->anchor);
+	printf("network %s, trust anchor %s\n", c->network_name, fpr);
+	printf("%-20s %-20s %-16s %-22s %-8s %s\n", "NAME", "ADDRESS", "SERIAL", "EXPIRES", "KIND",
+	       "STATE");
+	for (size_t i = 0; i < reg->n; i++) {
+		const struct trust_reg_entry *e = &reg->e[i];
+		const char *state = e->revoked ? "revoked" : "active";
+
+		trust_prefix_format(&e->addr, addr);
+		fmt_time(until, sizeof(until), e->not_after);
+		snprintf(key, sizeof(key), " %s ", e->name);
+		if (!e->revoked && strcmp(e->name, c->device_name) == 0)
+			state = "active, this device";
+		else if (!e->revoked && live && strstr(live, key))
+			state = "active, online";
+		printf("%-20s %-20s %016llx %-22s %-8s %s\n", e->name, addr,
+		       (unsigned long long)e->serial, until, e->ticket ? "invite" : "cert", state);
+	}
+	if (!live)
+		printf("(no agent running on %s: live status unknown)\n", c->interface);
+	free(live);
+	return 0;
+}
+
+static int devices_revoke(const struct conf *c, struct trust_store *s, struct trust_registry *reg,
+			  const char *name)
+{
+	char text[TRUST_REVOKE_B64_MAX + 1], cmd[TRUST_REVOKE_B64_MAX + 16];
+	struct rg_err err = { 0 };
+	int n = 0, sent = 0;
+
+	if (strcmp(name, c->device_name) == 0)
+		return fail("%s is this (the admin) device; it cannot revoke itself", name);
+	for (size_t i = 0; i < reg->n; i++) {
+		struct trust_reg_entry *e = &reg->e[i];
+		struct trust_revoke rv = { 0 };
+		char *reply = NULL;
+
+		if (e->revoked || strcmp(e->name, name) != 0)
+			continue;
+		snprintf(rv.net, sizeof(rv.net), "%s", c->network_name);
+		snprintf(rv.name, sizeof(rv.name), "%s", e->name);
+		rv.serial = e->serial;
+		rv.revoked_at = now_s();
+		memcpy(rv.issuer, s->anchor, TRUST_KEY_LEN);
+		if (trust_revoke_sign(&rv, s->net_seed) < 0 ||
+		    trust_revoke_to_base64(text, sizeof(text), &rv) < 0 ||
+		    trust_store_add_revoke(s, &rv, &err) < 0)
+			return fail("cannot record the revocation: %s", err.msg[0] ? err.msg : "sign");
+		e->revoked = true;
+		n++;
+		printf("%s\n", text);
+		snprintf(cmd, sizeof(cmd), "revoke %s", text);
+		if (agent_ctl_request(c->interface, cmd, ASK_TIMEOUT_MS, &reply, &err) == 0)
+			sent++;
+		g_free(reply);
+	}
+	if (!n)
+		return fail("no active certificate or invite for '%s' (see 'riftgate devices')", name);
+	if (trust_registry_save(reg, s, &err) < 0)
+		return fail("%s", err.msg);
+	fprintf(stderr, "Revoked %d certificate%s of %s.%s\n", n, n == 1 ? "" : "s", name,
+		sent ? " The running agent is sending the revocation to every device." :
+		       " No agent is running here: start it ('riftgate up') to deliver the "
+		       "revocation, or give the lines above to each device's agent.");
+	return 0;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+	const char *path = NULL, *revoke = NULL;
+	char defpath[PATH_MAX];
+	struct trust_store *s = NULL;
+	struct trust_registry *reg = NULL;
+	struct rg_err err = { 0 };
+	struct conf c;
+	int ret = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (cmd_is_help(argv[i])) {
+			devices_usage(stdout, argv[0]);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			path = argv[++i];
+		} else if (strcmp(argv[i], "revoke") == 0 && i + 1 < argc && !revoke) {
+			revoke = argv[++i];
+		} else {
+			devices_usage(stderr, argv[0]);
+			return 1;
+		}
+	}
+	if (revoke && !conf_valid_name(revoke))
+		return fail("revoke: NAME must be 1-64 characters of A-Z a-z 0-9 . _ -, got "
+			    "'%.64s'", revoke);
+	if (!path) {
+		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
+			return fail("%s", err.msg);
+		path = defpath;
+	}
+	if (conf_load(&c, path, &err) < 0)
+		return fail("%s", err.msg);
+	if (load_store(&s, &c, path))
+		goto out;
+	if (!s->has_net_key) {
+		fail("%s", s->has_anchor ? "this device does not hold the network key; run this on "
+			  "the admin device" : "this network has no network key (it is not signed; "
+			  "see 'riftgate init --new-network')");
+		goto out;
+	}
+	reg = calloc(1, sizeof(*reg));
+	if (!reg || trust_registry_load(reg, s, &err) < 0) {
+		fail("%s", reg ? err.msg : "out of memory");
+		goto out;
+	}
+	ret = revoke ? devices_revoke(&c, s, reg, revoke) : devices_list(&c, s, reg);
+out:
+	free(reg);
+	trust_store_free(s);
+	conf_clear(&c);
+	return ret;
+}
+
+int trust_cli_check(const struct conf *c, const char *config_path, const uint8_t *wg_pub)
+{
+	char fpr[TRUST_FINGERPRINT_LEN + 1], until[48];
+	struct trust_store *s = NULL;
+	struct trust_ctx ctx;
+	int v, ret = 1;
+
+	if (load_store(&s, c, config_path))
+		return 1;
+	if (!s->has_anchor) {
+		printf("membership: unsigned network (no trust anchor): peers are 'unverified'\n");
+		ret = 0;
+		goto out;
+	}
+	trust_fingerprint(fpr, s->anchor);
+	printf("trust anchor: %s%s\n", fpr, s->has_net_key ? " (this device holds the network key)" : "");
+	if (!s->has_cert) {
+		fail("%s/cert is missing: this device has no certificate", s->dir);
+		goto out;
+	}
+	trust_store_ctx(s, &ctx);
+	v = trust_cert_check(&ctx, &s->cert, now_s());
+	if (v == TRUST_OK)
+		v = trust_cert_matches(&s->cert, c->device_name, wg_pub, c->address);
+	if (v != TRUST_OK) {
+		fprintf(stderr, "%s: %s/cert: %s\n", rg_prog, s->dir, trust_verdict_str(v));
+		goto out;
+	}
+	fmt_time(until, sizeof(until), s->cert.not_after);
+	printf("certificate: valid, serial %016llx, until %s%s\n",
+	       (unsigned long long)s->cert.serial, until,
+	       s->cert.has_ticket ? " (made from an invite ticket)" : "");
+	ret = 0;
+out:
+	trust_store_free(s);
+	return ret;
+}
