@@ -95,7 +95,7 @@ rss2_mb=$(awk -v k="$(get rss_after_relay_kb big)" 'BEGIN { printf "%.1f", k / 1
 	echo
 	echo "Command: \`make bench\` (bench/hub-load.sh $(basename "$build")); loopback, $(nproc) cores,"
 	echo "client bench/hub-load.c (epoll, one process), hub release build. Machine load average"
-	echo "before the run: $load_before (other engineers' builds and benchmarks share the 2 cores,"
+	echo "before the run: $load_before (other processes share the cores,"
 	echo "so tail latencies include scheduling delays of the hub and of the client)."
 	echo
 	echo "## $n peers: $((n / per)) networks (/connect/benchK) of $per"

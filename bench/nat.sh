@@ -132,7 +132,7 @@ stop_pair 3 5
 	echo
 	san=; grep -q fsanitize "$build/build.ninja" 2>/dev/null && san=", ASan+UBSan"
 	echo "Command: \`sudo bash bench/nat.sh $(basename "$build")\` ($(date -u +%F), $(nproc) cores$san;"
-	echo "other engineers' builds and tests were running on the machine at the same time)."
+	echo "other processes shared the machine: figures vary run to run)."
 	echo "Lab: tests/lab/nat.sh (nftables NAT routers in network namespaces, coturn $(turnserver --version 2>/dev/null | head -1 | awk '{print $1}') on the lab"
 	echo "internet, riftgate-hub beside it). Each pair: two fresh \`riftgate up\` agents and their own hub."
 	echo

@@ -130,7 +130,7 @@ struct rtc_peer_ops {
 	 * arrive again on the old path (up = true, why says so). With this callback set a dead path does not fail the
 	 * peer: it stays CONNECTED (DTLS, SCTP and channels kept) while the caller restarts ICE
 	 * (rtc_peer_restart_ice + a new offer), and fails only when nothing at all arrives for
-	 * twice the consent timeout. Without it a dead path fails the peer, as before. */
+	 * twice the consent timeout. Without it a dead path fails the peer. */
 	void (*ice_path)(void *opaque, bool up, const char *why);
 	/* rtc_peer_max_packet_message() changed while connected (a probe found the path smaller,
 	 * e.g. after an ICE restart or a black hole); its new value. */
@@ -218,7 +218,7 @@ int rtc_peer_create_channel(struct rtc_peer *p, const char *label, bool ordered,
 int rtc_channel_send(struct rtc_channel *ch, const void *data, size_t len, bool binary);
 /* rtc_channel_send with flags. RTC_SEND_MORE: another send follows at once (like MSG_MORE), so
  * SCTP may hold a packet that is not full yet and fill it with the next message (messages
- * then share packets, a message larger than one packet no longer leaves a small tail packet).
+ * then share packets, and a message larger than one packet leaves no small tail packet).
  * End every run with a send without RTC_SEND_MORE; held data otherwise waits for the next
  * SACK. An -EAGAIN also ends the run. */
 enum { RTC_SEND_MORE = 1u << 0 };

@@ -25,7 +25,7 @@ peer_cmd() { # KIND ROLE
 	ours)
 		base=$build/tests/rtc/rtc-peer
 		if [ ! -x "$base" ]; then
-			echo "SKIP: $base not built yet (the rtc engineer's test peer)" >&2
+			echo "SKIP: $base (tests/rtc/rtc-peer.c, our test peer) is not built" >&2
 			exit 77
 		fi ;;
 	pion)        base=$(bash "$here/build-pion.sh" "$build") ;;
@@ -39,7 +39,7 @@ peer_cmd() { # KIND ROLE
 
 for k in "$offerer" "$answerer"; do
 	if [ "$k" = ours ] && [ ! -x "$build/tests/rtc/rtc-peer" ]; then
-		echo "SKIP: $build/tests/rtc/rtc-peer not built yet (the rtc engineer's test peer)" >&2
+		echo "SKIP: $build/tests/rtc/rtc-peer (our test peer) is not built" >&2
 		exit 77
 	fi
 done
