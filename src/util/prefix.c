@@ -75,40 +75,32 @@ bool rg_prefix_parse_addr(struct rg_prefix *p, const char *s)
 	return parse(p, s, true);
 }
 
+/* snprintf's result n into buf of cap bytes: false and "" when it did not fit. */
+static bool fitted(char *buf, size_t cap, int n)
+{
+	if (n >= 0 && (size_t)n < cap)
+		return true;
+	if (cap)
+		buf[0] = '\0';
+	return false;
+}
+
 bool rg_prefix_format_addr(const struct rg_prefix *p, char *buf, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN];
-	int n;
 
-	if (cap)
-		buf[0] = '\0';
 	if (!rg_prefix_family_bits(p->family) || !inet_ntop(p->family, p->addr, ip, sizeof(ip)))
-		return false;
-	n = snprintf(buf, cap, "%s", ip);
-	if (n < 0 || (size_t)n >= cap) {
-		if (cap)
-			buf[0] = '\0';
-		return false;
-	}
-	return true;
+		return fitted(buf, cap, -1);
+	return fitted(buf, cap, snprintf(buf, cap, "%s", ip));
 }
 
 bool rg_prefix_format(const struct rg_prefix *p, char *buf, size_t cap)
 {
 	char ip[INET6_ADDRSTRLEN];
-	int n;
 
-	if (cap)
-		buf[0] = '\0';
 	if (!rg_prefix_format_addr(p, ip, sizeof(ip)))
-		return false;
-	n = snprintf(buf, cap, "%s/%u", ip, p->len);
-	if (n < 0 || (size_t)n >= cap) {
-		if (cap)
-			buf[0] = '\0';
-		return false;
-	}
-	return true;
+		return fitted(buf, cap, -1);
+	return fitted(buf, cap, snprintf(buf, cap, "%s/%u", ip, p->len));
 }
 
 static bool bit(const uint8_t *a, unsigned i)
