@@ -46,6 +46,7 @@ struct sig_client {
 	bool auth_reported;		/* fatal already raised for the current 401/403 streak */
 	bool *freed;			/* set by sig_client_free while a callback runs */
 	char *ws_error;			/* last "error" of the current socket, for the reason */
+	enum sig_client_failure fail;	/* sig_client_last_failure() */
 };
 
 static void connect_now(struct sig_client *c);
@@ -124,6 +125,7 @@ static void drop_ws(struct sig_client *c)
 static void lost(struct sig_client *c, const char *reason, bool replaced)
 {
 	drop_ws(c);
+	c->fail = replaced ? SIG_FAIL_REPLACED : SIG_FAIL_LOST;
 	c->state = ST_WAITING;
 	rg_log(RG_LOG_INFO, "signal: disconnected from %s: %s", c->url, reason);
 	if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
@@ -229,6 +231,17 @@ static void send_join(struct sig_client *c)
 	sig_msg_clear(&m);
 }
 
+/* A failed upgrade: TLS (any GTlsError, e.g. an unacceptable certificate), an HTTP answer
+ * other than 101, else the hub was not reached (refused, unreachable, DNS, our timeout). */
+static enum sig_client_failure classify(const GError *gerr, guint status)
+{
+	if (gerr && gerr->domain == G_TLS_ERROR)
+		return SIG_FAIL_TLS;
+	if (status >= 100)
+		return SIG_FAIL_HTTP;
+	return SIG_FAIL_UNREACHABLE;
+}
+
 static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct attempt *a = data;
@@ -255,6 +268,7 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 		if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
 			struct rg_err err;
 
+			c->fail = SIG_FAIL_TOKEN;
 			rg_err_set(&err, -EACCES, "hub rejected token (HTTP %u from %s)", status, c->url);
 			rg_log(RG_LOG_ERROR, "signal: %s", err.msg);
 			if (!c->auth_reported && c->ops.fatal) {
@@ -268,6 +282,8 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 		g_autofree char *reason = status ? g_strdup_printf("HTTP %u: %s", status, gerr->message) :
 					  g_strdup(gerr->message);
 
+		c->fail = classify(gerr, status);
+
 		rg_log(RG_LOG_INFO, "signal: cannot connect to %s: %s", c->url, reason);
 		if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
 			return;
@@ -275,6 +291,7 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 		return;
 	}
 	c->ws = ws;
+	c->fail = SIG_FAIL_NONE;
 	c->state = ST_CONNECTED;
 	c->connects++;
 	c->auth_reported = false;
@@ -466,4 +483,20 @@ void sig_client_free(struct sig_client *c)
 	g_free(c->address);
 	g_main_context_unref(c->ctx);
 	g_free(c);
+}
+
+enum sig_client_failure sig_client_last_failure(const struct sig_client *c)
+{
+	return c->fail;
+}
+
+const char *sig_client_failure_name(enum sig_client_failure f)
+{
+	static const char *const names[] = {
+		[SIG_FAIL_NONE] = "", [SIG_FAIL_UNREACHABLE] = "unreachable",
+		[SIG_FAIL_TLS] = "tls", [SIG_FAIL_TOKEN] = "token", [SIG_FAIL_HTTP] = "http",
+		[SIG_FAIL_LOST] = "lost", [SIG_FAIL_REPLACED] = "replaced",
+	};
+
+	return (unsigned)f < G_N_ELEMENTS(names) ? names[f] : "";
 }

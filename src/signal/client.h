@@ -72,6 +72,19 @@ bool sig_client_is_connected(const struct sig_client *c);
  * addresses changed, and the connection may be bound to one that is gone, where TCP would
  * take minutes to notice. Reports disconnected, then connected. No-op while not connected. */
 void sig_client_reconnect(struct sig_client *c, const char *why);
+/* Why the hub is not connected (the last failure; NONE while connected or before the first
+ * attempt ends). Names (sig_client_failure_name) are stable: `status --json` shows them. */
+enum sig_client_failure {
+	SIG_FAIL_NONE = 0,
+	SIG_FAIL_UNREACHABLE,		/* refused, no route, DNS, timeout */
+	SIG_FAIL_TLS,			/* TLS handshake or certificate */
+	SIG_FAIL_TOKEN,			/* HTTP 401/403: auth_token refused */
+	SIG_FAIL_HTTP,			/* another HTTP answer than the upgrade */
+	SIG_FAIL_LOST,			/* was connected: closed, silent or reset */
+	SIG_FAIL_REPLACED,		/* another connection joined with our peer id */
+};
+enum sig_client_failure sig_client_last_failure(const struct sig_client *c);
+const char *sig_client_failure_name(enum sig_client_failure f);
 /* Successful connections so far (1 after the first connect, +1 per reconnect). */
 unsigned sig_client_connect_count(const struct sig_client *c);
 /* Closes the socket (normal closure), cancels timers, frees. NULL is fine. */
