@@ -150,6 +150,7 @@ struct agent {
 	bool hub_connected;
 	bool hub_ever;
 	struct rg_err hub_err;
+	char hub_reason[256];		/* why the hub is not connected now, "" = connected */
 
 	GHashTable *peers;		/* id → owned struct agent_peer * */
 	GPtrArray *graveyard;		/* owned struct agent_conn * waiting to be freed */

@@ -333,6 +333,13 @@ static char *status_json(struct agent *a)
 	g_strlcpy(s.address, a->address, sizeof(s.address));
 	g_strlcpy(s.hub_url, a->hub_url, sizeof(s.hub_url));
 	s.hub_connected = a->hub_connected;
+	if (!a->hub_connected) {
+		g_strlcpy(s.hub_error, a->hub_reason, sizeof(s.hub_error));
+		if (a->sig)
+			g_strlcpy(s.hub_error_kind,
+				  sig_client_failure_name(sig_client_last_failure(a->sig)),
+				  sizeof(s.hub_error_kind));
+	}
 	s.mtu = a->mtu;
 	s.mtu_pinned = a->mtu_pinned;
 	s.too_big_icmp = a->too_big_icmp;
@@ -424,6 +431,7 @@ static void sig_connected_cb(struct sig_client *c, void *opaque)
 	a->hub_ever = true;
 	a->hub_err.code = 0;
 	a->hub_err.msg[0] = '\0';
+	a->hub_reason[0] = '\0';
 	rg_log(RG_LOG_INFO, "hub: connected to %s (connection %u)", a->hub_url,
 	       sig_client_connect_count(c));
 	agent_peer_on_hub_connected(a);
@@ -442,6 +450,7 @@ static void sig_disconnected_cb(struct sig_client *c, const char *reason, void *
 	if (!a->hub_ever && !a->hub_err.code)
 		rg_err_set(&a->hub_err, 0, "hub %s unreachable: %s", a->hub_url,
 			   reason ? reason : "unknown error");
+	g_strlcpy(a->hub_reason, reason ? reason : "unknown error", sizeof(a->hub_reason));
 	a->hub_connected = false;
 }
 
@@ -457,6 +466,7 @@ static void sig_fatal_cb(struct sig_client *c, const struct rg_err *err, void *o
 
 	(void)c;
 	rg_log(RG_LOG_ERROR, "hub: %s", err->msg);
+	g_strlcpy(a->hub_reason, err->msg, sizeof(a->hub_reason));
 	a->hub_err = *err;
 	if (!a->hub_err.code)
 		a->hub_err.code = -EACCES;

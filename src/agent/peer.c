@@ -1105,6 +1105,14 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 		t = MAX(rs.local_type, rs.remote_type);
 		if (t != RTC_CAND_NONE)
 			g_strlcpy(out->candidate, rtc_cand_type_name(t), sizeof(out->candidate));
+		if (rs.local_type != RTC_CAND_NONE)
+			g_strlcpy(out->local_type, rtc_cand_type_name(rs.local_type),
+				  sizeof(out->local_type));
+		if (rs.remote_type != RTC_CAND_NONE)
+			g_strlcpy(out->remote_type, rtc_cand_type_name(rs.remote_type),
+				  sizeof(out->remote_type));
+		g_strlcpy(out->local_endpoint, rs.local_addr, sizeof(out->local_endpoint));
+		g_strlcpy(out->remote_endpoint, rs.remote_addr, sizeof(out->remote_endpoint));
 		out->rtt_ms = rs.rtt_ms;
 	}
 }

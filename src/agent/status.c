@@ -48,6 +48,10 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_string_value(b, s->hub_url);
 	json_builder_set_member_name(b, "hubConnected");
 	json_builder_add_boolean_value(b, s->hub_connected);
+	json_builder_set_member_name(b, "hubError");
+	json_builder_add_string_value(b, s->hub_error);
+	json_builder_set_member_name(b, "hubErrorKind");
+	json_builder_add_string_value(b, s->hub_error_kind);
 	json_builder_set_member_name(b, "mtu");
 	json_builder_add_int_value(b, s->mtu);
 	json_builder_set_member_name(b, "mtuPinned");
@@ -76,6 +80,14 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_string_value(b, p->address);
 		json_builder_set_member_name(b, "candidateType");
 		json_builder_add_string_value(b, p->candidate);
+		json_builder_set_member_name(b, "localCandidateType");
+		json_builder_add_string_value(b, p->local_type);
+		json_builder_set_member_name(b, "remoteCandidateType");
+		json_builder_add_string_value(b, p->remote_type);
+		json_builder_set_member_name(b, "endpoint");
+		json_builder_add_string_value(b, p->remote_endpoint);
+		json_builder_set_member_name(b, "localEndpoint");
+		json_builder_add_string_value(b, p->local_endpoint);
 		json_builder_set_member_name(b, "offerer");
 		json_builder_add_boolean_value(b, p->offerer);
 		json_builder_set_member_name(b, "lastHandshake");
@@ -100,6 +112,8 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_int_value(b, p->peer_mtu);
 		json_builder_set_member_name(b, "lastError");
 		json_builder_add_string_value(b, p->last_error);
+		json_builder_set_member_name(b, "lastErrorKind");
+		json_builder_add_string_value(b, p->last_error_kind);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -195,7 +209,9 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	    !get_str(o, "peerId", s->peer_id, sizeof(s->peer_id)) ||
 	    !get_str(o, "publicKey", s->public_key, sizeof(s->public_key)) ||
 	    !get_str(o, "address", s->address, sizeof(s->address)) ||
-	    !get_str(o, "hub", s->hub_url, sizeof(s->hub_url))) {
+	    !get_str(o, "hub", s->hub_url, sizeof(s->hub_url)) ||
+	    !get_str(o, "hubError", s->hub_error, sizeof(s->hub_error)) ||
+	    !get_str(o, "hubErrorKind", s->hub_error_kind, sizeof(s->hub_error_kind))) {
 		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
 		goto out;
 	}
@@ -225,6 +241,11 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		    !get_str(po, "publicKey", p->public_key, sizeof(p->public_key)) ||
 		    !get_str(po, "address", p->address, sizeof(p->address)) ||
 		    !get_str(po, "candidateType", p->candidate, sizeof(p->candidate)) ||
+		    !get_str(po, "localCandidateType", p->local_type, sizeof(p->local_type)) ||
+		    !get_str(po, "remoteCandidateType", p->remote_type, sizeof(p->remote_type)) ||
+		    !get_str(po, "endpoint", p->remote_endpoint, sizeof(p->remote_endpoint)) ||
+		    !get_str(po, "localEndpoint", p->local_endpoint, sizeof(p->local_endpoint)) ||
+		    !get_str(po, "lastErrorKind", p->last_error_kind, sizeof(p->last_error_kind)) ||
 		    !get_str(po, "pathMtuState", p->path_mtu_state, sizeof(p->path_mtu_state)) ||
 		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error))) {
 			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long field",
@@ -330,6 +351,8 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 				       s->too_big_dropped);
 	g_string_append_printf(t, "  hub: %s (%s)\n", s->hub_url,
 			       s->hub_connected ? "connected" : "disconnected");
+	if (!s->hub_connected && s->hub_error[0])
+		g_string_append_printf(t, "    hub error: %s\n", s->hub_error);
 	if (s->started > 0) {
 		agent_format_ago(a, sizeof(a), now - s->started);
 		g_string_append_printf(t, "  up for: %s\n", a);
@@ -362,6 +385,11 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 		g_string_append_printf(t, "  role: %s\n", p->offerer ? "offerer" : "answerer");
 		if (p->candidate[0])
 			g_string_append_printf(t, "  candidate pair: %s\n", p->candidate);
+		if (p->remote_endpoint[0])
+			g_string_append_printf(t, "  endpoint: %s (%s), from %s (%s)\n",
+					       p->remote_endpoint, p->remote_type[0] ? p->remote_type : "?",
+					       p->local_endpoint[0] ? p->local_endpoint : "?",
+					       p->local_type[0] ? p->local_type : "?");
 		if (p->rtt_ms >= 0)
 			g_string_append_printf(t, "  rtt: %" PRId64 " ms\n", p->rtt_ms);
 		if (p->path_mtu)
@@ -385,4 +413,74 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, "  last error: %s\n", p->last_error);
 	}
 	return g_string_free(t, FALSE);
+}
+
+struct agent_status_doc {
+	JsonBuilder *interfaces;	/* an open array */
+	JsonBuilder *errors;		/* an open array */
+};
+
+struct agent_status_doc *agent_status_doc_new(void)
+{
+	struct agent_status_doc *d = g_new0(struct agent_status_doc, 1);
+
+	d->interfaces = json_builder_new();
+	json_builder_begin_array(d->interfaces);
+	d->errors = json_builder_new();
+	json_builder_begin_array(d->errors);
+	return d;
+}
+
+void agent_status_doc_add_error(struct agent_status_doc *d, const char *ifname, const char *msg)
+{
+	json_builder_begin_object(d->errors);
+	json_builder_set_member_name(d->errors, "interface");
+	json_builder_add_string_value(d->errors, ifname);
+	json_builder_set_member_name(d->errors, "error");
+	json_builder_add_string_value(d->errors, msg);
+	json_builder_end_object(d->errors);
+}
+
+void agent_status_doc_add_reply(struct agent_status_doc *d, const char *ifname, const char *json,
+				size_t len)
+{
+	JsonParser *parser = json_parser_new();
+	JsonNode *root;
+
+	if (!json_parser_load_from_data(parser, json, (gssize)len, NULL) ||
+	    !(root = json_parser_get_root(parser)) || !JSON_NODE_HOLDS_OBJECT(root))
+		agent_status_doc_add_error(d, ifname, "the agent's reply is not a JSON object");
+	else
+		json_builder_add_value(d->interfaces, json_node_copy(root));
+	g_object_unref(parser);
+}
+
+char *agent_status_doc_finish(struct agent_status_doc *d)
+{
+	JsonBuilder *b = json_builder_new();
+	JsonGenerator *g = json_generator_new();
+	JsonNode *root;
+	char *out;
+
+	json_builder_end_array(d->interfaces);
+	json_builder_end_array(d->errors);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "schemaVersion");
+	json_builder_add_int_value(b, AGENT_STATUS_SCHEMA_VERSION);
+	json_builder_set_member_name(b, "interfaces");
+	json_builder_add_value(b, json_builder_get_root(d->interfaces));
+	json_builder_set_member_name(b, "errors");
+	json_builder_add_value(b, json_builder_get_root(d->errors));
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(g, root);
+	json_generator_set_pretty(g, TRUE);
+	out = json_generator_to_data(g, NULL);
+	g_object_unref(g);
+	json_node_unref(root);
+	g_object_unref(b);
+	g_object_unref(d->interfaces);
+	g_object_unref(d->errors);
+	g_free(d);
+	return out;
 }

@@ -18,6 +18,8 @@ enum agent_status_sizes {
 	AGENT_URL_MAX = 255,
 	AGENT_STATE_MAX = 15,
 	AGENT_CAND_MAX = 7,		/* host, srflx, prflx, relay */
+	AGENT_ENDPOINT_MAX = 63,	/* "[v6]:port" / "ip:port" of a candidate */
+	AGENT_KIND_MAX = 23,		/* a reason's machine name ("no-turn", "token") */
 	AGENT_STATUS_PEERS_MAX = 4096,	/* a reply never lists more */
 	AGENT_STATUS_TURN_MAX = 8,	/* turns: servers listed (RTC_MAX_ICE_SERVERS) */
 };
@@ -37,6 +39,10 @@ struct agent_status_peer {
 	char public_key[AGENT_KEY_B64_MAX + 1];	/* public: fine to show */
 	char address[AGENT_ADDR_MAX + 1];	/* tunnel address, "" = unknown */
 	char candidate[AGENT_CAND_MAX + 1];	/* selected pair type, "" = none */
+	char local_type[AGENT_CAND_MAX + 1];	/* our side of the selected pair, "" = none */
+	char remote_type[AGENT_CAND_MAX + 1];	/* the peer's side */
+	char local_endpoint[AGENT_ENDPOINT_MAX + 1];	/* "ip:port", "" = no pair */
+	char remote_endpoint[AGENT_ENDPOINT_MAX + 1];	/* the peer's endpoint, "" = no pair */
 	bool offerer;				/* we offer to this peer */
 	int64_t last_handshake;			/* wall clock seconds, 0 = never */
 	uint64_t rx_bytes, tx_bytes;		/* WireGuard transport bytes */
@@ -47,7 +53,8 @@ struct agent_status_peer {
 	uint32_t path_mtu;			/* UDP payload bytes per datagram, 0 = none */
 	char path_mtu_state[AGENT_STATE_MAX + 1];	/* probed/pinned/pending/default/... */
 	uint32_t peer_mtu;			/* largest IP packet sent to it, 0 = none */
-	char last_error[128];			/* why the last attempt failed, "" = none */
+	char last_error[256];			/* why the last attempt failed, "" = none */
+	char last_error_kind[AGENT_KIND_MAX + 1];	/* its machine name, "" = none */
 };
 
 struct agent_status {
@@ -57,6 +64,8 @@ struct agent_status {
 	char address[AGENT_ADDR_MAX + 1];
 	char hub_url[AGENT_URL_MAX + 1];
 	bool hub_connected;
+	char hub_error[256];			/* why not connected (last failure), "" = none */
+	char hub_error_kind[AGENT_KIND_MAX + 1];	/* sig_client_failure_name() */
 	uint32_t mtu;
 	bool mtu_pinned;			/* [device] mtu */
 	uint64_t too_big_icmp;			/* packets over a peer's MTU: ICMP sent */
@@ -73,8 +82,22 @@ struct agent_status {
 struct agent_status_peer *agent_status_add_peer(struct agent_status *s);
 void agent_status_clear(struct agent_status *s);
 
-/* The JSON document (g_free it). Field names are stable: scripts read them with jq. */
+/* One interface's JSON object, the agent's reply to `status` (g_free it). Field names are
+ * stable: docs/status.schema.json describes them. */
 char *agent_status_to_json(const struct agent_status *s);
+
+/* `riftgate status --json`: the document {"schemaVersion", "interfaces": [the agents'
+ * objects], "errors": [{"interface", "error"}]}, the same shape with no agent, one or several.
+ * Builder: add each reply (parsed again, so a broken reply becomes an error entry, never
+ * broken output) or error, then take the text. */
+enum { AGENT_STATUS_SCHEMA_VERSION = 1 };
+struct agent_status_doc;
+struct agent_status_doc *agent_status_doc_new(void);
+void agent_status_doc_add_reply(struct agent_status_doc *d, const char *ifname, const char *json,
+				size_t len);
+void agent_status_doc_add_error(struct agent_status_doc *d, const char *ifname, const char *msg);
+/* Frees d; returns the pretty-printed document (g_free). */
+char *agent_status_doc_finish(struct agent_status_doc *d);
 /* Parses what agent_status_to_json() wrote; unknown fields are ignored. On error s is left
  * cleared and err says why. Returns 0 or -EINVAL. */
 int agent_status_from_json(struct agent_status *s, const char *json, size_t len,

@@ -56,11 +56,14 @@ static GPtrArray *running_interfaces(void)
 static void usage_status(FILE *f)
 {
 	fprintf(f, "Usage: %s status [--json] [IFNAME]\n"
-		   "Shows the mesh: peers, their state, ICE candidate pair, last handshake, transfer,\n"
-		   "RTT. Without IFNAME, every running interface.\n", rg_prog);
+		   "Shows the mesh: peers, their state, ICE candidate pair and endpoint, last handshake,\n"
+		   "transfer, RTT, and why the hub or a peer is not connected. Without IFNAME, every\n"
+		   "running interface. --json prints one document, docs/status.schema.json, whatever\n"
+		   "runs (exit status 1 when an interface did not answer or none runs).\n", rg_prog);
 }
 
-static int status_one(const char *ifname, bool json)
+/* Text for one interface; 0, or 1 with the error on stderr. */
+static int status_text(const char *ifname)
 {
 	struct rg_err err = { 0 };
 	struct agent_status s;
@@ -68,19 +71,10 @@ static int status_one(const char *ifname, bool json)
 	int r;
 
 	r = agent_ctl_request(ifname, "status", 5000, &reply, &err);
-	if (r < 0) {
-		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
-		return 1;
-	}
-	if (json) {
-		fputs(reply, stdout);
-		if (reply[0] && reply[strlen(reply) - 1] != '\n')
-			putchar('\n');
+	if (r == 0) {
+		r = agent_status_from_json(&s, reply, strlen(reply), &err);
 		g_free(reply);
-		return 0;
 	}
-	r = agent_status_from_json(&s, reply, strlen(reply), &err);
-	g_free(reply);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
 		return 1;
@@ -90,6 +84,34 @@ static int status_one(const char *ifname, bool json)
 	g_free(text);
 	agent_status_clear(&s);
 	return 0;
+}
+
+/* The JSON document for the named interfaces: an interface that does not answer is an entry
+ * of "errors" (and on stderr), never a missing or different document. */
+static int status_json(GPtrArray *names)
+{
+	struct agent_status_doc *d = agent_status_doc_new();
+	char *out;
+	int ret = names->len ? 0 : 1;
+
+	for (guint i = 0; i < names->len; i++) {
+		struct rg_err err = { 0 };
+		char *reply = NULL;
+
+		if (agent_ctl_request(names->pdata[i], "status", 5000, &reply, &err) < 0) {
+			fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+			agent_status_doc_add_error(d, names->pdata[i], err.msg);
+			ret = 1;
+			continue;
+		}
+		agent_status_doc_add_reply(d, names->pdata[i], reply, strlen(reply));
+		g_free(reply);
+	}
+	out = agent_status_doc_finish(d);
+	fputs(out, stdout);
+	putchar('\n');
+	g_free(out);
+	return ret;
 }
 
 int cmd_status(int argc, char **argv)
@@ -112,23 +134,25 @@ int cmd_status(int argc, char **argv)
 			ifname = argv[i];
 		}
 	}
-	if (ifname)
-		return status_one(ifname, json);
-	names = running_interfaces();
-	if (names->len == 0) {
+	if (ifname) {
+		names = g_ptr_array_new_with_free_func(g_free);
+		g_ptr_array_add(names, g_strdup(ifname));
+	} else {
+		names = running_interfaces();
+	}
+	if (names->len == 0)
 		fprintf(stderr, "%s: riftgate is not up (no control socket; run '%s up')\n", rg_prog,
 			rg_prog);
-		ret = 1;
+	if (json) {
+		ret = status_json(names);
+	} else {
+		ret = names->len ? 0 : 1;
+		for (guint i = 0; i < names->len; i++) {
+			if (i)
+				putchar('\n');
+			ret |= status_text(names->pdata[i]);
+		}
 	}
-	if (json && names->len > 1)
-		fputs("[\n", stdout);
-	for (guint i = 0; i < names->len; i++) {
-		if (i)
-			fputs(json ? ",\n" : "\n", stdout);
-		ret |= status_one(names->pdata[i], json);
-	}
-	if (json && names->len > 1)
-		fputs("]\n", stdout);
 	g_ptr_array_free(names, TRUE);
 	return ret;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "agent/status.h"
 #include "util/err.h"
@@ -209,10 +210,85 @@ static void test_ago(void)
 	g_assert_cmpstr(out, ==, "1.50 KiB");
 }
 
+/* The hub's failure, the peer's endpoints and the reason's kind survive the round trip and
+ * show in the text. */
+static void test_reasons(void)
+{
+	struct agent_status a, b;
+	struct rg_err err = { 0 };
+	char *json, *text;
+
+	fill(&a);
+	a.hub_connected = false;
+	g_strlcpy(a.hub_error, "hub rejected token (HTTP 401 from http://h/)", sizeof(a.hub_error));
+	g_strlcpy(a.hub_error_kind, "token", sizeof(a.hub_error_kind));
+	g_strlcpy(a.peers[0].remote_endpoint, "10.0.0.2:4000", sizeof(a.peers[0].remote_endpoint));
+	g_strlcpy(a.peers[0].local_endpoint, "[fd00::1]:5000", sizeof(a.peers[0].local_endpoint));
+	g_strlcpy(a.peers[0].remote_type, "srflx", sizeof(a.peers[0].remote_type));
+	g_strlcpy(a.peers[0].local_type, "host", sizeof(a.peers[0].local_type));
+	g_strlcpy(a.peers[1].last_error_kind, "no-turn", sizeof(a.peers[1].last_error_kind));
+	json = agent_status_to_json(&a);
+	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
+	g_assert_cmpstr(b.hub_error, ==, a.hub_error);
+	g_assert_cmpstr(b.hub_error_kind, ==, "token");
+	g_assert_cmpstr(b.peers[0].remote_endpoint, ==, "10.0.0.2:4000");
+	g_assert_cmpstr(b.peers[0].local_endpoint, ==, "[fd00::1]:5000");
+	g_assert_cmpstr(b.peers[0].remote_type, ==, "srflx");
+	g_assert_cmpstr(b.peers[0].local_type, ==, "host");
+	g_assert_cmpstr(b.peers[1].last_error_kind, ==, "no-turn");
+	text = agent_status_format(&b, 1100);
+	g_assert_nonnull(strstr(text, "hub error: hub rejected token"));
+	g_assert_nonnull(strstr(text, "endpoint: 10.0.0.2:4000 (srflx), from [fd00::1]:5000 (host)"));
+	g_free(text);
+	g_free(json);
+	agent_status_clear(&a);
+	agent_status_clear(&b);
+}
+
+/* The document keeps its shape: empty, one reply, a broken reply (an error entry), errors. */
+static void test_doc(void)
+{
+	struct agent_status_doc *d = agent_status_doc_new();
+	JsonParser *parser = json_parser_new();
+	struct agent_status a;
+	JsonObject *o;
+	char *out, *json;
+
+	out = agent_status_doc_finish(d);
+	g_assert_true(json_parser_load_from_data(parser, out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpint(json_object_get_int_member(o, "schemaVersion"), ==, 1);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "interfaces")), ==, 0);
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "errors")), ==, 0);
+	g_free(out);
+
+	fill(&a);
+	json = agent_status_to_json(&a);
+	d = agent_status_doc_new();
+	agent_status_doc_add_reply(d, "rgag0a", json, strlen(json));
+	agent_status_doc_add_reply(d, "rgag0b", "[1,2", 4);
+	agent_status_doc_add_error(d, "rgag0c", "riftgate is not up on rgag0c");
+	out = agent_status_doc_finish(d);
+	g_assert_true(json_parser_load_from_data(parser, out, -1, NULL));
+	o = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "interfaces")), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(
+			json_object_get_array_member(o, "interfaces"), 0), "interface"), ==, "rgag0a");
+	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "errors")), ==, 2);
+	g_assert_cmpstr(json_object_get_string_member(json_array_get_object_element(
+			json_object_get_array_member(o, "errors"), 0), "interface"), ==, "rgag0b");
+	g_free(out);
+	g_free(json);
+	agent_status_clear(&a);
+	g_object_unref(parser);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/agent/status/roundtrip", test_roundtrip);
+	g_test_add_func("/agent/status/reasons", test_reasons);
+	g_test_add_func("/agent/status/doc", test_doc);
 	g_test_add_func("/agent/status/bad-json", test_bad_json);
 	g_test_add_func("/agent/status/tolerant", test_tolerant);
 	g_test_add_func("/agent/status/format", test_format);

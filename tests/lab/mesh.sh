@@ -152,8 +152,18 @@ mesh_peer_start()
 # mesh_peer_stop I [SIGNAL]: returns the agent's exit status (124 = had to be killed).
 mesh_peer_stop() { local p=${MESH_PID[$1]:-}; MESH_PID[$1]=; [ -n "$p" ] && lab_stop "$p" "${2:-TERM}" 15; }
 
-# mesh_status I [ARGS]: riftgate status for peer I (JSON with --json).
-mesh_status() { lab_exec "p$1" timeout 15 "$MESH_RIFTGATE" status "${@:2}" "$(mesh_ifname "$1")"; }
+# mesh_status I [ARGS]: riftgate status for peer I; with --json, that interface's object
+# (.interfaces[0] of the document, docs/status.schema.json), failing when the agent did not answer.
+mesh_status()
+{
+	if [ "${2:-}" = --json ]; then
+		(set -o pipefail
+		 lab_exec "p$1" timeout 15 "$MESH_RIFTGATE" status --json "$(mesh_ifname "$1")" |
+			jq -e '.interfaces[0]')
+		return
+	fi
+	lab_exec "p$1" timeout 15 "$MESH_RIFTGATE" status "${@:2}" "$(mesh_ifname "$1")"
+}
 
 # mesh_peer_state I J: state of peer J as seen by peer I ("" when unknown).
 mesh_peer_state()
