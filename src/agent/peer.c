@@ -920,7 +920,10 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		peer_fail(p, "bad offer: %s", err.msg);
 		return;
 	}
-	set_state(p, AGENT_PEER_SIGNALING);
+	/* Our answer completes the offer/answer exchange: ICE checks run from now on (the offerer
+	 * moves to ICE when it gets the answer). libnice may already have said "checking" above,
+	 * which must not be taken back to SIGNALING. */
+	set_state(p, AGENT_PEER_ICE);
 	rg_log(RG_LOG_INFO, "peer %s: answering", p->id);
 	send_sdp(p, SIG_MSG_ANSWER, sdp);
 	conn_sdp_sent(p->conn);
