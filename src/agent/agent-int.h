@@ -66,6 +66,10 @@ struct agent_conn {
 	GPtrArray *pending;		/* owned char *: local candidates before sdp_sent */
 	char *restart_offer;		/* owned: our ICE-restart offer until answered (sent again
 					 * when the hub or the peer comes back), NULL = none */
+	/* What ICE had to work with, for an honest "no path" (1u << enum rtc_cand_type). */
+	unsigned local_types;		/* types of the candidates we gathered */
+	unsigned remote_types;		/* types the peer sent (SDP or trickled) */
+	unsigned n_remote;		/* candidates the peer sent */
 };
 
 struct agent_peer {
@@ -99,7 +103,8 @@ struct agent_peer {
 	unsigned icmp_mtu;		/* smallest MTU an ICMP "too big" told the kernel, 0 = none */
 	uint64_t icmp_window_ns;	/* ICMP rate limit: start of the current second */
 	unsigned icmp_in_window;
-	char last_error[128];
+	char last_error[256];
+	const char *last_error_kind;	/* static machine name of last_error, "" = none */
 };
 
 struct agent {

@@ -18,6 +18,7 @@
  * we believe the tunnel is up is probed with a WireGuard handshake, and reconnected if it does
  * not answer (it restarted and its side of the connection is gone). */
 #include <errno.h>
+#include <stdarg.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -52,6 +53,8 @@ static void restart_done(struct agent_peer *p, const char *how);
 static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address);
 static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static void peer_fail_kind(struct agent_peer *p, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int64_t wall_s(void)
 {
@@ -147,12 +150,93 @@ static void send_candidate(struct agent_peer *p, const char *cand)
 	sig_msg_clear(&m);
 }
 
+/* The candidate types named in text (one candidate line, or an SDP with a=candidate lines):
+ * a bit per enum rtc_cand_type. *n counts the candidates. */
+static unsigned cand_types(const char *text, unsigned *n)
+{
+	static const struct { const char *typ; enum rtc_cand_type t; } types[] = {
+		{ " typ host", RTC_CAND_HOST }, { " typ srflx", RTC_CAND_SRFLX },
+		{ " typ prflx", RTC_CAND_PRFLX }, { " typ relay", RTC_CAND_RELAY },
+	};
+	unsigned mask = 0;
+
+	for (const char *q = text ? strstr(text, " typ ") : NULL; q; q = strstr(q + 1, " typ ")) {
+		for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+			size_t len = strlen(types[i].typ);
+
+			if (strncmp(q, types[i].typ, len) == 0 && (q[len] == ' ' || q[len] == '\0' ||
+								 q[len] == '\r' || q[len] == '\n')) {
+				mask |= 1u << types[i].t;
+				(*n)++;
+			}
+		}
+	}
+	return mask;
+}
+
+/* "host, srflx" for a mask of cand_types(), "none" when empty. */
+static const char *types_str(unsigned mask, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (enum rtc_cand_type t = RTC_CAND_HOST; t <= RTC_CAND_RELAY; t++) {
+		if (!(mask & (1u << t)))
+			continue;
+		if (out[0])
+			g_strlcat(out, ", ", cap);
+		g_strlcat(out, rtc_cand_type_name(t), cap);
+	}
+	if (!out[0])
+		g_strlcpy(out, "none", cap);
+	return out;
+}
+
+static void note_remote(struct agent_conn *c, const char *text)
+{
+	c->remote_types |= cand_types(text, &c->n_remote);
+}
+
+/* ICE ended without a working pair: say what was missing, from what each side had. */
+static void peer_fail_no_path(struct agent_peer *p)
+{
+	struct agent_conn *c = p->conn;
+	const struct rtc_config *rc = &p->a->rtc;
+	char ours[48], theirs[48];
+	unsigned srflx = 1u << RTC_CAND_SRFLX, relay = 1u << RTC_CAND_RELAY;
+
+	types_str(c->local_types, ours, sizeof(ours));
+	types_str(c->remote_types, theirs, sizeof(theirs));
+	if (!c->n_remote)
+		peer_fail_kind(p, "peer-silent", "no path: the peer sent no ICE candidates (it did not "
+			       "answer, or its hub connection dropped)");
+	else if (rc->n_turn && !(c->local_types & relay))
+		peer_fail_kind(p, "turn-failed", "no path: the peer's candidates (%s) are unreachable "
+			       "and no TURN server gave us a relay (unreachable or credentials "
+			       "refused; run 'riftgate netcheck')", theirs);
+	else if (rc->n_turn)
+		peer_fail_kind(p, "peer-unreachable", "no path: no candidate pair worked, not even "
+			       "through TURN (ours: %s; the peer's: %s)", ours, theirs);
+	else if (!rc->n_stun)
+		peer_fail_kind(p, "no-stun", "no path: the peer's candidates (%s) are unreachable from "
+			       "here, and neither STUN ([stun] servers) nor TURN ([[turn]]) is "
+			       "configured to find another way", theirs);
+	else if (!(c->local_types & srflx))
+		peer_fail_kind(p, "no-srflx", "no path: the peer's candidates (%s) are unreachable; "
+			       "no STUN server answered (no srflx candidate) and no TURN server is "
+			       "configured ([[turn]])", theirs);
+	else
+		peer_fail_kind(p, "no-turn", "no path: ours (%s) and the peer's candidates (%s) "
+			       "found no direct pair (NATs or a firewall block it): add a TURN "
+			       "server ([[turn]])", ours, theirs);
+}
+
 static void rtc_local_candidate_cb(void *opaque, const char *cand)
 {
 	struct agent_conn *c = opaque;
+	unsigned n = 0;
 
 	if (!c->p || !cand)	/* end-of-candidates: the original protocol has no message for it */
 		return;
+	c->local_types |= cand_types(cand, &n);
 	if (!c->sdp_sent) {
 		if (c->pending->len < AGENT_PENDING_CANDS_MAX)
 			g_ptr_array_add(c->pending, g_strdup(cand));
@@ -198,16 +282,12 @@ static void rtc_state_cb(void *opaque, enum rtc_state st)
 		break;
 	case RTC_STATE_FAILED:
 		if (p->state < AGENT_PEER_SCTP && no_pair_selected(c))
-			peer_fail(p, "%s", p->a->rtc.n_turn ?
-				  "no path: ICE found no working pair, not even through TURN "
-				  "(check the [[turn]] servers and credentials)" :
-				  "no path: ICE found no working candidate pair (both NATs block "
-				  "direct traffic): add a TURN server ([[turn]])");
+			peer_fail_no_path(p);
 		else
-			peer_fail(p, "connection failed (ICE, DTLS or consent)");
+			peer_fail_kind(p, "connection-failed", "connection failed (ICE, DTLS or consent)");
 		break;
 	case RTC_STATE_CLOSED:
-		peer_fail(p, "connection closed by the remote side");
+		peer_fail_kind(p, "closed", "connection closed by the remote side");
 		break;
 	default:
 		break;
@@ -219,7 +299,7 @@ static gboolean handshake_timeout_cb(gpointer data)
 	struct agent_peer *p = data;
 
 	p->timeout_src = 0;
-	peer_fail(p, "no WireGuard session %u s after the channel opened",
+	peer_fail_kind(p, "wg-handshake", "no WireGuard session %u s after the channel opened",
 		  AGENT_HANDSHAKE_TIMEOUT_MS / 1000);
 	return G_SOURCE_REMOVE;
 }
@@ -329,8 +409,14 @@ static gboolean connect_timeout_cb(gpointer data)
 	struct agent_peer *p = data;
 
 	p->timeout_src = 0;
-	peer_fail(p, "not connected %u s after the %s", AGENT_CONNECT_TIMEOUT_MS / 1000,
-		  p->offerer ? "offer" : "answer");
+	if (p->offerer && p->state == AGENT_PEER_SIGNALING)
+		peer_fail_kind(p, "no-answer", "the peer did not answer our offer in %u s (is it "
+			       "running, on the same hub?)", AGENT_CONNECT_TIMEOUT_MS / 1000);
+	else if (p->state < AGENT_PEER_SCTP && p->conn && no_pair_selected(p->conn))
+		peer_fail_no_path(p);
+	else
+		peer_fail_kind(p, "timeout", "not connected %u s after the %s",
+			       AGENT_CONNECT_TIMEOUT_MS / 1000, p->offerer ? "offer" : "answer");
 	return G_SOURCE_REMOVE;
 }
 
@@ -451,13 +537,11 @@ static unsigned backoff_ms(uint32_t failures)
 	return (unsigned)(ceil / 2 + g_random_int_range(0, (gint32)(ceil / 2) + 1));
 }
 
-static void peer_fail(struct agent_peer *p, const char *fmt, ...)
+static __attribute__((format(printf, 3, 0))) void
+peer_fail_va(struct agent_peer *p, const char *kind, const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
-	va_end(ap);
+	p->last_error_kind = kind;
 	rg_log(RG_LOG_WARN, "peer %s: %s", p->id, p->last_error);
 	peer_drop_conn(p);
 	p->failures++;
@@ -472,6 +556,25 @@ static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 		rg_log(RG_LOG_INFO, "peer %s: retrying in %u ms", p->id, ms);
 		schedule_retry(p, ms);
 	}
+}
+
+/* kind: the reason's stable machine name (status --json lastErrorKind, docs/troubleshooting.md). */
+static void peer_fail_kind(struct agent_peer *p, const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	peer_fail_va(p, kind, fmt, ap);
+	va_end(ap);
+}
+
+static void peer_fail(struct agent_peer *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	peer_fail_va(p, "", fmt, ap);
+	va_end(ap);
 }
 
 /* ---- negotiation ---- */
@@ -510,8 +613,8 @@ static gboolean restart_timeout_cb(gpointer data)
 	if (p->state != AGENT_PEER_RESTARTING || !p->conn)
 		return G_SOURCE_REMOVE;
 	if (p->offerer) {
-		peer_fail(p, "ICE restart found no path in %u s; reconnecting from scratch",
-			  AGENT_RESTART_TIMEOUT_MS / 1000);
+		peer_fail_kind(p, "restart-failed", "ICE restart found no path in %u s; "
+			       "reconnecting from scratch", AGENT_RESTART_TIMEOUT_MS / 1000);
 		return G_SOURCE_REMOVE;
 	}
 	/* The answerer cannot start a new connection; it keeps this one, so that the offerer's
@@ -679,6 +782,7 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 
 		if (!rg_key_from_base64(key, key_b64)) {
 			snprintf(p->last_error, sizeof(p->last_error), "bad public key from hub");
+			p->last_error_kind = "bad-key";
 			rg_log(RG_LOG_WARN, "peer %s: ignoring a malformed public key", p->id);
 			return false;
 		}
@@ -705,6 +809,7 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 			r = 0;
 		}
 		if (r < 0) {
+			p->last_error_kind = "bad-key";
 			snprintf(p->last_error, sizeof(p->last_error), "unusable public key (%s)",
 				 r == -EINVAL ? "it is our own" : g_strerror(-r));
 			rg_log(RG_LOG_WARN, "peer %s: %s", p->id, p->last_error);
@@ -920,6 +1025,7 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		peer_fail(p, "bad offer: %s", err.msg);
 		return;
 	}
+	note_remote(p->conn, m->sdp);
 	/* Our answer completes the offer/answer exchange: ICE checks run from now on (the offerer
 	 * moves to ICE when it gets the answer). libnice may already have said "checking" above,
 	 * which must not be taken back to SIGNALING. */
@@ -959,6 +1065,7 @@ static void on_answer(struct agent *a, const struct sig_msg *m)
 		peer_fail(p, "bad answer: %s", err.msg);
 		return;
 	}
+	note_remote(p->conn, m->sdp);
 	set_state(p, AGENT_PEER_ICE);
 }
 
@@ -974,6 +1081,8 @@ static void on_candidate(struct agent *a, const struct sig_msg *m)
 	}
 	if (rtc_peer_add_remote_candidate(p->conn->pc, m->candidate, &err) < 0)
 		rg_log(RG_LOG_DEBUG, "peer %s: bad candidate ignored: %s", p->id, err.msg);
+	else
+		note_remote(p->conn, m->candidate);
 }
 
 static void on_left(struct agent *a, const char *id)
@@ -1045,7 +1154,7 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 		break;
 	case WG_PEER_HANDSHAKE_FAILED:
 		if (p->conn && p->state == AGENT_PEER_HANDSHAKE)
-			peer_fail(p, "WireGuard handshake failed (wrong keys?)");
+			peer_fail_kind(p, "wg-handshake", "WireGuard handshake failed (wrong keys?)");
 		break;
 	default:
 		break;
@@ -1088,6 +1197,8 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 	g_strlcpy(out->public_key, p->key_b64, sizeof(out->public_key));
 	g_strlcpy(out->address, p->address, sizeof(out->address));
 	g_strlcpy(out->last_error, p->last_error, sizeof(out->last_error));
+	if (p->last_error[0] && p->last_error_kind)
+		g_strlcpy(out->last_error_kind, p->last_error_kind, sizeof(out->last_error_kind));
 	out->offerer = p->offerer;
 	out->attempts = p->attempts;
 	out->ice_restarts = p->ice_restarts;

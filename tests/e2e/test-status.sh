@@ -107,9 +107,16 @@ for i in 1 2; do
 done
 mesh_peer_start 1
 mesh_peer_start 2
+# peer2 answers: once its answer is out it runs ICE checks like the offerer, and must say so
+# (it used to fall back to "signaling" when libnice reported "checking" before the answer).
+state_is() { [ "$(mesh_peer_state "$1" "$2")" = "$3" ]; }
+check "answerer shows ice while checks run" lab_wait 30 "peer2 sees peer1 in ice" state_is 2 1 ice
 nopath() { [ "$(mesh_status 1 --json | jq -r '.peers[0].lastError' | cut -c1-7)" = "no path" ]; }
 lab_wait 90 "peer1 reports no path" nopath || mesh_dump_logs
 doc nopath
+check "no path: no STUN, no TURN: kind no-stun" test "$(q nopath '.interfaces[0].peers[0].lastErrorKind')" = no-stun
+check "no path: names the peer's host candidates" grep -q "candidates (host) are unreachable" <<<"$(q nopath '.interfaces[0].peers[0].lastError')"
+check "no path: no word of NATs (there are none)" test -z "$(q nopath '.interfaces[0].peers[0].lastError' | grep -i nat)"
 check "no path: no endpoint" test "$(q nopath '.interfaces[0].peers[0].endpoint')" = ""
 echo "no path reason: $(q nopath '.interfaces[0].peers[0] | "\(.lastErrorKind): \(.lastError)"')"
 
