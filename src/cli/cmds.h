@@ -4,6 +4,8 @@
 #ifndef RG_CLI_CMDS_H
 #define RG_CLI_CMDS_H
 
+#include <stdio.h>
+
 int cmd_genkey(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
 int cmd_init(int argc, char **argv);
@@ -41,6 +43,9 @@ int trust_cli_join(const struct conf_invite *inv, const char *config_path, const
 
 /* "riftgate", for messages. */
 extern const char *rg_prog;
+
+/* qr.c: text as a terminal QR code; -ENOTSUP without libqrencode, -ERANGE when too long. */
+int cli_qr_print(FILE *f, const char *text);
 
 /* True for "--help" or "-h". */
 static inline int cmd_is_help(const char *arg)

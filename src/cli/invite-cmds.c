@@ -161,7 +161,7 @@ static void invite_usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
 		"Usage: %s %s [--config PATH] [--name NEWNAME] [--address ADDR/PREFIX]\n"
-		"       [--expires DURATION] [--no-turn-secret]\n"
+		"       [--expires DURATION] [--no-turn-secret] [--qr]\n"
 		"\n"
 		"Prints an invite token for a new device of this device's network (on stdout; the\n"
 		"rest goes to stderr). On the new device: riftgate join -   (then paste the token).\n"
@@ -172,6 +172,7 @@ static void invite_usage(FILE *f, const char *cmd)
 		"  --expires DURATION   how long the token is valid: 30m, 24h, 7d, 1h30m (default 24h,\n"
 		"                       at most 365d)\n"
 		"  --no-turn-secret     leave the TURN secret (and TURN servers that need it) out\n"
+		"  --qr                 also print the token as a QR code (for a phone's camera)\n"
 		"\n"
 		"The token is a secret: it carries the hub's auth token. See docs/cli.md.\n",
 		rg_prog, cmd);
@@ -242,6 +243,7 @@ int cmd_invite(int argc, char **argv)
 		{ "address", required_argument, NULL, 'a' },
 		{ "expires", required_argument, NULL, 'e' },
 		{ "no-turn-secret", no_argument, NULL, 'T' },
+		{ "qr", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -256,7 +258,7 @@ int cmd_invite(int argc, char **argv)
 	bool signed_net = false;
 	struct conf c;
 	int64_t expires_s = EXPIRES_DEFAULT_S;
-	bool no_turn_secret = false;
+	bool no_turn_secret = false, qr = false;
 	size_t dropped = 0;
 	int opt, ret = 1;
 
@@ -268,6 +270,7 @@ int cmd_invite(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'a': address = optarg; break;
 		case 'T': no_turn_secret = true; break;
+		case 'Q': qr = true; break;
 		case 'e':
 			if (!parse_duration(optarg, &expires_s))
 				return fail("--expires must be a duration like 30m, 24h, 7d or 1h30m "
@@ -334,6 +337,16 @@ int cmd_invite(int argc, char **argv)
 	if (conf_invite_encode(&c, &o, &token, &err) < 0) {
 		fail("%s", err.msg);
 		goto out;
+	}
+	if (qr) {
+		int r = cli_qr_print(stdout, token);
+
+		if (r < 0) {
+			fail("--qr: %s", r == -ENOTSUP ? "this riftgate was built without libqrencode"
+				 : r == -ERANGE ? "the token is too long for a QR code"
+				 : "the QR encoder failed");
+			goto out;
+		}
 	}
 	puts(token);
 	fflush(stdout);
