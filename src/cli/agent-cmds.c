@@ -26,6 +26,12 @@ int cmd_up(int argc, char **argv)
 }
 #endif
 
+/* g_ptr_array_sort hands the compare function pointers to the elements. */
+static gint name_cmp(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Interfaces with a control socket in the run directory, sorted. */
 static GPtrArray *running_interfaces(void)
 {
@@ -49,7 +55,7 @@ static GPtrArray *running_interfaces(void)
 			g_ptr_array_add(names, g_strndup(e->d_name, n - 4));
 	}
 	closedir(d);
-	g_ptr_array_sort(names, (GCompareFunc)g_ascii_strcasecmp);
+	g_ptr_array_sort(names, name_cmp);
 	return names;
 }
 

@@ -68,7 +68,8 @@ mesh_wait_up 1 2 60 || bad "peers up"
 mesh_wait_up 2 1 30 || bad "peers up (2)"
 doc two
 check "two: exit 0" test "$(cat "$work/two.rc")" = 0
-check "two: both interfaces" test "$(q two '[.interfaces[].interface] | join(" ")')" = "$if1 $if2"
+names=$(q two '[.interfaces[].interface] | join(" ")')
+check "two: both interfaces ($names)" test "$names" = "$if1 $if2"
 check "two: hub connected, no error" \
 	test "$(q two '[.interfaces[] | "\(.hubConnected)\(.hubError)\(.hubErrorKind)"] | unique | join(",")')" = true
 ep=$(q two ".interfaces[] | select(.interface == \"$if1\") | .peers[0].endpoint")
