@@ -53,6 +53,7 @@ void conf_clear(struct conf *c)
 	free_secret(c->turn_secret);
 	free(c->device_name);
 	free(c->address);
+	free_list(c->accept_routes_from, c->n_accept_routes_from);
 	free_list(c->stun_servers, c->n_stun);
 	for (size_t i = 0; i < c->n_turn; i++) {
 		free(c->turn[i].url);
@@ -68,6 +69,7 @@ int conf_init(struct conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	strcpy(c->interface, CONF_DEFAULT_INTERFACE);
+	c->masquerade = true;
 	c->stun_servers = calloc(sizeof(default_stun) / sizeof(default_stun[0]), sizeof(char *));
 	if (!c->stun_servers)
 		return -ENOMEM;
@@ -352,10 +354,78 @@ static int get_string(struct reader *r, const struct conf_toml_value *t, const c
 	return 1;
 }
 
+/* network.accept_routes: true/false, or the names of the peers whose routes are accepted. */
+static int read_accept_routes(struct reader *r, const struct conf_toml_value *t, struct conf *c)
+{
+	const struct conf_toml_value *v = conf_toml_get(t, "accept_routes");
+
+	if (!v)
+		return 0;
+	if (v->type == CONF_TOML_BOOL) {
+		c->accept_routes_all = v->b;
+		return 0;
+	}
+	if (v->type != CONF_TOML_ARRAY)
+		return at(r, v, "network.accept_routes must be true, false or an array of peer "
+			  "names, got %s", conf_toml_type_name(v->type));
+	if (v->array.n > CONF_LIST_MAX)
+		return at(r, v, "network.accept_routes has more than %d entries", CONF_LIST_MAX);
+	c->accept_routes_from = calloc(v->array.n + 1, sizeof(char *));
+	if (!c->accept_routes_from)
+		return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+	for (size_t i = 0; i < v->array.n; i++) {
+		const struct conf_toml_value *e = v->array.items[i];
+
+		if (e->type != CONF_TOML_STRING || strlen(e->str.ptr) != e->str.len ||
+		    !conf_valid_name(e->str.ptr))
+			return at(r, e, "network.accept_routes[%zu] must be a peer name (1-%d "
+				  "characters of A-Z a-z 0-9 . _ -)", i, CONF_NAME_MAX);
+		c->accept_routes_from[i] = strdup(e->str.ptr);
+		if (!c->accept_routes_from[i])
+			return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+		c->n_accept_routes_from++;
+	}
+	return 0;
+}
+
+/* device.routes: the LAN prefixes this device advertises, checked for its tunnel's family. */
+static int read_routes(struct reader *r, const struct conf_toml_value *t, struct conf *c)
+{
+	const struct conf_toml_value *v = conf_toml_get(t, "routes");
+
+	if (!v)
+		return 0;
+	if (v->type != CONF_TOML_ARRAY)
+		return at(r, v, "device.routes must be an array of prefixes, got %s",
+			  conf_toml_type_name(v->type));
+	if (v->array.n > CONF_ROUTES_MAX)
+		return at(r, v, "device.routes has more than %d entries", CONF_ROUTES_MAX);
+	for (size_t i = 0; i < v->array.n; i++) {
+		const struct conf_toml_value *e = v->array.items[i];
+		enum conf_route_verdict rv = CONF_ROUTE_NOT_PREFIX;
+
+		if (e->type == CONF_TOML_STRING && strlen(e->str.ptr) == e->str.len)
+			rv = conf_route_parse(&c->routes[i], e->str.ptr, c->addr.family);
+		if (rv != CONF_ROUTE_OK)
+			return at(r, e, "device.routes[%zu] '%.64s' %s", i,
+				  e->type == CONF_TOML_STRING ? e->str.ptr : "",
+				  conf_route_verdict_str(rv));
+		for (size_t j = 0; j < i; j++)
+			if (rg_prefix_overlap(&c->routes[j], &c->routes[i]))
+				return at(r, e, "device.routes[%zu] '%.64s' overlaps routes[%zu]", i,
+					  e->str.ptr, j);
+		if (rg_prefix_contains(&c->routes[i], &c->addr))
+			return at(r, e, "device.routes[%zu] '%.64s' covers this device's own tunnel "
+				  "address", i, e->str.ptr);
+		c->n_routes++;
+	}
+	return 0;
+}
+
 static int read_network(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
-					     NULL };
+					     "accept_routes", NULL };
 	const struct conf_toml_value *t, *v;
 	int ret;
 
@@ -380,13 +450,13 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 		return at(r, v, "network.auth_token must not contain spaces or control characters");
 	if ((ret = get_string(r, t, "network", "turn_secret", false, &v, &c->turn_secret)) < 0)
 		return ret;
-	return 0;
+	return read_accept_routes(r, t, c);
 }
 
 static int read_device(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "name", "private_key", "address", "interface", "mtu",
-					     NULL };
+					     "routes", "masquerade", NULL };
 	const struct conf_toml_value *t, *v;
 	char *s = NULL;
 	int ret;
@@ -439,7 +509,14 @@ static int read_device(struct reader *r, const struct conf_toml_value *root, str
 				  CONF_MTU_MAX, (long long)v->i);
 		c->mtu = (unsigned)v->i;
 	}
-	return 0;
+	c->masquerade = true;
+	if ((v = conf_toml_get(t, "masquerade"))) {
+		if (v->type != CONF_TOML_BOOL)
+			return at(r, v, "device.masquerade must be true or false, got %s",
+				  conf_toml_type_name(v->type));
+		c->masquerade = v->b;
+	}
+	return read_routes(r, t, c);
 }
 
 static int read_stun(struct reader *r, const struct conf_toml_value *root, struct conf *c)
@@ -661,6 +738,16 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 			  CONF_IFNAME_MAX);
 	if (c->mtu && (c->mtu < CONF_MTU_MIN || c->mtu > CONF_MTU_MAX))
 		return at(&r, NULL, "device.mtu must be %d-%d", CONF_MTU_MIN, CONF_MTU_MAX);
+	if (c->n_routes > CONF_ROUTES_MAX)
+		return at(&r, NULL, "device.routes has more than %d entries", CONF_ROUTES_MAX);
+	for (size_t i = 0; i < c->n_routes; i++)
+		if (conf_route_check(&c->routes[i], c->addr.family) != CONF_ROUTE_OK)
+			return at(&r, NULL, "device.routes[%zu] %s", i,
+				  conf_route_verdict_str(conf_route_check(&c->routes[i],
+									  c->addr.family)));
+	for (size_t i = 0; i < c->n_accept_routes_from; i++)
+		if (!conf_valid_name(c->accept_routes_from[i]))
+			return at(&r, NULL, "network.accept_routes[%zu] must be a peer name", i);
 	for (size_t i = 0; i < c->n_stun; i++)
 		if (!conf_valid_stun_url(c->stun_servers[i]))
 			return at(&r, NULL, "stun.servers[%zu] must be stun:HOST[:PORT]", i);
@@ -819,6 +906,17 @@ int conf_format(const struct conf *c, char **text)
 	put_kv(&o, "auth_token", c->auth_token ? c->auth_token : "");
 	if (c->turn_secret)
 		put_kv(&o, "turn_secret", c->turn_secret);
+	if (c->accept_routes_all)
+		puts_(&o, "accept_routes = true\n");
+	if (c->n_accept_routes_from) {
+		puts_(&o, "accept_routes = [");
+		for (size_t i = 0; i < c->n_accept_routes_from; i++) {
+			if (i)
+				puts_(&o, ", ");
+			put_str(&o, c->accept_routes_from[i]);
+		}
+		puts_(&o, "]\n");
+	}
 	puts_(&o, "\n[device]\n");
 	put_kv(&o, "name", c->device_name ? c->device_name : "");
 	rg_key_to_base64(key, c->private_key);
@@ -830,6 +928,20 @@ int conf_format(const struct conf *c, char **text)
 		snprintf(num, sizeof(num), "mtu = %u\n", c->mtu);
 		puts_(&o, num);
 	}
+	if (c->n_routes) {
+		char pfx[RG_PREFIX_STR_MAX];
+
+		puts_(&o, "routes = [");
+		for (size_t i = 0; i < c->n_routes; i++) {
+			if (i)
+				puts_(&o, ", ");
+			rg_prefix_format(&c->routes[i], pfx, sizeof(pfx));
+			put_str(&o, pfx);
+		}
+		puts_(&o, "]\n");
+	}
+	if (c->n_routes && !c->masquerade)
+		puts_(&o, "masquerade = false\n");
 	puts_(&o, "\n[stun]\nservers = [");
 	for (size_t i = 0; i < c->n_stun; i++) {
 		if (i)

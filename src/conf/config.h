@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "util/encoding.h"
+#include "conf/routes.h"
 #include "util/prefix.h"
 
 struct rg_err;
@@ -41,6 +42,10 @@ struct conf {
 	char *server_url;	/* ws:// or wss:// */
 	char *auth_token;	/* secret */
 	char *turn_secret;	/* secret; NULL = absent */
+	/* accept_routes: true (from every peer) or a list of peer names; absent = none */
+	bool accept_routes_all;
+	char **accept_routes_from;
+	size_t n_accept_routes_from;
 	/* [device] */
 	char *device_name;	/* the peerId */
 	uint8_t private_key[RG_KEY_LEN];
@@ -48,6 +53,9 @@ struct conf {
 	struct rg_prefix addr;	/* the same, parsed (host bits kept: the device's address) */
 	char interface[CONF_IFNAME_MAX + 1];
 	unsigned mtu;		/* 0 = derived by the agent */
+	struct rg_prefix routes[CONF_ROUTES_MAX];	/* advertised LAN prefixes (conf/routes.h) */
+	size_t n_routes;
+	bool masquerade;	/* NAT tunnel traffic leaving to those LANs (default true) */
 	/* [stun] */
 	char **stun_servers;
 	size_t n_stun;

@@ -105,6 +105,25 @@ static const struct {
 	/* 70 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/ca.pem\"\n", NULL },
 	/* 71 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h?transport=udp\"\nusername = \"u\"\ncredential = \"p\"\n", "turn[0].url: turns: is TLS over TCP" },
 	/* 72 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h?transport=tcp\"\nusername = \"u\"\ncredential = \"p\"\n", NULL },
+	/* 73 */ { "device.routes", "[\"192.168.1.0/24\"]", NULL, NULL },
+	/* 74 */ { "device.routes", "[\"192.168.1.5/24\"]", NULL, "device.routes[0] '192.168.1.5/24' is not a network address" },
+	/* 75 */ { "device.routes", "[\"fd12::/64\"]", NULL, "device.routes[0] 'fd12::/64' is not of the tunnel address's family" },
+	/* 76 */ { "device.routes", "[\"0.0.0.0/0\"]", NULL, "is a default route (/0)" },
+	/* 77 */ { "device.routes", "[\"lan\"]", NULL, "device.routes[0] 'lan' is not an IPv4 or IPv6 prefix" },
+	/* 78 */ { "device.routes", "[\"192.168.1.0\"]", NULL, "is not an IPv4 or IPv6 prefix" },
+	/* 79 */ { "device.routes", "[1]", NULL, "device.routes[0] '' is not an IPv4" },
+	/* 80 */ { "device.routes", "\"192.168.1.0/24\"", NULL, "device.routes must be an array" },
+	/* 81 */ { "device.routes", "[\"192.168.0.0/16\", \"192.168.1.0/24\"]", NULL, "device.routes[1] '192.168.1.0/24' overlaps routes[0]" },
+	/* 82 */ { "device.routes", "[\"10.10.0.0/16\"]", NULL, "covers this device's own tunnel address" },
+	/* 83 */ { "device.routes", "[\"10.11.0.0/16\", \"10.12.0.0/16\", \"10.13.0.0/16\", \"10.14.0.0/16\", \"10.15.0.0/16\", \"10.16.0.0/16\", \"10.17.0.0/16\", \"10.18.0.0/16\", \"10.19.0.0/16\", \"10.20.0.0/16\", \"10.21.0.0/16\", \"10.22.0.0/16\", \"10.23.0.0/16\", \"10.24.0.0/16\", \"10.25.0.0/16\", \"10.26.0.0/16\"]", NULL, NULL },
+	/* 84 */ { "device.routes", "[\"10.11.0.0/16\", \"10.12.0.0/16\", \"10.13.0.0/16\", \"10.14.0.0/16\", \"10.15.0.0/16\", \"10.16.0.0/16\", \"10.17.0.0/16\", \"10.18.0.0/16\", \"10.19.0.0/16\", \"10.20.0.0/16\", \"10.21.0.0/16\", \"10.22.0.0/16\", \"10.23.0.0/16\", \"10.24.0.0/16\", \"10.25.0.0/16\", \"10.26.0.0/16\", \"10.27.0.0/16\"]", NULL, "device.routes has more than 16 entries" },
+	/* 85 */ { "device.masquerade", "false", NULL, NULL },
+	/* 86 */ { "device.masquerade", "\"no\"", NULL, "device.masquerade must be true or false" },
+	/* 87 */ { "network.accept_routes", "true", NULL, NULL },
+	/* 88 */ { "network.accept_routes", "[\"home\", \"office-1\"]", NULL, NULL },
+	/* 89 */ { "network.accept_routes", "[\"a b\"]", NULL, "network.accept_routes[0] must be a peer name" },
+	/* 90 */ { "network.accept_routes", "\"home\"", NULL, "network.accept_routes must be true, false or an array" },
+	/* 91 */ { "network.accept_routes", "[1]", NULL, "network.accept_routes[0] must be a peer name" },
 };
 
 static char *make_doc(size_t row)
@@ -201,6 +220,44 @@ static void test_values(void)
 	g_assert_cmpuint(c.n_stun, ==, 2);
 	g_assert_cmpint(c.addr.family, ==, AF_INET6);
 	g_assert_cmpuint(c.addr.len, ==, 64);
+	conf_clear(&c);
+}
+
+/* Routes, masquerade and accept_routes survive a format/parse round trip. */
+static void test_routes_round_trip(void)
+{
+	const char *doc = "[network]\nname = \"home\"\nserver_url = \"ws://h\"\n"
+			  "auth_token = \"t\"\naccept_routes = [\"home\", \"lab\"]\n"
+			  "[device]\nname = \"laptop\"\nprivate_key = \"" KEY "\"\n"
+			  "address = \"fd00::2/64\"\nroutes = [\"fd12::/64\", \"fd13:1::/48\"]\n"
+			  "masquerade = false\n";
+	struct rg_err err = { 0 };
+	struct conf c, d;
+	char *text, pfx[RG_PREFIX_STR_MAX];
+
+	g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "c", &err), ==, 0);
+	g_assert_cmpuint(c.n_routes, ==, 2);
+	g_assert_false(c.masquerade);
+	g_assert_false(c.accept_routes_all);
+	g_assert_cmpuint(c.n_accept_routes_from, ==, 2);
+	g_assert_cmpint(conf_format(&c, &text), ==, 0);
+	g_assert_cmpint(conf_parse(&d, text, strlen(text), "d", &err), ==, 0);
+	g_assert_cmpuint(d.n_routes, ==, 2);
+	rg_prefix_format(&d.routes[1], pfx, sizeof(pfx));
+	g_assert_cmpstr(pfx, ==, "fd13:1::/48");
+	g_assert_false(d.masquerade);
+	g_assert_cmpstr(d.accept_routes_from[1], ==, "lab");
+	conf_text_free(text);
+	conf_clear(&d);
+	conf_clear(&c);
+
+	/* defaults: masquerade on, nothing accepted */
+	doc = "[network]\nname = \"home\"\nserver_url = \"ws://h\"\nauth_token = \"t\"\n"
+	      "[device]\nname = \"laptop\"\nprivate_key = \"" KEY "\"\naddress = \"10.0.0.2/24\"\n";
+	g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "c", &err), ==, 0);
+	g_assert_true(c.masquerade);
+	g_assert_false(c.accept_routes_all);
+	g_assert_cmpuint(c.n_accept_routes_from + c.n_routes, ==, 0);
 	conf_clear(&c);
 }
 
@@ -415,5 +472,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/config/save", test_save);
 	g_test_add_func("/conf/config/default-path", test_default_path);
 	g_test_add_func("/conf/config/ca-file", test_ca_file);
+	g_test_add_func("/conf/config/routes-round-trip", test_routes_round_trip);
 	return g_test_run();
 }
