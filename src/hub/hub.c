@@ -6,6 +6,7 @@
  * limit, too large) leaves the peer table at once, so no ghost stays visible while the host
  * finishes the close; hub_close() then only frees it. Freestanding: no libc calls.
  */
+#include "hub/hub-int.h"
 #include "hub/hub.h"
 #include "hub/json.h"
 
@@ -22,6 +23,7 @@ struct hub_conn {
 	char peer_id[HUB_ID_MAX + 1];
 	char public_key[HUB_KEY_MAX + 1];
 	char address[HUB_ADDR_MAX + 1];
+	struct hub_relay_conn relay;	/* relay.c's budgets for this socket */
 };
 
 struct hub_chunk {
@@ -437,6 +439,7 @@ int hub_init(struct hub *h, const struct hub_ops *ops, void *host)
 		return -1;
 	h->ops = ops;
 	h->host = host;
+	hub_relay_cfg_default(&h->relay.cfg);
 	return 0;
 }
 
@@ -450,6 +453,7 @@ void hub_clear(struct hub *h)
 	const struct hub_ops *ops = h->ops;
 	void *host = h->host;
 	uint32_t seed = h->seed;
+	struct hub_relay_cfg relay_cfg = h->relay.cfg;
 	struct hub_chunk *ch = h->chunks;
 
 	while (ch) {
@@ -463,6 +467,7 @@ void hub_clear(struct hub *h)
 	h->ops = ops;
 	h->host = host;
 	h->seed = seed;
+	h->relay.cfg = relay_cfg;
 }
 
 int hub_open(struct hub *h, uint64_t conn)
@@ -686,7 +691,7 @@ static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f
 		first = false;
 		write_peer_entry(&o, p);
 	}
-	out_lit(&o, "]}");
+	out_lit(&o, hub_relay_available(h) ? "],\"relay\":true}" : "]}");
 	send_out(h, &o, c->id);
 
 	out_begin(&o, h);
@@ -808,4 +813,46 @@ void hub_text(struct hub *h, uint64_t conn, const char *s, size_t len, uint64_t 
 	} else {
 		send_error(h, c, "unknown-type", "unknown message type", type, (size_t)tl);
 	}
+}
+
+/* ---- relay.c's view (hub-int.h) ---- */
+
+static void view_of(struct hub_conn *c, struct hub_conn_view *out)
+{
+	out->id = c->id;
+	out->joined = c->joined;
+	out->peer_id = c->joined ? c->peer_id : "";
+	out->id_len = c->joined ? c->id_len : 0;
+	out->relay = &c->relay;
+}
+
+bool hub_int_conn(struct hub *h, uint64_t conn, struct hub_conn_view *out)
+{
+	struct hub_conn *c = find_conn(h, conn);
+
+	if (!c || c->closing)
+		return false;
+	view_of(c, out);
+	return true;
+}
+
+bool hub_int_peer(struct hub *h, const uint8_t *peer_id, size_t len, struct hub_conn_view *out)
+{
+	struct hub_conn *c;
+
+	if (len == 0 || len > HUB_ID_MAX)
+		return false;
+	c = find_peer(h, (const char *)peer_id, len);
+	if (!c || c->closing)
+		return false;
+	view_of(c, out);
+	return true;
+}
+
+void hub_int_kick(struct hub *h, uint64_t conn, uint16_t code, const char *reason)
+{
+	struct hub_conn *c = find_conn(h, conn);
+
+	if (c && !c->closing)
+		hub_kick(h, c, code, "rate-limited", reason);
 }

@@ -9,6 +9,7 @@
  *	text frame received    hub_text()   -> ops->send / ops->close / ops->joined
  *	socket closed          hub_close()  -> ops->send (peer-left to the others)
  *	woke from hibernation  hub_restore() (silent: no frame is emitted)
+ *	binary frame received  hub_binary()  -> ops->send_binary (relay.h)
  *
  * Rules: frames before `join` are rejected with an error frame; `join` gets a `peers` reply and is
  * forwarded to everyone else; offer/answer/ice-candidate go only to `to`, with `from` overwritten
@@ -29,6 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hub/relay.h"
 
 enum hub_limits {
 	HUB_FRAME_MAX = 64 * 1024,	/* bytes of one incoming text frame */
@@ -69,6 +72,11 @@ struct hub_ops {
 	void *(*grow)(void *host, size_t bytes);
 	/* Optional (may be NULL): returns a chunk obtained from grow(), called only by hub_clear(). */
 	void (*release)(void *host, void *chunk, size_t bytes);
+	/* Optional: one binary frame (a relay frame, relay.h) to conn. NULL = no relay. */
+	void (*send_binary)(void *host, uint64_t conn, const uint8_t *frame, size_t len);
+	/* Optional: bytes the host has queued for conn and not yet written; the relay drops
+	 * instead of queueing more than HUB_RELAY_BACKLOG_MAX. NULL = unknown (never drops). */
+	size_t (*backlog)(void *host, uint64_t conn);
 };
 
 /* Counters for /metrics. Gauges are current values; the rest only grow. */
@@ -107,6 +115,7 @@ struct hub {
 	char *scratch;			/* decoded strings of the frame being handled */
 	size_t scratch_cap;
 	uint32_t seed;			/* peerId hash seed (hub_set_seed) */
+	struct hub_relay relay;		/* relay.c: budgets, counters (kept by hub_clear) */
 };
 
 /* Prepares h. No memory is requested until the first event. Returns 0 or -1 (ops incomplete). */
