@@ -134,8 +134,10 @@ int cmd_status(int argc, char **argv)
 		} else if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (argv[i][0] == '-' || ifname) {
+			fprintf(stderr, "%s %s: %s '%s'\n", rg_prog, argv[0],
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			usage_status(stderr);
-			return 1;
+			return CMD_USAGE;
 		} else {
 			ifname = argv[i];
 		}
@@ -184,8 +186,10 @@ int cmd_down(int argc, char **argv)
 			usage_down(stdout);
 			return 0;
 		} else if (argv[i][0] == '-' || ifname) {
+			fprintf(stderr, "%s %s: %s '%s'\n", rg_prog, argv[0],
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			usage_down(stderr);
-			return 1;
+			return CMD_USAGE;
 		} else {
 			ifname = argv[i];
 		}

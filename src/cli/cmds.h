@@ -1,10 +1,16 @@
 /* riftgate subcommands: one function per command, called by riftgate.c with argv[0] set to the
  * command name. Each prints its own usage for --help and returns the process exit code
- * (0 success, 1 failure). Only src/cli prints or exits. */
+ * (enum cmd_exit, the same for riftgate-hub and riftgate-wg). Only src/cli prints or exits. */
 #ifndef RG_CLI_CMDS_H
 #define RG_CLI_CMDS_H
 
 #include <stdio.h>
+
+/* Exit codes of all three binaries (docs/cli.md#exit-codes). CMD_USAGE: the command line
+ * cannot be parsed (unknown command or option, missing option value, missing or extra
+ * argument); the error names the offending word. A value that parses but fails its check is
+ * CMD_ERR, with the value quoted. */
+enum cmd_exit { CMD_OK = 0, CMD_ERR = 1, CMD_USAGE = 2 };
 
 int cmd_genkey(int argc, char **argv);
 int cmd_pubkey(int argc, char **argv);
@@ -51,6 +57,12 @@ int cli_qr_print(FILE *f, const char *text);
 static inline int cmd_is_help(const char *arg)
 {
 	return arg && (__builtin_strcmp(arg, "--help") == 0 || __builtin_strcmp(arg, "-h") == 0);
+}
+
+/* True for "--version" or "-V". */
+static inline int cmd_is_version(const char *arg)
+{
+	return arg && (__builtin_strcmp(arg, "--version") == 0 || __builtin_strcmp(arg, "-V") == 0);
 }
 
 #endif

@@ -23,8 +23,9 @@ int cmd_genkey(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "Usage: %s %s\n", rg_prog, argv[0]);
-		return 1;
+		fprintf(stderr, "%s: %s takes no arguments, got '%s'\nUsage: %s %s\n", rg_prog,
+			argv[0], argv[1], rg_prog, argv[0]);
+		return CMD_USAGE;
 	}
 	/* Like wg: a private key going into a file others can read deserves a warning. */
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
@@ -58,8 +59,9 @@ int cmd_pubkey(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 1) {
-		fprintf(stderr, "Usage: %s %s\n", rg_prog, argv[0]);
-		return 1;
+		fprintf(stderr, "%s: %s takes no arguments, got '%s'\nUsage: %s %s\n", rg_prog,
+			argv[0], argv[1], rg_prog, argv[0]);
+		return CMD_USAGE;
 	}
 	if (fread(b64, 1, RG_KEY_B64_LEN, stdin) != RG_KEY_B64_LEN) {
 		fprintf(stderr, "%s: Key is not the correct length or format\n", rg_prog);

@@ -106,18 +106,18 @@ int cmd_init(int argc, char **argv)
 		default:
 			fprintf(stderr, "%s: %s: invalid or incomplete option '%s' (see '%s %s "
 				"--help')\n", rg_prog, argv[0], argv[optind - 1], rg_prog, argv[0]);
-			return 1;
+			return CMD_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "%s: %s: unexpected argument '%s' (see '%s %s --help')\n", rg_prog,
 			argv[0], argv[optind], rg_prog, argv[0]);
-		return 1;
+		return CMD_USAGE;
 	}
 	if (!name || !server || !token || !address) {
 		fprintf(stderr, "%s: %s needs --name, --server, --token and --address (see '%s %s "
 			"--help')\n", rg_prog, argv[0], rg_prog, argv[0]);
-		return 1;
+		return CMD_USAGE;
 	}
 	if (!conf_valid_name(name))
 		return fail("--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got '%.64s'", name);
@@ -194,15 +194,21 @@ int cmd_check(int argc, char **argv)
 	uint8_t pub[RG_KEY_LEN];
 	int ret = 1;
 
-	if (argc == 2 && cmd_is_help(argv[1])) {
-		printf("Usage: %s %s [--config PATH]\n", rg_prog, argv[0]);
-		return 0;
-	}
-	if (argc == 3 && strcmp(argv[1], "--config") == 0) {
-		path = argv[2];
-	} else if (argc != 1) {
-		fprintf(stderr, "Usage: %s %s [--config PATH]\n", rg_prog, argv[0]);
-		return 1;
+	for (int i = 1; i < argc; i++) {
+		if (cmd_is_help(argv[i])) {
+			printf("Usage: %s %s [--config PATH]\n", rg_prog, argv[0]);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && !path) {
+			path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0 && !path) {
+			path = argv[i] + 9;
+		} else {
+			fprintf(stderr, "%s: %s: %s '%s' (see '%s %s --help')\n", rg_prog, argv[0],
+				strcmp(argv[i], "--config") == 0 ? "missing the value of" :
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument",
+				argv[i], rg_prog, argv[0]);
+			return CMD_USAGE;
+		}
 	}
 	if (!path) {
 		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)

@@ -46,7 +46,7 @@ static int bad_option(char **argv)
 {
 	fprintf(stderr, "%s: %s: invalid or incomplete option '%s' (see '%s %s --help')\n", rg_prog,
 		argv[0], argv[optind - 1], rg_prog, argv[0]);
-	return 1;
+	return CMD_USAGE;
 }
 
 static int64_t now_s(void)
@@ -286,7 +286,7 @@ int cmd_invite(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "%s: %s: unexpected argument '%s' (see '%s %s --help')\n", rg_prog,
 			argv[0], argv[optind], rg_prog, argv[0]);
-		return 1;
+		return CMD_USAGE;
 	}
 	if (name && !conf_valid_name(name))
 		return fail("--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got '%.64s'", name);
@@ -497,9 +497,9 @@ int cmd_join(int argc, char **argv)
 		}
 	}
 	if (argc - optind > 1) {
-		fprintf(stderr, "%s: %s takes one token (see '%s %s --help')\n", rg_prog, argv[0],
-			rg_prog, argv[0]);
-		return 1;
+		fprintf(stderr, "%s: %s takes one token, got also '%s' (see '%s %s --help')\n",
+			rg_prog, argv[0], argv[optind + 1], rg_prog, argv[0]);
+		return CMD_USAGE;
 	}
 	if (optind < argc)
 		arg = argv[optind];

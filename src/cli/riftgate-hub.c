@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cli/version.h"
 #include "hubd/server.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -27,8 +28,10 @@ static const char usage[] =
 	"                            (default: $RIFTGATE_HUB_TOKEN; none = open hub)\n"
 	"  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
 	"  -h, --help                this text\n"
+	"  -V, --version             version and git describe of the build\n"
 	"\n"
-	"HTTP: GET /healthz (ok), GET /metrics (Prometheus text).\n";
+	"HTTP: GET /healthz (ok), GET /metrics (Prometheus text).\n"
+	"Exit codes: 0 ok, 1 error, 2 malformed command line.\n";
 
 struct app {
 	GMainLoop *loop;
@@ -96,6 +99,10 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if (!strcmp(arg, "-V") || !strcmp(arg, "--version")) {
+			printf("riftgate-hub %s (%s)\n", RG_VERSION, RG_GIT_DESCRIBE);
+			return 0;
+		}
 #define IS(name) (nlen == strlen(name) && !strncmp(arg, name, nlen))
 		bool takes = IS("-addr") || IS("--addr") || IS("--token") || IS("-token") ||
 			     IS("--log-level");
@@ -117,8 +124,9 @@ int main(int argc, char **argv)
 		} else if (IS("--token") || IS("-token")) {
 			token = val;
 		} else if (!rg_log_parse_level(val, &level)) {
-			fprintf(stderr, "riftgate-hub: bad log level '%s'\n", val);
-			return 2;
+			fprintf(stderr, "riftgate-hub: --log-level must be error, warn, info, debug "
+				"or trace, got '%s'\n", val);
+			return 1;
 		} else {
 			rg_log_set_level(level);
 		}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/version.h"
 #include "wgd/wgd.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -23,8 +24,10 @@ static void usage(FILE *f)
 		"  -m, --mtu N          TUN MTU (default %d)\n"
 		"  -v, --verbose        debug logging (-vv: trace); also LOG_LEVEL=debug\n"
 		"  -h, --help           this text\n"
+		"  -V, --version        version and git describe of the build\n"
 		"The UAPI socket is /var/run/wireguard/IFNAME.sock; removing it, SIGINT or SIGTERM\n"
-		"stop the daemon.\n", WGD_DEFAULT_MTU);
+		"stop the daemon. Exit codes: 0 ok, 1 error, 2 malformed command line.\n",
+		WGD_DEFAULT_MTU);
 }
 
 /* Parent waits for nothing: the device is fully up before the fork. */
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct wgd_config cfg = { 0 };
@@ -68,7 +72,7 @@ int main(int argc, char **argv)
 	env = getenv("LOG_LEVEL");
 	if (env && rg_log_parse_level(env, &level))
 		rg_log_set_level(level);
-	while ((c = getopt_long(argc, argv, "fm:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fm:vhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			foreground = true;
@@ -80,7 +84,7 @@ int main(int argc, char **argv)
 			if (*end || v < 576 || v > 65535) {
 				fprintf(stderr, "riftgate-wg: --mtu must be 576-65535, got '%s'\n",
 					optarg);
-				return 2;
+				return 1;
 			}
 			cfg.mtu = (unsigned)v;
 			break;
@@ -91,12 +95,19 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf("riftgate-wg %s (%s)\n", RG_VERSION, RG_GIT_DESCRIBE);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
+		if (optind == argc)
+			fputs("riftgate-wg: missing IFNAME\n", stderr);
+		else
+			fprintf(stderr, "riftgate-wg: unexpected argument '%s'\n", argv[optind + 1]);
 		usage(stderr);
 		return 2;
 	}

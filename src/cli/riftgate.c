@@ -1,9 +1,11 @@
 /* riftgate: the command a person types. A table of subcommands in wg's style; global options
- * (-v/--verbose, --help) come before the command name. Every subcommand lives in its own file. */
+ * (-v/--verbose, --help, --version) come before the command name. Every subcommand lives in its
+ * own file. Exit codes (cmds.h): 0 ok, 1 error, 2 the command line is malformed. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "cli/version.h"
 #include "util/log.h"
 
 const char *rg_prog = "riftgate";
@@ -27,8 +29,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s [-v|--verbose]... <cmd> [<args>]\n\nAvailable subcommands:\n",
-		rg_prog);
+	fprintf(f, "Usage: %s [-v|--verbose]... <cmd> [<args>]\n       %s --version\n\n"
+		   "Available subcommands:\n", rg_prog, rg_prog);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s: %s\n", commands[i].name, commands[i].description);
 	fprintf(f, "You may pass `--help' to any of these subcommands to view usage.\n");
@@ -48,16 +50,19 @@ int main(int argc, char **argv)
 		} else if (cmd_is_help(argv[i])) {
 			usage(stdout);
 			return 0;
+		} else if (cmd_is_version(argv[i])) {
+			printf("%s %s (%s)\n", rg_prog, RG_VERSION, RG_GIT_DESCRIBE);
+			return 0;
 		} else {
 			fprintf(stderr, "Invalid option: `%s'\n", argv[i]);
 			usage(stderr);
-			return 1;
+			return CMD_USAGE;
 		}
 	}
 	rg_log_set_level(level);
 	if (i == argc) {
 		usage(stderr);
-		return 1;
+		return CMD_USAGE;
 	}
 	if (strcmp(argv[i], "help") == 0) {
 		usage(stdout);
@@ -68,5 +73,5 @@ int main(int argc, char **argv)
 			return commands[k].fn(argc - i, argv + i);
 	fprintf(stderr, "Invalid subcommand: `%s'\n", argv[i]);
 	usage(stderr);
-	return 1;
+	return CMD_USAGE;
 }

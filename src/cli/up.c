@@ -191,9 +191,11 @@ int cmd_up(int argc, char **argv)
 		} else if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--foreground") == 0) {
 			foreground = true;
 		} else {
-			fprintf(stderr, "%s up: unknown argument '%s'\n", rg_prog, argv[i]);
+			fprintf(stderr, "%s up: %s '%s'\n", rg_prog,
+				strcmp(argv[i], "--config") == 0 ? "missing the value of" :
+				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			usage(stderr);
-			return 1;
+			return CMD_USAGE;
 		}
 	}
 	if (verbose)

@@ -153,8 +153,8 @@ fold -w 37 <<<"$token" | sed 's/^/  /' >"$tmp/in"
 run "join a wrapped, indented token" 0 "$rg" join - --config "$tmp/wrapped.toml"
 run "join: bad --name" 1 "$rg" join "$token" --config "$tmp/x.toml" --name 'a b'; one_line "join bad name"
 run "join: bad --address" 1 "$rg" join "$token" --config "$tmp/x.toml" --address 10.1.1.1; one_line "join bad address"
-run "join: two tokens" 1 "$rg" join "$token" "$token" --config "$tmp/x.toml"
-run "join: unknown option" 1 "$rg" join --bogus
+run "join: two tokens" 2 "$rg" join "$token" "$token" --config "$tmp/x.toml"
+run "join: unknown option" 2 "$rg" join --bogus
 run "join: named like the inviter" 1 "$rg" join "$token" --config "$tmp/x.toml" --name laptop
 err_has "inviter's name" "inviter's name 'laptop'"
 [ -e "$tmp/x.toml" ] && bad "refused joins wrote a config" || ok
@@ -185,7 +185,7 @@ inv_bad "expires 0s" "--expires must be a duration" --expires 0s
 inv_bad "expires without unit" "--expires must be a duration" --expires 5
 inv_bad "expires 400d" "--expires must be a duration" --expires 400d
 inv_bad "expires 1y" "--expires must be a duration" --expires 1y
-inv_bad "unexpected argument" "unexpected argument" extra
+run "invite unexpected argument" 2 "$rg" invite --config "$member" extra; one_line "invite extra"; err_has "invite extra" "unexpected argument 'extra'"
 run "invite: address outside the subnet is a warning" 0 "$rg" invite --config "$member" --address 10.20.0.5/24
 err_has "outside subnet" "warning: 10.20.0.5/24 is not in this network's subnet 10.10.0.0/24"
 run "invite --expires 1h30m" 0 "$rg" invite --config "$member" --expires 1h30m

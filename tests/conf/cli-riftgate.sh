@@ -24,15 +24,15 @@ one_line() {
 }
 
 # --- help and usage ---
-run "no args" 1 "$rg"; grep -q '^Usage: riftgate' "$tmp/err" && ok || bad "no args: no usage"
+run "no args" 2 "$rg"; grep -q '^Usage: riftgate' "$tmp/err" && ok || bad "no args: no usage"
 run "--help" 0 "$rg" --help
 for c in genkey pubkey init check up down status invite join; do
 	grep -q "^  $c: " "$tmp/out" && ok || bad "--help lacks $c"
 done
 run "help" 0 "$rg" help
-run "unknown command" 1 "$rg" frobnicate
+run "unknown command" 2 "$rg" frobnicate
 grep -q "Invalid subcommand: \`frobnicate'" "$tmp/err" && grep -q '^Usage:' "$tmp/err" && ok || bad "unknown command message"
-run "unknown option" 1 "$rg" --frob genkey
+run "unknown option" 2 "$rg" --frob genkey
 run "-v genkey" 0 "$rg" -v genkey
 run "--verbose -v genkey" 0 "$rg" --verbose -v genkey
 for c in genkey pubkey init check; do
@@ -90,7 +90,8 @@ badflags=(
 mkdir -p "$tmp/bad"
 for c in "${badflags[@]}"; do
 	name=${c%%|*}; eval "set -- ${c#*|}"
-	run "init $name" 1 "$rg" init "$@" --config "$tmp/bad/config.toml"; one_line "init $name"
+	case $name in "unknown flag"|"missing value"|"extra arg"|"missing name"|"missing token") want=2 ;; *) want=1 ;; esac
+	run "init $name" $want "$rg" init "$@" --config "$tmp/bad/config.toml"; one_line "init $name"
 done
 [ -z "$(ls -A "$tmp/bad")" ] && ok || bad "failed init left files: $(ls -A "$tmp/bad")"
 # Unwritable place: one line, exit 1.
@@ -147,7 +148,7 @@ k=$(cat "$tmp/out"); [ "${#k}" = 44 ] && ok || bad "genkey length"
 printf 'not a key' >"$tmp/nk"
 "$rg" pubkey <"$tmp/nk" >"$tmp/out" 2>"$tmp/err"; [ $? = 1 ] && ok || bad "pubkey bad key exit"
 one_line "pubkey bad key"
-run "genkey extra" 1 "$rg" genkey extra
+run "genkey extra" 2 "$rg" genkey extra
 
 echo "cli: $((n - fail))/$n checks passed"
 [ "$fail" -eq 0 ]

@@ -52,7 +52,7 @@ expect "up --foreground: rejected token" 1 "hub rejected token" rg up --foregrou
 chmod 644 "$work/bad.toml"
 expect "up: config readable by others" 1 "chmod 600" rg up --config "$work/bad.toml"
 expect "up: missing config" 1 "." rg up --config "$work/nope.toml"
-expect "up: unknown option" 1 "unknown argument" rg up --bogus
+expect "up: unknown option" 2 "unknown option .--bogus." rg up --bogus
 expect "up --help" 0 "foreground" rg up --help
 if command -v setpriv >/dev/null; then
 	expect "up as non-root" 1 "must run as root" \
