@@ -78,7 +78,7 @@ for pr in $pairs; do
 done
 
 # ---- recovery after a network change
-log_epoch() { while read -r t; do date -u -d "$(date -u +%F) $t" +%s.%N; done; }
+log_epoch() { while read -r t; do date -u -d "$t" +%s.%N; done; }
 first_reply() { grep -oE '^\[[0-9.]+\] [0-9]+ bytes from' "$1" | tr -d '[]' | awk -v d="$2" '$1 > d {print $1; exit}'; }
 change_lan_ip()	# I OCTET
 {
@@ -103,7 +103,7 @@ recovery()	# LABEL CMD...: sets RC_ROW
 	sleep 1
 	lab_stop "$pa" INT 5; lab_stop "$pb" INT 5
 	td=$(for k in 3 5; do since_mark "$k" "$label" |
-		grep -E "ICE path lost|local addresses changed|connection failed" | head -1 | awk '{print $1}'; done |
+		grep -E "ICE path lost|local addresses changed|connection failed" | head -1 | awk '{print $1" "$2}'; done |
 		log_epoch | sort -n | head -1)
 	a=$(first_reply "$work/ping3.log" "${td:-0}"); b=$(first_reply "$work/ping5.log" "${td:-0}")
 	tr=$(printf '%s\n' "$a" "$b" | sort -n | tail -1)

@@ -36,6 +36,7 @@ struct sig_client {
 	uint64_t last_rx_ms;		/* last frame or pong from the hub */
 	uint32_t ping_s;
 	char *url;			/* http(s):// form of the configured ws(s):// URL */
+	char *shown_url;		/* the ws[s]:// URL as configured, for messages */
 	char *token;			/* wiped on free */
 	char *peer_id, *public_key, *address;
 	struct sig_client_ops ops;
@@ -102,7 +103,7 @@ static void schedule_retry(struct sig_client *c, bool auth)
 	if (auth)
 		delay += SIG_BACKOFF_AUTH_MIN_MS;
 	c->state = ST_WAITING;
-	rg_log(RG_LOG_INFO, "signal: reconnecting to %s in %u ms", c->url, delay);
+	rg_log(RG_LOG_INFO, "signal: reconnecting to %s in %u ms", c->shown_url, delay);
 	start_timer(c, delay, retry_cb);
 }
 
@@ -127,7 +128,9 @@ static void lost(struct sig_client *c, const char *reason, bool replaced)
 	drop_ws(c);
 	c->fail = replaced ? SIG_FAIL_REPLACED : SIG_FAIL_LOST;
 	c->state = ST_WAITING;
-	rg_log(RG_LOG_INFO, "signal: disconnected from %s: %s", c->url, reason);
+	/* The user's disconnected/fatal callbacks report it at their level: log it once. */
+	rg_log(c->ops.disconnected ? RG_LOG_DEBUG : RG_LOG_WARN, "signal: disconnected from %s: %s",
+	       c->shown_url, reason);
 	if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
 		return;
 	if (replaced) {
@@ -136,7 +139,7 @@ static void lost(struct sig_client *c, const char *reason, bool replaced)
 
 		rg_err_set(&err, -EADDRINUSE, "another connection joined the hub as peer '%s'",
 			   c->peer_id);
-		rg_log(RG_LOG_ERROR, "signal: %s", err.msg);
+		rg_log(c->ops.fatal ? RG_LOG_DEBUG : RG_LOG_ERROR, "signal: %s", err.msg);
 		if (c->ops.fatal && !CALL_USER(c, c->ops.fatal(c, &err, c->opaque)))
 			return;
 	}
@@ -194,7 +197,7 @@ static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)
 
 	(void)ws;
 	/* "closed" follows; it does the reconnect */
-	rg_log(RG_LOG_INFO, "signal: websocket error: %s", error->message);
+	rg_log(RG_LOG_DEBUG, "signal: websocket error: %s", error->message);
 	g_free(c->ws_error);
 	c->ws_error = g_strdup(error->message);
 }
@@ -269,8 +272,9 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 			struct rg_err err;
 
 			c->fail = SIG_FAIL_TOKEN;
-			rg_err_set(&err, -EACCES, "hub rejected token (HTTP %u from %s)", status, c->url);
-			rg_log(RG_LOG_ERROR, "signal: %s", err.msg);
+			rg_err_set(&err, -EACCES, "hub rejected token (HTTP %u from %s)", status,
+				   c->shown_url);
+			rg_log(c->ops.fatal ? RG_LOG_DEBUG : RG_LOG_ERROR, "signal: %s", err.msg);
 			if (!c->auth_reported && c->ops.fatal) {
 				c->auth_reported = true;
 				if (!CALL_USER(c, c->ops.fatal(c, &err, c->opaque)))
@@ -284,7 +288,8 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 
 		c->fail = classify(gerr, status);
 
-		rg_log(RG_LOG_INFO, "signal: cannot connect to %s: %s", c->url, reason);
+		rg_log(c->ops.disconnected ? RG_LOG_DEBUG : RG_LOG_WARN,
+		       "signal: cannot connect to %s: %s", c->shown_url, reason);
 		if (c->ops.disconnected && !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
 			return;
 		schedule_retry(c, false);
@@ -306,7 +311,8 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	g_signal_connect(ws, "message", G_CALLBACK(on_message), c);
 	g_signal_connect(ws, "closed", G_CALLBACK(on_closed), c);
 	g_signal_connect(ws, "error", G_CALLBACK(on_error), c);
-	rg_log(RG_LOG_INFO, "signal: connected to %s as %s", c->url, c->peer_id);
+	rg_log(c->ops.connected ? RG_LOG_DEBUG : RG_LOG_INFO, "signal: connected to %s as %s",
+	       c->shown_url, c->peer_id);
 	send_join(c);
 	if (c->ops.connected)
 		CALL_USER(c, c->ops.connected(c, c->opaque));
@@ -388,6 +394,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	c = g_new0(struct sig_client, 1);
 	c->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
 	c->url = url;
+	c->shown_url = g_strdup(cfg->url);
 	c->token = g_strdup(cfg->token);
 	c->peer_id = g_strdup(cfg->peer_id);
 	c->public_key = g_strdup(cfg->public_key);
@@ -478,6 +485,7 @@ void sig_client_free(struct sig_client *c)
 	}
 	g_free(c->ws_error);
 	g_free(c->url);
+	g_free(c->shown_url);
 	g_free(c->peer_id);
 	g_free(c->public_key);
 	g_free(c->address);

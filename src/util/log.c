@@ -1,5 +1,6 @@
-/* See log.h. Lines go to stderr as "HH:MM:SS.mmm level message", a single write(2) each so
- * lines from several processes (tests, the demo) do not interleave mid-line. */
+/* See log.h. On stderr a line is "YYYY-MM-DD HH:MM:SS.mmm level message" in local time, written
+ * with one write(2) so lines from several processes (tests, the demo) do not interleave
+ * mid-line. A sink installed by the program gets the bare message instead. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 enum rg_log_level rg_log_threshold = RG_LOG_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
+static rg_log_sink_fn sink;
+static void *sink_opaque;
 
 void rg_log_set_level(enum rg_log_level level)
 {
@@ -29,18 +32,33 @@ bool rg_log_parse_level(const char *s, enum rg_log_level *out)
 	return false;
 }
 
+const char *rg_log_level_name(enum rg_log_level level)
+{
+	return (unsigned)level < sizeof(level_names) / sizeof(level_names[0]) ?
+		       level_names[level] : "?";
+}
+
+void rg_log_set_sink(rg_log_sink_fn fn, void *opaque)
+{
+	sink = fn;
+	sink_opaque = opaque;
+}
+
 void rg_log_(enum rg_log_level level, const char *fmt, ...)
 {
 	char line[1024];
 	struct timeval tv;
 	struct tm tm;
 	va_list ap;
-	int n, m;
+	int n = 0, m;
 
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld %-5s ", tm.tm_hour, tm.tm_min,
-		     tm.tm_sec, (long)(tv.tv_usec / 1000), level_names[level]);
+	if (!sink) {
+		gettimeofday(&tv, NULL);
+		localtime_r(&tv.tv_sec, &tm);
+		n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03ld %-5s ",
+			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     tm.tm_sec, (long)(tv.tv_usec / 1000), rg_log_level_name(level));
+	}
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
@@ -49,6 +67,11 @@ void rg_log_(enum rg_log_level level, const char *fmt, ...)
 	n += m;
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;	/* truncated: keep the newline */
+	if (sink) {
+		line[n] = '\0';
+		sink(level, line, (size_t)n, sink_opaque);
+		return;
+	}
 	line[n++] = '\n';
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;			/* nowhere left to report it */

@@ -72,8 +72,8 @@ for i in 3 4; do nat_write_config "$i" 8081 rest; mesh_peer_start "$i" -v; done
 
 peer_field() { mesh_status "$1" --json 2>/dev/null |
 	jq -r --arg id "peer$2" --arg f "$3" '.peers[] | select(.peerId == $id) | .[$f] // ""' 2>/dev/null; }
-# epoch seconds of "HH:MM:SS.mmm" log times (the agents log UTC time of day)
-log_epoch() { while read -r t; do date -u -d "$(date -u +%F) $t" +%s.%N; done; }
+# epoch seconds of "YYYY-MM-DD HH:MM:SS.mmm" log times (the agents log local time, UTC here)
+log_epoch() { while read -r t; do date -u -d "$t" +%s.%N; done; }
 since_mark() { sed -n "/=== $2/,\$p" "$MESH_DIR/p$1.log"; }
 restarted_both() { since_mark 3 "$1" | grep -q "peer peer4: ICE restart complete" &&
 	since_mark 4 "$1" | grep -q "peer peer3: ICE restart complete"; }
@@ -151,8 +151,8 @@ renumber()
 		ok "$label: status counts the restart (iceRestarts $(peer_field 3 4 iceRestarts)/$(peer_field 4 3 iceRestarts))" ||
 		bad "$label: iceRestarts not counted"
 	# (c) traffic back within 3 s of the first detection by either side
-	t3=$(since_mark 3 "$label" | grep -E "peer peer4: ICE path lost|local addresses changed" | head -1 | awk '{print $1}' | log_epoch)
-	t4=$(since_mark 4 "$label" | grep -E "peer peer3: ICE path lost|local addresses changed" | head -1 | awk '{print $1}' | log_epoch)
+	t3=$(since_mark 3 "$label" | grep -E "peer peer4: ICE path lost|local addresses changed" | head -1 | awk '{print $1" "$2}' | log_epoch)
+	t4=$(since_mark 4 "$label" | grep -E "peer peer3: ICE path lost|local addresses changed" | head -1 | awk '{print $1" "$2}' | log_epoch)
 	tdet=$(printf '%s\n' $t3 $t4 | sort -n | head -1)
 	who=peer4; [ -n "$t3" ] && [ "$tdet" = "$t3" ] && who=peer3
 	# resumed: the first echo reply after the detection, in both directions
