@@ -133,6 +133,7 @@ struct agent {
 	/* per rtc TURN entry: the TLS bridge that stands in for a turns: server, else NULL */
 	struct agent_turntls **turntls;	/* owned, n_turntls entries */
 	size_t n_turntls;
+	GPtrArray *turntls_retired;	/* owned bridges replaced by a reload, NULL = none */
 	bool ordered;
 	int max_retransmits;
 

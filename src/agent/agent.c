@@ -502,6 +502,24 @@ void agent_start(struct agent *a)
 
 /* ---- lifetime ---- */
 
+static void free_ice_servers(char **stun, struct rtc_turn_server *turn, char *turn_secret)
+{
+	for (size_t i = 0; stun && stun[i]; i++)
+		g_free(stun[i]);
+	g_free(stun);
+	for (size_t i = 0; turn && turn[i].url; i++) {
+		g_free((char *)turn[i].url);
+		g_free((char *)turn[i].username);
+		if (turn[i].credential)
+			rg_memzero((char *)turn[i].credential, strlen(turn[i].credential));
+		g_free((char *)turn[i].credential);
+	}
+	g_free(turn);
+	if (turn_secret)
+		rg_memzero(turn_secret, strlen(turn_secret));
+	g_free(turn_secret);
+}
+
 /* libnice has no TLS client for TURN (RFC 5245 mode): each turns: server gets a loopback TLS
  * bridge (turntls.c) and libnice gets the bridge's turn:127.0.0.1:PORT?transport=tcp. */
 static int copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
@@ -536,6 +554,52 @@ static int copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg, struct rg_
 	a->rtc.probe_path_mtu = cfg->path_mtu == 0;
 	a->ordered = cfg->ordered;
 	a->max_retransmits = cfg->max_retransmits;
+	return 0;
+}
+
+/* SIGHUP (up.c): new STUN/TURN servers for every connection made from now on. rtc copies the
+ * servers into each connection when it is made, so tunnels that are up keep theirs; the old
+ * turns: bridges may carry such a tunnel and stay open until agent_free(). On failure the
+ * running servers stay. Agent loop only. */
+int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
+{
+	char **stun = a->stun, *secret = a->turn_secret;
+	struct rtc_turn_server *turn = a->turn;
+	struct agent_turntls **tls = a->turntls;
+	struct rtc_config rtc = a->rtc;
+	size_t n_tls = a->n_turntls;
+	bool ordered = a->ordered;
+	int max_retransmits = a->max_retransmits, r;
+
+	r = copy_rtc_cfg(a, cfg, err);
+	if (r < 0) {
+		free_ice_servers(a->stun, a->turn, a->turn_secret);
+		for (size_t i = 0; i < a->n_turntls; i++)
+			agent_turntls_free(a->turntls[i]);
+		g_free(a->turntls);
+		a->stun = stun;
+		a->turn = turn;
+		a->turn_secret = secret;
+		a->turntls = tls;
+		a->n_turntls = n_tls;
+		a->rtc = rtc;
+		return r;
+	}
+	/* copy_rtc_cfg also took these; a reload does not change them */
+	a->rtc.path_mtu = rtc.path_mtu;
+	a->rtc.probe_path_mtu = rtc.probe_path_mtu;
+	a->ordered = ordered;
+	a->max_retransmits = max_retransmits;
+	free_ice_servers(stun, turn, secret);
+	if (!a->turntls_retired)
+		a->turntls_retired = g_ptr_array_new_with_free_func(
+			(GDestroyNotify)(void (*)(void))agent_turntls_free);
+	for (size_t i = 0; i < n_tls; i++)
+		if (tls[i])
+			g_ptr_array_add(a->turntls_retired, tls[i]);
+	g_free(tls);
+	rg_log(RG_LOG_INFO, "reload: %zu STUN and %zu TURN server%s for new connections",
+	       a->rtc.n_stun, a->rtc.n_turn, a->rtc.n_turn == 1 ? "" : "s");
 	return 0;
 }
 
@@ -855,23 +919,12 @@ void agent_free(struct agent *a)
 		rg_memzero(a->token, strlen(a->token));
 	g_free(a->token);
 	g_free(a->hub_url);
-	for (size_t i = 0; a->stun && a->stun[i]; i++)
-		g_free(a->stun[i]);
-	g_free(a->stun);
-	for (size_t i = 0; a->turn && a->turn[i].url; i++) {
-		g_free((char *)a->turn[i].url);
-		g_free((char *)a->turn[i].username);
-		if (a->turn[i].credential)
-			rg_memzero((char *)a->turn[i].credential, strlen(a->turn[i].credential));
-		g_free((char *)a->turn[i].credential);
-	}
-	g_free(a->turn);
+	free_ice_servers(a->stun, a->turn, a->turn_secret);
 	for (size_t i = 0; i < a->n_turntls; i++)
 		agent_turntls_free(a->turntls[i]);
 	g_free(a->turntls);
-	if (a->turn_secret)
-		rg_memzero(a->turn_secret, strlen(a->turn_secret));
-	g_free(a->turn_secret);
+	if (a->turntls_retired)
+		g_ptr_array_free(a->turntls_retired, TRUE);
 	g_main_context_unref(a->ctx);
 	g_free(a);
 }

@@ -66,6 +66,10 @@ void agent_start(struct agent *a);
 bool agent_hub_connected(const struct agent *a);
 const struct rg_err *agent_hub_error(const struct agent *a);
 unsigned agent_mtu(const struct agent *a);
+/* Reload (SIGHUP): takes cfg's STUN and TURN servers and TURN secret for connections made from
+ * now on; the rest of cfg is ignored. Tunnels that are up are untouched. On error (a turns:
+ * bridge cannot start) err is set and the running servers stay. */
+int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err);
 /* Closes every peer connection (graceful SCTP/DTLS close), leaves the hub, removes the TUN and
  * sockets, wipes keys. NULL is fine. */
 void agent_free(struct agent *a);

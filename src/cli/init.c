@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "cli/confpath.h"
 #include "conf/config.h"
 #include "conf/keys.h"
 #include "util/ct.h"
@@ -30,7 +31,8 @@ static void init_usage(FILE *f, const char *cmd)
 		"                    hub cannot add or change devices (docs/membership.md)\n"
 		"  --interface NAME  TUN interface (default: " CONF_DEFAULT_INTERFACE ")\n"
 		"  --mtu N           TUN MTU, 576-9000 (default: derived from the path)\n"
-		"  --config PATH     where to write (default: $XDG_CONFIG_HOME/riftgate/config.toml)\n"
+		"  --config PATH     where to write (default: $XDG_CONFIG_HOME/riftgate/config.toml;\n"
+		"                    as root " CLI_ETC_DIR "/IFNAME.toml, what riftgate@IFNAME uses)\n"
 		"  --force           replace an existing config (its old key is lost)\n",
 		rg_prog, cmd);
 }
@@ -136,7 +138,7 @@ int cmd_init(int argc, char **argv)
 		return fail("--interface must be 1-15 characters of A-Z a-z 0-9 . _ -, got '%.32s'",
 			    ifname);
 	if (!path) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
+		if (cli_config_path_new(defpath, sizeof(defpath), ifname, &err) < 0)
 			return fail("%s", err.msg);
 		path = defpath;
 	}
@@ -211,7 +213,9 @@ int cmd_check(int argc, char **argv)
 		}
 	}
 	if (!path) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
+		bool announce;
+
+		if (cli_config_path_find(defpath, sizeof(defpath), &announce, &err) < 0)
 			return fail("%s", err.msg);
 		path = defpath;
 	}

@@ -1,7 +1,10 @@
 /* `riftgate up`: loads the config, builds the agent (TUN, WireGuard device, UAPI and control
  * sockets), connects to the hub and runs the loop until `riftgate down`, SIGINT or SIGTERM.
- * Without --foreground it daemonizes once the interface and sockets are ready and the hub has
- * answered (or not, within a few seconds): every startup error is printed before detaching. */
+ * SIGHUP (systemctl reload) re-reads the config and applies what can change while tunnels stay
+ * up. Without --foreground it daemonizes once the interface and sockets are ready and the hub
+ * has answered (or not, within a few seconds): every startup error is printed before detaching.
+ * Under systemd (Type=notify) it logs native journald records and reports READY=1 at that same
+ * moment (journal.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,18 +20,28 @@
 #include "agent/agent.h"
 #include "agent/ctl.h"
 #include "cli/cmds.h"
+#include "cli/confpath.h"
+#include "cli/journal.h"
 #include "conf/config.h"
 #include "util/ct.h"
 #include "util/err.h"
 #include "util/log.h"
 
-enum { UP_HUB_WAIT_MS = 5000 };
+enum {
+	UP_HUB_WAIT_MS = 5000,
+	UP_LOG_MAX_BYTES = 4 << 20,	/* the detached log is rotated to IFNAME.log.1 past this */
+	UP_LOG_CHECK_S = 30,
+};
 
 struct up_state {
 	GMainLoop *loop;
 	bool stopped;
 	bool failed;
 	struct rg_err err;
+	struct agent *agent;		/* not owned */
+	const char *config;		/* the file reloads read; not owned */
+	const struct conf *running;	/* the config in use; not owned */
+	char log_path[128];		/* detached log, "" in the foreground */
 };
 
 static void usage(FILE *f)
@@ -38,8 +51,11 @@ static void usage(FILE *f)
 		   "  --config PATH    config file (default $XDG_CONFIG_HOME/riftgate/config.toml)\n"
 		   "  -v, --verbose    more log output (twice: trace)\n"
 		   "  -f, --foreground stay in the foreground, log to stderr (systemd, tests)\n"
+		   "Without --config: as root /etc/riftgate/riftgate0.toml, under sudo first the\n"
+		   "invoking user's ~/.config/riftgate/config.toml.\n"
 		   "Without --foreground the agent detaches once it is ready; its log goes to\n"
-		   "/run/riftgate/IFNAME.log. Stop it with '%s down'.\n", rg_prog, rg_prog);
+		   "/run/riftgate/IFNAME.log. Stop it with '%s down'; SIGHUP re-reads the config.\n",
+		rg_prog, rg_prog);
 }
 
 static void on_stop(void *opaque, const struct rg_err *err)
@@ -59,6 +75,7 @@ static gboolean on_signal(gpointer data)
 	struct up_state *st = data;
 
 	rg_log(RG_LOG_INFO, "signal received, going down");
+	cli_notify("STOPPING=1\nSTATUS=going down");
 	st->stopped = true;
 	g_main_loop_quit(st->loop);
 	return G_SOURCE_CONTINUE;
@@ -67,6 +84,115 @@ static gboolean on_signal(gpointer data)
 static gboolean on_wait_tick(gpointer data)
 {
 	g_main_loop_quit(data);
+	return G_SOURCE_CONTINUE;
+}
+
+static void fill_cfg(struct agent_cfg *ac, struct agent_turn **turn, const struct conf *c)
+{
+	ac->ifname = c->interface;
+	ac->peer_id = c->device_name;
+	memcpy(ac->private_key, c->private_key, sizeof(ac->private_key));
+	ac->address = c->address;
+	ac->hub_url = c->server_url;
+	ac->token = c->auth_token;
+	ac->stun = (const char *const *)c->stun_servers;
+	ac->n_stun = c->n_stun;
+	*turn = g_new0(struct agent_turn, c->n_turn + 1);
+	for (size_t i = 0; i < c->n_turn; i++) {
+		(*turn)[i].url = c->turn[i].url;
+		(*turn)[i].username = c->turn[i].username;
+		(*turn)[i].credential = c->turn[i].credential;
+		(*turn)[i].ca_file = c->turn[i].ca_file;
+	}
+	ac->turn = *turn;
+	ac->n_turn = c->n_turn;
+	ac->turn_secret = c->turn_secret;
+	ac->mtu = c->mtu;
+	ac->path_mtu = c->path_mtu;
+	ac->ordered = c->ordered;
+	ac->max_retransmits = (int)c->max_retransmits;
+}
+
+static bool same(const char *x, const char *y)
+{
+	return (!x && !y) || (x && y && strcmp(x, y) == 0);
+}
+
+/* Names the settings a reload cannot apply (they need `down` and `up`). */
+static void needs_restart(const struct conf *old, const struct conf *new)
+{
+	char what[256] = "";
+
+#define CHANGED(cond, name)                                                            \
+	do {                                                                           \
+		if (cond)                                                              \
+			g_strlcat(what, what[0] ? ", " name : name, sizeof(what));     \
+	} while (0)
+	CHANGED(strcmp(old->interface, new->interface), "[device] interface");
+	CHANGED(!same(old->device_name, new->device_name), "[device] name");
+	CHANGED(!rg_ct_eq(old->private_key, new->private_key, sizeof(old->private_key)),
+		"[device] private_key");
+	CHANGED(!same(old->address, new->address), "[device] address");
+	CHANGED(old->mtu != new->mtu, "[device] mtu");
+	CHANGED(!same(old->server_url, new->server_url), "[network] server_url");
+	CHANGED(!same(old->auth_token, new->auth_token), "[network] auth_token");
+	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
+		old->max_retransmits != new->max_retransmits, "[webrtc]");
+#undef CHANGED
+	if (what[0])
+		rg_log(RG_LOG_WARN, "reload: %s changed; that takes 'riftgate down' and 'up' "
+		       "(running with the old value)", what);
+}
+
+/* SIGHUP: re-read the config; a file that is missing, unreadable or invalid (half written)
+ * changes nothing. Applies the STUN/TURN servers (new connections); tunnels stay up. */
+static gboolean on_reload(gpointer data)
+{
+	struct up_state *st = data;
+	struct agent_turn *turn = NULL;
+	struct agent_cfg ac = { 0 };
+	struct rg_err err = { 0 };
+	struct conf c = { 0 };
+
+	cli_notify("RELOADING=1\nSTATUS=reloading the config");
+	rg_log(RG_LOG_INFO, "reload: reading %s", st->config);
+	if (conf_load(&c, st->config, &err) < 0) {
+		rg_log(RG_LOG_WARN, "reload: %s; keeping the running config", err.msg);
+		goto out;
+	}
+	needs_restart(st->running, &c);
+	fill_cfg(&ac, &turn, &c);
+	if (agent_reconfigure(st->agent, &ac, &err) < 0)
+		rg_log(RG_LOG_WARN, "reload: %s; keeping the running STUN/TURN servers", err.msg);
+out:
+	rg_memzero(ac.private_key, sizeof(ac.private_key));
+	g_free(turn);
+	conf_clear(&c);
+	cli_notify("READY=1\nSTATUS=up (config reloaded)");
+	return G_SOURCE_CONTINUE;
+}
+
+/* The detached log is the agent's stderr: past UP_LOG_MAX_BYTES it moves to IFNAME.log.1 and
+ * a fresh file takes its place (one old generation kept). */
+static gboolean on_log_check(gpointer data)
+{
+	struct up_state *st = data;
+	char old[sizeof(st->log_path) + 2];
+	struct stat sb;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &sb) < 0 || sb.st_size < UP_LOG_MAX_BYTES)
+		return G_SOURCE_CONTINUE;
+	snprintf(old, sizeof(old), "%s.1", st->log_path);
+	if (rename(st->log_path, old) < 0)
+		return G_SOURCE_CONTINUE;
+	fd = open(st->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	rg_log(RG_LOG_INFO, "log rotated (previous part: %s)", old);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -127,17 +253,19 @@ static int wait_child(int fd)
 	return buf[0] == '0' ? 0 : 1;
 }
 
-static void to_log_file(const char *ifname)
+static void to_log_file(const char *ifname, char path[static 128])
 {
-	char path[128];
+	char old[140];
 	int fd, nul;
 
-	snprintf(path, sizeof(path), "%s", "");
-	if (agent_ctl_path(path, sizeof(path), ifname) == 0) {
+	path[0] = '\0';
+	if (agent_ctl_path(path, 128, ifname) == 0) {
 		char *dot = strrchr(path, '.');
 
-		if (dot && (size_t)(dot - path) + 5 < sizeof(path))
+		if (dot && (size_t)(dot - path) + 5 < 128)
 			memcpy(dot, ".log", 5);
+		else
+			path[0] = '\0';
 	}
 	if (path[0]) {
 		char *slash = strrchr(path, '/');
@@ -148,8 +276,14 @@ static void to_log_file(const char *ifname)
 		else
 			*slash = '/';
 	}
+	/* Each run starts a new file; the previous run's stays as IFNAME.log.1. */
+	snprintf(old, sizeof(old), "%s.1", path);
+	if (path[0])
+		rename(path, old);
 	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	fd = path[0] ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+	fd = path[0] ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600) : -1;
+	if (fd < 0)
+		path[0] = '\0';
 	if (nul >= 0) {
 		dup2(nul, STDIN_FILENO);
 		dup2(fd >= 0 ? fd : nul, STDOUT_FILENO);
@@ -165,7 +299,7 @@ int cmd_up(int argc, char **argv)
 {
 	const char *config = NULL;
 	bool foreground = false;
-	char defpath[512];
+	char defpath[CLI_PATH_MAX];
 	struct conf c = { 0 };
 	struct agent_cfg ac = { 0 };
 	struct agent_turn *turn = NULL;
@@ -174,7 +308,8 @@ int cmd_up(int argc, char **argv)
 	struct agent *a = NULL;
 	int pipefd[2] = { -1, -1 };
 	int rfd = -1, ret = 1, verbose = 0;
-	guint sig_int = 0, sig_term = 0;
+	guint sig_int = 0, sig_term = 0, sig_hup = 0, log_check = 0;
+	bool announce = false;
 
 	for (int i = 1; i < argc; i++) {
 		if (cmd_is_help(argv[i])) {
@@ -206,7 +341,7 @@ int cmd_up(int argc, char **argv)
 		return 1;
 	}
 	if (!config) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0) {
+		if (cli_config_path_find(defpath, sizeof(defpath), &announce, &err) < 0) {
 			fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
 			return 1;
 		}
@@ -216,6 +351,8 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
 		return 1;
 	}
+	if (announce)
+		fprintf(stderr, "%s: using %s\n", rg_prog, config);
 	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
 		fprintf(stderr, "%s: /dev/net/tun is missing (%s): load the tun module "
 			"(modprobe tun) or give the container the device\n", rg_prog,
@@ -223,28 +360,9 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 
-	ac.ifname = c.interface;
-	ac.peer_id = c.device_name;
-	memcpy(ac.private_key, c.private_key, sizeof(ac.private_key));
-	ac.address = c.address;
-	ac.hub_url = c.server_url;
-	ac.token = c.auth_token;
-	ac.stun = (const char *const *)c.stun_servers;
-	ac.n_stun = c.n_stun;
-	turn = g_new0(struct agent_turn, c.n_turn + 1);
-	for (size_t i = 0; i < c.n_turn; i++) {
-		turn[i].url = c.turn[i].url;
-		turn[i].username = c.turn[i].username;
-		turn[i].credential = c.turn[i].credential;
-		turn[i].ca_file = c.turn[i].ca_file;
-	}
-	ac.turn = turn;
-	ac.n_turn = c.n_turn;
-	ac.turn_secret = c.turn_secret;
-	ac.mtu = c.mtu;
-	ac.path_mtu = c.path_mtu;
-	ac.ordered = c.ordered;
-	ac.max_retransmits = (int)c.max_retransmits;
+	fill_cfg(&ac, &turn, &c);
+	st.config = config;
+	st.running = &c;
 
 	if (!foreground) {
 		pid_t pid;
@@ -273,7 +391,9 @@ int cmd_up(int argc, char **argv)
 		setsid();
 		/* From here on the log goes to /run/riftgate/IFNAME.log; what the user must see
 		 * travels through the pipe. */
-		to_log_file(c.interface);
+		to_log_file(c.interface, st.log_path);
+	} else {
+		cli_journal_use(c.interface);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	st.loop = g_main_loop_new(NULL, FALSE);
@@ -284,6 +404,11 @@ int cmd_up(int argc, char **argv)
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	sig_int = g_unix_signal_add(SIGINT, on_signal, &st);
 	sig_term = g_unix_signal_add(SIGTERM, on_signal, &st);
+	st.agent = a;
+	sig_hup = g_unix_signal_add(SIGHUP, on_reload, &st);
+	if (st.log_path[0])
+		log_check = g_timeout_add_seconds(UP_LOG_CHECK_S, on_log_check, &st);
+	cli_notify("STATUS=interface up, connecting to the hub");
 	agent_start(a);
 	wait_for_hub(a, &st);
 	if (!agent_hub_connected(a)) {
@@ -294,15 +419,19 @@ int cmd_up(int argc, char **argv)
 			/* A rejected token will not fix itself: fail loudly, do not linger. */
 			snprintf(msg, sizeof(msg), "%.200s (check [network] auth_token in %.256s)", he->msg,
 				 config);
-			report(rfd, false, msg);
+			/* In the foreground the agent has logged the error itself: add the hint. */
+			if (rfd >= 0)
+				report(rfd, false, msg);
+			else
+				rg_log(RG_LOG_INFO, "check [network] auth_token in %s", config);
+			cli_notify("STATUS=the hub refused the token");
 			goto out;
 		}
 		snprintf(msg, sizeof(msg), "warning: %s; %s is up and keeps retrying",
 			 he ? he->msg : "hub not reachable yet", c.interface);
 		if (rfd >= 0)
 			report(rfd, true, msg);
-		else
-			fprintf(stderr, "%s: %s\n", rg_prog, msg);
+		cli_notify("READY=1\nSTATUS=up, hub not reachable yet (retrying)");
 	} else {
 		char msg[512];
 
@@ -312,6 +441,9 @@ int cmd_up(int argc, char **argv)
 			report(rfd, true, msg);
 		else
 			rg_log(RG_LOG_INFO, "%s", msg);
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=up (mtu %u), connected to the hub",
+			 agent_mtu(a));
+		cli_notify(msg);
 	}
 	if (rfd >= 0) {
 		close(rfd);
@@ -319,15 +451,19 @@ int cmd_up(int argc, char **argv)
 	}
 	if (!st.stopped)
 		g_main_loop_run(st.loop);
-	if (st.failed)
-		rg_log(RG_LOG_ERROR, "%s", st.err.msg);
+	/* st.err was logged by the agent when it happened */
 	rg_log(RG_LOG_INFO, "%s: going down", c.interface);
+	cli_notify("STOPPING=1\nSTATUS=going down");
 	ret = st.failed ? 1 : 0;
 out:
 	if (sig_int)
 		g_source_remove(sig_int);
 	if (sig_term)
 		g_source_remove(sig_term);
+	if (sig_hup)
+		g_source_remove(sig_hup);
+	if (log_check)
+		g_source_remove(log_check);
 	agent_free(a);
 	if (st.loop)
 		g_main_loop_unref(st.loop);
@@ -339,5 +475,8 @@ out:
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	g_free(turn);
 	conf_clear(&c);
+	/* A clean stop leaves no log behind in /run; a failure keeps it for reading. */
+	if (st.log_path[0] && ret == 0)
+		unlink(st.log_path);
 	return ret;
 }

@@ -5,7 +5,7 @@
 set -u
 rg=$1
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-export XDG_CONFIG_HOME=$tmp/xdg HOME=$tmp/home
+export XDG_CONFIG_HOME=$tmp/xdg HOME=$tmp/home RIFTGATE_CONF_DIR=$tmp/etc
 unset RIFTGATE_TOKEN
 n=0; fail=0
 ok() { n=$((n + 1)); }
@@ -60,8 +60,15 @@ cmp -s "$cfg" "$tmp/before" && ok || bad "init again changed the file"
 run "init --force" 0 "$rg" init "${args[@]}" --config "$cfg" --force
 cmp -s "$cfg" "$tmp/before" && bad "init --force did not replace the file" || ok
 run "init default path" 0 "$rg" init "${args[@]}"
-[ -f "$XDG_CONFIG_HOME/riftgate/config.toml" ] && ok || bad "init: default path not used"
+# as root the default is /etc/riftgate/IFNAME.toml (here $RIFTGATE_CONF_DIR), what the unit reads
+if [ "$(id -u)" = 0 ]; then def=$RIFTGATE_CONF_DIR/riftgate0.toml; else def=$XDG_CONFIG_HOME/riftgate/config.toml; fi
+[ -f "$def" ] && grep -q "^Wrote $def\$" "$tmp/out" && ok || bad "init: default path $def not used: $(cat "$tmp/out")"
 run "check default path" 0 "$rg" check
+grep -q "^$def: ok" "$tmp/out" && ok || bad "check: default path $def not used: $(cat "$tmp/out")"
+if [ "$(id -u)" = 0 ]; then
+	run "init default path, --interface" 0 "$rg" init "${args[@]}" --interface rgcf-x1
+	[ -f "$RIFTGATE_CONF_DIR/rgcf-x1.toml" ] && ok || bad "init as root: IFNAME.toml"
+fi
 RIFTGATE_TOKEN=envtok run "init token from env" 0 "$rg" init --name a --server wss://h --address fd00::2/64 --config "$tmp/env.toml"
 grep -q 'auth_token = "envtok"' "$tmp/env.toml" && ok || bad "init: env token"
 run "init iface+mtu" 0 "$rg" init "${args[@]}" --interface rgcf-t0 --mtu 1280 --network lab --config "$tmp/m.toml"

@@ -1,0 +1,77 @@
+/* See confpath.h. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/confpath.h"
+#include "conf/config.h"
+#include "util/err.h"
+
+/* $RIFTGATE_CONF_DIR moves CLI_ETC_DIR (tests). */
+static const char *etc_dir(void)
+{
+	const char *d = getenv("RIFTGATE_CONF_DIR");
+
+	return d && d[0] == '/' ? d : CLI_ETC_DIR;
+}
+
+int cli_config_path_new(char *buf, size_t cap, const char *ifname, struct rg_err *err)
+{
+	int n;
+
+	if (geteuid() != 0)
+		return conf_default_path(buf, cap, err);
+	n = snprintf(buf, cap, "%s/%s.toml", etc_dir(), ifname ? ifname : CONF_DEFAULT_INTERFACE);
+	if (n < 0 || (size_t)n >= cap)
+		return rg_err_set(err, -ENAMETOOLONG, "config path too long");
+	return 0;
+}
+
+/* The config `riftgate init` wrote for the user who ran sudo: their XDG default (sudo resets
+ * the environment, so $HOME/.config of their passwd entry). */
+static bool sudo_user_path(char *buf, size_t cap)
+{
+	const char *user = getenv("SUDO_USER");
+	struct passwd *pw;
+	int n;
+
+	if (geteuid() != 0 || !user || !*user || !strcmp(user, "root") || !(pw = getpwnam(user)) ||
+	    !pw->pw_dir || pw->pw_dir[0] != '/')
+		return false;
+	n = snprintf(buf, cap, "%s/.config/riftgate/config.toml", pw->pw_dir);
+	return n > 0 && (size_t)n < cap;
+}
+
+int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *err)
+{
+	char cand[3][CLI_PATH_MAX];
+	size_t n = 0, len = 0;
+	char looked[3 * CLI_PATH_MAX];
+
+	*announce = false;
+	if (sudo_user_path(cand[n], sizeof(cand[n])))
+		n++;
+	if (geteuid() == 0 && cli_config_path_new(cand[n], sizeof(cand[n]), NULL, err) == 0)
+		n++;
+	if (conf_default_path(cand[n], sizeof(cand[n]), err) == 0)
+		n++;
+	if (n == 0)
+		return -ENOENT;
+	looked[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (access(cand[i], F_OK) == 0) {
+			if ((size_t)snprintf(buf, cap, "%s", cand[i]) >= cap)
+				return rg_err_set(err, -ENAMETOOLONG, "config path too long");
+			*announce = geteuid() == 0;
+			return 0;
+		}
+		len += (size_t)snprintf(looked + len, sizeof(looked) - len, "%s%s",
+					i ? ", " : "", cand[i]);
+	}
+	return rg_err_set(err, -ENOENT, "no config found (looked at %.600s); pass --config PATH%s",
+			  looked, geteuid() == 0 ? ", or write one with 'riftgate init' (as root it "
+			  "writes " CLI_ETC_DIR "/IFNAME.toml)" : " or run 'riftgate init'");
+}
