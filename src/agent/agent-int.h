@@ -155,6 +155,7 @@ struct agent {
 	struct sig_client *sig;
 	bool hub_connected;
 	bool hub_ever;
+	bool hub_down_logged;		/* the current outage has had its warning */
 	struct rg_err hub_err;
 	char hub_reason[256];		/* why the hub is not connected now, "" = connected */
 

@@ -429,6 +429,7 @@ static void sig_connected_cb(struct sig_client *c, void *opaque)
 
 	a->hub_connected = true;
 	a->hub_ever = true;
+	a->hub_down_logged = false;
 	a->hub_err.code = 0;
 	a->hub_err.msg[0] = '\0';
 	a->hub_reason[0] = '\0';
@@ -442,11 +443,16 @@ static void sig_disconnected_cb(struct sig_client *c, const char *reason, void *
 	struct agent *a = opaque;
 
 	(void)c;
+	/* One warning per outage; the retries after it are debug. */
 	if (a->hub_connected)
 		rg_log(RG_LOG_WARN, "hub: disconnected (%s); tunnels stay up, reconnecting",
 		       reason ? reason : "?");
+	else if (!a->hub_down_logged)
+		rg_log(RG_LOG_WARN, "hub: cannot connect to %s (%s); retrying", a->hub_url,
+		       reason ? reason : "?");
 	else
 		rg_log(RG_LOG_DEBUG, "hub: connect failed (%s)", reason ? reason : "?");
+	a->hub_down_logged = true;
 	if (!a->hub_ever && !a->hub_err.code)
 		rg_err_set(&a->hub_err, 0, "hub %s unreachable: %s", a->hub_url,
 			   reason ? reason : "unknown error");

@@ -63,10 +63,21 @@ static int64_t wall_s(void)
 
 static void set_state(struct agent_peer *p, enum agent_peer_state s)
 {
+	enum rtc_cand_type t = RTC_CAND_NONE;
+
 	if (p->state == s)
 		return;
-	rg_log(s == AGENT_PEER_UP ? RG_LOG_INFO : RG_LOG_DEBUG, "peer %s: %s -> %s", p->id,
-	       agent_peer_state_name(p->state), agent_peer_state_name(s));
+	if (s == AGENT_PEER_UP && p->conn && p->conn->pc) {
+		struct rtc_stats rs;
+
+		memset(&rs, 0, sizeof(rs));
+		rtc_peer_get_stats(p->conn->pc, &rs);
+		t = MAX(rs.local_type, rs.remote_type);
+	}
+	/* "via TYPE" is what the journal's PATH_TYPE= field is read from (cli/journal.c) */
+	rg_log(s == AGENT_PEER_UP ? RG_LOG_INFO : RG_LOG_DEBUG, "peer %s: %s -> %s%s%s", p->id,
+	       agent_peer_state_name(p->state), agent_peer_state_name(s),
+	       t != RTC_CAND_NONE ? " via " : "", t != RTC_CAND_NONE ? rtc_cand_type_name(t) : "");
 	p->state = s;
 	p->since = wall_s();
 }
