@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "cli/version.h"
+#include "hubd/relay.h"
 #include "hubd/server.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -17,7 +18,7 @@
 #include "util/log.h"
 
 static const char usage[] =
-	"usage: riftgate-hub [--addr HOST:PORT] [--token TOKEN] [--log-level LEVEL]\n"
+	"usage: riftgate-hub [--addr HOST:PORT] [--token TOKEN] [--log-level LEVEL] [--relay ...]\n"
 	"\n"
 	"The riftgate signaling hub: peers join over WebSocket (ws://HOST:PORT/connect, or any\n"
 	"path; /connect/NAME or ?network=NAME selects a separate network) and exchange\n"
@@ -27,6 +28,12 @@ static const char usage[] =
 	"  --token TOKEN             require 'Authorization: Bearer TOKEN' on the upgrade\n"
 	"                            (default: $RIFTGATE_HUB_TOKEN; none = open hub)\n"
 	"  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
+	"  --relay on|off            relay WireGuard datagrams between peers (default on)\n"
+	"  --relay-rate BYTES        per sending socket, per second (default 8M; K/M/G suffixes)\n"
+	"  --relay-burst BYTES       per sending socket (default 512K)\n"
+	"  --relay-network-rate BYTES  per network, per second (default 32M)\n"
+	"  --relay-network-burst BYTES per network (default 2M)\n"
+	"  --relay-daily BYTES       relayed bytes per network per UTC day (default 0 = no limit)\n"
 	"  -h, --help                this text\n"
 	"  -V, --version             version and git describe of the build\n"
 	"\n"
@@ -86,10 +93,12 @@ int main(int argc, char **argv)
 {
 	const char *addr = ":8080", *token = getenv("RIFTGATE_HUB_TOKEN");
 	struct hubd_server_cfg cfg;
+	struct hub_relay_cfg relay;
 	struct rg_err err = { 0 };
 	struct app a = { 0 };
 	enum rg_log_level level;
 
+	hub_relay_cfg_default(&relay);
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL;
 		const char *eq = strchr(arg, '=');
@@ -105,7 +114,7 @@ int main(int argc, char **argv)
 		}
 #define IS(name) (nlen == strlen(name) && !strncmp(arg, name, nlen))
 		bool takes = IS("-addr") || IS("--addr") || IS("--token") || IS("-token") ||
-			     IS("--log-level");
+			     IS("--log-level") || hubd_relay_is_option(arg, nlen);
 
 		if (!takes) {
 			fprintf(stderr, "riftgate-hub: unknown argument '%s'\n%s", arg, usage);
@@ -123,6 +132,11 @@ int main(int argc, char **argv)
 			addr = val;
 		} else if (IS("--token") || IS("-token")) {
 			token = val;
+		} else if (hubd_relay_is_option(arg, nlen)) {
+			if (hubd_relay_option(&relay, arg, nlen, val, &err)) {
+				fprintf(stderr, "riftgate-hub: %s\n", err.msg);
+				return 2;
+			}
 		} else if (!rg_log_parse_level(val, &level)) {
 			fprintf(stderr, "riftgate-hub: --log-level must be error, warn, info, debug "
 				"or trace, got '%s'\n", val);
@@ -136,7 +150,7 @@ int main(int argc, char **argv)
 	raise_nofile();
 	if (!token || !*token)
 		rg_log(RG_LOG_WARN, "no token set (--token or RIFTGATE_HUB_TOKEN): anyone can join");
-	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token };
+	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token, .relay = &relay };
 	if (hubd_server_new(&a.srv, &cfg, &err)) {
 		fprintf(stderr, "riftgate-hub: %s\n", err.msg);
 		return 1;

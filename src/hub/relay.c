@@ -59,6 +59,18 @@ uint64_t hub_relay_drops(const struct hub_relay_stats *s)
 	       s->drop_slow + s->drop_daily + s->drop_disabled;
 }
 
+void hub_relay_usage(const struct hub *h, uint64_t *day, uint64_t *bytes)
+{
+	*day = h->relay.day;
+	*bytes = h->relay.day_bytes;
+}
+
+void hub_relay_set_usage(struct hub *h, uint64_t day, uint64_t bytes)
+{
+	h->relay.day = day;
+	h->relay.day_bytes = bytes;
+}
+
 bool hub_relay_available(const struct hub *h)
 {
 	return h->relay.cfg.enabled && h->ops && h->ops->send_binary;

@@ -101,6 +101,10 @@ void hub_relay_configure(struct hub *h, const struct hub_relay_cfg *cfg);
 void hub_relay_get_stats(const struct hub *h, struct hub_relay_stats *out);
 /* Sum of every drop_* counter. */
 uint64_t hub_relay_drops(const struct hub_relay_stats *s);
+/* The daily budget's state (UTC day number, payload bytes relayed that day), for hosts that lose
+ * the hub's memory (Durable Object hibernation) and keep it elsewhere. */
+void hub_relay_usage(const struct hub *h, uint64_t *day, uint64_t *bytes);
+void hub_relay_set_usage(struct hub *h, uint64_t day, uint64_t bytes);
 /* Whether the hub relays at all (enabled and the host has ops->send_binary): announced to
  * joiners as "relay":true in `peers`. */
 bool hub_relay_available(const struct hub *h);

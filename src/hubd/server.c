@@ -28,6 +28,7 @@
 
 #include "hub/hub.h"
 #include "hubd/http.h"
+#include "hubd/relay.h"
 #include "hubd/server.h"
 #include "hubd/ws.h"
 #include "util/clock.h"
@@ -83,6 +84,8 @@ struct hubd_server {
 	uint16_t port;
 	bool shutting_down;
 	struct hub_stats gone;		/* counters of networks already freed */
+	struct hub_relay_stats relay_gone;
+	struct hub_relay_cfg relay;	/* applied to every network */
 	uint64_t ws_total, auth_failures, http_requests;
 	uint64_t loop_max_us;		/* most CPU one wakeup of the event handler used */
 };
@@ -268,9 +271,27 @@ static void host_release(void *host, void *chunk, size_t bytes)
 	free(chunk);
 }
 
+static void host_send_binary(void *host, uint64_t conn, const uint8_t *frame, size_t len)
+{
+	struct network *n = host;
+	struct conn *c = g_hash_table_lookup(n->s->conns, &conn);
+
+	if (c && c->state == C_WS)
+		ws_send(n->s, c, HUBD_WS_OP_BINARY, frame, len);
+}
+
+static size_t host_backlog(void *host, uint64_t conn)
+{
+	struct network *n = host;
+	struct conn *c = g_hash_table_lookup(n->s->conns, &conn);
+
+	return c ? c->out->len - c->out_off : 0;
+}
+
 static const struct hub_ops host_ops = {
 	.send = host_send, .close = host_close, .joined = host_joined,
 	.grow = host_grow, .release = host_release,
+	.send_binary = host_send_binary, .backlog = host_backlog,
 };
 
 /* ---- networks ---- */
@@ -290,9 +311,12 @@ static void network_free(gpointer p)
 {
 	struct network *n = p;
 	struct hub_stats st;
+	struct hub_relay_stats rst;
 
 	hub_get_stats(&n->hub, &st);
 	add_stats(&n->s->gone, &st);
+	hub_relay_get_stats(&n->hub, &rst);
+	hubd_relay_stats_add(&n->s->relay_gone, &rst);
 	hub_clear(&n->hub);
 	g_free(n->name);
 	g_free(n);
@@ -309,6 +333,7 @@ static struct network *network_get(struct hubd_server *s, const char *name)
 	n->name = g_strdup(name);
 	hub_init(&n->hub, &host_ops, n);
 	hub_set_seed(&n->hub, g_random_int());
+	hub_relay_configure(&n->hub, &s->relay);
 	g_hash_table_insert(s->networks, n->name, n);
 	return n;
 }
@@ -353,6 +378,7 @@ static void reap(struct hubd_server *s)
 static void metrics(struct hubd_server *s, GString *o)
 {
 	struct hub_stats t = s->gone, st;
+	struct hub_relay_stats rt = s->relay_gone, rst;
 	uint64_t peers = 0, ws = 0;
 	GHashTableIter it;
 	gpointer v;
@@ -361,6 +387,8 @@ static void metrics(struct hubd_server *s, GString *o)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		hub_get_stats(&((struct network *)v)->hub, &st);
 		add_stats(&t, &st);
+		hub_relay_get_stats(&((struct network *)v)->hub, &rst);
+		hubd_relay_stats_add(&rt, &rst);
 		peers += st.peers;
 		ws += st.conns;
 	}
@@ -387,6 +415,7 @@ static void metrics(struct hubd_server *s, GString *o)
 	M("loop_max_microseconds", "gauge", "Most CPU time one wakeup of the event handler used.",
 	  s->loop_max_us);
 #undef M
+	hubd_relay_metrics(o, &rt);
 }
 
 static void http_reply(struct hubd_server *s, struct conn *c, const char *status,
@@ -494,9 +523,10 @@ static void deliver(struct conn *c, uint8_t op, const uint8_t *p, size_t n)
 {
 	if (c->state != C_WS)
 		return;	/* closing: the hub already dropped this socket */
-	/* text only; a binary frame is not a JSON text (the hub answers bad-json) */
-	hub_text(&c->net->hub, c->id, op == HUBD_WS_OP_TEXT ? (const char *)p : "",
-		 op == HUBD_WS_OP_TEXT ? n : 0, now_ms());
+	if (op == HUBD_WS_OP_BINARY)
+		hub_binary(&c->net->hub, c->id, p, n, now_ms());	/* a relay frame */
+	else
+		hub_text(&c->net->hub, c->id, (const char *)p, n, now_ms());
 }
 
 /* Consumes complete frames from c->in. */
@@ -741,6 +771,10 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 	s->lfd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->token = cfg->token && *cfg->token ? g_strdup(cfg->token) : NULL;
+	if (cfg->relay)
+		s->relay = *cfg->relay;
+	else
+		hub_relay_cfg_default(&s->relay);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_free);
 	s->networks = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, network_free);
 	s->reap = g_ptr_array_new();

@@ -9,7 +9,7 @@ const workerDir = process.env.RG_WORKER_DIR;
 const require = createRequire(path.join(workerDir, "package.json"));
 const { Miniflare } = require("miniflare");
 
-export async function startWorker({ token, wasm = process.env.RG_HUB_WASM, onLog = () => {}, host = "127.0.0.1", port = 0 }) {
+export async function startWorker({ token, wasm = process.env.RG_HUB_WASM, onLog = () => {}, host = "127.0.0.1", port = 0, bindings = {} }) {
 	const root = path.join(workerDir, "src");
 	const mf = new Miniflare({
 		modules: [
@@ -20,7 +20,7 @@ export async function startWorker({ token, wasm = process.env.RG_HUB_WASM, onLog
 		modulesRoot: root,
 		compatibilityDate: "2026-04-26",
 		durableObjects: { HUB: { className: "HubRoom", useSQLite: true } },
-		bindings: { AUTH_TOKEN: token, RG_DEBUG: "1" },
+		bindings: { AUTH_TOKEN: token, RG_DEBUG: "1", ...bindings },
 		host,
 		port,
 		cf: false,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hub.wasm builds freestanding, exports exactly the glue ABI worker.mjs uses, imports only the
-# three host calls, and stays small (the Go/TinyGo original was 408 KB; budget 40 KiB).
+# four host calls, and stays small (the Go/TinyGo original was 408 KB; budget 40 KiB).
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
 size=$(stat -c %s "$RG_HUB_WASM")
@@ -10,8 +10,8 @@ const fs = require("fs");
 const m = new WebAssembly.Module(fs.readFileSync(process.argv[1]));
 const ex = WebAssembly.Module.exports(m).map((e) => e.name).sort().join(" ");
 const im = WebAssembly.Module.imports(m).map((i) => i.module + "." + i.name).sort().join(" ");
-const wantEx = "hubw_buf hubw_buf_size hubw_close hubw_heap hubw_open hubw_restore hubw_stat hubw_text memory";
-const wantIm = "env.close env.joined env.send";
+const wantEx = "hubw_binary hubw_buf hubw_buf_size hubw_close hubw_heap hubw_open hubw_relay_config hubw_relay_set_usage hubw_relay_stat hubw_relay_usage hubw_restore hubw_stat hubw_text memory";
+const wantIm = "env.close env.joined env.send env.send_binary";
 console.log("exports:", ex, "\nimports:", im);
 if (ex !== wantEx || im !== wantIm) { console.error("unexpected ABI"); process.exit(1); }
 ' "$RG_HUB_WASM"

@@ -5,12 +5,20 @@
 // instance. Everything that must survive lives in each socket's attachment
 // ({c: conn id, p: peerId, k: publicKey, a: address}); the constructor replays it into the hub
 // with hubw_restore() before any event is handled. Wire protocol: DESIGN.md §Signaling.
+// Binary frames are relay frames (docs/signaling.md §Relay): the same core routes them, so a
+// peer that relays nothing costs nothing more; settings and costs in docs/worker.md §Relay.
 import hubModule from "./hub.wasm";
 
 const NETWORK_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const DEFAULT_NETWORK = "default";
 const STAT_NAMES = ["conns", "peers", "opened", "joins", "relayed", "rejects", "replaced",
 	"framesIn", "framesOut"];
+const RELAY_STAT_NAMES = ["framesIn", "bytesIn", "framesOut", "bytesOut", "dropMalformed",
+	"dropOversized", "dropUnjoined", "dropUnknownPeer", "dropNotAllowed", "dropSockRate",
+	"dropNetRate", "dropFair", "dropSlow", "dropDaily", "dropDisabled", "kicked"];
+// The daily relay budget's usage is written to storage at most this often while relaying, so
+// hibernation (which drops the wasm memory) does not reset it.
+const USAGE_PERSIST_MS = 10000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 // Constructor runs in this isolate (survives a DO eviction only if the isolate does).
@@ -107,10 +115,40 @@ export class HubRoom {
 				close: (conn, code, ptr, len) => this.actions.push(["close", conn, code, this.str(ptr, len)]),
 				joined: (conn, pp, pl, kp, kl, ap, al) =>
 					this.actions.push(["joined", conn, this.str(pp, pl), this.str(kp, kl), this.str(ap, al)]),
+				// a copy: the hub reuses its buffer for the next frame
+				send_binary: (conn, ptr, len) =>
+					this.actions.push(["bin", conn, new Uint8Array(this.x.memory.buffer, ptr, len).slice()]),
 			},
 		});
 		this.x = wasm.exports;
+		this.relayConfig(env);
+		this.usageSaved = 0;
+		if (this.dailyBytes > 0) {
+			// before any event: the day's usage survives hibernation in storage
+			ctx.blockConcurrencyWhile(async () => {
+				const u = await ctx.storage.get("relayUsage");
+				if (u && typeof u.day === "number" && typeof u.bytes === "number")
+					this.x.hubw_relay_set_usage(u.day, u.bytes);
+			});
+		}
 		this.restored = this.restore();
+	}
+
+	// Operator settings (wrangler vars): RELAY = "off" switches the relay off; RELAY_RATE and
+	// RELAY_NETWORK_RATE in bytes/s; RELAY_DAILY_MB caps relayed MiB per network per UTC day.
+	relayConfig(env) {
+		const num = (v) => (v === undefined || v === "" ? 0 : Number(v) || 0);
+		this.dailyBytes = num(env.RELAY_DAILY_MB) * 1024 * 1024;
+		this.x.hubw_relay_config(env.RELAY === "off" ? 0 : 1, num(env.RELAY_RATE),
+			num(env.RELAY_NETWORK_RATE), this.dailyBytes);
+	}
+
+	persistUsage() {
+		const now = Date.now();
+		if (this.dailyBytes <= 0 || now - this.usageSaved < USAGE_PERSIST_MS)
+			return;
+		this.usageSaved = now;
+		this.ctx.storage.put("relayUsage", { day: this.x.hubw_relay_usage(0), bytes: this.x.hubw_relay_usage(1) });
 	}
 
 	str(ptr, len) {
@@ -204,7 +242,7 @@ export class HubRoom {
 			const ws = this.socks.get(conn);
 			if (!ws)
 				continue;
-			if (kind === "send") {
+			if (kind === "send" || kind === "bin") {
 				try {
 					ws.send(a1);
 				} catch {
@@ -222,6 +260,8 @@ export class HubRoom {
 	stats() {
 		const hub = {};
 		STAT_NAMES.forEach((n, i) => { hub[n] = this.x.hubw_stat(i); });
+		const relay = {};
+		RELAY_STAT_NAMES.forEach((n, i) => { relay[n] = this.x.hubw_relay_stat(i); });
 		return {
 			instance: this.instance,
 			construction: this.construction,
@@ -229,6 +269,7 @@ export class HubRoom {
 			sockets: this.ctx.getWebSockets().length,
 			heapBytes: this.x.hubw_heap(),
 			hub,
+			relay,
 		};
 	}
 
@@ -258,15 +299,20 @@ export class HubRoom {
 			return;
 		const b = this.buf();
 		let len;
-		if (typeof message === "string") {
-			const r = enc.encodeInto(message, b);
-			// Truncated: hand the hub one byte over its limit, it closes with 1009.
-			len = r.read < message.length ? b.length : r.written;
-		} else {
+		if (typeof message !== "string") {
+			// a relay frame; one longer than the buffer is handed over at the buffer's size,
+			// which is over the relay's limit: the hub counts it as oversized
 			const bytes = new Uint8Array(message);
 			len = Math.min(bytes.length, b.length);
 			b.set(bytes.subarray(0, len));
+			this.x.hubw_binary(conn, len, Date.now());
+			this.flush();
+			this.persistUsage();
+			return;
 		}
+		const r = enc.encodeInto(message, b);
+		// Truncated: hand the hub one byte over its limit, it closes with 1009.
+		len = r.read < message.length ? b.length : r.written;
 		this.x.hubw_text(conn, len, Date.now());
 		this.flush();
 	}

@@ -21,6 +21,7 @@ IMPORT("send") void js_send(uint32_t conn, const char *frame, size_t len);
 IMPORT("close") void js_close(uint32_t conn, uint32_t code, const char *reason, size_t len);
 IMPORT("joined") void js_joined(uint32_t conn, const char *peer_id, size_t peer_len,
 				const char *key, size_t key_len, const char *addr, size_t addr_len);
+IMPORT("send_binary") void js_send_binary(uint32_t conn, const uint8_t *frame, size_t len);
 
 enum { WASM_PAGE = 65536 };
 
@@ -62,6 +63,12 @@ static void op_joined(void *host, uint64_t conn, const char *peer_id, const char
 		  slen(address));
 }
 
+static void op_send_binary(void *host, uint64_t conn, const uint8_t *frame, size_t len)
+{
+	(void)host;
+	js_send_binary((uint32_t)conn, frame, len);
+}
+
 /* Memory for the hub: 16-byte aligned slices past the heap base, growing linear memory by whole
  * pages when needed. NULL when the engine refuses to grow (the hub reports out of memory). */
 static void *op_grow(void *host, size_t bytes)
@@ -92,6 +99,7 @@ static const struct hub_ops ops = {
 	.close = op_close,
 	.joined = op_joined,
 	.grow = op_grow,
+	.send_binary = op_send_binary,	/* no .backlog: a Worker cannot see a socket's buffer */
 };
 
 static struct hub *get(void)
@@ -170,4 +178,68 @@ EXPORT("hubw_stat") double hubw_stat(uint32_t i)
 EXPORT("hubw_heap") double hubw_heap(void)
 {
 	return heap_end ? (double)(heap_next - (uintptr_t)&__heap_base) : 0;
+}
+
+/* A binary (relay) frame: the first len bytes of hubw_buf(). A frame longer than the buffer is
+ * handed over as len = hubw_buf_size(): over HUB_RELAY_FRAME_MAX, so it counts as oversized. */
+EXPORT("hubw_binary") void hubw_binary(uint32_t conn, uint32_t len, double now_ms)
+{
+	struct hub *h = get();
+
+	if (!h || len > sizeof(inbuf))
+		return;
+	hub_binary(h, conn, (const uint8_t *)inbuf, len, now_ms > 0 ? (uint64_t)now_ms : 0);
+}
+
+/* Counter i of struct hub_relay_stats in declaration order (frames_in, bytes_in, frames_out,
+ * bytes_out, drop_malformed, drop_oversized, drop_unjoined, drop_unknown_peer, drop_not_allowed,
+ * drop_sock_rate, drop_net_rate, drop_fair, drop_slow, drop_daily, drop_disabled, kicked); -1
+ * past the end. */
+EXPORT("hubw_relay_stat") double hubw_relay_stat(uint32_t i)
+{
+	struct hub_relay_stats s;
+	const uint64_t *v = (const uint64_t *)&s;
+
+	if (i >= sizeof(s) / sizeof(uint64_t) || !get())
+		return -1;
+	hub_relay_get_stats(&hub, &s);
+	return (double)v[i];
+}
+
+/* The operator's relay settings (wrangler vars); 0 keeps a default. enabled 0 switches the
+ * relay off. Returns 0, -9 when hub_init failed. */
+EXPORT("hubw_relay_config") int hubw_relay_config(uint32_t enabled, double sock_rate,
+						   double net_rate, double daily_bytes)
+{
+	struct hub_relay_cfg cfg;
+
+	if (!get())
+		return -9;
+	hub_relay_cfg_default(&cfg);
+	cfg.enabled = enabled != 0;
+	if (sock_rate >= 1 && sock_rate < 4294967296.0)
+		cfg.sock_rate = (uint32_t)sock_rate;
+	if (net_rate >= 1 && net_rate < 4294967296.0)
+		cfg.net_rate = (uint32_t)net_rate;
+	if (daily_bytes >= 1 && daily_bytes < 9007199254740992.0)
+		cfg.daily_bytes = (uint64_t)daily_bytes;
+	hub_relay_configure(&hub, &cfg);
+	return 0;
+}
+
+/* The daily budget's state: which 0 = UTC day number, 1 = bytes relayed that day. */
+EXPORT("hubw_relay_usage") double hubw_relay_usage(uint32_t which)
+{
+	uint64_t day, bytes;
+
+	if (!get())
+		return -1;
+	hub_relay_usage(&hub, &day, &bytes);
+	return (double)(which ? bytes : day);
+}
+
+EXPORT("hubw_relay_set_usage") void hubw_relay_set_usage(double day, double bytes)
+{
+	if (get() && day >= 0 && bytes >= 0)
+		hub_relay_set_usage(&hub, (uint64_t)day, (uint64_t)bytes);
 }

@@ -20,6 +20,7 @@ export class Peer {
 		this.consumed = [];	// frames already taken by next(), oldest first
 		this.seq = 0;
 		this.raw = [];		// every text frame, in order
+		this.bins = [];		// binary frames received, not yet consumed
 		this.waiters = [];
 		this.closed = null;	// {code, reason} once closed
 	}
@@ -30,8 +31,12 @@ export class Peer {
 		const ws = new WebSocket(this.url, { headers, handshakeTimeout: timeoutMs });
 		this.ws = ws;
 		ws.on("message", (data, isBinary) => {
-			if (isBinary)
+			if (isBinary) {
+				// relay frames (docs/signaling.md §Relay), in arrival order
+				this.bins.push(Buffer.from(data));
+				this.wake();
 				return;
+			}
 			const text = data.toString("utf8");
 			this.raw.push(text);
 			let msg;
@@ -99,6 +104,25 @@ export class Peer {
 				this.waiters.push(() => { clearTimeout(t); resolve(); });
 			});
 		}
+	}
+
+	// Takes the first binary frame, waiting up to timeoutMs.
+	async nextBin(timeoutMs = 10000) {
+		const deadline = Date.now() + timeoutMs;
+		while (this.bins.length === 0) {
+			const left = deadline - Date.now();
+			if (left <= 0 || this.closed)
+				throw new Error(`${this.name}: no binary frame within ${timeoutMs} ms`);
+			await new Promise((resolve) => {
+				const t = setTimeout(resolve, left);
+				this.waiters.push(() => { clearTimeout(t); resolve(); });
+			});
+		}
+		return this.bins.shift();
+	}
+
+	sendBin(bytes) {
+		this.ws.send(bytes, { binary: true });
 	}
 
 	nextType(type, timeoutMs) {
