@@ -21,6 +21,7 @@ int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_join(int argc, char **argv);
+int cmd_netcheck(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 
 /* Membership steps of init/invite/join (trust-cmds.c). Each prints its own errors and returns 0
