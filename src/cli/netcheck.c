@@ -30,6 +30,7 @@
 #include <stun/usages/turn.h>
 
 #include "cli/cmds.h"
+#include "cli/confpath.h"
 #include "conf/config.h"
 #include "conf/turn.h"
 #include "util/clock.h"
@@ -897,7 +898,8 @@ static void usage(FILE *f)
 int cmd_netcheck(int argc, char **argv)
 {
 	const char *path = NULL;
-	char defpath[4096];
+	char defpath[CLI_PATH_MAX];
+	bool announce = false;
 	struct rg_err err = { 0 };
 	struct netcheck n = { 0 };
 	struct conf c = { 0 };
@@ -918,7 +920,7 @@ int cmd_netcheck(int argc, char **argv)
 		}
 	}
 	if (!path) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0) {
+		if (cli_config_path_find(defpath, sizeof(defpath), &announce, &err) < 0) {
 			fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
 			return 1;
 		}
