@@ -193,6 +193,7 @@ def main():
                 if other[p].result is None:
                     # Nothing more can reach the other peer now: 5 s for its result.
                     deadline = min(deadline, time.monotonic() + 5)
+                    verdict["why"] = "%s gave no result within 5 s of %s exiting" % (other[p].name, p.name)
                 continue
             if not line:
                 continue
