@@ -47,7 +47,6 @@ enum agent_peer_state {
 	AGENT_PEER_SCTP,		/* association up, `wireguard` channel opening */
 	AGENT_PEER_HANDSHAKE,		/* channel open, WireGuard handshake */
 	AGENT_PEER_UP,			/* WireGuard session over the channel */
-	AGENT_PEER_RESTARTING,		/* path lost: ICE restart in place, DTLS/SCTP/WireGuard kept */
 	AGENT_PEER_BACKOFF,		/* failed; waiting to retry (or for the offerer) */
 	AGENT_PEER_LEFT,		/* left the hub and has no tunnel */
 };
@@ -64,8 +63,6 @@ struct agent_conn {
 	struct rtc_channel *ch;		/* owned by pc; NULL until open */
 	bool sdp_sent;			/* our offer/answer is out: candidates may follow */
 	GPtrArray *pending;		/* owned char *: local candidates before sdp_sent */
-	char *restart_offer;		/* owned: our ICE-restart offer until answered (sent again
-					 * when the hub or the peer comes back), NULL = none */
 	/* What ICE had to work with, for an honest "no path" (1u << enum rtc_cand_type). */
 	unsigned local_types;		/* types of the candidates we gathered */
 	unsigned remote_types;		/* types the peer sent (SDP or trickled) */
@@ -86,11 +83,11 @@ struct agent_peer {
 	guint retry_src;		/* owned GSource ids, 0 = none */
 	guint timeout_src;
 	guint probe_src;
+	/* ICE restarts: rtc holds their state (rtc_peer_restart_state, _pending, _path_lost);
+	 * the agent decides when to start one and how long to give it. */
 	guint restart_src;		/* bounds an ICE restart (AGENT_RESTART_TIMEOUT_MS) */
-	enum agent_peer_state before_restart;	/* state to return to when the path is back */
-	uint64_t restart_ns;		/* monotonic start of the current restart */
+	uint64_t restart_ns;		/* monotonic start of the restart we time, 0 = none */
 	uint32_t ice_restarts;		/* completed in place, since the agent started */
-	bool restart_deferred;		/* path lost while the hub was away: restart when back */
 	uint64_t probe_rx;
 	bool probe_resend;		/* the probe's initiation was rate limited */
 	/* A different key announced for this id while its tunnel works: a duplicate peer id or a

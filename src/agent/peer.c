@@ -2,7 +2,7 @@
  * WebRTC connection whose `wireguard` channel carries its datagrams. Driven by signaling messages
  * (agent.c hands them over), rtc callbacks and WireGuard peer events, all on the agent loop.
  *
- *   discovered → signaling → ice → sctp → handshake → up ⇄ restarting
+ *   discovered → signaling → ice → sctp → handshake → up
  *        any failure → backoff → (offerer: retry after capped exponential backoff with jitter;
  *                                 answerer: wait for the offerer's next offer)
  *
@@ -10,7 +10,9 @@
  * restarts ICE in place: whichever side notices first sends an offer with fresh ice-ufrag/pwd on
  * the same peer connection; DTLS, SCTP, the channel and the WireGuard session stay. If both
  * restart at once the designated offerer's offer wins (glare rule below). A restart that finds
- * no new path within AGENT_RESTART_TIMEOUT_MS falls back to a full reconnect (offerer).
+ * no new path within AGENT_RESTART_TIMEOUT_MS falls back to a full reconnect (offerer). rtc
+ * holds the restart's state (rtc_peer_restart_state); the peer keeps its own state meanwhile
+ * and shows `restarting` while one runs. This file decides when to restart and for how long.
  *
  * The lexicographically smaller peerId offers. Glare (an offer from the peer we are offering to)
  * is resolved by that rule: the designated offerer ignores the other's offer. A peer that leaves
@@ -37,7 +39,7 @@ static const char *const state_names[] = {
 	[AGENT_PEER_DISCOVERED] = "discovered", [AGENT_PEER_SIGNALING] = "signaling",
 	[AGENT_PEER_ICE] = "ice",		[AGENT_PEER_SCTP] = "sctp",
 	[AGENT_PEER_HANDSHAKE] = "handshake",	[AGENT_PEER_UP] = "up",
-	[AGENT_PEER_RESTARTING] = "restarting",	[AGENT_PEER_BACKOFF] = "backoff",
+	[AGENT_PEER_BACKOFF] = "backoff",
 	[AGENT_PEER_LEFT] = "left",
 };
 
@@ -55,6 +57,12 @@ static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void peer_fail_kind(struct agent_peer *p, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* An ICE restart of the peer's connection runs (rtc's state; the tunnel is kept meanwhile). */
+static bool peer_restarting(const struct agent_peer *p)
+{
+	return p->conn && rtc_peer_restart_state(p->conn->pc) != RTC_RESTART_NONE;
+}
 
 static int64_t wall_s(void)
 {
@@ -104,7 +112,6 @@ static guint add_timeout(struct agent *a, unsigned ms, GSourceFunc fn, void *dat
 
 static void conn_free(struct agent_conn *c)
 {
-	g_free(c->restart_offer);
 	rtc_peer_free(c->pc);
 	if (c->pending)
 		g_ptr_array_free(c->pending, TRUE);
@@ -135,6 +142,7 @@ static void peer_drop_conn(struct agent_peer *p)
 	clear_src(&p->timeout_src);
 	clear_src(&p->probe_src);
 	clear_src(&p->restart_src);
+	p->restart_ns = 0;
 	if (p->wg)
 		wg_peer_set_endpoint(p->wg, NULL);	/* TUN packets to it: -EDESTADDRREQ */
 	if (!c)
@@ -385,22 +393,21 @@ static void rtc_ice_path_cb(void *opaque, bool up, const char *why)
 	char what[128];
 
 	if (up) {
-		if (p->restart_deferred && p->state != AGENT_PEER_RESTARTING)
+		/* why: packets arrive again on the old path, without a restart (rtc) */
+		if (why && !p->restart_ns)
 			rg_log(RG_LOG_INFO, "peer %s: the path works again (%s); no ICE restart "
-			       "needed", p->id, why ? why : "traffic");
-		p->restart_deferred = false;
+			       "needed", p->id, why);
 		restart_done(p, why ? why : "new ICE pair selected");
 		return;
 	}
 	g_snprintf(what, sizeof(what), "ICE path lost (%s)", why);
-	if (!agent_hub_connected(p->a) && p->state != AGENT_PEER_RESTARTING) {
+	if (!agent_hub_connected(p->a) && !peer_restarting(p)) {
 		/* A restart replaces the ICE agent at once and needs the hub to finish: with the
 		 * hub away it would cut a path that may only have stalled. Keep it; the hub's
-		 * return restarts it if it is still silent (agent_peer_on_hub_connected). */
-		if (!p->restart_deferred)
-			rg_log(RG_LOG_WARN, "peer %s: %s while the hub is unreachable; keeping the "
-			       "path, ICE restart when the hub is back", p->id, what);
-		p->restart_deferred = true;
+		 * return restarts it if it is still lost (agent_peer_on_hub_connected). rtc
+		 * reports a loss once, so this says it once. */
+		rg_log(RG_LOG_WARN, "peer %s: %s while the hub is unreachable; keeping the "
+		       "path, ICE restart when the hub is back", p->id, what);
 		return;
 	}
 	peer_restart_ice(p, what);
@@ -621,7 +628,7 @@ static gboolean restart_timeout_cb(gpointer data)
 	struct agent_peer *p = data;
 
 	p->restart_src = 0;
-	if (p->state != AGENT_PEER_RESTARTING || !p->conn)
+	if (!peer_restarting(p))
 		return G_SOURCE_REMOVE;
 	if (p->offerer) {
 		peer_fail_kind(p, "restart-failed", "ICE restart found no path in %u s; "
@@ -635,15 +642,12 @@ static gboolean restart_timeout_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Enters RESTARTING (once per restart) and bounds it in time. */
+/* Times a restart (once per restart, until restart_done) and bounds it. */
 static void restart_begin(struct agent_peer *p)
 {
-	if (p->state == AGENT_PEER_RESTARTING)
+	if (p->restart_ns)
 		return;
-	p->before_restart = p->state >= AGENT_PEER_HANDSHAKE && p->state <= AGENT_PEER_UP
-				    ? p->state : AGENT_PEER_HANDSHAKE;
 	p->restart_ns = rg_mono_ns();
-	set_state(p, AGENT_PEER_RESTARTING);
 	clear_src(&p->restart_src);
 	p->restart_src = add_timeout(p->a, AGENT_RESTART_TIMEOUT_MS, restart_timeout_cb, p);
 }
@@ -651,15 +655,13 @@ static void restart_begin(struct agent_peer *p)
 /* The path works again: back to where we were, same DTLS/SCTP/WireGuard session. */
 static void restart_done(struct agent_peer *p, const char *how)
 {
-	if (p->state != AGENT_PEER_RESTARTING)
+	if (!p->restart_ns)
 		return;
 	clear_src(&p->restart_src);
-	if (p->conn)
-		g_clear_pointer(&p->conn->restart_offer, g_free);
 	p->ice_restarts++;
 	rg_log(RG_LOG_INFO, "peer %s: ICE restart complete in %.2f s (%s); tunnel kept", p->id,
 	       (double)(rg_mono_ns() - p->restart_ns) / RG_NSEC_PER_SEC, how);
-	set_state(p, p->before_restart);
+	p->restart_ns = 0;
 }
 
 /* Our side noticed the path is gone: fresh ICE credentials and a re-offer on the same peer
@@ -671,29 +673,29 @@ static void peer_restart_ice(struct agent_peer *p, const char *why)
 	char *sdp = NULL;
 	int r;
 
-	if (!c || p->state < AGENT_PEER_SCTP || p->state > AGENT_PEER_RESTARTING)
+	if (!c || p->state < AGENT_PEER_SCTP || p->state > AGENT_PEER_UP)
 		return;
-	if (c->restart_offer) {
+	if (rtc_peer_restart_pending(c->pc)) {
 		/* Restart during restart: the first one is unanswered and still bounded by its
 		 * timer; a second offer would only make the answer to the first one stale. */
 		rg_log(RG_LOG_DEBUG, "peer %s: %s; an ICE restart is already under way", p->id, why);
 		return;
 	}
 	rg_log(RG_LOG_INFO, "peer %s: %s; restarting ICE", p->id, why);
-	restart_begin(p);
 	refresh_local_addrs(p);
-	if ((r = rtc_peer_restart_ice(c->pc)) < 0 ||
-	    (r = rtc_peer_create_offer(c->pc, &sdp, &err)) < 0) {
-		if (r == -EBUSY) {	/* we are answering the peer's own restart: enough */
-			rg_log(RG_LOG_DEBUG, "peer %s: offer outstanding, not restarting", p->id);
-			return;
-		}
+	if ((r = rtc_peer_restart_ice(c->pc)) == -EBUSY) {
+		/* an offer of ours is out: its answer restarts the checks */
+		rg_log(RG_LOG_DEBUG, "peer %s: offer outstanding, not restarting", p->id);
+		return;
+	}
+	restart_begin(p);
+	if (r < 0 || (r = rtc_peer_create_offer(c->pc, &sdp, &err)) < 0) {
 		peer_fail(p, "ICE restart failed: %s", err.msg[0] ? err.msg : g_strerror(-r));
 		return;
 	}
-	c->restart_offer = sdp;
 	rg_log(RG_LOG_INFO, "peer %s: ICE restart: offering new ICE credentials", p->id);
 	send_sdp(p, SIG_MSG_OFFER, sdp);
+	g_free(sdp);
 }
 
 /* Our restart offer may have died with a hub connection (ours or the peer's): say it again. */
@@ -703,16 +705,18 @@ static void restart_resend(struct agent_peer *p, const char *why)
 	struct rg_err err = { 0 };
 	char *sdp = NULL;
 
-	if (p->state != AGENT_PEER_RESTARTING || !c || !c->restart_offer)
+	if (!c || !rtc_peer_restart_pending(c->pc))
 		return;
 	/* The same offer (same credentials), now listing every candidate gathered so far: the
 	 * ones we trickled may have been lost with it. */
-	if (rtc_peer_create_offer(c->pc, &sdp, &err) == 0) {
-		g_free(c->restart_offer);
-		c->restart_offer = sdp;
+	if (rtc_peer_create_offer(c->pc, &sdp, &err) < 0) {
+		rg_log(RG_LOG_WARN, "peer %s: %s; cannot say our ICE restart offer again: %s", p->id,
+		       why, err.msg);
+		return;
 	}
 	rg_log(RG_LOG_INFO, "peer %s: %s; sending our ICE restart offer again", p->id, why);
-	send_sdp(p, SIG_MSG_OFFER, c->restart_offer);
+	send_sdp(p, SIG_MSG_OFFER, sdp);
+	g_free(sdp);
 }
 
 /* A re-offer on the connection we have (rtc_peer_offer_kind): the peer restarts ICE, or says
@@ -723,16 +727,15 @@ static void on_reoffer(struct agent_peer *p, const struct sig_msg *m, bool resta
 	struct rg_err err = { 0 };
 	char *sdp = NULL;
 
-	if (c->restart_offer && p->offerer) {
+	if (rtc_peer_restart_pending(c->pc) && p->offerer) {
 		/* Glare: both restarted. The smaller id (us) wins; the peer answers ours. */
 		rg_log(RG_LOG_INFO, "peer %s: glare on ICE restart, keeping our own offer", p->id);
 		return;
 	}
-	if (c->restart_offer) {
+	/* Glare the other way: taking the peer's offer rolls ours back (rtc). */
+	if (rtc_peer_restart_pending(c->pc))
 		rg_log(RG_LOG_INFO, "peer %s: glare on ICE restart, answering the peer's offer",
 		       p->id);
-		g_clear_pointer(&c->restart_offer, g_free);
-	}
 	if (restart && p->state >= AGENT_PEER_SCTP && p->state <= AGENT_PEER_UP)
 		restart_begin(p);
 	if (restart)
@@ -916,7 +919,7 @@ static void peer_probe(struct agent_peer *p)
  * caller must not act on the message. */
 static bool key_conflict(struct agent_peer *p, const char *key, const char *addr)
 {
-	if (p->state != AGENT_PEER_UP || !p->conn || !key || !key[0] ||
+	if (p->state != AGENT_PEER_UP || peer_restarting(p) || !p->conn || !key || !key[0] ||
 	    strcmp(key, p->key_b64) == 0)
 		return false;
 	g_strlcpy(p->pending_key, key, sizeof(p->pending_key));
@@ -984,7 +987,7 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 	if (p->conn) {
 		/* Still connected (or connecting) to it: after a hub outage everyone re-joins and
 		 * the tunnels must stay; after a restart of that peer the old connection is dead. */
-		if (rejoin && p->state == AGENT_PEER_UP)
+		if (rejoin && p->state == AGENT_PEER_UP && !peer_restarting(p))
 			peer_probe(p);
 		if (rejoin)
 			restart_resend(p, "peer rejoined the hub");
@@ -1013,7 +1016,7 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		on_reoffer(p, m, kind == RTC_OFFER_RESTART);
 		return;
 	}
-	if (p->offerer && p->conn && p->state < AGENT_PEER_UP) {
+	if (p->offerer && p->conn && p->state < AGENT_PEER_UP && !peer_restarting(p)) {
 		/* Glare: both offered. The smaller id (us) wins; it answers our offer. */
 		rg_log(RG_LOG_INFO, "peer %s: glare, keeping our own offer", p->id);
 		return;
@@ -1052,13 +1055,12 @@ static void on_answer(struct agent *a, const struct sig_msg *m)
 	struct agent_peer *p = agent_peer_get(a, m->from, false);
 	struct rg_err err = { 0 };
 
-	if (p && p->conn && p->conn->restart_offer) {
+	if (p && p->conn && rtc_peer_restart_pending(p->conn->pc)) {
 		/* The answer to our ICE restart: new remote credentials, checks start. */
 		if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_ANSWER, m->sdp, &err) < 0) {
 			rg_log(RG_LOG_WARN, "peer %s: ICE restart answer refused: %s", p->id, err.msg);
 			return;
 		}
-		g_clear_pointer(&p->conn->restart_offer, g_free);
 		rg_log(RG_LOG_INFO, "peer %s: ICE restart answered", p->id);
 		return;
 	}
@@ -1104,7 +1106,7 @@ static void on_left(struct agent *a, const char *id)
 		return;
 	p->present = false;
 	clear_src(&p->retry_src);
-	if (p->state == AGENT_PEER_UP || p->state == AGENT_PEER_RESTARTING) {
+	if (p->state == AGENT_PEER_UP || peer_restarting(p)) {
 		rg_log(RG_LOG_INFO, "peer %s: left the hub; keeping its tunnel while it works",
 		       p->id);
 		return;
@@ -1150,7 +1152,7 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 {
 	switch (ev) {
 	case WG_PEER_HANDSHAKE_COMPLETE:
-		if (p->state == AGENT_PEER_RESTARTING) {
+		if (p->restart_ns) {
 			/* A handshake got through: the path works, whatever ICE said. */
 			restart_done(p, "WireGuard handshake through the channel");
 			break;
@@ -1164,7 +1166,7 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 		}
 		break;
 	case WG_PEER_HANDSHAKE_FAILED:
-		if (p->conn && p->state == AGENT_PEER_HANDSHAKE)
+		if (p->conn && p->state == AGENT_PEER_HANDSHAKE && !peer_restarting(p))
 			peer_fail_kind(p, "wg-handshake", "WireGuard handshake failed (wrong keys?)");
 		break;
 	default:
@@ -1186,10 +1188,9 @@ void agent_peer_on_hub_connected(struct agent *a)
 		struct agent_peer *p = v;
 
 		restart_resend(p, "hub back");
-		if (p->restart_deferred) {
-			p->restart_deferred = false;
+		/* a loss reported while the hub was away (rtc_ice_path_cb) */
+		if (p->conn && rtc_peer_path_lost(p->conn->pc) && !peer_restarting(p))
 			peer_restart_ice(p, "hub back, the path is still silent");
-		}
 		if (!p->offerer || !p->present || !p->wg)
 			continue;
 		if (p->state == AGENT_PEER_SIGNALING || p->state == AGENT_PEER_BACKOFF) {
@@ -1204,7 +1205,8 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 	struct wg_peer_stats st = { 0 };
 
 	g_strlcpy(out->id, p->id, sizeof(out->id));
-	g_strlcpy(out->state, agent_peer_state_name(p->state), sizeof(out->state));
+	g_strlcpy(out->state, peer_restarting(p) ? "restarting" : agent_peer_state_name(p->state),
+		  sizeof(out->state));
 	g_strlcpy(out->public_key, p->key_b64, sizeof(out->public_key));
 	g_strlcpy(out->address, p->address, sizeof(out->address));
 	g_strlcpy(out->last_error, p->last_error, sizeof(out->last_error));
@@ -1308,7 +1310,8 @@ void agent_peer_on_addrs_changed(struct agent *a)
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct agent_peer *p = v;
 
-		if (p->conn && p->state >= AGENT_PEER_SCTP && p->state <= AGENT_PEER_UP)
+		if (p->conn && p->state >= AGENT_PEER_SCTP && p->state <= AGENT_PEER_UP &&
+		    !peer_restarting(p))
 			peer_restart_ice(p, "a local address changed");
 	}
 }

@@ -281,7 +281,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 		drop_direct(p);
 		/* After a restart this is the new checks failing: the path is already reported
 		 * lost, or the caller's restart timer decides. */
-		if (p->ice.connected && rtc_peer_on_path_lost(p, p->ice.restarting
+		if (p->ice.connected && rtc_peer_on_path_lost(p, p->restart.state != RTC_RESTART_NONE
 								    ? "ICE failed after the restart"
 								    : "ICE consent lost"))
 			break;
@@ -646,7 +646,6 @@ int rtc_ice_restart(struct rtc_peer *p)
 	ice->remote_creds = false;
 	ice->n_pending = 0;
 	ice->pending_eoc = false;
-	ice->restarting = true;
 	if ((ret = create_agent(p)) < 0 || (ret = open_stream(p)) < 0)
 		return ret;
 	return 0;

@@ -85,9 +85,8 @@ bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why)
 {
 	if (!p->ops.ice_path || !p->dtls.connected || p->state >= RTC_STATE_FAILED)
 		return false;
-	if (p->ice.lost)
-		return true;
-	p->ice.lost = true;
+	if (rtc_restart_path_lost(&p->restart) == RTC_PATH_REPORT_NONE)
+		return true;	/* already reported */
 	rg_log(RG_LOG_INFO, "%s: ICE path lost (%s); waiting for an ICE restart", p->log_id, why);
 	p->ops.ice_path(p->opaque, false, why);
 	return true;
@@ -95,17 +94,14 @@ bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why)
 
 void rtc_peer_on_path_selected(struct rtc_peer *p)
 {
-	bool was_down = p->ice.lost;
+	enum rtc_path_report r = rtc_restart_pair_selected(&p->restart);
 
-	if (!p->ice.restarting && !p->ice.lost)
+	if (r == RTC_PATH_REPORT_NONE)
 		return;
-	if (!p->ice.remote_creds)	/* our restart is not answered yet: not the new path */
-		return;
-	p->ice.lost = p->ice.restarting = false;
 	p->ice.last_rx_ns = rg_mono_ns();
 	p->ice.unanswered_tx_ns = 0;
 	rg_log(RG_LOG_INFO, "%s: ICE path %s after the restart", p->log_id,
-	       was_down ? "back" : "renewed");
+	       r == RTC_PATH_REPORT_BACK ? "back" : "renewed");
 	if (p->ops.ice_path && !p->dead)
 		p->ops.ice_path(p->opaque, true, NULL);
 }
@@ -120,10 +116,7 @@ static gboolean on_tick(gpointer data)
 		p->ice.tick_rx = p->ice.rx_datagrams;
 		p->ice.last_rx_ns = now;
 		p->ice.unanswered_tx_ns = 0;
-		if (p->ice.lost && !p->ice.restarting && !p->dead) {
-			/* Reported lost, but the caller did not restart (it could not signal one) and
-			 * the path carries packets again: it had only stalled. */
-			p->ice.lost = false;
+		if (!p->dead && rtc_restart_rx(&p->restart) == RTC_PATH_REPORT_AGAIN) {
 			rg_log(RG_LOG_INFO, "%s: ICE path works again", p->log_id);
 			if (p->ops.ice_path)
 				p->ops.ice_path(p->opaque, true, "packets arrive again");
@@ -137,7 +130,7 @@ static gboolean on_tick(gpointer data)
 
 	/* Sending but hearing nothing: SCTP acknowledges DATA within its delayed-ACK time
 	 * (200 ms), so a live path is never silent this long while we send. */
-	if (p->path_silence_ms && p->ice.unanswered_tx_ns && !p->ice.lost && !p->ice.restarting &&
+	if (p->path_silence_ms && p->ice.unanswered_tx_ns && rtc_restart_watching(&p->restart) &&
 	    now - p->ice.unanswered_tx_ns >= (uint64_t)p->path_silence_ms * RG_NSEC_PER_MSEC) {
 		char why[64];
 
@@ -150,7 +143,7 @@ static gboolean on_tick(gpointer data)
 	 * SCTP heartbeats keep a live path from ever being this quiet. A caller that restarts
 	 * ICE (ops.ice_path) gets one more consent timeout for it. */
 	if (now - p->ice.last_rx_ns > consent_ns) {
-		if (!p->ice.lost && rtc_peer_on_path_lost(p, "no packets within the consent timeout"))
+		if (!p->restart.lost && rtc_peer_on_path_lost(p, "no packets within the consent timeout"))
 			p->ice.last_rx_ns = now;
 		else
 			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
@@ -471,10 +464,9 @@ static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 {
 	/* A description of an established connection (after an ICE restart, or said again) lists
 	 * the candidates gathered so far: trickled ones may have been lost with an earlier copy. */
-	if (p->restarted || p->dtls.ssl) {
+	if (rtc_restart_take_list_cands(&p->restart) || p->dtls.ssl) {
 		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
 		p->local.end_of_candidates = p->ice.gathered;	/* else more are trickled */
-		p->restarted = false;
 	}
 	char *s = rtc_sdp_format(&p->local, p->session_id);
 
@@ -508,7 +500,7 @@ int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: ICE gathering failed to start");
 	}
-	p->offer_pending = true;
+	rtc_restart_offer_sent(&p->restart);
 	return 0;
 }
 
@@ -560,14 +552,12 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		}
 		/* Glare: our own offer is rolled back. If it restarted ICE and is unanswered, its
 		 * fresh credentials serve this answer: no second restart. */
-		if (restart && !(p->offer_pending && p->ice.restarting && !p->ice.remote_creds) &&
+		if (rtc_restart_remote_needs_ice(&p->restart, restart) &&
 		    (ret = rtc_ice_restart(p)) < 0) {
 			ret = rg_err_set(err, ret, "rtc: ICE restart failed");
 			goto out;
 		}
-		if (restart)
-			p->restarted = true;
-		p->offer_pending = false;
+		rtc_restart_remote_taken(&p->restart, restart);
 		rtc_ice_set_controlling(p, false);
 		p->offerer = false;
 		g_free(p->remote);
@@ -600,7 +590,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		goto out;
 	}
 	/* answer */
-	if (!p->offerer || !p->have_local || !p->offer_pending) {
+	if (!p->offerer || !p->have_local || !rtc_restart_answer_expected(&p->restart)) {
 		ret = rg_err_set(err, -EBUSY, p->offerer && p->have_local
 					      ? "rtc: answer with no offer outstanding (stale or repeated)"
 					      : "rtc: answer without our offer");
@@ -623,7 +613,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		g_free(p->remote);
 		p->remote = r;
 		r = NULL;
-		p->offer_pending = false;
+		rtc_restart_answer_taken(&p->restart);
 		goto out;
 	}
 	g_free(p->remote);
@@ -633,7 +623,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 	if ((ret = apply_remote(p, p->remote, p->remote->setup == RTC_SETUP_PASSIVE)) < 0)
 		ret = rg_err_set(err, ret, "rtc: cannot apply the remote answer");
 	else
-		p->offer_pending = false;
+		rtc_restart_answer_taken(&p->restart);
 out:
 	g_free(r);
 	return ret;
@@ -693,11 +683,26 @@ int rtc_peer_restart_ice(struct rtc_peer *p)
 
 	if (p->state >= RTC_STATE_FAILED)
 		return -ENOTCONN;
-	if (p->offer_pending)
+	if (rtc_restart_answer_expected(&p->restart))
 		return -EBUSY;
 	if ((ret = rtc_ice_restart(p)) == 0)
-		p->restarted = true;
+		rtc_restart_local(&p->restart);
 	return ret;
+}
+
+enum rtc_restart_state rtc_peer_restart_state(const struct rtc_peer *p)
+{
+	return p->restart.state;
+}
+
+bool rtc_peer_restart_pending(const struct rtc_peer *p)
+{
+	return p->restart.state == RTC_RESTART_LOCAL && p->restart.offer_pending;
+}
+
+bool rtc_peer_path_lost(const struct rtc_peer *p)
+{
+	return p->restart.lost;
 }
 
 int rtc_peer_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n)

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "rtc/pmtu.h"
+#include "rtc/restart.h"
 #include "rtc/rtc.h"
 #include "rtc/sdp.h"
 
@@ -101,8 +102,6 @@ struct rtc_ice {
 	uint64_t tick_rx;		/* rx_datagrams at the last tick */
 	uint64_t tick_tx;		/* tx_datagrams at the last tick */
 	uint64_t unanswered_tx_ns;	/* first tick that saw us send since the last rx; 0 = none */
-	bool lost;			/* path reported dead (ops.ice_path), no new pair yet */
-	bool restarting;		/* rtc_ice_restart ran, no pair selected since */
 	bool test_blackhole;		/* tests only: drop every received datagram (dead path) */
 	uint64_t tx_datagrams, rx_datagrams;
 	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
@@ -171,8 +170,6 @@ struct rtc_peer {
 	bool dead;			/* rtc_peer_free running: no more callbacks */
 	bool closing;
 	bool going_down;		/* closing every channel on the way to failed/closed */
-	bool restarted;			/* ICE restarted: the next description lists candidates */
-	bool offer_pending;		/* JSEP have-local-offer: our offer awaits its answer */
 
 	/* config (copied) */
 	uint16_t path_mtu;		/* in use; probe.c may change it */
@@ -188,6 +185,7 @@ struct rtc_peer {
 	uint64_t session_id;
 	size_t remote_max_msg;
 
+	struct rtc_restart restart;	/* ICE restart, path loss, have-local-offer */
 	struct rtc_ice ice;
 	struct rtc_dtls dtls;
 	struct rtc_sctp sctp;

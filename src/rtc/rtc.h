@@ -184,6 +184,20 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, str
  * DTLS fingerprint); it restarts ICE when its ice-ufrag/ice-pwd changed (RFC 8839 §4.4.1.1.1),
  * and is answered without restarting when they did not (a repeated offer). */
 int rtc_peer_restart_ice(struct rtc_peer *p);
+/* Where an ICE restart of this peer connection stands (rtc owns it; the caller decides when to
+ * restart and what to do when one takes too long). */
+enum rtc_restart_state {
+	RTC_RESTART_NONE = 0,	/* none running (the path may still be lost: rtc_peer_path_lost) */
+	RTC_RESTART_LOCAL,	/* we restarted: waiting for the answer with the remote's credentials */
+	RTC_RESTART_CHECKING,	/* both sides have new credentials; no pair selected yet */
+};
+enum rtc_restart_state rtc_peer_restart_state(const struct rtc_peer *p);
+/* Our restart offer is out and unanswered: an answer from the remote side belongs to it, the
+ * offer may be said again (rtc_peer_create_offer: same credentials, every candidate gathered
+ * so far), and another restart is refused (-EBUSY). */
+bool rtc_peer_restart_pending(const struct rtc_peer *p);
+/* The path was reported dead (ops.ice_path down) and nothing has worked since. */
+bool rtc_peer_path_lost(const struct rtc_peer *p);
 /* Local addresses (IP literals, as rtc_config.local_addrs; none = every interface) that the
  * next ICE restart gathers on: a restart after a network change should use the addresses the
  * host has now. -EINVAL (nothing changed) on a bad one. */

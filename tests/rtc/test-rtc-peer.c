@@ -463,13 +463,20 @@ static void restart_from(struct side *from, struct side *to)
 	sel_from = sf.selections;
 	sel_to = stt.selections;
 
+	g_assert_cmpint(rtc_peer_restart_state(from->p), ==, RTC_RESTART_NONE);
 	g_assert_cmpint(rtc_peer_restart_ice(from->p), ==, 0);
+	g_assert_cmpint(rtc_peer_restart_state(from->p), ==, RTC_RESTART_LOCAL);
+	g_assert_false(rtc_peer_restart_pending(from->p));	/* no offer out yet */
 	g_assert_cmpint(rtc_peer_create_offer(from->p, &offer, &err), ==, 0);
+	g_assert_true(rtc_peer_restart_pending(from->p));
 	/* The restart gathers anew (a fresh stream): candidates trickle, none are stale. */
 	g_assert_cmpint(rtc_peer_set_remote_description(to->p, RTC_SDP_OFFER, offer, &err), ==, 0);
+	g_assert_cmpint(rtc_peer_restart_state(to->p), ==, RTC_RESTART_CHECKING);
+	g_assert_false(rtc_peer_restart_pending(to->p));
 	g_assert_cmpint(rtc_peer_create_answer(to->p, &answer, &err), ==, 0);
 	g_assert_cmpint(rtc_peer_set_remote_description(from->p, RTC_SDP_ANSWER, answer, &err), ==,
 			0);
+	g_assert_false(rtc_peer_restart_pending(from->p));
 	u1 = ufrag_of(offer);
 	u2 = ufrag_of(answer);
 	g_assert_cmpstr(u1, !=, u2);
@@ -484,13 +491,16 @@ static void restart_from(struct side *from, struct side *to)
 	for (uint64_t deadline = rg_mono_ns() + (uint64_t)WAIT_MS * RG_NSEC_PER_MSEC;;) {
 		rtc_peer_get_stats(from->p, &sf);
 		rtc_peer_get_stats(to->p, &stt);
-		if (sf.selections > sel_from && stt.selections > sel_to)
+		if (sf.selections > sel_from && stt.selections > sel_to &&
+		    rtc_peer_restart_state(from->p) == RTC_RESTART_NONE &&
+		    rtc_peer_restart_state(to->p) == RTC_RESTART_NONE)
 			break;
 		g_assert_cmpuint(rg_mono_ns(), <, deadline);
 		g_main_context_iteration(NULL, TRUE);
 	}
 	g_assert_cmpint(from->state, ==, RTC_STATE_CONNECTED);
 	g_assert_cmpint(to->state, ==, RTC_STATE_CONNECTED);
+	g_assert_false(rtc_peer_path_lost(from->p) || rtc_peer_path_lost(to->p));
 }
 
 static void test_ice_restart(void)
@@ -638,6 +648,8 @@ static void test_path_lost_restart(void)
 	t.a.p->ice.test_blackhole = t.b.p->ice.test_blackhole = true;
 	send_until(&t.a, &t.a.n_lost, 1);
 	g_assert_cmpint(t.a.n_lost, ==, 1);
+	g_assert_true(rtc_peer_path_lost(t.a.p));
+	g_assert_cmpint(rtc_peer_restart_state(t.a.p), ==, RTC_RESTART_NONE);	/* ours to start */
 	g_assert_cmpint(t.a.state, ==, RTC_STATE_CONNECTED);	/* not failed: waits */
 	g_assert_cmpint(t.a.n_closed + t.b.n_closed, ==, 0);
 	/* the network is back (new addresses, in real life): a restarts ICE on the addresses it
@@ -712,6 +724,7 @@ static void test_restart_glare_stale_busy(void)
 	g_assert_cmpint(rtc_peer_create_offer(t.b.p, &ob, &err), ==, 0);
 	/* restart during restart */
 	g_assert_cmpint(rtc_peer_restart_ice(t.a.p), ==, -EBUSY);
+	g_assert_true(rtc_peer_restart_pending(t.a.p) && rtc_peer_restart_pending(t.b.p));
 	g_assert_cmpint(rtc_peer_offer_kind(t.b.p, oa), ==, RTC_OFFER_RESTART);
 	g_assert_cmpint(rtc_peer_offer_kind(t.a.p, ob), ==, RTC_OFFER_RESTART);
 	/* a (the designated offerer) ignores ob; b takes oa */
@@ -720,6 +733,8 @@ static void test_restart_glare_stale_busy(void)
 	u_ob = ufrag_of(ob);
 	u_ans = ufrag_of(ans);
 	g_assert_cmpstr(u_ob, ==, u_ans);	/* b's own restart credentials serve the answer */
+	g_assert_false(rtc_peer_restart_pending(t.b.p));	/* b's offer is rolled back */
+	g_assert_cmpint(rtc_peer_restart_state(t.b.p), ==, RTC_RESTART_CHECKING);
 	g_assert_cmpint(rtc_peer_set_remote_description(t.a.p, RTC_SDP_ANSWER, ans, &err), ==, 0);
 	/* stale: the same answer again, with no offer outstanding */
 	g_assert_cmpint(rtc_peer_set_remote_description(t.a.p, RTC_SDP_ANSWER, ans, &err), ==,
