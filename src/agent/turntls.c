@@ -2,13 +2,18 @@
  * at start; libnice connects to it over TCP for every relay it allocates, and each connection
  * gets its own TLS connection to the TURN server (GIO: glib-networking). Bytes are spliced both
  * ways unchanged, a GIO buffer at a time (bounded), and when either side ends both are closed.
- * The bridge parses nothing it relays. Runs on the agent's GMainContext; every async GIO call is
+ * The bridge parses nothing it relays. Who may connect: see turntls.h (sock_diag + /proc/self/fd).
+ * Runs on the agent's GMainContext; every async GIO call is
  * started with that context pushed as thread default, so its callback comes back there. */
 #include "agent/turntls.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -41,11 +46,14 @@ struct agent_turntls {
 	bool accepting;			/* an accept is pending */
 	GSource *retry;			/* owned, attached: accept again after an error; or NULL */
 	GPtrArray *conns;		/* struct bridge_conn *, owned */
-	uint64_t ok, failed;
+	GSource *idle_check;		/* owned, attached: closes idle connections */
+	unsigned idle_ms;		/* AGENT_TURNTLS_IDLE_S, or a test's value */
+	uint64_t ok, failed, refused, idled;
 	char error[AGENT_TURNTLS_ERROR_MAX + 1];
 };
 
 static void accept_next(struct agent_turntls *t);
+static void close_socket(GIOStream *s);
 
 static void conn_free(struct bridge_conn *c)
 {
@@ -232,34 +240,179 @@ static gboolean on_connect_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Accepts only what comes from this host: the listener is on 127.0.0.1, and libnice's socket is
- * bound to one of this host's addresses (a host candidate's), which bind() proves. */
-static bool from_this_host(GSocketConnection *conn)
+/* The connecting socket of an accepted connection, from the kernel's socket table: an exact
+ * lookup (not a dump) by its 4-tuple, which is our connection's seen from the other end. */
+static int peer_socket(GSocketConnection *conn, uid_t *uid, unsigned long *inode)
 {
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 req;
+	} msg = { 0 };
+	struct sockaddr_storage l, r;
+	GSocketAddress *la = g_socket_connection_get_local_address(conn, NULL);
 	GSocketAddress *ra = g_socket_connection_get_remote_address(conn, NULL);
-	struct sockaddr_storage ss;
-	bool local = false;
-	int fd;
+	union {
+		struct nlmsghdr nh;
+		char buf[8192];
+	} ans;
+	ssize_t n;
+	int fd = -1, ret = -EINVAL;
 
-	if (!ra)
-		return false;
-	if (G_IS_INET_SOCKET_ADDRESS(ra) &&
-	    g_inet_address_get_is_loopback(
-		    g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(ra)))) {
-		local = true;
-	} else if (g_socket_address_to_native(ra, &ss, sizeof(ss), NULL)) {
-		fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_port = 0;
-		else if (ss.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-		local = fd >= 0 && bind(fd, (struct sockaddr *)&ss,
-					(socklen_t)g_socket_address_get_native_size(ra)) == 0;
-		if (fd >= 0)
-			close(fd);
+	if (!la || !ra || !g_socket_address_to_native(la, &l, sizeof(l), NULL) ||
+	    !g_socket_address_to_native(ra, &r, sizeof(r), NULL) || l.ss_family != r.ss_family)
+		goto out;
+	msg.nh.nlmsg_len = sizeof(msg);
+	msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nh.nlmsg_flags = NLM_F_REQUEST;
+	msg.req.sdiag_family = (uint8_t)l.ss_family;
+	msg.req.sdiag_protocol = IPPROTO_TCP;
+	msg.req.idiag_states = ~0u;
+	msg.req.id.idiag_cookie[0] = msg.req.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (l.ss_family == AF_INET) {
+		const struct sockaddr_in *l4 = (const void *)&l, *r4 = (const void *)&r;
+
+		msg.req.id.idiag_sport = r4->sin_port;
+		msg.req.id.idiag_dport = l4->sin_port;
+		memcpy(msg.req.id.idiag_src, &r4->sin_addr, 4);
+		memcpy(msg.req.id.idiag_dst, &l4->sin_addr, 4);
+	} else if (l.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *l6 = (const void *)&l, *r6 = (const void *)&r;
+
+		msg.req.id.idiag_sport = r6->sin6_port;
+		msg.req.id.idiag_dport = l6->sin6_port;
+		memcpy(msg.req.id.idiag_src, &r6->sin6_addr, 16);
+		memcpy(msg.req.id.idiag_dst, &l6->sin6_addr, 16);
+	} else {
+		goto out;
 	}
-	g_object_unref(ra);
-	return local;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0 || send(fd, &msg, sizeof(msg), 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do
+		n = recv(fd, &ans, sizeof(ans), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = -ENOENT;
+	for (struct nlmsghdr *h = &ans.nh; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error)
+				ret = e->error;
+			break;
+		}
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+
+			*uid = m->idiag_uid;
+			*inode = m->idiag_inode;
+			ret = 0;
+			break;
+		}
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	g_clear_object(&la);
+	g_clear_object(&ra);
+	return ret;
+}
+
+/* Whether a socket inode is one of this process's file descriptors. */
+static bool ours(unsigned long inode)
+{
+	char want[32], link[64];
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (!found && (e = readdir(d))) {
+		char path[300];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Accepts only the agent's own sockets (libnice's): the listener is on 127.0.0.1, so the other
+ * end is on this host, and the kernel says whose socket it is. Another user's process, or
+ * another process of ours, is refused; so is everything when the kernel cannot tell (no
+ * sock_diag): the bridge fails closed. why says what was refused. */
+static bool from_our_socket(GSocketConnection *conn, char *why, size_t cap)
+{
+	unsigned long inode = 0;
+	uid_t uid = 0;
+	int r = peer_socket(conn, &uid, &inode);
+
+	if (r < 0)
+		snprintf(why, cap, "cannot tell whose socket connected (sock_diag: %s)",
+			 g_strerror(-r));
+	else if (uid != geteuid())
+		snprintf(why, cap, "a socket of uid %u, not ours", (unsigned)uid);
+	else if (!ours(inode))
+		snprintf(why, cap, "a socket of another process");
+	else
+		return true;
+	return false;
+}
+
+/* Closes connections that carried nothing either way for idle_ms. The kernel keeps the times
+ * (TCP_INFO on libnice's leg, which sees both directions), so the splice needs no hooks. */
+static gboolean on_idle_check(gpointer data)
+{
+	struct agent_turntls *t = data;
+
+	for (guint i = t->conns->len; i-- > 0;) {
+		struct bridge_conn *c = g_ptr_array_index(t->conns, i);
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int fd;
+
+		if (!c->remote || g_cancellable_is_cancelled(c->cancel))
+			continue;	/* still connecting: AGENT_TURNTLS_CONNECT_S bounds it */
+		fd = g_socket_get_fd(g_socket_connection_get_socket(c->local));
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+		    MIN(ti.tcpi_last_data_recv, ti.tcpi_last_data_sent) < t->idle_ms)
+			continue;
+		t->idled++;
+		rg_log(RG_LOG_INFO, "TURN %s: bridged connection idle for %u s; closed", t->url,
+		       t->idle_ms / 1000);
+		/* the splice ends with CANCELLED and frees c (on_spliced) */
+		g_cancellable_cancel(c->cancel);
+		close_socket(c->remote);
+		close_socket(G_IO_STREAM(c->local));
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void idle_check_start(struct agent_turntls *t)
+{
+	if (t->idle_check) {
+		g_source_destroy(t->idle_check);
+		g_source_unref(t->idle_check);
+	}
+	t->idle_check = g_timeout_source_new(MAX(MIN(t->idle_ms / 4,
+						     (unsigned)AGENT_TURNTLS_IDLE_CHECK_MAX_MS),
+						 10u));
+	g_source_set_callback(t->idle_check, on_idle_check, t, NULL);
+	g_source_attach(t->idle_check, t->ctx);
 }
 
 static gboolean on_retry(gpointer data)
@@ -278,6 +431,7 @@ static void on_accepted(GObject *src, GAsyncResult *res, gpointer data)
 	GSocketConnection *conn;
 	GSocketClient *client;
 	GError *gerr = NULL;
+	char why[96];
 
 	conn = g_socket_listener_accept_finish(G_SOCKET_LISTENER(src), res, NULL, &gerr);
 	if (!conn && g_error_matches(gerr, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -297,10 +451,16 @@ static void on_accepted(GObject *src, GAsyncResult *res, gpointer data)
 		return;
 	}
 	accept_next(t);
-	if (!from_this_host(conn) || t->conns->len >= AGENT_TURNTLS_CONNS_MAX) {
-		rg_log(RG_LOG_WARN, "TURN %s: bridge refused a connection (%s)", t->url,
-		       t->conns->len >= AGENT_TURNTLS_CONNS_MAX ? "too many open" :
-		       "not from this host");
+	if (t->conns->len >= AGENT_TURNTLS_CONNS_MAX)
+		g_strlcpy(why, "too many open", sizeof(why));
+	else if (from_our_socket(conn, why, sizeof(why)))
+		why[0] = '\0';
+	else
+		t->refused++;
+	if (why[0]) {
+		/* said once at WARN (someone may be probing), then at DEBUG */
+		rg_log(t->refused > 1 ? RG_LOG_DEBUG : RG_LOG_WARN,
+		       "TURN %s: bridge refused a connection (%s)", t->url, why);
 		g_io_stream_close(G_IO_STREAM(conn), NULL, NULL);
 		g_object_unref(conn);
 		return;
@@ -403,6 +563,8 @@ int agent_turntls_new(struct agent_turntls **out, GMainContext *ctx, const char 
 				       g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)));
 	g_object_unref(bound);
 	g_object_unref(any);
+	t->idle_ms = AGENT_TURNTLS_IDLE_S * 1000u;
+	idle_check_start(t);
 	accept_next(t);
 	rg_log(RG_LOG_INFO, "TURN %s: TLS bridge on %s (certificate checked against %s)", url,
 	       t->local_url + 5, ca_file ? ca_file : "the system CA store");
@@ -440,6 +602,10 @@ void agent_turntls_free(struct agent_turntls *t)
 	if (t->retry) {
 		g_source_destroy(t->retry);
 		g_source_unref(t->retry);
+	}
+	if (t->idle_check) {
+		g_source_destroy(t->idle_check);
+		g_source_unref(t->idle_check);
 	}
 	for (guint i = 0; i < t->conns->len; i++) {
 		struct bridge_conn *c = g_ptr_array_index(t->conns, i);
@@ -492,4 +658,20 @@ uint64_t agent_turntls_fail_count(const struct agent_turntls *t)
 unsigned agent_turntls_open(const struct agent_turntls *t)
 {
 	return t->conns->len;
+}
+
+uint64_t agent_turntls_refused_count(const struct agent_turntls *t)
+{
+	return t->refused;
+}
+
+uint64_t agent_turntls_idle_count(const struct agent_turntls *t)
+{
+	return t->idled;
+}
+
+void agent_turntls_set_idle_ms(struct agent_turntls *t, unsigned ms)
+{
+	t->idle_ms = ms ? ms : AGENT_TURNTLS_IDLE_S * 1000u;
+	idle_check_start(t);
 }

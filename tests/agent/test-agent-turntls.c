@@ -5,11 +5,17 @@
  *   dns name:   turns:localhost: the localhost certificate passes, the other name's does not
  *   other CA:   libnice's side is closed, the error says the issuer is not trusted
  *   wrong name: ... the name does not match
- *   bad config: ca_file unreadable, DTLS asked for: agent_turntls_new() fails and says why */
+ *   bad config: ca_file unreadable, DTLS asked for: agent_turntls_new() fails and says why
+ *   not ours:   a connection from another uid (65534) or another process of ours is refused
+ *               (closed, nothing relayed); ours still works
+ *   idle:       a bridged connection silent both ways for the idle time is closed; a busy one
+ *               is kept */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -310,6 +316,117 @@ static void test_free_while_open(void)
 	server_stop(&s);
 }
 
+/* A child process (uid, or -1 to keep ours) connects and sends; exit 0 when the bridge closed
+ * the connection without relaying anything, 1 when bytes came back or nothing happened. Only
+ * async-signal-safe calls in the child (the parent has threads). */
+static int foreign_client(guint16 port, int uid)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	g_assert_cmpint(pid, >=, 0);
+	if (pid == 0) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		struct pollfd pfd;
+		char buf[16];
+		int fd;
+
+		if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0)
+			_exit(2);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			_exit(3);
+		if (send(fd, "\x00\x03ping", 6, 0) != 6)
+			_exit(4);
+		pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 10000) != 1)
+			_exit(1);	/* neither closed nor answered */
+		_exit(recv(fd, buf, sizeof(buf), 0) <= 0 ? 0 : 1);
+	}
+	for (gint64 until = g_get_monotonic_time() + 15 * G_USEC_PER_SEC;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		g_assert_cmpint(r, >=, 0);
+		if (r == pid)
+			break;
+		g_assert_cmpint(g_get_monotonic_time(), <, until);
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	}
+	g_assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* Only the agent's own sockets are bridged (issue 15 item 6: a uid 65534 process was served). */
+static void test_not_ours(void)
+{
+	static const char msg[] = "still works";
+	char buf[sizeof(msg) - 1];
+	struct agent_turntls *t;
+	struct server s;
+	int fd;
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root to connect as another uid");
+		return;
+	}
+	server_start(&s, "good");
+	t = bridge_to(&s, "ca.pem");
+	g_assert_cmpint(foreign_client(local_port(t), 65534), ==, 0);	/* another user */
+	g_assert_cmpint(foreign_client(local_port(t), -1), ==, 0);	/* our uid, not our socket */
+	g_assert_cmpuint(agent_turntls_refused_count(t), ==, 2);
+	g_assert_cmpuint(agent_turntls_ok_count(t) + agent_turntls_fail_count(t), ==, 0);
+	g_assert_false(s.handshake_ok);		/* nothing went to the server for them */
+	fd = client_connect(local_port(t));	/* this process: bridged */
+	g_assert_cmpint(send(fd, msg, sizeof(msg) - 1, 0), ==, (ssize_t)sizeof(msg) - 1);
+	g_assert_cmpint(client_read(fd, buf, sizeof(buf)), ==, (gssize)sizeof(buf));
+	g_assert_cmpuint(agent_turntls_refused_count(t), ==, 2);
+	close(fd);
+	server_stop(&s);
+	agent_turntls_free(t);
+}
+
+/* A bridged connection that carries nothing is closed after the idle time; one that carries
+ * data more often than that stays. */
+static void test_idle(void)
+{
+	char buf[4];
+	struct agent_turntls *t;
+	struct server s;
+	gint64 t0;
+	int fd;
+
+	server_start(&s, "good");
+	t = bridge_to(&s, "ca.pem");
+	agent_turntls_set_idle_ms(t, 400);
+	fd = client_connect(local_port(t));
+	/* busy: 1.2 s of traffic every 100 ms, three idle times */
+	for (int i = 0; i < 12; i++) {
+		g_assert_cmpint(send(fd, "ping", 4, 0), ==, 4);
+		g_assert_cmpint(client_read(fd, buf, 4), ==, 4);
+		for (gint64 until = g_get_monotonic_time() + 100000; g_get_monotonic_time() < until;)
+			if (!g_main_context_iteration(NULL, FALSE))
+				g_usleep(1000);
+	}
+	g_assert_cmpuint(agent_turntls_idle_count(t), ==, 0);
+	g_assert_cmpuint(agent_turntls_open(t), ==, 1);
+	/* then silent: closed after 400 ms (checked every 100 ms) */
+	t0 = g_get_monotonic_time();
+	g_assert_cmpint(client_read(fd, buf, 4), ==, 0);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 300 * 1000);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+	g_assert_cmpuint(agent_turntls_idle_count(t), ==, 1);
+	close(fd);
+	server_stop(&s);
+	for (gint64 until = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	     agent_turntls_open(t) && g_get_monotonic_time() < until;)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(1000);
+	g_assert_cmpuint(agent_turntls_open(t), ==, 0);
+	agent_turntls_free(t);
+}
+
 static void test_bad_config(void)
 {
 	static const struct { const char *url, *ca, *want; } rows[] = {
@@ -347,6 +464,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/turntls/wrong-name", test_wrong_name);
 	g_test_add_func("/agent/turntls/free-while-open", test_free_while_open);
 	g_test_add_func("/agent/turntls/bad-config", test_bad_config);
+	g_test_add_func("/agent/turntls/not-ours", test_not_ours);
+	g_test_add_func("/agent/turntls/idle", test_idle);
 	r = g_test_run();
 	sh("rm -rf ./*");
 	g_rmdir(dir);
