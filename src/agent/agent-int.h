@@ -24,6 +24,7 @@
 #include "wg/device.h"
 
 struct sig_client;
+struct trust_store;
 
 enum agent_limits {
 	AGENT_TUN_BATCH = 64,			/* packets read from TUN per wakeup */
@@ -94,6 +95,15 @@ struct agent_peer {
 	 * reinstalled device. Applied only if the probe finds the old tunnel dead. */
 	char pending_key[AGENT_KEY_B64_MAX + 1];
 	char pending_addr[AGENT_ADDR_MAX + 1];
+	char *pending_cert;		/* owned: the certificate that came with pending_key */
+	/* Signed networks (agent/trust.c): what the certificate behind the installed key says. */
+	bool verified;			/* the installed key and address come from a certificate */
+	uint64_t serial;		/* ... with this serial */
+	uint64_t vouched_serial;	/* of the last certificate agent_trust_vouch accepted */
+	char vouched_key[AGENT_KEY_B64_MAX + 1];	/* ... its key and address, to install */
+	char vouched_addr[48];
+	char trust_err[96];		/* why the last claim was rejected, "" = none */
+	uint64_t rejects;		/* claims rejected */
 	uint32_t attempts;		/* since the last time it was up */
 	uint32_t failures;		/* consecutive, drives the backoff */
 	int64_t since;			/* wall seconds of the last state change */
@@ -131,6 +141,11 @@ struct agent {
 	struct agent_turntls **turntls;	/* owned, n_turntls entries */
 	size_t n_turntls;
 	GPtrArray *turntls_retired;	/* owned bridges replaced by a reload, NULL = none */
+	char network[AGENT_ID_MAX + 1];	/* [network] name: the network id certificates name */
+	/* Signed membership (agent/trust.c); trust NULL = an unsigned network. */
+	struct trust_store *trust;	/* owned */
+	char *cert_b64;			/* owned: our certificate, sent in join/offer/answer */
+	GPtrArray *revocations;		/* owned base64 records we hold, passed on to peers */
 	bool ordered;
 	int max_retransmits;
 
@@ -188,5 +203,22 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 void agent_peer_close_all(struct agent *a);
 /* Frees dropped connections now (agent_free). */
 void agent_peer_reap(struct agent *a);
+/* Certificate revoked: tunnel, WireGuard peer and allowed IPs go now. */
+void agent_peer_revoke(struct agent_peer *p);
+
+/* agent/trust.c: signed membership. */
+struct rg_err;
+int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *err);
+void agent_trust_free(struct agent *a);
+/* The gate for identity claims: may point key and address at the certificate's. */
+bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **address,
+		       const char *cert_b64);
+/* The vouched key is installed: the peer is verified under that certificate. */
+void agent_trust_installed(struct agent_peer *p);
+bool agent_trust_reject(struct agent_peer *p, const char *detail);
+const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap);
+void agent_trust_greet(struct agent *a, const char *peer_id);
+void agent_trust_on_revoke(struct agent *a, const struct sig_msg *m);
+int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *err);
 
 #endif

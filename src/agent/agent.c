@@ -411,6 +411,16 @@ static char *ctl_handler(void *opaque, const char *cmd)
 		request_stop(a);
 		return g_strdup("{\"ok\":true}\n");
 	}
+	if (g_str_has_prefix(cmd, "revoke ")) {
+		struct rg_err err = { 0 };
+
+		if (agent_trust_revoke_text(a, cmd + 7, &err) < 0) {
+			g_autofree char *q = g_strescape(err.msg, NULL);
+
+			return g_strdup_printf("{\"ok\":false,\"error\":\"%s\"}\n", q);
+		}
+		return g_strdup("{\"ok\":true}\n");
+	}
 	return g_strdup("{\"ok\":false,\"error\":\"unknown command\"}\n");
 }
 
@@ -761,6 +771,9 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		goto fail;
 	}
 	rg_key_to_base64(a->key_b64, pub);
+	g_strlcpy(a->network, cfg->network ? cfg->network : "", sizeof(a->network));
+	if ((r = agent_trust_init(a, cfg->trust_config, err)) < 0)
+		goto fail;
 	a->timer = g_source_new(&timer_funcs, sizeof(GSource));
 	g_source_set_callback(a->timer, NULL, a, NULL);
 	g_source_set_ready_time(a->timer, -1);
@@ -858,6 +871,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	sc.peer_id = a->peer_id;
 	sc.public_key = a->key_b64;
 	sc.address = a->address[0] ? a->address : NULL;
+	sc.cert = a->cert_b64;
 	r = sig_client_new(&a->sig, a->ctx, &sc, &sig_ops, a, err);
 	if (r < 0)
 		goto fail;
@@ -888,6 +902,7 @@ void agent_free(struct agent *a)
 	if (a->peers)
 		g_hash_table_destroy(a->peers);
 	a->peers = NULL;
+	agent_trust_free(a);
 	if (a->reap_src)
 		g_source_remove(a->reap_src);
 	a->reap_src = 0;

@@ -48,6 +48,10 @@ struct agent_cfg {
 	bool ordered;			/* [webrtc] ordered (default false) */
 	int max_retransmits;		/* [webrtc] max_retransmits (default 0) */
 	const char *uapi_dir;		/* NULL = /var/run/wireguard */
+	const char *network;		/* [network] name: the network id in certificates */
+	/* The config file's path: membership state is read from beside it (trust/store.h). NULL
+	 * or no trust anchor there: an unsigned network. */
+	const char *trust_config;
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

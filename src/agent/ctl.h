@@ -14,7 +14,7 @@
 struct rg_err;
 
 enum agent_ctl_limits {
-	AGENT_CTL_CMD_MAX = 128,	/* bytes of a command line */
+	AGENT_CTL_CMD_MAX = 512,	/* bytes of a command line ("revoke BASE64" fits) */
 	AGENT_CTL_REPLY_MAX = 1 << 20,	/* bytes a client accepts */
 	AGENT_CTL_CLIENTS_MAX = 16,	/* connections served at once */
 	AGENT_CTL_TIMEOUT_MS = 5000,	/* a client that says nothing is dropped */

@@ -52,7 +52,8 @@ static void peer_connect(struct agent_peer *p);
 static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *sdp);
 static void peer_restart_ice(struct agent_peer *p, const char *why);
 static void restart_done(struct agent_peer *p, const char *how);
-static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address);
+static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
+		       const char *cert);
 static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void peer_fail_kind(struct agent_peer *p, const char *kind, const char *fmt, ...)
@@ -604,6 +605,7 @@ static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *s
 
 	sig_msg_init_offer(&m, type, a->peer_id, p->id, sdp, a->key_b64,
 			   a->address[0] ? a->address : NULL);
+	m.cert = g_strdup(a->cert_b64);
 	if (agent_send_signal(a, &m) < 0)
 		rg_log(RG_LOG_WARN, "peer %s: hub unavailable, %s not sent", p->id,
 		       sig_msg_type_name(type));
@@ -760,7 +762,9 @@ static void peer_connect(struct agent_peer *p)
 	char *sdp = NULL;
 
 	clear_src(&p->retry_src);
-	if (!p->wg) {
+	/* A signed network may offer before it knows the key: peers entries carry no certificate
+	 * (the hub does not copy them), the answer does, and nothing is installed before it. */
+	if (!p->wg && !(a->trust && p->present)) {
 		set_state(p, AGENT_PEER_DISCOVERED);
 		return;
 	}
@@ -784,13 +788,18 @@ fail:
 	peer_fail(p, "offer failed: %s", err.msg[0] ? err.msg : "peer connection");
 }
 
-/* Learns (or changes) the peer's WireGuard key and allowed IP. false on a bad key. */
-static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address)
+/* Learns (or changes) the peer's WireGuard key and allowed IP. false on a bad key, or when the
+ * claims are not vouched for by a certificate in a signed network (agent_trust_vouch: the one
+ * gate; then the key and address installed are the certificate's). */
+static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
+		       const char *cert)
 {
 	struct agent *a = p->a;
 	uint8_t key[WG_KEY_LEN];
 	int r;
 
+	if (!agent_trust_vouch(p, &key_b64, &address, cert))
+		return false;
 	if (key_b64 && key_b64[0] && strcmp(key_b64, p->key_b64) != 0) {
 		struct wg_peer *wp;
 
@@ -809,6 +818,15 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 			peer_drop_conn(p);
 		}
 		r = wg_device_add_peer(a->dev, key, &wp);
+		if (r == -EEXIST && a->trust) {
+			/* Signed: a certificate may name any public key, but a key in use stays
+			 * with the peer that has it. */
+			struct agent_peer *other = wg_peer_get_user(wp);
+			char note[AGENT_ID_MAX + 16];
+
+			snprintf(note, sizeof(note), "(key held by %s)", other ? other->id : "?");
+			return agent_trust_reject(p, note);
+		}
 		if (r == -EEXIST) {
 			/* Another peer id announced the same key (a copied config): last one wins. */
 			struct agent_peer *other = wg_peer_get_user(wp);
@@ -854,6 +872,8 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 		g_strlcpy(p->address, address, sizeof(p->address));
 		rg_log(RG_LOG_INFO, "peer %s: tunnel address %s", p->id, address);
 	}
+	if (cert && cert[0] && p->wg)
+		agent_trust_installed(p);
 	return true;
 }
 
@@ -886,12 +906,13 @@ static gboolean probe_cb(gpointer data)
 	}
 	if (peer_rx(p) == p->probe_rx) {
 		char key[sizeof(p->pending_key)], addr[sizeof(p->pending_addr)];
+		g_autofree char *cert = g_steal_pointer(&p->pending_cert);
 
 		memcpy(key, p->pending_key, sizeof(key));
 		memcpy(addr, p->pending_addr, sizeof(addr));
 		p->pending_key[0] = p->pending_addr[0] = '\0';
 		peer_fail(p, "rejoined the hub and did not answer over the old connection");
-		if (key[0] && peer_learn(p, key, addr) && p->offerer && p->present) {
+		if (key[0] && peer_learn(p, key, addr, cert) && p->offerer && p->present) {
 			p->failures = 0;
 			peer_connect(p);
 		}
@@ -899,6 +920,7 @@ static gboolean probe_cb(gpointer data)
 		rg_log(RG_LOG_WARN, "peer %s: another device uses this peer id (key %.8s...); keeping "
 		       "the working tunnel", p->id, p->pending_key);
 		p->pending_key[0] = p->pending_addr[0] = '\0';
+		g_clear_pointer(&p->pending_cert, g_free);
 	} else {
 		rg_log(RG_LOG_INFO, "peer %s: rejoined; tunnel still alive", p->id);
 	}
@@ -917,13 +939,16 @@ static void peer_probe(struct agent_peer *p)
 
 /* A key different from the one of a working tunnel: hold it and probe the tunnel. true when the
  * caller must not act on the message. */
-static bool key_conflict(struct agent_peer *p, const char *key, const char *addr)
+static bool key_conflict(struct agent_peer *p, const char *key, const char *addr,
+			 const char *cert)
 {
 	if (p->state != AGENT_PEER_UP || peer_restarting(p) || !p->conn || !key || !key[0] ||
 	    strcmp(key, p->key_b64) == 0)
 		return false;
 	g_strlcpy(p->pending_key, key, sizeof(p->pending_key));
 	g_strlcpy(p->pending_addr, addr ? addr : "", sizeof(p->pending_addr));
+	g_free(p->pending_cert);
+	p->pending_cert = g_strdup(cert);
 	rg_log(RG_LOG_WARN, "peer %s: announced with a different key (%.8s...) while its tunnel is "
 	       "up; probing the tunnel", p->id, key);
 	peer_probe(p);
@@ -961,12 +986,13 @@ void agent_peer_free(struct agent_peer *p)
 	peer_drop_conn(p);
 	if (p->wg)
 		wg_peer_set_user(p->wg, NULL);
+	g_free(p->pending_cert);
 	g_free(p);
 }
 
 /* A peer announced by the hub (peers list or join). */
 static void on_announce(struct agent *a, const char *id, const char *key, const char *address,
-			bool rejoin)
+			const char *cert, bool rejoin)
 {
 	struct agent_peer *p;
 
@@ -980,8 +1006,17 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 		return;
 	}
 	p->present = true;
-	if (key_conflict(p, key, address) || !peer_learn(p, key, address))
+	if (key_conflict(p, key, address, cert))
 		return;
+	if (!peer_learn(p, key, address, cert)) {
+		/* Signed network, no certificate in a peers entry: offer anyway (if ours to); the
+		 * answer must bring one. A bad certificate gets nothing. */
+		if (a->trust && !p->trust_err[0] && p->offerer && !p->conn && !p->wg) {
+			p->failures = 0;
+			peer_connect(p);
+		}
+		return;
+	}
 	if (p->state == AGENT_PEER_LEFT)
 		set_state(p, AGENT_PEER_DISCOVERED);
 	if (p->conn) {
@@ -1010,6 +1045,14 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		rg_log(RG_LOG_WARN, "hub: offer from an unusable peer id '%.80s'", m->from);
 		return;
 	}
+	if (a->trust) {
+		/* Signed: an offer (a restart too) speaks for a certified key, or is dropped
+		 * before its SDP is looked at. */
+		const char *key = m->public_key, *addr = m->address;
+
+		if (!agent_trust_vouch(p, &key, &addr, m->cert))
+			return;
+	}
 	kind = p->conn ? rtc_peer_offer_kind(p->conn->pc, m->sdp) : RTC_OFFER_NEW;
 	if (kind != RTC_OFFER_NEW) {
 		p->present = true;
@@ -1022,8 +1065,8 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		return;
 	}
 	p->present = true;
-	if (key_conflict(p, m->public_key, m->address) ||
-	    !peer_learn(p, m->public_key, m->address))
+	if (key_conflict(p, m->public_key, m->address, m->cert) ||
+	    !peer_learn(p, m->public_key, m->address, m->cert))
 		return;
 	if (!p->wg) {
 		rg_log(RG_LOG_WARN, "peer %s: offer without a known public key; ignored", p->id);
@@ -1068,12 +1111,20 @@ static void on_answer(struct agent *a, const struct sig_msg *m)
 		rg_log(RG_LOG_DEBUG, "hub: unexpected answer from '%.80s' dropped", m->from);
 		return;
 	}
-	if (m->public_key && m->public_key[0] && strcmp(m->public_key, p->key_b64) != 0 &&
-	    !peer_learn(p, m->public_key, m->address)) {
-		peer_fail(p, "answer carries a bad public key");
-		return;
+	if (a->trust) {
+		if (!peer_learn(p, m->public_key, m->address, m->cert) || !p->wg) {
+			peer_fail(p, "answer refused: %s", p->trust_err[0] ? p->trust_err :
+				  "no certificate");
+			return;
+		}
+	} else {
+		if (m->public_key && m->public_key[0] && strcmp(m->public_key, p->key_b64) != 0 &&
+		    !peer_learn(p, m->public_key, m->address, NULL)) {
+			peer_fail(p, "answer carries a bad public key");
+			return;
+		}
+		peer_learn(p, NULL, m->address, NULL);
 	}
-	peer_learn(p, NULL, m->address);
 	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_ANSWER, m->sdp, &err) < 0) {
 		peer_fail(p, "bad answer: %s", err.msg);
 		return;
@@ -1122,10 +1173,14 @@ void agent_peer_on_signal(struct agent *a, const struct sig_msg *m)
 	case SIG_MSG_PEERS:
 		for (size_t i = 0; i < m->n_peers; i++)
 			on_announce(a, m->peers[i].peer_id, m->peers[i].public_key,
-				    m->peers[i].address, true);
+				    m->peers[i].address, m->peers[i].cert, true);
 		break;
 	case SIG_MSG_JOIN:
-		on_announce(a, m->peer_id, m->public_key, m->address, true);
+		on_announce(a, m->peer_id, m->public_key, m->address, m->cert, true);
+		agent_trust_greet(a, m->peer_id);	/* it may have been offline: revocations */
+		break;
+	case SIG_MSG_REVOKE:
+		agent_trust_on_revoke(a, m);
 		break;
 	case SIG_MSG_OFFER:
 		on_offer(a, m);
@@ -1212,6 +1267,7 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 	g_strlcpy(out->last_error, p->last_error, sizeof(out->last_error));
 	if (p->last_error[0] && p->last_error_kind)
 		g_strlcpy(out->last_error_kind, p->last_error_kind, sizeof(out->last_error_kind));
+	agent_trust_status(p, out->trust, sizeof(out->trust));
 	out->offerer = p->offerer;
 	out->attempts = p->attempts;
 	out->ice_restarts = p->ice_restarts;
@@ -1329,4 +1385,22 @@ void agent_peer_close_all(struct agent *a)
 		if (p->conn && p->conn->pc)
 			rtc_peer_close(p->conn->pc);
 	}
+}
+
+void agent_peer_revoke(struct agent_peer *p)
+{
+	rg_log(RG_LOG_WARN, "peer %s: certificate revoked; tunnel and WireGuard peer removed", p->id);
+	clear_src(&p->retry_src);
+	clear_src(&p->probe_src);
+	peer_drop_conn(p);
+	if (p->wg) {
+		wg_device_remove_peer(p->a->dev, p->wg);
+		p->wg = NULL;
+	}
+	p->key_b64[0] = p->address[0] = '\0';
+	p->pending_key[0] = p->pending_addr[0] = '\0';
+	g_clear_pointer(&p->pending_cert, g_free);
+	p->verified = false;
+	g_strlcpy(p->trust_err, "revoked", sizeof(p->trust_err));
+	set_state(p, AGENT_PEER_LEFT);
 }

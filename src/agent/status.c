@@ -114,6 +114,8 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_string_value(b, p->last_error);
 		json_builder_set_member_name(b, "lastErrorKind");
 		json_builder_add_string_value(b, p->last_error_kind);
+		json_builder_set_member_name(b, "trust");
+		json_builder_add_string_value(b, p->trust);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -247,7 +249,8 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		    !get_str(po, "localEndpoint", p->local_endpoint, sizeof(p->local_endpoint)) ||
 		    !get_str(po, "lastErrorKind", p->last_error_kind, sizeof(p->last_error_kind)) ||
 		    !get_str(po, "pathMtuState", p->path_mtu_state, sizeof(p->path_mtu_state)) ||
-		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error))) {
+		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error)) ||
+		    !get_str(po, "trust", p->trust, sizeof(p->trust))) {
 			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long field",
 					 i);
 			goto out;
@@ -378,6 +381,8 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, " (for %s)", a);
 		}
 		g_string_append_c(t, '\n');
+		if (p->trust[0])
+			g_string_append_printf(t, "  membership: %s\n", p->trust);
 		if (p->public_key[0])
 			g_string_append_printf(t, "  public key: %s\n", p->public_key);
 		if (p->address[0])

@@ -55,6 +55,7 @@ struct agent_status_peer {
 	uint32_t peer_mtu;			/* largest IP packet sent to it, 0 = none */
 	char last_error[256];			/* why the last attempt failed, "" = none */
 	char last_error_kind[AGENT_KIND_MAX + 1];	/* its machine name, "" = none */
+	char trust[128];			/* verified / unverified / rejected: <reason> */
 };
 
 struct agent_status {

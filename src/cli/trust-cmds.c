@@ -459,7 +459,8 @@ static int devices_revoke(const struct conf *c, struct trust_store *s, struct tr
 		n++;
 		printf("%s\n", text);
 		snprintf(cmd, sizeof(cmd), "revoke %s", text);
-		if (agent_ctl_request(c->interface, cmd, ASK_TIMEOUT_MS, &reply, &err) == 0)
+		if (agent_ctl_request(c->interface, cmd, ASK_TIMEOUT_MS, &reply, &err) == 0 &&
+		    reply && strstr(reply, "\"ok\":true"))
 			sent++;
 		g_free(reply);
 	}

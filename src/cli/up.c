@@ -22,6 +22,7 @@
 #include "cli/cmds.h"
 #include "cli/confpath.h"
 #include "cli/journal.h"
+#include "trust/store.h"
 #include "conf/config.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -363,6 +364,17 @@ int cmd_up(int argc, char **argv)
 	fill_cfg(&ac, &turn, &c);
 	st.config = config;
 	st.running = &c;
+	ac.network = c.network_name;
+	ac.trust_config = config;
+	{
+		char anchor[PATH_MAX + 16];
+
+		if (trust_store_path(anchor, sizeof(anchor) - 8, config) == 0 &&
+		    (strcat(anchor, "/anchor"), access(anchor, F_OK) != 0))
+			fprintf(stderr, "Note: network '%s' is not signed: the hub and anyone with the "
+				"auth token can add or impersonate devices; peers show as "
+				"'unverified' (docs/membership.md).\n", c.network_name);
+	}
 
 	if (!foreground) {
 		pid_t pid;

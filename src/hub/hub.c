@@ -808,7 +808,8 @@ void hub_text(struct hub *h, uint64_t conn, const char *s, size_t len, uint64_t 
 	if (tl == 4 && mem_eq(type, "join", 4)) {
 		handle_join(h, c, &f, s, len);
 	} else if ((tl == 5 && mem_eq(type, "offer", 5)) || (tl == 6 && mem_eq(type, "answer", 6)) ||
-		   (tl == 13 && mem_eq(type, "ice-candidate", 13))) {
+		   (tl == 13 && mem_eq(type, "ice-candidate", 13)) ||
+		   (tl == 6 && mem_eq(type, "revoke", 6))) {
 		handle_relay(h, c, type, &f, s, len);
 	} else {
 		send_error(h, c, "unknown-type", "unknown message type", type, (size_t)tl);

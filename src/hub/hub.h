@@ -12,8 +12,8 @@
  *	binary frame received  hub_binary()  -> ops->send_binary (relay.h)
  *
  * Rules: frames before `join` are rejected with an error frame; `join` gets a `peers` reply and is
- * forwarded to everyone else; offer/answer/ice-candidate go only to `to`, with `from` overwritten
- * by the sender's registered peerId (every other field, unknown ones included, is copied as is);
+ * forwarded to everyone else; offer/answer/ice-candidate/revoke go only to `to`, with `from`
+ * overwritten by the sender's registered peerId (every other field, unknown ones included, is copied as is);
  * a second connection with the same peerId replaces the first (closed; the others see peer-left
  * then join); malformed JSON gets an error frame and the connection is kept; frames over
  * HUB_FRAME_MAX close the connection; a token bucket limits each connection.

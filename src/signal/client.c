@@ -39,6 +39,7 @@ struct sig_client {
 	char *shown_url;		/* the ws[s]:// URL as configured, for messages */
 	char *token;			/* wiped on free */
 	char *peer_id, *public_key, *address;
+	char *cert;		/* NULL = none */
 	struct sig_client_ops ops;
 	void *opaque;
 	struct sig_backoff backoff;
@@ -230,6 +231,7 @@ static void send_join(struct sig_client *c)
 	struct sig_msg m = { 0 };
 
 	sig_msg_init_join(&m, c->peer_id, c->public_key, c->address);
+	m.cert = g_strdup(c->cert);
 	sig_client_send(c, &m);
 	sig_msg_clear(&m);
 }
@@ -399,6 +401,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	c->peer_id = g_strdup(cfg->peer_id);
 	c->public_key = g_strdup(cfg->public_key);
 	c->address = g_strdup(cfg->address);
+	c->cert = g_strdup(cfg->cert);
 	if (ops)
 		c->ops = *ops;
 	c->opaque = opaque;
@@ -489,6 +492,7 @@ void sig_client_free(struct sig_client *c)
 	g_free(c->peer_id);
 	g_free(c->public_key);
 	g_free(c->address);
+	g_free(c->cert);
 	g_main_context_unref(c->ctx);
 	g_free(c);
 }

@@ -15,6 +15,7 @@ static const char *const type_names[] = {
 	[SIG_MSG_ICE_CANDIDATE] = "ice-candidate",
 	[SIG_MSG_PEER_LEFT] = "peer-left",
 	[SIG_MSG_ERROR] = "error",
+	[SIG_MSG_REVOKE] = "revoke",
 };
 
 const char *sig_msg_type_name(enum sig_msg_type type)
@@ -39,6 +40,7 @@ void sig_msg_clear(struct sig_msg *m)
 	g_free(m->peer_id);
 	g_free(m->public_key);
 	g_free(m->address);
+	g_free(m->cert);
 	g_free(m->from);
 	g_free(m->to);
 	g_free(m->sdp);
@@ -49,8 +51,12 @@ void sig_msg_clear(struct sig_msg *m)
 		g_free(m->peers[i].peer_id);
 		g_free(m->peers[i].public_key);
 		g_free(m->peers[i].address);
+		g_free(m->peers[i].cert);
 	}
 	g_free(m->peers);
+	for (size_t i = 0; i < m->n_revocations; i++)
+		g_free(m->revocations[i]);
+	g_free(m->revocations);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -101,10 +107,37 @@ static int parse_peers(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 
 		if ((r = get_str(eo, "peers", "peerId", true, &p->peer_id, err)) ||
 		    (r = get_str(eo, "peers", "publicKey", false, &p->public_key, err)) ||
-		    (r = get_str(eo, "peers", "address", false, &p->address, err)))
+		    (r = get_str(eo, "peers", "address", false, &p->address, err)) ||
+		    (r = get_str(eo, "peers", "cert", false, &p->cert, err)))
 			return r;
 		if (!p->public_key)
 			p->public_key = g_strdup("");
+	}
+	return 0;
+}
+
+static int parse_revocations(JsonObject *o, struct sig_msg *m, struct rg_err *err)
+{
+	JsonNode *n = json_object_get_member(o, "revocations");
+	JsonArray *a;
+	guint len;
+
+	if (!n || !JSON_NODE_HOLDS_ARRAY(n))
+		return rg_err_set(err, -EINVAL, "revoke: field 'revocations' must be an array");
+	a = json_node_get_array(n);
+	len = json_array_get_length(a);
+	if (len > SIG_MSG_REVOKE_MAX)
+		return rg_err_set(err, -EINVAL, "revoke: more than %d revocations",
+				  SIG_MSG_REVOKE_MAX);
+	m->revocations = g_new0(char *, len ? len : 1);
+	for (guint i = 0; i < len; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+
+		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+			return rg_err_set(err, -EINVAL, "revoke: entry %u is not a string", i);
+		if (!g_utf8_validate(json_node_get_string(e), -1, NULL))
+			return rg_err_set(err, -EINVAL, "revoke: entry %u is not valid UTF-8", i);
+		m->revocations[m->n_revocations++] = g_strdup(json_node_get_string(e));
 	}
 	return 0;
 }
@@ -123,7 +156,8 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 	case SIG_MSG_JOIN:
 		if ((r = get_str(o, t, "peerId", true, &m->peer_id, err)) ||
 		    (r = get_str(o, t, "publicKey", true, &m->public_key, err)) ||
-		    (r = get_str(o, t, "address", false, &m->address, err)))
+		    (r = get_str(o, t, "address", false, &m->address, err)) ||
+		    (r = get_str(o, t, "cert", false, &m->cert, err)))
 			return r;
 		break;
 	case SIG_MSG_PEERS:
@@ -134,9 +168,15 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		    (r = get_str(o, t, "to", true, &m->to, err)) ||
 		    (r = get_str(o, t, "sdp", true, &m->sdp, err)) ||
 		    (r = get_str(o, t, "publicKey", false, &m->public_key, err)) ||
-		    (r = get_str(o, t, "address", false, &m->address, err)))
+		    (r = get_str(o, t, "address", false, &m->address, err)) ||
+		    (r = get_str(o, t, "cert", false, &m->cert, err)))
 			return r;
 		break;
+	case SIG_MSG_REVOKE:
+		if ((r = get_str(o, t, "from", false, &m->from, err)) ||
+		    (r = get_str(o, t, "to", true, &m->to, err)))
+			return r;
+		return parse_revocations(o, m, err);
 	case SIG_MSG_ICE_CANDIDATE:
 		if ((r = get_str(o, t, "from", false, &m->from, err)) ||
 		    (r = get_str(o, t, "to", true, &m->to, err)) ||
@@ -213,6 +253,8 @@ static const char *missing_field(const struct sig_msg *m)
 		return !m->peer_id ? "peerId" : NULL;
 	case SIG_MSG_ERROR:
 		return NULL;
+	case SIG_MSG_REVOKE:
+		return !m->to ? "to" : NULL;
 	default:
 		return "type";
 	}
@@ -240,6 +282,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		add_str(b, "peerId", m->peer_id);
 		add_str(b, "publicKey", m->public_key);
 		add_str(b, "address", m->address);
+		add_str(b, "cert", m->cert);
 		break;
 	case SIG_MSG_PEERS:
 		json_builder_set_member_name(b, "peers");
@@ -249,6 +292,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 			add_str(b, "peerId", m->peers[i].peer_id);
 			add_str(b, "publicKey", m->peers[i].public_key ? m->peers[i].public_key : "");
 			add_str(b, "address", m->peers[i].address);
+			add_str(b, "cert", m->peers[i].cert);
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
@@ -261,6 +305,16 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		/* the Go original omits an empty publicKey */
 		add_str(b, "publicKey", m->public_key && *m->public_key ? m->public_key : NULL);
 		add_str(b, "address", m->address);
+		add_str(b, "cert", m->cert);
+		break;
+	case SIG_MSG_REVOKE:
+		add_str(b, "from", m->from);
+		add_str(b, "to", m->to);
+		json_builder_set_member_name(b, "revocations");
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < m->n_revocations; i++)
+			json_builder_add_string_value(b, m->revocations[i]);
+		json_builder_end_array(b);
 		break;
 	case SIG_MSG_ICE_CANDIDATE:
 		add_str(b, "from", m->from);

@@ -22,14 +22,19 @@ enum sig_msg_type {
 	SIG_MSG_ICE_CANDIDATE,	/* from, to, candidate */
 	SIG_MSG_PEER_LEFT,	/* peerId */
 	SIG_MSG_ERROR,		/* code, message (hub → client only) */
+	SIG_MSG_REVOKE,		/* from, to, revocations[] (signed networks, docs/membership.md) */
 };
 
-enum sig_msg_limits { SIG_MSG_MAX = 64 * 1024 };	/* bytes of one frame, either direction */
+enum sig_msg_limits {
+	SIG_MSG_MAX = 64 * 1024,	/* bytes of one frame, either direction */
+	SIG_MSG_REVOKE_MAX = 64,	/* revocation records in one revoke frame */
+};
 
 struct sig_peer {
 	char *peer_id;		/* owned */
 	char *public_key;	/* owned; "" when absent */
 	char *address;		/* owned; NULL when absent */
+	char *cert;		/* owned; NULL when absent (extension: signed networks) */
 };
 
 /* One message. Strings are owned, NUL-terminated UTF-8; NULL means the field is absent (the
@@ -39,6 +44,7 @@ struct sig_msg {
 	char *peer_id;		/* join, peer-left */
 	char *public_key;	/* join (required), offer/answer (optional) */
 	char *address;		/* extension: join, offer, answer (optional) */
+	char *cert;		/* extension: join, offer, answer: base64 device certificate */
 	char *from;		/* offer, answer, ice-candidate (the hub overwrites it) */
 	char *to;		/* offer, answer, ice-candidate */
 	char *sdp;		/* offer, answer */
@@ -47,6 +53,8 @@ struct sig_msg {
 	char *message;		/* error */
 	struct sig_peer *peers;	/* peers: owned array of n_peers */
 	size_t n_peers;
+	char **revocations;	/* revoke: owned array of base64 records */
+	size_t n_revocations;
 };
 
 /* "join", "ice-candidate", ...; NULL for SIG_MSG_NONE or out of range. */

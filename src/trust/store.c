@@ -121,7 +121,9 @@ static int load_seed(const char *path, uint8_t seed[TRUST_SEED_LEN], bool *has, 
 	return 0;
 }
 
-static int load_revoked(struct trust_store *s, struct rg_err *err)
+static int each_revoke(const struct trust_store *s,
+		       void (*fn)(void *opaque, const struct trust_revoke *r), void *opaque,
+		       struct rg_err *err)
 {
 	char path[PATH_MAX + 32], line[LINE_MAX_LEN];
 	struct trust_ctx ctx;
@@ -139,10 +141,26 @@ static int load_revoked(struct trust_store *s, struct rg_err *err)
 		if (trust_revoke_from_base64(&r, line, strlen(line)) != TRUST_OK ||
 		    trust_revoke_check(&ctx, &r) != TRUST_OK)
 			continue;	/* not ours: ignored, as agents ignore them on the wire */
-		trust_revlist_add(&s->revoked, r.serial);
+		fn(opaque, &r);
 	}
 	fclose(f);
 	return 0;
+}
+
+void trust_store_each_revoke(const struct trust_store *s,
+			     void (*fn)(void *opaque, const struct trust_revoke *r), void *opaque)
+{
+	each_revoke(s, fn, opaque, NULL);
+}
+
+static void add_serial(void *opaque, const struct trust_revoke *r)
+{
+	trust_revlist_add(opaque, r->serial);
+}
+
+static int load_revoked(struct trust_store *s, struct rg_err *err)
+{
+	return each_revoke(s, add_serial, &s->revoked, err);
 }
 
 static int load_bindings(struct trust_store *s)

@@ -49,6 +49,9 @@ int trust_store_load(struct trust_store *s, const char *config_path, const char 
 int trust_store_save(const struct trust_store *s, struct rg_err *err);
 /* Appends one revocation (already checked) to `revoked`, and its serial to s->revoked. */
 int trust_store_add_revoke(struct trust_store *s, const struct trust_revoke *r, struct rg_err *err);
+/* Calls fn for every record in `revoked` that verifies (in file order, duplicates included). */
+void trust_store_each_revoke(const struct trust_store *s,
+			     void (*fn)(void *opaque, const struct trust_revoke *r), void *opaque);
 /* Rewrites `bindings`. */
 int trust_store_save_bindings(const struct trust_store *s, struct rg_err *err);
 

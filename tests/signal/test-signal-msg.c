@@ -74,6 +74,21 @@ static void test_golden(void)
 		/* 15: whitespace and null optional fields */
 		{ " {\n \"type\" : \"join\" , \"peerId\":\"a\", \"publicKey\":\"K\", \"address\": null }\n",
 		  "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\"}" },
+		/* 16: signed networks: cert on join, peers entries, offer, answer */
+		{ "{\"type\":\"join\",\"cert\":\"cmcB\",\"peerId\":\"a\",\"publicKey\":\"K\"}",
+		  "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"cert\":\"cmcB\"}" },
+		/* 17 */
+		{ "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"KB\",\"cert\":\"Yg==\"}]}",
+		  "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"KB\",\"cert\":\"Yg==\"}]}" },
+		/* 18 */
+		{ "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"s\",\"cert\":\"Yg==\"}",
+		  "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"s\",\"cert\":\"Yg==\"}" },
+		/* 19: revoke, relayed like an offer */
+		{ "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[\"cmcBAw==\",\"eA==\"]}",
+		  "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[\"cmcBAw==\",\"eA==\"]}" },
+		/* 20 */
+		{ "{\"type\":\"revoke\",\"from\":\"a\",\"to\":\"b\",\"revocations\":[]}",
+		  "{\"type\":\"revoke\",\"from\":\"a\",\"to\":\"b\",\"revocations\":[]}" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -140,6 +155,10 @@ static void test_errors(void)
 		/* 18: json-glib takes "\\200" as an octal escape for byte 0x80, which is not UTF-8
 		 * (found by fuzz-sig_msg: we could not read back what we wrote) */
 		/* 18 */ { "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\200u6\"}", -EINVAL, "offer: field 'sdp' is not valid UTF-8" },
+		/* 19 */ { "{\"type\":\"revoke\",\"to\":\"b\"}", -EINVAL, "revoke: field 'revocations' must be an array" },
+		/* 20 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[1]}", -EINVAL, "revoke: entry 0 is not a string" },
+		/* 21 */ { "{\"type\":\"revoke\",\"revocations\":[]}", -EINVAL, "revoke: missing field 'to'" },
+		/* 22 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[\"a\\200\"]}", -EINVAL, "revoke: entry 0 is not" },
 	};
 	struct rg_err err;
 	struct sig_msg m;
@@ -152,6 +171,20 @@ static void test_errors(void)
 			g_error("case %zu (%s): got %d '%s'", i + 1, cases[i].in, r, err.msg);
 		g_assert_cmpint(m.type, ==, SIG_MSG_NONE);
 		g_assert_null(m.peers);
+	}
+	/* At the limit: SIG_MSG_REVOKE_MAX revocations parse, one more is refused. */
+	for (int n = SIG_MSG_REVOKE_MAX; n <= SIG_MSG_REVOKE_MAX + 1; n++) {
+		GString *j = g_string_new("{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[");
+
+		for (int k = 0; k < n; k++)
+			g_string_append(j, k ? ",\"eA==\"" : "\"eA==\"");
+		g_string_append(j, "]}");
+		g_assert_cmpint(sig_msg_parse(&m, j->str, j->len, &err), ==,
+				n == SIG_MSG_REVOKE_MAX ? 0 : -EINVAL);
+		if (n == SIG_MSG_REVOKE_MAX)
+			g_assert_cmpuint(m.n_revocations, ==, SIG_MSG_REVOKE_MAX);
+		sig_msg_clear(&m);
+		g_string_free(j, TRUE);
 	}
 	/* size bound and embedded NUL */
 	g_autofree char *big = g_strnfill(SIG_MSG_MAX + 1, ' ');

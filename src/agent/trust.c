@@ -1,0 +1,344 @@
+/* Signed membership in the agent (docs/membership.md): the one gate every identity claim from
+ * the hub passes (agent_trust_vouch, called from peer_learn), our own certificate for join and
+ * offer/answer, and revocations: persisted, applied to live peers at once (their WireGuard peer
+ * and connection go), and passed on to every peer on the hub. Agent loop only.
+ *
+ * In a network without a trust anchor every claim passes, and peers show as `unverified`. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent-int.h"
+#include "signal/client.h"
+#include "trust/store.h"
+#include "util/clock.h"
+#include "util/encoding.h"
+#include "util/err.h"
+#include "util/log.h"
+
+static uint64_t now_s(void)
+{
+	return rg_wall_ns() / RG_NSEC_PER_SEC;
+}
+
+static void keep_revoke_text(struct agent *a, const struct trust_revoke *r)
+{
+	char text[TRUST_REVOKE_B64_MAX + 1];
+
+	if (trust_revoke_to_base64(text, sizeof(text), r) == 0)
+		g_ptr_array_add(a->revocations, g_strdup(text));
+}
+
+static void load_revoke_cb(void *opaque, const struct trust_revoke *r)
+{
+	keep_revoke_text(opaque, r);
+}
+
+int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *err)
+{
+	struct trust_ctx ctx;
+	uint8_t wg_pub[TRUST_KEY_LEN];
+	char text[TRUST_CERT_B64_MAX + 1];
+	int r, v;
+
+	a->revocations = g_ptr_array_new_with_free_func(g_free);
+	if (!config_path)
+		return 0;
+	a->trust = trust_store_new();
+	if (!a->trust)
+		return rg_err_set(err, -ENOMEM, "out of memory");
+	if ((r = trust_store_load(a->trust, config_path, a->network, err)) < 0)
+		return r;
+	if (!a->trust->has_anchor) {
+		trust_store_free(a->trust);
+		a->trust = NULL;
+		return 0;
+	}
+	if (!a->trust->has_cert)
+		return rg_err_set(err, -ENOENT, "%s/cert: this device has no certificate (join "
+				  "with an invite from the admin device)", a->trust->dir);
+	/* Our own certificate must be one the others accept, for our name, key and address. */
+	rg_key_from_base64(wg_pub, a->key_b64);
+	trust_store_ctx(a->trust, &ctx);
+	v = trust_cert_check(&ctx, &a->trust->cert, now_s());
+	if (v == TRUST_OK)
+		v = trust_cert_matches(&a->trust->cert, a->peer_id, wg_pub, a->address);
+	if (v != TRUST_OK)
+		return rg_err_set(err, -EKEYREJECTED, "%s/cert: %s", a->trust->dir,
+				  trust_verdict_str(v));
+	if (trust_cert_to_base64(text, sizeof(text), &a->trust->cert) < 0)
+		return rg_err_set(err, -EINVAL, "%s/cert does not encode", a->trust->dir);
+	a->cert_b64 = g_strdup(text);
+	trust_store_each_revoke(a->trust, load_revoke_cb, a);
+	return 0;
+}
+
+void agent_trust_free(struct agent *a)
+{
+	trust_store_free(a->trust);
+	a->trust = NULL;
+	g_clear_pointer(&a->cert_b64, g_free);
+	if (a->revocations)
+		g_ptr_array_free(a->revocations, TRUE);
+	a->revocations = NULL;
+}
+
+/* Logged once per episode: a new reason, or the first after the peer was accepted. */
+static bool reject(struct agent_peer *p, int verdict, const char *detail)
+{
+	char why[sizeof(p->trust_err)];
+
+	if (verdict == TRUST_OK)
+		snprintf(why, sizeof(why), "%s", detail);
+	else
+		snprintf(why, sizeof(why), "%s%s%s", trust_verdict_str(verdict), detail ? " " : "",
+			 detail ? detail : "");
+	if (strcmp(why, p->trust_err) != 0) {
+		rg_log(RG_LOG_WARN, "peer %s: rejected: %s; nothing installed", p->id, why);
+		g_strlcpy(p->trust_err, why, sizeof(p->trust_err));
+	}
+	p->rejects++;
+	return false;
+}
+
+/* Another peer already holds a verified claim on this address: the newcomer is refused. */
+static struct agent_peer *address_owner(struct agent *a, struct agent_peer *p,
+					const struct trust_prefix *addr)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *q = v;
+		struct trust_prefix qa;
+
+		if (q == p || !q->verified || !q->wg ||
+		    !trust_prefix_parse(&qa, q->address, strlen(q->address)))
+			continue;
+		if (qa.family == addr->family && !memcmp(qa.addr, addr->addr, 16))
+			return q;
+	}
+	return NULL;
+}
+
+bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **address,
+		       const char *cert_b64)
+{
+	struct agent *a = p->a;
+	struct trust_cert c;
+	struct trust_ctx ctx;
+	struct agent_peer *owner;
+	uint8_t k[TRUST_KEY_LEN];
+	char owner_note[AGENT_ID_MAX + 32];
+	struct rg_err err = { 0 };
+	int v;
+
+	if (!a->trust) {
+		p->verified = false;
+		return true;
+	}
+	if (!cert_b64 || !cert_b64[0]) {
+		/* No certificate: only a restatement of what a certificate already gave us. The
+		 * message's address is never used; the certificate's stays. */
+		if (p->verified && p->wg && (!*key || !**key || strcmp(*key, p->key_b64) == 0)) {
+			*key = NULL;
+			*address = NULL;
+			return true;
+		}
+		if (*key && **key)
+			return reject(p, 0, "no certificate");
+		return false;	/* nothing claimed, nothing known: wait for a certificate */
+	}
+	if (trust_cert_from_base64(&c, cert_b64, strlen(cert_b64)) != TRUST_OK)
+		return reject(p, TRUST_E_MALFORMED, NULL);
+	trust_store_ctx(a->trust, &ctx);
+	if ((v = trust_cert_check(&ctx, &c, now_s())) != TRUST_OK)
+		return reject(p, v, NULL);
+	if (*key && **key && !rg_key_from_base64(k, *key))
+		return reject(p, TRUST_E_KEY, NULL);
+	if ((v = trust_cert_matches(&c, p->id, *key && **key ? k : c.wg_key,
+				    *address ? *address : "")) != TRUST_OK)
+		return reject(p, v, NULL);
+	if ((owner = address_owner(a, p, &c.addrs[0]))) {
+		snprintf(owner_note, sizeof(owner_note), "(held by %s)", owner->id);
+		return reject(p, TRUST_E_ADDRESS, owner_note);
+	}
+	{
+		size_t before = a->trust->bindings.n;
+
+		if ((v = trust_bindings_use(&a->trust->bindings, &c)) != TRUST_OK)
+			return reject(p, v, NULL);
+		if (a->trust->bindings.n != before &&
+		    trust_store_save_bindings(a->trust, &err) < 0)
+			rg_log(RG_LOG_WARN, "membership: cannot save ticket bindings: %s", err.msg);
+	}
+	/* What gets installed is the certificate's, not the message's. */
+	rg_key_to_base64(p->vouched_key, c.wg_key);
+	trust_prefix_format(&c.addrs[0], p->vouched_addr);
+	*key = p->vouched_key;
+	*address = p->vouched_addr;
+	p->vouched_serial = c.serial;
+	if (p->trust_err[0])
+		rg_log(RG_LOG_INFO, "peer %s: certificate accepted (serial %016llx)", p->id,
+		       (unsigned long long)c.serial);
+	p->trust_err[0] = '\0';
+	return true;
+}
+
+void agent_trust_installed(struct agent_peer *p)
+{
+	if (!p->a->trust)
+		return;
+	p->verified = true;
+	p->serial = p->vouched_serial;
+}
+
+const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap)
+{
+	if (!p->a->trust)
+		snprintf(buf, cap, "unverified");
+	else if (p->verified && p->wg)
+		snprintf(buf, cap, "verified (serial %016llx)%s%s", (unsigned long long)p->serial,
+			 p->trust_err[0] ? "; refused a claim: " : "", p->trust_err);
+	else if (p->trust_err[0])
+		snprintf(buf, cap, "rejected: %s", p->trust_err);
+	else
+		snprintf(buf, cap, "waiting for a certificate");
+	return buf;
+}
+
+/* ---- revocations ---- */
+
+static void send_revocations(struct agent *a, const char *to, char **texts, size_t n)
+{
+	struct sig_msg m = { .type = SIG_MSG_REVOKE };
+
+	if (!n)
+		return;
+	m.to = g_strdup(to);
+	m.from = g_strdup(a->peer_id);
+	m.revocations = g_new0(char *, n);
+	for (size_t i = 0; i < n && i < SIG_MSG_REVOKE_MAX; i++)
+		m.revocations[m.n_revocations++] = g_strdup(texts[i]);
+	if (agent_send_signal(a, &m) < 0)
+		rg_log(RG_LOG_DEBUG, "membership: revocations to %s not sent (hub away)", to);
+	sig_msg_clear(&m);
+}
+
+void agent_trust_greet(struct agent *a, const char *peer_id)
+{
+	if (!a->trust || !a->revocations->len)
+		return;
+	for (guint i = 0; i < a->revocations->len; i += SIG_MSG_REVOKE_MAX)
+		send_revocations(a, peer_id, (char **)a->revocations->pdata + i,
+				 MIN(a->revocations->len - i, (guint)SIG_MSG_REVOKE_MAX));
+}
+
+/* Takes one record: verified, new → persisted, applied, and true (the caller passes it on). */
+static bool take_revoke(struct agent *a, const char *text, const char *from)
+{
+	struct trust_revoke r;
+	struct trust_ctx ctx;
+	struct rg_err err = { 0 };
+	GHashTableIter it;
+	gpointer v;
+	int vd;
+
+	if (trust_revoke_from_base64(&r, text, strlen(text)) != TRUST_OK) {
+		rg_log(RG_LOG_DEBUG, "membership: malformed revocation from %s ignored", from);
+		return false;
+	}
+	trust_store_ctx(a->trust, &ctx);
+	if ((vd = trust_revoke_check(&ctx, &r)) != TRUST_OK) {
+		rg_log(RG_LOG_WARN, "membership: revocation from %s refused: %s", from,
+		       trust_verdict_str(vd));
+		return false;
+	}
+	if (trust_revlist_has(&a->trust->revoked, r.serial))
+		return false;
+	if (trust_store_add_revoke(a->trust, &r, &err) < 0)
+		rg_log(RG_LOG_WARN, "membership: revocation not saved: %s", err.msg);
+	if (!trust_revlist_has(&a->trust->revoked, r.serial))
+		return false;	/* the list is full: refused above, logged */
+	keep_revoke_text(a, &r);
+	rg_log(RG_LOG_WARN, "membership: %s (serial %016llx) revoked%s", r.name,
+	       (unsigned long long)r.serial,
+	       a->trust->cert.serial == r.serial ? ": that is this device" : "");
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (p->verified && p->serial == r.serial)
+			agent_peer_revoke(p);
+	}
+	return true;
+}
+
+static void pass_on(struct agent *a, const char *text, const char *except)
+{
+	GHashTableIter it;
+	gpointer v;
+	char *one[1] = { (char *)text };
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (p->present && (!except || strcmp(p->id, except) != 0))
+			send_revocations(a, p->id, one, 1);
+	}
+}
+
+void agent_trust_on_revoke(struct agent *a, const struct sig_msg *m)
+{
+	if (!a->trust)
+		return;
+	for (size_t i = 0; i < m->n_revocations; i++)
+		if (take_revoke(a, m->revocations[i], m->from ? m->from : "?"))
+			pass_on(a, m->revocations[i], m->from);
+}
+
+int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *err)
+{
+	struct trust_revoke r;
+	struct trust_ctx ctx;
+	int v;
+
+	if (!a->trust)
+		return rg_err_set(err, -EINVAL, "this network is not signed");
+	if (trust_revoke_from_base64(&r, text, strlen(text)) != TRUST_OK)
+		return rg_err_set(err, -EINVAL, "not a revocation record");
+	trust_store_ctx(a->trust, &ctx);
+	if ((v = trust_revoke_check(&ctx, &r)) != TRUST_OK)
+		return rg_err_set(err, -EKEYREJECTED, "revocation refused: %s",
+				  trust_verdict_str(v));
+	/* Known already (the CLI wrote it to the file we share): still apply and pass on. */
+	if (trust_revlist_has(&a->trust->revoked, r.serial)) {
+		GHashTableIter it;
+		gpointer pv;
+		bool kept = false;
+
+		for (guint i = 0; i < a->revocations->len; i++)
+			kept |= strcmp(a->revocations->pdata[i], text) == 0;
+		if (!kept)
+			keep_revoke_text(a, &r);
+		g_hash_table_iter_init(&it, a->peers);
+		while (g_hash_table_iter_next(&it, NULL, &pv)) {
+			struct agent_peer *p = pv;
+
+			if (p->verified && p->serial == r.serial)
+				agent_peer_revoke(p);
+		}
+		pass_on(a, text, NULL);
+		return 0;
+	}
+	if (take_revoke(a, text, "the control socket"))
+		pass_on(a, text, NULL);
+	return 0;
+}
+
+bool agent_trust_reject(struct agent_peer *p, const char *detail)
+{
+	return reject(p, TRUST_E_KEY, detail);
+}
