@@ -163,6 +163,7 @@ struct agent {
 	bool uapi_open;
 	guint uapi_src;
 	struct agent_ctl ctl;
+	struct agent_routes *routes;	/* owned: subnet routes, both directions (routes.c) */
 
 	struct sig_client *sig;
 	bool hub_connected;

@@ -16,6 +16,7 @@
 #include <glib-unix.h>
 
 #include "agent/agent-int.h"
+#include "agent/routes.h"
 #include "agent/turntls.h"
 #include "conf/turn.h"
 #include "net/icmp.h"
@@ -346,6 +347,7 @@ static char *status_json(struct agent *a)
 	s.too_big_dropped = a->too_big_dropped;
 	s.pid = getpid();
 	s.started = a->started;
+	agent_routes_status(a->routes, &s);
 	ids = g_list_sort(g_hash_table_get_keys(a->peers), (GCompareFunc)strcmp);
 	for (l = ids; l; l = l->next) {
 		struct agent_status_peer *sp = agent_status_add_peer(&s);
@@ -355,6 +357,7 @@ static char *status_json(struct agent *a)
 			break;
 		agent_peer_fill_status(v, sp);
 		mtu_status(v, sp);
+		agent_routes_status_peer(a->routes, l->data, sp);
 	}
 	(void)it;
 	g_list_free(ids);
@@ -710,11 +713,33 @@ static gboolean addrwatch_cb(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Subnet routes: what we advertise (forwarding, masquerade) and what we accept from peers.
+ * The servers a route may never capture are the configured URLs, before any TLS bridge. */
+static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
+{
+	g_autofree const char **servers = g_new0(const char *, cfg->n_stun + cfg->n_turn + 1);
+	struct agent_routes_cfg rc = {
+		.routes = cfg->routes, .n_routes = cfg->n_routes, .masquerade = cfg->masquerade,
+		.accept_all = cfg->accept_routes_all, .accept_from = cfg->accept_routes_from,
+		.n_accept_from = cfg->n_accept_routes_from, .hub_url = a->hub_url,
+		.servers = servers,
+	};
+
+	for (size_t i = 0; i < cfg->n_stun; i++)
+		servers[rc.n_servers++] = cfg->stun[i];
+	for (size_t i = 0; i < cfg->n_turn; i++)
+		if (cfg->turn[i].url)
+			servers[rc.n_servers++] = cfg->turn[i].url;
+	agent_routes_new(&a->routes, a, &rc);
+	return agent_routes_start(a->routes, err);
+}
+
 int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,
 	      agent_stop_fn stop, void *opaque, struct rg_err *err)
 {
 	struct agent *a = g_new0(struct agent, 1);
 	struct sig_client_cfg sc = { 0 };
+	char **advertised;
 	struct rg_prefix np;
 	uint8_t pub[WG_KEY_LEN];
 	int r;
@@ -839,6 +864,9 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		g_source_unref(s);
 	}
 
+	if ((r = routes_new(a, cfg, err)) < 0)
+		goto fail;
+
 	/* Address changes (a new Wi-Fi, a DHCP renumbering): restart ICE at once rather than wait
 	 * for the old path to time out. Optional: without it the path checks still notice. */
 	if (net_addrwatch_open(&a->addrwatch) == 0) {
@@ -872,7 +900,10 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	sc.public_key = a->key_b64;
 	sc.address = a->address[0] ? a->address : NULL;
 	sc.cert = a->cert_b64;
+	advertised = agent_routes_advertised(a->routes);
+	sc.routes = (const char *const *)advertised;
 	r = sig_client_new(&a->sig, a->ctx, &sc, &sig_ops, a, err);
+	g_strfreev(advertised);
 	if (r < 0)
 		goto fail;
 	rg_log(RG_LOG_INFO, "%s: up as '%s' (%.8s...), address %s, mtu %u", a->ifname, a->peer_id,
@@ -899,6 +930,9 @@ void agent_free(struct agent *a)
 	}
 	sig_client_free(a->sig);
 	a->sig = NULL;
+	/* Masquerade table and forwarding first; the kernel routes leave with the TUN. */
+	agent_routes_free(a->routes);
+	a->routes = NULL;
 	if (a->peers)
 		g_hash_table_destroy(a->peers);
 	a->peers = NULL;

@@ -16,6 +16,7 @@
 #include <glib.h>
 
 struct rg_err;
+struct rg_prefix;
 struct agent;
 
 enum agent_defaults {
@@ -52,6 +53,13 @@ struct agent_cfg {
 	/* The config file's path: membership state is read from beside it (trust/store.h). NULL
 	 * or no trust anchor there: an unsigned network. */
 	const char *trust_config;
+	/* Subnet routes (agent/routes.h): advertised ones, checked by the config */
+	const struct rg_prefix *routes;
+	size_t n_routes;
+	bool masquerade;		/* [device] masquerade (default true) */
+	bool accept_routes_all;		/* [network] accept_routes = true */
+	const char *const *accept_routes_from;	/* [network] accept_routes = [peer names] */
+	size_t n_accept_routes_from;
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

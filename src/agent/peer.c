@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "agent/agent-int.h"
+#include "agent/routes.h"
 #include "signal/client.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -606,6 +607,7 @@ static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *s
 	sig_msg_init_offer(&m, type, a->peer_id, p->id, sdp, a->key_b64,
 			   a->address[0] ? a->address : NULL);
 	m.cert = g_strdup(a->cert_b64);
+	m.routes = agent_routes_advertised(a->routes);
 	if (agent_send_signal(a, &m) < 0)
 		rg_log(RG_LOG_WARN, "peer %s: hub unavailable, %s not sent", p->id,
 		       sig_msg_type_name(type));
@@ -871,6 +873,7 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 		}
 		g_strlcpy(p->address, address, sizeof(p->address));
 		rg_log(RG_LOG_INFO, "peer %s: tunnel address %s", p->id, address);
+		agent_routes_peer_changed(a->routes, p);	/* its allowed IPs were reset */
 	}
 	if (cert && cert[0] && p->wg)
 		agent_trust_installed(p);
@@ -984,6 +987,7 @@ void agent_peer_free(struct agent_peer *p)
 		return;
 	clear_src(&p->retry_src);
 	peer_drop_conn(p);
+	agent_routes_forget(p->a->routes, p->id);
 	if (p->wg)
 		wg_peer_set_user(p->wg, NULL);
 	g_free(p->pending_cert);
@@ -1169,6 +1173,14 @@ static void on_left(struct agent *a, const char *id)
 
 void agent_peer_on_signal(struct agent *a, const struct sig_msg *m)
 {
+	/* The routes extension, from the id the hub vouches for (it overwrites `from`). */
+	if (m->routes && (m->type == SIG_MSG_JOIN || m->type == SIG_MSG_OFFER ||
+			  m->type == SIG_MSG_ANSWER)) {
+		const char *id = m->type == SIG_MSG_JOIN ? m->peer_id : m->from;
+
+		if (id && strcmp(id, a->peer_id) != 0 && agent_peer_get(a, id, true))
+			agent_routes_learn(a->routes, id, m->routes);
+	}
 	switch (m->type) {
 	case SIG_MSG_PEERS:
 		for (size_t i = 0; i < m->n_peers; i++)

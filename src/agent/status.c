@@ -64,6 +64,15 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_int_value(b, s->pid);
 	json_builder_set_member_name(b, "started");
 	json_builder_add_int_value(b, s->started);
+	json_builder_set_member_name(b, "routes");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < s->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
+		json_builder_add_string_value(b, s->routes[i]);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "masquerade");
+	json_builder_add_boolean_value(b, s->masquerade);
+	json_builder_set_member_name(b, "acceptRoutes");
+	json_builder_add_string_value(b, s->accept_routes);
 	json_builder_set_member_name(b, "peers");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_peers; i++) {
@@ -116,6 +125,19 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_string_value(b, p->last_error_kind);
 		json_builder_set_member_name(b, "trust");
 		json_builder_add_string_value(b, p->trust);
+		json_builder_set_member_name(b, "routes");
+		json_builder_begin_array(b);
+		for (size_t k = 0; k < p->n_routes && k < AGENT_STATUS_ROUTES_MAX; k++) {
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "prefix");
+			json_builder_add_string_value(b, p->routes[k].prefix);
+			json_builder_set_member_name(b, "state");
+			json_builder_add_string_value(b, p->routes[k].state);
+			json_builder_set_member_name(b, "note");
+			json_builder_add_string_value(b, p->routes[k].note);
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -185,6 +207,29 @@ static bool get_bool(JsonObject *o, const char *name)
 	return json_node_get_boolean(n);
 }
 
+/* A peer's "routes": [{prefix, state, note}]; entries past the cap are skipped. */
+static int get_routes(JsonObject *po, struct agent_status_peer *p)
+{
+	JsonNode *n = json_object_get_member(po, "routes");
+	JsonArray *a = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		struct agent_status_route *r;
+		JsonObject *ro;
+
+		if (!JSON_NODE_HOLDS_OBJECT(e) || p->n_routes >= AGENT_STATUS_ROUTES_MAX)
+			continue;
+		ro = json_node_get_object(e);
+		r = &p->routes[p->n_routes++];
+		if (!get_str(ro, "prefix", r->prefix, sizeof(r->prefix)) ||
+		    !get_str(ro, "state", r->state, sizeof(r->state)) ||
+		    !get_str(ro, "note", r->note, sizeof(r->note)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 			   struct rg_err *err)
 {
@@ -224,6 +269,25 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	s->too_big_dropped = (uint64_t)MAX(get_int(o, "tooBigDropped", 0), 0);
 	s->pid = get_int(o, "pid", 0);
 	s->started = get_int(o, "started", 0);
+	s->masquerade = get_bool(o, "masquerade");
+	if (!get_str(o, "acceptRoutes", s->accept_routes, sizeof(s->accept_routes))) {
+		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
+		goto out;
+	}
+	pn = json_object_get_member(o, "routes");
+	for (guint i = 0; pn && JSON_NODE_HOLDS_ARRAY(pn) &&
+			  i < json_array_get_length(json_node_get_array(pn)); i++) {
+		JsonNode *e = json_array_get_element(json_node_get_array(pn), i);
+		const char *v;
+
+		if (s->n_routes >= AGENT_STATUS_ROUTES_MAX || !JSON_NODE_HOLDS_VALUE(e) ||
+		    json_node_get_value_type(e) != G_TYPE_STRING)
+			continue;
+		v = json_node_get_string(e);
+		if (strlen(v) > AGENT_PREFIX_MAX)
+			continue;
+		strcpy(s->routes[s->n_routes++], v);
+	}
 	pn = json_object_get_member(o, "peers");
 	if (pn && JSON_NODE_HOLDS_ARRAY(pn))
 		peers = json_node_get_array(pn);
@@ -265,6 +329,11 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		p->since = get_int(po, "since", 0);
 		p->path_mtu = (uint32_t)CLAMP(get_int(po, "pathMtu", 0), 0, UINT32_MAX);
 		p->peer_mtu = (uint32_t)CLAMP(get_int(po, "peerMtu", 0), 0, UINT32_MAX);
+		if (get_routes(po, p) < 0) {
+			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long route "
+					 "field", i);
+			goto out;
+		}
 	}
 	pn = json_object_get_member(o, "turnTls");
 	peers = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
@@ -370,6 +439,15 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 		if (u->last_error[0])
 			g_string_append_printf(t, "    last error: %s\n", u->last_error);
 	}
+	if (s->n_routes) {
+		g_string_append(t, "  routes advertised:");
+		for (size_t i = 0; i < s->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
+			g_string_append_printf(t, " %s", s->routes[i]);
+		g_string_append_printf(t, " (%s)\n", s->masquerade ? "masqueraded" :
+				       "not masqueraded");
+	}
+	if (s->accept_routes[0])
+		g_string_append_printf(t, "  routes accepted from: %s\n", s->accept_routes);
 	g_string_append_printf(t, "  peers: %zu\n", s->n_peers);
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct agent_status_peer *p = &s->peers[i];
@@ -416,6 +494,10 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, "  ICE restarts: %u\n", p->ice_restarts);
 		if (p->last_error[0])
 			g_string_append_printf(t, "  last error: %s\n", p->last_error);
+		for (size_t k = 0; k < p->n_routes && k < AGENT_STATUS_ROUTES_MAX; k++)
+			g_string_append_printf(t, "  route: %s %s%s%s%s\n", p->routes[k].prefix,
+					       p->routes[k].state, p->routes[k].note[0] ? " (" : "",
+					       p->routes[k].note, p->routes[k].note[0] ? ")" : "");
 	}
 	return g_string_free(t, FALSE);
 }

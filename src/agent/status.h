@@ -22,6 +22,15 @@ enum agent_status_sizes {
 	AGENT_KIND_MAX = 23,		/* a reason's machine name ("no-turn", "token") */
 	AGENT_STATUS_PEERS_MAX = 4096,	/* a reply never lists more */
 	AGENT_STATUS_TURN_MAX = 8,	/* turns: servers listed (RTC_MAX_ICE_SERVERS) */
+	AGENT_STATUS_ROUTES_MAX = 16,	/* routes per peer and advertised (CONF_ROUTES_MAX) */
+	AGENT_PREFIX_MAX = 49,		/* "ADDR/LEN" (RG_PREFIX_STR_MAX - 1) */
+};
+
+/* A route a peer advertises, and what this device did with it. */
+struct agent_status_route {
+	char prefix[AGENT_PREFIX_MAX + 1];	/* as advertised */
+	char state[AGENT_STATE_MAX + 1];	/* installed, not-accepted, refused, shadowed */
+	char note[96];				/* refused: why; shadowed: whose copy is used */
 };
 
 /* A turns: server, reached through the agent's TLS bridge. */
@@ -56,6 +65,8 @@ struct agent_status_peer {
 	char last_error[256];			/* why the last attempt failed, "" = none */
 	char last_error_kind[AGENT_KIND_MAX + 1];	/* its machine name, "" = none */
 	char trust[128];			/* verified / unverified / rejected: <reason> */
+	size_t n_routes;
+	struct agent_status_route routes[AGENT_STATUS_ROUTES_MAX];	/* it advertises */
 };
 
 struct agent_status {
@@ -77,6 +88,10 @@ struct agent_status {
 	struct agent_status_peer *peers;	/* owned, g_malloc'd array of n_peers */
 	size_t n_turn;
 	struct agent_status_turn turn[AGENT_STATUS_TURN_MAX];
+	size_t n_routes;
+	char routes[AGENT_STATUS_ROUTES_MAX][AGENT_PREFIX_MAX + 1];	/* we advertise */
+	bool masquerade;			/* ... and masquerade towards */
+	char accept_routes[256];		/* "all", "none" or the peer names, comma-separated */
 };
 
 /* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */

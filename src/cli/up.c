@@ -112,6 +112,28 @@ static void fill_cfg(struct agent_cfg *ac, struct agent_turn **turn, const struc
 	ac->path_mtu = c->path_mtu;
 	ac->ordered = c->ordered;
 	ac->max_retransmits = (int)c->max_retransmits;
+	ac->routes = c->routes;
+	ac->n_routes = c->n_routes;
+	ac->masquerade = c->masquerade;
+	ac->accept_routes_all = c->accept_routes_all;
+	ac->accept_routes_from = (const char *const *)c->accept_routes_from;
+	ac->n_accept_routes_from = c->n_accept_routes_from;
+}
+
+/* The route settings are equal (routes in order, masquerade, accept_routes). */
+static bool same_routes(const struct conf *x, const struct conf *y)
+{
+	if (x->n_routes != y->n_routes || x->masquerade != y->masquerade ||
+	    x->accept_routes_all != y->accept_routes_all ||
+	    x->n_accept_routes_from != y->n_accept_routes_from)
+		return false;
+	for (size_t i = 0; i < x->n_routes; i++)
+		if (!rg_prefix_equal(&x->routes[i], &y->routes[i]))
+			return false;
+	for (size_t i = 0; i < x->n_accept_routes_from; i++)
+		if (strcmp(x->accept_routes_from[i], y->accept_routes_from[i]) != 0)
+			return false;
+	return true;
 }
 
 static bool same(const char *x, const char *y)
@@ -137,6 +159,8 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 	CHANGED(old->mtu != new->mtu, "[device] mtu");
 	CHANGED(!same(old->server_url, new->server_url), "[network] server_url");
 	CHANGED(!same(old->auth_token, new->auth_token), "[network] auth_token");
+	CHANGED(!same_routes(old, new), "routes ([device] routes/masquerade, [network] "
+		"accept_routes)");
 	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
 		old->max_retransmits != new->max_retransmits, "[webrtc]");
 #undef CHANGED

@@ -40,6 +40,7 @@ struct sig_client {
 	char *token;			/* wiped on free */
 	char *peer_id, *public_key, *address;
 	char *cert;		/* NULL = none */
+	char **routes;		/* the routes extension of join; NULL = absent */
 	struct sig_client_ops ops;
 	void *opaque;
 	struct sig_backoff backoff;
@@ -232,6 +233,7 @@ static void send_join(struct sig_client *c)
 
 	sig_msg_init_join(&m, c->peer_id, c->public_key, c->address);
 	m.cert = g_strdup(c->cert);
+	m.routes = g_strdupv(c->routes);
 	sig_client_send(c, &m);
 	sig_msg_clear(&m);
 }
@@ -402,6 +404,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	c->public_key = g_strdup(cfg->public_key);
 	c->address = g_strdup(cfg->address);
 	c->cert = g_strdup(cfg->cert);
+	c->routes = g_strdupv((char **)cfg->routes);
 	if (ops)
 		c->ops = *ops;
 	c->opaque = opaque;
@@ -491,6 +494,7 @@ void sig_client_free(struct sig_client *c)
 	g_free(c->shown_url);
 	g_free(c->peer_id);
 	g_free(c->public_key);
+	g_strfreev(c->routes);
 	g_free(c->address);
 	g_free(c->cert);
 	g_main_context_unref(c->ctx);

@@ -37,6 +37,7 @@ struct sig_client_cfg {
 	const char *public_key;
 	const char *address;	/* NULL: no address extension */
 	const char *cert;	/* base64 device certificate or NULL (signed networks); copied */
+	const char *const *routes;	/* NULL-terminated; NULL: no routes extension; copied */
 	/* Test hooks (0/NULL = defaults): backoff base/cap in ms, ping interval in s, the RNG. */
 	uint32_t backoff_base_ms, backoff_cap_ms;
 	uint32_t ping_s;

@@ -41,6 +41,7 @@ void sig_msg_clear(struct sig_msg *m)
 	g_free(m->public_key);
 	g_free(m->address);
 	g_free(m->cert);
+	g_strfreev(m->routes);
 	g_free(m->from);
 	g_free(m->to);
 	g_free(m->sdp);
@@ -79,6 +80,35 @@ static int get_str(JsonObject *o, const char *tname, const char *name, bool requ
 	if (!g_utf8_validate(json_node_get_string(n), -1, NULL))
 		return rg_err_set(err, -EINVAL, "%s: field '%s' is not valid UTF-8", tname, name);
 	*out = g_strdup(json_node_get_string(n));
+	return 0;
+}
+
+/* The routes extension: absent or null leaves *out NULL; otherwise an array of at most
+ * SIG_MSG_ROUTES_MAX strings. */
+static int get_routes(JsonObject *o, const char *tname, char ***out, struct rg_err *err)
+{
+	JsonNode *n = json_object_get_member(o, "routes");
+	JsonArray *a;
+	guint len;
+
+	if (!n || JSON_NODE_HOLDS_NULL(n))
+		return 0;
+	if (!JSON_NODE_HOLDS_ARRAY(n))
+		return rg_err_set(err, -EINVAL, "%s: field 'routes' must be an array", tname);
+	a = json_node_get_array(n);
+	len = json_array_get_length(a);
+	if (len > SIG_MSG_ROUTES_MAX)
+		return rg_err_set(err, -EINVAL, "%s: field 'routes' has more than %d entries", tname,
+				  SIG_MSG_ROUTES_MAX);
+	*out = g_new0(char *, len + 1);
+	for (guint i = 0; i < len; i++) {
+		JsonNode *e = json_array_get_element(a, i);
+
+		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING ||
+		    !g_utf8_validate(json_node_get_string(e), -1, NULL))
+			return rg_err_set(err, -EINVAL, "%s: routes[%u] must be a string", tname, i);
+		(*out)[i] = g_strdup(json_node_get_string(e));
+	}
 	return 0;
 }
 
@@ -157,7 +187,8 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		if ((r = get_str(o, t, "peerId", true, &m->peer_id, err)) ||
 		    (r = get_str(o, t, "publicKey", true, &m->public_key, err)) ||
 		    (r = get_str(o, t, "address", false, &m->address, err)) ||
-		    (r = get_str(o, t, "cert", false, &m->cert, err)))
+		    (r = get_str(o, t, "cert", false, &m->cert, err)) ||
+		    (r = get_routes(o, t, &m->routes, err)))
 			return r;
 		break;
 	case SIG_MSG_PEERS:
@@ -169,7 +200,8 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		    (r = get_str(o, t, "sdp", true, &m->sdp, err)) ||
 		    (r = get_str(o, t, "publicKey", false, &m->public_key, err)) ||
 		    (r = get_str(o, t, "address", false, &m->address, err)) ||
-		    (r = get_str(o, t, "cert", false, &m->cert, err)))
+		    (r = get_str(o, t, "cert", false, &m->cert, err)) ||
+		    (r = get_routes(o, t, &m->routes, err)))
 			return r;
 		break;
 	case SIG_MSG_REVOKE:
@@ -233,6 +265,17 @@ static void add_str(JsonBuilder *b, const char *name, const char *v)
 	json_builder_add_string_value(b, v);
 }
 
+static void add_routes(JsonBuilder *b, char *const *routes)
+{
+	if (!routes)
+		return;
+	json_builder_set_member_name(b, "routes");
+	json_builder_begin_array(b);
+	for (size_t i = 0; routes[i]; i++)
+		json_builder_add_string_value(b, routes[i]);
+	json_builder_end_array(b);
+}
+
 /* Checks that the fields a type requires are set; returns the first missing one or NULL. */
 static const char *missing_field(const struct sig_msg *m)
 {
@@ -283,6 +326,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		add_str(b, "publicKey", m->public_key);
 		add_str(b, "address", m->address);
 		add_str(b, "cert", m->cert);
+		add_routes(b, m->routes);
 		break;
 	case SIG_MSG_PEERS:
 		json_builder_set_member_name(b, "peers");
@@ -306,6 +350,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		add_str(b, "publicKey", m->public_key && *m->public_key ? m->public_key : NULL);
 		add_str(b, "address", m->address);
 		add_str(b, "cert", m->cert);
+		add_routes(b, m->routes);
 		break;
 	case SIG_MSG_REVOKE:
 		add_str(b, "from", m->from);

@@ -1,5 +1,5 @@
 /* Signaling messages (DESIGN.md §Signaling, docs/signaling.md): the six protocol types, the hub's
- * error frame, and the `address` extension, parsed and written with json-glib.
+ * error frame, and the `address` and `routes` extensions, parsed and written with json-glib.
  *
  * Wire-compatible with the Go original: exactly these field names, unknown fields ignored, an
  * empty publicKey in offer/answer omitted, fields written in the original's order. Used by the
@@ -15,10 +15,10 @@ struct rg_err;
 
 enum sig_msg_type {
 	SIG_MSG_NONE = 0,
-	SIG_MSG_JOIN,		/* peerId, publicKey, address? */
+	SIG_MSG_JOIN,		/* peerId, publicKey, address?, routes? */
 	SIG_MSG_PEERS,		/* peers[] */
-	SIG_MSG_OFFER,		/* from, to, sdp, publicKey?, address? */
-	SIG_MSG_ANSWER,		/* from, to, sdp, publicKey?, address? */
+	SIG_MSG_OFFER,		/* from, to, sdp, publicKey?, address?, routes? */
+	SIG_MSG_ANSWER,		/* from, to, sdp, publicKey?, address?, routes? */
 	SIG_MSG_ICE_CANDIDATE,	/* from, to, candidate */
 	SIG_MSG_PEER_LEFT,	/* peerId */
 	SIG_MSG_ERROR,		/* code, message (hub → client only) */
@@ -28,6 +28,7 @@ enum sig_msg_type {
 enum sig_msg_limits {
 	SIG_MSG_MAX = 64 * 1024,	/* bytes of one frame, either direction */
 	SIG_MSG_REVOKE_MAX = 64,	/* revocation records in one revoke frame */
+	SIG_MSG_ROUTES_MAX = 64,	/* entries of a routes array; more is an error */
 };
 
 struct sig_peer {
@@ -45,6 +46,10 @@ struct sig_msg {
 	char *public_key;	/* join (required), offer/answer (optional) */
 	char *address;		/* extension: join, offer, answer (optional) */
 	char *cert;		/* extension: join, offer, answer: base64 device certificate */
+	/* extension: join, offer, answer: the sender's advertised LAN prefixes as strings, exactly
+	 * as received (unchecked: the agent checks each); NULL-terminated, g_strfreev; NULL =
+	 * absent, which is not the same as an empty array (no routes any more). */
+	char **routes;
 	char *from;		/* offer, answer, ice-candidate (the hub overwrites it) */
 	char *to;		/* offer, answer, ice-candidate */
 	char *sdp;		/* offer, answer */

@@ -130,6 +130,19 @@ static void test_fields(void)
 	g_assert_cmpstr(m.address, ==, "A");
 	sig_msg_clear(&m);
 	sig_msg_clear(&m);	/* twice is fine */
+
+	/* the routes extension: absent (NULL), empty (no routes any more) and a list */
+	parse_ok("{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\"}", &m);
+	g_assert_null(m.routes);
+	sig_msg_clear(&m);
+	parse_ok("{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"routes\":[]}", &m);
+	g_assert_nonnull(m.routes);
+	g_assert_null(m.routes[0]);
+	sig_msg_clear(&m);
+	parse_ok("{\"type\":\"answer\",\"to\":\"b\",\"sdp\":\"S\",\"routes\":[\"192.168.1.0/24\",\"x\"]}", &m);
+	g_assert_cmpuint(g_strv_length(m.routes), ==, 2);
+	g_assert_cmpstr(m.routes[1], ==, "x");		/* unchecked here: the agent checks */
+	sig_msg_clear(&m);
 }
 
 static void test_errors(void)
@@ -159,6 +172,9 @@ static void test_errors(void)
 		/* 20 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[1]}", -EINVAL, "revoke: entry 0 is not a string" },
 		/* 21 */ { "{\"type\":\"revoke\",\"revocations\":[]}", -EINVAL, "revoke: missing field 'to'" },
 		/* 22 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[\"a\\200\"]}", -EINVAL, "revoke: entry 0 is not" },
+		/* 23 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"routes\":\"10.0.0.0/8\"}", -EINVAL, "join: field 'routes' must be an array" },
+		/* 24 */ { "{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"s\",\"routes\":[\"10.0.0.0/8\",7]}", -EINVAL, "offer: routes[1] must be a string" },
+		/* 25 */ { "{\"type\":\"answer\",\"to\":\"b\",\"sdp\":\"s\",\"routes\":[[\"10.0.0.0/8\"]]}", -EINVAL, "answer: routes[0] must be a string" },
 	};
 	struct rg_err err;
 	struct sig_msg m;
@@ -190,6 +206,18 @@ static void test_errors(void)
 	g_autofree char *big = g_strnfill(SIG_MSG_MAX + 1, ' ');
 
 	g_assert_cmpint(sig_msg_parse(&m, big, SIG_MSG_MAX + 1, &err), ==, -EMSGSIZE);
+	/* routes: SIG_MSG_ROUTES_MAX entries pass, one more does not */
+	for (int n = SIG_MSG_ROUTES_MAX; n <= SIG_MSG_ROUTES_MAX + 1; n++) {
+		GString *j = g_string_new("{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"routes\":[");
+
+		for (int i = 0; i < n; i++)
+			g_string_append_printf(j, "%s\"10.%d.0.0/16\"", i ? "," : "", i);
+		g_string_append(j, "]}");
+		g_assert_cmpint(sig_msg_parse(&m, j->str, j->len, &err), ==,
+				n == SIG_MSG_ROUTES_MAX ? 0 : -EINVAL);
+		sig_msg_clear(&m);
+		g_string_free(j, TRUE);
+	}
 	g_assert_cmpint(sig_msg_parse(&m, "{\"type\":\"peer-left\",\"peerId\":\"a\"}\0x", 36, &err), ==,
 			-EINVAL);
 }
@@ -203,6 +231,16 @@ static void test_write(void)
 	write_eq(&m, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\"}");
 	sig_msg_init_offer(&m, SIG_MSG_ANSWER, "a", "b", "v=0\r\n\"q\"", NULL, "10.0.0.1/24");
 	write_eq(&m, "{\"type\":\"answer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\\\"q\\\"\",\"address\":\"10.0.0.1/24\"}");
+	{
+		char *routes[] = { "192.168.1.0/24", "fd12::/64", NULL };
+
+		sig_msg_init_join(&m, "a", "K", "10.0.0.1/24");
+		m.routes = g_strdupv(routes);
+		write_eq(&m, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"address\":\"10.0.0.1/24\",\"routes\":[\"192.168.1.0/24\",\"fd12::/64\"]}");
+		sig_msg_init_offer(&m, SIG_MSG_OFFER, "a", "b", "S", NULL, NULL);
+		m.routes = g_new0(char *, 1);
+		write_eq(&m, "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"S\",\"routes\":[]}");
+	}
 	sig_msg_init_candidate(&m, NULL, "b", "candidate:1 1 udp 1 ::1 9 typ host");
 	write_eq(&m, "{\"type\":\"ice-candidate\",\"to\":\"b\",\"candidate\":\"candidate:1 1 udp 1 ::1 9 typ host\"}");
 	/* required fields missing: refused with a reason */

@@ -1,0 +1,500 @@
+/* See routes.h. State: the prefixes each peer advertised (by peer id, kept across reconnects),
+ * the verdict on each, and the set installed (prefix → peer) that every change is diffed
+ * against, so the TUN's kernel routes and the WireGuard allowed IPs follow the verdicts exactly. */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "agent/agent-int.h"
+#include "agent/routes.h"
+#include "conf/routes.h"
+#include "net/masq.h"
+#include "util/log.h"
+
+enum {
+	AVOID_MAX = 64,			/* server addresses a route may not cover */
+};
+
+enum route_state { RS_NOT_ACCEPTED, RS_INSTALLED, RS_REFUSED, RS_SHADOWED };
+
+static const char *const state_names[] = {
+	[RS_NOT_ACCEPTED] = "not-accepted", [RS_INSTALLED] = "installed",
+	[RS_REFUSED] = "refused", [RS_SHADOWED] = "shadowed",
+};
+
+struct peer_route {
+	char text[RG_PREFIX_STR_MAX];	/* as advertised (printable bytes only) */
+	struct rg_prefix prefix;	/* family 0 when text did not parse */
+	enum route_state state;
+	bool seen;			/* state logged at least once */
+	const char *why;		/* refused: static reason */
+	char by[AGENT_ID_MAX + 1];	/* shadowed: the peer whose copy is installed */
+};
+
+struct peer_routes {
+	char id[AGENT_ID_MAX + 1];
+	struct peer_route v[CONF_ROUTES_MAX];
+	size_t n;
+	size_t dropped;			/* entries past CONF_ROUTES_MAX in the last message */
+};
+
+struct installed {
+	struct rg_prefix prefix;
+	char id[AGENT_ID_MAX + 1];
+};
+
+struct agent_routes {
+	struct agent *a;
+	struct rg_prefix own[CONF_ROUTES_MAX];
+	size_t n_own;
+	bool masquerade, accept_all;
+	char **accept_from;		/* strv */
+	char **servers;			/* strv: hub URL, STUN and TURN URLs */
+	struct rg_prefix avoid[AVOID_MAX];	/* their addresses, resolved once */
+	size_t n_avoid;
+	bool avoid_done;
+	struct rg_prefix tun;		/* our tunnel address (family, subnet) */
+	GHashTable *peers;		/* id → owned struct peer_routes * */
+	GArray *inst;			/* struct installed */
+	bool nat_on, fwd_set;
+	int fwd_was;
+};
+
+int agent_routes_new(struct agent_routes **out, struct agent *a, const struct agent_routes_cfg *cfg)
+{
+	struct agent_routes *r = g_new0(struct agent_routes, 1);
+	size_t n = 0;
+
+	r->a = a;
+	r->n_own = MIN(cfg->n_routes, (size_t)CONF_ROUTES_MAX);
+	if (r->n_own)
+		memcpy(r->own, cfg->routes, r->n_own * sizeof(r->own[0]));
+	r->masquerade = cfg->masquerade;
+	r->accept_all = cfg->accept_all;
+	r->accept_from = g_new0(char *, cfg->n_accept_from + 1);
+	for (size_t i = 0; i < cfg->n_accept_from; i++)
+		r->accept_from[i] = g_strdup(cfg->accept_from[i]);
+	r->servers = g_new0(char *, cfg->n_servers + 2);
+	if (cfg->hub_url)
+		r->servers[n++] = g_strdup(cfg->hub_url);
+	for (size_t i = 0; i < cfg->n_servers; i++)
+		r->servers[n++] = g_strdup(cfg->servers[i]);
+	if (a->address[0])
+		rg_prefix_parse_addr(&r->tun, a->address);
+	r->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+	r->inst = g_array_new(FALSE, TRUE, sizeof(struct installed));
+	*out = r;
+	return 0;
+}
+
+int agent_routes_start(struct agent_routes *r, struct rg_err *err)
+{
+	char pfx[RG_PREFIX_STR_MAX];
+	int ret;
+
+	if (!r->n_own)
+		return 0;
+	ret = net_forwarding_set(r->tun.family, 1, &r->fwd_was);
+	if (ret < 0)
+		return rg_err_set(err, ret, "cannot enable IP forwarding for the advertised routes: %s",
+				  g_strerror(-ret));
+	r->fwd_set = true;
+	if (r->masquerade) {
+		if ((ret = net_masq_set(r->a->ifname, r->own, r->n_own, err)) < 0)
+			return ret;
+		r->nat_on = true;
+	}
+	for (size_t i = 0; i < r->n_own; i++) {
+		rg_prefix_format(&r->own[i], pfx, sizeof(pfx));
+		rg_log(RG_LOG_INFO, "%s: advertising route %s (%s)", r->a->ifname, pfx,
+		       r->masquerade ? "masqueraded" : "not masqueraded");
+	}
+	return 0;
+}
+
+void agent_routes_free(struct agent_routes *r)
+{
+	if (!r)
+		return;
+	if (r->nat_on && net_masq_clear(r->a->ifname) < 0)
+		rg_log(RG_LOG_WARN, "%s: cannot delete the masquerade table", r->a->ifname);
+	if (r->fwd_set && !r->fwd_was)
+		(void)net_forwarding_set(r->tun.family, 0, NULL);
+	g_strfreev(r->accept_from);
+	g_strfreev(r->servers);
+	g_hash_table_destroy(r->peers);
+	g_array_free(r->inst, TRUE);
+	g_free(r);
+}
+
+char **agent_routes_advertised(const struct agent_routes *r)
+{
+	char **v;
+
+	if (!r || !r->n_own)
+		return NULL;
+	v = g_new0(char *, r->n_own + 1);
+	for (size_t i = 0; i < r->n_own; i++) {
+		v[i] = g_malloc(RG_PREFIX_STR_MAX);
+		rg_prefix_format(&r->own[i], v[i], RG_PREFIX_STR_MAX);
+	}
+	return v;
+}
+
+/* ---- the check ---- */
+
+/* HOST of "ws://HOST:PORT/x", "wss://[v6]/x", "stun:HOST:PORT", "turns:HOST?transport=tcp". */
+static bool server_host(const char *url, char *host, size_t cap)
+{
+	const char *s = strstr(url, "://"), *e;
+
+	s = s ? s + 3 : strchr(url, ':');
+	if (!s)
+		return false;
+	if (*s == ':')
+		s++;
+	if (*s == '[') {
+		e = strchr(++s, ']');
+	} else {
+		e = s + strcspn(s, ":/?");
+	}
+	if (!e || e == s || (size_t)(e - s) >= cap)
+		return false;
+	memcpy(host, s, (size_t)(e - s));
+	host[e - s] = '\0';
+	return true;
+}
+
+/* The servers' addresses, resolved once (blocking: only when routes are to be checked). */
+static void resolve_servers(struct agent_routes *r)
+{
+	if (r->avoid_done)
+		return;
+	r->avoid_done = true;
+	for (size_t i = 0; r->servers[i]; i++) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+		char host[256];
+
+		if (!server_host(r->servers[i], host, sizeof(host)) ||
+		    getaddrinfo(host, NULL, &hints, &res) != 0)
+			continue;
+		for (struct addrinfo *ai = res; ai && r->n_avoid < AVOID_MAX; ai = ai->ai_next) {
+			struct rg_prefix *p = &r->avoid[r->n_avoid];
+
+			memset(p, 0, sizeof(*p));
+			p->family = ai->ai_family;
+			if (ai->ai_family == AF_INET) {
+				memcpy(p->addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+				p->len = 32;
+			} else if (ai->ai_family == AF_INET6) {
+				memcpy(p->addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+				p->len = 128;
+			} else {
+				continue;
+			}
+			r->n_avoid++;
+		}
+		freeaddrinfo(res);
+	}
+}
+
+/* Does route overlap a network of this host (any link but our TUN, loopback included)? */
+static bool covers_local_network(const struct agent_routes *r, const struct rg_prefix *route)
+{
+	struct ifaddrs *ifs = NULL;
+	bool hit = false;
+
+	if (getifaddrs(&ifs) < 0)
+		return false;
+	for (struct ifaddrs *i = ifs; i && !hit; i = i->ifa_next) {
+		struct rg_prefix net = { 0 };
+		const uint8_t *m;
+		unsigned bits = 0;
+
+		if (!i->ifa_addr || !i->ifa_netmask || !strcmp(i->ifa_name, r->a->ifname))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			memcpy(net.addr, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+			m = (const uint8_t *)&((struct sockaddr_in *)i->ifa_netmask)->sin_addr;
+			for (int b = 0; b < 32; b++)
+				bits += (m[b / 8] >> (7 - b % 8)) & 1;
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			memcpy(net.addr, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+			m = (const uint8_t *)&((struct sockaddr_in6 *)i->ifa_netmask)->sin6_addr;
+			for (int b = 0; b < 128; b++)
+				bits += (m[b / 8] >> (7 - b % 8)) & 1;
+		} else {
+			continue;
+		}
+		net.family = i->ifa_addr->sa_family;
+		net.len = (uint8_t)bits;
+		rg_prefix_mask(&net);
+		hit = rg_prefix_overlap(&net, route);
+	}
+	freeifaddrs(ifs);
+	return hit;
+}
+
+bool agent_route_may_advertise(struct agent_routes *r, const char *peer_id,
+			       const struct rg_prefix *route, const char **why)
+{
+	enum conf_route_verdict v = conf_route_check(route, r->tun.family);
+	struct rg_prefix tun = r->tun;
+
+	(void)peer_id;	/* membership certificates will bind routes to the peer here */
+	if (v != CONF_ROUTE_OK) {
+		*why = conf_route_verdict_str(v);
+		return false;
+	}
+	rg_prefix_mask(&tun);
+	if (rg_prefix_overlap(route, &tun)) {
+		*why = "overlaps the tunnel subnet";
+		return false;
+	}
+	resolve_servers(r);
+	for (size_t i = 0; i < r->n_avoid; i++) {
+		if (rg_prefix_contains(route, &r->avoid[i])) {
+			*why = "covers the hub, a STUN or a TURN server";
+			return false;
+		}
+	}
+	if (covers_local_network(r, route)) {
+		*why = "covers a network of this device (its own LAN)";
+		return false;
+	}
+	return true;
+}
+
+/* ---- installing ---- */
+
+static bool accepted(const struct agent_routes *r, const char *id)
+{
+	if (r->accept_all)
+		return true;
+	for (size_t i = 0; r->accept_from[i]; i++)
+		if (!strcmp(r->accept_from[i], id))
+			return true;
+	return false;
+}
+
+static struct wg_allowed_ip allowed_ip(const struct rg_prefix *p)
+{
+	struct wg_allowed_ip ip = { 0 };
+
+	ip.family = (uint16_t)p->family;
+	ip.cidr = p->len;
+	memcpy(ip.addr, p->addr, sizeof(ip.addr));
+	return ip;
+}
+
+static void install(struct agent_routes *r, const struct installed *e, bool add)
+{
+	struct agent_peer *p = agent_peer_get(r->a, e->id, false);
+	struct wg_allowed_ip ip = allowed_ip(&e->prefix);
+	char pfx[RG_PREFIX_STR_MAX];
+	int ret;
+
+	rg_prefix_format(&e->prefix, pfx, sizeof(pfx));
+	if (p && p->wg) {
+		ret = add ? wg_peer_allowed_ip_add(p->wg, &ip) : wg_peer_allowed_ip_remove(p->wg, &ip);
+		if (ret < 0 && add)
+			rg_log(RG_LOG_WARN, "peer %s: cannot add allowed IP %s: %s", e->id, pfx,
+			       g_strerror(-ret));
+	}
+	if (r->a->tun.fd >= 0) {
+		ret = add ? net_route_add(r->a->tun.ifindex, &e->prefix) :
+			    net_route_del(r->a->tun.ifindex, &e->prefix);
+		if (ret < 0 && ret != -ESRCH)
+			rg_log(RG_LOG_WARN, "peer %s: cannot %s route %s: %s", e->id,
+			       add ? "add" : "delete", pfx, g_strerror(-ret));
+	}
+	rg_log(RG_LOG_INFO, "peer %s: route %s %s", e->id, pfx, add ? "installed" : "removed");
+}
+
+static bool inst_has(const GArray *v, const struct installed *e)
+{
+	for (guint i = 0; i < v->len; i++) {
+		const struct installed *x = &g_array_index(v, struct installed, i);
+
+		if (rg_prefix_equal(&x->prefix, &e->prefix) && !strcmp(x->id, e->id))
+			return true;
+	}
+	return false;
+}
+
+static const char *shadowing(const GArray *v, const struct rg_prefix *p)
+{
+	for (guint i = 0; i < v->len; i++)
+		if (rg_prefix_equal(&g_array_index(v, struct installed, i).prefix, p))
+			return g_array_index(v, struct installed, i).id;
+	return NULL;
+}
+
+static void log_change(const struct peer_routes *pr, struct peer_route *v, enum route_state was)
+{
+	if (v->seen && was == v->state)
+		return;
+	v->seen = true;
+	if (v->state == RS_REFUSED)
+		rg_log(RG_LOG_WARN, "peer %s: route '%s' refused: %s", pr->id, v->text, v->why);
+	else if (v->state == RS_NOT_ACCEPTED)
+		rg_log(RG_LOG_INFO, "peer %s: route %s not accepted (network.accept_routes)",
+		       pr->id, v->text);
+	else if (v->state == RS_SHADOWED)
+		rg_log(RG_LOG_INFO, "peer %s: route %s also advertised by %s, which is used "
+		       "(the smaller name)", pr->id, v->text, v->by);
+}
+
+/* Recomputes every verdict (peers in name order: the smallest name wins a prefix) and applies
+ * the difference to the kernel and the WireGuard device. */
+static void apply(struct agent_routes *r)
+{
+	GList *ids = g_list_sort(g_hash_table_get_keys(r->peers), (GCompareFunc)strcmp);
+	GArray *want = g_array_new(FALSE, TRUE, sizeof(struct installed));
+
+	for (GList *l = ids; l; l = l->next) {
+		struct peer_routes *pr = g_hash_table_lookup(r->peers, l->data);
+
+		for (size_t i = 0; i < pr->n; i++) {
+			struct peer_route *v = &pr->v[i];
+			enum route_state was = v->state;
+			struct installed e = { .prefix = v->prefix };
+			const char *by;
+
+			v->by[0] = '\0';
+			if (!agent_route_may_advertise(r, pr->id, &v->prefix, &v->why)) {
+				v->state = RS_REFUSED;
+			} else if (!accepted(r, pr->id)) {
+				v->state = RS_NOT_ACCEPTED;
+			} else if ((by = shadowing(want, &v->prefix))) {
+				v->state = RS_SHADOWED;
+				g_strlcpy(v->by, by, sizeof(v->by));
+			} else {
+				v->state = RS_INSTALLED;
+				g_strlcpy(e.id, pr->id, sizeof(e.id));
+				g_array_append_val(want, e);
+			}
+			log_change(pr, v, was);
+		}
+	}
+	g_list_free(ids);
+	for (guint i = 0; i < r->inst->len; i++)
+		if (!inst_has(want, &g_array_index(r->inst, struct installed, i)))
+			install(r, &g_array_index(r->inst, struct installed, i), false);
+	for (guint i = 0; i < want->len; i++)
+		if (!inst_has(r->inst, &g_array_index(want, struct installed, i)))
+			install(r, &g_array_index(want, struct installed, i), true);
+	g_array_free(r->inst, TRUE);
+	r->inst = want;
+}
+
+void agent_routes_learn(struct agent_routes *r, const char *peer_id, char *const *routes)
+{
+	struct peer_routes *pr, old;
+	size_t n = 0;
+
+	if (!r || !routes)
+		return;
+	pr = g_hash_table_lookup(r->peers, peer_id);
+	if (!pr) {
+		pr = g_new0(struct peer_routes, 1);
+		g_strlcpy(pr->id, peer_id, sizeof(pr->id));
+		g_hash_table_insert(r->peers, pr->id, pr);
+	}
+	old = *pr;
+	memset(pr->v, 0, sizeof(pr->v));
+	pr->dropped = 0;
+	for (size_t i = 0; routes[i]; i++) {
+		struct peer_route *v;
+
+		if (n == CONF_ROUTES_MAX) {
+			pr->dropped++;
+			continue;
+		}
+		v = &pr->v[n++];
+		for (size_t k = 0; routes[i][k] && k < sizeof(v->text) - 1; k++)
+			v->text[k] = routes[i][k] > 0x20 && routes[i][k] < 0x7f ? routes[i][k] : '?';
+		if (!rg_prefix_parse(&v->prefix, routes[i]))
+			memset(&v->prefix, 0, sizeof(v->prefix));
+		/* keep the logged state of a route that was there before */
+		for (size_t k = 0; k < old.n; k++) {
+			if (!strcmp(old.v[k].text, v->text)) {
+				v->state = old.v[k].state;
+				v->seen = old.v[k].seen;
+			}
+		}
+	}
+	if (pr->dropped && !old.dropped)
+		rg_log(RG_LOG_WARN, "peer %s: advertises more than %d routes; the rest are ignored",
+		       peer_id, CONF_ROUTES_MAX);
+	pr->n = n;
+	apply(r);
+}
+
+void agent_routes_peer_changed(struct agent_routes *r, struct agent_peer *p)
+{
+	if (!r || !p->wg)
+		return;
+	for (guint i = 0; i < r->inst->len; i++) {
+		struct installed *e = &g_array_index(r->inst, struct installed, i);
+		struct wg_allowed_ip ip = allowed_ip(&e->prefix);
+
+		if (!strcmp(e->id, p->id))
+			(void)wg_peer_allowed_ip_add(p->wg, &ip);
+	}
+}
+
+void agent_routes_forget(struct agent_routes *r, const char *peer_id)
+{
+	if (!r || !g_hash_table_remove(r->peers, peer_id))
+		return;
+	apply(r);
+}
+
+/* ---- status ---- */
+
+void agent_routes_status(const struct agent_routes *r, struct agent_status *s)
+{
+	if (!r)
+		return;
+	s->n_routes = r->n_own;
+	for (size_t i = 0; i < r->n_own; i++)
+		rg_prefix_format(&r->own[i], s->routes[i], sizeof(s->routes[i]));
+	s->masquerade = r->n_own && r->masquerade;
+	if (r->accept_all)
+		g_strlcpy(s->accept_routes, "all", sizeof(s->accept_routes));
+	else if (!r->accept_from[0])
+		g_strlcpy(s->accept_routes, "none", sizeof(s->accept_routes));
+	else {
+		g_autofree char *list = g_strjoinv(",", r->accept_from);
+
+		g_strlcpy(s->accept_routes, list, sizeof(s->accept_routes));
+	}
+}
+
+void agent_routes_status_peer(const struct agent_routes *r, const char *peer_id,
+			      struct agent_status_peer *sp)
+{
+	const struct peer_routes *pr = r ? g_hash_table_lookup(r->peers, peer_id) : NULL;
+
+	sp->n_routes = 0;
+	if (!pr)
+		return;
+	for (size_t i = 0; i < pr->n && i < AGENT_STATUS_ROUTES_MAX; i++) {
+		struct agent_status_route *o = &sp->routes[sp->n_routes++];
+		const struct peer_route *v = &pr->v[i];
+
+		g_strlcpy(o->prefix, v->text, sizeof(o->prefix));
+		g_strlcpy(o->state, state_names[v->state], sizeof(o->state));
+		if (v->state == RS_REFUSED)
+			g_strlcpy(o->note, v->why, sizeof(o->note));
+		else if (v->state == RS_SHADOWED)
+			snprintf(o->note, sizeof(o->note), "%s's is used", v->by);
+		else
+			o->note[0] = '\0';
+	}
+}
