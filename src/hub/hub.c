@@ -21,7 +21,7 @@ struct hub_conn {
 	uint32_t peer_hash;
 	uint16_t id_len, key_len, addr_len;
 	char peer_id[HUB_ID_MAX + 1];
-	char public_key[HUB_KEY_MAX + 1];
+	char public_key[HUB_KEY_LEN + 1];
 	char address[HUB_ADDR_MAX + 1];
 	struct hub_relay_conn relay;	/* relay.c's budgets for this socket */
 };
@@ -36,6 +36,9 @@ enum {
 	CLASS_MIN_SHIFT = 4,		/* 16-byte blocks */
 	N_CLASSES = 24,			/* up to 128 MiB */
 	TOKEN = 1000,			/* one frame, in tokens_m units */
+	/* a forwarded join without its unknown members: {"type":"join","peerId":ID,
+	 * "publicKey":KEY,"address":ADDR} with every field at its maximum, rounded up */
+	JOIN_FIXED_MAX = 256,
 };
 
 /* ---- tiny libc replacements ---- */
@@ -74,6 +77,63 @@ static size_t str_len(const char *s)
 	while (s[n])
 		n++;
 	return n;
+}
+
+/* ---- what a join may announce (docs/signaling.md) ---- */
+
+/* 1-64 of A-Z a-z 0-9 . _ -: the network-name alphabet, so an id never carries a control
+ * character into a log or `riftgate status`. */
+static bool valid_peer_id(const char *s, size_t n)
+{
+	if (n == 0 || n > HUB_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool is_b64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+/* Standard base64 of exactly 32 bytes: 43 symbols and one '=', the last symbol carrying two
+ * zero bits (its index a multiple of 4), so each key has one spelling. */
+static bool valid_key(const char *s, size_t n)
+{
+	static const char last[] = "AEIMQUYcgkosw048";
+
+	if (n != HUB_KEY_LEN || s[43] != '=')
+		return false;
+	for (size_t i = 0; i < 43; i++)
+		if (!is_b64(s[i]))
+			return false;
+	for (size_t i = 0; i < sizeof(last) - 1; i++)
+		if (s[42] == last[i])
+			return true;
+	return false;
+}
+
+/* An IP prefix as text ("10.10.0.2/24", "fd00::2/64"): bounded and made of address characters
+ * only. The agent parses it for real; the hub only keeps junk and control bytes out. */
+static bool valid_address(const char *s, size_t n)
+{
+	if (n > HUB_ADDR_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+		      c == '.' || c == ':' || c == '/'))
+			return false;
+	}
+	return true;
 }
 
 /* ---- allocator: power-of-two size classes over chunks from ops->grow ---- */
@@ -307,12 +367,15 @@ static void out_begin(struct out *o, struct hub *h)
 	o->oom = false;
 }
 
-static void send_out(struct hub *h, struct out *o, uint64_t conn)
+/* False when nothing was sent: out of memory, or over the client's frame limit (callers check
+ * sizes first; this is the last guard, so no frame over HUB_FRAME_MAX ever leaves the hub). */
+static bool send_out(struct hub *h, struct out *o, uint64_t conn)
 {
-	if (o->oom)
-		return;
+	if (o->oom || o->len > HUB_FRAME_MAX)
+		return false;
 	h->ops->send(h->host, conn, h->out, o->len);
 	h->stats.frames_out++;
+	return true;
 }
 
 static void send_error(struct hub *h, struct hub_conn *c, const char *code, const char *msg,
@@ -347,7 +410,7 @@ static void send_error(struct hub *h, struct hub_conn *c, const char *code, cons
 
 static void broadcast(struct hub *h, struct out *o, const struct hub_conn *except)
 {
-	if (o->oom)
+	if (o->oom || o->len > HUB_FRAME_MAX)
 		return;
 	for (struct hub_conn *c = h->joined_head; c; c = c->next) {
 		if (c == except)
@@ -440,6 +503,7 @@ int hub_init(struct hub *h, const struct hub_ops *ops, void *host)
 	h->ops = ops;
 	h->host = host;
 	hub_relay_cfg_default(&h->relay.cfg);
+	h->join_extra_max = HUB_JOIN_EXTRA_DEFAULT;
 	return 0;
 }
 
@@ -448,12 +512,20 @@ void hub_set_seed(struct hub *h, uint32_t seed)
 	h->seed = seed;
 }
 
+void hub_set_join_extra_max(struct hub *h, size_t bytes)
+{
+	if (bytes > HUB_FRAME_MAX - JOIN_FIXED_MAX)
+		bytes = HUB_FRAME_MAX - JOIN_FIXED_MAX;
+	h->join_extra_max = bytes;
+}
+
 void hub_clear(struct hub *h)
 {
 	const struct hub_ops *ops = h->ops;
 	void *host = h->host;
 	uint32_t seed = h->seed;
 	struct hub_relay_cfg relay_cfg = h->relay.cfg;
+	size_t join_extra_max = h->join_extra_max;
 	struct hub_chunk *ch = h->chunks;
 
 	while (ch) {
@@ -468,6 +540,7 @@ void hub_clear(struct hub *h)
 	h->host = host;
 	h->seed = seed;
 	h->relay.cfg = relay_cfg;
+	h->join_extra_max = join_extra_max;
 }
 
 int hub_open(struct hub *h, uint64_t conn)
@@ -516,7 +589,7 @@ int hub_restore(struct hub *h, uint64_t conn, const char *peer_id, const char *p
 	il = str_len(peer_id);
 	kl = str_len(public_key);
 	al = str_len(address);
-	if (il == 0 || il > HUB_ID_MAX || kl > HUB_KEY_MAX || al > HUB_ADDR_MAX)
+	if (!valid_peer_id(peer_id, il) || !valid_key(public_key, kl) || !valid_address(address, al))
 		return -2;
 	c = find_conn(h, conn);
 	if (!c) {
@@ -610,6 +683,20 @@ static void copy_members(struct out *o, const char *s, size_t len, unsigned skip
 	}
 }
 
+/* Bytes copy_members() would write. */
+static size_t members_len(const char *s, size_t len, unsigned skip)
+{
+	struct hub_json_iter it;
+	struct hub_json_span k, v;
+	size_t n = 0;
+
+	hub_json_iter_init(&it, s, len);
+	while (hub_json_iter_next(&it, &k, &v))
+		if (!(skip & (1u << key_id(&k))))
+			n += 2 + k.len + v.len;
+	return n;
+}
+
 /* Decodes a string member into buf; -1 when not a string, too long or has U+0000. */
 static long field(const struct hub_json_span *v, char *buf, size_t cap)
 {
@@ -631,68 +718,141 @@ static void write_peer_entry(struct out *o, const struct hub_conn *p)
 	out_lit(o, "}");
 }
 
-static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f,
-			const char *s, size_t len)
+/* What a join announces, decoded and checked. */
+struct join_req {
+	char id[HUB_ID_MAX + 1], key[HUB_KEY_LEN + 1], addr[HUB_ADDR_MAX + 1];
+	size_t id_len, key_len, addr_len;
+};
+
+/* Members of a join the hub writes itself; everything else is "extra" and forwarded as is. */
+static const unsigned join_own = 1u << K_TYPE | 1u << K_PEER_ID | 1u << K_PUBLIC_KEY |
+				 1u << K_ADDRESS | 1u << K_FROM;
+
+/* Decodes and checks a join's fields; on failure answers c with an error frame. */
+static bool parse_join(struct hub *h, struct hub_conn *c, const struct frame *f, const char *s,
+		       size_t len, struct join_req *j)
 {
-	char pid[HUB_ID_MAX + 1], key[HUB_KEY_MAX + 1], addr[HUB_ADDR_MAX + 1];
 	long il, kl, al = 0;
-	struct hub_conn *old;
-	struct out o;
 
 	if (!f->has_peer_id || !f->has_public_key) {
 		send_error(h, c, "bad-message", f->has_peer_id ? "join: missing field 'publicKey'" :
 			   "join: missing field 'peerId'", NULL, 0);
-		return;
+		return false;
 	}
-	il = field(&f->peer_id, pid, sizeof(pid));
-	kl = field(&f->public_key, key, sizeof(key));
+	/* one byte of room past each limit, so an overlong value decodes and fails the check */
+	il = field(&f->peer_id, j->id, sizeof(j->id));
+	kl = field(&f->public_key, j->key, sizeof(j->key));
 	if (f->has_address && f->address.kind != HUB_JSON_NULL)
-		al = field(&f->address, addr, sizeof(addr));
-	if (il <= 0 || kl < 0 || al < 0) {
-		send_error(h, c, "bad-message", il <= 0 ? "join: peerId must be a string of 1-255 bytes" :
-			   kl < 0 ? "join: publicKey must be a string of at most 255 bytes" :
-			   "join: address must be a string of at most 127 bytes", NULL, 0);
-		return;
+		al = field(&f->address, j->addr, sizeof(j->addr));
+	else
+		j->addr[0] = '\0';
+	if (il < 0 || !valid_peer_id(j->id, (size_t)il)) {
+		send_error(h, c, "bad-message", "join: peerId must be 1-64 of A-Z a-z 0-9 . _ -",
+			   NULL, 0);
+		return false;
 	}
-	if (c->joined && (c->id_len != il || !mem_eq(c->peer_id, pid, (size_t)il))) {
+	if (kl < 0 || !valid_key(j->key, (size_t)kl)) {
+		send_error(h, c, "bad-message",
+			   "join: publicKey must be the base64 of a 32-byte key (44 characters)", NULL, 0);
+		return false;
+	}
+	if (al < 0 || !valid_address(j->addr, (size_t)al)) {
+		send_error(h, c, "bad-message",
+			   "join: address must be an IP prefix of at most 49 characters", NULL, 0);
+		return false;
+	}
+	/* unknown members go to every peer: bounded, so a join cannot make the hub queue
+	 * 64 KiB for each of them */
+	if (members_len(s, len, join_own) > h->join_extra_max) {
+		send_error(h, c, "too-large", "join: unknown fields over the hub's limit", NULL, 0);
+		return false;
+	}
+	j->id_len = (size_t)il;
+	j->key_len = (size_t)kl;
+	j->addr_len = (size_t)al;
+	return true;
+}
+
+/* Whether c may hold the id: the first live connection keeps it; another one takes it over only
+ * with the same key (the same device reconnecting while its old socket has not died yet). */
+static bool admit(struct hub *h, struct hub_conn *c, const struct join_req *j)
+{
+	struct hub_conn *old;
+
+	if (c->joined && (c->id_len != j->id_len || !mem_eq(c->peer_id, j->id, j->id_len))) {
 		send_error(h, c, "already-joined", "this connection already joined as",
 			   c->peer_id, c->id_len);
-		return;
+		return false;
 	}
-	old = find_peer(h, pid, (size_t)il);
-	if (old && old != c) {
-		/* the newer connection wins; the others see peer-left, then the join below */
-		h->stats.replaced++;
-		hub_kick(h, old, HUB_CLOSE_REPLACED, "replaced", "replaced by a newer connection");
+	old = find_peer(h, j->id, j->id_len);
+	if (!old || old == c)
+		return true;
+	if (old->key_len != j->key_len || !mem_eq(old->public_key, j->key, j->key_len)) {
+		hub_kick(h, c, HUB_CLOSE_ID_IN_USE, "id-in-use",
+			 "peerId in use by another device");
+		return false;
 	}
-	if (c->joined) {
-		/* same peerId again on the same connection: refresh key/address in place */
-		set_identity(h, c, pid, (size_t)il, key, (size_t)kl, addr, (size_t)al);
-	} else {
-		set_identity(h, c, pid, (size_t)il, key, (size_t)kl, addr, (size_t)al);
-		if (!register_peer(h, c)) {
-			send_error(h, c, "overloaded", "hub out of memory", NULL, 0);
-			return;
+	/* the others see peer-left, then the join below */
+	h->stats.replaced++;
+	hub_kick(h, old, HUB_CLOSE_REPLACED, "replaced", "replaced by a newer connection");
+	return true;
+}
+
+/* The `peers` reply: every joined peer but c, in join order, in as many frames as it takes to
+ * keep each within HUB_FRAME_MAX (one frame, maybe empty, when they fit). */
+static void send_peers(struct hub *h, struct hub_conn *c)
+{
+	static const char head[] = "{\"type\":\"peers\",\"peers\":[";
+	const char *tail = hub_relay_available(h) ? "],\"relay\":true}" : "]}";
+	size_t tail_len = str_len(tail);
+	struct hub_conn *p = h->joined_head;
+	struct out o;
+
+	do {
+		bool first = true;
+
+		out_begin(&o, h);
+		out_lit(&o, head);
+		for (; p; p = p->next) {
+			size_t mark = o.len;
+
+			if (p == c)
+				continue;
+			if (!first)
+				out_lit(&o, ",");
+			write_peer_entry(&o, p);
+			/* an entry is a few hundred bytes at most (bounded id, key, address),
+			 * so a frame always holds at least one */
+			if (!first && o.len + tail_len > HUB_FRAME_MAX) {
+				o.len = mark;	/* this entry opens the next frame */
+				break;
+			}
+			first = false;
 		}
+		out_lit(&o, tail);
+		if (!send_out(h, &o, c->id))
+			return;
+	} while (p);
+}
+
+static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f,
+			const char *s, size_t len)
+{
+	struct join_req j;
+	struct out o;
+
+	if (!parse_join(h, c, f, s, len, &j) || !admit(h, c, &j))
+		return;
+	/* same peerId again on a joined connection: key and address are refreshed in place */
+	set_identity(h, c, j.id, j.id_len, j.key, j.key_len, j.addr, j.addr_len);
+	if (!c->joined && !register_peer(h, c)) {
+		send_error(h, c, "overloaded", "hub out of memory", NULL, 0);
+		return;
 	}
 	h->stats.joins++;
 	if (h->ops->joined)
 		h->ops->joined(h->host, c->id, c->peer_id, c->public_key, c->address);
-
-	out_begin(&o, h);
-	out_lit(&o, "{\"type\":\"peers\",\"peers\":[");
-	bool first = true;
-
-	for (struct hub_conn *p = h->joined_head; p; p = p->next) {
-		if (p == c)
-			continue;
-		if (!first)
-			out_lit(&o, ",");
-		first = false;
-		write_peer_entry(&o, p);
-	}
-	out_lit(&o, hub_relay_available(h) ? "],\"relay\":true}" : "]}");
-	send_out(h, &o, c->id);
+	send_peers(h, c);
 
 	out_begin(&o, h);
 	out_lit(&o, "{\"type\":\"join\",\"peerId\":");
@@ -703,8 +863,7 @@ static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f
 		out_lit(&o, ",\"address\":");
 		out_str(&o, c->address, c->addr_len);
 	}
-	copy_members(&o, s, len, 1u << K_TYPE | 1u << K_PEER_ID | 1u << K_PUBLIC_KEY |
-		     1u << K_ADDRESS | 1u << K_FROM);
+	copy_members(&o, s, len, join_own);
 	out_lit(&o, "}");
 	broadcast(h, &o, c);
 }
@@ -739,6 +898,11 @@ static void handle_relay(struct hub *h, struct hub_conn *c, const char *type, co
 	out_lit(&o, "}");
 	if (o.oom) {
 		send_error(h, c, "overloaded", "hub out of memory", NULL, 0);
+		return;
+	}
+	/* checked after the rewrite: "from" makes the frame longer than the one received */
+	if (o.len > HUB_FRAME_MAX) {
+		send_error(h, c, "too-large", "frame would exceed 65536 bytes once relayed", NULL, 0);
 		return;
 	}
 	send_out(h, &o, dst->id);

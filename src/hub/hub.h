@@ -11,12 +11,16 @@
  *	woke from hibernation  hub_restore() (silent: no frame is emitted)
  *	binary frame received  hub_binary()  -> ops->send_binary (relay.h)
  *
- * Rules: frames before `join` are rejected with an error frame; `join` gets a `peers` reply and is
- * forwarded to everyone else; offer/answer/ice-candidate/revoke go only to `to`, with `from`
- * overwritten by the sender's registered peerId (every other field, unknown ones included, is copied as is);
- * a second connection with the same peerId replaces the first (closed; the others see peer-left
- * then join); malformed JSON gets an error frame and the connection is kept; frames over
- * HUB_FRAME_MAX close the connection; a token bucket limits each connection.
+ * Rules: frames before `join` are rejected with an error frame; `join` gets a `peers` reply (split
+ * across several frames when one would exceed HUB_FRAME_MAX) and is forwarded to everyone else;
+ * offer/answer/ice-candidate/revoke go only to `to`, with `from` overwritten by the sender's
+ * registered peerId (every other field, unknown ones included, is copied as is); a second
+ * connection claiming a live peerId is refused (close 4001) unless it presents the same
+ * publicKey, in which case it replaces the first as a reconnect (closed 4000; the others see
+ * peer-left then join); malformed JSON, and any member name that decodes to text with U+0000,
+ * gets an error frame and the connection is kept; frames over HUB_FRAME_MAX close the
+ * connection; no frame the hub emits is larger than HUB_FRAME_MAX (a relay that would grow past
+ * it is refused to its sender); a token bucket limits each connection.
  *
  * Memory: the hub never calls malloc. It asks the host for chunks through ops->grow (wasm:
  * memory.grow; native: malloc) and manages them itself; ops->release (may be NULL) gives them
@@ -34,11 +38,12 @@
 #include "hub/relay.h"
 
 enum hub_limits {
-	HUB_FRAME_MAX = 64 * 1024,	/* bytes of one incoming text frame */
-	HUB_ID_MAX = 255,		/* bytes of a decoded peerId (UTF-8, no NUL) */
-	HUB_KEY_MAX = 255,		/* bytes of a decoded publicKey */
-	HUB_ADDR_MAX = 127,		/* bytes of a decoded address ("10.10.0.2/24") */
+	HUB_FRAME_MAX = 64 * 1024,	/* bytes of one text frame, in and out (the client's limit) */
+	HUB_ID_MAX = 64,		/* peerId: 1-64 of A-Z a-z 0-9 . _ - */
+	HUB_KEY_LEN = 44,		/* publicKey: base64 of a 32-byte key */
+	HUB_ADDR_MAX = 49,		/* address: IPv6 text (45) + "/128"; only 0-9 a-f A-F . : / */
 	HUB_JSON_DEPTH_MAX = 32,	/* nesting of arrays/objects in one frame */
+	HUB_JOIN_EXTRA_DEFAULT = 8 * 1024,	/* bytes of unknown members a join may carry */
 };
 
 /* Token bucket per connection: HUB_RATE_PER_S frames/s, bursts of HUB_RATE_BURST. A frame with no
@@ -55,7 +60,8 @@ enum hub_close_code {
 	HUB_CLOSE_NORMAL = 1000,	/* hub shutting down */
 	HUB_CLOSE_POLICY = 1008,	/* rate limit grossly exceeded */
 	HUB_CLOSE_TOO_BIG = 1009,	/* frame over HUB_FRAME_MAX */
-	HUB_CLOSE_REPLACED = 4000,	/* another connection joined with the same peerId */
+	HUB_CLOSE_REPLACED = 4000,	/* another connection joined with the same peerId and key */
+	HUB_CLOSE_ID_IN_USE = 4001,	/* peerId held by a live connection with another key */
 };
 
 /* Host callbacks. `host` is the opaque pointer given to hub_init(). Strings are NUL-terminated
@@ -116,6 +122,7 @@ struct hub {
 	size_t scratch_cap;
 	uint32_t seed;			/* peerId hash seed (hub_set_seed) */
 	struct hub_relay relay;		/* relay.c: budgets, counters (kept by hub_clear) */
+	size_t join_extra_max;		/* hub_set_join_extra_max() */
 };
 
 /* Prepares h. No memory is requested until the first event. Returns 0 or -1 (ops incomplete). */
@@ -123,6 +130,11 @@ int hub_init(struct hub *h, const struct hub_ops *ops, void *host);
 /* Seeds the peerId hash with a secret random value, so peers cannot pick ids that collide on
  * purpose (hash flooding). Call right after hub_init(), before any event; 0 = unseeded. */
 void hub_set_seed(struct hub *h, uint32_t seed);
+/* Bytes of unknown members (everything but type, peerId, publicKey, address, from, as they are
+ * written in the forwarded join) a join may carry; a larger join is refused with an error frame.
+ * Default HUB_JOIN_EXTRA_DEFAULT, 0 = none; capped so a forwarded join always fits HUB_FRAME_MAX.
+ * Survives hub_clear(). */
+void hub_set_join_extra_max(struct hub *h, size_t bytes);
 /* Releases every chunk (through ops->release when set); h may be hub_init()ed again. No frame
  * is sent: a host shutting down closes its sockets itself. */
 void hub_clear(struct hub *h);
@@ -137,8 +149,8 @@ void hub_text(struct hub *h, uint64_t conn, const char *frame, size_t len, uint6
 void hub_close(struct hub *h, uint64_t conn);
 /* Re-registers a joined conn after the host lost the hub's memory (Durable Object hibernation):
  * same state as after a join, but nothing is sent and ops->joined is not called. A conn already
- * open is updated. Returns 0, -1 out of memory, -2 invalid strings (too long, empty peer_id),
- * -3 peer_id already held by another conn. */
+ * open is updated. Returns 0, -1 out of memory, -2 invalid strings (the rules of a join), -3
+ * peer_id already held by another conn. */
 int hub_restore(struct hub *h, uint64_t conn, const char *peer_id, const char *public_key,
 		const char *address);
 

@@ -172,10 +172,25 @@ static bool skip_word(const char **pp, const char *end, const char *w)
 	return true;
 }
 
+/* Whether a validated string span [p, end) (quotes included) decodes to text containing U+0000.
+ * json-glib cuts member names at a NUL, so "from\u0000" would read as "from" on the agent while
+ * the hub saw an unknown member: names like that are refused outright. */
+static bool has_nul(const char *p, const char *end)
+{
+	for (p++; p < end - 1; p++) {
+		if (*p != '\\')
+			continue;
+		if (p[1] == 'u' && p[2] == '0' && p[3] == '0' && p[4] == '0' && p[5] == '0')
+			return true;
+		p++;	/* the escaped character: "\\" must not start another escape */
+	}
+	return false;
+}
+
 /* One value at *pp (after whitespace), iteratively; depth counts containers already open. */
 static bool skip_value(const char **pp, const char *end, unsigned max_depth)
 {
-	const char *p = *pp;
+	const char *p = *pp, *start;
 	uint64_t stack = 0;	/* bit i: container at depth i+1 is an object */
 	unsigned depth = 0;
 
@@ -244,7 +259,8 @@ close:
 	goto after;
 key:
 	p = ws(p, end);
-	if (p >= end || *p != '"' || !skip_string(&p, end))
+	start = p;
+	if (p >= end || *p != '"' || !skip_string(&p, end) || has_nul(start, p))
 		return false;
 	p = ws(p, end);
 	if (p >= end || *p != ':')
@@ -255,8 +271,12 @@ key:
 
 bool hub_json_validate_object(const char *s, size_t len, unsigned max_depth)
 {
-	const char *p = s, *end = s + len;
+	const char *p, *end;
 
+	if (!s || !len)
+		return false;	/* an empty frame may come with a NULL pointer: no arithmetic on it */
+	p = s;
+	end = s + len;
 	p = ws(p, end);
 	if (p >= end || *p != '{' || !skip_value(&p, end, max_depth))
 		return false;

@@ -37,7 +37,8 @@ struct hub_json_iter {
 };
 
 /* True when [s, s+len) is exactly one JSON object (whitespace around it allowed), valid as
- * described above. */
+ * described above, and no member name at any depth decodes to text containing U+0000 (json-glib
+ * would read "from\u0000" as "from"). s may be NULL when len is 0 (then false). */
 bool hub_json_validate_object(const char *s, size_t len, unsigned max_depth);
 
 /* Starts iterating a text that hub_json_validate_object() accepted. */

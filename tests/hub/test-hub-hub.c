@@ -1,11 +1,25 @@
 /* Hub core rules (hub.h), driven through a recording host: every action the hub emits becomes one
- * line ("send 2 {...}", "close 1 4000 replaced", "joined 1 a K 10.0.0.1/24"), and each case
+ * line ("send 2 {...}", "close 1 4000 replaced", "joined 1 a " KEY_K " 10.0.0.1/24"), and each case
  * compares the exact lines. */
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hub/hub.h"
+
+/* Valid keys (base64 of 32 bytes): a distinct first symbol, then zeros. */
+#define KEY(c) c "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+#define KEY_KA2 KEY("C")
+#define KEY_KA9 KEY("D")
+#define KEY_KA KEY("A")
+#define KEY_KB KEY("B")
+#define KEY_KC KEY("E")
+#define KEY_KD KEY("F")
+#define KEY_KX KEY("G")
+#define KEY_Kb KEY("b")
+#define KEY_Kc KEY("c")
+#define KEY_Ka KEY("a")
+#define KEY_K KEY("H")
 
 struct rec {
 	GPtrArray *lines;
@@ -19,6 +33,8 @@ static void rec_send(void *host, uint64_t conn, const char *frame, size_t len)
 {
 	struct rec *r = host;
 
+	/* the client refuses larger frames (SIG_MSG_MAX): the hub must never emit one */
+	g_assert_cmpuint(len, <=, HUB_FRAME_MAX);
 	if (r->mute) {
 		r->muted_sends++;
 		return;
@@ -124,7 +140,7 @@ static void join(struct fx *f, uint64_t conn, const char *id)
 	char frame[256];
 
 	g_assert_cmpint(hub_open(&f->hub, conn), ==, 0);
-	g_snprintf(frame, sizeof(frame), "{\"type\":\"join\",\"peerId\":\"%s\",\"publicKey\":\"K%s\"}",
+	g_snprintf(frame, sizeof(frame), "{\"type\":\"join\",\"peerId\":\"%s\",\"publicKey\":\"" KEY("%.1s") "\"}",
 		   id, id);
 	in(f, conn, frame);
 	g_ptr_array_set_size(f->rec.lines, 0);
@@ -137,23 +153,23 @@ static void test_join_peers(void)
 	fx_init(&f);
 	g_assert_cmpint(hub_open(&f.hub, 1), ==, 0);
 	g_assert_cmpint(hub_open(&f.hub, 1), ==, -2);
-	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"KA\",\"address\":\"10.10.0.1/24\"}");
-	expect(&f, "joined 1 a KA 10.10.0.1/24", "send 1 {\"type\":\"peers\",\"peers\":[]}", NULL);
+	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\",\"address\":\"10.10.0.1/24\"}");
+	expect(&f, "joined 1 a " KEY_KA " 10.10.0.1/24", "send 1 {\"type\":\"peers\",\"peers\":[]}", NULL);
 	g_assert_cmpint(hub_open(&f.hub, 2), ==, 0);
 	/* unknown fields are forwarded as they are; type/peerId come from the registered values */
-	in(&f, 2, "{\"publicKey\":\"KB\",\"x\":{\"y\":[1,2]},\"type\":\"join\",\"peerId\":\"b\"}");
-	expect(&f, "joined 2 b KB ",
-	       "send 2 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"KA\","
+	in(&f, 2, "{\"publicKey\":\"" KEY_KB "\",\"x\":{\"y\":[1,2]},\"type\":\"join\",\"peerId\":\"b\"}");
+	expect(&f, "joined 2 b " KEY_KB " ",
+	       "send 2 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\","
 	       "\"address\":\"10.10.0.1/24\"}]}",
-	       "send 1 {\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"KB\",\"x\":{\"y\":[1,2]}}",
+	       "send 1 {\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\",\"x\":{\"y\":[1,2]}}",
 	       NULL);
 	g_assert_cmpint(hub_open(&f.hub, 3), ==, 0);
-	in(&f, 3, "{\"type\":\"join\",\"peerId\":\"c\\u00e9\",\"publicKey\":\"KC\",\"address\":\"10.10.0.3/24\"}");
-	expect(&f, "joined 3 c\xc3\xa9 KC 10.10.0.3/24",
-	       "send 3 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"KA\","
-	       "\"address\":\"10.10.0.1/24\"},{\"peerId\":\"b\",\"publicKey\":\"KB\"}]}",
-	       "send 1 {\"type\":\"join\",\"peerId\":\"c\xc3\xa9\",\"publicKey\":\"KC\",\"address\":\"10.10.0.3/24\"}",
-	       "send 2 {\"type\":\"join\",\"peerId\":\"c\xc3\xa9\",\"publicKey\":\"KC\",\"address\":\"10.10.0.3/24\"}",
+	in(&f, 3, "{\"type\":\"join\",\"peerId\":\"c_3.x\",\"publicKey\":\"" KEY_KC "\",\"address\":\"10.10.0.3/24\"}");
+	expect(&f, "joined 3 c_3.x " KEY_KC " 10.10.0.3/24",
+	       "send 3 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\","
+	       "\"address\":\"10.10.0.1/24\"},{\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\"}]}",
+	       "send 1 {\"type\":\"join\",\"peerId\":\"c_3.x\",\"publicKey\":\"" KEY_KC "\",\"address\":\"10.10.0.3/24\"}",
+	       "send 2 {\"type\":\"join\",\"peerId\":\"c_3.x\",\"publicKey\":\"" KEY_KC "\",\"address\":\"10.10.0.3/24\"}",
 	       NULL);
 	g_assert_cmpuint(hub_peer_count(&f.hub), ==, 3);
 	fx_clear(&f);
@@ -167,10 +183,10 @@ static void test_relay(void)
 	join(&f, 1, "a");
 	join(&f, 2, "b");
 	/* from is overwritten (spoof attempt), everything else kept */
-	in(&f, 1, "{\"type\":\"offer\",\"from\":\"b\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\",\"publicKey\":\"KA\","
+	in(&f, 1, "{\"type\":\"offer\",\"from\":\"b\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\",\"publicKey\":\"" KEY_KA "\","
 		  "\"address\":\"10.10.0.1/24\",\"routes\":[\"10.1.0.0/16\"]}");
 	expect(&f, "send 2 {\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\","
-		   "\"publicKey\":\"KA\",\"address\":\"10.10.0.1/24\",\"routes\":[\"10.1.0.0/16\"]}", NULL);
+		   "\"publicKey\":\"" KEY_KA "\",\"address\":\"10.10.0.1/24\",\"routes\":[\"10.1.0.0/16\"]}", NULL);
 	in(&f, 2, "{\"type\":\"answer\",\"to\":\"a\",\"sdp\":\"v=0\"}");
 	expect(&f, "send 1 {\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"v=0\"}", NULL);
 	/* duplicate from keys are all dropped */
@@ -193,6 +209,13 @@ static void test_relay(void)
 	fx_clear(&f);
 }
 
+#define BAD_ID "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be 1-64 of A-Z a-z 0-9 . _ -\"}"
+#define BAD_KEY "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: publicKey must be the base64 of a 32-byte key (44 characters)\"}"
+#define BAD_ADDR "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: address must be an IP prefix of at most 49 characters\"}"
+#define BAD_JSON "{\"type\":\"error\",\"code\":\"bad-json\",\"message\":\"frame is not a valid JSON object\"}"
+#define ID64 "0123456789012345678901234567890123456789012345678901234567890123"
+#define ID65 ID64 "x"
+
 /* Frames that must be answered with an error frame while the connection stays open. */
 static void test_rejects(void)
 {
@@ -205,14 +228,34 @@ static void test_rejects(void)
 		/* 5 */ { "{\"peerId\":\"a\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"missing or invalid field 'type'\"}" },
 		/* 6 */ { "{\"type\":7}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"missing or invalid field 'type'\"}" },
 		/* 7 */ { "{\"type\":\"hello\"}", "{\"type\":\"error\",\"code\":\"unknown-type\",\"message\":\"unknown message type: hello\"}" },
-		/* 8 */ { "{\"type\":\"join\",\"publicKey\":\"K\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: missing field 'peerId'\"}" },
+		/* 8 */ { "{\"type\":\"join\",\"publicKey\":\"" KEY_K "\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: missing field 'peerId'\"}" },
 		/* 9 */ { "{\"type\":\"join\",\"peerId\":\"a\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: missing field 'publicKey'\"}" },
-		/* 10 */ { "{\"type\":\"join\",\"peerId\":\"\",\"publicKey\":\"K\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be a string of 1-255 bytes\"}" },
-		/* 11 */ { "{\"type\":\"join\",\"peerId\":\"a\\u0000b\",\"publicKey\":\"K\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be a string of 1-255 bytes\"}" },
-		/* 12 */ { "{\"type\":\"join\",\"peerId\":1,\"publicKey\":\"K\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be a string of 1-255 bytes\"}" },
-		/* 13 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"address\":7}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: address must be a string of at most 127 bytes\"}" },
+		/* 10 */ { "{\"type\":\"join\",\"peerId\":\"\",\"publicKey\":\"" KEY_K "\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be 1-64 of A-Z a-z 0-9 . _ -\"}" },
+		/* 11 */ { "{\"type\":\"join\",\"peerId\":\"a\\u0000b\",\"publicKey\":\"" KEY_K "\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be 1-64 of A-Z a-z 0-9 . _ -\"}" },
+		/* 12 */ { "{\"type\":\"join\",\"peerId\":1,\"publicKey\":\"" KEY_K "\"}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: peerId must be 1-64 of A-Z a-z 0-9 . _ -\"}" },
+		/* 13 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_K "\",\"address\":7}", "{\"type\":\"error\",\"code\":\"bad-message\",\"message\":\"join: address must be an IP prefix of at most 49 characters\"}" },
 		/* 14 */ { "{\"type\":\"peers\",\"peers\":[]}", "{\"type\":\"error\",\"code\":\"unknown-type\",\"message\":\"unknown message type: peers\"}" },
 		/* 15 */ { "{\"type\":\"ice-candidate\",\"to\":\"a\"}", "{\"type\":\"error\",\"code\":\"not-joined\",\"message\":\"send join first\"}" },
+		/* peerId: the network-name alphabet, 1-64 bytes (issue 15 item 5) */
+		/* 16 */ { "{\"type\":\"join\",\"peerId\":\"c\\u00e9\",\"publicKey\":\"" KEY_K "\"}", BAD_ID },
+		/* 17 */ { "{\"type\":\"join\",\"peerId\":\"a\\u001b]0;x\\u0007\",\"publicKey\":\"" KEY_K "\"}", BAD_ID },
+		/* 18 */ { "{\"type\":\"join\",\"peerId\":\"a\\nb\",\"publicKey\":\"" KEY_K "\"}", BAD_ID },
+		/* 19 */ { "{\"type\":\"join\",\"peerId\":\"a b\",\"publicKey\":\"" KEY_K "\"}", BAD_ID },
+		/* 20 */ { "{\"type\":\"join\",\"peerId\":\"" ID65 "\",\"publicKey\":\"" KEY_K "\"}", BAD_ID },
+		/* publicKey: base64 of exactly 32 bytes, canonical */
+		/* 21 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\"}", BAD_KEY },
+		/* 22 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_K "=\"}", BAD_KEY },
+		/* 23 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\"}", BAD_KEY },
+		/* 24 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-A\"}", BAD_KEY },
+		/* 25 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":7}", BAD_KEY },
+		/* address: bounded, address characters only */
+		/* 26 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_K "\",\"address\":\"10.0.0.1/24\\n\"}", BAD_ADDR },
+		/* 27 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_K "\",\"address\":\"0000:0000:0000:0000:0000:ffff:255.255.255.255/1280\"}", BAD_ADDR },
+		/* member names with U+0000 (issue 15 item 1): json-glib reads "from\u0000" as "from" */
+		/* 28 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_K "\",\"type\\u0000\":\"peers\"}", BAD_JSON },
+		/* 29 */ { "{\"type\":\"join\",\"x\":{\"y\\u0000z\":1},\"peerId\":\"a\",\"publicKey\":\"" KEY_K "\"}", BAD_JSON },
+		/* empty frame (an empty WebSocket message reaches the hub as NULL, 0) */
+		/* 30 */ { "", BAD_JSON },
 	};
 	struct fx f;
 	char want[512];
@@ -221,7 +264,8 @@ static void test_rejects(void)
 	join(&f, 9, "a");
 	g_assert_cmpint(hub_open(&f.hub, 1), ==, 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		in(&f, 1, cases[i].in);
+		f.now += 100;
+		hub_text(&f.hub, 1, *cases[i].in ? cases[i].in : NULL, strlen(cases[i].in), f.now);
 		g_snprintf(want, sizeof(want), "send 1 %s", cases[i].out);
 		if (f.rec.lines->len != 1 || strcmp(f.rec.lines->pdata[0], want))
 			g_error("case %zu: want %s, got %u lines, first %s", i + 1, want,
@@ -230,7 +274,7 @@ static void test_rejects(void)
 		g_ptr_array_set_size(f.rec.lines, 0);
 	}
 	/* still usable: a valid join works afterwards */
-	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"KB\"}");
+	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\"}");
 	g_assert_cmpuint(f.rec.lines->len, ==, 3);
 	g_assert_cmpuint(hub_peer_count(&f.hub), ==, 2);
 	fx_clear(&f);
@@ -257,32 +301,52 @@ static void test_peer_left(void)
 	fx_clear(&f);
 }
 
+/* A live peerId is kept by its first socket: another socket claiming it with another key is
+ * refused (4001) and the holder is untouched; with the same key it is the same device
+ * reconnecting, and replaces the old socket (issue 15 item 0). */
 static void test_replace(void)
 {
 	struct fx f;
+	struct hub_stats st;
 
 	fx_init(&f);
 	join(&f, 1, "a");
 	join(&f, 2, "b");
 	g_assert_cmpint(hub_open(&f.hub, 3), ==, 0);
-	in(&f, 3, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"KA2\"}");
+	in(&f, 3, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA2 "\"}");
+	expect(&f,
+	       "send 3 {\"type\":\"error\",\"code\":\"id-in-use\",\"message\":\"peerId in use by another device\"}",
+	       "close 3 4001 peerId in use by another device", NULL);
+	hub_close(&f.hub, 3);
+	expect(&f, NULL);
+	/* the holder still gets its relays, and an offer without publicKey cannot come from 3 */
+	in(&f, 2, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}");
+	expect(&f, "send 1 {\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"x\"}", NULL);
+
+	/* the same key: a reconnect, the newer socket wins */
+	g_assert_cmpint(hub_open(&f.hub, 4), ==, 0);
+	in(&f, 4, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_Ka "\"}");
 	expect(&f,
 	       "send 1 {\"type\":\"error\",\"code\":\"replaced\",\"message\":\"replaced by a newer connection\"}",
 	       "close 1 4000 replaced by a newer connection",
 	       "send 2 {\"type\":\"peer-left\",\"peerId\":\"a\"}",
-	       "joined 3 a KA2 ",
-	       "send 3 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"Kb\"}]}",
-	       "send 2 {\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"KA2\"}", NULL);
+	       "joined 4 a " KEY_Ka " ",
+	       "send 4 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"" KEY_Kb "\"}]}",
+	       "send 2 {\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_Ka "\"}", NULL);
 	/* frames from the replaced socket are ignored; its late close emits nothing */
 	in(&f, 1, "{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"x\"}");
 	hub_close(&f.hub, 1);
 	expect(&f, NULL);
 	/* relays to "a" reach the new connection */
 	in(&f, 2, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}");
-	expect(&f, "send 3 {\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"x\"}", NULL);
+	expect(&f, "send 4 {\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"x\"}", NULL);
 	g_assert_cmpuint(hub_peer_count(&f.hub), ==, 2);
-
-	struct hub_stats st;
+	/* once the holder is gone, the id is free for any key */
+	hub_close(&f.hub, 4);
+	expect(&f, "send 2 {\"type\":\"peer-left\",\"peerId\":\"a\"}", NULL);
+	g_assert_cmpint(hub_open(&f.hub, 5), ==, 0);
+	in(&f, 5, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA2 "\"}");
+	g_assert_cmpstr(f.rec.lines->pdata[0], ==, "joined 5 a " KEY_KA2 " ");
 
 	hub_get_stats(&f.hub, &st);
 	g_assert_cmpuint(st.replaced, ==, 1);
@@ -298,13 +362,13 @@ static void test_rejoin(void)
 	join(&f, 1, "a");
 	join(&f, 2, "b");
 	/* same id again: refresh in place */
-	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"KA9\",\"address\":\"10.0.0.9/24\"}");
-	expect(&f, "joined 1 a KA9 10.0.0.9/24",
-	       "send 1 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"Kb\"}]}",
-	       "send 2 {\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"KA9\",\"address\":\"10.0.0.9/24\"}",
+	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA9 "\",\"address\":\"10.0.0.9/24\"}");
+	expect(&f, "joined 1 a " KEY_KA9 " 10.0.0.9/24",
+	       "send 1 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"" KEY_Kb "\"}]}",
+	       "send 2 {\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA9 "\",\"address\":\"10.0.0.9/24\"}",
 	       NULL);
 	/* another id on a joined connection: refused */
-	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"z\",\"publicKey\":\"K\"}");
+	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"z\",\"publicKey\":\"" KEY_K "\"}");
 	expect(&f, "send 1 {\"type\":\"error\",\"code\":\"already-joined\",\"message\":\"this connection already joined as: a\"}", NULL);
 	g_assert_cmpuint(hub_peer_count(&f.hub), ==, 2);
 	fx_clear(&f);
@@ -387,10 +451,10 @@ static void test_restore(void)
 
 	fx_init(&f);
 	/* a fresh hub after hibernation: rebuild silently */
-	g_assert_cmpint(hub_restore(&f.hub, 11, "a", "KA", "10.10.0.1/24"), ==, 0);
-	g_assert_cmpint(hub_restore(&f.hub, 12, "b", "KB", NULL), ==, 0);
-	g_assert_cmpint(hub_restore(&f.hub, 13, "a", "KX", ""), ==, -3);
-	g_assert_cmpint(hub_restore(&f.hub, 13, "", "KX", ""), ==, -2);
+	g_assert_cmpint(hub_restore(&f.hub, 11, "a", KEY_KA, "10.10.0.1/24"), ==, 0);
+	g_assert_cmpint(hub_restore(&f.hub, 12, "b", KEY_KB, NULL), ==, 0);
+	g_assert_cmpint(hub_restore(&f.hub, 13, "a", KEY_KX, ""), ==, -3);
+	g_assert_cmpint(hub_restore(&f.hub, 13, "", KEY_KX, ""), ==, -2);
 	expect(&f, NULL);
 	g_assert_cmpuint(hub_peer_count(&f.hub), ==, 2);
 	/* and it behaves as if they had joined */
@@ -401,10 +465,10 @@ static void test_restore(void)
 	expect(&f, "send 12 {\"type\":\"peer-left\",\"peerId\":\"a\"}",
 	       "send 14 {\"type\":\"peer-left\",\"peerId\":\"a\"}", NULL);
 	g_assert_cmpint(hub_open(&f.hub, 15), ==, 0);
-	in(&f, 15, "{\"type\":\"join\",\"peerId\":\"d\",\"publicKey\":\"KD\"}");
+	in(&f, 15, "{\"type\":\"join\",\"peerId\":\"d\",\"publicKey\":\"" KEY_KD "\"}");
 	g_assert_cmpstr(f.rec.lines->pdata[1], ==,
-			"send 15 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"KB\"},"
-			"{\"peerId\":\"c\",\"publicKey\":\"Kc\"}]}");
+			"send 15 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\"},"
+			"{\"peerId\":\"c\",\"publicKey\":\"" KEY_Kc "\"}]}");
 	fx_clear(&f);
 }
 
@@ -435,7 +499,7 @@ static void test_many(void)
 
 		g_assert_cmpint(hub_open(&f.hub, conn), ==, 0);
 		g_snprintf(frame, sizeof(frame),
-			   "{\"type\":\"join\",\"peerId\":\"p%" G_GUINT64_FORMAT "\",\"publicKey\":\"K\"}", i);
+			   "{\"type\":\"join\",\"peerId\":\"p%" G_GUINT64_FORMAT "\",\"publicKey\":\"" KEY_K "\"}", i);
 		f.now += 1;
 		hub_text(&f.hub, conn, frame, strlen(frame), f.now);
 		g_ptr_array_set_size(f.rec.lines, 0);
@@ -467,6 +531,127 @@ static void test_many(void)
 	fx_clear(&f);
 }
 
+/* Every frame the hub emits fits the client's 64 KiB limit (issue 15 item 2): a relay that
+ * grows past it once "from" is added is refused to its sender, and `peers` is split. */
+static void test_relay_size(void)
+{
+	struct fx f;
+	static const char head[] = "{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"";
+	static const char tail[] = "\"}";
+	g_autofree char *big = g_malloc(HUB_FRAME_MAX + 1);
+	size_t fill = HUB_FRAME_MAX - (sizeof(head) - 1) - (sizeof(tail) - 1);
+
+	fx_init(&f);
+	join(&f, 1, "a");
+	join(&f, 2, "b");
+	/* exactly 65536 bytes in: it would go out as 65536 + ',"from":"a"' */
+	memcpy(big, head, sizeof(head) - 1);
+	memset(big + sizeof(head) - 1, 'x', fill);
+	memcpy(big + sizeof(head) - 1 + fill, tail, sizeof(tail) - 1);
+	f.now += 100;
+	hub_text(&f.hub, 1, big, HUB_FRAME_MAX, f.now);
+	expect(&f, "send 1 {\"type\":\"error\",\"code\":\"too-large\",\"message\":\"frame would "
+		   "exceed 65536 bytes once relayed\"}", NULL);
+	/* 11 bytes shorter (the length of ,"from":"a") fits exactly */
+	memmove(big + sizeof(head) - 1 + fill - 11, tail, sizeof(tail) - 1);
+	f.now += 100;
+	hub_text(&f.hub, 1, big, HUB_FRAME_MAX - 11, f.now);
+	g_assert_cmpuint(f.rec.lines->len, ==, 1);
+	g_assert_true(g_str_has_prefix(f.rec.lines->pdata[0], "send 2 {\"type\":\"offer\",\"from\":\"a\""));
+	g_assert_cmpuint(strlen(f.rec.lines->pdata[0]), ==, strlen("send 2 ") + HUB_FRAME_MAX);
+	fx_clear(&f);
+}
+
+static void test_peers_split(void)
+{
+	enum { N = 700 };
+	static const char addr[] = "0000:0000:0000:0000:0000:ffff:255.255.255.255/128";
+	struct fx f;
+	char frame[512];
+	unsigned frames = 0, seen = 0;
+
+	fx_init(&f);
+	f.rec.mute = true;
+	for (unsigned i = 0; i < N; i++) {
+		g_assert_cmpint(hub_open(&f.hub, i), ==, 0);
+		g_snprintf(frame, sizeof(frame), "{\"type\":\"join\",\"peerId\":\"%064u\","
+			   "\"publicKey\":\"" KEY_KA "\",\"address\":\"%s\"}", i, addr);
+		f.now += 1;
+		hub_text(&f.hub, i, frame, strlen(frame), f.now);
+	}
+	f.rec.mute = false;
+	g_assert_cmpint(hub_open(&f.hub, N), ==, 0);
+	in(&f, N, "{\"type\":\"join\",\"peerId\":\"new\",\"publicKey\":\"" KEY_KB "\"}");
+	for (guint i = 0; i < f.rec.lines->len; i++) {
+		const char *l = f.rec.lines->pdata[i], *p;
+		g_autofree char *prefix = g_strdup_printf("send %u {\"type\":\"peers\",\"peers\":[", N);
+
+		if (!g_str_has_prefix(l, prefix))
+			continue;
+		frames++;
+		g_assert_true(g_str_has_suffix(l, "]}"));
+		/* the entries in join order, none lost or repeated across frames */
+		for (p = strstr(l, "\"peerId\":\""); p; p = strstr(p + 1, "\"peerId\":\"")) {
+			g_assert_cmpuint(strtoul(p + 10, NULL, 10), ==, seen);
+			seen++;
+		}
+	}
+	g_assert_cmpuint(seen, ==, N);
+	g_assert_cmpuint(frames, >=, 2);
+	g_assert_cmpuint(frames, <=, 4);
+	fx_clear(&f);
+}
+
+/* Unknown members a join may carry into broadcasts are capped (issue 15 item 3): at the limit
+ * the join goes through, one byte over it is refused. */
+static void test_join_extra(void)
+{
+	struct fx f;
+	char frame[512], pad[128];
+
+	fx_init(&f);
+	hub_set_join_extra_max(&f.hub, 100);
+	join(&f, 1, "a");
+	g_assert_cmpint(hub_open(&f.hub, 2), ==, 0);
+	/* ,"x":"<93 bytes>" = 100 bytes of extras */
+	memset(pad, 'y', 94);
+	pad[94] = '\0';
+	g_snprintf(frame, sizeof(frame), "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\""
+		   KEY_KB "\",\"x\":\"%s\"}", pad);
+	in(&f, 2, frame);
+	expect(&f, "send 2 {\"type\":\"error\",\"code\":\"too-large\",\"message\":\"join: unknown "
+		   "fields over the hub's limit\"}", NULL);
+	pad[93] = '\0';
+	g_snprintf(frame, sizeof(frame), "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\""
+		   KEY_KB "\",\"x\":\"%s\"}", pad);
+	in(&f, 2, frame);
+	g_assert_cmpuint(f.rec.lines->len, ==, 3);
+	g_assert_true(g_str_has_prefix(f.rec.lines->pdata[2], "send 1 {\"type\":\"join\""));
+	g_assert_true(g_str_has_suffix(f.rec.lines->pdata[2], "yyy\"}"));
+	g_assert_nonnull(strstr(f.rec.lines->pdata[2], pad));
+	g_ptr_array_set_size(f.rec.lines, 0);
+	/* the default, and the cap that keeps a forwarded join within a frame */
+	hub_clear(&f.hub);
+	hub_init(&f.hub, &rec_ops, &f.rec);
+	g_assert_cmpuint(f.hub.join_extra_max, ==, HUB_JOIN_EXTRA_DEFAULT);
+	hub_set_join_extra_max(&f.hub, SIZE_MAX);
+	g_assert_cmpuint(f.hub.join_extra_max, <, HUB_FRAME_MAX);
+	fx_clear(&f);
+}
+
+static void test_restore_rules(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	g_assert_cmpint(hub_restore(&f.hub, 1, "a\nb", KEY_KA, ""), ==, -2);
+	g_assert_cmpint(hub_restore(&f.hub, 1, ID65, KEY_KA, ""), ==, -2);
+	g_assert_cmpint(hub_restore(&f.hub, 1, "a", "KA", ""), ==, -2);
+	g_assert_cmpint(hub_restore(&f.hub, 1, "a", KEY_KA, "10.0.0.1/24\x1b"), ==, -2);
+	g_assert_cmpint(hub_restore(&f.hub, 1, ID64, KEY_KA, "fd00::1/64"), ==, 0);
+	fx_clear(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -481,5 +666,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/hub/hub/restore", test_restore);
 	g_test_add_func("/hub/hub/out-of-memory", test_out_of_memory);
 	g_test_add_func("/hub/hub/many", test_many);
+	g_test_add_func("/hub/hub/relay-size", test_relay_size);
+	g_test_add_func("/hub/hub/peers-split", test_peers_split);
+	g_test_add_func("/hub/hub/join-extra", test_join_extra);
+	g_test_add_func("/hub/hub/restore-rules", test_restore_rules);
 	return g_test_run();
 }

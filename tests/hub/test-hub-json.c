@@ -44,6 +44,12 @@ static void test_validate(void)
 		/* 34 */ { "{\"a\":\"unterminated}", false },
 		/* 35 */ { "{\"a\":[],\"b\":{}}", true },
 		/* 36 */ { "{1:2}", false },
+		/* member names that decode to text with U+0000: json-glib cuts them there */
+		/* 37 */ { "{\"from\\u0000\":\"a\"}", false },
+		/* 38 */ { "{\"a\":{\"b\":[{\"\\u0000\":1}]}}", false },
+		/* 39 */ { "{\"\\\\u0000\":1}", true },	/* an escaped backslash, then "u0000" */
+		/* 40 */ { "{\"a\":\"\\u0000\"}", true },	/* values may hold U+0000 */
+		/* 41 */ { "{\"x\\u0001\":1}", true },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -52,6 +58,13 @@ static void test_validate(void)
 		if (ok != cases[i].ok)
 			g_error("case %zu (%s): got %d", i + 1, cases[i].in, ok);
 	}
+}
+
+/* An empty WebSocket message may arrive as (NULL, 0): no pointer arithmetic on NULL (UBSan
+ * "applying zero offset to null pointer", found by fuzz-hub_server). */
+static void test_null(void)
+{
+	g_assert_false(hub_json_validate_object(NULL, 0, HUB_JSON_DEPTH_MAX));
 }
 
 static void test_depth(void)
@@ -138,6 +151,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/hub/json/validate", test_validate);
 	g_test_add_func("/hub/json/depth", test_depth);
+	g_test_add_func("/hub/json/null", test_null);
 	g_test_add_func("/hub/json/decode", test_decode);
 	g_test_add_func("/hub/json/escape-roundtrip", test_escape_roundtrip);
 	g_test_add_func("/hub/json/iter", test_iter);

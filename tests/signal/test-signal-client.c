@@ -17,6 +17,10 @@
 #include "signal/client.h"
 #include "util/err.h"
 
+/* The hub takes only real keys (base64 of 32 bytes): a first symbol, then zero bits. */
+#define TKEY_ZEROS "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+#define TKEY(c) c TKEY_ZEROS
+
 /* ---- the hub process ---- */
 
 struct hub_proc {
@@ -204,7 +208,7 @@ static void peer_start(struct peer *p, const struct hub_proc *h, const char *id,
 		       const char *address, uint32_t base_ms, uint32_t cap_ms)
 {
 	g_autofree char *url = hub_url(h);
-	g_autofree char *key = g_strdup_printf("K%s", id);
+	g_autofree char *key = g_strdup_printf("%.1s" TKEY_ZEROS, id);
 	struct sig_client_cfg cfg = {
 		.url = url, .token = token, .peer_id = id, .public_key = key, .address = address,
 		.backoff_base_ms = base_ms, .backoff_cap_ms = cap_ms,
@@ -291,19 +295,19 @@ static void test_three_peers(void)
 	wait_connected(&a);
 	expect_msg(&a, "{\"type\":\"peers\",\"peers\":[]}");
 	peer_start(&b, &h, "b", "tok3n", NULL, 0, 0);
-	expect_msg(&b, "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.10.0.1/24\"}]}");
-	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}");
+	expect_msg(&b, "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"" TKEY("a") "\",\"address\":\"10.10.0.1/24\"}]}");
+	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("b") "\"}");
 	peer_start(&c, &h, "c", "tok3n", "10.10.0.3/24", 0, 0);
-	expect_msg(&c, "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.10.0.1/24\"},{\"peerId\":\"b\",\"publicKey\":\"Kb\"}]}");
-	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"c\",\"publicKey\":\"Kc\",\"address\":\"10.10.0.3/24\"}");
-	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"c\",\"publicKey\":\"Kc\",\"address\":\"10.10.0.3/24\"}");
+	expect_msg(&c, "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"" TKEY("a") "\",\"address\":\"10.10.0.1/24\"},{\"peerId\":\"b\",\"publicKey\":\"" TKEY("b") "\"}]}");
+	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"c\",\"publicKey\":\"" TKEY("c") "\",\"address\":\"10.10.0.3/24\"}");
+	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"c\",\"publicKey\":\"" TKEY("c") "\",\"address\":\"10.10.0.3/24\"}");
 
 	/* relay; a spoofed from is overwritten with the sender's id */
 	struct sig_msg m = { 0 };
 
-	sig_msg_init_offer(&m, SIG_MSG_OFFER, "c", "b", "v=0\r\n", "Ka", "10.10.0.1/24");
+	sig_msg_init_offer(&m, SIG_MSG_OFFER, "c", "b", "v=0\r\n", TKEY("a"), "10.10.0.1/24");
 	g_assert_cmpint(sig_client_send(a.c, &m), ==, 0);
-	expect_msg(&b, "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\",\"publicKey\":\"Ka\",\"address\":\"10.10.0.1/24\"}");
+	expect_msg(&b, "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\r\\n\",\"publicKey\":\"" TKEY("a") "\",\"address\":\"10.10.0.1/24\"}");
 	sig_msg_init_offer(&m, SIG_MSG_ANSWER, NULL, "a", "v=0 answer", NULL, NULL);
 	g_assert_cmpint(sig_client_send(b.c, &m), ==, 0);
 	expect_msg(&a, "{\"type\":\"answer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"v=0 answer\"}");
@@ -595,7 +599,7 @@ static void test_bad_frames(void)
 	raw_open(&r, &h);	/* on a path other than /connect, like the Go original */
 	soup_websocket_connection_send_text(r.ws, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}");
 	raw_expect(&r, "\"code\":\"not-joined\"");
-	soup_websocket_connection_send_text(r.ws, "{\"type\":\"join\",\"peerId\":\"raw\",\"publicKey\":\"K\"}");
+	soup_websocket_connection_send_text(r.ws, "{\"type\":\"join\",\"peerId\":\"raw\",\"publicKey\":\"" TKEY("K") "\"}");
 	raw_expect(&r, "\"type\":\"peers\"");
 	soup_websocket_connection_send_text(r.ws, "{not json");
 	raw_expect(&r, "\"code\":\"bad-json\"");
@@ -656,7 +660,7 @@ static void test_duplicate(void)
 	peer_start(&b, &h, "b", NULL, NULL, 0, 0);
 	wait_connected(&b);
 	peer_start(&a1, &h, "a", NULL, NULL, 0, 0);
-	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\"}");
+	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" TKEY("a") "\"}");
 	g_ptr_array_set_size(b.msgs, 0);
 	peer_start(&a2, &h, "a", NULL, "10.0.0.2/24", 0, 0);
 	wait_connected(&a2);
@@ -665,10 +669,10 @@ static void test_duplicate(void)
 		g_error("old connection not told it was replaced");
 	g_assert_true(strstr(a1.last_fatal, "another connection joined"));
 	g_assert_true(strstr(a1.last_reason, "4000"));
-	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.0.0.2/24\"}");
+	expect_msg(&b, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" TKEY("a") "\",\"address\":\"10.0.0.2/24\"}");
 	g_assert_cmpuint(b.msgs->len, >=, 2);
 	g_assert_cmpstr(b.msgs->pdata[0], ==, "{\"type\":\"peer-left\",\"peerId\":\"a\"}");
-	g_assert_cmpstr(b.msgs->pdata[1], ==, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"Ka\",\"address\":\"10.0.0.2/24\"}");
+	g_assert_cmpstr(b.msgs->pdata[1], ==, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" TKEY("a") "\",\"address\":\"10.0.0.2/24\"}");
 	/* no ghost: one "a" only, and relays reach the new socket */
 	g_assert_cmpuint(hub_metric(&h, "peers"), ==, 2);
 	g_assert_cmpuint(hub_metric(&h, "replaced_total"), ==, 1);
@@ -825,7 +829,7 @@ static void test_server_raw(void)
 	ws_frame(a, 0x01, "{\"type\":\"jo", strlen("{\"type\":\"jo"));
 	ws_frame(a, 0x89, "hi", strlen("hi"));
 	ws_frame(a, 0x00, "in\",\"peerId\":\"a\",", strlen("in\",\"peerId\":\"a\","));
-	ws_frame(a, 0x80, "\"publicKey\":\"K\"}", strlen("\"publicKey\":\"K\"}"));
+	ws_frame(a, 0x80, "\"publicKey\":\"" TKEY("K") "\"}", strlen("\"publicKey\":\"" TKEY("K") "\"}"));
 	p = ws_read(a, &op);
 	g_assert_cmpuint(op, ==, 0xa);
 	g_assert_cmpstr(p, ==, "hi");
@@ -834,7 +838,7 @@ static void test_server_raw(void)
 	g_assert_cmpuint(op, ==, 0x1);
 	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[]}");
 	g_free(p);
-	ws_frame(b, 0x81, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"K\"}", strlen("{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"K\"}"));
+	ws_frame(b, 0x81, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("K") "\"}", strlen("{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("K") "\"}"));
 	p = ws_read(b, &op);
 	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[]}");
 	g_free(p);
@@ -1007,7 +1011,7 @@ static void test_silent_hub(void)
 	a.msgs = g_ptr_array_new_with_free_func(g_free);
 	cfg.url = url;
 	cfg.peer_id = "a";
-	cfg.public_key = "Ka";
+	cfg.public_key = TKEY("a");
 	cfg.ping_s = 1;
 	cfg.backoff_base_ms = 50;
 	cfg.backoff_cap_ms = 100;
@@ -1039,7 +1043,7 @@ static void test_bad_config(void)
 {
 	struct sig_client *c = NULL;
 	struct rg_err err = { 0 };
-	struct sig_client_cfg cfg = { .url = "ftp://x/", .peer_id = "a", .public_key = "K" };
+	struct sig_client_cfg cfg = { .url = "ftp://x/", .peer_id = "a", .public_key = TKEY("K") };
 
 	g_assert_cmpint(sig_client_new(&c, NULL, &cfg, NULL, NULL, &err), ==, -EINVAL);
 	g_assert_null(c);

@@ -14,10 +14,10 @@ const logs = [];
 const t = cases("worker hibernation", "worker-hibernation");
 const check = t.check;
 const w = await startWorker({ token, onLog: (l) => { logs.push(l); if (process.env.RG_VERBOSE) console.log(`[workerd] ${l}`); } });
-async function joined(url, peerId, extra = {}) {
+async function joined(url, peerId, extra = {}, k = key()) {
 	const p = new Peer(url, token, peerId);
 	await p.open();
-	p.key = key();
+	p.key = k;
 	p.join(peerId, p.key, extra);
 	return [p, await p.nextType("peers")];
 }
@@ -87,10 +87,10 @@ try {
 		for (const p of [a, c])
 			await p.next((m) => m.type === "peer-left" && m.peerId === "bob", "peer-left of bob");
 
-		// Second sleep: a duplicate peerId arriving at a freshly woken hub replaces the restored
-		// socket (closed 4000) instead of leaving a ghost.
+		// Second sleep: the same device (same peerId and key) arriving at a freshly woken hub
+		// replaces the restored socket (closed 4000) instead of leaving a ghost.
 		const before2 = await w.stats(net);
-		const w2 = await idleUntilWoken(net, before2, async () => joined(url, "alice"));
+		const w2 = await idleUntilWoken(net, before2, async () => joined(url, "alice", {}, a.key));
 		const [a2, pa2] = w2.r;
 		await a.waitClosed();
 		assert(a.closed.code === 4000, `old alice closed with ${a.closed.code}`);

@@ -136,16 +136,20 @@ tcase("peer-left sent to all others when a connection closes", async (t) => {
 	eq(ours(pd.peers, t.prefix).map((p) => p.peerId), [t.id("a"), t.id("c")], "peers after b left");
 });
 
-tcase("duplicate peerId: old socket closed, others see peer-left then join, no ghost", async (t) => {
-	const x1 = await t.joined("x"), b = await t.joined("b");
-	const k2 = key();
+tcase("duplicate peerId, same key (a reconnect): old socket closed, others see peer-left then join, no ghost", async (t) => {
+	const k = key();
+	const x1 = await t.peer("x1");
+	x1.join(t.id("x"), k);
+	await x1.nextType("peers");
+	const b = await t.joined("b");
 	const x2 = await t.peer("x2");
-	x2.join(t.id("x"), k2);
-	await x1.waitClosed();
+	x2.join(t.id("x"), k, { address: "10.10.0.9/24" });
+	const closed = await x1.waitClosed();
+	eq(closed.code, 4000, "old socket's close code");
 	const px2 = await x2.nextType("peers");
 	eq(ours(px2.peers, t.prefix).map((p) => p.peerId), [t.id("b")], "replacement's peers");
 	const j = await b.next((m) => m.type === "join" && m.peerId === t.id("x"), "join of x again");
-	eq(j.publicKey, k2, "replacement's publicKey");
+	eq([j.publicKey, j.address], [k, "10.10.0.9/24"], "replacement's key and address");
 	// peer-left must reach b before the new join (b's agent drops the old session first).
 	const left = [...b.consumed, ...b.frames].find((m) => m.type === "peer-left" && m.peerId === t.id("x"));
 	assert(left && left._seq < j._seq, "peer-left of x did not precede its new join");
@@ -153,10 +157,46 @@ tcase("duplicate peerId: old socket closed, others see peer-left then join, no g
 	c.join(t.id("c"), key());
 	const pc = await c.nextType("peers");
 	eq(ours(pc.peers, t.prefix).map((p) => [p.peerId, p.publicKey]).filter((p) => p[0] === t.id("x")),
-		[[t.id("x"), k2]], "x listed once, with the new key");
+		[[t.id("x"), k]], "x listed once");
 	b.send({ type: "offer", to: t.id("x"), sdp: "v=0\r\n" });
 	const o = await x2.nextType("offer");
 	eq(o.from, t.id("b"), "offer to x reaches the new socket");
+});
+
+tcase("duplicate peerId, another key: refused (4001), the first socket keeps it", async (t) => {
+	const x1 = await t.joined("x"), b = await t.joined("b");
+	const x2 = await t.peer("x2");
+	x2.join(t.id("x"), key());
+	const e = await x2.next(isError, "error frame for the intruder");
+	eq(e.code, "id-in-use", "error code");
+	const closed = await x2.waitClosed();
+	eq(closed.code, 4001, "intruder's close code");
+	assert(!x1.closed, "the first socket was closed");
+	await b.none((m) => m.peerId === t.id("x") && (m.type === "peer-left" || m.type === "join"),
+		"peer-left/join of x at b");
+	b.send({ type: "offer", to: t.id("x"), sdp: "v=0\r\n" });
+	eq((await x1.nextType("offer")).from, t.id("b"), "offer to x reaches the first socket");
+});
+
+tcase("join fields: peerId alphabet, 44-char keys, bounded address; NUL in member names", async (t) => {
+	const a = await t.peer("a");
+	for (const [what, frame] of [
+		["peerId with ESC", { type: "join", peerId: `${t.id("a")}\u001b[2J`, publicKey: key() }],
+		["peerId with newline", { type: "join", peerId: `${t.id("a")}\nx`, publicKey: key() }],
+		["peerId of 65 bytes", { type: "join", peerId: "a".repeat(65), publicKey: key() }],
+		["short key", { type: "join", peerId: t.id("a"), publicKey: "K" }],
+		["address with a newline", { type: "join", peerId: t.id("a"), publicKey: key(), address: "10.0.0.1/24\n" }],
+	]) {
+		a.send(frame);
+		const e = await a.next(isError, `error frame for ${what}`);
+		eq(e.code, "bad-message", `error code for ${what}`);
+	}
+	// "type\u0000" must not read as a second "type" on the client: the whole frame is refused
+	a.send(`{"type":"join","peerId":"${t.id("a")}","publicKey":"${key()}","type\\u0000":"peers"}`);
+	eq((await a.next(isError, "error frame for a NUL member name")).code, "bad-json", "NUL name");
+	assert(!a.closed, "socket closed after refused joins");
+	a.join(t.id("a"), key());
+	await a.nextType("peers");
 });
 
 tcase("frames before join are rejected and not relayed", async (t) => {
