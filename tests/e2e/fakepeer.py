@@ -37,6 +37,9 @@ async def session(url, token, peer_id, public_key, address, steps, hold=1.0):
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     break
                 m = json.loads(msg.data)
+                if m.get("type") == "error":
+                    print(f"{peer_id}: got error {m.get('code')}: {m.get('message')}", flush=True)
+                    continue
                 print(f"{peer_id}: got {m.get('type')} from {m.get('from', m.get('peerId', '-'))}",
                       flush=True)
 

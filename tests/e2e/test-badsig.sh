@@ -4,7 +4,8 @@
 # garbage/huge/incomplete offers, stray answers and candidates, races an offer against peer1's
 # (glare) and joins with peer2's id and another key. Asserts both agents survive, the tunnel
 # keeps working and is not rebuilt, the bad peer is reported with its error, and no sanitizer
-# report appears.
+# report appears. The hub itself refuses the malformed key and the duplicate id (docs/
+# signaling.md, hub rules 2 and 5), so those two never reach the agents.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -62,12 +63,12 @@ check "peer1 still sees peer2 up" mesh_is_up 1 2
 check "peer2 still sees peer1 up" mesh_is_up 2 1
 since2=$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer2") | .since')
 check "tunnel was not rebuilt" test "$since" = "$since2"
-check "the malformed key was ignored" grep -q "peer0: ignoring a malformed public key" "$work/p1.log"
+check "the malformed key was refused by the hub" grep -q "peer0: got error bad-message" "$work/fake.log"
 check "the garbage offer was refused" grep -q "peer peer00: bad offer" "$work/p1.log"
 check "status reports the bad peer's error" \
 	test -n "$(mesh_status 1 --json | jq -r '.peers[] | select(.peerId == "peer00") | .lastError')"
 check "glare resolved by the smaller id" grep -q "peer zzz: glare, keeping our own offer" "$work/p1.log"
-check "duplicate id detected" grep -q "peer peer2: .*different key" "$work/p1.log"
+check "duplicate id refused by the hub" grep -q "peer2: got error id-in-use" "$work/fake.log"
 mesh_status 1
 
 for i in 1 2; do
