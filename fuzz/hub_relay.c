@@ -12,6 +12,9 @@
 #include "hub/hub-int.h"
 #include "hub/hub.h"
 
+/* a valid key (the hub takes only base64 of 32 bytes) */
+#define RKEY "KAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
 static const char *const names[4] = { "a", "bb", "ccc", "dddd" };
 static uint64_t sender;
 static char sender_id[256];
@@ -95,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const char *id = names[i < size ? data[i++] & 3 : 0];
 
 			snprintf(frame, sizeof(frame),
-				 "{\"type\":\"join\",\"peerId\":\"%s\",\"publicKey\":\"K\"}", id);
+				 "{\"type\":\"join\",\"peerId\":\"%s\",\"publicKey\":\"" RKEY "\"}", id);
 			hub_text(&h, conn, frame, strlen(frame), now);
 			break;
 		}
