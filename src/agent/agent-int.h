@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "agent/ctl.h"
+#include "agent/metrics.h"
 #include "agent/status.h"
 #include "net/addrwatch.h"
 #include "net/icmp.h"
@@ -164,6 +165,7 @@ struct agent {
 	guint uapi_src;
 	struct agent_ctl ctl;
 	struct agent_routes *routes;	/* owned: subnet routes, both directions (routes.c) */
+	struct agent_metrics metrics;	/* [metrics] listen; fd -1 = off */
 
 	struct sig_client *sig;
 	bool hub_connected;

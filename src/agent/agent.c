@@ -320,13 +320,14 @@ static void mtu_status(const struct agent_peer *p, struct agent_status_peer *sp)
 	sp->peer_mtu = peer_limit(p, false);
 }
 
-static char *status_json(struct agent *a)
+/* The snapshot status and metrics show; s is zeroed, agent_status_clear() it after. */
+static void status_fill(void *opaque, struct agent_status *out)
 {
+	struct agent *a = opaque;
 	struct agent_status s = { 0 };
 	GHashTableIter it;
 	gpointer v;
 	GList *ids, *l;
-	char *out;
 
 	g_strlcpy(s.ifname, a->ifname, sizeof(s.ifname));
 	g_strlcpy(s.peer_id, a->peer_id, sizeof(s.peer_id));
@@ -374,6 +375,15 @@ static char *status_json(struct agent *a)
 		st->tls_failed = agent_turntls_fail_count(t);
 		st->open = agent_turntls_open(t);
 	}
+	*out = s;
+}
+
+static char *status_json(struct agent *a)
+{
+	struct agent_status s = { 0 };
+	char *out;
+
+	status_fill(a, &s);
 	out = agent_status_to_json(&s);
 	agent_status_clear(&s);
 	return out;
@@ -750,6 +760,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	a->ctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
 	a->tun.fd = -1;
 	a->ctl.fd = -1;
+	a->metrics.fd = -1;
 	a->stop = stop;
 	a->stop_opaque = opaque;
 	a->started = (int64_t)(rg_wall_ns() / RG_NSEC_PER_SEC);
@@ -833,6 +844,8 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 
 	/* control socket first: it refuses a second agent on the same interface */
 	r = agent_ctl_open(&a->ctl, a->ctx, a->ifname, ctl_handler, a, err);
+	if (r == 0 && cfg->metrics_listen)
+		r = agent_metrics_open(&a->metrics, a->ctx, cfg->metrics_listen, status_fill, a, err);
 	if (r < 0)
 		goto fail;
 
@@ -951,6 +964,7 @@ void agent_free(struct agent *a)
 	if (a->uapi_open)
 		net_uapisock_close(&a->uapi);
 	agent_ctl_close(&a->ctl);
+	agent_metrics_close(&a->metrics);
 	if (a->addr_settle_src)
 		g_source_remove(a->addr_settle_src);
 	if (a->addrwatch_src)

@@ -60,6 +60,7 @@ struct agent_cfg {
 	bool accept_routes_all;		/* [network] accept_routes = true */
 	const char *const *accept_routes_from;	/* [network] accept_routes = [peer names] */
 	size_t n_accept_routes_from;
+	const char *metrics_listen;	/* [metrics] listen "IP:PORT", NULL = no metrics listener */
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

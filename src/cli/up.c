@@ -118,6 +118,7 @@ static void fill_cfg(struct agent_cfg *ac, struct agent_turn **turn, const struc
 	ac->accept_routes_all = c->accept_routes_all;
 	ac->accept_routes_from = (const char *const *)c->accept_routes_from;
 	ac->n_accept_routes_from = c->n_accept_routes_from;
+	ac->metrics_listen = c->metrics_listen;
 }
 
 /* The route settings are equal (routes in order, masquerade, accept_routes). */
@@ -163,6 +164,7 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 		"accept_routes)");
 	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
 		old->max_retransmits != new->max_retransmits, "[webrtc]");
+	CHANGED(!same(old->metrics_listen, new->metrics_listen), "[metrics] listen");
 #undef CHANGED
 	if (what[0])
 		rg_log(RG_LOG_WARN, "reload: %s changed; that takes 'riftgate down' and 'up' "

@@ -55,6 +55,7 @@ void conf_clear(struct conf *c)
 	free(c->address);
 	free_list(c->accept_routes_from, c->n_accept_routes_from);
 	free_list(c->stun_servers, c->n_stun);
+	free(c->metrics_listen);
 	for (size_t i = 0; i < c->n_turn; i++) {
 		free(c->turn[i].url);
 		free(c->turn[i].username);
@@ -658,10 +659,58 @@ static int read_webrtc(struct reader *r, const struct conf_toml_value *root, str
 	return 0;
 }
 
+bool conf_valid_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET6_ADDRSTRLEN + 2], *end;
+	unsigned char buf[sizeof(struct in6_addr)];
+	unsigned long port;
+	size_t hl;
+
+	if (!colon || colon == s || strlen(s) > sizeof(host) + 6)
+		return false;
+	hl = (size_t)(colon - s);
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || colon[1] < '1' || colon[1] > '9' || port > 65535)
+		return false;
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']')
+			return false;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+		return inet_pton(AF_INET6, host, buf) == 1;
+	}
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	return inet_pton(AF_INET, host, buf) == 1;
+}
+
+static int read_metrics(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "listen", NULL };
+	const struct conf_toml_value *t, *v;
+	int ret;
+
+	t = section(r, root, "metrics", false, &ret);
+	if (ret < 0 || !t)
+		return ret;
+	if ((ret = check_keys(r, t, "[metrics]", known)) < 0)
+		return ret;
+	if ((ret = get_string(r, t, "metrics", "listen", false, &v, &c->metrics_listen)) < 0)
+		return ret;
+	if (c->metrics_listen && !conf_valid_listen(c->metrics_listen))
+		return at(r, v, "metrics.listen must be IPv4:PORT or [IPv6]:PORT (a literal address, "
+			  "e.g. \"127.0.0.1:9587\"), got '%.100s'", c->metrics_listen);
+	return 0;
+}
+
 int conf_from_toml(struct conf *out, const struct conf_toml_value *root, const char *name,
 		   struct rg_err *err)
 {
-	static const char *const known[] = { "network", "device", "stun", "turn", "webrtc", NULL };
+	static const char *const known[] = { "network", "device", "stun", "turn", "webrtc",
+					      "metrics", NULL };
 	struct reader r = { .name = name ? name : "<config>", .err = err };
 	struct conf c;
 	int ret;
@@ -674,7 +723,7 @@ int conf_from_toml(struct conf *out, const struct conf_toml_value *root, const c
 	if ((ret = check_keys(&r, root, "the top level", known)) < 0 ||
 	    (ret = read_stun(&r, root, &c)) < 0 || (ret = read_network(&r, root, &c)) < 0 ||
 	    (ret = read_device(&r, root, &c)) < 0 || (ret = read_turn(&r, root, &c)) < 0 ||
-	    (ret = read_webrtc(&r, root, &c)) < 0)
+	    (ret = read_webrtc(&r, root, &c)) < 0 || (ret = read_metrics(&r, root, &c)) < 0)
 		goto fail;
 	if (!c.interface[0])
 		strcpy(c.interface, CONF_DEFAULT_INTERFACE);
@@ -763,6 +812,8 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 	if (c->path_mtu && (c->path_mtu < CONF_PATH_MTU_MIN || c->path_mtu > CONF_PATH_MTU_MAX))
 		return at(&r, NULL, "webrtc.path_mtu must be %d-%d", CONF_PATH_MTU_MIN,
 			  CONF_PATH_MTU_MAX);
+	if (c->metrics_listen && !conf_valid_listen(c->metrics_listen))
+		return at(&r, NULL, "metrics.listen must be IPv4:PORT or [IPv6]:PORT");
 	return 0;
 }
 
@@ -966,6 +1017,10 @@ int conf_format(const struct conf *c, char **text)
 	if (c->path_mtu) {
 		snprintf(num, sizeof(num), "path_mtu = %u\n", c->path_mtu);
 		puts_(&o, num);
+	}
+	if (c->metrics_listen) {
+		puts_(&o, "\n[metrics]\n");
+		put_kv(&o, "listen", c->metrics_listen);
 	}
 	if (o.oom) {
 		conf_text_free(o.p);

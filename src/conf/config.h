@@ -66,6 +66,8 @@ struct conf {
 	bool ordered;
 	unsigned max_retransmits;
 	unsigned path_mtu;	/* UDP payload bytes per datagram; 0 = probed (default) */
+	/* [metrics] */
+	char *metrics_listen;	/* "IP:PORT" / "[IPv6]:PORT" for Prometheus text; NULL = off */
 };
 
 /* Empty config with every default set (interface, stun servers, webrtc). Returns 0 or -ENOMEM. */
@@ -97,6 +99,9 @@ void conf_text_free(char *text);
 int conf_save(const struct conf *c, const char *path, bool overwrite, struct rg_err *err);
 
 /* $XDG_CONFIG_HOME/riftgate/config.toml, else $HOME/.config/riftgate/config.toml. */
+/* A literal "IPv4:PORT" or "[IPv6]:PORT" with a port 1-65535 ([metrics] listen). */
+bool conf_valid_listen(const char *s);
+
 int conf_default_path(char *buf, size_t cap, struct rg_err *err);
 
 /* Field checks, shared with `riftgate init` for its flags. Return true when valid. */

@@ -124,6 +124,14 @@ static const struct {
 	/* 89 */ { "network.accept_routes", "[\"a b\"]", NULL, "network.accept_routes[0] must be a peer name" },
 	/* 90 */ { "network.accept_routes", "\"home\"", NULL, "network.accept_routes must be true, false or an array" },
 	/* 91 */ { "network.accept_routes", "[1]", NULL, "network.accept_routes[0] must be a peer name" },
+	/* 92 */ { NULL, NULL, "[metrics]\nlisten = \"127.0.0.1:9587\"\n", NULL },
+	/* 93 */ { NULL, NULL, "[metrics]\nlisten = \"[::1]:9587\"\n", NULL },
+	/* 94 */ { NULL, NULL, "[metrics]\nlisten = \"localhost:9587\"\n", "metrics.listen must be IPv4:PORT or [IPv6]:PORT" },
+	/* 95 */ { NULL, NULL, "[metrics]\nlisten = \"127.0.0.1:0\"\n", "metrics.listen must be" },
+	/* 96 */ { NULL, NULL, "[metrics]\nlisten = \"127.0.0.1:65536\"\n", "metrics.listen must be" },
+	/* 97 */ { NULL, NULL, "[metrics]\nlisten = \"::1:9587\"\n", "metrics.listen must be" },
+	/* 98 */ { NULL, NULL, "[metrics]\nlisten = 9587\n", "metrics.listen must be a string" },
+	/* 99 */ { NULL, NULL, "[metrics]\n", NULL },
 };
 
 static char *make_doc(size_t row)

@@ -8,7 +8,7 @@ src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
 . "$src/tests/lab/lab.sh"
 . "$src/tests/lab/mesh.sh"
-python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema missing"; exit 77; }
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema missing"; exit 77; }
 
 work=$(mktemp -d /tmp/rgag-status.XXXXXX)
 schema="$src/docs/status.schema.json"
@@ -31,7 +31,7 @@ doc()
 	local name=$1 rc out; shift
 	lab_exec p1 timeout 15 "$MESH_RIFTGATE" status --json "$@" >"$work/$name.json" 2>"$work/$name.err"
 	echo $? >"$work/$name.rc"
-	if out=$(python3 "$src/tests/e2e/check-status-schema.py" "$schema" <"$work/$name.json"); then
+	if out=$(/usr/bin/python3 "$src/tests/e2e/check-status-schema.py" "$schema" <"$work/$name.json"); then
 		ok "$name: valid against the schema"
 	else
 		bad "$name: schema: $out"; cat "$work/$name.json"
