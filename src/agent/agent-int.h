@@ -136,6 +136,7 @@ struct agent {
 	/* rtc_config with owned copies of the strings it points to */
 	struct rtc_config rtc;
 	char **stun;
+	char **exclude_ifaces;		/* owned, NULL-terminated: [webrtc] exclude_interfaces */
 	struct rtc_turn_server *turn;
 	char *turn_secret;		/* owned, wiped on free; NULL = none */
 	/* per rtc TURN entry: the TLS bridge that stands in for a turns: server, else NULL */

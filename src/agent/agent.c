@@ -549,6 +549,16 @@ static void free_ice_servers(char **stun, struct rtc_turn_server *turn, char *tu
 	g_free(turn_secret);
 }
 
+/* [webrtc] exclude_interfaces, read at every connection and ICE restart (local_addrs). */
+static char **copy_exclude(const struct agent_cfg *cfg)
+{
+	char **v = g_new0(char *, cfg->n_exclude_ifaces + 1);
+
+	for (size_t i = 0; i < cfg->n_exclude_ifaces; i++)
+		v[i] = g_strdup(cfg->exclude_ifaces[i]);
+	return v;
+}
+
 /* libnice has no TLS client for TURN (RFC 5245 mode): each turns: server gets a loopback TLS
  * bridge (turntls.c) and libnice gets the bridge's turn:127.0.0.1:PORT?transport=tcp. */
 static int copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
@@ -620,6 +630,8 @@ int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	a->ordered = ordered;
 	a->max_retransmits = max_retransmits;
 	free_ice_servers(stun, turn, secret);
+	g_strfreev(a->exclude_ifaces);
+	a->exclude_ifaces = copy_exclude(cfg);
 	if (!a->turntls_retired)
 		a->turntls_retired = g_ptr_array_new_with_free_func(
 			(GDestroyNotify)(void (*)(void))agent_turntls_free);
@@ -788,6 +800,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	}
 	a->hub_url = g_strdup(cfg->hub_url ? cfg->hub_url : "");
 	a->token = g_strdup(cfg->token);
+	a->exclude_ifaces = copy_exclude(cfg);
 	if ((r = copy_rtc_cfg(a, cfg, err)) < 0)
 		goto fail;
 
@@ -989,6 +1002,7 @@ void agent_free(struct agent *a)
 	g_free(a->token);
 	g_free(a->hub_url);
 	free_ice_servers(a->stun, a->turn, a->turn_secret);
+	g_strfreev(a->exclude_ifaces);
 	for (size_t i = 0; i < a->n_turntls; i++)
 		agent_turntls_free(a->turntls[i]);
 	g_free(a->turntls);

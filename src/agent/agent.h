@@ -48,6 +48,10 @@ struct agent_cfg {
 	unsigned path_mtu;		/* 0 = AGENT_PATH_MTU */
 	bool ordered;			/* [webrtc] ordered (default false) */
 	int max_retransmits;		/* [webrtc] max_retransmits (default 0) */
+	/* [webrtc] exclude_interfaces: name globs ICE never gathers on (besides our own TUN and
+	 * every tunnel-kind interface, net/hostaddr.h) */
+	const char *const *exclude_ifaces;
+	size_t n_exclude_ifaces;
 	const char *uapi_dir;		/* NULL = /var/run/wireguard */
 	const char *network;		/* [network] name: the network id in certificates */
 	/* The config file's path: membership state is read from beside it (trust/store.h). NULL

@@ -30,6 +30,7 @@
 
 #include "agent/agent-int.h"
 #include "agent/routes.h"
+#include "net/hostaddr.h"
 #include "signal/client.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -440,40 +441,24 @@ static gboolean connect_timeout_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Host candidates come from every interface except loopback, IPv6 link-local and our own TUN:
- * ICE must never try to reach a peer through the tunnel it is building. Read at each attempt,
- * so address changes are picked up. Returns how many were written to addrs (0 = let ICE pick). */
+/* Host candidates come from every interface except loopback, IPv6 link-local, our own TUN, other
+ * tunnels and [webrtc] exclude_interfaces (net/hostaddr.h): ICE must never reach a peer through
+ * the tunnel it is building, nor through another VPN. Read at each attempt, so address changes
+ * are picked up. Returns how many were written to addrs, never 0: with no usable address, ICE
+ * gets loopback alone (libnice takes "none" as "every interface", tunnels included). */
 static size_t local_addrs(struct agent *a, char bufs[][INET6_ADDRSTRLEN], const char **addrs)
 {
-	struct ifaddrs *ifa, *i;
-	size_t n = 0;
+	const struct net_hostaddr_filter f = {
+		.own_ifname = a->ifname,
+		.exclude = (const char *const *)a->exclude_ifaces,
+		.n_exclude = a->exclude_ifaces ? g_strv_length(a->exclude_ifaces) : 0,
+	};
+	size_t n = net_hostaddrs(&f, bufs, RTC_MAX_LOCAL_ADDRS);
 
-	if (getifaddrs(&ifa) < 0)
-		return 0;
-	for (i = ifa; i && n < RTC_MAX_LOCAL_ADDRS; i = i->ifa_next) {
-		const void *src;
-
-		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK) ||
-		    strcmp(i->ifa_name, a->ifname) == 0)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET) {
-			src = &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			const struct in6_addr *a6 =
-				&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
-
-			if (IN6_IS_ADDR_LINKLOCAL(a6))
-				continue;
-			src = a6;
-		} else {
-			continue;
-		}
-		if (!inet_ntop(i->ifa_addr->sa_family, src, bufs[n], INET6_ADDRSTRLEN))
-			continue;
-		addrs[n] = bufs[n];
-		n++;
-	}
-	freeifaddrs(ifa);
+	if (n == 0)
+		g_strlcpy(bufs[n++], "127.0.0.1", INET6_ADDRSTRLEN);
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = bufs[i];
 	return n;
 }
 

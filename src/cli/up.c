@@ -119,6 +119,7 @@ static void fill_cfg(struct agent_cfg *ac, struct agent_turn **turn, const struc
 	ac->accept_routes_from = (const char *const *)c->accept_routes_from;
 	ac->n_accept_routes_from = c->n_accept_routes_from;
 	ac->metrics_listen = c->metrics_listen;
+	ac->exclude_ifaces = conf_exclude_interfaces(c, &ac->n_exclude_ifaces);
 }
 
 /* The route settings are equal (routes in order, masquerade, accept_routes). */

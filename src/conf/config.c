@@ -63,6 +63,7 @@ void conf_clear(struct conf *c)
 		free(c->turn[i].ca_file);
 	}
 	free(c->turn);
+	free_list(c->exclude_interfaces, c->n_exclude_interfaces);
 	rg_memzero(c, sizeof(*c));
 }
 
@@ -621,9 +622,63 @@ static int read_turn(struct reader *r, const struct conf_toml_value *root, struc
 	return 0;
 }
 
+static const char *const default_exclude[] = CONF_DEFAULT_EXCLUDE_INTERFACES;
+
+const char *const *conf_exclude_interfaces(const struct conf *c, size_t *n)
+{
+	if (c->exclude_interfaces_set) {
+		*n = c->n_exclude_interfaces;
+		return (const char *const *)c->exclude_interfaces;
+	}
+	*n = sizeof(default_exclude) / sizeof(default_exclude[0]);
+	return default_exclude;
+}
+
+/* An interface-name glob: what a Linux interface name may hold (no '/', ':' or white space)
+ * plus fnmatch's * ? [ ], printable ASCII. */
+static bool valid_exclude_pattern(const char *s, size_t len)
+{
+	if (len < 1 || len > CONF_EXCLUDE_PATTERN_MAX || strlen(s) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '/' || s[i] == ':')
+			return false;
+	return true;
+}
+
+static int read_exclude(struct reader *r, const struct conf_toml_value *v, struct conf *c)
+{
+	if (v->type != CONF_TOML_ARRAY)
+		return at(r, v, "webrtc.exclude_interfaces must be an array of strings, got %s",
+			  conf_toml_type_name(v->type));
+	if (v->array.n > CONF_LIST_MAX)
+		return at(r, v, "webrtc.exclude_interfaces has more than %d entries", CONF_LIST_MAX);
+	c->exclude_interfaces = calloc(v->array.n + 1, sizeof(char *));
+	if (!c->exclude_interfaces)
+		return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+	c->exclude_interfaces_set = true;
+	for (size_t i = 0; i < v->array.n; i++) {
+		const struct conf_toml_value *e = v->array.items[i];
+
+		if (e->type != CONF_TOML_STRING)
+			return at(r, e, "webrtc.exclude_interfaces[%zu] must be a string, got %s", i,
+				  conf_toml_type_name(e->type));
+		if (!valid_exclude_pattern(e->str.ptr, e->str.len))
+			return at(r, e, "webrtc.exclude_interfaces[%zu] must be an interface name or "
+				  "glob (1-%d printable characters, no '/', ':' or spaces), got "
+				  "'%.100s'", i, CONF_EXCLUDE_PATTERN_MAX, e->str.ptr);
+		c->exclude_interfaces[i] = strdup(e->str.ptr);
+		if (!c->exclude_interfaces[i])
+			return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+		c->n_exclude_interfaces++;
+	}
+	return 0;
+}
+
 static int read_webrtc(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
-	static const char *const known[] = { "ordered", "max_retransmits", "path_mtu", NULL };
+	static const char *const known[] = { "ordered", "max_retransmits", "path_mtu",
+					     "exclude_interfaces", NULL };
 	const struct conf_toml_value *t, *v;
 	int ret;
 
@@ -656,6 +711,8 @@ static int read_webrtc(struct reader *r, const struct conf_toml_value *root, str
 				  CONF_PATH_MTU_MIN, CONF_PATH_MTU_MAX, (long long)v->i);
 		c->path_mtu = (unsigned)v->i;
 	}
+	if ((v = conf_toml_get(t, "exclude_interfaces")) && (ret = read_exclude(r, v, c)) < 0)
+		return ret;
 	return 0;
 }
 
@@ -1017,6 +1074,15 @@ int conf_format(const struct conf *c, char **text)
 	if (c->path_mtu) {
 		snprintf(num, sizeof(num), "path_mtu = %u\n", c->path_mtu);
 		puts_(&o, num);
+	}
+	if (c->exclude_interfaces_set) {
+		puts_(&o, "exclude_interfaces = [");
+		for (size_t i = 0; i < c->n_exclude_interfaces; i++) {
+			if (i)
+				puts_(&o, ", ");
+			put_str(&o, c->exclude_interfaces[i]);
+		}
+		puts_(&o, "]\n");
 	}
 	if (c->metrics_listen) {
 		puts_(&o, "\n[metrics]\n");

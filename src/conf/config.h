@@ -68,7 +68,18 @@ struct conf {
 	unsigned path_mtu;	/* UDP payload bytes per datagram; 0 = probed (default) */
 	/* [metrics] */
 	char *metrics_listen;	/* "IP:PORT" / "[IPv6]:PORT" for Prometheus text; NULL = off */
+	/* interface-name globs ICE never gathers on; unset = CONF_DEFAULT_EXCLUDE_INTERFACES */
+	char **exclude_interfaces;
+	size_t n_exclude_interfaces;
+	bool exclude_interfaces_set;
 };
+
+/* Other VPNs' usual interface names (tunnel kinds are skipped anyway, see net/hostaddr.h). */
+#define CONF_DEFAULT_EXCLUDE_INTERFACES \
+	{ "riftgate*", "wg*", "tailscale*", "tun*", "tap*", "zt*", "nebula*" }
+enum { CONF_EXCLUDE_PATTERN_MAX = 31 };
+/* The effective [webrtc] exclude_interfaces: the file's list, or the defaults. */
+const char *const *conf_exclude_interfaces(const struct conf *c, size_t *n);
 
 /* Empty config with every default set (interface, stun servers, webrtc). Returns 0 or -ENOMEM. */
 int conf_init(struct conf *c);

@@ -132,6 +132,15 @@ static const struct {
 	/* 97 */ { NULL, NULL, "[metrics]\nlisten = \"::1:9587\"\n", "metrics.listen must be" },
 	/* 98 */ { NULL, NULL, "[metrics]\nlisten = 9587\n", "metrics.listen must be a string" },
 	/* 99 */ { NULL, NULL, "[metrics]\n", NULL },
+	/* 100 */ { "webrtc.exclude_interfaces", "[\"wg*\", \"corp0\", \"vpn[0-9]\"]", NULL, NULL },
+	/* 101 */ { "webrtc.exclude_interfaces", "[]", NULL, NULL },
+	/* 102 */ { "webrtc.exclude_interfaces", "\"wg*\"", NULL, "webrtc.exclude_interfaces must be an array of strings" },
+	/* 103 */ { "webrtc.exclude_interfaces", "[1]", NULL, "webrtc.exclude_interfaces[0] must be a string" },
+	/* 104 */ { "webrtc.exclude_interfaces", "[\"ok\", \"a b\"]", NULL, "webrtc.exclude_interfaces[1] must be an interface name or glob" },
+	/* 105 */ { "webrtc.exclude_interfaces", "[\"\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
+	/* 106 */ { "webrtc.exclude_interfaces", "[\"a/b\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
+	/* 107 */ { "webrtc.exclude_interfaces", "[\"0123456789abcdef0123456789abcdef\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
+	/* 108 */ { "webrtc.exclude_interfaces", "[\"x\\u001b\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
 };
 
 static char *make_doc(size_t row)
@@ -218,8 +227,39 @@ static void test_values(void)
 	g_assert_cmpuint(c.n_turn, ==, 0);
 	g_assert_false(c.ordered);
 	g_assert_cmpuint(c.max_retransmits, ==, 0);
+	{
+		size_t n = 0;
+		const char *const *ex = conf_exclude_interfaces(&c, &n);
+
+		g_assert_false(c.exclude_interfaces_set);
+		g_assert_cmpuint(n, ==, 7);
+		g_assert_cmpstr(ex[0], ==, "riftgate*");
+		g_assert_cmpstr(ex[1], ==, "wg*");
+		g_assert_cmpstr(ex[2], ==, "tailscale*");
+	}
 	conf_clear(&c);
 	g_free(doc);
+
+	/* exclude_interfaces given: it replaces the defaults (an empty list too), and is saved */
+	{
+		static const char ex[] = "[network]\nname='n'\nserver_url='ws://h'\nauth_token='t'\n"
+					 "[device]\nname='d'\nprivate_key='" KEY "'\n"
+					 "address='10.0.0.1/24'\n[webrtc]\n"
+					 "exclude_interfaces = ['corp*', 'vpn0']\n";
+		const char *const *l;
+		char *text = NULL;
+		size_t n = 0;
+
+		g_assert_cmpint(conf_parse(&c, ex, strlen(ex), "x", &err), ==, 0);
+		l = conf_exclude_interfaces(&c, &n);
+		g_assert_cmpuint(n, ==, 2);
+		g_assert_cmpstr(l[0], ==, "corp*");
+		g_assert_cmpstr(l[1], ==, "vpn0");
+		g_assert_cmpint(conf_format(&c, &text), ==, 0);
+		g_assert_nonnull(strstr(text, "exclude_interfaces = [\"corp*\", \"vpn0\"]\n"));
+		conf_text_free(text);
+		conf_clear(&c);
+	}
 
 	/* [stun] absent entirely: defaults too */
 	static const char min[] = "[network]\nname='n'\nserver_url='ws://h'\nauth_token='t'\n"
