@@ -18,6 +18,7 @@
 #include "agent/agent-int.h"
 #include "agent/routes.h"
 #include "agent/turntls.h"
+#include "conf/config.h"
 #include "conf/turn.h"
 #include "net/icmp.h"
 #include "rtc/pmtu.h"

@@ -18,17 +18,13 @@
 struct rg_err;
 struct rg_prefix;
 struct agent;
+struct conf_turn;
 
 enum agent_defaults {
 	AGENT_PATH_MTU = 1200,		/* UDP payload bytes per datagram (DESIGN §Data path) */
 	AGENT_MTU_MIN = 576,
 	AGENT_MTU_MAX = 9000,
 	AGENT_MTU_IPV6_MIN = 1280,	/* RFC 8200: the kernel disables IPv6 below it */
-};
-
-struct agent_turn {
-	const char *url, *username, *credential;
-	const char *ca_file;		/* turns: only; NULL = the system CA store */
 };
 
 /* Everything the agent needs; strings are copied by agent_new(). */
@@ -41,7 +37,9 @@ struct agent_cfg {
 	const char *token;		/* bearer token or NULL */
 	const char *const *stun;	/* "stun:host:port" */
 	size_t n_stun;
-	const struct agent_turn *turn;	/* username/credential NULL: derived from turn_secret */
+	/* [[turn]] entries as the config has them (conf/config.h): username/credential NULL are
+	 * derived from turn_secret per connection, a turns: url gets a TLS bridge (turntls.h) */
+	const struct conf_turn *turn;
 	size_t n_turn;
 	const char *turn_secret;	/* TURN REST shared secret (coturn use-auth-secret) or NULL */
 	unsigned mtu;			/* TUN MTU; 0 = derived from the SCTP packet size */

@@ -88,7 +88,7 @@ static gboolean on_wait_tick(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void fill_cfg(struct agent_cfg *ac, struct agent_turn **turn, const struct conf *c)
+static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 {
 	ac->ifname = c->interface;
 	ac->peer_id = c->device_name;
@@ -98,14 +98,7 @@ static void fill_cfg(struct agent_cfg *ac, struct agent_turn **turn, const struc
 	ac->token = c->auth_token;
 	ac->stun = (const char *const *)c->stun_servers;
 	ac->n_stun = c->n_stun;
-	*turn = g_new0(struct agent_turn, c->n_turn + 1);
-	for (size_t i = 0; i < c->n_turn; i++) {
-		(*turn)[i].url = c->turn[i].url;
-		(*turn)[i].username = c->turn[i].username;
-		(*turn)[i].credential = c->turn[i].credential;
-		(*turn)[i].ca_file = c->turn[i].ca_file;
-	}
-	ac->turn = *turn;
+	ac->turn = c->turn;
 	ac->n_turn = c->n_turn;
 	ac->turn_secret = c->turn_secret;
 	ac->mtu = c->mtu;
@@ -177,7 +170,6 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 static gboolean on_reload(gpointer data)
 {
 	struct up_state *st = data;
-	struct agent_turn *turn = NULL;
 	struct agent_cfg ac = { 0 };
 	struct rg_err err = { 0 };
 	struct conf c = { 0 };
@@ -189,12 +181,11 @@ static gboolean on_reload(gpointer data)
 		goto out;
 	}
 	needs_restart(st->running, &c);
-	fill_cfg(&ac, &turn, &c);
+	fill_cfg(&ac, &c);
 	if (agent_reconfigure(st->agent, &ac, &err) < 0)
 		rg_log(RG_LOG_WARN, "reload: %s; keeping the running STUN/TURN servers", err.msg);
 out:
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
-	g_free(turn);
 	conf_clear(&c);
 	cli_notify("READY=1\nSTATUS=up (config reloaded)");
 	return G_SOURCE_CONTINUE;
@@ -330,7 +321,6 @@ int cmd_up(int argc, char **argv)
 	char defpath[CLI_PATH_MAX];
 	struct conf c = { 0 };
 	struct agent_cfg ac = { 0 };
-	struct agent_turn *turn = NULL;
 	struct up_state st = { 0 };
 	struct rg_err err = { 0 };
 	struct agent *a = NULL;
@@ -388,7 +378,7 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 
-	fill_cfg(&ac, &turn, &c);
+	fill_cfg(&ac, &c);
 	st.config = config;
 	st.running = &c;
 	ac.network = c.network_name;
@@ -512,7 +502,6 @@ out:
 		if (pipefd[i] >= 0)
 			close(pipefd[i]);
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
-	g_free(turn);
 	conf_clear(&c);
 	/* A clean stop leaves no log behind in /run; a failure keeps it for reading. */
 	if (st.log_path[0] && ret == 0)

@@ -60,7 +60,8 @@ struct rtc_channel {
 	char label[RTC_LABEL_MAX + 1];
 };
 
-/* A TURN server as libnice takes it, kept to set up the stream of an ICE restart again. */
+/* A TURN server as libnice takes it (rtc_turn_server resolved: IP literal, port, relay type),
+ * kept to set up the stream of an ICE restart again. */
 struct rtc_ice_relay {
 	char ip[NICE_ADDRESS_STRING_LEN];
 	uint16_t port;

@@ -60,7 +60,10 @@ enum rtc_cand_type {
 
 enum rtc_sdp_type { RTC_SDP_OFFER = 0, RTC_SDP_ANSWER };
 
-/* One TURN server: url is "turn:host:port[?transport=udp|tcp]" or "turns:host:port[...]". */
+/* One TURN server as libnice will reach it: url is "turn:host:port[?transport=udp|tcp]" or
+ * "turns:host:port[...]", with the credentials for this connection. The config's entry
+ * (struct conf_turn) adds what rtc never sees (ca_file, credentials derived per connection);
+ * rtc resolves this into struct rtc_ice_relay (ice.c). */
 struct rtc_turn_server {
 	const char *url;
 	const char *username;
