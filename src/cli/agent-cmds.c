@@ -33,7 +33,7 @@ static gint name_cmp(gconstpointer a, gconstpointer b)
 }
 
 /* Interfaces with a control socket in the run directory, sorted. */
-static GPtrArray *running_interfaces(void)
+GPtrArray *cli_running_interfaces(void)
 {
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	char path[108];
@@ -146,7 +146,7 @@ int cmd_status(int argc, char **argv)
 		names = g_ptr_array_new_with_free_func(g_free);
 		g_ptr_array_add(names, g_strdup(ifname));
 	} else {
-		names = running_interfaces();
+		names = cli_running_interfaces();
 	}
 	if (names->len == 0)
 		fprintf(stderr, "%s: riftgate is not up (no control socket; run '%s up')\n", rg_prog,
@@ -195,7 +195,7 @@ int cmd_down(int argc, char **argv)
 		}
 	}
 	if (!ifname) {
-		names = running_interfaces();
+		names = cli_running_interfaces();
 		if (names->len != 1) {
 			if (names->len == 0)
 				fprintf(stderr, "%s: riftgate is not up\n", rg_prog);

@@ -22,6 +22,7 @@ int cmd_status(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_netcheck(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 
 /* Membership steps of init/invite/join (trust-cmds.c). Each prints its own errors and returns 0
@@ -50,6 +51,11 @@ int trust_cli_join(const struct conf_invite *inv, const char *config_path, const
 
 /* "riftgate", for messages. */
 extern const char *rg_prog;
+
+/* agent-cmds.c: interfaces with a control socket in the run directory, sorted (g_ptr_array_free
+ * with TRUE). */
+typedef struct _GPtrArray GPtrArray;
+GPtrArray *cli_running_interfaces(void);
 
 /* qr.c: text as a terminal QR code; -ENOTSUP without libqrencode, -ERANGE when too long. */
 int cli_qr_print(FILE *f, const char *text);
