@@ -150,7 +150,8 @@ int main(int argc, char **argv)
 	raise_nofile();
 	if (!token || !*token)
 		rg_log(RG_LOG_WARN, "no token set (--token or RIFTGATE_HUB_TOKEN): anyone can join");
-	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token, .relay = &relay };
+	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token, .relay = &relay,
+					 .version = RG_VERSION, .revision = RG_GIT_DESCRIBE };
 	if (hubd_server_new(&a.srv, &cfg, &err)) {
 		fprintf(stderr, "riftgate-hub: %s\n", err.msg);
 		return 1;

@@ -76,6 +76,7 @@ struct hubd_server {
 	int epfd, lfd;
 	guint epoll_src, sweep_src;
 	char *token;			/* NULL = open hub; wiped on free */
+	char *version, *revision;	/* build_info labels, owned */
 	GHashTable *conns;		/* uint64 id -> struct conn (owned) */
 	GHashTable *networks;		/* name -> struct network (owned) */
 	GPtrArray *reap;		/* conns to finalize after the current event */
@@ -392,6 +393,18 @@ static void metrics(struct hubd_server *s, GString *o)
 		peers += st.peers;
 		ws += st.conns;
 	}
+	/* Build labels come from our own build (meson's version and git describe), never from a
+	 * client: no escaping beyond what a tag may hold is needed, but quotes are dropped. */
+	g_string_append(o, "# HELP riftgate_hub_build_info The hub's version and git describe.\n"
+			"# TYPE riftgate_hub_build_info gauge\nriftgate_hub_build_info{version=\"");
+	for (const char *p = s->version; *p; p++)
+		if (*p != '"' && *p != '\\' && *p != '\n')
+			g_string_append_c(o, *p);
+	g_string_append(o, "\",revision=\"");
+	for (const char *p = s->revision; *p; p++)
+		if (*p != '"' && *p != '\\' && *p != '\n')
+			g_string_append_c(o, *p);
+	g_string_append(o, "\"} 1\n");
 #define M(name, type, help, val)                                                         \
 	g_string_append_printf(o, "# HELP riftgate_hub_" name " " help "\n# TYPE riftgate_hub_" \
 			       name " " type "\nriftgate_hub_" name " %" G_GUINT64_FORMAT "\n", \
@@ -771,6 +784,8 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 	s->lfd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->token = cfg->token && *cfg->token ? g_strdup(cfg->token) : NULL;
+	s->version = g_strdup(cfg->version ? cfg->version : "");
+	s->revision = g_strdup(cfg->revision ? cfg->revision : "");
 	if (cfg->relay)
 		s->relay = *cfg->relay;
 	else
@@ -878,5 +893,7 @@ void hubd_server_free(struct hubd_server *s)
 		rg_memzero(s->token, strlen(s->token));
 		g_free(s->token);
 	}
+	g_free(s->version);
+	g_free(s->revision);
 	g_free(s);
 }

@@ -19,6 +19,8 @@ struct hubd_server_cfg {
 	const char *addr;	/* "HOST:PORT", ":PORT" (all interfaces), "[::1]:PORT"; port 0 = any */
 	const char *token;	/* NULL or "" = open hub */
 	const struct hub_relay_cfg *relay;	/* copied; NULL = the defaults (src/hub/relay.h) */
+	const char *version;	/* riftgate_hub_build_info labels (copied); NULL = "" */
+	const char *revision;
 };
 
 /* Binds and starts serving. Returns 0 or -errno with err ("cannot listen on 127.0.0.1:80: ..."). */

@@ -805,6 +805,8 @@ static void test_server_raw(void)
 	g_assert_true(g_str_has_suffix(r1, "\r\n\r\nok\n"));
 	r2 = http_get(h.port, "GET /metrics HTTP/1.1\r\n\r\n");
 	g_assert_nonnull(strstr(r2, "\nriftgate_hub_peers 0\n"));
+	g_assert_nonnull(strstr(r2, "# TYPE riftgate_hub_build_info gauge\n"
+				    "riftgate_hub_build_info{version=\"" RG_TEST_VERSION "\",revision=\""));
 	g_assert_nonnull(strstr(r2, "# TYPE riftgate_hub_messages_relayed_total counter"));
 	r3 = http_get(h.port, "GET /nothing HTTP/1.1\r\n\r\n");
 	g_assert_true(g_str_has_prefix(r3, "HTTP/1.1 404"));
