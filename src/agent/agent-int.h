@@ -167,6 +167,7 @@ struct agent {
 	struct agent_ctl ctl;
 	struct agent_routes *routes;	/* owned: subnet routes, both directions (routes.c) */
 	struct agent_metrics metrics;	/* [metrics] listen; fd -1 = off */
+	struct agent_exit *exit;	/* owned: the exit node in use (exit.c) */
 
 	struct sig_client *sig;
 	bool hub_connected;
@@ -190,6 +191,9 @@ struct agent {
 /* agent.c */
 void agent_timer_rearm(struct agent *a);
 int agent_send_signal(struct agent *a, const struct sig_msg *m);
+
+/* sockmark.c: the fwmark every IPv4/IPv6 socket of this process gets from now on (0 = none). */
+void agent_sockmark_set(uint32_t mark);
 
 /* peer.c */
 const char *agent_peer_state_name(enum agent_peer_state s);

@@ -16,6 +16,7 @@
 #include <glib-unix.h>
 
 #include "agent/agent-int.h"
+#include "agent/exit.h"
 #include "agent/routes.h"
 #include "agent/turntls.h"
 #include "conf/config.h"
@@ -350,6 +351,7 @@ static void status_fill(void *opaque, struct agent_status *out)
 	s.pid = getpid();
 	s.started = a->started;
 	agent_routes_status(a->routes, &s);
+	agent_exit_status(a->exit, &s);
 	ids = g_list_sort(g_hash_table_get_keys(a->peers), (GCompareFunc)strcmp);
 	for (l = ids; l; l = l->next) {
 		struct agent_status_peer *sp = agent_status_add_peer(&s);
@@ -423,6 +425,16 @@ static char *ctl_handler(void *opaque, const char *cmd)
 	if (strcmp(cmd, "down") == 0) {
 		rg_log(RG_LOG_INFO, "ctl: down requested");
 		request_stop(a);
+		return g_strdup("{\"ok\":true}\n");
+	}
+	if (g_str_has_prefix(cmd, "exit-node ")) {
+		struct rg_err err = { 0 };
+
+		if (agent_exit_select(a->exit, cmd + 10, &err) < 0) {
+			g_autofree char *q = g_strescape(err.msg, NULL);
+
+			return g_strdup_printf("{\"ok\":false,\"error\":\"%s\"}\n", q);
+		}
 		return g_strdup("{\"ok\":true}\n");
 	}
 	if (g_str_has_prefix(cmd, "revoke ")) {
@@ -741,8 +753,10 @@ static gboolean addrwatch_cb(gint fd, GIOCondition cond, gpointer data)
 static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
 {
 	g_autofree const char **servers = g_new0(const char *, cfg->n_stun + cfg->n_turn + 1);
+	int r;
 	struct agent_routes_cfg rc = {
 		.routes = cfg->routes, .n_routes = cfg->n_routes, .masquerade = cfg->masquerade,
+		.exit_offer = cfg->exit_offer,
 		.accept_all = cfg->accept_routes_all, .accept_from = cfg->accept_routes_from,
 		.n_accept_from = cfg->n_accept_routes_from, .hub_url = a->hub_url,
 		.servers = servers,
@@ -754,7 +768,9 @@ static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 		if (cfg->turn[i].url)
 			servers[rc.n_servers++] = cfg->turn[i].url;
 	agent_routes_new(&a->routes, a, &rc);
-	return agent_routes_start(a->routes, err);
+	if ((r = agent_routes_start(a->routes, err)) < 0)
+		return r;
+	return agent_exit_new(&a->exit, a, cfg->exit_node, cfg->kill_switch);
 }
 
 int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,
@@ -874,6 +890,8 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	if (r < 0)
 		goto fail;
 	net_tun_writer_init(&a->tunw, &a->tun);
+	/* From here on every socket carries the mark an exit node's routing lets through. */
+	agent_sockmark_set(agent_exit_mark(a->tun.ifindex));
 	a->train_src = g_source_new(&train_funcs, sizeof(GSource));
 	g_source_set_callback(a->train_src, NULL, a, NULL);
 	g_source_attach(a->train_src, a->ctx);
@@ -958,6 +976,8 @@ void agent_free(struct agent *a)
 	sig_client_free(a->sig);
 	a->sig = NULL;
 	/* Masquerade table and forwarding first; the kernel routes leave with the TUN. */
+	agent_exit_free(a->exit);
+	a->exit = NULL;
 	agent_routes_free(a->routes);
 	a->routes = NULL;
 	if (a->peers)

@@ -63,6 +63,9 @@ struct agent_cfg {
 	const char *const *accept_routes_from;	/* [network] accept_routes = [peer names] */
 	size_t n_accept_routes_from;
 	const char *metrics_listen;	/* [metrics] listen "IP:PORT", NULL = no metrics listener */
+	bool exit_offer;		/* [device] exit_node = true */
+	const char *exit_node;		/* [network] exit_node / up --exit-node: peer name or NULL */
+	bool kill_switch;		/* [network] kill_switch */
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

@@ -19,11 +19,11 @@ enum {
 	AVOID_MAX = 64,			/* server addresses a route may not cover */
 };
 
-enum route_state { RS_NOT_ACCEPTED, RS_INSTALLED, RS_REFUSED, RS_SHADOWED };
+enum route_state { RS_NOT_ACCEPTED, RS_INSTALLED, RS_REFUSED, RS_SHADOWED, RS_EXIT };
 
 static const char *const state_names[] = {
 	[RS_NOT_ACCEPTED] = "not-accepted", [RS_INSTALLED] = "installed",
-	[RS_REFUSED] = "refused", [RS_SHADOWED] = "shadowed",
+	[RS_REFUSED] = "refused", [RS_SHADOWED] = "shadowed", [RS_EXIT] = "exit-offer",
 };
 
 struct peer_route {
@@ -51,7 +51,7 @@ struct agent_routes {
 	struct agent *a;
 	struct rg_prefix own[CONF_ROUTES_MAX];
 	size_t n_own;
-	bool masquerade, accept_all;
+	bool masquerade, exit_offer, accept_all;
 	char **accept_from;		/* strv */
 	char **servers;			/* strv: hub URL, STUN and TURN URLs */
 	struct rg_prefix avoid[AVOID_MAX];	/* their addresses, resolved once */
@@ -74,6 +74,7 @@ int agent_routes_new(struct agent_routes **out, struct agent *a, const struct ag
 	if (r->n_own)
 		memcpy(r->own, cfg->routes, r->n_own * sizeof(r->own[0]));
 	r->masquerade = cfg->masquerade;
+	r->exit_offer = cfg->exit_offer;
 	r->accept_all = cfg->accept_all;
 	r->accept_from = g_new0(char *, cfg->n_accept_from + 1);
 	for (size_t i = 0; i < cfg->n_accept_from; i++)
@@ -96,7 +97,7 @@ int agent_routes_start(struct agent_routes *r, struct rg_err *err)
 	char pfx[RG_PREFIX_STR_MAX];
 	int ret;
 
-	if (!r->n_own)
+	if (!r->n_own && !r->exit_offer)
 		return 0;
 	ret = net_forwarding_set(r->tun.family, 1, &r->fwd_was);
 	if (ret < 0)
@@ -104,7 +105,7 @@ int agent_routes_start(struct agent_routes *r, struct rg_err *err)
 				  g_strerror(-ret));
 	r->fwd_set = true;
 	if (r->masquerade) {
-		if ((ret = net_masq_set(r->a->ifname, r->own, r->n_own, err)) < 0)
+		if ((ret = net_masq_set(r->a->ifname, r->own, r->n_own, r->exit_offer, err)) < 0)
 			return ret;
 		r->nat_on = true;
 	}
@@ -113,6 +114,9 @@ int agent_routes_start(struct agent_routes *r, struct rg_err *err)
 		rg_log(RG_LOG_INFO, "%s: advertising route %s (%s)", r->a->ifname, pfx,
 		       r->masquerade ? "masqueraded" : "not masqueraded");
 	}
+	if (r->exit_offer)
+		rg_log(RG_LOG_INFO, "%s: offering to be an exit node (%s)", r->a->ifname,
+		       r->masquerade ? "masqueraded" : "not masqueraded");
 	return 0;
 }
 
@@ -135,13 +139,15 @@ char **agent_routes_advertised(const struct agent_routes *r)
 {
 	char **v;
 
-	if (!r || !r->n_own)
+	if (!r || (!r->n_own && !r->exit_offer))
 		return NULL;
-	v = g_new0(char *, r->n_own + 1);
+	v = g_new0(char *, r->n_own + 2);
 	for (size_t i = 0; i < r->n_own; i++) {
 		v[i] = g_malloc(RG_PREFIX_STR_MAX);
 		rg_prefix_format(&r->own[i], v[i], RG_PREFIX_STR_MAX);
 	}
+	if (r->exit_offer)	/* the default route: "I am an exit node" */
+		v[r->n_own] = g_strdup(r->tun.family == AF_INET6 ? "::/0" : "0.0.0.0/0");
 	return v;
 }
 
@@ -344,6 +350,8 @@ static void log_change(const struct peer_routes *pr, struct peer_route *v, enum 
 	else if (v->state == RS_NOT_ACCEPTED)
 		rg_log(RG_LOG_INFO, "peer %s: route %s not accepted (network.accept_routes)",
 		       pr->id, v->text);
+	else if (v->state == RS_EXIT)
+		rg_log(RG_LOG_INFO, "peer %s: offers to be an exit node", pr->id);
 	else if (v->state == RS_SHADOWED)
 		rg_log(RG_LOG_INFO, "peer %s: route %s also advertised by %s, which is used "
 		       "(the smaller name)", pr->id, v->text, v->by);
@@ -366,7 +374,9 @@ static void apply(struct agent_routes *r)
 			const char *by;
 
 			v->by[0] = '\0';
-			if (!agent_route_may_advertise(r, pr->id, &v->prefix, &v->why)) {
+			if (v->prefix.family == r->tun.family && v->prefix.len == 0) {
+				v->state = RS_EXIT;	/* used by agent/exit.c when selected */
+			} else if (!agent_route_may_advertise(r, pr->id, &v->prefix, &v->why)) {
 				v->state = RS_REFUSED;
 			} else if (!accepted(r, pr->id)) {
 				v->state = RS_NOT_ACCEPTED;
@@ -435,6 +445,16 @@ void agent_routes_learn(struct agent_routes *r, const char *peer_id, char *const
 	apply(r);
 }
 
+bool agent_routes_offers_exit(const struct agent_routes *r, const char *peer_id)
+{
+	const struct peer_routes *pr = r ? g_hash_table_lookup(r->peers, peer_id) : NULL;
+
+	for (size_t i = 0; pr && i < pr->n; i++)
+		if (pr->v[i].state == RS_EXIT)
+			return true;
+	return false;
+}
+
 void agent_routes_peer_changed(struct agent_routes *r, struct agent_peer *p)
 {
 	if (!r || !p->wg)
@@ -464,7 +484,8 @@ void agent_routes_status(const struct agent_routes *r, struct agent_status *s)
 	s->n_routes = r->n_own;
 	for (size_t i = 0; i < r->n_own; i++)
 		rg_prefix_format(&r->own[i], s->routes[i], sizeof(s->routes[i]));
-	s->masquerade = r->n_own && r->masquerade;
+	s->masquerade = (r->n_own || r->exit_offer) && r->masquerade;
+	s->exit_offer = r->exit_offer;
 	if (r->accept_all)
 		g_strlcpy(s->accept_routes, "all", sizeof(s->accept_routes));
 	else if (!r->accept_from[0])

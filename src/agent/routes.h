@@ -24,6 +24,7 @@ struct agent_routes_cfg {
 	const struct rg_prefix *routes;	/* advertised; checked by the config */
 	size_t n_routes;
 	bool masquerade;
+	bool exit_offer;		/* [device] exit_node = true: advertise /0, forward all */
 	bool accept_all;		/* accept_routes = true */
 	const char *const *accept_from;	/* accept_routes = [names] */
 	size_t n_accept_from;
@@ -48,6 +49,9 @@ void agent_routes_learn(struct agent_routes *r, const char *peer_id, char *const
 void agent_routes_peer_changed(struct agent_routes *r, struct agent_peer *p);
 /* Forgets a peer that is being freed. */
 void agent_routes_forget(struct agent_routes *r, const char *peer_id);
+
+/* The peer advertises a default route (/0 of our tunnel's family): it offers to be an exit. */
+bool agent_routes_offers_exit(const struct agent_routes *r, const char *peer_id);
 
 /* The one check of "may this peer advertise this route": a prefix of our tunnel's family that
  * covers no hub/STUN/TURN server, none of this host's own networks, not our tunnel subnet. Signed

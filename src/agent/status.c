@@ -73,6 +73,14 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_boolean_value(b, s->masquerade);
 	json_builder_set_member_name(b, "acceptRoutes");
 	json_builder_add_string_value(b, s->accept_routes);
+	json_builder_set_member_name(b, "exitOffer");
+	json_builder_add_boolean_value(b, s->exit_offer);
+	json_builder_set_member_name(b, "exitNode");
+	json_builder_add_string_value(b, s->exit_node);
+	json_builder_set_member_name(b, "exitNodeState");
+	json_builder_add_string_value(b, s->exit_state);
+	json_builder_set_member_name(b, "killSwitch");
+	json_builder_add_boolean_value(b, s->kill_switch);
 	json_builder_set_member_name(b, "peers");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_peers; i++) {
@@ -270,7 +278,11 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	s->pid = get_int(o, "pid", 0);
 	s->started = get_int(o, "started", 0);
 	s->masquerade = get_bool(o, "masquerade");
-	if (!get_str(o, "acceptRoutes", s->accept_routes, sizeof(s->accept_routes))) {
+	s->exit_offer = get_bool(o, "exitOffer");
+	s->kill_switch = get_bool(o, "killSwitch");
+	if (!get_str(o, "acceptRoutes", s->accept_routes, sizeof(s->accept_routes)) ||
+	    !get_str(o, "exitNode", s->exit_node, sizeof(s->exit_node)) ||
+	    !get_str(o, "exitNodeState", s->exit_state, sizeof(s->exit_state))) {
 		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
 		goto out;
 	}
@@ -448,6 +460,11 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 	}
 	if (s->accept_routes[0])
 		g_string_append_printf(t, "  routes accepted from: %s\n", s->accept_routes);
+	if (s->exit_offer)
+		g_string_append(t, "  exit node: offered to peers\n");
+	if (s->exit_node[0])
+		g_string_append_printf(t, "  using exit node: %s (%s%s)\n", s->exit_node,
+				       s->exit_state, s->kill_switch ? ", kill switch" : "");
 	g_string_append_printf(t, "  peers: %zu\n", s->n_peers);
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct agent_status_peer *p = &s->peers[i];

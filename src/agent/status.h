@@ -92,6 +92,10 @@ struct agent_status {
 	char routes[AGENT_STATUS_ROUTES_MAX][AGENT_PREFIX_MAX + 1];	/* we advertise */
 	bool masquerade;			/* ... and masquerade towards */
 	char accept_routes[256];		/* "all", "none" or the peer names, comma-separated */
+	bool exit_offer;			/* we offer to be an exit node */
+	char exit_node[AGENT_ID_MAX + 1];	/* the exit node selected, "" = none */
+	char exit_state[AGENT_STATE_MAX + 1];	/* none, waiting, active, blocked */
+	bool kill_switch;
 };
 
 /* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */

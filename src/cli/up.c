@@ -47,9 +47,12 @@ struct up_state {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s up [--config PATH] [-v|--verbose] [-f|--foreground]\n"
+	fprintf(f, "Usage: %s up [--config PATH] [-v|--verbose] [-f|--foreground] "
+		   "[--exit-node NAME|none]\n"
 		   "Brings the mesh interface up and connects to every peer of the network.\n"
 		   "  --config PATH    config file (default $XDG_CONFIG_HOME/riftgate/config.toml)\n"
+		   "  --exit-node NAME send all traffic through peer NAME (it offers exit_node);\n"
+		   "                   none: no exit node, whatever [network] exit_node says\n"
 		   "  -v, --verbose    more log output (twice: trace)\n"
 		   "  -f, --foreground stay in the foreground, log to stderr (systemd, tests)\n"
 		   "Without --config: as root /etc/riftgate/riftgate0.toml, under sudo first the\n"
@@ -113,12 +116,19 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->n_accept_routes_from = c->n_accept_routes_from;
 	ac->metrics_listen = c->metrics_listen;
 	ac->exclude_ifaces = conf_exclude_interfaces(c, &ac->n_exclude_ifaces);
+	ac->exit_offer = c->exit_offer;
+	ac->exit_node = c->exit_node;
+	ac->kill_switch = c->kill_switch;
 }
+
+static bool same(const char *x, const char *y);
 
 /* The route settings are equal (routes in order, masquerade, accept_routes). */
 static bool same_routes(const struct conf *x, const struct conf *y)
 {
 	if (x->n_routes != y->n_routes || x->masquerade != y->masquerade ||
+	    x->exit_offer != y->exit_offer || x->kill_switch != y->kill_switch ||
+	    !same(x->exit_node, y->exit_node) ||
 	    x->accept_routes_all != y->accept_routes_all ||
 	    x->n_accept_routes_from != y->n_accept_routes_from)
 		return false;
@@ -154,8 +164,9 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 	CHANGED(old->mtu != new->mtu, "[device] mtu");
 	CHANGED(!same(old->server_url, new->server_url), "[network] server_url");
 	CHANGED(!same(old->auth_token, new->auth_token), "[network] auth_token");
-	CHANGED(!same_routes(old, new), "routes ([device] routes/masquerade, [network] "
-		"accept_routes)");
+	CHANGED(!same_routes(old, new), "routes or exit node ([device] routes/masquerade/"
+		"exit_node, [network] accept_routes/exit_node/kill_switch; riftgate set --exit-node "
+		"changes the exit at run time)");
 	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
 		old->max_retransmits != new->max_retransmits, "[webrtc]");
 	CHANGED(!same(old->metrics_listen, new->metrics_listen), "[metrics] listen");
@@ -316,7 +327,7 @@ static void to_log_file(const char *ifname, char path[static 128])
 
 int cmd_up(int argc, char **argv)
 {
-	const char *config = NULL;
+	const char *config = NULL, *exit_node = NULL;
 	bool foreground = false;
 	char defpath[CLI_PATH_MAX];
 	struct conf c = { 0 };
@@ -343,9 +354,12 @@ int cmd_up(int argc, char **argv)
 			verbose += 2;
 		} else if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--foreground") == 0) {
 			foreground = true;
+		} else if (strcmp(argv[i], "--exit-node") == 0 && i + 1 < argc) {
+			exit_node = argv[++i];
 		} else {
 			fprintf(stderr, "%s up: %s '%s'\n", rg_prog,
-				strcmp(argv[i], "--config") == 0 ? "missing the value of" :
+				strcmp(argv[i], "--config") == 0 ||
+				strcmp(argv[i], "--exit-node") == 0 ? "missing the value of" :
 				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			usage(stderr);
 			return CMD_USAGE;
@@ -379,6 +393,8 @@ int cmd_up(int argc, char **argv)
 	}
 
 	fill_cfg(&ac, &c);
+	if (exit_node)		/* --exit-node wins over [network] exit_node; none: no exit */
+		ac.exit_node = strcmp(exit_node, "none") ? exit_node : NULL;
 	st.config = config;
 	st.running = &c;
 	ac.network = c.network_name;

@@ -54,6 +54,7 @@ void conf_clear(struct conf *c)
 	free(c->device_name);
 	free(c->address);
 	free_list(c->accept_routes_from, c->n_accept_routes_from);
+	free(c->exit_node);
 	free_list(c->stun_servers, c->n_stun);
 	free(c->metrics_listen);
 	for (size_t i = 0; i < c->n_turn; i++) {
@@ -427,7 +428,7 @@ static int read_routes(struct reader *r, const struct conf_toml_value *t, struct
 static int read_network(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
-					     "accept_routes", NULL };
+					     "accept_routes", "exit_node", "kill_switch", NULL };
 	const struct conf_toml_value *t, *v;
 	int ret;
 
@@ -452,13 +453,24 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 		return at(r, v, "network.auth_token must not contain spaces or control characters");
 	if ((ret = get_string(r, t, "network", "turn_secret", false, &v, &c->turn_secret)) < 0)
 		return ret;
+	if ((ret = get_string(r, t, "network", "exit_node", false, &v, &c->exit_node)) < 0)
+		return ret;
+	if (c->exit_node && !conf_valid_name(c->exit_node))
+		return at(r, v, "network.exit_node must be a peer name (1-%d characters of A-Z a-z "
+			  "0-9 . _ -), got '%.64s'", CONF_NAME_MAX, c->exit_node);
+	if ((v = conf_toml_get(t, "kill_switch"))) {
+		if (v->type != CONF_TOML_BOOL)
+			return at(r, v, "network.kill_switch must be true or false, got %s",
+				  conf_toml_type_name(v->type));
+		c->kill_switch = v->b;
+	}
 	return read_accept_routes(r, t, c);
 }
 
 static int read_device(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "name", "private_key", "address", "interface", "mtu",
-					     "routes", "masquerade", NULL };
+					     "routes", "masquerade", "exit_node", NULL };
 	const struct conf_toml_value *t, *v;
 	char *s = NULL;
 	int ret;
@@ -517,6 +529,13 @@ static int read_device(struct reader *r, const struct conf_toml_value *root, str
 			return at(r, v, "device.masquerade must be true or false, got %s",
 				  conf_toml_type_name(v->type));
 		c->masquerade = v->b;
+	}
+	if ((v = conf_toml_get(t, "exit_node"))) {
+		if (v->type != CONF_TOML_BOOL)
+			return at(r, v, "device.exit_node must be true or false (to use another "
+				  "device as exit: network.exit_node = \"NAME\"), got %s",
+				  conf_toml_type_name(v->type));
+		c->exit_offer = v->b;
 	}
 	return read_routes(r, t, c);
 }
@@ -851,6 +870,8 @@ int conf_validate(const struct conf *c, const char *name, struct rg_err *err)
 			return at(&r, NULL, "device.routes[%zu] %s", i,
 				  conf_route_verdict_str(conf_route_check(&c->routes[i],
 									  c->addr.family)));
+	if (c->exit_node && !conf_valid_name(c->exit_node))
+		return at(&r, NULL, "network.exit_node must be a peer name");
 	for (size_t i = 0; i < c->n_accept_routes_from; i++)
 		if (!conf_valid_name(c->accept_routes_from[i]))
 			return at(&r, NULL, "network.accept_routes[%zu] must be a peer name", i);
@@ -1014,6 +1035,10 @@ int conf_format(const struct conf *c, char **text)
 	put_kv(&o, "auth_token", c->auth_token ? c->auth_token : "");
 	if (c->turn_secret)
 		put_kv(&o, "turn_secret", c->turn_secret);
+	if (c->exit_node)
+		put_kv(&o, "exit_node", c->exit_node);
+	if (c->kill_switch)
+		puts_(&o, "kill_switch = true\n");
 	if (c->accept_routes_all)
 		puts_(&o, "accept_routes = true\n");
 	if (c->n_accept_routes_from) {
@@ -1048,8 +1073,10 @@ int conf_format(const struct conf *c, char **text)
 		}
 		puts_(&o, "]\n");
 	}
-	if (c->n_routes && !c->masquerade)
+	if ((c->n_routes || c->exit_offer) && !c->masquerade)
 		puts_(&o, "masquerade = false\n");
+	if (c->exit_offer)
+		puts_(&o, "exit_node = true\n");
 	puts_(&o, "\n[stun]\nservers = [");
 	for (size_t i = 0; i < c->n_stun; i++) {
 		if (i)

@@ -46,6 +46,8 @@ struct conf {
 	bool accept_routes_all;
 	char **accept_routes_from;
 	size_t n_accept_routes_from;
+	char *exit_node;	/* peer name whose exit (default route) to use; NULL = none */
+	bool kill_switch;	/* with exit_node: drop traffic while that exit is down */
 	/* [device] */
 	char *device_name;	/* the peerId */
 	uint8_t private_key[RG_KEY_LEN];
@@ -56,6 +58,7 @@ struct conf {
 	struct rg_prefix routes[CONF_ROUTES_MAX];	/* advertised LAN prefixes (conf/routes.h) */
 	size_t n_routes;
 	bool masquerade;	/* NAT tunnel traffic leaving to those LANs (default true) */
+	bool exit_offer;	/* exit_node = true: offer this device as an exit node */
 	/* [stun] */
 	char **stun_servers;
 	size_t n_stun;

@@ -44,7 +44,7 @@ static int run(const char *cmd, struct rg_err *err)
 	return ret;
 }
 
-int net_masq_set(const char *ifname, const struct rg_prefix *routes, size_t n,
+int net_masq_set(const char *ifname, const struct rg_prefix *routes, size_t n, bool all,
 		 struct rg_err *err)
 {
 	char table[NET_MASQ_TABLE_MAX], cmd[RULESET_MAX], pfx[RG_PREFIX_STR_MAX];
@@ -64,6 +64,10 @@ int net_masq_set(const char *ifname, const struct rg_prefix *routes, size_t n,
 					"  iifname \"%s\" %s daddr %s masquerade\n", ifname,
 					routes[i].family == AF_INET6 ? "ip6" : "ip", pfx);
 	}
+	if (all && len < sizeof(cmd))
+		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len,
+					"  iifname \"%s\" oifname != \"%s\" masquerade\n", ifname,
+					ifname);
 	if (len < sizeof(cmd))
 		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " }\n}\n");
 	if (len >= sizeof(cmd))

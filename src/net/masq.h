@@ -5,6 +5,7 @@
 #ifndef RG_NET_MASQ_H
 #define RG_NET_MASQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/prefix.h"
@@ -15,9 +16,10 @@ enum { NET_MASQ_TABLE_MAX = 32 };
 
 /* "riftgate_" + ifname with '.' and '-' as '_': the table's name. */
 void net_masq_table_name(char out[NET_MASQ_TABLE_MAX], const char *ifname);
-/* Replaces the table: packets that arrived on ifname and leave towards one of routes get the
- * outgoing interface's address (masquerade). */
-int net_masq_set(const char *ifname, const struct rg_prefix *routes, size_t n,
+/* Replaces the table: packets that arrived on ifname and leave towards one of routes (with
+ * all: leave through any other interface, an exit node) get the outgoing interface's address
+ * (masquerade). */
+int net_masq_set(const char *ifname, const struct rg_prefix *routes, size_t n, bool all,
 		 struct rg_err *err);
 /* Deletes the table; no table is not an error. */
 int net_masq_clear(const char *ifname);

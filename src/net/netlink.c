@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -141,7 +142,7 @@ int net_addr_add(int ifindex, const struct rg_prefix *p)
 	return ret == -EEXIST ? 0 : ret;
 }
 
-static int route_change(int ifindex, const struct rg_prefix *p, bool add)
+static int route_change(int ifindex, const struct rg_prefix *p, uint32_t table, bool add)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -161,24 +162,60 @@ static int route_change(int ifindex, const struct rg_prefix *p, bool add)
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (uint8_t)p->family;
 	rtm->rtm_dst_len = p->len;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_DST, family_len(p->family), dst);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	if (table >= 256)
+		mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	int ret = nl_request(nlh, NULL, NULL);
 	return add && ret == -EEXIST ? 0 : ret;
 }
 
 int net_route_add(int ifindex, const struct rg_prefix *p)
 {
-	return route_change(ifindex, p, true);
+	return route_change(ifindex, p, RT_TABLE_MAIN, true);
 }
 
 int net_route_del(int ifindex, const struct rg_prefix *p)
 {
-	return route_change(ifindex, p, false);
+	return route_change(ifindex, p, RT_TABLE_MAIN, false);
+}
+
+int net_route_table(bool add, int ifindex, const struct rg_prefix *p, uint32_t table)
+{
+	return route_change(ifindex, p, table, add);
+}
+
+int net_rule(bool add, const struct net_rule *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+	int ret;
+
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (uint8_t)r->family;
+	frh->action = FR_ACT_TO_TBL;
+	frh->flags = r->not_fwmark ? FIB_RULE_INVERT : 0;
+	frh->table = r->table < 256 ? (uint8_t)r->table : RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	if (r->not_fwmark) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, r->not_fwmark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	}
+	if (r->suppress_prefixlen >= 0)
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, (uint32_t)r->suppress_prefixlen);
+	if (r->priority)
+		mnl_attr_put_u32(nlh, FRA_PRIORITY, r->priority);
+	ret = nl_request(nlh, NULL, NULL);
+	return add && ret == -EEXIST ? 0 : ret;
 }
 
 int net_route_flush_pmtu(int ifindex, int family, const uint8_t *addr)

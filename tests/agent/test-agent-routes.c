@@ -64,13 +64,14 @@ static void test_refused(void)
 		/* 2 */ { "lan", "is not an IPv4 or IPv6 prefix" },
 		/* 3 */ { "192.168.7.5/24", "host bits" },
 		/* 4 */ { "fd12::/64", "family" },
-		/* 5 */ { "0.0.0.0/0", "default route" },
+		/* 5 */ { "0.0.0.0/0", NULL },			/* an exit offer */
 		/* 6 */ { "10.98.100.0/25", "tunnel subnet" },
 		/* 7 */ { "10.0.0.0/8", "tunnel subnet" },		/* covers it */
 		/* 8 */ { "203.0.113.0/24", "covers the hub" },
 		/* 9 */ { "198.51.100.0/30", "STUN" },
 		/* 10 */ { "127.0.0.0/8", "own LAN" },			/* loopback is ours */
 		/* 11 */ { "1.2.3.4/32\x01", "is not an IPv4 or IPv6 prefix" },
+		/* 12 */ { "::/0", "family" },		/* an exit of the other family */
 	};
 	char *routes[G_N_ELEMENTS(rows) + 1] = { 0 };
 	struct fixture f;
@@ -86,10 +87,14 @@ static void test_refused(void)
 		g_test_message("row %zu: %s", i + 1, rows[i].route);
 		if (i == 10)
 			assert_route(&sp, i, "1.2.3.4/32?", "refused", rows[i].note);	/* shown safe */
+		else if (i == 4)
+			assert_route(&sp, i, rows[i].route, "exit-offer", NULL);
 		else
 			assert_route(&sp, i, rows[i].route, rows[i].note ? "refused" : "installed",
 				     rows[i].note);
 	}
+	g_assert_true(agent_routes_offers_exit(f.r, "home"));
+	g_assert_false(agent_routes_offers_exit(f.r, "other"));
 	teardown(&f);
 }
 

@@ -141,6 +141,13 @@ static const struct {
 	/* 106 */ { "webrtc.exclude_interfaces", "[\"a/b\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
 	/* 107 */ { "webrtc.exclude_interfaces", "[\"0123456789abcdef0123456789abcdef\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
 	/* 108 */ { "webrtc.exclude_interfaces", "[\"x\\u001b\"]", NULL, "webrtc.exclude_interfaces[0] must be" },
+	/* 109 */ { "network.exit_node", "\"home\"", NULL, NULL },
+	/* 110 */ { "network.exit_node", "\"a b\"", NULL, "network.exit_node must be a peer name" },
+	/* 111 */ { "network.exit_node", "true", NULL, "network.exit_node must be a string" },
+	/* 112 */ { "network.kill_switch", "true", NULL, NULL },
+	/* 113 */ { "network.kill_switch", "1", NULL, "network.kill_switch must be true or false" },
+	/* 114 */ { "device.exit_node", "true", NULL, NULL },
+	/* 115 */ { "device.exit_node", "\"home\"", NULL, "device.exit_node must be true or false (to use another device as exit: network.exit_node" },
 };
 
 static char *make_doc(size_t row)
@@ -276,9 +283,10 @@ static void test_routes_round_trip(void)
 {
 	const char *doc = "[network]\nname = \"home\"\nserver_url = \"ws://h\"\n"
 			  "auth_token = \"t\"\naccept_routes = [\"home\", \"lab\"]\n"
+			  "exit_node = \"home\"\nkill_switch = true\n"
 			  "[device]\nname = \"laptop\"\nprivate_key = \"" KEY "\"\n"
 			  "address = \"fd00::2/64\"\nroutes = [\"fd12::/64\", \"fd13:1::/48\"]\n"
-			  "masquerade = false\n";
+			  "masquerade = false\nexit_node = true\n";
 	struct rg_err err = { 0 };
 	struct conf c, d;
 	char *text, pfx[RG_PREFIX_STR_MAX];
@@ -295,6 +303,9 @@ static void test_routes_round_trip(void)
 	g_assert_cmpstr(pfx, ==, "fd13:1::/48");
 	g_assert_false(d.masquerade);
 	g_assert_cmpstr(d.accept_routes_from[1], ==, "lab");
+	g_assert_cmpstr(d.exit_node, ==, "home");
+	g_assert_true(d.kill_switch);
+	g_assert_true(d.exit_offer);
 	conf_text_free(text);
 	conf_clear(&d);
 	conf_clear(&c);
