@@ -28,6 +28,13 @@ static const char usage[] =
 	"  --token TOKEN             require 'Authorization: Bearer TOKEN' on the upgrade\n"
 	"                            (default: $RIFTGATE_HUB_TOKEN; none = open hub)\n"
 	"  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
+	"  --trust-anchor KEY        signed network (docs/membership.md): admit a join only with a\n"
+	"                            valid, unrevoked certificate for its peerId, key and address,\n"
+	"                            signed by this network key (base64, from riftgate init\n"
+	"                            --new-network); a seated peerId is never taken over\n"
+	"  --trust-network NAME      the network id the certificates name (with --trust-anchor)\n"
+	"  --revoked FILE            revocation records (the admin's NAME.trust/revoked), re-read\n"
+	"                            when it changes\n"
 	"  --relay on|off            relay WireGuard datagrams between peers (default on)\n"
 	"  --relay-rate BYTES        per sending socket, per second (default 8M; K/M/G suffixes)\n"
 	"  --relay-burst BYTES       per sending socket (default 512K)\n"
@@ -92,6 +99,7 @@ static void raise_nofile(void)
 int main(int argc, char **argv)
 {
 	const char *addr = ":8080", *token = getenv("RIFTGATE_HUB_TOKEN");
+	const char *anchor = NULL, *trust_net = NULL, *revoked = NULL;
 	struct hubd_server_cfg cfg;
 	struct hub_relay_cfg relay;
 	struct rg_err err = { 0 };
@@ -114,7 +122,8 @@ int main(int argc, char **argv)
 		}
 #define IS(name) (nlen == strlen(name) && !strncmp(arg, name, nlen))
 		bool takes = IS("-addr") || IS("--addr") || IS("--token") || IS("-token") ||
-			     IS("--log-level") || hubd_relay_is_option(arg, nlen);
+			     IS("--log-level") || IS("--trust-anchor") || IS("--trust-network") ||
+			     IS("--revoked") || hubd_relay_is_option(arg, nlen);
 
 		if (!takes) {
 			fprintf(stderr, "riftgate-hub: unknown argument '%s'\n%s", arg, usage);
@@ -132,6 +141,12 @@ int main(int argc, char **argv)
 			addr = val;
 		} else if (IS("--token") || IS("-token")) {
 			token = val;
+		} else if (IS("--trust-anchor")) {
+			anchor = val;
+		} else if (IS("--trust-network")) {
+			trust_net = val;
+		} else if (IS("--revoked")) {
+			revoked = val;
 		} else if (hubd_relay_is_option(arg, nlen)) {
 			if (hubd_relay_option(&relay, arg, nlen, val, &err)) {
 				fprintf(stderr, "riftgate-hub: %s\n", err.msg);
@@ -151,7 +166,13 @@ int main(int argc, char **argv)
 	if (!token || !*token)
 		rg_log(RG_LOG_WARN, "no token set (--token or RIFTGATE_HUB_TOKEN): anyone can join");
 	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token, .relay = &relay,
-					 .version = RG_VERSION, .revision = RG_GIT_DESCRIBE };
+					 .version = RG_VERSION, .revision = RG_GIT_DESCRIBE,
+					 .trust_anchor = anchor, .trust_network = trust_net,
+					 .revoked_file = revoked };
+	if ((trust_net || revoked) && !anchor) {
+		fprintf(stderr, "riftgate-hub: --trust-network and --revoked need --trust-anchor\n");
+		return 2;
+	}
 	if (hubd_server_new(&a.srv, &cfg, &err)) {
 		fprintf(stderr, "riftgate-hub: %s\n", err.msg);
 		return 1;

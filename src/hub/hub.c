@@ -623,17 +623,17 @@ size_t hub_peer_count(const struct hub *h)
 
 /* Known members of an incoming frame (the last occurrence wins, as in Go's encoding/json). */
 struct frame {
-	struct hub_json_span type, peer_id, public_key, address, to;
-	bool has_type, has_peer_id, has_public_key, has_address, has_to;
+	struct hub_json_span type, peer_id, public_key, address, to, cert;
+	bool has_type, has_peer_id, has_public_key, has_address, has_to, has_cert;
 };
 
-enum key_id { K_OTHER, K_TYPE, K_PEER_ID, K_PUBLIC_KEY, K_ADDRESS, K_FROM, K_TO };
+enum key_id { K_OTHER, K_TYPE, K_PEER_ID, K_PUBLIC_KEY, K_ADDRESS, K_FROM, K_TO, K_CERT };
 
 static enum key_id key_id(const struct hub_json_span *k)
 {
 	static const struct { const char *name; enum key_id id; } keys[] = {
 		{ "type", K_TYPE }, { "peerId", K_PEER_ID }, { "publicKey", K_PUBLIC_KEY },
-		{ "address", K_ADDRESS }, { "from", K_FROM }, { "to", K_TO },
+		{ "address", K_ADDRESS }, { "from", K_FROM }, { "to", K_TO }, { "cert", K_CERT },
 	};
 	char buf[16];
 	long n = hub_json_decode(k, buf, sizeof(buf), false);
@@ -660,6 +660,7 @@ static bool scan_frame(struct frame *f, const char *s, size_t len)
 		case K_PUBLIC_KEY: f->public_key = v; f->has_public_key = true; break;
 		case K_ADDRESS: f->address = v; f->has_address = true; break;
 		case K_TO: f->to = v; f->has_to = true; break;
+		case K_CERT: f->cert = v; f->has_cert = true; break;
 		default: break;
 		}
 	}
@@ -787,6 +788,14 @@ static bool admit(struct hub *h, struct hub_conn *c, const struct join_req *j)
 	old = find_peer(h, j->id, j->id_len);
 	if (!old || old == c)
 		return true;
+	if (h->ops->admit) {
+		/* signed network: the seat is not the hub's to give away, not even to the same key
+		 * (a certificate is public; possession of the key is not proven to the hub) */
+		h->stats.refused++;
+		hub_kick(h, c, HUB_CLOSE_ID_TAKEN, "peer-id-taken",
+			 "this peerId is connected on another socket");
+		return false;
+	}
 	if (old->key_len != j->key_len || !mem_eq(old->public_key, j->key, j->key_len)) {
 		hub_kick(h, c, HUB_CLOSE_ID_IN_USE, "id-in-use",
 			 "peerId in use by another device");
@@ -835,13 +844,39 @@ static void send_peers(struct hub *h, struct hub_conn *c)
 	} while (p);
 }
 
+/* Signed membership: the host checks the certificate (ops->admit). A refusal closes the
+ * connection, so a client without a valid certificate costs one frame. */
+static bool certified(struct hub *h, struct hub_conn *c, const struct frame *f,
+		      const struct join_req *j)
+{
+	char cert[HUB_CERT_MAX + 1];
+	const char *why = "refused";
+	long cl = 0;
+
+	if (!h->ops->admit)
+		return true;
+	if (f->has_cert && f->cert.kind != HUB_JSON_NULL)
+		cl = field(&f->cert, cert, sizeof(cert));
+	if (cl >= 0) {
+		/* no cert: still the host's to count and log ("" is never a valid cert) */
+		cert[cl] = '\0';
+		if (h->ops->admit(h->host, c->id, j->id, j->key, j->addr, cert, &why) == 0)
+			return true;
+	} else {
+		why = "cert must be a string of at most 2047 bytes";
+	}
+	h->stats.refused++;
+	hub_kick(h, c, HUB_CLOSE_NOT_ADMITTED, "not-admitted", why ? why : "refused");
+	return false;
+}
+
 static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f,
 			const char *s, size_t len)
 {
 	struct join_req j;
 	struct out o;
 
-	if (!parse_join(h, c, f, s, len, &j) || !admit(h, c, &j))
+	if (!parse_join(h, c, f, s, len, &j) || !certified(h, c, f, &j) || !admit(h, c, &j))
 		return;
 	/* same peerId again on a joined connection: key and address are refreshed in place */
 	set_identity(h, c, j.id, j.id_len, j.key, j.key_len, j.addr, j.addr_len);

@@ -42,6 +42,7 @@ enum hub_limits {
 	HUB_ID_MAX = 64,		/* peerId: 1-64 of A-Z a-z 0-9 . _ - */
 	HUB_KEY_LEN = 44,		/* publicKey: base64 of a 32-byte key */
 	HUB_ADDR_MAX = 49,		/* address: IPv6 text (45) + "/128"; only 0-9 a-f A-F . : / */
+	HUB_CERT_MAX = 2047,		/* bytes of a decoded cert (base64; trust/sign.h max 1400) */
 	HUB_JSON_DEPTH_MAX = 32,	/* nesting of arrays/objects in one frame */
 	HUB_JOIN_EXTRA_DEFAULT = 8 * 1024,	/* bytes of unknown members a join may carry */
 };
@@ -62,6 +63,8 @@ enum hub_close_code {
 	HUB_CLOSE_TOO_BIG = 1009,	/* frame over HUB_FRAME_MAX */
 	HUB_CLOSE_REPLACED = 4000,	/* another connection joined with the same peerId and key */
 	HUB_CLOSE_ID_IN_USE = 4001,	/* peerId held by a live connection with another key */
+	HUB_CLOSE_NOT_ADMITTED = 4003,	/* signed network: join without a valid certificate */
+	HUB_CLOSE_ID_TAKEN = 4004,	/* signed network: the peerId is seated on another socket */
 };
 
 /* Host callbacks. `host` is the opaque pointer given to hub_init(). Strings are NUL-terminated
@@ -83,6 +86,14 @@ struct hub_ops {
 	/* Optional: bytes the host has queued for conn and not yet written; the relay drops
 	 * instead of queueing more than HUB_RELAY_BACKLOG_MAX. NULL = unknown (never drops). */
 	size_t (*backlog)(void *host, uint64_t conn);
+	/* Optional: signed membership (docs/membership.md). When set, a join is admitted only if
+	 * this returns 0 for its peerId, publicKey, address ("" = none) and cert (base64, "" =
+	 * none: the host refuses it, and counts and logs it as it likes); otherwise the hub answers
+	 * an error `not-admitted` with *why and closes the connection (HUB_CLOSE_NOT_ADMITTED). A
+	 * peerId seated on another connection is then never taken over, not even with the same key:
+	 * the newcomer is closed with HUB_CLOSE_ID_TAKEN. */
+	int (*admit)(void *host, uint64_t conn, const char *peer_id, const char *public_key,
+		     const char *address, const char *cert, const char **why);
 };
 
 /* Counters for /metrics. Gauges are current values; the rest only grow. */
@@ -94,6 +105,7 @@ struct hub_stats {
 	uint64_t relayed;	/* offer/answer/ice-candidate frames delivered */
 	uint64_t rejects;	/* frames answered with an error frame or a close */
 	uint64_t replaced;	/* connections closed because their peerId joined again */
+	uint64_t refused;	/* joins refused by ops->admit or for a seated peerId */
 	uint64_t frames_in;	/* text frames received */
 	uint64_t frames_out;	/* frames sent */
 };

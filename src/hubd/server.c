@@ -18,10 +18,12 @@
 #include <glib-unix.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,8 +33,11 @@
 #include "hubd/relay.h"
 #include "hubd/server.h"
 #include "hubd/ws.h"
+#include "trust/cert.h"
+#include "trust/sign.h"
 #include "util/clock.h"
 #include "util/ct.h"
+#include "util/encoding.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -89,6 +94,14 @@ struct hubd_server {
 	struct hub_relay_cfg relay;	/* applied to every network */
 	uint64_t ws_total, auth_failures, http_requests;
 	uint64_t loop_max_us;		/* most CPU one wakeup of the event handler used */
+	/* signed membership; trust false = every join admitted as before */
+	bool trust;
+	struct trust_ctx tctx;		/* its revoked points at revoked */
+	struct trust_revlist *revoked;	/* owned */
+	struct trust_bindings *bindings;	/* owned: tickets seen, one binding each */
+	char *revoked_file;		/* owned, NULL = none */
+	struct timespec revoked_mtime;
+	uint64_t admit_refused;
 };
 
 static uint64_t thread_cpu_ns(void)
@@ -289,10 +302,74 @@ static size_t host_backlog(void *host, uint64_t conn)
 	return c ? c->out->len - c->out_off : 0;
 }
 
+/* The admin's revocation file, re-read whenever its mtime changes (records that do not verify
+ * against the anchor are skipped). */
+static void reload_revoked(struct hubd_server *s)
+{
+	char line[TRUST_REVOKE_B64_MAX + 4];
+	struct stat st;
+	FILE *f;
+
+	if (!s->revoked_file || stat(s->revoked_file, &st) < 0 ||
+	    (st.st_mtim.tv_sec == s->revoked_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == s->revoked_mtime.tv_nsec))
+		return;
+	f = fopen(s->revoked_file, "re");
+	if (!f)
+		return;
+	s->revoked_mtime = st.st_mtim;
+	while (fgets(line, sizeof(line), f)) {
+		struct trust_revoke r;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		if (trust_revoke_from_base64(&r, line, strlen(line)) == TRUST_OK &&
+		    trust_revoke_check(&s->tctx, &r) == TRUST_OK)
+			trust_revlist_add(s->revoked, r.serial);
+	}
+	fclose(f);
+}
+
+static int host_admit(void *host, uint64_t conn, const char *peer_id, const char *public_key,
+		      const char *address, const char *cert, const char **why)
+{
+	struct network *n = host;
+	struct hubd_server *s = n->s;
+	struct conn *c = g_hash_table_lookup(s->conns, &conn);
+	struct trust_cert tc;
+	uint8_t key[TRUST_KEY_LEN];
+	int v;
+
+	reload_revoked(s);
+	if (!*cert)
+		v = TRUST_E_MALFORMED, *why = "no certificate";
+	else if (trust_cert_from_base64(&tc, cert, strlen(cert)) != TRUST_OK)
+		v = TRUST_E_MALFORMED;
+	else if ((v = trust_cert_check(&s->tctx, &tc, rg_wall_ns() / RG_NSEC_PER_SEC)) != TRUST_OK)
+		;
+	else if (!rg_key_from_base64(key, public_key))
+		v = TRUST_E_KEY;
+	else if ((v = trust_cert_matches(&tc, peer_id, key, address)) == TRUST_OK)
+		v = trust_bindings_use(s->bindings, &tc);
+	if (v == TRUST_OK)
+		return 0;
+	if (*cert)
+		*why = trust_verdict_str(v);
+	s->admit_refused++;
+	rg_log(RG_LOG_INFO, "event=refused network=%s conn=%" G_GUINT64_FORMAT " peer=%.64s "
+	       "reason=\"%s\" remote=%s", n->name, conn, peer_id, *why, c ? c->remote : "?");
+	return -1;
+}
+
 static const struct hub_ops host_ops = {
 	.send = host_send, .close = host_close, .joined = host_joined,
 	.grow = host_grow, .release = host_release,
 	.send_binary = host_send_binary, .backlog = host_backlog,
+};
+
+static const struct hub_ops host_ops_trust = {
+	.send = host_send, .close = host_close, .joined = host_joined,
+	.grow = host_grow, .release = host_release,
+	.send_binary = host_send_binary, .backlog = host_backlog, .admit = host_admit,
 };
 
 /* ---- networks ---- */
@@ -332,7 +409,7 @@ static struct network *network_get(struct hubd_server *s, const char *name)
 	n = g_new0(struct network, 1);
 	n->s = s;
 	n->name = g_strdup(name);
-	hub_init(&n->hub, &host_ops, n);
+	hub_init(&n->hub, s->trust ? &host_ops_trust : &host_ops, n);
 	hub_set_seed(&n->hub, g_random_int());
 	hub_relay_configure(&n->hub, &s->relay);
 	g_hash_table_insert(s->networks, n->name, n);
@@ -775,17 +852,36 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 	g_autoptr(GInetAddress) ia = NULL;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	guint16 port = 0;
+	uint8_t anchor[TRUST_KEY_LEN];
 	int r;
 
 	*out = NULL;
 	if ((r = parse_addr(cfg->addr ? cfg->addr : ":8080", &host, &port, err)))
 		return r;
+	if (cfg->trust_anchor && (!rg_key_from_base64(anchor, cfg->trust_anchor) ||
+				  !cfg->trust_network || !*cfg->trust_network ||
+				  strlen(cfg->trust_network) > TRUST_NAME_MAX))
+		return rg_err_set(err, -EINVAL, "--trust-anchor must be a base64 Ed25519 public key "
+				  "(riftgate init --new-network prints it), with --trust-network "
+				  "NAME");
 	s = g_new0(struct hubd_server, 1);
 	s->lfd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->token = cfg->token && *cfg->token ? g_strdup(cfg->token) : NULL;
 	s->version = g_strdup(cfg->version ? cfg->version : "");
 	s->revision = g_strdup(cfg->revision ? cfg->revision : "");
+	if (cfg->trust_anchor) {
+		s->trust = true;
+		rg_key_from_base64(s->tctx.anchor, cfg->trust_anchor);	/* checked above */
+		g_strlcpy(s->tctx.net, cfg->trust_network, sizeof(s->tctx.net));
+		s->revoked = g_new0(struct trust_revlist, 1);
+		s->bindings = g_new0(struct trust_bindings, 1);
+		s->tctx.revoked = s->revoked;
+		s->tctx.verify = trust_verify;
+		s->tctx.skew_s = TRUST_SKEW_S;
+		s->revoked_file = g_strdup(cfg->revoked_file);
+		reload_revoked(s);
+	}
 	if (cfg->relay)
 		s->relay = *cfg->relay;
 	else
@@ -889,6 +985,9 @@ void hubd_server_free(struct hubd_server *s)
 	g_ptr_array_unref(s->reap);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	g_free(s->revoked);
+	g_free(s->bindings);
+	g_free(s->revoked_file);
 	if (s->token) {
 		rg_memzero(s->token, strlen(s->token));
 		g_free(s->token);

@@ -21,6 +21,13 @@ struct hubd_server_cfg {
 	const struct hub_relay_cfg *relay;	/* copied; NULL = the defaults (src/hub/relay.h) */
 	const char *version;	/* riftgate_hub_build_info labels (copied); NULL = "" */
 	const char *revision;
+	/* Signed membership (docs/membership.md): with a trust anchor (base64 Ed25519 public key)
+	 * and the network id its certificates name, every join needs a valid, unrevoked
+	 * certificate for its peerId, key and address, and a seated peerId is never taken over.
+	 * revoked_file: the admin's NAME.trust/revoked (base64 records), re-read when it changes. */
+	const char *trust_anchor;	/* NULL = no enforcement */
+	const char *trust_network;
+	const char *revoked_file;	/* NULL = none */
 };
 
 /* Binds and starts serving. Returns 0 or -errno with err ("cannot listen on 127.0.0.1:80: ..."). */

@@ -125,7 +125,7 @@ static void drop_ws(struct sig_client *c)
 	g_clear_object(&c->ws);
 }
 
-static void lost(struct sig_client *c, const char *reason, bool replaced)
+static void lost(struct sig_client *c, const char *reason, bool replaced, bool refused)
 {
 	drop_ws(c);
 	c->fail = replaced ? SIG_FAIL_REPLACED : SIG_FAIL_LOST;
@@ -145,7 +145,11 @@ static void lost(struct sig_client *c, const char *reason, bool replaced)
 		if (c->ops.fatal && !CALL_USER(c, c->ops.fatal(c, &err, c->opaque)))
 			return;
 	}
-	schedule_retry(c, replaced);
+	if (refused)
+		rg_log(RG_LOG_WARN, "signal: the hub refused this device (%s); retrying slowly",
+		       reason);
+	/* A refused or displaced client must not hammer the hub: at most a few tries a minute. */
+	schedule_retry(c, replaced || refused);
 }
 
 static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gpointer data)
@@ -190,7 +194,8 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer data)
 	else
 		reason = g_strdup("connection lost");
 	g_clear_pointer(&c->ws_error, g_free);
-	lost(c, reason, code == 4000);	/* HUB_CLOSE_REPLACED */
+	/* HUB_CLOSE_REPLACED; HUB_CLOSE_NOT_ADMITTED / HUB_CLOSE_ID_TAKEN (signed networks) */
+	lost(c, reason, code == 4000, code == 4003 || code == 4004);
 }
 
 static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)
@@ -223,7 +228,7 @@ static gboolean watchdog_cb(gpointer data)
 	reason = g_strdup_printf("hub silent for %u s (no pong)", c->ping_s * SIG_CLIENT_DEAD_PINGS);
 	g_source_unref(c->watchdog);	/* lost() -> drop_ws() must not destroy it twice */
 	c->watchdog = NULL;
-	lost(c, reason, false);
+	lost(c, reason, false, false);
 	return G_SOURCE_REMOVE;
 }
 
@@ -461,7 +466,7 @@ void sig_client_reconnect(struct sig_client *c, const char *why)
 {
 	if (c->state != ST_CONNECTED)
 		return;
-	lost(c, why, false);
+	lost(c, why, false, false);
 }
 
 unsigned sig_client_connect_count(const struct sig_client *c)

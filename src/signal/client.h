@@ -9,7 +9,8 @@
  * is reported once through ops->fatal ("hub rejected token") and retried at most every
  * SIG_BACKOFF_AUTH_MIN_MS (a rejected client never loops). A close with code 4000 (another
  * connection joined with our peerId) is reported through ops->fatal too and retried on the same
- * slow schedule, so two processes sharing an id do not flap. Incoming frames over SIG_MSG_MAX
+ * slow schedule, so two processes sharing an id do not flap; so are 4003 and 4004 (a hub that
+ * enforces signed membership refused our certificate or our peerId's seat). Incoming frames over SIG_MSG_MAX
  * bytes close the connection; frames that fail to parse are dropped (debug log).
  */
 #ifndef RG_SIGNAL_CLIENT_H

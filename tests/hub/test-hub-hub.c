@@ -301,6 +301,81 @@ static void test_peer_left(void)
 	fx_clear(&f);
 }
 
+/* Signed membership through ops->admit: the host decides; "good" certificates pass. */
+static int rec_admit(void *host, uint64_t conn, const char *p, const char *k, const char *a,
+		     const char *cert, const char **why)
+{
+	struct rec *r = host;
+
+	g_ptr_array_add(r->lines, g_strdup_printf("admit %" G_GUINT64_FORMAT " %s %s %s %s", conn,
+						  p, k, a, cert));
+	if (strcmp(cert, "good") == 0)
+		return 0;
+	*why = "bad signature";
+	return -1;
+}
+
+static const struct hub_ops admit_ops = {
+	.send = rec_send, .close = rec_close, .joined = rec_joined,
+	.grow = rec_grow, .release = rec_release, .admit = rec_admit,
+};
+
+static void test_admit(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	hub_clear(&f.hub);
+	g_assert_cmpint(hub_init(&f.hub, &admit_ops, &f.rec), ==, 0);
+	/* 1: no cert at all: the host is asked with "" (and refuses), connection closed */
+	g_assert_cmpint(hub_open(&f.hub, 1), ==, 0);
+	in(&f, 1, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\"}");
+	expect(&f, "admit 1 a " KEY_KA "  ",
+	       "send 1 {\"type\":\"error\",\"code\":\"not-admitted\",\"message\":\"bad signature\"}",
+	       "close 1 4003 bad signature", NULL);
+	/* 2: a cert the host refuses */
+	g_assert_cmpint(hub_open(&f.hub, 2), ==, 0);
+	in(&f, 2, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\",\"cert\":\"forged\"}");
+	expect(&f, "admit 2 a " KEY_KA "  forged",
+	       "send 2 {\"type\":\"error\",\"code\":\"not-admitted\",\"message\":\"bad signature\"}",
+	       "close 2 4003 bad signature", NULL);
+	/* 3: a cert that is not a string */
+	g_assert_cmpint(hub_open(&f.hub, 3), ==, 0);
+	in(&f, 3, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\",\"cert\":7}");
+	expect(&f,
+	       "send 3 {\"type\":\"error\",\"code\":\"not-admitted\",\"message\":\"cert must be a string of at most 2047 bytes\"}",
+	       "close 3 4003 cert must be a string of at most 2047 bytes", NULL);
+	/* 4: admitted; the cert travels on in the forwarded join, not in peers entries */
+	g_assert_cmpint(hub_open(&f.hub, 4), ==, 0);
+	in(&f, 4, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\",\"address\":\"10.0.0.1/24\",\"cert\":\"good\"}");
+	expect(&f, "admit 4 a " KEY_KA " 10.0.0.1/24 good", "joined 4 a " KEY_KA " 10.0.0.1/24",
+	       "send 4 {\"type\":\"peers\",\"peers\":[]}", NULL);
+	g_assert_cmpint(hub_open(&f.hub, 5), ==, 0);
+	in(&f, 5, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\",\"cert\":\"good\"}");
+	expect(&f, "admit 5 b " KEY_KB "  good", "joined 5 b " KEY_KB " ",
+	       "send 5 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\",\"address\":\"10.0.0.1/24\"}]}",
+	       "send 4 {\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\",\"cert\":\"good\"}", NULL);
+	/* 5: a second socket for a seated peerId, even with a valid cert: no takeover */
+	g_assert_cmpint(hub_open(&f.hub, 6), ==, 0);
+	in(&f, 6, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA "\",\"cert\":\"good\"}");
+	expect(&f, "admit 6 a " KEY_KA "  good",
+	       "send 6 {\"type\":\"error\",\"code\":\"peer-id-taken\",\"message\":\"this peerId is connected on another socket\"}",
+	       "close 6 4004 this peerId is connected on another socket", NULL);
+	/* the first keeps its seat: relays still reach it */
+	in(&f, 5, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}");
+	expect(&f, "send 4 {\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"x\"}", NULL);
+	/* revoke frames are relayed like offers */
+	in(&f, 5, "{\"type\":\"revoke\",\"to\":\"a\",\"revocations\":[\"r\"]}");
+	expect(&f, "send 4 {\"type\":\"revoke\",\"from\":\"b\",\"to\":\"a\",\"revocations\":[\"r\"]}", NULL);
+
+	struct hub_stats st;
+
+	hub_get_stats(&f.hub, &st);
+	g_assert_cmpuint(st.refused, ==, 4);
+	g_assert_cmpuint(st.joins, ==, 2);
+	fx_clear(&f);
+}
+
 /* A live peerId is kept by its first socket: another socket claiming it with another key is
  * refused (4001) and the holder is untouched; with the same key it is the same device
  * reconnecting, and replaces the old socket (issue 15 item 0). */
@@ -660,6 +735,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/hub/hub/rejects", test_rejects);
 	g_test_add_func("/hub/hub/peer-left", test_peer_left);
 	g_test_add_func("/hub/hub/replace", test_replace);
+	g_test_add_func("/hub/hub/admit", test_admit);
 	g_test_add_func("/hub/hub/rejoin", test_rejoin);
 	g_test_add_func("/hub/hub/too-large", test_too_large);
 	g_test_add_func("/hub/hub/rate-limit", test_rate_limit);
