@@ -5,8 +5,9 @@
  *            server, or the first one's RFC 5780 OTHER-ADDRESS) tells whether the mapping
  *            depends on it (symmetric NAT); with OTHER-ADDRESS, CHANGE-REQUEST probes tell the
  *            filtering (full-cone / restricted / port-restricted)
- *   turn     each [[turn]] server over UDP: an allocation with the configured (or derived)
- *            credentials, then released; TCP and TLS servers are listed, not checked
+ *   turn     each [[turn]] server over its transport (UDP, TCP, or TLS verified like the
+ *            agent does, ca_file included): an allocation with the configured (or derived)
+ *            credentials, then released
  *   ipv6     a global IPv6 address with a route
  * STUN and TURN messages are built and validated by libnice's STUN library (stun/): a reply
  * whose transaction id is not the request's, or that does not parse, is counted and ignored. */
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
@@ -577,6 +579,143 @@ out:
 
 /* ---- TURN ---- */
 
+/* A TURN server's transport: a UDP socket, or a TCP/TLS stream (GIO; STUN messages framed by
+ * their own length, RFC 5766 2.1). */
+struct nc_chan {
+	int fd;				/* UDP, -1 for a stream */
+	struct nc_addr srv;
+	GSocketClient *client;		/* stream: owned */
+	GSocketConnection *conn;	/* stream: owned */
+	GTlsDatabase *db;		/* turns: with ca_file, owned */
+};
+
+static void tls_event_cb(GSocketClient *client, GSocketClientEvent ev, GSocketConnectable *to,
+			 GIOStream *conn, gpointer data)
+{
+	(void)client;
+	(void)to;
+	if (ev == G_SOCKET_CLIENT_TLS_HANDSHAKING && data)
+		g_tls_connection_set_database(G_TLS_CONNECTION(conn), data);
+}
+
+/* Opens the channel; -errno and a message in detail (result: unreachable or tls). */
+static int chan_open(struct nc_chan *ch, const char *transport, const char *host, unsigned port,
+		     const char *ca_file, unsigned timeout_ms, char *detail, size_t cap,
+		     const char **result)
+{
+	GError *gerr = NULL;
+
+	memset(ch, 0, sizeof(*ch));
+	ch->fd = -1;
+	if (!strcmp(transport, "udp")) {
+		*result = "unreachable";
+		if (resolve(host, port, &ch->srv, detail, cap) < 0)
+			return -ENOENT;
+		ch->fd = socket(ch->srv.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (ch->fd < 0) {
+			snprintf(detail, cap, "socket: %s", strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	ch->client = g_socket_client_new();
+	g_socket_client_set_timeout(ch->client, MAX(1u, (timeout_ms + 999) / 1000));
+	if (!strcmp(transport, "tls")) {
+		g_socket_client_set_tls(ch->client, TRUE);
+		if (ca_file) {
+			ch->db = g_tls_file_database_new(ca_file, &gerr);
+			if (!ch->db) {
+				*result = "tls";
+				snprintf(detail, cap, "ca_file: %s", gerr->message);
+				g_error_free(gerr);
+				return -EINVAL;
+			}
+		}
+		g_signal_connect(ch->client, "event", G_CALLBACK(tls_event_cb), ch->db);
+	}
+	ch->conn = g_socket_client_connect_to_host(ch->client, host, (guint16)port, NULL, &gerr);
+	if (!ch->conn) {
+		*result = gerr->domain == G_TLS_ERROR ? "tls" : "unreachable";
+		snprintf(detail, cap, "%s%s", gerr->domain == G_TLS_ERROR ? "TLS: " : "",
+			 gerr->message);
+		g_error_free(gerr);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void chan_close(struct nc_chan *ch)
+{
+	if (ch->fd >= 0)
+		close(ch->fd);
+	if (ch->conn) {
+		g_io_stream_close(G_IO_STREAM(ch->conn), NULL, NULL);
+		g_object_unref(ch->conn);
+	}
+	if (ch->client)
+		g_object_unref(ch->client);
+	if (ch->db)
+		g_object_unref(ch->db);
+	memset(ch, 0, sizeof(*ch));
+	ch->fd = -1;
+}
+
+static void chan_send(struct nc_chan *ch, const uint8_t *req, size_t len)
+{
+	if (ch->fd >= 0)
+		sendto(ch->fd, req, len, 0, (struct sockaddr *)&ch->srv.ss, ch->srv.len);
+	else
+		g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(ch->conn)),
+					  req, len, NULL, NULL, NULL);
+}
+
+/* transact() over a stream: one request out, messages read until the answer to it. A message
+ * longer than the buffer, or a closed stream, ends it. */
+static int chan_transact(struct nc_chan *ch, StunAgent *agent, const uint8_t *req, size_t len,
+			 const StunMessage *reqmsg, unsigned timeout_ms, StunMessage *resp,
+			 uint8_t *buf, unsigned *ignored)
+{
+	uint64_t deadline = rg_mono_ns() + (uint64_t)timeout_ms * RG_NSEC_PER_MSEC;
+	GInputStream *in;
+	StunTransactionId want, got;
+
+	if (ch->fd >= 0)
+		return transact(ch->fd, agent, req, len, reqmsg, &ch->srv, timeout_ms, resp, buf,
+				ignored);
+	in = g_io_stream_get_input_stream(G_IO_STREAM(ch->conn));
+	if (!g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(ch->conn)), req,
+				       len, NULL, NULL, NULL))
+		return -EIO;
+	stun_message_id(reqmsg, want);
+	while (rg_mono_ns() < deadline) {
+		gsize got_n = 0;
+		size_t body;
+
+		if (!g_input_stream_read_all(in, buf, 20, &got_n, NULL, NULL) || got_n != 20)
+			return -EIO;
+		body = (size_t)buf[2] << 8 | buf[3];
+		if (20 + body > NETCHECK_BUF) {
+			(*ignored)++;
+			return -EPROTO;
+		}
+		if (body && (!g_input_stream_read_all(in, buf + 20, body, &got_n, NULL, NULL) ||
+			     got_n != body))
+			return -EIO;
+		if (stun_agent_validate(agent, resp, buf, 20 + body, NULL, NULL) !=
+		    STUN_VALIDATION_SUCCESS) {
+			(*ignored)++;
+			continue;
+		}
+		stun_message_id(resp, got);
+		if (memcmp(want, got, sizeof(want)) != 0) {
+			(*ignored)++;
+			continue;
+		}
+		return 0;
+	}
+	return -ETIMEDOUT;
+}
+
 static void check_turn(struct netcheck *n)
 {
 	const struct conf *c = n->conf;
@@ -589,20 +728,16 @@ static void check_turn(struct netcheck *n)
 		StunAgent agent;
 		StunMessage msg, resp, first;
 		StunTransactionId id;
-		struct nc_addr srv;
+		struct nc_chan ch;
 		unsigned port, ign = 0;
 		bool tls, have_first = false;
 		size_t len;
-		int fd, code = 0;
+		int code = 0;
 
 		r->url = t->url;
+		r->transport = "";
 		if (!split_url(t->url, host, sizeof(host), &port, &tls, &r->transport)) {
 			r->result = "bad-url";
-			continue;
-		}
-		if (strcmp(r->transport, "udp") != 0) {
-			r->result = "not-checked";
-			snprintf(r->detail, sizeof(r->detail), "only UDP TURN servers are checked");
 			continue;
 		}
 		if (t->username) {
@@ -618,14 +753,15 @@ static void check_turn(struct netcheck *n)
 				 "network.turn_secret)");
 			continue;
 		}
-		if (resolve(host, port, &srv, r->detail, sizeof(r->detail)) < 0) {
-			r->result = "unreachable";
+		if (!left_ms(n)) {
+			r->result = "not-checked";
+			snprintf(r->detail, sizeof(r->detail), "not checked (time budget)");
 			continue;
 		}
-		fd = socket(srv.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			r->result = "error";
-			snprintf(r->detail, sizeof(r->detail), "socket: %s", strerror(errno));
+		if (chan_open(&ch, r->transport, host, port, t->ca_file,
+			      (unsigned)MIN(left_ms(n), (uint64_t)2000), r->detail, sizeof(r->detail),
+			      &r->result) < 0) {
+			chan_close(&ch);
 			continue;
 		}
 		stun_agent_init(&agent, known_attrs, STUN_COMPATIBILITY_RFC5389,
@@ -643,11 +779,12 @@ static void check_turn(struct netcheck *n)
 						     have_first ? strlen(pass) : 0,
 						     STUN_USAGE_TURN_COMPATIBILITY_RFC5766);
 			if (!len || !tmo ||
-			    transact(fd, &agent, req, len, &msg, &srv, tmo, &resp, buf, &ign) < 0) {
+			    chan_transact(&ch, &agent, req, len, &msg, tmo, &resp, buf, &ign) < 0) {
 				r->result = "unreachable";
-				snprintf(r->detail, sizeof(r->detail), "%s", tmo ?
-					 (ign ? "no valid answer (invalid or spoofed replies ignored)"
-					      : "no answer over UDP") : "not checked (time budget)");
+				snprintf(r->detail, sizeof(r->detail), "%s", !tmo ?
+					 "not checked (time budget)" : ign ?
+					 "no valid answer (invalid or spoofed replies ignored)" :
+					 ch.fd >= 0 ? "no answer over UDP" : "no answer (stream)");
 				break;
 			}
 			stun_message_id(&msg, id);
@@ -675,7 +812,7 @@ static void check_turn(struct netcheck *n)
 					&resp, 0, (uint8_t *)user, strlen(user), (uint8_t *)pass,
 					strlen(pass), STUN_USAGE_TURN_COMPATIBILITY_RFC5766);
 				if (len)
-					sendto(fd, req, len, 0, (struct sockaddr *)&srv.ss, srv.len);
+					chan_send(&ch, req, len);
 				break;
 			}
 			r->relay.len = 0;
@@ -695,7 +832,7 @@ static void check_turn(struct netcheck *n)
 			break;
 		}
 		memset(pass, 0, sizeof(pass));
-		close(fd);
+		chan_close(&ch);
 	}
 }
 
@@ -743,7 +880,8 @@ static void verdict(struct netcheck *n)
 
 	for (size_t i = 0; i < n->n_turn; i++) {
 		turn_ok |= !strcmp(n->turn[i].result, "ok");
-		turn_udp |= !strcmp(n->turn[i].result, "ok") || !strcmp(n->turn[i].result, "auth");
+		turn_udp |= !strcmp(n->turn[i].transport, "udp") &&
+			    (!strcmp(n->turn[i].result, "ok") || !strcmp(n->turn[i].result, "auth"));
 	}
 	/* A UDP TURN server answered: UDP passes, the STUN servers are the ones silent. */
 	if (!strcmp(n->udp, "blocked") && turn_udp) {
@@ -754,8 +892,8 @@ static void verdict(struct netcheck *n)
 	if (!strcmp(n->udp, "blocked")) {
 		n->verdict = turn_ok ? "relayed" : "none";
 		snprintf(n->verdict_text, sizeof(n->verdict_text), "%s", turn_ok ?
-			 "only relayed: UDP to STUN is blocked, TURN works" :
-			 "no connections likely: UDP is blocked and no TURN server works over UDP");
+			 "only relayed: UDP is blocked, TURN over TCP/TLS works" :
+			 "no connections likely: UDP is blocked and no TURN server works");
 	} else if (!strcmp(n->nat, "none") || !strcmp(n->nat, "full-cone") ||
 		   !strcmp(n->nat, "restricted")) {
 		n->verdict = "direct";

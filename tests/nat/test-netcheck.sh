@@ -24,6 +24,24 @@ nat_init
 lab_exec srv ip addr add 198.18.0.2/24 dev eth0
 lab_exec srv ip addr add 198.18.0.3/24 dev eth0
 NAT_TURN_SECRET=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+# TLS for turns: a throwaway lab CA, coturn's certificate names the TURN address; another CA
+# that must be refused.
+pki() { openssl "$@" 2>>"$work/openssl.log"; }
+mkca() { pki req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "/CN=$1" \
+	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+	-keyout "$work/$2-key.pem" -out "$work/$2.pem"; }
+(
+	umask 077
+	mkca "netcheck lab CA" ca && mkca "another CA" other-ca &&
+		pki req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=turn.lab \
+			-keyout "$work/turn-key.pem" -out "$work/turn.csr" &&
+		printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$NAT_SRV_IP" >"$work/turn.ext" &&
+		pki x509 -req -in "$work/turn.csr" -CA "$work/ca.pem" -CAkey "$work/ca-key.pem" \
+			-CAcreateserial -days 1 -extfile "$work/turn.ext" -out "$work/turn-cert.pem"
+) || { bad "certificates: $(tail -1 "$work/openssl.log")"; exit 1; }
+chmod 644 "$work/ca.pem" "$work/other-ca.pem"
+NAT_TURN_CERT="$work/turn-cert.pem"
+NAT_TURN_PKEY="$work/turn-key.pem"
 # A second listening address gives coturn RFC 5780 (OTHER-ADDRESS, CHANGE-REQUEST).
 nat_turn_start "$NAT_TURN_SECRET" --listening-ip 198.18.0.2 || { bad "coturn starts"; exit 1; }
 nat_hub_start 8080 || { bad "hub starts"; exit 1; }
@@ -88,6 +106,30 @@ nc 3 wrong "$work/wrong.toml"
 check "wrong TURN credentials: auth" test "$(q wrong '.turn[0].result')" = auth
 check "wrong TURN credentials: says refused" grep -q "credentials refused" <<<"$(q wrong '.turn[0].detail')"
 check "wrong token: token" test "$(q wrong .hub.result)" = token
+
+# TURN over TCP and over TLS (certificate checked against ca_file; another CA refused), and the
+# same over TCP with wrong credentials.
+tcp_tls()
+{
+	sed '/^\[\[turn\]\]/,$d' "$MESH_DIR/p3.toml" >"$work/$1.toml"
+	printf '\n[[turn]]\nurl = "turn:%s:%s?transport=tcp"\n\n[[turn]]\nurl = "turns:%s:%s"\nca_file = "%s"\n' \
+		"$NAT_SRV_IP" "$NAT_TURN_PORT" "$NAT_SRV_IP" "$NAT_TURN_TLS_PORT" "$2" >>"$work/$1.toml"
+	printf '\n[webrtc]\nordered = false\nmax_retransmits = 0\n' >>"$work/$1.toml"
+	[ -n "${3:-}" ] && sed -i "s/^turn_secret = .*/turn_secret = \"$3\"/" "$work/$1.toml"
+	chmod 600 "$work/$1.toml"
+}
+lab_wait 20 "coturn TLS port" lab_tcp_listening srv "$NAT_TURN_TLS_PORT" || bad "coturn TLS port"
+tcp_tls streams "$work/ca.pem"
+nc 3 streams "$work/streams.toml"
+check "TURN over TCP: ok" test "$(q streams '.turn[0] | "\(.transport) \(.result)"')" = "tcp ok"
+check "TURN over TLS: ok" test "$(q streams '.turn[1] | "\(.transport) \(.result)"')" = "tls ok"
+tcp_tls otherca "$work/other-ca.pem"
+nc 3 otherca "$work/otherca.toml"
+check "TURN over TLS, another CA: tls ($(q otherca '.turn[1].detail'))" test "$(q otherca '.turn[1].result')" = tls
+tcp_tls tcpwrong "$work/ca.pem" not-the-secret
+nc 3 tcpwrong "$work/tcpwrong.toml"
+check "TURN over TCP, wrong credentials: auth" test "$(q tcpwrong '.turn[0].result')" = auth
+check "TURN over TLS, wrong credentials: auth" test "$(q tcpwrong '.turn[1].result')" = auth
 
 # STUN servers that lie or say nothing (site 3, port-restricted: replies come back through the
 # mapping because the host sent to them first).
