@@ -619,7 +619,7 @@ static int chan_open(struct nc_chan *ch, const char *transport, const char *host
 		return 0;
 	}
 	ch->client = g_socket_client_new();
-	g_socket_client_set_timeout(ch->client, MAX(1u, (timeout_ms + 999) / 1000));
+	g_socket_client_set_timeout(ch->client, MAX(1u, timeout_ms / 1000));
 	if (!strcmp(transport, "tls")) {
 		g_socket_client_set_tls(ch->client, TRUE);
 		if (ca_file) {
@@ -729,7 +729,7 @@ static void check_turn(struct netcheck *n)
 		StunMessage msg, resp, first;
 		StunTransactionId id;
 		struct nc_chan ch;
-		unsigned port, ign = 0;
+		unsigned port, ign = 0, stream_ms;
 		bool tls, have_first = false;
 		size_t len;
 		int code = 0;
@@ -753,14 +753,16 @@ static void check_turn(struct netcheck *n)
 				 "network.turn_secret)");
 			continue;
 		}
-		if (!left_ms(n)) {
+		/* A stream's connect and each read may take the whole socket timeout (whole
+		 * seconds): start one only when both fit in what is left of the budget. */
+		stream_ms = left_ms(n) >= 4500 ? 2000 : left_ms(n) >= 2500 ? 1000 : 0;
+		if (!left_ms(n) || (strcmp(r->transport, "udp") != 0 && !stream_ms)) {
 			r->result = "not-checked";
 			snprintf(r->detail, sizeof(r->detail), "not checked (time budget)");
 			continue;
 		}
-		if (chan_open(&ch, r->transport, host, port, t->ca_file,
-			      (unsigned)MIN(left_ms(n), (uint64_t)2000), r->detail, sizeof(r->detail),
-			      &r->result) < 0) {
+		if (chan_open(&ch, r->transport, host, port, t->ca_file, stream_ms, r->detail,
+			      sizeof(r->detail), &r->result) < 0) {
 			chan_close(&ch);
 			continue;
 		}

@@ -2,7 +2,7 @@
 """A STUN server that never answers properly, for netcheck's bad-input test.
   stun-liar.py ADDR:PORT MODE   MODE: garbage (random bytes of random length), spoof (a well-formed
   Binding success with another transaction id), truncated (a success cut in its attributes),
-  silent (reads, never answers)."""
+  silent (reads, never answers), tcp-silent (a TCP listener that accepts and never answers)."""
 import os
 import socket
 import struct
@@ -10,6 +10,15 @@ import sys
 
 host, port = sys.argv[1].rsplit(":", 1)
 mode = sys.argv[2]
+if mode == "tcp-silent":
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((host, int(port)))
+    t.listen(8)
+    print("ready", flush=True)
+    held = []
+    while True:
+        held.append(t.accept()[0])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((host, int(port)))
 print("ready", flush=True)

@@ -49,6 +49,7 @@ lab_bg srv "$work/liar-garbage.log" python3 "$src/tests/nat/stun-liar.py" 198.18
 lab_bg srv "$work/liar-spoof.log" python3 "$src/tests/nat/stun-liar.py" 198.18.0.3:4002 spoof
 lab_bg srv "$work/liar-trunc.log" python3 "$src/tests/nat/stun-liar.py" 198.18.0.3:4003 truncated
 lab_bg srv "$work/liar-silent.log" python3 "$src/tests/nat/stun-liar.py" 198.18.0.3:4004 silent
+lab_bg srv "$work/liar-tcp.log" python3 "$src/tests/nat/stun-liar.py" 198.18.0.3:4010 tcp-silent
 
 want_type=(x full-cone restricted port-restricted symmetric)
 i=0
@@ -130,6 +131,13 @@ tcp_tls tcpwrong "$work/ca.pem" not-the-secret
 nc 3 tcpwrong "$work/tcpwrong.toml"
 check "TURN over TCP, wrong credentials: auth" test "$(q tcpwrong '.turn[0].result')" = auth
 check "TURN over TLS, wrong credentials: auth" test "$(q tcpwrong '.turn[1].result')" = auth
+
+# A TCP TURN server that accepts and never answers, twice: bounded, unreachable.
+sed '/^\[\[turn\]\]/,$d' "$MESH_DIR/p3.toml" >"$work/tcpsilent.toml"
+printf '\n[[turn]]\nurl = "turn:198.18.0.3:4010?transport=tcp"\n\n[[turn]]\nurl = "turn:198.18.0.3:4010?transport=tcp"\n' >>"$work/tcpsilent.toml"
+chmod 600 "$work/tcpsilent.toml"
+nc 3 tcpsilent "$work/tcpsilent.toml"
+check "silent TCP TURN: unreachable" test "$(q tcpsilent '.turn[0].result')" = unreachable
 
 # STUN servers that lie or say nothing (site 3, port-restricted: replies come back through the
 # mapping because the host sent to them first).
