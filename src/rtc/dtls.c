@@ -402,9 +402,9 @@ void rtc_dtls_flush(struct rtc_peer *p)
 
 	/* Before ICE has a pair, libnice cannot send: keep the records queued in the BIO;
 	 * rtc_peer_on_ice_connected flushes them. */
-	if (!p->dtls.wbio || !p->ice.connected)
+	if (!p->dtls.wbio || !rtc_ice_connected(&p->ice))
 		return;
-	p->ice.rx_unflushed = 0;
+	rtc_ice_flushed(&p->ice);
 	while ((avail = BIO_get_mem_data(p->dtls.wbio, &data)) > 0) {
 		const uint8_t *src = (const uint8_t *)data;
 		size_t take = 0, n_msgs = 0, off = 0;

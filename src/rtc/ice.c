@@ -190,7 +190,8 @@ void rtc_ice_enable_gro(struct rtc_peer *p)
 {
 	int on = 1;
 
-	if (p->ice.gro || p->ice.no_gro || !p->ice.direct || !p->sctp.remote_rg)
+	p->ice.gro_wanted = true;	/* also for the pairs a restart selects */
+	if (p->ice.gro || p->ice.no_gro || !p->ice.direct)
 		return;
 	if (setsockopt(g_socket_get_fd(p->ice.direct), SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0)
 		p->ice.gro = true;
@@ -217,7 +218,7 @@ static void take_direct(struct rtc_peer *p, NiceCandidate *l, NiceCandidate *r)
 	p->ice.direct_tolen = p->ice.direct_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 								     : sizeof(struct sockaddr_in);
 	p->ice.direct = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
-	if (p->sctp.up)		/* a new pair after a restart */
+	if (p->ice.gro_wanted)	/* a new pair after a restart */
 		rtc_ice_enable_gro(p);
 }
 
@@ -342,7 +343,7 @@ static void on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
 	 * in one batch from the high-priority idle flush; a long burst still flushes every
 	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */
-	if (!p->dead && p->dtls.wbio && BIO_ctrl_pending(p->dtls.wbio)) {
+	if (!p->dead && rtc_dtls_pending(p)) {
 		if (++p->ice.rx_unflushed >= RTC_RX_FLUSH_EVERY)
 			rtc_dtls_flush(p);
 		else
@@ -777,4 +778,96 @@ void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 		rg_log(RG_LOG_TRACE, "%s: ICE send: %s", p->log_id, e->message);
 		g_error_free(e);
 	}
+}
+
+unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t consent_ns)
+{
+	unsigned ev = 0;
+
+	if (ice->rx_datagrams != ice->tick_rx) {
+		ice->tick_rx = ice->rx_datagrams;
+		ice->last_rx_ns = now;
+		ice->unanswered_tx_ns = 0;
+		ev |= RTC_ICE_LIVE_RX;
+	} else if (ice->tx_datagrams != ice->tick_tx && !ice->unanswered_tx_ns) {
+		ice->unanswered_tx_ns = now;	/* sending, and nothing came back since */
+	}
+	ice->tick_tx = ice->tx_datagrams;
+	if (!ice->connected)
+		return ev;
+	if (silence_ns && ice->unanswered_tx_ns && now - ice->unanswered_tx_ns >= silence_ns)
+		ev |= RTC_ICE_LIVE_UNANSWERED;
+	if (now - ice->last_rx_ns > consent_ns)
+		ev |= RTC_ICE_LIVE_SILENT;
+	return ev;
+}
+
+void rtc_ice_rearm(struct rtc_ice *ice, uint64_t now, unsigned what)
+{
+	if (what & RTC_ICE_LIVE_UNANSWERED)
+		ice->unanswered_tx_ns = 0;
+	if (what & RTC_ICE_LIVE_SILENT)
+		ice->last_rx_ns = now;
+}
+
+bool rtc_ice_connected(const struct rtc_ice *ice)
+{
+	return ice->connected;
+}
+
+bool rtc_ice_gathered(const struct rtc_ice *ice)
+{
+	return ice->gathered;
+}
+
+bool rtc_ice_has_remote_creds(const struct rtc_ice *ice)
+{
+	return ice->remote_creds;
+}
+
+unsigned rtc_ice_selections(const struct rtc_ice *ice)
+{
+	return ice->selections;
+}
+
+void rtc_ice_stats(const struct rtc_ice *ice, struct rtc_stats *st)
+{
+	st->local_type = ice->local_type;
+	st->remote_type = ice->remote_type;
+	g_strlcpy(st->local_addr, ice->local_addr, sizeof(st->local_addr));
+	g_strlcpy(st->remote_addr, ice->remote_addr, sizeof(st->remote_addr));
+	st->tx_datagrams = ice->tx_datagrams;
+	st->rx_datagrams = ice->rx_datagrams;
+	st->selections = ice->selections;
+}
+
+GSocket *rtc_ice_selected_socket(const struct rtc_ice *ice)
+{
+	return ice->agent ? nice_agent_get_selected_socket(ice->agent, ice->stream_id, 1) : NULL;
+}
+
+bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage *ss)
+{
+	NiceCandidate *l = NULL, *r = NULL;
+
+	if (!ice->agent || !nice_agent_get_selected_pair(ice->agent, ice->stream_id, 1, &l, &r))
+		return false;
+	memset(ss, 0, sizeof(*ss));
+	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)ss);
+	return true;
+}
+
+void rtc_ice_flushed(struct rtc_ice *ice)
+{
+	ice->rx_unflushed = 0;
+}
+
+const char *rtc_ice_ufrag(const struct rtc_ice *ice)
+{
+	return ice->ufrag;
+}
+
+const char *rtc_ice_pwd(const struct rtc_ice *ice)
+{
+	return ice->pwd;
 }

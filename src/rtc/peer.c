@@ -31,9 +31,8 @@ static void channel_destroy(struct rtc_peer *p, struct rtc_channel *ch, bool not
 	if (ch->stream != NO_STREAM && ch->stream < RTC_MAX_CHANNELS &&
 	    p->by_stream[ch->stream] == ch)
 		p->by_stream[ch->stream] = NULL;
-	if (notify && !p->dead && p->ops.channel_closed &&
-	    (ch->state == RTC_CHAN_OPEN || ch->state == RTC_CHAN_CLOSING || ch->remote_opened ||
-	     ch->state == RTC_CHAN_OPENING || ch->state == RTC_CHAN_PENDING))
+	/* every channel the caller holds gets channel_closed, whatever its state */
+	if (notify && !p->dead && p->ops.channel_closed)
 		p->ops.channel_closed(p->opaque, ch);
 	g_ptr_array_remove_fast(p->channels, ch);	/* frees ch */
 }
@@ -98,8 +97,7 @@ void rtc_peer_on_path_selected(struct rtc_peer *p)
 
 	if (r == RTC_PATH_REPORT_NONE)
 		return;
-	p->ice.last_rx_ns = rg_mono_ns();
-	p->ice.unanswered_tx_ns = 0;
+	rtc_ice_rearm(&p->ice, rg_mono_ns(), RTC_ICE_LIVE_UNANSWERED | RTC_ICE_LIVE_SILENT);
 	rg_log(RG_LOG_INFO, "%s: ICE path %s after the restart", p->log_id,
 	       r == RTC_PATH_REPORT_BACK ? "back" : "renewed");
 	if (p->ops.ice_path && !p->dead)
@@ -110,41 +108,34 @@ static gboolean on_tick(gpointer data)
 {
 	struct rtc_peer *p = data;
 	uint64_t now = rg_mono_ns();
-	uint64_t consent_ns = (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC;
+	unsigned ev = rtc_ice_tick(&p->ice, now,
+				   (uint64_t)p->path_silence_ms * RG_NSEC_PER_MSEC,
+				   (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC);
 
-	if (p->ice.rx_datagrams != p->ice.tick_rx) {
-		p->ice.tick_rx = p->ice.rx_datagrams;
-		p->ice.last_rx_ns = now;
-		p->ice.unanswered_tx_ns = 0;
-		if (!p->dead && rtc_restart_rx(&p->restart) == RTC_PATH_REPORT_AGAIN) {
-			rg_log(RG_LOG_INFO, "%s: ICE path works again", p->log_id);
-			if (p->ops.ice_path)
-				p->ops.ice_path(p->opaque, true, "packets arrive again");
-		}
-	} else if (p->ice.tx_datagrams != p->ice.tick_tx && !p->ice.unanswered_tx_ns) {
-		p->ice.unanswered_tx_ns = now;	/* sending, and nothing came back since */
+	if ((ev & RTC_ICE_LIVE_RX) && !p->dead &&
+	    rtc_restart_rx(&p->restart) == RTC_PATH_REPORT_AGAIN) {
+		rg_log(RG_LOG_INFO, "%s: ICE path works again", p->log_id);
+		if (p->ops.ice_path)
+			p->ops.ice_path(p->opaque, true, "packets arrive again");
 	}
-	p->ice.tick_tx = p->ice.tx_datagrams;
-	if (!p->ice.connected || p->state >= RTC_STATE_FAILED)
+	if (p->state >= RTC_STATE_FAILED)
 		return G_SOURCE_CONTINUE;
-
 	/* Sending but hearing nothing: SCTP acknowledges DATA within its delayed-ACK time
 	 * (200 ms), so a live path is never silent this long while we send. */
-	if (p->path_silence_ms && p->ice.unanswered_tx_ns && rtc_restart_watching(&p->restart) &&
-	    now - p->ice.unanswered_tx_ns >= (uint64_t)p->path_silence_ms * RG_NSEC_PER_MSEC) {
+	if ((ev & RTC_ICE_LIVE_UNANSWERED) && rtc_restart_watching(&p->restart)) {
 		char why[64];
 
 		g_snprintf(why, sizeof(why), "sent for %u ms without hearing back",
 			   p->path_silence_ms);
 		rtc_peer_on_path_lost(p, why);
-		p->ice.unanswered_tx_ns = 0;
+		rtc_ice_rearm(&p->ice, now, RTC_ICE_LIVE_UNANSWERED);
 	}
 	/* Covers a path that dies mid-handshake too: libnice's consent check (RFC 7675) and
 	 * SCTP heartbeats keep a live path from ever being this quiet. A caller that restarts
 	 * ICE (ops.ice_path) gets one more consent timeout for it. */
-	if (now - p->ice.last_rx_ns > consent_ns) {
+	if (ev & RTC_ICE_LIVE_SILENT) {
 		if (!p->restart.lost && rtc_peer_on_path_lost(p, "no packets within the consent timeout"))
-			p->ice.last_rx_ns = now;
+			rtc_ice_rearm(&p->ice, now, RTC_ICE_LIVE_SILENT);
 		else
 			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
 	}
@@ -186,7 +177,8 @@ static int send_open(struct rtc_peer *p, struct rtc_channel *ch)
 void rtc_peer_on_sctp_up(struct rtc_peer *p)
 {
 	rg_log(RG_LOG_INFO, "%s: SCTP association up", p->log_id);
-	rtc_ice_enable_gro(p);
+	if (p->sctp.remote_rg)	/* riftgate sends one record per datagram: trains split */
+		rtc_ice_enable_gro(p);
 	rtc_peer_set_state(p, RTC_STATE_CONNECTED);
 	for (guint i = 0; i < p->channels->len && p->state == RTC_STATE_CONNECTED; i++) {
 		struct rtc_channel *ch = p->channels->pdata[i];
@@ -448,8 +440,8 @@ static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid
 	struct rtc_sdp *d = &p->local;
 
 	memset(d, 0, sizeof(*d));
-	g_strlcpy(d->ufrag, p->ice.ufrag, sizeof(d->ufrag));
-	g_strlcpy(d->pwd, p->ice.pwd, sizeof(d->pwd));
+	g_strlcpy(d->ufrag, rtc_ice_ufrag(&p->ice), sizeof(d->ufrag));
+	g_strlcpy(d->pwd, rtc_ice_pwd(&p->ice), sizeof(d->pwd));
 	rtc_dtls_local_fingerprint(d->fingerprint);
 	d->setup = setup;
 	g_strlcpy(d->mid, mid, sizeof(d->mid));
@@ -466,7 +458,7 @@ static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 	 * the candidates gathered so far: trickled ones may have been lost with an earlier copy. */
 	if (rtc_restart_take_list_cands(&p->restart) || p->dtls.ssl) {
 		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
-		p->local.end_of_candidates = p->ice.gathered;	/* else more are trickled */
+		p->local.end_of_candidates = rtc_ice_gathered(&p->ice);	/* else more are trickled */
 	}
 	char *s = rtc_sdp_format(&p->local, p->session_id);
 
@@ -520,7 +512,7 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 	if ((ret = rtc_dtls_start(p, we_are_client)) < 0)
 		return ret;
 	rtc_peer_set_state(p, RTC_STATE_CHECKING);
-	if (p->ice.connected)
+	if (rtc_ice_connected(&p->ice))
 		rtc_dtls_kick(p);
 	return 0;
 }
@@ -564,7 +556,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		p->remote = r;
 		r = NULL;
 		/* A repeated offer after our own restart: libnice dropped the remote credentials. */
-		if ((restart || !p->ice.remote_creds) && (ret = rtc_ice_set_remote(p, p->remote)) < 0)
+		if ((restart || !rtc_ice_has_remote_creds(&p->ice)) && (ret = rtc_ice_set_remote(p, p->remote)) < 0)
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 		goto out;
 	}
@@ -656,7 +648,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	}
 	if (p->state == RTC_STATE_NEW)
 		rtc_peer_set_state(p, RTC_STATE_CHECKING);
-	if (p->ice.connected)
+	if (rtc_ice_connected(&p->ice))
 		rtc_dtls_kick(p);
 	return 0;
 }
@@ -735,15 +727,9 @@ enum rtc_state rtc_peer_state(const struct rtc_peer *p)
 void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->local_type = p->ice.local_type;
-	st->remote_type = p->ice.remote_type;
-	g_strlcpy(st->local_addr, p->ice.local_addr, sizeof(st->local_addr));
-	g_strlcpy(st->remote_addr, p->ice.remote_addr, sizeof(st->remote_addr));
+	rtc_ice_stats(&p->ice, st);
 	st->rtt_ms = rtc_sctp_rtt_ms(p);
 	st->max_packet_message = rtc_peer_max_packet_message(p);
-	st->tx_datagrams = p->ice.tx_datagrams;
-	st->rx_datagrams = p->ice.rx_datagrams;
-	st->selections = p->ice.selections;
 	st->path_mtu = p->path_mtu;
 	st->path_mtu_state = rtc_probe_state(p);
 }

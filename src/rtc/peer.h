@@ -99,6 +99,7 @@ struct rtc_ice {
 	bool no_gso;			/* UDP_SEGMENT failed with EIO on this pair's route */
 	bool gro;			/* UDP_GRO on the direct socket: reads may be trains */
 	bool no_gro;			/* a train ended in a non-DTLS packet: GRO off for good */
+	bool gro_wanted;		/* rtc_ice_enable_gro ran: GRO on every direct pair */
 	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
 	uint64_t tick_rx;		/* rx_datagrams at the last tick */
 	uint64_t tick_tx;		/* tx_datagrams at the last tick */
@@ -238,8 +239,37 @@ size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t
 void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n);
 /* Injects one received datagram as if it came from the selected pair (fuzzing, tests). */
 void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
-/* Receive batching toward a riftgate peer on a direct pair, once SCTP is up (UDP GRO). */
+/* Receive batching on direct pairs (UDP GRO), this one and later ones: only toward a riftgate
+ * peer, once SCTP is up (the caller checks). */
 void rtc_ice_enable_gro(struct rtc_peer *p);
+/* Liveness, from the datagram counters (no clock read per packet): peer.c's tick calls it every
+ * 500 ms and decides what the result means for the connection. */
+enum rtc_ice_liveness {
+	RTC_ICE_LIVE_RX = 1u << 0,		/* datagrams arrived since the last tick */
+	RTC_ICE_LIVE_UNANSWERED = 1u << 1,	/* we sent, nothing came back for silence_ns */
+	RTC_ICE_LIVE_SILENT = 1u << 2,		/* nothing arrived for consent_ns */
+};
+/* Bits of enum rtc_ice_liveness; UNANSWERED and SILENT only once ICE connected, UNANSWERED
+ * only with silence_ns. They stay set at every tick until rtc_ice_rearm. */
+unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t consent_ns);
+/* Starts the UNANSWERED and/or SILENT clocks over (a report was made, a new pair selected). */
+void rtc_ice_rearm(struct rtc_ice *ice, uint64_t now, unsigned what);
+/* What the layers above may know of ICE. */
+bool rtc_ice_connected(const struct rtc_ice *ice);	/* a pair worked at least once */
+bool rtc_ice_gathered(const struct rtc_ice *ice);	/* end-of-candidates on this stream */
+bool rtc_ice_has_remote_creds(const struct rtc_ice *ice);
+/* Our credentials on the current stream (a restart makes new ones). */
+const char *rtc_ice_ufrag(const struct rtc_ice *ice);
+const char *rtc_ice_pwd(const struct rtc_ice *ice);
+unsigned rtc_ice_selections(const struct rtc_ice *ice);
+/* The selected pair and datagram counts into st (rtc_peer_get_stats). */
+void rtc_ice_stats(const struct rtc_ice *ice, struct rtc_stats *st);
+/* The selected pair's local socket (a ref: g_object_unref it) and remote address; NULL/false
+ * when none. */
+GSocket *rtc_ice_selected_socket(const struct rtc_ice *ice);
+bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage *ss);
+/* Queued replies went out (rtc_dtls_flush): the receive side counts anew. */
+void rtc_ice_flushed(struct rtc_ice *ice);
 
 /* dtls.c */
 int rtc_dtls_global_ref(struct rg_err *err);

@@ -33,16 +33,14 @@ static void arm(struct rtc_peer *p);
  * (the interface MTU, or a smaller PMTU the kernel learned); 0 when unknown. */
 static uint16_t pair_max(struct rtc_peer *p)
 {
-	NiceCandidate *l = NULL, *r = NULL;
-	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd, mtu = 0;
 	socklen_t ml = sizeof(mtu);
 	bool v6;
 
-	if (!p->ice.agent || !nice_agent_get_selected_pair(p->ice.agent, p->ice.stream_id, 1, &l, &r))
+	if (!rtc_ice_selected_remote(&p->ice, &ss))
 		return 0;
-	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)&ss);
 	v6 = ss.ss_family == AF_INET6;
 	sl = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -59,7 +57,7 @@ static uint16_t pair_max(struct rtc_peer *p)
 /* DF on, no local fragmentation, whatever PMTU the kernel has cached for the destination. */
 static void set_df(struct rtc_peer *p)
 {
-	GSocket *s = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
+	GSocket *s = rtc_ice_selected_socket(&p->ice);
 	int v4 = IP_PMTUDISC_PROBE, v6 = IPV6_PMTUDISC_PROBE;
 
 	if (!s)
@@ -88,7 +86,7 @@ static void start_search(struct rtc_peer *p)
 		memcpy(token, &a, 4);
 		memcpy(token + 4, &b, 4);
 	}
-	p->probe.selections = p->ice.selections;
+	p->probe.selections = rtc_ice_selections(&p->ice);
 	set_df(p);
 	rtc_pmtu_start(&p->probe.m, max ? max : RTC_PMTU_FLOOR, rg_mono_ns(), token);
 	rg_log(RG_LOG_DEBUG, "%s: path MTU search up to %u", p->log_id,
@@ -226,7 +224,7 @@ void rtc_probe_on_pair(struct rtc_peer *p)
 {
 	/* A new path: search again (before SCTP starts, up to the new pair's limit; after, only
 	 * down to what the new pair carries). */
-	if (p->probe.m.phase == RTC_PMTU_IDLE || p->probe.selections == p->ice.selections ||
+	if (p->probe.m.phase == RTC_PMTU_IDLE || p->probe.selections == rtc_ice_selections(&p->ice) ||
 	    p->dead)
 		return;
 	start_search(p);
@@ -250,7 +248,7 @@ void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	struct rtc_pmtu_msg m;
 	uint64_t now;
 
-	if (!rtc_pmtu_parse(buf, len, &m) || !p->ice.connected || p->state >= RTC_STATE_FAILED)
+	if (!rtc_pmtu_parse(buf, len, &m) || !rtc_ice_connected(&p->ice) || p->state >= RTC_STATE_FAILED)
 		return;
 	now = rg_mono_ns();
 	if (m.kind == RTC_PMTU_KIND_ACK) {
