@@ -449,3 +449,32 @@ void rtc_dtls_shutdown(struct rtc_peer *p)
 	ERR_clear_error();
 	rtc_dtls_flush(p);
 }
+
+bool rtc_dtls_started(const struct rtc_dtls *d)
+{
+	return d->ssl != NULL;
+}
+
+bool rtc_dtls_up(const struct rtc_dtls *d)
+{
+	return d->connected;
+}
+
+bool rtc_dtls_is_client(const struct rtc_dtls *d)
+{
+	return d->client;
+}
+
+void rtc_dtls_set_remote_fp(struct rtc_dtls *d, const uint8_t fp[static RTC_FP_LEN])
+{
+	memcpy(d->remote_fp, fp, RTC_FP_LEN);
+	d->have_fp = true;
+}
+
+void rtc_dtls_set_mtu(struct rtc_dtls *d, unsigned mtu)
+{
+	if (!d->ssl)
+		return;
+	SSL_set_mtu(d->ssl, mtu);
+	DTLS_set_link_mtu(d->ssl, mtu);
+}

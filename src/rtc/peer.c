@@ -82,7 +82,7 @@ void rtc_peer_schedule_flush(struct rtc_peer *p)
 
 bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why)
 {
-	if (!p->ops.ice_path || !p->dtls.connected || p->state >= RTC_STATE_FAILED)
+	if (!p->ops.ice_path || !rtc_dtls_up(&p->dtls) || p->state >= RTC_STATE_FAILED)
 		return false;
 	if (rtc_restart_path_lost(&p->restart) == RTC_PATH_REPORT_NONE)
 		return true;	/* already reported */
@@ -145,7 +145,7 @@ static gboolean on_tick(gpointer data)
 static void assign_stream(struct rtc_peer *p, struct rtc_channel *ch)
 {
 	/* DTLS client: even ids; server: odd ids. */
-	for (unsigned sid = p->dtls.client ? 0 : 1; sid < RTC_MAX_CHANNELS; sid += 2)
+	for (unsigned sid = rtc_dtls_is_client(&p->dtls) ? 0 : 1; sid < RTC_MAX_CHANNELS; sid += 2)
 		if (!p->by_stream[sid]) {
 			ch->stream = (uint16_t)sid;
 			p->by_stream[sid] = ch;
@@ -177,7 +177,7 @@ static int send_open(struct rtc_peer *p, struct rtc_channel *ch)
 void rtc_peer_on_sctp_up(struct rtc_peer *p)
 {
 	rg_log(RG_LOG_INFO, "%s: SCTP association up", p->log_id);
-	if (p->sctp.remote_rg)	/* riftgate sends one record per datagram: trains split */
+	if (rtc_sctp_remote_rg(&p->sctp))	/* riftgate sends one record per datagram: trains split */
 		rtc_ice_enable_gro(p);
 	rtc_peer_set_state(p, RTC_STATE_CONNECTED);
 	for (guint i = 0; i < p->channels->len && p->state == RTC_STATE_CONNECTED; i++) {
@@ -456,7 +456,7 @@ static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 {
 	/* A description of an established connection (after an ICE restart, or said again) lists
 	 * the candidates gathered so far: trickled ones may have been lost with an earlier copy. */
-	if (rtc_restart_take_list_cands(&p->restart) || p->dtls.ssl) {
+	if (rtc_restart_take_list_cands(&p->restart) || rtc_dtls_started(&p->dtls)) {
 		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
 		p->local.end_of_candidates = rtc_ice_gathered(&p->ice);	/* else more are trickled */
 	}
@@ -476,7 +476,7 @@ int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err
 	*sdp_out = NULL;
 	if (p->state >= RTC_STATE_FAILED)
 		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
-	if (p->have_remote && !p->offerer && !p->dtls.ssl)
+	if (p->have_remote && !p->offerer && !rtc_dtls_started(&p->dtls))
 		return rg_err_set(err, -EBUSY, "rtc: remote offer pending; create an answer");
 	/* A re-offer (ICE restart) may come from either side; DTLS keeps its roles. */
 	p->offerer = true;
@@ -501,11 +501,10 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 {
 	int ret;
 
-	memcpy(p->dtls.remote_fp, r->fingerprint, RTC_FP_LEN);
-	p->dtls.have_fp = true;
-	p->sctp.remote_port = r->sctp_port;
-	p->sctp.crc_offload = r->rg_crc32c_offload && !p->no_crc32c_offload;
-	p->sctp.remote_rg = r->rg_crc32c_offload;
+	rtc_dtls_set_remote_fp(&p->dtls, r->fingerprint);
+	rtc_sctp_set_remote_port(&p->sctp, r->sctp_port);
+	rtc_sctp_set_remote_rg(&p->sctp, r->rg_crc32c_offload,
+			       r->rg_crc32c_offload && !p->no_crc32c_offload);
 	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
 	if ((ret = rtc_ice_set_remote(p, r)) < 0)
 		return ret;
@@ -530,7 +529,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 	r = g_new(struct rtc_sdp, 1);
 	if ((ret = rtc_sdp_parse(r, sdp, strlen(sdp), err)) < 0)
 		goto out;
-	if (type == RTC_SDP_OFFER && p->dtls.ssl && p->remote) {
+	if (type == RTC_SDP_OFFER && rtc_dtls_started(&p->dtls) && p->remote) {
 		/* Re-offer on an established session: ICE restart when the credentials
 		 * changed (RFC 8445 §9); DTLS and SCTP carry on. */
 		bool restart = strcmp(r->ufrag, p->remote->ufrag) || strcmp(r->pwd, p->remote->pwd);
@@ -572,11 +571,10 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		r = NULL;
 		p->have_remote = true;
 		/* Credentials and candidates go to libnice now; DTLS waits for our answer. */
-		p->dtls.have_fp = true;
-		memcpy(p->dtls.remote_fp, p->remote->fingerprint, RTC_FP_LEN);
+		rtc_dtls_set_remote_fp(&p->dtls, p->remote->fingerprint);
 		p->remote_max_msg = p->remote->max_message_size ? p->remote->max_message_size
 								: 65536;
-		p->sctp.remote_port = p->remote->sctp_port;
+		rtc_sctp_set_remote_port(&p->sctp, p->remote->sctp_port);
 		if ((ret = rtc_ice_set_remote(p, p->remote)) < 0)
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 		goto out;
@@ -592,7 +590,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		ret = rg_err_set(err, -EINVAL, "rtc: answer must say a=setup:active or passive");
 		goto out;
 	}
-	if (p->have_remote && p->dtls.ssl) {
+	if (p->have_remote && rtc_dtls_started(&p->dtls)) {
 		/* A later answer (after ICE restart): only ICE changes. */
 		if (memcmp(r->fingerprint, p->remote->fingerprint, RTC_FP_LEN) != 0) {
 			ret = rg_err_set(err, -EINVAL, "rtc: answer changes the DTLS fingerprint");
@@ -633,14 +631,14 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 		return rg_err_set(err, -ENOTCONN, "rtc: peer is %s", rtc_state_name(p->state));
 	/* We take the DTLS client role unless the offer insists on it; an established session
 	 * keeps the role it has. */
-	client = p->dtls.ssl ? p->dtls.client : p->remote->setup != RTC_SETUP_ACTIVE;
+	client = rtc_dtls_started(&p->dtls) ? rtc_dtls_is_client(&p->dtls) : p->remote->setup != RTC_SETUP_ACTIVE;
 	fill_local(p, client ? RTC_SETUP_ACTIVE : RTC_SETUP_PASSIVE, p->remote->mid);
 	p->local.legacy = p->remote->legacy;
 	if ((ret = format_local(p, sdp_out, err)) < 0)
 		return ret;
 	p->have_local = true;
-	p->sctp.crc_offload = p->remote->rg_crc32c_offload && !p->no_crc32c_offload;
-	p->sctp.remote_rg = p->remote->rg_crc32c_offload;
+	rtc_sctp_set_remote_rg(&p->sctp, p->remote->rg_crc32c_offload,
+			       p->remote->rg_crc32c_offload && !p->no_crc32c_offload);
 	if ((ret = rtc_dtls_start(p, client)) < 0 || (ret = rtc_ice_gather(p)) < 0) {
 		g_free(*sdp_out);
 		*sdp_out = NULL;
@@ -707,7 +705,7 @@ enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp)
 	enum rtc_offer_kind kind = RTC_OFFER_NEW;
 	struct rtc_sdp *r;
 
-	if (!sdp || !p->remote || !p->dtls.ssl || p->state >= RTC_STATE_FAILED)
+	if (!sdp || !p->remote || !rtc_dtls_started(&p->dtls) || p->state >= RTC_STATE_FAILED)
 		return RTC_OFFER_NEW;
 	r = g_new(struct rtc_sdp, 1);
 	if (rtc_sdp_parse(r, sdp, strlen(sdp), NULL) == 0 && r->has_session_id &&
@@ -824,7 +822,7 @@ void rtc_channel_close(struct rtc_channel *ch)
 
 	if (ch->state == RTC_CHAN_CLOSING)
 		return;
-	if (ch->stream == NO_STREAM || !p->sctp.up) {
+	if (ch->stream == NO_STREAM || !rtc_sctp_is_up(&p->sctp)) {
 		channel_destroy(p, ch, true);
 		return;
 	}

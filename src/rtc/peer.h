@@ -285,6 +285,12 @@ size_t rtc_dtls_pending(struct rtc_peer *p);
 void rtc_dtls_shutdown(struct rtc_peer *p);
 /* Starts the client handshake once ICE is up (no-op for the server or when running). */
 void rtc_dtls_kick(struct rtc_peer *p);
+/* What the layers above may know of DTLS, and what they tell it. */
+bool rtc_dtls_started(const struct rtc_dtls *d);	/* the role is known: a session exists */
+bool rtc_dtls_up(const struct rtc_dtls *d);		/* handshake done, fingerprint checked */
+bool rtc_dtls_is_client(const struct rtc_dtls *d);
+void rtc_dtls_set_remote_fp(struct rtc_dtls *d, const uint8_t fp[static RTC_FP_LEN]);
+void rtc_dtls_set_mtu(struct rtc_dtls *d, unsigned mtu);
 
 /* sctp.c */
 int rtc_sctp_global_ref(GMainContext *ctx);
@@ -303,6 +309,13 @@ void rtc_sctp_shutdown(struct rtc_peer *p);
 size_t rtc_sctp_buffered(struct rtc_peer *p);
 /* Applies p->path_mtu to the running association (usrsctp only honours a decrease). */
 int rtc_sctp_set_path_mtu(struct rtc_peer *p);
+/* What the remote description says (before rtc_sctp_start): its SCTP port; whether it is
+ * riftgate (a=x-rg-crc32c-offload), and then whether both skip the CRC32c. */
+void rtc_sctp_set_remote_port(struct rtc_sctp *s, uint16_t port);
+void rtc_sctp_set_remote_rg(struct rtc_sctp *s, bool remote_rg, bool crc_offload);
+bool rtc_sctp_remote_rg(const struct rtc_sctp *s);
+bool rtc_sctp_started(const struct rtc_sctp *s);	/* our socket exists */
+bool rtc_sctp_is_up(const struct rtc_sctp *s);		/* COMM_UP seen */
 
 /* probe.c */
 void rtc_probe_init(struct rtc_peer *p, const struct rtc_config *cfg);

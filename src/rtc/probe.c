@@ -102,10 +102,7 @@ static void apply(struct rtc_peer *p, uint16_t mtu)
 		return;		/* usrsctp cannot grow an association */
 	rg_log(RG_LOG_INFO, "%s: path MTU %u -> %u", p->log_id, p->path_mtu, mtu);
 	p->path_mtu = mtu;
-	if (p->dtls.ssl) {
-		SSL_set_mtu(p->dtls.ssl, mtu);
-		DTLS_set_link_mtu(p->dtls.ssl, mtu);
-	}
+	rtc_dtls_set_mtu(&p->dtls, mtu);
 	if (p->probe.locked) {
 		if (rtc_sctp_set_path_mtu(p) < 0)
 			rg_log(RG_LOG_WARN, "%s: cannot lower the SCTP path MTU: %s", p->log_id,
@@ -136,7 +133,7 @@ static void on_events(struct rtc_peer *p, int ev)
 		rtc_peer_fail(p, "SCTP socket setup failed");
 		return;
 	}
-	for (guint i = 0; pr->early && i < pr->early->len && !p->dead && p->sctp.sock; i++) {
+	for (guint i = 0; pr->early && i < pr->early->len && !p->dead && rtc_sctp_started(&p->sctp); i++) {
 		GBytes *b = pr->early->pdata[i];
 		gsize n;
 		const uint8_t *d = g_bytes_get_data(b, &n);
@@ -147,7 +144,7 @@ static void on_events(struct rtc_peer *p, int ev)
 	}
 	if (pr->early)
 		g_ptr_array_set_size(pr->early, 0);
-	if (!p->dead && p->sctp.sock)
+	if (!p->dead && rtc_sctp_started(&p->sctp))
 		rtc_sctp_drain(p);
 }
 
@@ -263,7 +260,7 @@ void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	}
 	/* A probe: answer only once the remote description (fingerprint, ICE credentials) is
 	 * ours, at a bounded rate. */
-	if (!p->dtls.ssl)
+	if (!rtc_dtls_started(&p->dtls))
 		return;
 	if (now - pr->ack_window_ns >= RG_NSEC_PER_SEC) {
 		pr->ack_window_ns = now;

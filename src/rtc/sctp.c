@@ -601,3 +601,29 @@ int rtc_sctp_rtt_ms(struct rtc_peer *p)
 		return -1;
 	return (int)st.sstat_primary.spinfo_srtt;
 }
+
+void rtc_sctp_set_remote_port(struct rtc_sctp *s, uint16_t port)
+{
+	s->remote_port = port;
+}
+
+void rtc_sctp_set_remote_rg(struct rtc_sctp *s, bool remote_rg, bool crc_offload)
+{
+	s->remote_rg = remote_rg;
+	s->crc_offload = crc_offload;
+}
+
+bool rtc_sctp_remote_rg(const struct rtc_sctp *s)
+{
+	return s->remote_rg;
+}
+
+bool rtc_sctp_started(const struct rtc_sctp *s)
+{
+	return s->sock != NULL;
+}
+
+bool rtc_sctp_is_up(const struct rtc_sctp *s)
+{
+	return s->up;
+}
