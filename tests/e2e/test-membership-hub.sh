@@ -62,6 +62,9 @@ check "the hub refused peer3's joins (no certificate): $n3 in 30 s" test "$n3" -
 check "peer3 backs off: at most 3 attempts in 30 s" test "$n3" -le 3
 check "peer3 never joined" eval '! grep -q "event=join .*peer=peer3 " "$work/hub.log"'
 check "peer1 never saw peer3" eval '[ -z "$(mesh_peer_state 1 3)" ]'
+check "up noted once that peer3's network is not signed" \
+	test "$(grep -c "is not signed" "$work/p3.log")" = 1
+check "peer1's up printed no such note" eval '! grep -q "is not signed" "$work/p1.log"'
 mesh_peer_stop 3
 
 # peer4: peer2's identity on a second socket: refused, peer2 keeps its seat and tunnel.

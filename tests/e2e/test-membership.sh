@@ -9,7 +9,7 @@
 #     `wg show IF dump` in every namespace, every second), and honest tunnels keep pinging;
 #   - one invite used by two devices: the second binding is never installed;
 #   - revoking peer3 while it pings: every peer drops its tunnel within 5 s, and after a restart
-#     it cannot get back in.
+#     it cannot get back in; peer4, down meanwhile, learns the revocation when it returns.
 # Budget: 200 s.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -161,6 +161,12 @@ for i in 1 2; do honest_only "$i" 1 >>"$work/foreign.err" || foreign=1; done
 check "restarted, revoked peer3 is not installed again" test "$foreign" = 0
 check "revoked peer3 cannot reach peer2" eval '! lab_exec p3 ping -c 2 -W 1 -q "$(mesh_tun_ip 2)" >/dev/null 2>&1'
 check "peer1 and peer2 still ping each other" lab_ping p1 "$(mesh_tun_ip 2)"
+# peer4 was down during the revocation: it learns it when it joins again.
+check "peer4 did not hold the revocation" test ! -s "$work/p4.trust/revoked"
+mesh_peer_start 4
+check "peer4, back after being offline, learned the revocation" \
+	lab_wait 20 "p4 revoked file" test -s "$work/p4.trust/revoked"
+check "peer4 never installs peer3" eval '! wg_dump 4 | grep -qF "${KEY[3]}"'
 
 lab_stop "$hubpid" TERM 5
 if grep -l "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$work"/p*.log; then
