@@ -25,6 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp))
 		return 0;
 	srv.lfd = -1;
+	srv.mlfd = -1;
+	hubd_limits_default(&srv.limits);
+	hub_relay_cfg_default(&srv.relay);
+	srv.per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
 	srv.conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_free);
 	srv.networks = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, network_free);
@@ -62,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reap(&srv);
 	g_hash_table_destroy(srv.conns);
 	g_hash_table_destroy(srv.networks);
+	g_hash_table_destroy(srv.per_ip);
 	g_ptr_array_unref(srv.reap);
 	close(srv.epfd);
 	close(sp[1]);

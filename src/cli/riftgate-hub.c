@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "cli/version.h"
+#include "hubd/limits.h"
 #include "hubd/relay.h"
 #include "hubd/server.h"
 #include "util/clock.h"
@@ -41,6 +42,13 @@ static const char usage[] =
 	"  --relay-network-rate BYTES  per network, per second (default 32M)\n"
 	"  --relay-network-burst BYTES per network (default 2M)\n"
 	"  --relay-daily BYTES       relayed bytes per network per UTC day (default 0 = no limit)\n"
+	"  --metrics-addr HOST:PORT  serve /metrics only there (e.g. 127.0.0.1:9090)\n"
+	"  --max-conns N             TCP connections in all (default 20000)\n"
+	"  --max-conns-per-ip N      from one non-loopback address (default 64)\n"
+	"  --join-timeout SECONDS    from the upgrade to a join (default 10)\n"
+	"  --max-queue BYTES         queued to one socket; a slower reader is closed (default 1M)\n"
+	"  --max-queue-total BYTES   queued to all sockets (default 256M)\n"
+	"  --join-extra-max BYTES    unknown fields a join may carry to others (default 8K)\n"
 	"  -h, --help                this text\n"
 	"  -V, --version             version and git describe of the build\n"
 	"\n"
@@ -102,11 +110,14 @@ int main(int argc, char **argv)
 	const char *anchor = NULL, *trust_net = NULL, *revoked = NULL;
 	struct hubd_server_cfg cfg;
 	struct hub_relay_cfg relay;
+	struct hubd_limits limits;
+	const char *metrics_addr = NULL;
 	struct rg_err err = { 0 };
 	struct app a = { 0 };
 	enum rg_log_level level;
 
 	hub_relay_cfg_default(&relay);
+	hubd_limits_default(&limits);
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = NULL;
 		const char *eq = strchr(arg, '=');
@@ -123,7 +134,8 @@ int main(int argc, char **argv)
 #define IS(name) (nlen == strlen(name) && !strncmp(arg, name, nlen))
 		bool takes = IS("-addr") || IS("--addr") || IS("--token") || IS("-token") ||
 			     IS("--log-level") || IS("--trust-anchor") || IS("--trust-network") ||
-			     IS("--revoked") || hubd_relay_is_option(arg, nlen);
+			     IS("--revoked") || IS("--metrics-addr") ||
+			     hubd_relay_is_option(arg, nlen) || hubd_limits_is_option(arg, nlen);
 
 		if (!takes) {
 			fprintf(stderr, "riftgate-hub: unknown argument '%s'\n%s", arg, usage);
@@ -147,6 +159,13 @@ int main(int argc, char **argv)
 			trust_net = val;
 		} else if (IS("--revoked")) {
 			revoked = val;
+		} else if (IS("--metrics-addr")) {
+			metrics_addr = val;
+		} else if (hubd_limits_is_option(arg, nlen)) {
+			if (hubd_limits_option(&limits, arg, nlen, val, &err)) {
+				fprintf(stderr, "riftgate-hub: %s\n", err.msg);
+				return 2;
+			}
 		} else if (hubd_relay_is_option(arg, nlen)) {
 			if (hubd_relay_option(&relay, arg, nlen, val, &err)) {
 				fprintf(stderr, "riftgate-hub: %s\n", err.msg);
@@ -168,7 +187,8 @@ int main(int argc, char **argv)
 	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token, .relay = &relay,
 					 .version = RG_VERSION, .revision = RG_GIT_DESCRIBE,
 					 .trust_anchor = anchor, .trust_network = trust_net,
-					 .revoked_file = revoked };
+					 .revoked_file = revoked, .limits = &limits,
+					 .metrics_addr = metrics_addr };
 	if ((trust_net || revoked) && !anchor) {
 		fprintf(stderr, "riftgate-hub: --trust-network and --revoked need --trust-anchor\n");
 		return 2;
@@ -184,6 +204,9 @@ int main(int argc, char **argv)
 		rg_log(RG_LOG_INFO, "listening on %s:%u", *host ? host : "0.0.0.0",
 		       hubd_server_port(a.srv));
 	}
+	if (metrics_addr)
+		rg_log(RG_LOG_INFO, "metrics on %s (port %u)", metrics_addr,
+		       hubd_server_metrics_port(a.srv));
 	a.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGINT, signal_cb, &a);
 	g_unix_signal_add(SIGTERM, signal_cb, &a);

@@ -168,6 +168,26 @@ bool hubd_http_bearer_ok(const char *auth, const char *token)
 	return ok;
 }
 
+char *hubd_http_log_escape(const char *s, size_t max)
+{
+	GString *o = g_string_new(NULL);
+	size_t i;
+
+	for (i = 0; s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\\')
+			g_string_append(o, "\\\\");
+		else if (c < 0x20 || c >= 0x7f)
+			g_string_append_printf(o, "\\x%02x", c);
+		else
+			g_string_append_c(o, (char)c);
+	}
+	if (s[i])
+		g_string_append(o, "...");
+	return g_string_free(o, FALSE);
+}
+
 char *hubd_http_ws_accept(const char *key)
 {
 	GChecksum *sha = g_checksum_new(G_CHECKSUM_SHA1);

@@ -48,6 +48,10 @@ bool hubd_http_network_valid(const char *name);
  * token NULL = open hub. Constant time in the token: both sides are hashed first. */
 bool hubd_http_bearer_ok(const char *auth, const char *token);
 
+/* s for a log line: bytes outside printable ASCII as \xNN, '\\' doubled, cut at max bytes
+ * (then "..."), so a request path cannot forge or garble a line. Free with g_free. */
+char *hubd_http_log_escape(const char *s, size_t max);
+
 /* RFC 6455 §4.2.2: base64(SHA-1(key + GUID)). Free with g_free. */
 char *hubd_http_ws_accept(const char *key);
 

@@ -30,6 +30,7 @@
 
 #include "hub/hub.h"
 #include "hubd/http.h"
+#include "hubd/limits.h"
 #include "hubd/relay.h"
 #include "hubd/server.h"
 #include "hubd/ws.h"
@@ -46,7 +47,6 @@ enum {
 	EVENTS_PER_WAKEUP = 64,
 	READS_PER_WAKEUP = 8,			/* 16 KiB reads per socket per wakeup */
 	WS_MSG_CAP = 2 * HUB_FRAME_MAX,		/* larger messages: close 1009 without reading */
-	OUT_MAX = 8 * 1024 * 1024,		/* queued output of a reader that does not read */
 	CLOSE_WAIT_MS = 2000,			/* for the peer's close frame */
 	HTTP_HEAD_WAIT_MS = 10000,		/* for a complete request head */
 	SWEEP_MS = 250,
@@ -74,12 +74,23 @@ struct conn {
 	bool want_out;			/* EPOLLOUT registered */
 	struct hubd_ws_reader ws;	/* embedded: fragments of the message in progress */
 	uint64_t close_deadline_ms;	/* C_CLOSING: give up waiting then; C_HTTP: head deadline */
+	uint64_t join_deadline_ms;	/* C_WS before its first join: closed (1008) then */
+	bool joined;			/* the hub registered it at least once */
+	bool metrics_port;		/* accepted on --metrics-addr: /metrics and /healthz only */
+	bool per_ip;			/* counted in per_ip */
 	char remote[INET6_ADDRSTRLEN];
 };
 
+/* One log line per period for a limit that may fire thousands of times a second. */
+struct ratelog {
+	uint64_t last_ms;
+	uint64_t suppressed;
+};
+
 struct hubd_server {
-	int epfd, lfd;
+	int epfd, lfd, mlfd;		/* listeners: WebSocket/HTTP, and --metrics-addr (or -1) */
 	guint epoll_src, sweep_src;
+	guint accept_pause_src;		/* listeners out of epoll after EMFILE/ENFILE, or 0 */
 	char *token;			/* NULL = open hub; wiped on free */
 	char *version, *revision;	/* build_info labels, owned */
 	GHashTable *conns;		/* uint64 id -> struct conn (owned) */
@@ -87,7 +98,14 @@ struct hubd_server {
 	GPtrArray *reap;		/* conns to finalize after the current event */
 	uint64_t next_id;
 	unsigned n_waiting;		/* conns in C_HTTP or C_CLOSING (sweep_cb skips when 0) */
-	uint16_t port;
+	unsigned n_unjoined;		/* conns in C_WS that never joined (sweep_cb checks those) */
+	struct hubd_limits limits;
+	GHashTable *per_ip;		/* remote address -> open conns (GUINT_TO_POINTER) */
+	uint64_t out_queued;		/* bytes queued to all sockets (limits.max_queue_total) */
+	struct ratelog log_accept, log_cap, log_per_ip, log_join, log_slow;
+	uint64_t refused_cap, refused_per_ip, accept_pauses, join_timeouts, slow_drops,
+		 budget_drops, close_protocol;
+	uint16_t port, metrics_port;
 	bool shutting_down;
 	struct hub_stats gone;		/* counters of networks already freed */
 	struct hub_relay_stats relay_gone;
@@ -117,7 +135,33 @@ static uint64_t now_ms(void)
 	return rg_mono_ns() / RG_NSEC_PER_MSEC;
 }
 
+/* True when a limit's log line may be printed now; *suppressed says how many were not. */
+static bool ratelog_ok(struct ratelog *r, uint64_t *suppressed)
+{
+	uint64_t now = now_ms();
+
+	if (r->last_ms && now - r->last_ms < HUBD_LIMIT_LOG_MS) {
+		r->suppressed++;
+		return false;
+	}
+	*suppressed = r->suppressed;
+	r->suppressed = 0;
+	r->last_ms = now;
+	return true;
+}
+
 /* ---- output ---- */
+
+static size_t queued(const struct conn *c)
+{
+	return c->out->len - c->out_off;
+}
+
+static void out_append(struct hubd_server *s, struct conn *c, const void *p, size_t n)
+{
+	g_byte_array_append(c->out, p, (guint)n);
+	s->out_queued += n;
+}
 
 static void set_events(struct hubd_server *s, struct conn *c, bool want_out)
 {
@@ -154,6 +198,7 @@ static void flush_out(struct hubd_server *s, struct conn *c)
 			return;
 		}
 		c->out_off += (size_t)w;
+		s->out_queued -= (size_t)w;
 	}
 	/* all out: give a big buffer back (10k idle peers must not each keep their peak) */
 	if (c->out->len > 4096) {
@@ -168,17 +213,33 @@ static void flush_out(struct hubd_server *s, struct conn *c)
 		mark_dead(s, c);
 }
 
+/* Whether n more bytes may be queued to c: within its own cap and the hub's whole budget. If
+ * not, c is the one not reading: it is dropped. */
+static bool queue_room(struct hubd_server *s, struct conn *c, size_t n)
+{
+	bool own = queued(c) + n > s->limits.max_queue;
+	uint64_t more;
+
+	if (!own && s->out_queued + n <= s->limits.max_queue_total)
+		return true;
+	if (own)
+		s->slow_drops++;
+	else
+		s->budget_drops++;
+	if (ratelog_ok(&s->log_slow, &more))
+		rg_log(RG_LOG_WARN, "event=drop reason=%s conn=%" G_GUINT64_FORMAT " remote=%s "
+		       "queued=%zu total=%" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " more since)",
+		       own ? "slow-reader" : "output-budget", c->id, c->remote, queued(c),
+		       s->out_queued, more);
+	mark_dead(s, c);
+	return false;
+}
+
 static void queue_out(struct hubd_server *s, struct conn *c, const void *p, size_t n)
 {
-	if (c->reaping)
+	if (c->reaping || !queue_room(s, c, n))
 		return;
-	if (c->out->len - c->out_off + n > OUT_MAX) {
-		rg_log(RG_LOG_WARN, "event=drop reason=slow-reader conn=%" G_GUINT64_FORMAT
-		       " remote=%s queued=%u", c->id, c->remote, c->out->len - (guint)c->out_off);
-		mark_dead(s, c);
-		return;
-	}
-	g_byte_array_append(c->out, p, (guint)n);
+	out_append(s, c, p, n);
 	if (!c->want_out)
 		flush_out(s, c);
 }
@@ -190,14 +251,8 @@ static void ws_send(struct hubd_server *s, struct conn *c, enum hubd_ws_opcode o
 	size_t hl = hubd_ws_header(h, op, n);
 
 	/* header and payload are queued together: a frame is never half queued */
-	if (c->reaping)
+	if (c->reaping || !queue_room(s, c, hl + n))
 		return;
-	if (c->out->len - c->out_off + hl + n > OUT_MAX) {
-		rg_log(RG_LOG_WARN, "event=drop reason=slow-reader conn=%" G_GUINT64_FORMAT
-		       " remote=%s queued=%u", c->id, c->remote, c->out->len - (guint)c->out_off);
-		mark_dead(s, c);
-		return;
-	}
 	if (c->out->len == c->out_off && !c->want_out) {
 		/* nothing queued: straight to the socket, queue only what does not fit */
 		struct iovec iov[2] = { { h, hl }, { (void *)p, n } };
@@ -216,14 +271,14 @@ static void ws_send(struct hubd_server *s, struct conn *c, enum hubd_ws_opcode o
 		if ((size_t)w == hl + n)
 			return;
 		if ((size_t)w < hl)
-			g_byte_array_append(c->out, h + w, (guint)(hl - (size_t)w));
-		g_byte_array_append(c->out, (const uint8_t *)p + ((size_t)w > hl ? (size_t)w - hl : 0),
-				    (guint)(n - ((size_t)w > hl ? (size_t)w - hl : 0)));
+			out_append(s, c, h + w, hl - (size_t)w);
+		out_append(s, c, (const uint8_t *)p + ((size_t)w > hl ? (size_t)w - hl : 0),
+			   n - ((size_t)w > hl ? (size_t)w - hl : 0));
 		set_events(s, c, true);
 		return;
 	}
-	g_byte_array_append(c->out, h, (guint)hl);
-	g_byte_array_append(c->out, p, (guint)n);
+	out_append(s, c, h, hl);
+	out_append(s, c, p, n);
 	if (!c->want_out)
 		flush_out(s, c);
 }
@@ -235,7 +290,11 @@ static void ws_close(struct hubd_server *s, struct conn *c, uint16_t code, const
 
 	if (c->state != C_WS)
 		return;
+	if (!hubd_ws_close_code_valid(code))
+		code = HUBD_WS_CLOSE_NORMAL;	/* 1005/1006/1015 are never sent on the wire */
 	ws_send(s, c, HUBD_WS_OP_CLOSE, p, hubd_ws_close_payload(p, code, reason));
+	if (!c->joined)
+		s->n_unjoined--;
 	c->state = C_CLOSING;
 	s->n_waiting++;
 	c->close_deadline_ms = now_ms() + CLOSE_WAIT_MS;
@@ -267,6 +326,11 @@ static void host_joined(void *host, uint64_t conn, const char *peer_id, const ch
 	struct network *n = host;
 	struct conn *c = g_hash_table_lookup(n->s->conns, &conn);
 
+	if (c && !c->joined) {
+		c->joined = true;
+		if (c->state == C_WS)
+			n->s->n_unjoined--;
+	}
 	rg_log(RG_LOG_INFO, "event=join network=%s conn=%" G_GUINT64_FORMAT " peer=%.64s key=%.8s "
 	       "address=%s remote=%s", n->name, conn, peer_id, public_key, *address ? address : "-",
 	       c ? c->remote : "?");
@@ -299,7 +363,7 @@ static size_t host_backlog(void *host, uint64_t conn)
 	struct network *n = host;
 	struct conn *c = g_hash_table_lookup(n->s->conns, &conn);
 
-	return c ? c->out->len - c->out_off : 0;
+	return c ? queued(c) : 0;
 }
 
 /* The admin's revocation file, re-read whenever its mtime changes (records that do not verify
@@ -412,6 +476,7 @@ static struct network *network_get(struct hubd_server *s, const char *name)
 	hub_init(&n->hub, s->trust ? &host_ops_trust : &host_ops, n);
 	hub_set_seed(&n->hub, g_random_int());
 	hub_relay_configure(&n->hub, &s->relay);
+	hub_set_join_extra_max(&n->hub, s->limits.join_extra_max);
 	g_hash_table_insert(s->networks, n->name, n);
 	return n;
 }
@@ -430,6 +495,16 @@ static void conn_free(gpointer p)
 	g_free(c);
 }
 
+static void per_ip_drop(struct hubd_server *s, const char *remote)
+{
+	guint n = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_ip, remote));
+
+	if (n <= 1)
+		g_hash_table_remove(s->per_ip, remote);
+	else
+		g_hash_table_insert(s->per_ip, g_strdup(remote), GUINT_TO_POINTER(n - 1));
+}
+
 /* Finalizes the sockets marked dead during this event: the hub hears of each (peer-left to the
  * others, which may mark more sockets dead: the loop picks those up too). */
 static void reap(struct hubd_server *s)
@@ -441,6 +516,11 @@ static void reap(struct hubd_server *s)
 		epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		if (c->state == C_HTTP || c->state == C_CLOSING)
 			s->n_waiting--;
+		else if (c->state == C_WS && !c->joined)
+			s->n_unjoined--;
+		s->out_queued -= queued(c);
+		if (c->per_ip)
+			per_ip_drop(s, c->remote);
 		if (n) {
 			hub_close(&n->hub, c->id);
 			rg_log(RG_LOG_INFO, "event=close network=%s conn=%" G_GUINT64_FORMAT
@@ -504,6 +584,20 @@ static void metrics(struct hubd_server *s, GString *o)
 	M("http_requests_total", "counter", "HTTP requests (upgrades included).", s->http_requests);
 	M("loop_max_microseconds", "gauge", "Most CPU time one wakeup of the event handler used.",
 	  s->loop_max_us);
+	M("output_queued_bytes", "gauge", "Bytes queued to all sockets (--max-queue-total).",
+	  s->out_queued);
+	M("refused_max_conns_total", "counter", "Connections closed at accept: --max-conns reached.",
+	  s->refused_cap);
+	M("refused_per_ip_total", "counter", "Connections closed at accept: --max-conns-per-ip "
+	  "reached.", s->refused_per_ip);
+	M("accept_pauses_total", "counter", "Times the listener rested: out of file descriptors.",
+	  s->accept_pauses);
+	M("join_timeouts_total", "counter", "WebSockets closed for not joining in --join-timeout.",
+	  s->join_timeouts);
+	M("slow_reader_drops_total", "counter", "Sockets closed: their queue passed --max-queue.",
+	  s->slow_drops);
+	M("output_budget_drops_total", "counter", "Sockets closed: all queues passed "
+	  "--max-queue-total.", s->budget_drops);
 #undef M
 	hubd_relay_metrics(o, &rt);
 }
@@ -532,9 +626,12 @@ static void http_fixed(struct hubd_server *s, struct conn *c, enum hubd_http_fix
 /* A request that is not an upgrade: /healthz, /metrics, else 404. */
 static void handle_plain(struct hubd_server *s, struct conn *c, const char *path)
 {
+	/* with --metrics-addr, /metrics lives on that listener only */
+	bool metrics_here = s->mlfd < 0 || c->metrics_port;
+
 	if (!strcmp(path, "/healthz")) {
 		http_fixed(s, c, HUBD_REPLY_HEALTHZ);
-	} else if (!strcmp(path, "/metrics")) {
+	} else if (!strcmp(path, "/metrics") && metrics_here) {
 		GString *o = g_string_new(NULL);
 
 		metrics(s, o);
@@ -563,7 +660,7 @@ static void handle_http(struct hubd_server *s, struct conn *c, size_t head_len)
 		http_fixed(s, c, HUBD_REPLY_METHOD);
 		goto out;
 	}
-	if (!hubd_http_has_token(rq.upgrade, "websocket")) {
+	if (!hubd_http_has_token(rq.upgrade, "websocket") || c->metrics_port) {
 		handle_plain(s, c, rq.path);
 		goto out;
 	}
@@ -575,7 +672,11 @@ static void handle_http(struct hubd_server *s, struct conn *c, size_t head_len)
 	}
 	if (!hubd_http_bearer_ok(rq.auth, s->token)) {
 		s->auth_failures++;
-		rg_log(RG_LOG_WARN, "event=auth-failed remote=%s path=%s", c->remote, rq.path);
+		if (rg_log_on(RG_LOG_WARN)) {
+			g_autofree char *path = hubd_http_log_escape(rq.path, 200);
+
+			rg_log(RG_LOG_WARN, "event=auth-failed remote=%s path=%s", c->remote, path);
+		}
 		http_fixed(s, c, HUBD_REPLY_UNAUTHORIZED);
 		goto out;
 	}
@@ -598,13 +699,19 @@ static void handle_http(struct hubd_server *s, struct conn *c, size_t head_len)
 	c->net->n_conns++;
 	c->state = C_WS;
 	s->n_waiting--;
+	s->n_unjoined++;
+	c->join_deadline_ms = now_ms() + s->limits.join_timeout_ms;
 	s->ws_total++;
 	resp = g_string_new(NULL);
 	hubd_http_upgrade_reply(resp, rq.key);
 	queue_out(s, c, resp->str, resp->len);
 	g_string_free(resp, TRUE);
-	rg_log(RG_LOG_DEBUG, "event=open network=%s conn=%" G_GUINT64_FORMAT " remote=%s path=%s",
-	       name, c->id, c->remote, rq.path);
+	if (rg_log_on(RG_LOG_DEBUG)) {
+		g_autofree char *path = hubd_http_log_escape(rq.path, 200);
+
+		rg_log(RG_LOG_DEBUG, "event=open network=%s conn=%" G_GUINT64_FORMAT " remote=%s "
+		       "path=%s", name, c->id, c->remote, path);
+	}
 out:
 	hubd_http_req_clear(&rq);
 }
@@ -638,15 +745,13 @@ static void handle_frames(struct hubd_server *s, struct conn *c)
 		case HUBD_WS_EV_CLOSE:
 			/* answer (if we have not) and finish */
 			if (c->state == C_WS)
-				ws_close(s, c, ev.close_code == HUBD_WS_CLOSE_NO_STATUS ||
-					 ev.close_code < HUBD_WS_CLOSE_NORMAL ? HUBD_WS_CLOSE_NORMAL :
-					 ev.close_code, NULL);
+				ws_close(s, c, ev.close_code == HUBD_WS_CLOSE_NO_STATUS ?
+					 HUBD_WS_CLOSE_NORMAL : ev.close_code, NULL);
 			c->http_close = true;	/* close the socket once the echo is out */
 			flush_out(s, c);
 			break;
-		case HUBD_WS_EV_PING:
-			if (ev.len <= HUBD_WS_CONTROL_MAX)
-				ws_send(s, c, HUBD_WS_OP_PONG, ev.data, ev.len);
+		case HUBD_WS_EV_PING:	/* ws.c checked it: final, at most 125 bytes */
+			ws_send(s, c, HUBD_WS_OP_PONG, ev.data, ev.len);
 			break;
 		case HUBD_WS_EV_ERROR:
 			ws_close(s, c, ev.close_code, ev.reason);
@@ -697,18 +802,122 @@ static void on_readable(struct hubd_server *s, struct conn *c)
 	}
 }
 
-static void on_accept(struct hubd_server *s)
+/* epoll tag of the --metrics-addr listener (the main listener's is NULL, a socket's its conn) */
+static char metrics_tag;
+
+static void listeners_watch(struct hubd_server *s, bool on)
 {
-	for (int i = 0; i < EVENTS_PER_WAKEUP; i++) {
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int op = on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL;
+
+	if (s->lfd >= 0)
+		epoll_ctl(s->epfd, op, s->lfd, &ev);
+	ev.data.ptr = &metrics_tag;
+	if (s->mlfd >= 0)
+		epoll_ctl(s->epfd, op, s->mlfd, &ev);
+}
+
+static gboolean accept_resume_cb(gpointer data)
+{
+	struct hubd_server *s = data;
+
+	s->accept_pause_src = 0;
+	listeners_watch(s, true);
+	return G_SOURCE_REMOVE;
+}
+
+/* Out of descriptors (EMFILE/ENFILE) or kernel memory: the pending connection stays in the
+ * backlog and the listener stays readable, so polling it again at once would spin. Rest it
+ * for HUBD_ACCEPT_PAUSE_MS; sockets closing meanwhile free descriptors. */
+static void accept_pause(struct hubd_server *s, int error)
+{
+	uint64_t more;
+
+	s->accept_pauses++;
+	if (ratelog_ok(&s->log_accept, &more))
+		rg_log(RG_LOG_WARN, "event=accept-paused error=%s pause_ms=%d conns=%u "
+		       "(%" G_GUINT64_FORMAT " more since)", g_strerror(error), HUBD_ACCEPT_PAUSE_MS,
+		       g_hash_table_size(s->conns), more);
+	if (s->accept_pause_src)
+		return;
+	listeners_watch(s, false);
+	s->accept_pause_src = g_timeout_add(HUBD_ACCEPT_PAUSE_MS, accept_resume_cb, s);
+}
+
+static void remote_text(const struct sockaddr_storage *ss, char out[static INET6_ADDRSTRLEN],
+			bool *loopback)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+			inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], out, INET6_ADDRSTRLEN);
+			*loopback = a6->sin6_addr.s6_addr[12] == 127;
+		} else {
+			inet_ntop(AF_INET6, &a6->sin6_addr, out, INET6_ADDRSTRLEN);
+			*loopback = IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+		}
+	} else {
+		const struct sockaddr_in *a4 = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &a4->sin_addr, out, INET6_ADDRSTRLEN);
+		*loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	}
+}
+
+/* Whether a new connection from remote is within --max-conns and --max-conns-per-ip; counts
+ * it in per_ip when it is. Loopback sources (a reverse proxy on this host) count only against
+ * --max-conns unless limits.per_ip_loopback. */
+static bool admit_conn(struct hubd_server *s, const char *remote, bool loopback, bool *per_ip)
+{
+	guint n;
+	uint64_t more;
+
+	*per_ip = false;
+	if (g_hash_table_size(s->conns) >= s->limits.max_conns) {
+		s->refused_cap++;
+		if (ratelog_ok(&s->log_cap, &more))
+			rg_log(RG_LOG_WARN, "event=refuse reason=max-conns limit=%u remote=%s "
+			       "(%" G_GUINT64_FORMAT " more since)", s->limits.max_conns, remote, more);
+		return false;
+	}
+	if (loopback && !s->limits.per_ip_loopback)
+		return true;
+	n = GPOINTER_TO_UINT(g_hash_table_lookup(s->per_ip, remote));
+	if (n >= s->limits.max_conns_per_ip) {
+		s->refused_per_ip++;
+		if (ratelog_ok(&s->log_per_ip, &more))
+			rg_log(RG_LOG_WARN, "event=refuse reason=max-conns-per-ip limit=%u remote=%s "
+			       "(%" G_GUINT64_FORMAT " more since)", s->limits.max_conns_per_ip,
+			       remote, more);
+		return false;
+	}
+	g_hash_table_insert(s->per_ip, g_strdup(remote), GUINT_TO_POINTER(n + 1));
+	*per_ip = true;
+	return true;
+}
+
+static void on_accept(struct hubd_server *s, int lfd, bool metrics_port)
+{
+	for (int i = 0; i < EVENTS_PER_WAKEUP && !s->accept_pause_src; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
-		int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		char remote[INET6_ADDRSTRLEN];
+		bool loopback, per_ip;
 		int one = 1;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(s, errno);
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				rg_log(RG_LOG_WARN, "event=accept-failed error=%s", g_strerror(errno));
 			return;
+		}
+		remote_text(&ss, remote, &loopback);
+		if (!admit_conn(s, remote, loopback, &per_ip)) {
+			close(fd);
+			continue;
 		}
 		/* small frames that must go out now: no Nagle delay behind an unacknowledged one */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -720,19 +929,10 @@ static void on_accept(struct hubd_server *s)
 		c->close_deadline_ms = now_ms() + HTTP_HEAD_WAIT_MS;
 		c->in = g_byte_array_new();
 		c->out = g_byte_array_new();
+		c->metrics_port = metrics_port;
+		c->per_ip = per_ip;
+		memcpy(c->remote, remote, sizeof(remote));
 		hubd_ws_reader_init(&c->ws, WS_MSG_CAP);
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-			if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-				inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], c->remote,
-					  sizeof(c->remote));
-			else
-				inet_ntop(AF_INET6, &a6->sin6_addr, c->remote, sizeof(c->remote));
-		} else {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->remote,
-				  sizeof(c->remote));
-		}
 		g_hash_table_insert(s->conns, &c->id, c);
 		s->n_waiting++;
 		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -750,8 +950,9 @@ static gboolean epoll_cb(gint fd, GIOCondition cond, gpointer data)
 	for (int i = 0; i < n; i++) {
 		struct conn *c = evs[i].data.ptr;
 
-		if (!c) {
-			on_accept(s);
+		if (!c || c == (void *)&metrics_tag) {
+			if (s->lfd >= 0 || s->mlfd >= 0)
+				on_accept(s, c ? s->mlfd : s->lfd, c != NULL);
 			continue;
 		}
 		if (c->reaping)
@@ -768,22 +969,31 @@ static gboolean epoll_cb(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* Closes sockets whose peer never answered our close frame. */
+/* Closes sockets whose peer never sent a whole request head, never answered our close frame,
+ * or never joined after the upgrade. */
 static gboolean sweep_cb(gpointer data)
 {
 	struct hubd_server *s = data;
-	uint64_t now = now_ms();
+	uint64_t now = now_ms(), more;
 	GHashTableIter it;
 	gpointer v;
 
-	if (!s->n_waiting)
+	if (!s->n_waiting && !s->n_unjoined)
 		return G_SOURCE_CONTINUE;	/* 10k joined peers: nothing to walk */
 	g_hash_table_iter_init(&it, s->conns);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct conn *c = v;
 
-		if ((c->state == C_CLOSING || c->state == C_HTTP) && now >= c->close_deadline_ms)
+		if ((c->state == C_CLOSING || c->state == C_HTTP) && now >= c->close_deadline_ms) {
 			mark_dead(s, c);
+		} else if (c->state == C_WS && !c->joined && now >= c->join_deadline_ms) {
+			s->join_timeouts++;
+			if (ratelog_ok(&s->log_join, &more))
+				rg_log(RG_LOG_INFO, "event=drop reason=join-timeout conn=%"
+				       G_GUINT64_FORMAT " remote=%s (%" G_GUINT64_FORMAT " more since)",
+				       c->id, c->remote, more);
+			ws_close(s, c, HUBD_WS_CLOSE_POLICY, "join timeout");
+		}
 	}
 	reap(s);
 	return G_SOURCE_CONTINUE;
@@ -814,7 +1024,7 @@ static int parse_addr(const char *addr, char **host, guint16 *port, struct rg_er
 	return 0;
 }
 
-static int listen_on(struct hubd_server *s, GInetAddress *ia, guint16 port)
+static int listen_on(GInetAddress *ia, guint16 port, int *fd_out, uint16_t *port_out)
 {
 	g_autoptr(GSocketAddress) sa = g_inet_socket_address_new(ia, port);
 	struct sockaddr_storage ss;
@@ -838,9 +1048,40 @@ static int listen_on(struct hubd_server *s, GInetAddress *ia, guint16 port)
 		close(fd);
 		return r;
 	}
-	s->lfd = fd;
-	s->port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	*fd_out = fd;
+	*port_out = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
 				  ((struct sockaddr_in *)&ss)->sin_port);
+	return 0;
+}
+
+/* A listening socket on addr ("HOST:PORT", ":PORT", "[V6]:PORT", "localhost:PORT"). */
+static int open_listener(const char *addr, int *fd, uint16_t *port, struct rg_err *err)
+{
+	g_autofree char *host = NULL;
+	g_autoptr(GInetAddress) ia = NULL;
+	guint16 want = 0;
+	int r;
+
+	if ((r = parse_addr(addr, &host, &want, err)))
+		return r;
+	if (!host || !*host)
+		ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV6);
+	else if (!strcmp(host, "localhost"))
+		ia = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+	else
+		ia = g_inet_address_new_from_string(host);
+	if (!ia)
+		return rg_err_set(err, -EINVAL, "address '%s': '%s' is not an IP address", addr,
+				  host);
+	r = listen_on(ia, want, fd, port);
+	if (r == -EAFNOSUPPORT && (!host || !*host)) {
+		/* no IPv6 on this machine: all IPv4 interfaces then */
+		g_clear_object(&ia);
+		ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
+		r = listen_on(ia, want, fd, port);
+	}
+	if (r)
+		return rg_err_set(err, r, "cannot listen on %s: %s", addr, g_strerror(-r));
 	return 0;
 }
 
@@ -848,16 +1089,10 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 		      struct rg_err *err)
 {
 	struct hubd_server *s;
-	g_autofree char *host = NULL;
-	g_autoptr(GInetAddress) ia = NULL;
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	guint16 port = 0;
 	uint8_t anchor[TRUST_KEY_LEN];
 	int r;
 
 	*out = NULL;
-	if ((r = parse_addr(cfg->addr ? cfg->addr : ":8080", &host, &port, err)))
-		return r;
 	if (cfg->trust_anchor && (!rg_key_from_base64(anchor, cfg->trust_anchor) ||
 				  !cfg->trust_network || !*cfg->trust_network ||
 				  strlen(cfg->trust_network) > TRUST_NAME_MAX))
@@ -866,6 +1101,7 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 				  "NAME");
 	s = g_new0(struct hubd_server, 1);
 	s->lfd = -1;
+	s->mlfd = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->token = cfg->token && *cfg->token ? g_strdup(cfg->token) : NULL;
 	s->version = g_strdup(cfg->version ? cfg->version : "");
@@ -886,37 +1122,24 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 		s->relay = *cfg->relay;
 	else
 		hub_relay_cfg_default(&s->relay);
+	if (cfg->limits)
+		s->limits = *cfg->limits;
+	else
+		hubd_limits_default(&s->limits);
 	s->conns = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, conn_free);
 	s->networks = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, network_free);
+	s->per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s->reap = g_ptr_array_new();
 	if (s->epfd < 0) {
 		r = rg_err_set(err, -errno, "epoll_create1: %s", g_strerror(errno));
 		goto fail;
 	}
-	if (!host || !*host)
-		ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV6);
-	else if (!strcmp(host, "localhost"))
-		ia = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
-	else
-		ia = g_inet_address_new_from_string(host);
-	if (!ia) {
-		r = rg_err_set(err, -EINVAL, "address '%s': '%s' is not an IP address", cfg->addr,
-			       host);
+	if ((r = open_listener(cfg->addr ? cfg->addr : ":8080", &s->lfd, &s->port, err)))
 		goto fail;
-	}
-	r = listen_on(s, ia, port);
-	if (r == -EAFNOSUPPORT && (!host || !*host)) {
-		/* no IPv6 on this machine: all IPv4 interfaces then */
-		g_clear_object(&ia);
-		ia = g_inet_address_new_any(G_SOCKET_FAMILY_IPV4);
-		r = listen_on(s, ia, port);
-	}
-	if (r) {
-		r = rg_err_set(err, r, "cannot listen on %s: %s", cfg->addr ? cfg->addr : ":8080",
-			       g_strerror(-r));
+	if (cfg->metrics_addr &&
+	    (r = open_listener(cfg->metrics_addr, &s->mlfd, &s->metrics_port, err)))
 		goto fail;
-	}
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->lfd, &ev);
+	listeners_watch(s, true);
 	s->epoll_src = g_unix_fd_add(s->epfd, G_IO_IN, epoll_cb, s);
 	s->sweep_src = g_timeout_add(SWEEP_MS, sweep_cb, s);
 	*out = s;
@@ -924,6 +1147,11 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 fail:
 	hubd_server_free(s);
 	return r;
+}
+
+uint16_t hubd_server_metrics_port(const struct hubd_server *s)
+{
+	return s->metrics_port;
 }
 
 uint16_t hubd_server_port(const struct hubd_server *s)
@@ -952,11 +1180,16 @@ void hubd_server_shutdown(struct hubd_server *s)
 	if (s->shutting_down)
 		return;
 	s->shutting_down = true;
-	if (s->lfd >= 0) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->lfd, NULL);
+	if (!s->accept_pause_src)
+		listeners_watch(s, false);
+	if (s->accept_pause_src)
+		g_source_remove(s->accept_pause_src);
+	s->accept_pause_src = 0;
+	if (s->lfd >= 0)
 		close(s->lfd);
-		s->lfd = -1;
-	}
+	if (s->mlfd >= 0)
+		close(s->mlfd);
+	s->lfd = s->mlfd = -1;
 	g_hash_table_iter_init(&it, s->conns);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		struct conn *c = v;
@@ -977,11 +1210,16 @@ void hubd_server_free(struct hubd_server *s)
 		g_source_remove(s->epoll_src);
 	if (s->sweep_src)
 		g_source_remove(s->sweep_src);
+	if (s->accept_pause_src)
+		g_source_remove(s->accept_pause_src);
 	if (s->lfd >= 0)
 		close(s->lfd);
+	if (s->mlfd >= 0)
+		close(s->mlfd);
 	/* sockets first (they point into networks), then the networks */
 	g_hash_table_destroy(s->conns);
 	g_hash_table_destroy(s->networks);
+	g_hash_table_destroy(s->per_ip);
 	g_ptr_array_unref(s->reap);
 	if (s->epfd >= 0)
 		close(s->epfd);

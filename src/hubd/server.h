@@ -2,9 +2,11 @@
  * server (server.c; parsing in http.c and ws.c).
  *
  * Serves the WebSocket upgrade on /connect and on any other path that asks for one (like the
- * Go original), GET /healthz and GET /metrics (Prometheus text). A bearer token, when set, is
- * required on the upgrade and compared in constant time. One event per log line. Runs on the
- * thread-default GMainContext of the thread that created it.
+ * Go original), GET /healthz and GET /metrics (Prometheus text; with metrics_addr only on that
+ * second listener, e.g. loopback). A bearer token, when set, is required on the upgrade and
+ * compared in constant time. Connections, queues and the time to join are bounded (limits.h).
+ * One event per log line, control characters escaped. Runs on the thread-default GMainContext
+ * of the thread that created it.
  */
 #ifndef RG_HUBD_SERVER_H
 #define RG_HUBD_SERVER_H
@@ -12,6 +14,7 @@
 #include <stdint.h>
 
 struct hub_relay_cfg;
+struct hubd_limits;
 struct rg_err;
 struct hubd_server;
 
@@ -28,6 +31,8 @@ struct hubd_server_cfg {
 	const char *trust_anchor;	/* NULL = no enforcement */
 	const char *trust_network;
 	const char *revoked_file;	/* NULL = none */
+	const struct hubd_limits *limits;	/* copied; NULL = the defaults (limits.h) */
+	const char *metrics_addr;	/* NULL: /metrics on addr; else only on this listener */
 };
 
 /* Binds and starts serving. Returns 0 or -errno with err ("cannot listen on 127.0.0.1:80: ..."). */
@@ -35,6 +40,8 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 		      struct rg_err *err);
 /* The port actually bound (useful with port 0). */
 uint16_t hubd_server_port(const struct hubd_server *s);
+/* The --metrics-addr listener's port, 0 when there is none. */
+uint16_t hubd_server_metrics_port(const struct hubd_server *s);
 /* Sends a close frame (1001 going away) to every WebSocket and stops listening. Sockets finish
  * closing asynchronously; iterate the main context until
  * hubd_server_open_count() is 0. */

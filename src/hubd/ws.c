@@ -61,6 +61,9 @@ size_t hubd_ws_read(struct hubd_ws_reader *r, uint8_t *buf, size_t avail, struct
 			n = n << 8 | buf[2 + i];
 		hl = 10;
 	}
+	/* §5.5: control frames are never fragmented and carry at most 125 bytes */
+	if ((op & 0x8) && (!fin || n > HUBD_WS_CONTROL_MAX))
+		return fail(ev, HUBD_WS_CLOSE_PROTOCOL, "bad control frame", avail);
 	if (n > r->msg_max || (r->frag && r->frag->len + n > r->msg_max))
 		return fail(ev, HUBD_WS_CLOSE_TOO_BIG, "message too big", avail);
 	if (avail - hl < 4 + n)
@@ -100,6 +103,8 @@ size_t hubd_ws_read(struct hubd_ws_reader *r, uint8_t *buf, size_t avail, struct
 	case HUBD_WS_OP_CLOSE:
 		ev->kind = HUBD_WS_EV_CLOSE;
 		ev->close_code = n >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : HUBD_WS_CLOSE_NO_STATUS;
+		if (n == 1 || (n >= 2 && !hubd_ws_close_code_valid(ev->close_code)))
+			return fail(ev, HUBD_WS_CLOSE_PROTOCOL, "bad close code", avail);
 		break;
 	case HUBD_WS_OP_PING:
 		ev->kind = HUBD_WS_EV_PING;
@@ -111,6 +116,18 @@ size_t hubd_ws_read(struct hubd_ws_reader *r, uint8_t *buf, size_t avail, struct
 		return fail(ev, HUBD_WS_CLOSE_PROTOCOL, "unknown opcode", avail);
 	}
 	return hl + 4 + (size_t)n;
+}
+
+bool hubd_ws_close_code_valid(uint16_t code)
+{
+	/* §7.4.1/§7.4.2: 1004-1006 and 1015 are reserved (1005/1006/1015 say "no code", "closed
+	 * without a close frame", "TLS failure": never sent); 1016-2999 unassigned; 3000-4999 for
+	 * libraries and applications */
+	if (code >= 1000 && code <= 1003)
+		return true;
+	if (code >= 1007 && code <= 1014)
+		return true;
+	return code >= 3000 && code <= 4999;
 }
 
 size_t hubd_ws_header(uint8_t h[static HUBD_WS_SERVER_HEADER_MAX], enum hubd_ws_opcode op, size_t len)

@@ -28,7 +28,10 @@ enum hubd_ws_close_code {
 	HUBD_WS_CLOSE_GOING_AWAY = 1001,
 	HUBD_WS_CLOSE_PROTOCOL = 1002,
 	HUBD_WS_CLOSE_NO_STATUS = 1005,		/* reserved: never on the wire */
+	HUBD_WS_CLOSE_ABNORMAL = 1006,		/* reserved: never on the wire */
+	HUBD_WS_CLOSE_POLICY = 1008,
 	HUBD_WS_CLOSE_TOO_BIG = 1009,
+	HUBD_WS_CLOSE_TLS = 1015,		/* reserved: never on the wire */
 };
 
 enum hubd_ws_limits {
@@ -41,7 +44,7 @@ enum hubd_ws_limits {
 enum hubd_ws_event_kind {
 	HUBD_WS_EV_NONE,	/* a frame that completes nothing (a fragment mid-message) */
 	HUBD_WS_EV_MESSAGE,	/* a whole text or binary message: opcode, data, len */
-	HUBD_WS_EV_CLOSE,	/* close frame: close_code (1005 when the frame had none) */
+	HUBD_WS_EV_CLOSE,	/* close frame: close_code, valid on the wire (1005 = it had none) */
 	HUBD_WS_EV_PING,	/* ping: data, len (the pong payload) */
 	HUBD_WS_EV_PONG,
 	HUBD_WS_EV_ERROR,	/* close the connection with close_code, reason */
@@ -68,10 +71,14 @@ void hubd_ws_reader_init(struct hubd_ws_reader *r, size_t msg_max);
 void hubd_ws_reader_clear(struct hubd_ws_reader *r);
 
 /* Reads the next client frame from buf[0, avail), unmasking it in place, and says what it meant
- * in ev. Returns the bytes consumed, or 0 when the frame is not complete yet. An error is
+ * in ev. Control frames must be final and at most 125 bytes (§5.5). Returns the bytes consumed, or 0 when the frame is not complete yet. An error is
  * reported as soon as the header shows it, before the payload arrived; it consumes all of buf
  * (the caller closes the connection). */
 size_t hubd_ws_read(struct hubd_ws_reader *r, uint8_t *buf, size_t avail, struct hubd_ws_event *ev);
+
+/* Whether code may appear in a close frame (RFC 6455 §7.4): not 1004-1006, 1015, nor
+ * unassigned. A close frame with another code, or with a 1-byte payload, is a protocol error. */
+bool hubd_ws_close_code_valid(uint16_t code);
 
 /* Writes the header of an unmasked, final server frame of len payload bytes into h. Returns the
  * header length (2, 4 or 10). */

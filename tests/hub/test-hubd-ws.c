@@ -141,11 +141,20 @@ static void test_errors(void)
 		/* 3 */ { "opcode 3", 0x83, 0x80, 1002 },
 		/* 4 */ { "continuation first", 0x80, 0x80, 1002 },
 		/* 5 */ { "too big", 0x81, 0x80 | 126, 1009 },
+		/* RFC 6455 §5.5 (issue 15 item 9): control frames final and at most 125 bytes */
+		/* 6 */ { "fragmented ping", 0x09, 0x80, 1002 },
+		/* 7 */ { "ping of 65535 bytes", 0x89, 0x80 | 126, 1002 },
+		/* 8 */ { "ping of 126 bytes", 0x89, 0x80 | 126, 1002 },
+		/* 9 */ { "fragmented close", 0x08, 0x80, 1002 },
+		/* 10 */ { "pong of 65535 bytes", 0x8a, 0x80 | 126, 1002 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		struct hubd_ws_reader r;
 		uint8_t b[16] = { cases[i].b0, cases[i].b1, 0xff, 0xff };
+
+		if (i == 7)
+			b[2] = 0, b[3] = 126;
 		struct hubd_ws_event ev;
 
 		hubd_ws_reader_init(&r, 1000);
@@ -178,6 +187,63 @@ static void test_errors(void)
 	}
 }
 
+/* Close codes that must never be on the wire (1005, 1006, 1015), reserved or unassigned ones,
+ * and a 1-byte close payload are protocol errors: the server answers 1002 instead of echoing
+ * them (issue 15 item 9). */
+static void test_close_codes(void)
+{
+	static const struct { uint16_t code; bool ok; } cases[] = {
+		/* 1 */ { 1000, true }, /* 2 */ { 1001, true }, /* 3 */ { 1003, true },
+		/* 4 */ { 1004, false }, /* 5 */ { 1005, false }, /* 6 */ { 1006, false },
+		/* 7 */ { 1007, true }, /* 8 */ { 1014, true }, /* 9 */ { 1015, false },
+		/* 10 */ { 1016, false }, /* 11 */ { 2999, false }, /* 12 */ { 3000, true },
+		/* 13 */ { 4999, true }, /* 14 */ { 5000, false }, /* 15 */ { 999, false },
+		/* 16 */ { 0, false },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct hubd_ws_reader r;
+		g_autoptr(GByteArray) b = g_byte_array_new();
+		g_autoptr(GPtrArray) evs = NULL;
+		uint8_t p[2] = { (uint8_t)(cases[i].code >> 8), (uint8_t)cases[i].code };
+
+		g_assert_cmpint(hubd_ws_close_code_valid(cases[i].code), ==, cases[i].ok);
+		hubd_ws_reader_init(&r, 100);
+		frame(b, true, HUBD_WS_OP_CLOSE, p, 2);
+		evs = read_events(&r, b);
+		g_assert_cmpuint(evs->len, ==, 1);
+		g_assert_true(g_str_has_prefix(evs->pdata[0], cases[i].ok ? "2:" : "5:0:1002:"));
+		hubd_ws_reader_clear(&r);
+	}
+	{
+		struct hubd_ws_reader r;
+		g_autoptr(GByteArray) b = g_byte_array_new();
+		g_autoptr(GPtrArray) evs = NULL;
+
+		hubd_ws_reader_init(&r, 100);
+		frame(b, true, HUBD_WS_OP_CLOSE, "x", 1);
+		evs = read_events(&r, b);
+		g_assert_cmpstr(evs->pdata[0], ==, "5:0:1002::bad close code");
+		hubd_ws_reader_clear(&r);
+	}
+	{
+		struct hubd_ws_reader r;
+		g_autoptr(GByteArray) b = g_byte_array_new();
+		g_autoptr(GPtrArray) evs = NULL;
+		char ping[126];
+
+		memset(ping, 'p', sizeof(ping));
+		hubd_ws_reader_init(&r, 1000);
+		frame(b, true, HUBD_WS_OP_PING, ping, 125);	/* the limit itself is fine */
+		frame(b, true, HUBD_WS_OP_PING, ping, 126);
+		evs = read_events(&r, b);
+		g_assert_cmpuint(evs->len, ==, 2);
+		g_assert_true(g_str_has_prefix(evs->pdata[0], "3:"));
+		g_assert_cmpstr(evs->pdata[1], ==, "5:0:1002::bad control frame");
+		hubd_ws_reader_clear(&r);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -186,5 +252,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/hubd/ws/reader", test_reader);
 	g_test_add_func("/hubd/ws/partial", test_partial);
 	g_test_add_func("/hubd/ws/errors", test_errors);
+	g_test_add_func("/hubd/ws/close-codes", test_close_codes);
 	return g_test_run();
 }

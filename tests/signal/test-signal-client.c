@@ -632,10 +632,13 @@ static void test_bad_frames(void)
 	g_assert_true(poll_until(raw_is_closed, &r, 15000));
 	raw_free(&r);
 
-	/* binary frames are not JSON text: error, kept */
+	/* binary frames are relay frames (docs/signaling.md §Relay): an unjoined socket's are
+	 * dropped without a reply, and the socket stays open */
 	raw_open(&r, &h);
 	soup_websocket_connection_send_binary(r.ws, "\x01\x02", 2);
+	soup_websocket_connection_send_text(r.ws, "{not json");
 	raw_expect(&r, "\"code\":\"bad-json\"");
+	g_assert_false(r.closed);
 	raw_free(&r);
 	g_assert_true(sig_client_is_connected(a.c));
 	g_assert_cmpuint(hub_metric(&h, "peers"), ==, 1);
@@ -838,11 +841,11 @@ static void test_server_raw(void)
 	g_free(p);
 	p = ws_read(a, &op);
 	g_assert_cmpuint(op, ==, 0x1);
-	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[]}");
+	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[],\"relay\":true}");
 	g_free(p);
 	ws_frame(b, 0x81, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("K") "\"}", strlen("{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("K") "\"}"));
 	p = ws_read(b, &op);
-	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[]}");
+	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[],\"relay\":true}");
 	g_free(p);
 	ws_frame(b, 0x81, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}", strlen("{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}"));
 	p = ws_read(b, &op);
