@@ -110,6 +110,24 @@ static void test_fixed_replies(void)
 	}
 }
 
+/* A request path with a newline must not forge a log line (issue 15 item 5). */
+static void test_log_escape(void)
+{
+	static const struct { const char *in; size_t max; const char *out; } cases[] = {
+		/* 1 */ { "/connect", 200, "/connect" },
+		/* 2 */ { "/x\nevent=join peer=admin", 200, "/x\\x0aevent=join peer=admin" },
+		/* 3 */ { "/\x1b]0;t\x07", 200, "/\\x1b]0;t\\x07" },
+		/* 4 */ { "/caf\xc3\xa9\\", 200, "/caf\\xc3\\xa9\\\\" },
+		/* 5 */ { "/abcdef", 3, "/ab..." },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *e = hubd_http_log_escape(cases[i].in, cases[i].max);
+
+		g_assert_cmpstr(e, ==, cases[i].out);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -119,5 +137,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/hubd/http/bearer", test_bearer);
 	g_test_add_func("/hubd/http/accept", test_accept);
 	g_test_add_func("/hubd/http/fixed-replies", test_fixed_replies);
+	g_test_add_func("/hubd/http/log-escape", test_log_escape);
 	return g_test_run();
 }
