@@ -677,7 +677,7 @@ static void test_metrics_addr(void)
 				       .metrics_addr = "127.0.0.1:0" };
 	struct fx f;
 	uint16_t mport;
-	g_autofree char *main_metrics = NULL, *m = NULL, *up = NULL;
+	g_autofree char *main_metrics = NULL, *m = NULL;
 	g_autofree char *req = g_strdup_printf(upgrade_fmt, "/connect");
 	g_autoptr(GByteArray) r = NULL;
 	int fd;
