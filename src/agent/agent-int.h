@@ -168,6 +168,7 @@ struct agent {
 	struct agent_routes *routes;	/* owned: subnet routes, both directions (routes.c) */
 	struct agent_metrics metrics;	/* [metrics] listen; fd -1 = off */
 	struct agent_exit *exit;	/* owned: the exit node in use (exit.c) */
+	struct agent_dns *dns;		/* owned: the peer name responder (dns.c) */
 
 	struct sig_client *sig;
 	bool hub_connected;

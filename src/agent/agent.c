@@ -16,6 +16,7 @@
 #include <glib-unix.h>
 
 #include "agent/agent-int.h"
+#include "agent/dns.h"
 #include "agent/exit.h"
 #include "agent/routes.h"
 #include "agent/turntls.h"
@@ -352,6 +353,7 @@ static void status_fill(void *opaque, struct agent_status *out)
 	s.started = a->started;
 	agent_routes_status(a->routes, &s);
 	agent_exit_status(a->exit, &s);
+	agent_dns_status(a->dns, &s);
 	ids = g_list_sort(g_hash_table_get_keys(a->peers), (GCompareFunc)strcmp);
 	for (l = ids; l; l = l->next) {
 		struct agent_status_peer *sp = agent_status_add_peer(&s);
@@ -770,7 +772,9 @@ static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	agent_routes_new(&a->routes, a, &rc);
 	if ((r = agent_routes_start(a->routes, err)) < 0)
 		return r;
-	return agent_exit_new(&a->exit, a, cfg->exit_node, cfg->kill_switch);
+	if ((r = agent_exit_new(&a->exit, a, cfg->exit_node, cfg->kill_switch)) < 0)
+		return r;
+	return agent_dns_new(&a->dns, a, cfg->network, cfg->dns_domain);
 }
 
 int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,
@@ -976,6 +980,8 @@ void agent_free(struct agent *a)
 	sig_client_free(a->sig);
 	a->sig = NULL;
 	/* Masquerade table and forwarding first; the kernel routes leave with the TUN. */
+	agent_dns_free(a->dns);
+	a->dns = NULL;
 	agent_exit_free(a->exit);
 	a->exit = NULL;
 	agent_routes_free(a->routes);

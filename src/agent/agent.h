@@ -66,6 +66,7 @@ struct agent_cfg {
 	bool exit_offer;		/* [device] exit_node = true */
 	const char *exit_node;		/* [network] exit_node / up --exit-node: peer name or NULL */
 	bool kill_switch;		/* [network] kill_switch */
+	const char *dns_domain;		/* [network] domain for peer names; NULL = "rift" */
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

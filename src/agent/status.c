@@ -81,6 +81,10 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_string_value(b, s->exit_state);
 	json_builder_set_member_name(b, "killSwitch");
 	json_builder_add_boolean_value(b, s->kill_switch);
+	json_builder_set_member_name(b, "dnsZone");
+	json_builder_add_string_value(b, s->dns_zone);
+	json_builder_set_member_name(b, "dnsListen");
+	json_builder_add_string_value(b, s->dns_listen);
 	json_builder_set_member_name(b, "peers");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_peers; i++) {
@@ -282,7 +286,9 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	s->kill_switch = get_bool(o, "killSwitch");
 	if (!get_str(o, "acceptRoutes", s->accept_routes, sizeof(s->accept_routes)) ||
 	    !get_str(o, "exitNode", s->exit_node, sizeof(s->exit_node)) ||
-	    !get_str(o, "exitNodeState", s->exit_state, sizeof(s->exit_state))) {
+	    !get_str(o, "exitNodeState", s->exit_state, sizeof(s->exit_state)) ||
+	    !get_str(o, "dnsZone", s->dns_zone, sizeof(s->dns_zone)) ||
+	    !get_str(o, "dnsListen", s->dns_listen, sizeof(s->dns_listen))) {
 		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
 		goto out;
 	}
@@ -460,6 +466,9 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 	}
 	if (s->accept_routes[0])
 		g_string_append_printf(t, "  routes accepted from: %s\n", s->accept_routes);
+	if (s->dns_zone[0])
+		g_string_append_printf(t, "  names: NAME.%s (answered on %s)\n", s->dns_zone,
+				       s->dns_listen);
 	if (s->exit_offer)
 		g_string_append(t, "  exit node: offered to peers\n");
 	if (s->exit_node[0])

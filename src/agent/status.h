@@ -96,6 +96,8 @@ struct agent_status {
 	char exit_node[AGENT_ID_MAX + 1];	/* the exit node selected, "" = none */
 	char exit_state[AGENT_STATE_MAX + 1];	/* none, waiting, active, blocked */
 	bool kill_switch;
+	char dns_zone[168];			/* peers answer as NAME.<zone>, "" = no names */
+	char dns_listen[AGENT_ADDR_MAX + 8];	/* "ADDR:53" */
 };
 
 /* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */

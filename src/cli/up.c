@@ -119,6 +119,7 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->exit_offer = c->exit_offer;
 	ac->exit_node = c->exit_node;
 	ac->kill_switch = c->kill_switch;
+	ac->dns_domain = c->dns_domain;
 }
 
 static bool same(const char *x, const char *y);
@@ -128,7 +129,7 @@ static bool same_routes(const struct conf *x, const struct conf *y)
 {
 	if (x->n_routes != y->n_routes || x->masquerade != y->masquerade ||
 	    x->exit_offer != y->exit_offer || x->kill_switch != y->kill_switch ||
-	    !same(x->exit_node, y->exit_node) ||
+	    !same(x->exit_node, y->exit_node) || !same(x->dns_domain, y->dns_domain) ||
 	    x->accept_routes_all != y->accept_routes_all ||
 	    x->n_accept_routes_from != y->n_accept_routes_from)
 		return false;

@@ -55,6 +55,7 @@ void conf_clear(struct conf *c)
 	free(c->address);
 	free_list(c->accept_routes_from, c->n_accept_routes_from);
 	free(c->exit_node);
+	free(c->dns_domain);
 	free_list(c->stun_servers, c->n_stun);
 	free(c->metrics_listen);
 	for (size_t i = 0; i < c->n_turn; i++) {
@@ -357,6 +358,28 @@ static int get_string(struct reader *r, const struct conf_toml_value *t, const c
 	return 1;
 }
 
+bool conf_valid_domain(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (const char *l = s; *l;) {
+		size_t len = strcspn(l, ".");
+
+		if (len == 0 || len > 63 || l[0] == '-' || l[len - 1] == '-')
+			return false;
+		for (size_t i = 0; i < len; i++)
+			if (!((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= 'A' && l[i] <= 'Z') ||
+			      (l[i] >= '0' && l[i] <= '9')) && l[i] != '-')
+				return false;
+		l += len;
+		if (*l == '.' && !*++l)
+			return false;		/* a trailing dot */
+	}
+	return true;
+}
+
 /* network.accept_routes: true/false, or the names of the peers whose routes are accepted. */
 static int read_accept_routes(struct reader *r, const struct conf_toml_value *t, struct conf *c)
 {
@@ -428,7 +451,8 @@ static int read_routes(struct reader *r, const struct conf_toml_value *t, struct
 static int read_network(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
-					     "accept_routes", "exit_node", "kill_switch", NULL };
+					     "accept_routes", "exit_node", "kill_switch", "domain",
+					     NULL };
 	const struct conf_toml_value *t, *v;
 	int ret;
 
@@ -458,6 +482,11 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 	if (c->exit_node && !conf_valid_name(c->exit_node))
 		return at(r, v, "network.exit_node must be a peer name (1-%d characters of A-Z a-z "
 			  "0-9 . _ -), got '%.64s'", CONF_NAME_MAX, c->exit_node);
+	if ((ret = get_string(r, t, "network", "domain", false, &v, &c->dns_domain)) < 0)
+		return ret;
+	if (c->dns_domain && !conf_valid_domain(c->dns_domain))
+		return at(r, v, "network.domain must be DNS labels (a-z 0-9 -, dot-separated, at most "
+			  "63 characters), got '%.64s'", c->dns_domain);
 	if ((v = conf_toml_get(t, "kill_switch"))) {
 		if (v->type != CONF_TOML_BOOL)
 			return at(r, v, "network.kill_switch must be true or false, got %s",
@@ -1037,6 +1066,8 @@ int conf_format(const struct conf *c, char **text)
 		put_kv(&o, "turn_secret", c->turn_secret);
 	if (c->exit_node)
 		put_kv(&o, "exit_node", c->exit_node);
+	if (c->dns_domain)
+		put_kv(&o, "domain", c->dns_domain);
 	if (c->kill_switch)
 		puts_(&o, "kill_switch = true\n");
 	if (c->accept_routes_all)

@@ -48,6 +48,7 @@ struct conf {
 	size_t n_accept_routes_from;
 	char *exit_node;	/* peer name whose exit (default route) to use; NULL = none */
 	bool kill_switch;	/* with exit_node: drop traffic while that exit is down */
+	char *dns_domain;	/* peers answer as NAME.<network>.<domain>; NULL = "rift" */
 	/* [device] */
 	char *device_name;	/* the peerId */
 	uint8_t private_key[RG_KEY_LEN];
@@ -132,5 +133,8 @@ bool conf_valid_ca_file(const char *s);
 int conf_check_ca_file(const char *path, struct rg_err *err);
 /* network.auth_token: non-empty, no spaces or control characters (an HTTP bearer token). */
 bool conf_valid_auth_token(const char *s);
+/* network.domain: DNS labels of a-z A-Z 0-9 and '-' (1-63 each, not starting or ending with
+ * '-'), dot-separated, at most 63 characters in all. */
+bool conf_valid_domain(const char *s);
 
 #endif

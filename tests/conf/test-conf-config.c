@@ -148,6 +148,12 @@ static const struct {
 	/* 113 */ { "network.kill_switch", "1", NULL, "network.kill_switch must be true or false" },
 	/* 114 */ { "device.exit_node", "true", NULL, NULL },
 	/* 115 */ { "device.exit_node", "\"home\"", NULL, "device.exit_node must be true or false (to use another device as exit: network.exit_node" },
+	/* 116 */ { "network.domain", "\"rift\"", NULL, NULL },
+	/* 117 */ { "network.domain", "\"home.example\"", NULL, NULL },
+	/* 118 */ { "network.domain", "\"-bad\"", NULL, "network.domain must be DNS labels" },
+	/* 119 */ { "network.domain", "\"a..b\"", NULL, "network.domain must be DNS labels" },
+	/* 120 */ { "network.domain", "\"rift.\"", NULL, "network.domain must be DNS labels" },
+	/* 121 */ { "network.domain", "\"ri_ft\"", NULL, "network.domain must be DNS labels" },
 };
 
 static char *make_doc(size_t row)

@@ -1,0 +1,23 @@
+/* Peer names (docs/routes.md#names): a small DNS responder on the tunnel address, port 53,
+ * answering NAME.<network>.<domain> (default domain "rift") with the peer's tunnel address (A or
+ * AAAA; this device's own name too). Unknown names in that zone get NXDOMAIN, anything else
+ * REFUSED (no forwarding). Queries are parsed by net/dns.c. Agent loop only. */
+#ifndef RG_AGENT_DNS_H
+#define RG_AGENT_DNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct agent;
+struct agent_dns;
+struct agent_status;
+
+#define AGENT_DNS_DEFAULT_DOMAIN "rift"
+
+/* Binds ADDR:53 of our tunnel address; when that fails (port taken) the agent runs on without
+ * names and says so. network/domain: the zone's labels. */
+int agent_dns_new(struct agent_dns **out, struct agent *a, const char *network, const char *domain);
+void agent_dns_free(struct agent_dns *d);
+void agent_dns_status(const struct agent_dns *d, struct agent_status *s);
+
+#endif

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Peer names (docs/routes.md#names): each agent answers NAME.<network>.<domain> on its tunnel
+# address, port 53. Two peers, network "lab", domain "rift" (peer2 sets domain = "mesh.test"):
+# A records for peers and for the device itself (any letter case), NXDOMAIN for an unknown name
+# in the zone, no record for AAAA of an IPv4 peer, REFUSED outside the zone, and malformed
+# packets (truncated, a compression loop) answered with FORMERR or dropped, the responder still
+# answering afterwards.
+set -u
+src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${RG_BUILD_ROOT:-$src/build}
+. "$src/tests/lab/lab.sh"
+. "$src/tests/lab/mesh.sh"
+
+work=$(mktemp -d /tmp/rgnm-e2e.XXXXXX)
+. "$src/tests/lab/check.sh"
+CHECK_BUDGET_S=150
+
+mesh_setup "$build" "$work" rgnm- rgn
+report()
+{
+	[ "$fails" -gt 0 ] && mesh_dump_logs
+	echo "e2e names: $passes passed, $fails failed"
+	rm -rf "$work"
+}
+lab_on_cleanup report
+command -v dig >/dev/null || { echo "SKIP: dig not installed (dnsutils)"; exit 77; }
+
+mesh_build 2
+sed -i '/^\[network\]/a domain = "mesh.test"' "$work/p2.toml"
+t1=$(mesh_tun_ip 1)
+t2=$(mesh_tun_ip 2)
+mesh_hub_start || { bad "hub starts"; exit 1; }
+mesh_peer_start 1 -v
+mesh_peer_start 2 -v
+check "tunnel up" lab_wait 60 "peer1 sees peer2 up" mesh_is_up 1 2
+
+q() { lab_exec p1 dig +time=2 +tries=1 @"$t1" "$@"; }	# from peer1 to its own responder
+short_is() { [ "$(q +short "$1" "$2")" = "$3" ]; }
+status_is() { q "$1" "$2" | grep -q "status: $3"; }
+check "peer2.lab.rift A" short_is peer2.lab.rift A "$t2"
+check "own name A" short_is peer1.lab.rift A "$t1"
+check "letter case ignored" short_is PEER2.Lab.RIFT A "$t2"
+check "unknown name: NXDOMAIN" status_is nobody.lab.rift A NXDOMAIN
+check "AAAA of an IPv4 peer: no record" sh -c "[ -z \"\$(ip netns exec $(lab_ns p1) dig +time=2 +tries=1 +short @$t1 peer2.lab.rift AAAA)\" ]"
+check "AAAA of an IPv4 peer: NOERROR" status_is peer2.lab.rift AAAA NOERROR
+check "outside the zone: REFUSED" status_is example.com A REFUSED
+check "answers are authoritative" sh -c "ip netns exec $(lab_ns p1) dig +time=2 +tries=1 @$t1 peer2.lab.rift A | grep -q 'flags: qr aa'"
+check "over the tunnel from peer2" sh -c "[ \"\$(ip netns exec $(lab_ns p2) dig +time=2 +tries=1 +short @$t1 peer1.lab.rift A)\" = $t1 ]"
+check "another domain (peer2: mesh.test)" sh -c "[ \"\$(ip netns exec $(lab_ns p2) dig +time=2 +tries=1 +short @$t2 peer1.lab.mesh.test A)\" = $t1 ]"
+
+# malformed queries: a truncated header is dropped, a compression loop gets FORMERR
+raw() # HEX: send one UDP datagram to peer1's responder, print the answer's rcode or "none"
+{
+	lab_exec p1 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.sendto(bytes.fromhex(sys.argv[2]), (sys.argv[1], 53))
+try:
+    d = s.recv(600); print(d[3] & 15)
+except socket.timeout:
+    print("none")
+' "$t1" "$1"
+}
+check "truncated header dropped" test "$(raw 1234)" = none
+check "compression loop: FORMERR" test "$(raw 123401000001000000000000c00c00010001)" = 1
+check "pointer past the end: FORMERR" test "$(raw 123401000001000000000000c0ff00010001)" = 1
+check "two questions: NOTIMP" test "$(raw 1234010000020000000000000000010001)" = 4
+check "still answering after garbage" short_is peer2.lab.rift A "$t2"
+check "status shows the zone" sh -c "ip netns exec $(lab_ns p1) $MESH_RIFTGATE status $(mesh_ifname 1) | grep -q 'names: NAME.lab.rift (answered on $t1:53)'"
+for i in 1 2; do
+	mesh_peer_stop "$i" TERM; rc=$?
+	check "peer$i exits cleanly (rc=$rc)" test "$rc" = 0
+done
+check_counts e2e-names
+[ "$fails" -eq 0 ]
