@@ -623,17 +623,19 @@ size_t hub_peer_count(const struct hub *h)
 
 /* Known members of an incoming frame (the last occurrence wins, as in Go's encoding/json). */
 struct frame {
-	struct hub_json_span type, peer_id, public_key, address, to, cert;
-	bool has_type, has_peer_id, has_public_key, has_address, has_to, has_cert;
+	struct hub_json_span type, peer_id, public_key, address, to, cert, revocations;
+	bool has_type, has_peer_id, has_public_key, has_address, has_to, has_cert, has_revocations;
 };
 
-enum key_id { K_OTHER, K_TYPE, K_PEER_ID, K_PUBLIC_KEY, K_ADDRESS, K_FROM, K_TO, K_CERT };
+enum key_id { K_OTHER, K_TYPE, K_PEER_ID, K_PUBLIC_KEY, K_ADDRESS, K_FROM, K_TO, K_CERT,
+	      K_REVOCATIONS };
 
 static enum key_id key_id(const struct hub_json_span *k)
 {
 	static const struct { const char *name; enum key_id id; } keys[] = {
 		{ "type", K_TYPE }, { "peerId", K_PEER_ID }, { "publicKey", K_PUBLIC_KEY },
 		{ "address", K_ADDRESS }, { "from", K_FROM }, { "to", K_TO }, { "cert", K_CERT },
+		{ "revocations", K_REVOCATIONS },
 	};
 	char buf[16];
 	long n = hub_json_decode(k, buf, sizeof(buf), false);
@@ -661,6 +663,7 @@ static bool scan_frame(struct frame *f, const char *s, size_t len)
 		case K_ADDRESS: f->address = v; f->has_address = true; break;
 		case K_TO: f->to = v; f->has_to = true; break;
 		case K_CERT: f->cert = v; f->has_cert = true; break;
+		case K_REVOCATIONS: f->revocations = v; f->has_revocations = true; break;
 		default: break;
 		}
 	}
@@ -942,6 +945,9 @@ static void handle_relay(struct hub *h, struct hub_conn *c, const char *type, co
 	}
 	send_out(h, &o, dst->id);
 	h->stats.relayed++;
+	if (h->ops->revocations && f->has_revocations && f->revocations.kind == HUB_JSON_ARRAY &&
+	    type[0] == 'r')	/* "revoke": the only relayed type starting with 'r' */
+		h->ops->revocations(h->host, c->id, f->revocations.p, f->revocations.len);
 }
 
 /* Token bucket: false when the frame must be dropped (and maybe the conn closed). */

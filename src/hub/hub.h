@@ -94,6 +94,10 @@ struct hub_ops {
 	 * the newcomer is closed with HUB_CLOSE_ID_TAKEN. */
 	int (*admit)(void *host, uint64_t conn, const char *peer_id, const char *public_key,
 		     const char *address, const char *cert, const char **why);
+	/* Optional: the `revocations` member (JSON array text, validated JSON, not NUL-terminated)
+	 * of a `revoke` frame the hub relayed, so a hub that enforces membership learns and keeps
+	 * revocations as they travel between agents. */
+	void (*revocations)(void *host, uint64_t conn, const char *json_array, size_t len);
 };
 
 /* Counters for /metrics. Gauges are current values; the rest only grow. */

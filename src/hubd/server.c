@@ -430,10 +430,62 @@ static const struct hub_ops host_ops = {
 	.send_binary = host_send_binary, .backlog = host_backlog,
 };
 
+/* One record seen on its way between agents: verified, kept, appended to the revoked file (so
+ * it survives a restart); already-known serials are skipped. */
+static void take_revocation(struct network *n, const char *text, size_t len)
+{
+	struct hubd_server *s = n->s;
+	char buf[TRUST_REVOKE_B64_MAX + 1];
+	struct trust_revoke r;
+	FILE *f;
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	if (trust_revoke_from_base64(&r, buf, len) != TRUST_OK ||
+	    trust_revoke_check(&s->tctx, &r) != TRUST_OK ||
+	    trust_revlist_has(s->revoked, r.serial) ||
+	    trust_revlist_add(s->revoked, r.serial) != TRUST_OK)
+		return;
+	rg_log(RG_LOG_INFO, "event=revoked network=%s peer=%.64s serial=%016" G_GINT64_MODIFIER "x",
+	       n->name, r.name, (guint64)r.serial);
+	if (!s->revoked_file || !(f = fopen(s->revoked_file, "ae")))
+		return;
+	fprintf(f, "%s\n", buf);
+	fclose(f);
+}
+
+/* The `revocations` array of a relayed revoke frame: strings of base64 (no escapes), others
+ * skipped. The text is valid JSON (the core validated the frame). */
+static void host_revocations(void *host, uint64_t conn, const char *a, size_t len)
+{
+	size_t i = 0;
+
+	(void)conn;
+	while (i < len) {
+		size_t start;
+
+		if (a[i] != '"') {
+			i++;
+			continue;
+		}
+		start = ++i;
+		while (i < len && a[i] != '"' && a[i] != '\\')
+			i++;
+		if (i < len && a[i] == '"')
+			take_revocation(host, a + start, i - start);
+		while (i < len && a[i] != '"')	/* an escaped string: skip to its end */
+			i += a[i] == '\\' ? 2 : 1;
+		i++;
+	}
+}
+
 static const struct hub_ops host_ops_trust = {
 	.send = host_send, .close = host_close, .joined = host_joined,
 	.grow = host_grow, .release = host_release,
 	.send_binary = host_send_binary, .backlog = host_backlog, .admit = host_admit,
+	.revocations = host_revocations,
 };
 
 /* ---- networks ---- */

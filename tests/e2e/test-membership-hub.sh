@@ -4,8 +4,9 @@
 # address, and never gives a seated peerId to a second socket. peer1 (admin) and peer2 (invited)
 # connect; peer3 holds the hub token but no certificate: refused at every join, and its agent
 # backs off (a handful of attempts a minute at most); peer4 runs a copy of peer2's config and
-# certificate: refused, peer2 keeps its seat and its tunnel; peer2 revoked and restarted: the
-# hub refuses it. Budget: 150 s.
+# certificate: refused, peer2 keeps its seat and its tunnel; peer2 revoked: the hub learns the
+# revocation from the frames it relays and keeps it in its --revoked file, and refuses peer2
+# when it comes back. Budget: 150 s.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -46,7 +47,7 @@ chmod 600 "$work/p4.toml"
 cp -a "$work/p2.trust" "$work/p4.trust"
 
 lab_bg hub "$work/hub.log" "$MESH_HUB" --addr "10.98.0.1:$MESH_HUB_PORT" --token "$MESH_TOKEN" \
-	--trust-anchor "$anchor" --trust-network lab --revoked "$work/p1.trust/revoked"
+	--trust-anchor "$anchor" --trust-network lab --revoked "$work/hub-revoked"
 hubpid=$LAB_LAST_PID
 check "hub with --trust-anchor listening" lab_wait 20 "hub" lab_tcp_listening hub "$MESH_HUB_PORT"
 mesh_peer_start 1
@@ -77,6 +78,9 @@ mesh_peer_stop 4
 
 # revoke peer2; restarted without the record (as if it had been offline), the hub refuses it.
 lab_exec p1 "$rg" devices revoke peer2 --config "$work/p1.toml" >/dev/null 2>&1
+check "the hub learned the revocation from the revoke frames it relayed" \
+	lab_wait 10 "hub revoked" grep -q "event=revoked .*peer=peer2 " "$work/hub.log"
+check "the hub persisted it" test "$(wc -l <"$work/hub-revoked" 2>/dev/null)" = 1
 mesh_peer_stop 2
 check "peer2 had received its own revocation" test -s "$work/p2.trust/revoked"
 out=$(lab_exec p2 timeout 20 "$rg" up --foreground --config "$work/p2.toml" 2>&1)

@@ -315,9 +315,18 @@ static int rec_admit(void *host, uint64_t conn, const char *p, const char *k, co
 	return -1;
 }
 
+static void rec_revocations(void *host, uint64_t conn, const char *a, size_t len)
+{
+	struct rec *r = host;
+
+	g_ptr_array_add(r->lines, g_strdup_printf("revocations %" G_GUINT64_FORMAT " %.*s", conn,
+						  (int)len, a));
+}
+
 static const struct hub_ops admit_ops = {
 	.send = rec_send, .close = rec_close, .joined = rec_joined,
 	.grow = rec_grow, .release = rec_release, .admit = rec_admit,
+	.revocations = rec_revocations,
 };
 
 static void test_admit(void)
@@ -366,7 +375,13 @@ static void test_admit(void)
 	expect(&f, "send 4 {\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"x\"}", NULL);
 	/* revoke frames are relayed like offers */
 	in(&f, 5, "{\"type\":\"revoke\",\"to\":\"a\",\"revocations\":[\"r\"]}");
-	expect(&f, "send 4 {\"type\":\"revoke\",\"from\":\"b\",\"to\":\"a\",\"revocations\":[\"r\"]}", NULL);
+	expect(&f, "send 4 {\"type\":\"revoke\",\"from\":\"b\",\"to\":\"a\",\"revocations\":[\"r\"]}",
+	       "revocations 5 [\"r\"]", NULL);
+	/* the host sees revocations only of revoke frames, and only relayed ones */
+	in(&f, 5, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\",\"revocations\":[\"r\"]}");
+	expect(&f, "send 4 {\"type\":\"offer\",\"from\":\"b\",\"to\":\"a\",\"sdp\":\"x\",\"revocations\":[\"r\"]}", NULL);
+	in(&f, 5, "{\"type\":\"revoke\",\"to\":\"nobody\",\"revocations\":[\"r\"]}");
+	expect(&f, "send 5 {\"type\":\"error\",\"code\":\"unknown-peer\",\"message\":\"no such peer: nobody\"}", NULL);
 
 	struct hub_stats st;
 
