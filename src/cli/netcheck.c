@@ -403,8 +403,8 @@ static int bind_probe(struct netcheck *n, int fd, const struct nc_addr *dst, uin
 	}
 	if (other) {
 		other->len = sizeof(other->ss);
-		if (stun_message_find_addr(&resp, (StunAttribute)ATTR_OTHER_ADDRESS, &other->ss, &other->len) !=
-		    STUN_MESSAGE_RETURN_SUCCESS)
+		if (stun_message_find_addr(&resp, (StunAttribute)ATTR_OTHER_ADDRESS, &other->ss,
+					   &other->len) != STUN_MESSAGE_RETURN_SUCCESS)
 			other->len = 0;
 	}
 	return 0;
@@ -767,7 +767,8 @@ static void check_turn(struct netcheck *n)
 			continue;
 		}
 		stun_agent_init(&agent, known_attrs, STUN_COMPATIBILITY_RFC5389,
-				STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+				STUN_AGENT_USAGE_LONG_TERM_CREDENTIALS |
+				STUN_AGENT_USAGE_USE_FINGERPRINT);
 		/* Allocate; a 401 (or 438 stale nonce) carries the realm and nonce for the retry. */
 		for (int step = 0; step < 3; step++) {
 			unsigned tmo = (unsigned)MIN(left_ms(n), (uint64_t)NETCHECK_PROBE_MS);

@@ -101,6 +101,21 @@ check "token refused: reason names the token" grep -q "rejected token" <<<"$(q t
 mesh_hub_stop
 mesh_hub_start || { bad "hub restarts"; exit 1; }
 
+# wss:// to a hub that speaks plain ws: the TLS handshake fails, kind tls.
+mesh_peer_stop 2
+sed 's|^server_url = "ws://|server_url = "wss://|' "$work/p2.toml" >"$work/tls.toml"
+chmod 600 "$work/tls.toml"
+ip netns exec "$(lab_ns p2)" "$MESH_RIFTGATE" up --foreground --config "$work/tls.toml" >>"$work/tls.log" 2>&1 &
+LAB_PIDS+=($!); tlspid=$!
+hub_kind2() { [ "$(mesh_status 2 --json | jq -r .hubErrorKind)" = "$1" ]; }
+lab_wait 20 "TLS failure reported" hub_kind2 tls
+lab_exec p2 timeout 15 "$MESH_RIFTGATE" status --json "$if2" >"$work/tls.json" 2>/dev/null
+check "TLS error: kind tls ($(jq -r '.interfaces[0] | "\(.hubErrorKind): \(.hubError)"' "$work/tls.json"))" \
+	test "$(jq -r '.interfaces[0].hubErrorKind' "$work/tls.json")" = tls
+check "TLS error: valid against the schema" \
+	/usr/bin/python3 "$src/tests/e2e/check-status-schema.py" "$schema" <"$work/tls.json"
+lab_stop "$tlspid" TERM 15 >/dev/null
+
 # No path: UDP between the peers dropped (the hub's TCP still works), fresh agents.
 mesh_peer_stop 1
 mesh_peer_stop 2
