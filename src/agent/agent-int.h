@@ -21,6 +21,7 @@
 #include "net/uapisock.h"
 #include "rtc/rtc.h"
 #include "signal/msg.h"
+#include "signal/relay.h"
 #include "util/err.h"
 #include "wg/device.h"
 
@@ -111,6 +112,11 @@ struct agent_peer {
 	unsigned icmp_mtu;		/* smallest MTU an ICMP "too big" told the kernel, 0 = none */
 	uint64_t icmp_window_ns;	/* ICMP rate limit: start of the current second */
 	unsigned icmp_in_window;
+	uint64_t session_ns;		/* monotonic time of the last WireGuard handshake, 0 = none */
+	bool on_relay;			/* the last datagram to it went through the hub (relay.c) */
+	/* relay.c: is the direct path answering? Polled from rtc at most every 100 ms while
+	 * sending: the ICE datagram counter, and since when we send without hearing back. */
+	uint64_t quiet_check_ns, quiet_rx, quiet_since_ns;
 	char last_error[256];
 	const char *last_error_kind;	/* static machine name of last_error, "" = none */
 };
@@ -171,6 +177,9 @@ struct agent {
 	struct agent_dns *dns;		/* owned: the peer name responder (dns.c) */
 
 	struct sig_client *sig;
+	enum agent_relay_mode relay;	/* relay.c */
+	uint64_t relay_tx, relay_rx;	/* datagrams through the hub relay */
+	uint64_t relay_tx_dropped;	/* not sent: pacing or a full socket (as UDP would) */
 	bool hub_connected;
 	bool hub_ever;
 	bool hub_down_logged;		/* the current outage has had its warning */
@@ -187,6 +196,7 @@ struct agent {
 	/* With TUN offload: one segment of a TCP super-segment read into tx. */
 	uint8_t seg[WG_DATA_HEADROOM + AGENT_PKT_MAX + WG_DATA_TAILROOM];
 	uint8_t icmp[NET_ICMP_TOO_BIG_MAX];	/* one "packet too big" answer */
+	uint8_t relay_frame[SIG_RELAY_FRAME_MAX];	/* relay.c: the frame being sent */
 };
 
 /* agent.c */
@@ -195,6 +205,21 @@ int agent_send_signal(struct agent *a, const struct sig_msg *m);
 
 /* sockmark.c: the fwmark every IPv4/IPv6 socket of this process gets from now on (0 = none). */
 void agent_sockmark_set(uint32_t mark);
+
+/* relay.c: WireGuard datagrams through the hub (docs/agent.md §Relay). */
+/* Whether datagrams to p go through the hub now; *why (may be NULL) says why, for status. */
+bool agent_relay_use(struct agent_peer *p, const char **why);
+/* The same answer without counting as a send (for status). */
+bool agent_relay_status(struct agent_peer *p, const char **why);
+/* Sends one WireGuard datagram to p through the hub: 0 or -errno (a drop, as UDP). */
+int agent_relay_send(struct agent_peer *p, const uint8_t *buf, size_t len);
+/* A binary frame from the hub (sig_client ops->binary). */
+void agent_relay_on_frame(struct agent *a, const uint8_t *frame, size_t len);
+/* p's WireGuard peer exists and the hub relays: set its endpoint and, as the offerer, start the
+ * handshake at once, so traffic flows before ICE has finished. */
+void agent_relay_peer_ready(struct agent_peer *p);
+/* A session fresh enough to carry on over a new data channel without a new handshake. */
+bool agent_relay_session_fresh(const struct agent_peer *p);
 
 /* peer.c */
 const char *agent_peer_state_name(enum agent_peer_state s);

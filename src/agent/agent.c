@@ -63,8 +63,17 @@ static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t 
 {
 	struct agent_peer *p = peer_by_ep(opaque, ep);
 
-	if (!p || !p->conn || !p->conn->ch)
+	if (!p)
 		return -ENOTCONN;
+	if (agent_relay_use(p, NULL))
+		return agent_relay_send(p, buf, len);
+	if (!p->conn || !p->conn->ch)
+		return -ENOTCONN;
+	if (p->on_relay) {
+		p->on_relay = false;
+		rg_log(RG_LOG_INFO, "peer %s: path: data channel (the relay is no longer needed)",
+		       p->id);
+	}
 	/* -EAGAIN (send buffer full) is a drop, as UDP would: WireGuard tolerates loss. */
 	return rtc_channel_send(p->conn->ch, buf, len, true);
 }
@@ -323,6 +332,19 @@ static void mtu_status(const struct agent_peer *p, struct agent_status_peer *sp)
 	sp->peer_mtu = peer_limit(p, false);
 }
 
+/* Which path carries the peer's datagrams now, and why the relay when it does. */
+static void relay_status(struct agent_peer *p, struct agent_status_peer *sp)
+{
+	const char *why = NULL;
+
+	if (agent_relay_status(p, &why)) {
+		g_strlcpy(sp->path, "relay", sizeof(sp->path));
+		g_strlcpy(sp->path_reason, why ? why : "", sizeof(sp->path_reason));
+	} else if (p->conn && p->conn->ch) {
+		g_strlcpy(sp->path, "direct", sizeof(sp->path));
+	}
+}
+
 /* The snapshot status and metrics show; s is zeroed, agent_status_clear() it after. */
 static void status_fill(void *opaque, struct agent_status *out)
 {
@@ -349,6 +371,9 @@ static void status_fill(void *opaque, struct agent_status *out)
 	s.mtu_pinned = a->mtu_pinned;
 	s.too_big_icmp = a->too_big_icmp;
 	s.too_big_dropped = a->too_big_dropped;
+	s.relay_tx = a->relay_tx;
+	s.relay_rx = a->relay_rx;
+	s.relay_tx_dropped = a->relay_tx_dropped;
 	s.pid = getpid();
 	s.started = a->started;
 	agent_routes_status(a->routes, &s);
@@ -364,6 +389,7 @@ static void status_fill(void *opaque, struct agent_status *out)
 		agent_peer_fill_status(v, sp);
 		mtu_status(v, sp);
 		agent_routes_status_peer(a->routes, l->data, sp);
+		relay_status(v, sp);
 	}
 	(void)it;
 	g_list_free(ids);
@@ -516,11 +542,18 @@ static void sig_fatal_cb(struct sig_client *c, const struct rg_err *err, void *o
 		a->hub_err.code = -EACCES;
 }
 
+static void sig_binary_cb(struct sig_client *c, const uint8_t *frame, size_t len, void *opaque)
+{
+	(void)c;
+	agent_relay_on_frame(opaque, frame, len);
+}
+
 static const struct sig_client_ops sig_ops = {
 	.connected = sig_connected_cb,
 	.disconnected = sig_disconnected_cb,
 	.message = sig_message_cb,
 	.fatal = sig_fatal_cb,
+	.binary = sig_binary_cb,
 };
 
 bool agent_hub_connected(const struct agent *a)
@@ -822,6 +855,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	a->hub_url = g_strdup(cfg->hub_url ? cfg->hub_url : "");
 	a->token = g_strdup(cfg->token);
 	a->exclude_ifaces = copy_exclude(cfg);
+	a->relay = cfg->relay;
 	if ((r = copy_rtc_cfg(a, cfg, err)) < 0)
 		goto fail;
 

@@ -27,6 +27,13 @@ enum agent_defaults {
 	AGENT_MTU_IPV6_MIN = 1280,	/* RFC 8200: the kernel disables IPv6 below it */
 };
 
+/* [network] relay: WireGuard datagrams through the hub (docs/agent.md §Relay). */
+enum agent_relay_mode {
+	AGENT_RELAY_AUTO = 0,	/* while ICE connects, when it finds no path, while a path is lost */
+	AGENT_RELAY_NEVER,
+	AGENT_RELAY_ALWAYS,	/* every datagram, even with a working data channel */
+};
+
 /* Everything the agent needs; strings are copied by agent_new(). */
 struct agent_cfg {
 	const char *ifname;		/* TUN name, <= 15 chars */
@@ -67,6 +74,7 @@ struct agent_cfg {
 	const char *exit_node;		/* [network] exit_node / up --exit-node: peer name or NULL */
 	bool kill_switch;		/* [network] kill_switch */
 	const char *dns_domain;		/* [network] domain for peer names; NULL = "rift" */
+	enum agent_relay_mode relay;	/* [network] relay (default auto) */
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

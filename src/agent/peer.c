@@ -343,6 +343,17 @@ static void rtc_channel_open_cb(void *opaque, struct rtc_channel *ch)
 		peer_fail(p, "channel open but no WireGuard key for it");
 		return;
 	}
+	if (agent_relay_session_fresh(p)) {
+		/* the session made over the relay carries on over the channel: no new handshake */
+		wg_peer_set_endpoint(p->wg, &p->ep);
+		clear_src(&p->timeout_src);
+		set_state(p, AGENT_PEER_UP);
+		p->failures = 0;
+		p->attempts = 0;
+		p->last_error[0] = '\0';
+		agent_timer_rearm(p->a);
+		return;
+	}
 	set_state(p, AGENT_PEER_HANDSHAKE);
 	wg_peer_set_endpoint(p->wg, &p->ep);
 	clear_src(&p->timeout_src);
@@ -1006,6 +1017,7 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 		}
 		return;
 	}
+	agent_relay_peer_ready(p);
 	if (p->state == AGENT_PEER_LEFT)
 		set_state(p, AGENT_PEER_DISCOVERED);
 	if (p->conn) {
@@ -1204,7 +1216,9 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 {
 	switch (ev) {
 	case WG_PEER_HANDSHAKE_COMPLETE:
-		if (p->restart_ns) {
+		p->session_ns = rg_mono_ns();
+		/* over the relay it proves nothing about the direct path */
+		if (p->restart_ns && !p->on_relay) {
 			/* A handshake got through: the path works, whatever ICE said. */
 			restart_done(p, "WireGuard handshake through the channel");
 			break;
@@ -1216,6 +1230,9 @@ void agent_peer_on_wg_event(struct agent_peer *p, enum wg_peer_event ev)
 			p->attempts = 0;
 			p->last_error[0] = '\0';
 		}
+		break;
+	case WG_PEER_SESSION_EXPIRED:
+		p->session_ns = 0;
 		break;
 	case WG_PEER_HANDSHAKE_FAILED:
 		if (p->conn && p->state == AGENT_PEER_HANDSHAKE && !peer_restarting(p))

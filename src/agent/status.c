@@ -60,6 +60,12 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_int_value(b, (gint64)s->too_big_icmp);
 	json_builder_set_member_name(b, "tooBigDropped");
 	json_builder_add_int_value(b, (gint64)s->too_big_dropped);
+	json_builder_set_member_name(b, "relayTx");
+	json_builder_add_int_value(b, (gint64)s->relay_tx);
+	json_builder_set_member_name(b, "relayRx");
+	json_builder_add_int_value(b, (gint64)s->relay_rx);
+	json_builder_set_member_name(b, "relayTxDropped");
+	json_builder_add_int_value(b, (gint64)s->relay_tx_dropped);
 	json_builder_set_member_name(b, "pid");
 	json_builder_add_int_value(b, s->pid);
 	json_builder_set_member_name(b, "started");
@@ -150,6 +156,10 @@ char *agent_status_to_json(const struct agent_status *s)
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
+		json_builder_set_member_name(b, "path");
+		json_builder_add_string_value(b, p->path);
+		json_builder_set_member_name(b, "pathReason");
+		json_builder_add_string_value(b, p->path_reason);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -279,6 +289,9 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	s->mtu_pinned = get_bool(o, "mtuPinned");
 	s->too_big_icmp = (uint64_t)MAX(get_int(o, "tooBigIcmp", 0), 0);
 	s->too_big_dropped = (uint64_t)MAX(get_int(o, "tooBigDropped", 0), 0);
+	s->relay_tx = (uint64_t)MAX(get_int(o, "relayTx", 0), 0);
+	s->relay_rx = (uint64_t)MAX(get_int(o, "relayRx", 0), 0);
+	s->relay_tx_dropped = (uint64_t)MAX(get_int(o, "relayTxDropped", 0), 0);
 	s->pid = get_int(o, "pid", 0);
 	s->started = get_int(o, "started", 0);
 	s->masquerade = get_bool(o, "masquerade");
@@ -331,6 +344,8 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		    !get_str(po, "localEndpoint", p->local_endpoint, sizeof(p->local_endpoint)) ||
 		    !get_str(po, "lastErrorKind", p->last_error_kind, sizeof(p->last_error_kind)) ||
 		    !get_str(po, "pathMtuState", p->path_mtu_state, sizeof(p->path_mtu_state)) ||
+		    !get_str(po, "path", p->path, sizeof(p->path)) ||
+		    !get_str(po, "pathReason", p->path_reason, sizeof(p->path_reason)) ||
 		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error)) ||
 		    !get_str(po, "trust", p->trust, sizeof(p->trust))) {
 			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long field",
@@ -441,6 +456,10 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 				       s->too_big_dropped);
 	g_string_append_printf(t, "  hub: %s (%s)\n", s->hub_url,
 			       s->hub_connected ? "connected" : "disconnected");
+	if (s->relay_tx || s->relay_rx)
+		g_string_append_printf(t, "  relayed through the hub: %" PRIu64 " datagrams sent, %"
+				       PRIu64 " received, %" PRIu64 " dropped\n", s->relay_tx,
+				       s->relay_rx, s->relay_tx_dropped);
 	if (!s->hub_connected && s->hub_error[0])
 		g_string_append_printf(t, "    hub error: %s\n", s->hub_error);
 	if (s->started > 0) {
@@ -492,6 +511,11 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 		if (p->address[0])
 			g_string_append_printf(t, "  address: %s\n", p->address);
 		g_string_append_printf(t, "  role: %s\n", p->offerer ? "offerer" : "answerer");
+		if (!strcmp(p->path, "relay"))
+			g_string_append_printf(t, "  path: relay (hub)%s%s\n", p->path_reason[0] ? ", " : "",
+					       p->path_reason);
+		else if (p->path[0])
+			g_string_append_printf(t, "  path: %s\n", p->path);
 		if (p->candidate[0])
 			g_string_append_printf(t, "  candidate pair: %s\n", p->candidate);
 		if (p->remote_endpoint[0])

@@ -67,6 +67,8 @@ struct agent_status_peer {
 	char trust[128];			/* verified / unverified / rejected: <reason> */
 	size_t n_routes;
 	struct agent_status_route routes[AGENT_STATUS_ROUTES_MAX];	/* it advertises */
+	char path[AGENT_STATE_MAX + 1];		/* "direct", "relay" (the hub), "" = none */
+	char path_reason[64];			/* why the relay, "" = not on it */
 };
 
 struct agent_status {
@@ -82,6 +84,8 @@ struct agent_status {
 	bool mtu_pinned;			/* [device] mtu */
 	uint64_t too_big_icmp;			/* packets over a peer's MTU: ICMP sent */
 	uint64_t too_big_dropped;		/* ... dropped (IPv4 without DF) */
+	uint64_t relay_tx, relay_rx;		/* datagrams through the hub relay */
+	uint64_t relay_tx_dropped;		/* ... not sent (pacing, full socket) */
 	int64_t pid;
 	int64_t started;			/* wall seconds */
 	size_t n_peers;

@@ -108,6 +108,8 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->path_mtu = c->path_mtu;
 	ac->ordered = c->ordered;
 	ac->max_retransmits = (int)c->max_retransmits;
+	ac->relay = c->relay == CONF_RELAY_NEVER ? AGENT_RELAY_NEVER :
+		    c->relay == CONF_RELAY_ALWAYS ? AGENT_RELAY_ALWAYS : AGENT_RELAY_AUTO;
 	ac->routes = c->routes;
 	ac->n_routes = c->n_routes;
 	ac->masquerade = c->masquerade;

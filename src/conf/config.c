@@ -452,7 +452,8 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 {
 	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
 					     "accept_routes", "exit_node", "kill_switch", "domain",
-					     NULL };
+					     "relay", NULL };
+	char *relay = NULL;
 	const struct conf_toml_value *t, *v;
 	int ret;
 
@@ -492,6 +493,20 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 			return at(r, v, "network.kill_switch must be true or false, got %s",
 				  conf_toml_type_name(v->type));
 		c->kill_switch = v->b;
+	}
+	if ((ret = get_string(r, t, "network", "relay", false, &v, &relay)) < 0)
+		return ret;
+	if (relay) {
+		if (!strcmp(relay, "auto") || !strcmp(relay, "never") || !strcmp(relay, "always")) {
+			c->relay = relay[0] == 'a' ? (relay[1] == 'u' ? CONF_RELAY_AUTO : CONF_RELAY_ALWAYS) :
+				   CONF_RELAY_NEVER;
+			free(relay);
+		} else {
+			ret = at(r, v, "network.relay must be \"auto\", \"never\" or \"always\", got "
+				 "'%.32s'", relay);
+			free(relay);
+			return ret;
+		}
 	}
 	return read_accept_routes(r, t, c);
 }
@@ -1070,6 +1085,8 @@ int conf_format(const struct conf *c, char **text)
 		put_kv(&o, "domain", c->dns_domain);
 	if (c->kill_switch)
 		puts_(&o, "kill_switch = true\n");
+	if (c->relay != CONF_RELAY_AUTO)
+		put_kv(&o, "relay", c->relay == CONF_RELAY_NEVER ? "never" : "always");
 	if (c->accept_routes_all)
 		puts_(&o, "accept_routes = true\n");
 	if (c->n_accept_routes_from) {

@@ -42,6 +42,8 @@ struct conf {
 	char *server_url;	/* ws:// or wss:// */
 	char *auth_token;	/* secret */
 	char *turn_secret;	/* secret; NULL = absent */
+	/* relay through the hub (docs/config.md): "auto" (default), "never", "always" */
+	enum conf_relay { CONF_RELAY_AUTO = 0, CONF_RELAY_NEVER, CONF_RELAY_ALWAYS } relay;
 	/* accept_routes: true (from every peer) or a list of peer names; absent = none */
 	bool accept_routes_all;
 	char **accept_routes_from;

@@ -7,10 +7,14 @@
  */
 #include <errno.h>
 #include <libsoup/soup.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "signal/backoff.h"
 #include "signal/client.h"
+#include "signal/relay.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -49,6 +53,12 @@ struct sig_client {
 	bool auth_reported;		/* fatal already raised for the current 401/403 streak */
 	bool *freed;			/* set by sig_client_free while a callback runs */
 	char *ws_error;			/* last "error" of the current socket, for the reason */
+	/* relay (signal/relay.h): announced by the hub on this connection; pacing bucket in
+	 * charged bytes; the socket's fd to see how much is still unsent (-1 = unknown) */
+	bool relay_ok;
+	int64_t relay_tokens;
+	uint64_t relay_last_ms;
+	int relay_fd;
 	enum sig_client_failure fail;	/* sig_client_last_failure() */
 };
 
@@ -120,6 +130,8 @@ static void drop_ws(struct sig_client *c)
 		return;
 	g_signal_handlers_disconnect_by_data(c->ws, c);
 	g_clear_pointer(&c->ws_error, g_free);
+	c->relay_ok = false;
+	c->relay_fd = -1;
 	if (soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
 		soup_websocket_connection_close(c->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
 	g_clear_object(&c->ws);
@@ -163,7 +175,12 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
 	(void)ws;
 	c->last_rx_ms = now_ms();
 	if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-		rg_log(RG_LOG_DEBUG, "signal: dropping a binary frame of %zu bytes", len);
+		if (len > SIG_RELAY_FRAME_MAX || !p) {
+			rg_log(RG_LOG_DEBUG, "signal: dropping a binary frame of %zu bytes", len);
+			return;
+		}
+		if (c->ops.binary)
+			CALL_USER(c, c->ops.binary(c, (const uint8_t *)p, len, c->opaque));
 		return;
 	}
 	if (sig_msg_parse(&m, p ? p : "", len, &err)) {
@@ -172,6 +189,10 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
 	}
 	if (m.type == SIG_MSG_ERROR)
 		rg_log(RG_LOG_WARN, "signal: hub error %s: %s", m.code, m.message);
+	if (m.type == SIG_MSG_PEERS && c->relay_ok != m.relay) {
+		c->relay_ok = m.relay;
+		rg_log(RG_LOG_INFO, "signal: the hub %s datagrams", m.relay ? "relays" : "does not relay");
+	}
 	if (c->ops.message && !CALL_USER(c, c->ops.message(c, &m, c->opaque))) {
 		sig_msg_clear(&m);
 		return;
@@ -230,6 +251,30 @@ static gboolean watchdog_cb(gpointer data)
 	c->watchdog = NULL;
 	lost(c, reason, false, false);
 	return G_SOURCE_REMOVE;
+}
+
+/* The TCP socket under the WebSocket (through TLS and libsoup's wrapper), or -1. */
+static int ws_fd(SoupWebsocketConnection *ws)
+{
+	GIOStream *io = soup_websocket_connection_get_io_stream(ws);
+
+	for (int depth = 0; io && depth < 4; depth++) {
+		GParamSpec *ps;
+		GIOStream *base = NULL;
+
+		if (G_IS_SOCKET_CONNECTION(io))
+			return g_socket_get_fd(g_socket_connection_get_socket(G_SOCKET_CONNECTION(io)));
+		ps = g_object_class_find_property(G_OBJECT_GET_CLASS(io), "base-io-stream");
+		if (!ps)
+			ps = g_object_class_find_property(G_OBJECT_GET_CLASS(io), "base-iostream");
+		if (!ps || !g_type_is_a(ps->value_type, G_TYPE_IO_STREAM))
+			return -1;
+		g_object_get(io, ps->name, &base, NULL);
+		if (base)
+			g_object_unref(base);	/* still owned by io */
+		io = base;
+	}
+	return -1;
 }
 
 static void send_join(struct sig_client *c)
@@ -311,6 +356,10 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	c->auth_reported = false;
 	sig_backoff_connected(&c->backoff, now_ms());
 	soup_websocket_connection_set_max_incoming_payload_size(ws, SIG_MSG_MAX);
+	c->relay_ok = false;
+	c->relay_fd = ws_fd(ws);
+	c->relay_tokens = SIG_RELAY_BURST;
+	c->relay_last_ms = now_ms();
 	soup_websocket_connection_set_keepalive_interval(ws, c->ping_s);
 	c->last_rx_ms = now_ms();
 	c->watchdog = g_timeout_source_new_seconds(c->ping_s);
@@ -419,6 +468,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	if (cfg->backoff_cap_ms)
 		c->backoff.cap_ms = cfg->backoff_cap_ms;
 	c->ping_s = cfg->ping_s ? cfg->ping_s : SIG_CLIENT_PING_S;
+	c->relay_fd = -1;
 	g_main_context_push_thread_default(c->ctx);
 	c->session = soup_session_new_with_options("user-agent", "riftgate/0.1", NULL);
 	g_main_context_pop_thread_default(c->ctx);
@@ -449,6 +499,47 @@ int sig_client_send(struct sig_client *c, const struct sig_msg *m)
 		return -EMSGSIZE;
 	soup_websocket_connection_send_text(c->ws, json);
 	return 0;
+}
+
+/* The kernel still holds more than half the socket's send buffer: libsoup is (or is about to
+ * be) queueing in user space, where nothing bounds it. */
+static bool socket_backed_up(int fd)
+{
+	int unsent = 0, sndbuf = 0;
+	socklen_t sl = sizeof(sndbuf);
+
+	if (fd < 0 || ioctl(fd, SIOCOUTQ, &unsent) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl) < 0)
+		return false;
+	return sndbuf > 0 && unsent > sndbuf / 2;
+}
+
+int sig_client_send_binary(struct sig_client *c, const uint8_t *frame, size_t len)
+{
+	int64_t cost = (int64_t)len + SIG_RELAY_FRAME_COST;
+	uint64_t now;
+
+	if (!c->ws || soup_websocket_connection_get_state(c->ws) != SOUP_WEBSOCKET_STATE_OPEN)
+		return -ENOTCONN;
+	if (len == 0 || len > SIG_RELAY_FRAME_MAX)
+		return -EMSGSIZE;
+	now = now_ms();
+	if (now > c->relay_last_ms) {
+		c->relay_tokens += (int64_t)((now - c->relay_last_ms) * SIG_RELAY_RATE / 1000);
+		if (c->relay_tokens > SIG_RELAY_BURST)
+			c->relay_tokens = SIG_RELAY_BURST;
+		c->relay_last_ms = now;
+	}
+	if (c->relay_tokens < cost || socket_backed_up(c->relay_fd))
+		return -ENOBUFS;
+	c->relay_tokens -= cost;
+	soup_websocket_connection_send_binary(c->ws, frame, len);
+	return 0;
+}
+
+bool sig_client_relay_available(const struct sig_client *c)
+{
+	return c->state == ST_CONNECTED && c->relay_ok;
 }
 
 void sig_client_set_address(struct sig_client *c, const char *address)

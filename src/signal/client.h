@@ -57,6 +57,9 @@ struct sig_client_ops {
 	/* Something a person must fix (token rejected, bad URL). The client keeps retrying
 	 * slowly unless freed. */
 	void (*fatal)(struct sig_client *c, const struct rg_err *err, void *opaque);
+	/* A binary frame from the hub: a relay frame (signal/relay.h, not yet parsed), valid only
+	 * during the call. Frames over SIG_RELAY_FRAME_MAX are dropped before this. */
+	void (*binary)(struct sig_client *c, const uint8_t *frame, size_t len, void *opaque);
 };
 
 /* Creates the client (not yet connecting). Returns 0 or -EINVAL with err (bad URL, missing
@@ -68,6 +71,12 @@ void sig_client_start(struct sig_client *c);
 /* Sends m if connected (0), else -ENOTCONN. Messages are not queued across reconnects: the
  * caller re-negotiates on `connected`. */
 int sig_client_send(struct sig_client *c, const struct sig_msg *m);
+/* Sends one relay frame (signal/relay.h) as a binary frame: 0, -ENOTCONN, -EMSGSIZE, or -ENOBUFS
+ * when it would exceed the client's pacing (SIG_RELAY_RATE) or the socket already has half its
+ * send buffer waiting: a datagram, dropped rather than queued. */
+int sig_client_send_binary(struct sig_client *c, const uint8_t *frame, size_t len);
+/* The hub announced the relay in its last `peers` reply on the current connection. */
+bool sig_client_relay_available(const struct sig_client *c);
 /* Changes the address sent in join from the next (re)connect on; NULL removes it. */
 void sig_client_set_address(struct sig_client *c, const char *address);
 bool sig_client_is_connected(const struct sig_client *c);

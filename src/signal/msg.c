@@ -119,6 +119,11 @@ static int parse_peers(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 	guint len;
 	int r;
 
+	JsonNode *rn = json_object_get_member(o, "relay");
+
+	/* extension: the hub relays datagrams; anything but true means no */
+	m->relay = rn && JSON_NODE_HOLDS_VALUE(rn) &&
+		   json_node_get_value_type(rn) == G_TYPE_BOOLEAN && json_node_get_boolean(rn);
 	/* Go marshals an empty (nil) slice as null */
 	if (!n || JSON_NODE_HOLDS_NULL(n))
 		return 0;

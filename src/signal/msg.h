@@ -60,6 +60,7 @@ struct sig_msg {
 	size_t n_peers;
 	char **revocations;	/* revoke: owned array of base64 records */
 	size_t n_revocations;
+	bool relay;		/* peers: the hub announced "relay":true (docs/signaling.md §Relay) */
 };
 
 /* "join", "ice-candidate", ...; NULL for SIG_MSG_NONE or out of range. */

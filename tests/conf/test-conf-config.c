@@ -154,6 +154,12 @@ static const struct {
 	/* 119 */ { "network.domain", "\"a..b\"", NULL, "network.domain must be DNS labels" },
 	/* 120 */ { "network.domain", "\"rift.\"", NULL, "network.domain must be DNS labels" },
 	/* 121 */ { "network.domain", "\"ri_ft\"", NULL, "network.domain must be DNS labels" },
+	/* 122 */ { "network.relay", "\"auto\"", NULL, NULL },
+	/* 123 */ { "network.relay", "\"never\"", NULL, NULL },
+	/* 124 */ { "network.relay", "\"always\"", NULL, NULL },
+	/* 125 */ { "network.relay", "\"on\"", NULL, "network.relay must be \"auto\", \"never\" or \"always\", got 'on'" },
+	/* 126 */ { "network.relay", "true", NULL, "network.relay must be a string, got bool" },
+	/* 127 */ { "network.relay", "\"\"", NULL, "network.relay must not be empty" },
 };
 
 static char *make_doc(size_t row)
@@ -250,6 +256,7 @@ static void test_values(void)
 		g_assert_cmpstr(ex[1], ==, "wg*");
 		g_assert_cmpstr(ex[2], ==, "tailscale*");
 	}
+	g_assert_cmpint(c.relay, ==, CONF_RELAY_AUTO);
 	conf_clear(&c);
 	g_free(doc);
 
@@ -282,6 +289,31 @@ static void test_values(void)
 	g_assert_cmpint(c.addr.family, ==, AF_INET6);
 	g_assert_cmpuint(c.addr.len, ==, 64);
 	conf_clear(&c);
+}
+
+/* network.relay survives a format/parse round trip; "auto" (the default) is not written. */
+static void test_relay_round_trip(void)
+{
+	static const char *const vals[] = { "auto", "never", "always" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(vals); i++) {
+		g_autofree char *doc = g_strdup_printf("[network]\nname='n'\nserver_url='ws://h'\n"
+						       "auth_token='t'\nrelay='%s'\n[device]\nname='d'\n"
+						       "private_key='" KEY "'\naddress='10.1.0.1/24'\n", vals[i]);
+		struct rg_err err = { 0 };
+		struct conf c, c2;
+		char *text = NULL;
+
+		g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "r", &err), ==, 0);
+		g_assert_cmpint(c.relay, ==, (int)i);
+		g_assert_cmpint(conf_format(&c, &text), ==, 0);
+		g_assert_true((strstr(text, "relay = ") != NULL) == (i != 0));
+		g_assert_cmpint(conf_parse(&c2, text, strlen(text), "r2", &err), ==, 0);
+		g_assert_cmpint(c2.relay, ==, c.relay);
+		conf_clear(&c);
+		conf_clear(&c2);
+		conf_text_free(text);
+	}
 }
 
 /* Routes, masquerade and accept_routes survive a format/parse round trip. */
@@ -538,5 +570,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/config/default-path", test_default_path);
 	g_test_add_func("/conf/config/ca-file", test_ca_file);
 	g_test_add_func("/conf/config/routes-round-trip", test_routes_round_trip);
+	g_test_add_func("/conf/config/relay-round-trip", test_relay_round_trip);
 	return g_test_run();
 }
