@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "signal/client.h"
+#include "signal/relay.h"
 #include "util/err.h"
 
 /* The hub takes only real keys (base64 of 32 bytes): a first symbol, then zero bits. */
@@ -160,6 +161,8 @@ struct peer {
 	unsigned connected, disconnected, fatal;
 	char *last_fatal;
 	char *last_reason;
+	GByteArray *bin;	/* the last binary (relay) frame received */
+	unsigned bins;
 };
 
 static void on_connected(struct sig_client *c, void *opaque)
@@ -199,9 +202,21 @@ static void on_fatal(struct sig_client *c, const struct rg_err *err, void *opaqu
 	p->last_fatal = g_strdup(err->msg);
 }
 
+static void on_binary(struct sig_client *c, const uint8_t *frame, size_t len, void *opaque)
+{
+	struct peer *p = opaque;
+
+	(void)c;
+	p->bins++;
+	if (!p->bin)
+		p->bin = g_byte_array_new();
+	g_byte_array_set_size(p->bin, 0);
+	g_byte_array_append(p->bin, frame, (guint)len);
+}
+
 static const struct sig_client_ops peer_ops = {
 	.connected = on_connected, .disconnected = on_disconnected,
-	.message = on_message, .fatal = on_fatal,
+	.message = on_message, .fatal = on_fatal, .binary = on_binary,
 };
 
 static void peer_start(struct peer *p, const struct hub_proc *h, const char *id, const char *token,
@@ -230,6 +245,8 @@ static void peer_stop(struct peer *p)
 	g_free(p->id);
 	g_free(p->last_fatal);
 	g_free(p->last_reason);
+	if (p->bin)
+		g_byte_array_unref(p->bin);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -639,10 +656,54 @@ static void test_bad_frames(void)
 	soup_websocket_connection_send_text(r.ws, "{not json");
 	raw_expect(&r, "\"code\":\"bad-json\"");
 	g_assert_false(r.closed);
+	g_assert_cmpuint(r.msgs->len, ==, 1);
+	g_assert_cmpuint(hub_metric(&h, "relay_frames_in_total"), ==, 1);
 	raw_free(&r);
 	g_assert_true(sig_client_is_connected(a.c));
 	g_assert_cmpuint(hub_metric(&h, "peers"), ==, 1);
 	peer_stop(&a);
+	drain();
+	hub_stop(&h);
+}
+
+static gboolean relay_ready(gpointer data)
+{
+	return sig_client_relay_available(((struct peer *)data)->c);
+}
+
+static gboolean got_bins(gpointer data)
+{
+	return ((struct peer *)data)->bins > 0;
+}
+
+/* Relay frames between two clients through riftgate-hub: announced in peers, the golden frame
+ * arrives with the sender's id, and a burst past the client's pacing is refused (-ENOBUFS)
+ * instead of queued. */
+static void test_relay(void)
+{
+	static uint8_t big[SIG_RELAY_FRAME_MAX], payload[SIG_RELAY_PAYLOAD_MAX];
+	struct hub_proc h = { 0 };
+	struct peer a, b;
+	int enobufs = 0;
+	size_t n;
+
+	hub_start(&h, 0, NULL);
+	peer_start(&a, &h, "alpha", NULL, NULL, 0, 0);
+	peer_start(&b, &h, "beta", NULL, NULL, 0, 0);
+	g_assert_true(poll_until(relay_ready, &a, 15000));
+	g_assert_true(poll_until(relay_ready, &b, 15000));
+	g_assert_cmpint(sig_client_send_binary(a.c, (const uint8_t *)"\x01\x04" "beta" "\x01\x02\x03\x04",
+					       10), ==, 0);
+	g_assert_true(poll_until(got_bins, &b, 15000));
+	g_assert_cmpmem(b.bin->data, b.bin->len, "\x01\x05" "alpha" "\x01\x02\x03\x04", 11);
+	g_assert_cmpint(sig_client_send_binary(a.c, big, 0), ==, -EMSGSIZE);
+	n = sig_relay_encode(big, sizeof(big), "beta", payload, SIG_RELAY_PAYLOAD_MAX);
+	for (int i = 0; i < 200; i++)
+		if (sig_client_send_binary(a.c, big, n) == -ENOBUFS)
+			enobufs++;
+	g_assert_cmpint(enobufs, >, 100);	/* the burst is 512 KiB: ~55 of these */
+	peer_stop(&a);
+	peer_stop(&b);
 	drain();
 	hub_stop(&h);
 }
@@ -1083,5 +1144,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/incoming-cap", test_incoming_cap);
 	g_test_add_func("/signal/client/graceful-shutdown", test_graceful_shutdown);
 	g_test_add_func("/signal/client/silent-hub", test_silent_hub);
+	g_test_add_func("/signal/client/relay", test_relay);
 	return g_test_run();
 }
