@@ -56,6 +56,15 @@ for i in 1 2; do
 	mesh_peer_stop "$i" TERM; rc=$?
 	check "peer$i exits cleanly on SIGTERM (rc=$rc)" test "$rc" = 0
 done
+
+# The Worker relays WireGuard datagrams (docs/signaling.md §Relay): with relay = "always" every
+# datagram goes through the Durable Object, and the tunnel works.
+for i in 1 2; do sed -i 's/^auth_token = .*/&\nrelay = "always"/' "$MESH_DIR/p$i.toml"; mesh_peer_start "$i" -v; done
+check "ping peer1 -> peer2 through the Worker relay" lab_wait 60 "ping over the relay" lab_ping p1 "$(mesh_tun_ip 2)"
+relay_path() { mesh_status 1 --json 2>/dev/null | jq -e '.peers[] | select(.peerId == "peer2") | .path == "relay"' >/dev/null; }
+check "status: path relay (relay = always)" relay_path
+check "ping peer2 -> peer1 through the Worker relay" lab_exec p2 ping -c 3 -i 0.2 -W 3 -q "$(mesh_tun_ip 1)"
+for i in 1 2; do mesh_peer_stop "$i" TERM; done
 if grep -l "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$work"/p*.log; then
 	bad "sanitizer reports in agent logs"
 else
