@@ -78,6 +78,8 @@ try {
 		assert(s.hub.peers === 2 && s.hub.conns === 2 && s.hub.joins === 2 && s.hub.relayed === 1,
 			`stats ${JSON.stringify(s)}`);
 		assert(s.heapBytes > 0 && s.heapBytes < 1 << 20, `heap ${s.heapBytes}`);
+		// issue 15 item 8: the hash seed comes from crypto.getRandomValues
+		assert(s.seeded === true, `peerId hash not seeded: ${JSON.stringify(s)}`);
 		console.log(`# wasm heap for 2 peers: ${s.heapBytes} bytes`);
 		a.close();
 		b.close();

@@ -121,6 +121,9 @@ export class HubRoom {
 			},
 		});
 		this.x = wasm.exports;
+		// A secret peerId hash seed per instance, before any event (hub_set_seed): ids chosen to
+		// collide cannot degrade the hub's tables. A new instance after eviction gets a new one.
+		this.x.hubw_seed(crypto.getRandomValues(new Uint32Array(1))[0] || 0x9e3779b9);
 		this.relayConfig(env);
 		this.usageSaved = 0;
 		if (this.dailyBytes > 0) {
@@ -268,6 +271,7 @@ export class HubRoom {
 			restoredPeers: this.restored,
 			sockets: this.ctx.getWebSockets().length,
 			heapBytes: this.x.hubw_heap(),
+			seeded: this.x.hubw_seeded() === 1,
 			hub,
 			relay,
 		};

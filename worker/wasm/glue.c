@@ -30,6 +30,7 @@ enum { WASM_PAGE = 65536 };
 static char inbuf[HUB_FRAME_MAX + 1];
 static struct hub hub;
 static int ready;
+static int seeded;
 
 extern unsigned char __heap_base;
 static uintptr_t heap_next, heap_end;
@@ -107,6 +108,25 @@ static struct hub *get(void)
 	if (!ready && hub_init(&hub, &ops, NULL) == 0)
 		ready = 1;
 	return ready ? &hub : NULL;
+}
+
+/* Seeds the hub's peerId hash with a secret (the Durable Object passes 32 bits from
+ * crypto.getRandomValues), so peers cannot choose ids that collide in its tables. Called once,
+ * right after instantiation, before any event reaches the hub. */
+EXPORT("hubw_seed") void hubw_seed(uint32_t seed)
+{
+	struct hub *h = get();
+
+	if (!h || !seed)
+		return;
+	hub_set_seed(h, seed);
+	seeded = 1;
+}
+
+/* 1 once hubw_seed() took a seed (for /stats). */
+EXPORT("hubw_seeded") uint32_t hubw_seeded(void)
+{
+	return (uint32_t)seeded;
 }
 
 EXPORT("hubw_buf") char *hubw_buf(void)
