@@ -33,6 +33,7 @@ struct peer_route {
 	bool seen;			/* state logged at least once */
 	const char *why;		/* refused: static reason */
 	char by[AGENT_ID_MAX + 1];	/* shadowed: the peer whose copy is installed */
+	char overlap[160];		/* installed: another installed prefix it overlaps */
 };
 
 struct peer_routes {
@@ -357,6 +358,33 @@ static void log_change(const struct peer_routes *pr, struct peer_route *v, enum 
 		       "(the smaller name)", pr->id, v->text, v->by);
 }
 
+/* Installed prefixes that overlap another installed one (10.0.0.0/8 from one peer, 10.1.0.0/16
+ * from another): both stay, the longer prefix wins for its addresses; status says so. */
+static void note_overlaps(struct agent_routes *r, GList *ids, const GArray *want)
+{
+	for (GList *l = ids; l; l = l->next) {
+		struct peer_routes *pr = g_hash_table_lookup(r->peers, l->data);
+
+		for (size_t i = 0; i < pr->n; i++) {
+			struct peer_route *v = &pr->v[i];
+
+			v->overlap[0] = '\0';
+			for (guint k = 0; v->state == RS_INSTALLED && k < want->len; k++) {
+				const struct installed *o = &g_array_index(want, struct installed, k);
+				char pfx[RG_PREFIX_STR_MAX];
+
+				if (rg_prefix_equal(&o->prefix, &v->prefix) ||
+				    !rg_prefix_overlap(&o->prefix, &v->prefix))
+					continue;
+				rg_prefix_format(&o->prefix, pfx, sizeof(pfx));
+				snprintf(v->overlap, sizeof(v->overlap), "overlaps %s from %s: the "
+					 "longer prefix wins", pfx, o->id);
+				break;
+			}
+		}
+	}
+}
+
 /* Recomputes every verdict (peers in name order: the smallest name wins a prefix) and applies
  * the difference to the kernel and the WireGuard device. */
 static void apply(struct agent_routes *r)
@@ -391,6 +419,7 @@ static void apply(struct agent_routes *r)
 			log_change(pr, v, was);
 		}
 	}
+	note_overlaps(r, ids, want);
 	g_list_free(ids);
 	for (guint i = 0; i < r->inst->len; i++)
 		if (!inst_has(want, &g_array_index(r->inst, struct installed, i)))
@@ -516,6 +545,6 @@ void agent_routes_status_peer(const struct agent_routes *r, const char *peer_id,
 		else if (v->state == RS_SHADOWED)
 			snprintf(o->note, sizeof(o->note), "%s's is used", v->by);
 		else
-			o->note[0] = '\0';
+			g_strlcpy(o->note, v->overlap, sizeof(o->note));
 	}
 }

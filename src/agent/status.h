@@ -30,7 +30,7 @@ enum agent_status_sizes {
 struct agent_status_route {
 	char prefix[AGENT_PREFIX_MAX + 1];	/* as advertised */
 	char state[AGENT_STATE_MAX + 1];	/* installed, not-accepted, refused, shadowed */
-	char note[96];				/* refused: why; shadowed: whose copy is used */
+	char note[160];				/* refused: why; shadowed: whose copy is used; overlaps */
 };
 
 /* A turns: server, reached through the agent's TLS bridge. */

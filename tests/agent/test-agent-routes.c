@@ -144,7 +144,10 @@ static void test_shadowed(void)
 	sp = status(&f, "peer1");
 	assert_route(&sp, 0, "192.168.7.0/24", "installed", NULL);
 	sp = status(&f, "peer2");
-	assert_route(&sp, 0, "192.168.7.128/25", "installed", NULL);
+	assert_route(&sp, 0, "192.168.7.128/25", "installed",
+		     "overlaps 192.168.7.0/24 from peer1: the longer prefix wins");
+	sp = status(&f, "peer1");
+	assert_route(&sp, 0, "192.168.7.0/24", "installed", "overlaps 192.168.7.128/25 from peer2");
 	agent_routes_learn(f.r, "peer1", none);			/* no routes any more */
 	g_assert_cmpuint(status(&f, "peer1").n_routes, ==, 0);
 	sp = status(&f, "peer3");
