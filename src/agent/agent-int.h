@@ -133,6 +133,7 @@ struct agent {
 	char address[AGENT_ADDR_MAX + 1];
 	char key_b64[AGENT_KEY_B64_MAX + 1];
 	char *hub_url, *token;
+	char *version;			/* owned, "" = unknown */
 	unsigned mtu;			/* TUN MTU */
 	bool mtu_pinned;		/* [device] mtu */
 	uint64_t too_big_icmp;		/* packets over their peer's MTU answered with ICMP */

@@ -360,6 +360,7 @@ static void status_fill(void *opaque, struct agent_status *out)
 	g_strlcpy(s.address, a->address, sizeof(s.address));
 	g_strlcpy(s.hub_url, a->hub_url, sizeof(s.hub_url));
 	s.hub_connected = a->hub_connected;
+	g_strlcpy(s.version, a->version, sizeof(s.version));
 	if (!a->hub_connected) {
 		g_strlcpy(s.hub_error, a->hub_reason, sizeof(s.hub_error));
 		if (a->sig)
@@ -853,6 +854,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		g_strlcpy(a->address, cfg->address, sizeof(a->address));
 	}
 	a->hub_url = g_strdup(cfg->hub_url ? cfg->hub_url : "");
+	a->version = g_strdup(cfg->version ? cfg->version : "");
 	a->token = g_strdup(cfg->token);
 	a->exclude_ifaces = copy_exclude(cfg);
 	a->relay = cfg->relay;
@@ -1062,6 +1064,7 @@ void agent_free(struct agent *a)
 		rg_memzero(a->token, strlen(a->token));
 	g_free(a->token);
 	g_free(a->hub_url);
+	g_free(a->version);
 	free_ice_servers(a->stun, a->turn, a->turn_secret);
 	g_strfreev(a->exclude_ifaces);
 	for (size_t i = 0; i < a->n_turntls; i++)

@@ -70,6 +70,7 @@ struct agent_cfg {
 	const char *const *accept_routes_from;	/* [network] accept_routes = [peer names] */
 	size_t n_accept_routes_from;
 	const char *metrics_listen;	/* [metrics] listen "IP:PORT", NULL = no metrics listener */
+	const char *version;		/* the build's version, shown by status and metrics; NULL = "" */
 	bool exit_offer;		/* [device] exit_node = true */
 	const char *exit_node;		/* [network] exit_node / up --exit-node: peer name or NULL */
 	bool kill_switch;		/* [network] kill_switch */

@@ -111,6 +111,12 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 	};
 	GString *t = g_string_new(NULL);
 
+	family(t, "riftgate_build_info", "gauge", "always 1: the agent's version and git describe");
+	g_string_append(t, "riftgate_build_info{");
+	put_label(t, "interface", s->ifname);
+	g_string_append_c(t, ',');
+	put_label(t, "version", s->version);
+	g_string_append(t, "} 1\n");
 	family(t, "riftgate_hub_connected", "gauge", "1 when the agent is connected to the hub");
 	g_string_append(t, "riftgate_hub_connected{");
 	put_label(t, "interface", s->ifname);

@@ -46,6 +46,8 @@ char *agent_status_to_json(const struct agent_status *s)
 	json_builder_add_string_value(b, s->address);
 	json_builder_set_member_name(b, "hub");
 	json_builder_add_string_value(b, s->hub_url);
+	json_builder_set_member_name(b, "version");
+	json_builder_add_string_value(b, s->version);
 	json_builder_set_member_name(b, "hubConnected");
 	json_builder_add_boolean_value(b, s->hub_connected);
 	json_builder_set_member_name(b, "hubError");
@@ -279,6 +281,7 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	    !get_str(o, "publicKey", s->public_key, sizeof(s->public_key)) ||
 	    !get_str(o, "address", s->address, sizeof(s->address)) ||
 	    !get_str(o, "hub", s->hub_url, sizeof(s->hub_url)) ||
+	    !get_str(o, "version", s->version, sizeof(s->version)) ||
 	    !get_str(o, "hubError", s->hub_error, sizeof(s->hub_error)) ||
 	    !get_str(o, "hubErrorKind", s->hub_error_kind, sizeof(s->hub_error_kind))) {
 		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
@@ -448,6 +451,8 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 	g_string_append_printf(t, "interface: %s\n", s->ifname);
 	g_string_append_printf(t, "  peer id: %s\n", s->peer_id);
 	g_string_append_printf(t, "  public key: %s\n", s->public_key);
+	if (s->version[0])
+		g_string_append_printf(t, "  version: %s\n", s->version);
 	g_string_append_printf(t, "  address: %s\n", s->address[0] ? s->address : "(none)");
 	g_string_append_printf(t, "  mtu: %u%s\n", s->mtu, s->mtu_pinned ? " (configured)" : "");
 	if (s->too_big_icmp || s->too_big_dropped)

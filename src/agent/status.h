@@ -77,6 +77,7 @@ struct agent_status {
 	char public_key[AGENT_KEY_B64_MAX + 1];
 	char address[AGENT_ADDR_MAX + 1];
 	char hub_url[AGENT_URL_MAX + 1];
+	char version[64];			/* the agent's build, "" = unknown */
 	bool hub_connected;
 	char hub_error[256];			/* why not connected (last failure), "" = none */
 	char hub_error_kind[AGENT_KIND_MAX + 1];	/* sig_client_failure_name() */

@@ -20,6 +20,7 @@
 #include "agent/agent.h"
 #include "agent/ctl.h"
 #include "cli/cmds.h"
+#include "cli/version.h"
 #include "cli/confpath.h"
 #include "cli/journal.h"
 #include "trust/store.h"
@@ -117,6 +118,7 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->accept_routes_from = (const char *const *)c->accept_routes_from;
 	ac->n_accept_routes_from = c->n_accept_routes_from;
 	ac->metrics_listen = c->metrics_listen;
+	ac->version = RG_VERSION " (" RG_GIT_DESCRIBE ")";
 	ac->exclude_ifaces = conf_exclude_interfaces(c, &ac->n_exclude_ifaces);
 	ac->exit_offer = c->exit_offer;
 	ac->exit_node = c->exit_node;

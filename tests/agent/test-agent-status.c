@@ -222,6 +222,7 @@ static void test_reasons(void)
 	a.hub_connected = false;
 	g_strlcpy(a.hub_error, "hub rejected token (HTTP 401 from http://h/)", sizeof(a.hub_error));
 	g_strlcpy(a.hub_error_kind, "token", sizeof(a.hub_error_kind));
+	g_strlcpy(a.version, "0.1.0 (abc1234)", sizeof(a.version));
 	g_strlcpy(a.peers[0].remote_endpoint, "10.0.0.2:4000", sizeof(a.peers[0].remote_endpoint));
 	g_strlcpy(a.peers[0].local_endpoint, "[fd00::1]:5000", sizeof(a.peers[0].local_endpoint));
 	g_strlcpy(a.peers[0].remote_type, "srflx", sizeof(a.peers[0].remote_type));
@@ -231,6 +232,7 @@ static void test_reasons(void)
 	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
 	g_assert_cmpstr(b.hub_error, ==, a.hub_error);
 	g_assert_cmpstr(b.hub_error_kind, ==, "token");
+	g_assert_cmpstr(b.version, ==, "0.1.0 (abc1234)");
 	g_assert_cmpstr(b.peers[0].remote_endpoint, ==, "10.0.0.2:4000");
 	g_assert_cmpstr(b.peers[0].local_endpoint, ==, "[fd00::1]:5000");
 	g_assert_cmpstr(b.peers[0].remote_type, ==, "srflx");
@@ -238,6 +240,7 @@ static void test_reasons(void)
 	g_assert_cmpstr(b.peers[1].last_error_kind, ==, "no-turn");
 	text = agent_status_format(&b, 1100);
 	g_assert_nonnull(strstr(text, "hub error: hub rejected token"));
+	g_assert_nonnull(strstr(text, "  version: 0.1.0 (abc1234)\n"));
 	g_assert_nonnull(strstr(text, "endpoint: 10.0.0.2:4000 (srflx), from [fd00::1]:5000 (host)"));
 	g_free(text);
 	g_free(json);

@@ -70,6 +70,7 @@ doc two
 check "two: exit 0" test "$(cat "$work/two.rc")" = 0
 names=$(q two '[.interfaces[].interface] | join(" ")')
 check "two: both interfaces ($names)" test "$names" = "$if1 $if2"
+check "two: the agents' version" test "$(q two '[.interfaces[].version] | unique | join(",")')" = "$("$MESH_RIFTGATE" --version 2>/dev/null | sed -n 's/^riftgate \(.*\)$/\1/p')"
 check "two: hub connected, no error" \
 	test "$(q two '[.interfaces[] | "\(.hubConnected)\(.hubError)\(.hubErrorKind)"] | unique | join(",")')" = true
 ep=$(q two ".interfaces[] | select(.interface == \"$if1\") | .peers[0].endpoint")
