@@ -1,9 +1,12 @@
 /* Control socket server (agent GLib loop) and client (CLI, blocking). Small, line-based, one
- * request per connection; see ctl.h for the protocol. */
+ * request per connection; see ctl.h for the protocol. Who may do what: the socket file lets in
+ * root and the `riftgate` group (when that group exists), and each connection's SO_PEERCRED
+ * decides: read-only commands for everyone let in, the rest for root only. */
 #include "agent/ctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 struct agent_ctl_client {
 	struct agent_ctl *ctl;		/* back-pointer, not owned */
 	int fd;
+	bool privileged;		/* the peer is root (or our own uid): may change things */
 	guint src;			/* owned GSource id (fd watch) */
 	guint timer;			/* owned GSource id (idle timeout) */
 	size_t len;
@@ -33,6 +37,25 @@ static const char *run_dir(void)
 	const char *d = getenv("RIFTGATE_RUN_DIR");
 
 	return d && d[0] ? d : "/run/riftgate";
+}
+
+/* The group that may read status; -1 when it does not exist (then root only). */
+static gid_t status_group(void)
+{
+	const char *name = getenv("RIFTGATE_CTL_GROUP");
+	struct group *g = getgrnam(name && name[0] ? name : AGENT_CTL_GROUP);
+
+	return g ? g->gr_gid : (gid_t)-1;
+}
+
+bool agent_ctl_read_only(const char *cmd)
+{
+	static const char *const ro[] = { "status" };
+
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+		if (strcmp(cmd, ro[i]) == 0)
+			return true;
+	return false;
 }
 
 int agent_ctl_path(char *out, size_t cap, const char *ifname)
@@ -60,7 +83,15 @@ static void client_free(struct agent_ctl_client *cl)
  * short send timeout rather than keeping per-client output state. */
 static void client_reply(struct agent_ctl_client *cl, const char *cmd)
 {
-	char *reply = cl->ctl->handler(cl->ctl->opaque, cmd);
+	char *reply;
+
+	if (!cl->privileged && !agent_ctl_read_only(cmd)) {
+		rg_log(RG_LOG_INFO, "ctl: refused '%.32s' from a non-root user", cmd);
+		reply = g_strdup("{\"ok\":false,\"error\":\"permission denied: only root may do "
+				 "that; the riftgate group may read status\"}\n");
+	} else {
+		reply = cl->ctl->handler(cl->ctl->opaque, cmd);
+	}
 	struct timeval tv = { .tv_sec = 2 };
 	size_t len = strlen(reply), off = 0;
 	int fl = fcntl(cl->fd, F_GETFL);
@@ -137,6 +168,13 @@ static gboolean listen_cb(gint fd, GIOCondition cond, gpointer data)
 		cl = g_new0(struct agent_ctl_client, 1);
 		cl->ctl = c;
 		cl->fd = cfd;
+		{
+			struct ucred uc;
+			socklen_t ul = sizeof(uc);
+
+			cl->privileged = getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0 &&
+					 (uc.uid == 0 || uc.uid == geteuid());
+		}
 		s = g_unix_fd_source_new(cfd, G_IO_IN | G_IO_HUP | G_IO_ERR);
 		g_source_set_callback(s, (GSourceFunc)(void (*)(void))client_read_cb, cl, NULL);
 		cl->src = g_source_attach(s, c->ctx);
@@ -170,6 +208,8 @@ int agent_ctl_open(struct agent_ctl *c, GMainContext *ctx, const char *ifname,
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *dir = run_dir();
+	gid_t group = status_group();
+	mode_t dir_mode = group == (gid_t)-1 ? 0700 : 0750;
 	struct stat st;
 	GSource *s;
 	mode_t old;
@@ -187,12 +227,13 @@ int agent_ctl_open(struct agent_ctl *c, GMainContext *ctx, const char *ifname,
 		return rg_err_set(err, -errno, "cannot create %s: %s", dir, strerror(errno));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return rg_err_set(err, -ENOTDIR, "%s is not a directory", dir);
-	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
-		/* Only we may reach the socket: tighten a directory someone else left open. */
-		if (st.st_uid != geteuid() || chmod(dir, 0700) < 0)
-			return rg_err_set(err, -EPERM, "%s must be owned by uid %u with mode 0700",
-					  dir, (unsigned)geteuid());
-	}
+	/* Ours, 0700; or 0750 with the status group, whose members list the running interfaces
+	 * and reach the sockets. A directory someone else left open is tightened. */
+	if (st.st_uid != geteuid() ||
+	    (group != (gid_t)-1 && st.st_gid != group && chown(dir, (uid_t)-1, group) < 0) ||
+	    ((st.st_mode & 07777) != dir_mode && chmod(dir, dir_mode) < 0))
+		return rg_err_set(err, -EPERM, "%s must be owned by uid %u with mode %04o", dir,
+				  (unsigned)geteuid(), (unsigned)dir_mode);
 	if (path_is_live(c->path)) {
 		c->path[0] = '\0';
 		return rg_err_set(err, -EADDRINUSE, "riftgate is already up on %s", ifname);
@@ -208,6 +249,10 @@ int agent_ctl_open(struct agent_ctl *c, GMainContext *ctx, const char *ifname,
 	old = umask(077);
 	ret = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	/* 0660 for the status group (SO_PEERCRED still limits it to read-only commands) */
+	if (ret == 0 && group != (gid_t)-1 &&
+	    (chown(c->path, (uid_t)-1, group) < 0 || chmod(c->path, 0660) < 0))
+		ret = -1;
 	if (ret < 0 || listen(c->fd, 16) < 0) {
 		ret = rg_err_set(err, -errno, "control socket %s: %s", c->path, strerror(errno));
 		goto fail;
@@ -291,7 +336,8 @@ int agent_ctl_request(const char *ifname, const char *cmd, int timeout_ms, char 
 			rg_err_set(err, ret, "riftgate is not up on %s (no agent at %s)", ifname,
 				   sa.sun_path);
 		else if (ret == -EACCES || ret == -EPERM)
-			rg_err_set(err, ret, "permission denied on %s: run as root", sa.sun_path);
+			rg_err_set(err, ret, "permission denied on %s: run as root, or as a member "
+				   "of the '%s' group to read status", sa.sun_path, AGENT_CTL_GROUP);
 		else
 			rg_err_set(err, ret, "cannot reach the agent at %s: %s", sa.sun_path,
 				   strerror(-ret));

@@ -1,8 +1,12 @@
-/* The agent's control socket: /run/riftgate/IFNAME.ctl (directory 0700, socket 0600, root only).
+/* The agent's control socket: /run/riftgate/IFNAME.ctl. Without a `riftgate` group: directory
+ * 0700, socket 0600, root only. With it: directory 0750 and socket 0660, group riftgate, and
+ * the agent checks each client's SO_PEERCRED: root may send any command, anyone else only the
+ * read-only ones (agent_ctl_read_only: "status"); others get {"ok":false,"error":...}.
  * Protocol: the client connects, writes one command line ("status" or "down"), and reads the
  * reply, a JSON object, until the agent closes the connection. One request per connection.
  * `riftgate status` and `riftgate down` are the clients; the agent serves on its GLib loop.
- * The directory can be moved with $RIFTGATE_RUN_DIR (tests). */
+ * The directory can be moved with $RIFTGATE_RUN_DIR and the group named with
+ * $RIFTGATE_CTL_GROUP (tests). */
 #ifndef RG_AGENT_CTL_H
 #define RG_AGENT_CTL_H
 
@@ -12,6 +16,12 @@
 #include <glib.h>
 
 struct rg_err;
+
+#define AGENT_CTL_GROUP "riftgate"
+
+/* Commands a non-root member of the status group may send. A new read-only command (status,
+ * diagnostics) is added to the list in ctl.c. */
+bool agent_ctl_read_only(const char *cmd);
 
 enum agent_ctl_limits {
 	AGENT_CTL_CMD_MAX = 512,	/* bytes of a command line ("revoke BASE64" fits) */

@@ -32,6 +32,23 @@ static gint name_cmp(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The run directory exists but we may not list it (not root, not in the riftgate group). */
+static bool run_dir_denied(void)
+{
+	char path[108];
+	DIR *d;
+
+	if (agent_ctl_path(path, sizeof(path), "x"))
+		return false;
+	*strrchr(path, '/') = '\0';
+	d = opendir(path);
+	if (d) {
+		closedir(d);
+		return false;
+	}
+	return errno == EACCES || errno == EPERM;
+}
+
 /* Interfaces with a control socket in the run directory, sorted. */
 GPtrArray *cli_running_interfaces(void)
 {
@@ -125,6 +142,7 @@ int cmd_status(int argc, char **argv)
 	const char *ifname = NULL;
 	bool json = false;
 	GPtrArray *names;
+	bool denied = false;
 	int ret = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -147,10 +165,19 @@ int cmd_status(int argc, char **argv)
 		g_ptr_array_add(names, g_strdup(ifname));
 	} else {
 		names = cli_running_interfaces();
+		denied = names->len == 0 && run_dir_denied();
 	}
-	if (names->len == 0)
+	if (names->len == 0 && denied) {
+		char path[108];
+
+		agent_ctl_path(path, sizeof(path), "x");
+		*strrchr(path, '/') = '\0';
+		fprintf(stderr, "%s: permission denied on %s: run as root, or as a member of the "
+			"'%s' group to read status\n", rg_prog, path, AGENT_CTL_GROUP);
+	} else if (names->len == 0) {
 		fprintf(stderr, "%s: riftgate is not up (no control socket; run '%s up')\n", rg_prog,
 			rg_prog);
+	}
 	if (json) {
 		ret = status_json(names);
 	} else {
@@ -179,6 +206,8 @@ int cmd_down(int argc, char **argv)
 	char *reply = NULL, *name = NULL;
 	char path[108];
 	GPtrArray *names = NULL;
+	const char *e;
+	bool denied;
 	int ret = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -196,8 +225,12 @@ int cmd_down(int argc, char **argv)
 	}
 	if (!ifname) {
 		names = cli_running_interfaces();
+		denied = names->len == 0 && run_dir_denied();
 		if (names->len != 1) {
-			if (names->len == 0)
+			if (names->len == 0 && denied)
+				fprintf(stderr, "%s: permission denied: only root may take riftgate "
+					"down\n", rg_prog);
+			else if (names->len == 0)
 				fprintf(stderr, "%s: riftgate is not up\n", rg_prog);
 			else
 				fprintf(stderr, "%s: several interfaces are up; name one\n", rg_prog);
@@ -208,6 +241,13 @@ int cmd_down(int argc, char **argv)
 	}
 	if (agent_ctl_request(ifname, "down", 5000, &reply, &err) < 0) {
 		fprintf(stderr, "%s: %s\n", rg_prog, err.msg);
+		goto out;
+	}
+	/* {"ok":false,"error":"..."}: refused (not root); the text has no quotes inside */
+	if (strstr(reply, "\"ok\":false")) {
+		e = strstr(reply, "\"error\":\"");
+		e = e ? e + 9 : "refused";
+		fprintf(stderr, "%s: %s: %.*s\n", rg_prog, ifname, (int)strcspn(e, "\""), e);
 		goto out;
 	}
 	/* The agent removes its socket last: wait for it so `down && up` works. */

@@ -23,6 +23,7 @@
 #include "cli/version.h"
 #include "cli/confpath.h"
 #include "cli/journal.h"
+#include "cli/privs.h"
 #include "trust/store.h"
 #include "conf/config.h"
 #include "util/ct.h"
@@ -452,6 +453,17 @@ int cmd_up(int argc, char **argv)
 		goto out;
 	}
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
+	{
+		struct stat cs;
+		bool foreign = stat(config, &cs) == 0 && cs.st_uid != 0;
+
+		if (cli_drop_privileges(foreign, &err) < 0) {
+			report(rfd, false, err.msg);
+			goto out;
+		}
+		rg_log(RG_LOG_DEBUG, "capabilities: CAP_NET_ADMIN%s only",
+		       foreign ? " and CAP_DAC_READ_SEARCH (to re-read the config)" : "");
+	}
 	sig_int = g_unix_signal_add(SIGINT, on_signal, &st);
 	sig_term = g_unix_signal_add(SIGTERM, on_signal, &st);
 	st.agent = a;

@@ -80,6 +80,11 @@ check "STATUS says connected to the hub" grep -q "^STATUS=up (mtu [0-9]*), conne
 check "STATUS before READY (startup phase)" grep -q "^STATUS=interface up, connecting to the hub" "$work/notify.txt"
 check "tunnel up" lab_wait 60 "peer1 sees peer2 up" mesh_is_up 1 2
 check "ping over the tunnel" lab_wait 20 ping lab_ping p1 "$(mesh_tun_ip 2)"
+# Least privilege (issue 15 item 11): CAP_NET_ADMIN alone once set up (root-owned config)
+caps() { sed -n "s/^$1:\t//p" "/proc/$P1/status"; }
+check "CapEff is CAP_NET_ADMIN only ($(caps CapEff))" test "$(caps CapEff)" = 0000000000001000
+check "CapPrm and CapBnd the same" test "$(caps CapPrm) $(caps CapBnd)" = "0000000000001000 0000000000001000"
+check "no ambient capabilities" test "$(caps CapAmb)" = 0000000000000000
 
 # Journal: native records, not stderr lines
 check "journal: records arrive" lab_wait 10 "journal records" test -s "$work/journal.txt"
