@@ -11,8 +11,9 @@
 struct rg_err;
 
 /* keep_dac_read: also keep CAP_DAC_READ_SEARCH, so SIGHUP can re-read a config owned by
- * another user (`sudo riftgate up` with the user's ~/.config file). Returns 0 or -errno with
- * err set. */
-int cli_drop_privileges(bool keep_dac_read, struct rg_err *err);
+ * another user (`sudo riftgate up` with the user's ~/.config file). keep_dac_write: also keep
+ * CAP_DAC_OVERRIDE, when that user's signed-network state directory (CONFIG.trust) receives
+ * revocations at run time. Returns 0 or -errno with err set. */
+int cli_drop_privileges(bool keep_dac_read, bool keep_dac_write, struct rg_err *err);
 
 #endif

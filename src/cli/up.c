@@ -454,15 +454,22 @@ int cmd_up(int argc, char **argv)
 	}
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	{
+		/* Files of another user (sudo with the user's config) stay reachable: the config
+		 * for SIGHUP, and the signed network's state directory next to it, where received
+		 * revocations are persisted. */
+		char tdir[PATH_MAX];
 		struct stat cs;
 		bool foreign = stat(config, &cs) == 0 && cs.st_uid != 0;
+		bool foreign_state = trust_store_path(tdir, sizeof(tdir), config) == 0 &&
+				     stat(tdir, &cs) == 0 && cs.st_uid != 0;
 
-		if (cli_drop_privileges(foreign, &err) < 0) {
+		if (cli_drop_privileges(foreign, foreign_state, &err) < 0) {
 			report(rfd, false, err.msg);
 			goto out;
 		}
-		rg_log(RG_LOG_DEBUG, "capabilities: CAP_NET_ADMIN%s only",
-		       foreign ? " and CAP_DAC_READ_SEARCH (to re-read the config)" : "");
+		rg_log(RG_LOG_DEBUG, "capabilities: CAP_NET_ADMIN%s%s only",
+		       foreign ? ", CAP_DAC_READ_SEARCH (to re-read the config)" : "",
+		       foreign_state ? ", CAP_DAC_OVERRIDE (to persist revocations)" : "");
 	}
 	sig_int = g_unix_signal_add(SIGINT, on_signal, &st);
 	sig_term = g_unix_signal_add(SIGTERM, on_signal, &st);
