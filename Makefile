@@ -4,24 +4,34 @@
 #   make fuzz-smoke  every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench       benchmarks against a peer in the same run -> bench/results/
 #   make soak        long resilience runs
+#   make install     build (release) and install what runs: binaries, unit, man pages,
+#                    completions (PREFIX=/usr/local); make uninstall removes them
+#   make deb         a Debian package in build-deb/ (debhelper + meson), checked by lintian
 BUILD ?= build
 RELEASE ?= build-release
 FUZZBUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
+DEBDIR ?= build-deb
 MESON_TEST_ARGS ?=
 
-.PHONY: all deps build release test unit fuzz-build fuzz-smoke fuzz bench soak demo install clean
+.PHONY: all deps deps-build build release test unit fuzz-build fuzz-smoke fuzz bench soak demo \
+	install uninstall deb clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
 
+# Only what building needs (scripts/deps/build.txt): make install and make deb.
+deps-build:
+	@bash scripts/deps.sh build
+
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) -Dsanitize=true -Db_lundef=false
 
 $(RELEASE)/build.ninja:
-	meson setup $(RELEASE) --buildtype=release -Db_ndebug=true
+	meson setup $(RELEASE) --buildtype=release -Db_ndebug=true --prefix=$(PREFIX)
 
 $(FUZZBUILD)/build.ninja:
 	CC=clang meson setup $(FUZZBUILD) -Dfuzz=true -Dsanitize=true -Db_lundef=false
@@ -29,7 +39,7 @@ $(FUZZBUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	meson compile -C $(BUILD)
 
-release: deps $(RELEASE)/build.ninja
+release: deps-build $(RELEASE)/build.ninja
 	meson compile -C $(RELEASE)
 
 # Every suite reports into $(BUILD)/counts; scripts/summary.sh sums them into the closing line.
@@ -53,19 +63,32 @@ fuzz-smoke: fuzz-build
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=600
 
-bench: release
+bench: deps release
 	@mkdir -p bench/results
 	@for b in bench/*.sh; do case $$b in *-profile.sh) continue;; esac; \
 		echo "== $$b"; bash $$b $(RELEASE) || echo "bench: $$b failed"; done
 
-soak: release
+soak: deps release
 	@for s in tests/soak/*.sh; do [ -e "$$s" ] || continue; echo "== $$s"; bash $$s $(RELEASE); done
 
-demo: release
+demo: deps release
 	@bash scripts/demo.sh $(RELEASE)
 
 install: release
 	meson install -C $(RELEASE)
 
+uninstall:
+	ninja -C $(RELEASE) uninstall
+
+# The package is built from a copy of the tracked files (dpkg-buildpackage writes next to its
+# source directory); the copy carries `git describe` for --version in .git-describe.
+deb: deps-build
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/src
+	git ls-files -z | xargs -0 cp -a --parents -t $(DEBDIR)/src
+	git describe --always --dirty --tags > $(DEBDIR)/src/.git-describe
+	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEBDIR)/riftgate_*.deb
+	@ls $(DEBDIR)/*.deb
+
 clean:
-	rm -rf $(BUILD) $(RELEASE) $(FUZZBUILD)
+	rm -rf $(BUILD) $(RELEASE) $(FUZZBUILD) $(DEBDIR)
