@@ -35,19 +35,21 @@ _riftgate()
 	esac
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "genkey pubkey init check up down status invite join help
-			-v --verbose --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "genkey pubkey init check up down status netcheck invite join
+			devices help -v --verbose --help --version" -- "$cur"))
 		;;
 	init)
-		COMPREPLY=($(compgen -W "--name --server --token --address --network --interface
-			--mtu --config --force --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--name --server --token --address --network --new-network
+			--interface --mtu --config --force --help" -- "$cur"))
 		;;
 	check) COMPREPLY=($(compgen -W "--config --help" -- "$cur")) ;;
 	up) COMPREPLY=($(compgen -W "--config --foreground -f --verbose -v --help" -- "$cur")) ;;
 	down) COMPREPLY=($(compgen -W "--help $(_riftgate_ifaces)" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--json --help $(_riftgate_ifaces)" -- "$cur")) ;;
+	netcheck) COMPREPLY=($(compgen -W "--config --json --help" -- "$cur")) ;;
+	devices) COMPREPLY=($(compgen -W "revoke --config --help" -- "$cur")) ;;
 	invite)
-		COMPREPLY=($(compgen -W "--config --name --address --expires --no-turn-secret
+		COMPREPLY=($(compgen -W "--config --name --address --expires --no-turn-secret --qr
 			--help" -- "$cur"))
 		;;
 	join)

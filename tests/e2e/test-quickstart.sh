@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's Quick start, run as written by a non-root user the test creates (issue 18):
 #   riftgate init --name laptop --server ... --token "$TOKEN" --address ...
-#   sudo riftgate up; riftgate status; sudo wg show riftgate0; sudo riftgate down
+#   sudo riftgate up; riftgate status; riftgate netcheck; sudo wg show riftgate0;
+#   sudo riftgate down
 # The user's commands run in network namespace p1 and in a private mount namespace whose
 # /run/riftgate, /run/wireguard and /usr/local/bin (where `riftgate` is, on sudo's secure_path)
 # are its own tmpfs, so the default interface name riftgate0 collides with nothing. The hub
@@ -101,7 +102,9 @@ check "no inheritable or ambient capabilities" test "$(caps CapInh)$(caps CapAmb
 up_seen() { as "$USER_A" riftgate status 2>&1 | grep -A1 '^peer: peer2$' | grep -q '^  state: up'; }
 check "riftgate status as the user (line 3): peer2 up" lab_wait 60 "peer2 up" up_seen
 check "status without a name works for the group" ran "$USER_A" "riftgate status"
-check "sudo wg show riftgate0 (line 4)" ran "$USER_A" "sudo wg show riftgate0"
+ran "$USER_A" "timeout 60 riftgate netcheck"; rc=$?
+check "riftgate netcheck (line 4) runs as the user (exit $rc: 0, or 1 for a finding)" test "$rc" -le 1
+check "sudo wg show riftgate0 (line 5)" ran "$USER_A" "sudo wg show riftgate0"
 check "wg show lists peer2's key" grep -q "^peer: " "$OUT"
 check "ping peer2 through the tunnel" lab_wait 20 ping ping -c 1 -W 2 -q 10.98.100.2
 ran "$OTHER" "riftgate status"; rc=$?
@@ -120,7 +123,7 @@ ran "$OTHER" "sudo riftgate up"; rc=$?
 check "sudo up without any config fails (exit $rc)" test "$rc" = 1
 check "... naming the user's path and --config" grep -q "$HOMES/$OTHER/.config/riftgate/config.toml.*--config" "$OUT"
 cp /run/riftgate/riftgate0.log "$WORK/agent.log" 2>/dev/null
-check "sudo riftgate down (line 5)" ran "$USER_A" "sudo riftgate down"
+check "sudo riftgate down (line 6)" ran "$USER_A" "sudo riftgate down"
 check "riftgate0 is gone" sh -c '! ip link show riftgate0 2>/dev/null'
 check "no socket and no log left in /run/riftgate" test -z "$(ls -A /run/riftgate)"
 echo "$passes $fails" >"$WORK/inner.counts"
