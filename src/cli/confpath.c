@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "cli/confpath.h"
 #include "conf/config.h"
 #include "util/err.h"
@@ -74,4 +76,72 @@ int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *e
 	return rg_err_set(err, -ENOENT, "no config found (looked at %.600s); pass --config PATH%s",
 			  looked, geteuid() == 0 ? ", or write one with 'riftgate init' (as root it "
 			  "writes " CLI_ETC_DIR "/IFNAME.toml)" : " or run 'riftgate init'");
+}
+
+void cli_url_network(const char *url, char *out, size_t cap, bool *bare)
+{
+	const char *p = strstr(url, "://"), *q, *end;
+	size_t n;
+
+	*bare = false;
+	snprintf(out, cap, "default");
+	if (!p)
+		return;
+	p = strchr(p + 3, '/');
+	q = strchr(url, '?');
+	if (p && q && q < p)
+		p = NULL;	/* "ws://h?network=x": no path */
+	if (p && g_str_has_prefix(p, "/connect/") && p[9] && p[9] != '?') {
+		p += 9;
+		end = p + strcspn(p, "?/#");
+		n = (size_t)(end - p);
+		snprintf(out, cap, "%.*s", (int)n, p);
+		return;
+	}
+	if (q && (q = strstr(q, "network=")) && (q[-1] == '?' || q[-1] == '&')) {
+		q += 8;
+		n = strcspn(q, "&#");
+		snprintf(out, cap, "%.*s", (int)n, q);
+		return;
+	}
+	n = p ? strcspn(p, "?#") : 0;
+	*bare = !q && (n == 0 || (n == 1 && p[0] == '/') || (n == 8 && !strncmp(p, "/connect", 8)) ||
+		       (n == 9 && !strncmp(p, "/connect/", 9)));
+}
+
+/* "ws://host:port" of url, then "/connect/NAME". */
+static char *url_for(const char *url, const char *name)
+{
+	const char *h = strstr(url, "://");
+	size_t n = h ? (size_t)(h + 3 - url) + strcspn(h + 3, "/?#") : strlen(url);
+
+	return g_strdup_printf("%.*s/connect/%s", (int)n, url, name);
+}
+
+char *cli_network_mismatch(const char *name, const char *url)
+{
+	g_autofree char *want = NULL;
+	char net[80];
+	bool bare;
+
+	cli_url_network(url, net, sizeof(net), &bare);
+	if (!name || strcmp(name, net) == 0 ||
+	    (strcmp(net, "default") == 0 && strcmp(name, CLI_DEFAULT_NETWORK) == 0))
+		return NULL;
+	want = url_for(url, name);
+	if (strcmp(net, "default") == 0)
+		return g_strdup_printf("[network] name '%s' is not sent to the hub: %s joins the "
+				       "hub's default network (for a network named '%s', "
+				       "server_url = \"%s\")", name, url, name, want);
+	return g_strdup_printf("[network] name '%s' differs from the network '%s' that "
+			       "server_url selects; the hub uses '%s'", name, net, net);
+}
+
+char *cli_url_with_network(const char *url, const char *name)
+{
+	char net[80];
+	bool bare;
+
+	cli_url_network(url, net, sizeof(net), &bare);
+	return bare ? url_for(url, name) : NULL;
 }

@@ -14,6 +14,7 @@ struct rg_err;
 enum { CLI_PATH_MAX = 4096 };
 
 #define CLI_ETC_DIR "/etc/riftgate"
+#define CLI_DEFAULT_NETWORK "riftgate"	/* init's --network default */
 
 /* For writing (init): as root CLI_ETC_DIR/IFNAME.toml, else the XDG path. */
 int cli_config_path_new(char *buf, size_t cap, const char *ifname, struct rg_err *err);
@@ -23,5 +24,19 @@ int cli_config_path_new(char *buf, size_t cap, const char *ifname, struct rg_err
  * the current user. When none exists err lists every place looked at and says which --config
  * to pass. *announce is set when the choice is not obvious (root, several places). */
 int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *err);
+
+/* The hub network a server_url selects, as riftgate-hub and the Worker read it: the segment
+ * after /connect/, else ?network=NAME, else "default". *bare: the URL names no network and its
+ * path is empty, "/" or "/connect" (a network can be appended as /connect/NAME). */
+void cli_url_network(const char *url, char *out, size_t cap, bool *bare);
+
+/* NULL when [network] name and the URL agree (or name is init's default and the URL names no
+ * network); else a g_malloc'd warning that says which network the hub will use and the
+ * server_url that would select the named one. */
+char *cli_network_mismatch(const char *name, const char *url);
+
+/* For init --network NAME: url with /connect/NAME when url names no network yet (see *bare
+ * above), g_malloc'd; NULL when url already selects a network. */
+char *cli_url_with_network(const char *url, const char *name);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "cli/cmds.h"
 #include "cli/confpath.h"
 #include "conf/config.h"
@@ -25,7 +27,8 @@ static void init_usage(FILE *f, const char *cmd)
 		"  --server URL      signaling hub, ws://HOST[:PORT][/PATH] or wss://...\n"
 		"  --token TOKEN     hub auth token (default: $RIFTGATE_TOKEN)\n"
 		"  --address CIDR    tunnel address with prefix, e.g. 10.10.0.2/24\n"
-		"  --network NAME    network name (default: riftgate)\n"
+		"  --network NAME    hub network: appended to a --server URL that names none, as\n"
+		"                    /connect/NAME (default: riftgate, the hub's default network)\n"
 		"  --new-network     also create the network's signing key on this device (the admin\n"
 		"                    device) and this device's certificate: a signed network whose\n"
 		"                    hub cannot add or change devices (docs/membership.md)\n"
@@ -79,6 +82,8 @@ int cmd_init(int argc, char **argv)
 	struct conf c = { 0 };
 	struct rg_prefix addr;
 	int force = 0, new_network = 0, opt, oom = 0, r, ret = 1;
+	bool network_given = false;
+	char *server_net = NULL;
 
 	opterr = 0;
 	optind = 0;
@@ -88,7 +93,7 @@ int cmd_init(int argc, char **argv)
 		case 's': server = optarg; break;
 		case 't': token = optarg; break;
 		case 'a': address = optarg; break;
-		case 'N': network = optarg; break;
+		case 'N': network = optarg; network_given = true; break;
 		case 'i': ifname = optarg; break;
 		case 'c': path = optarg; break;
 		case 'f': force = 1; break;
@@ -142,13 +147,24 @@ int cmd_init(int argc, char **argv)
 			return fail("%s", err.msg);
 		path = defpath;
 	}
+	/* The hub picks the network from the URL path: --network goes there (docs/config.md). */
+	if (network_given && !(server_net = cli_url_with_network(server, network))) {
+		char *m = cli_network_mismatch(network, server);
+
+		if (m) {
+			fprintf(stderr, "%s: --network %s, but --server %s selects another network\n",
+				rg_prog, network, server);
+			g_free(m);
+			return 1;
+		}
+	}
 
 	if ((r = conf_init(&c)) < 0) {
 		oom = 1;
 		goto out;
 	}
 	c.network_name = dup_or_die(network, &oom);
-	c.server_url = dup_or_die(server, &oom);
+	c.server_url = dup_or_die(server_net ? server_net : server, &oom);
 	c.auth_token = dup_or_die(token, &oom);
 	c.device_name = dup_or_die(name, &oom);
 	c.address = dup_or_die(address, &oom);
@@ -183,6 +199,7 @@ out:
 	if (oom)
 		fprintf(stderr, "%s: out of memory\n", rg_prog);
 	conf_clear(&c);
+	g_free(server_net);
 	return ret;
 }
 
@@ -228,6 +245,13 @@ int cmd_check(int argc, char **argv)
 	rg_key_to_base64(b64, pub);
 	printf("%s: ok\nnetwork %s, device %s, address %s, interface %s\npublic key: %s\n", path,
 	       c.network_name, c.device_name, c.address, c.interface, b64);
+	{
+		char *m = cli_network_mismatch(c.network_name, c.server_url);
+
+		if (m)
+			printf("warning: %s\n", m);
+		g_free(m);
+	}
 	if (c.path_mtu)
 		printf("path mtu: %u (pinned, no probing)\n", c.path_mtu);
 	else

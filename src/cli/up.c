@@ -391,6 +391,13 @@ int cmd_up(int argc, char **argv)
 	}
 	if (announce)
 		fprintf(stderr, "%s: using %s\n", rg_prog, config);
+	{
+		char *m = cli_network_mismatch(c.network_name, c.server_url);
+
+		if (m)
+			fprintf(stderr, "%s: warning: %s\n", rg_prog, m);
+		g_free(m);
+	}
 	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
 		fprintf(stderr, "%s: /dev/net/tun is missing (%s): load the tun module "
 			"(modprobe tun) or give the container the device\n", rg_prog,

@@ -72,6 +72,19 @@ fi
 RIFTGATE_TOKEN=envtok run "init token from env" 0 "$rg" init --name a --server wss://h --address fd00::2/64 --config "$tmp/env.toml"
 grep -q 'auth_token = "envtok"' "$tmp/env.toml" && ok || bad "init: env token"
 run "init iface+mtu" 0 "$rg" init "${args[@]}" --interface rgcf-t0 --mtu 1280 --network lab --config "$tmp/m.toml"
+# --network selects the hub network: it goes into a URL that names none (/connect/NAME)
+grep -q '^server_url = "ws://127.0.0.1:8080/connect/lab"$' "$tmp/m.toml" && ok || bad "init --network: not in the URL: $(grep server_url "$tmp/m.toml")"
+run "init --network into a bare URL" 0 "$rg" init --name a --server wss://h.example:8443 --token t --address 10.0.0.1/24 --network home --config "$tmp/n1.toml"
+grep -q '^server_url = "wss://h.example:8443/connect/home"$' "$tmp/n1.toml" && ok || bad "init --network, bare URL: $(grep server_url "$tmp/n1.toml")"
+run "init --network equal to the URL's" 0 "$rg" init --name a --server ws://h/connect/home --token t --address 10.0.0.1/24 --network home --config "$tmp/n2.toml"
+grep -q '^server_url = "ws://h/connect/home"$' "$tmp/n2.toml" && ok || bad "init --network, same network: URL changed"
+run "init --network against the URL's" 1 "$rg" init --name a --server ws://h/connect/other --token t --address 10.0.0.1/24 --network home --config "$tmp/n3.toml"
+one_line "init --network against the URL's"; [ ! -e "$tmp/n3.toml" ] && ok || bad "init --network mismatch wrote a file"
+sed 's|^server_url = .*|server_url = "ws://127.0.0.1:8080/connect"|' "$tmp/m.toml" >"$tmp/m2.toml"; chmod 600 "$tmp/m2.toml"
+run "check: name not in the URL" 0 "$rg" check --config "$tmp/m2.toml"
+grep -q "^warning: \[network\] name 'lab' is not sent to the hub: .* default network .*server_url = \"ws://127.0.0.1:8080/connect/lab\"" "$tmp/out" && ok || bad "check: no network warning: $(cat "$tmp/out")"
+run "check: default name, bare URL: no warning" 0 "$rg" check --config "$def"
+grep -q "^warning:" "$tmp/out" && bad "check warned on a default config" || ok
 grep -q '^mtu = 1280$' "$tmp/m.toml" && grep -q '^interface = "rgcf-t0"$' "$tmp/m.toml" && ok || bad "init: --interface/--mtu"
 
 # Every bad flag: one line, exit 1, nothing written (no file, no temp file).
