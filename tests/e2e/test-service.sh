@@ -158,4 +158,33 @@ check "tunnel up after the crash" lab_wait 60 "peer1 sees peer2 up" mesh_is_up 1
 lab_stop "$P1" TERM 15
 check "no socket left at the end" no_sockets
 stop_recv
+
+# Log levels of the hub's failures: unreachable is one warning (not info, not one per retry),
+# with the ws:// URL as configured; a refused token is one error, not two.
+mesh_hub_stop
+: >"$work/journal.txt"
+start1
+check "hub down: READY=1 anyway after the wait" lab_wait 30 "READY" notified READY=1
+check "hub down: STATUS says it keeps retrying" grep -q "^STATUS=up, hub not reachable yet (retrying)" "$work/notify.txt"
+sleep 4	# a few reconnect attempts
+check "hub down: a warning names ws://10.98.0.1:$MESH_HUB_PORT/connect" \
+	journal_has "MESSAGE=hub: cannot connect to ws:\/\/10.98.0.1:$MESH_HUB_PORT\/connect" "PRIORITY=4"
+n=$(awk -v RS='\n--\n' '/cannot connect/ && /PRIORITY=[0-4]\n/' "$work/journal.txt" | grep -c "^MESSAGE=")
+check "hub down: one warning for the outage, retries below warning (got $n)" test "$n" = 1
+check "no http:// URL in any record" sh -c "! grep -q 'http://' '$work/journal.txt'"
+lab_stop "$P1" TERM 15
+stop_recv
+mesh_hub_start || bad "hub restarts"
+sed -i 's|^auth_token = .*|auth_token = "wrong-token"|' "$MESH_DIR/p1.toml"
+: >"$work/journal.txt"
+start1
+lab_wait_exit "$P1" 30; rc=$?
+check "refused token: up exits 1 (was $rc)" test "$rc" = 1
+check "refused token: no READY=1" sh -c "! grep -q '^READY=1' '$work/notify.txt'"
+n=$(awk -v RS='\n--\n' '/rejected token/ && /PRIORITY=3\n/' "$work/journal.txt" | grep -c "^MESSAGE=")
+check "refused token: logged once as an error (got $n)" test "$n" = 1
+check "refused token: the hint names the config" journal_has "auth_token in .*p1.toml" "PRIORITY=6"
+check "refused token: no socket left" no_sockets
+stop_recv
+cp "$work/good.toml" "$MESH_DIR/p1.toml"
 [ "$fails" -eq 0 ]
