@@ -242,7 +242,7 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
 	       rtc_cand_type_name(p->ice.remote_type), p->ice.remote_addr);
 	bump_buffers(p);
 	rtc_peer_on_path_selected(p);
-	rtc_probe_on_pair(p);
+	rtc_peer_on_new_pair(p);
 }
 
 static void on_state(NiceAgent *agent, guint stream_id, guint component, guint state,
@@ -272,7 +272,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 			if (nice_agent_get_selected_pair(p->ice.agent, p->ice.stream_id, 1, &l, &r)) {
 				take_direct(p, l, r);
 				p->ice.selections++;
-				rtc_probe_on_pair(p);
+				rtc_peer_on_new_pair(p);
 			}
 		}
 		if (state == NICE_COMPONENT_STATE_READY)
@@ -280,13 +280,7 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
 		drop_direct(p);
-		/* After a restart this is the new checks failing: the path is already reported
-		 * lost, or the caller's restart timer decides. */
-		if (p->ice.connected && rtc_peer_on_path_lost(p, p->restart.state != RTC_RESTART_NONE
-								    ? "ICE failed after the restart"
-								    : "ICE consent lost"))
-			break;
-		rtc_peer_fail(p, p->ice.connected ? "ICE consent lost" : "ICE failed");
+		rtc_peer_on_ice_failed(p, p->ice.connected);
 		break;
 	default:
 		break;
@@ -335,11 +329,7 @@ void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
 static void on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
 {
 	p->ice.rx_datagrams++;	/* the liveness tick compares it; no clock read per packet */
-	/* RFC 7983 demultiplexing: 20..63 is DTLS; anything else here is not ours. */
-	if (len && buf[0] >= 20 && buf[0] <= 63)
-		rtc_dtls_input(p, buf, len);
-	else if (len && buf[0] == RTC_PMTU_TYPE)	/* 4..15 is unassigned: our path-MTU probe */
-		rtc_probe_input(p, buf, len);
+	rtc_peer_on_datagram(p, buf, len);
 	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
 	 * in one batch from the high-priority idle flush; a long burst still flushes every
 	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */

@@ -104,6 +104,22 @@ void rtc_peer_on_path_selected(struct rtc_peer *p)
 		p->ops.ice_path(p->opaque, true, NULL);
 }
 
+void rtc_peer_on_new_pair(struct rtc_peer *p)
+{
+	rtc_probe_on_pair(p);
+}
+
+void rtc_peer_on_ice_failed(struct rtc_peer *p, bool was_connected)
+{
+	/* After a restart this is the new checks failing: the path is already reported lost, or
+	 * the caller's restart timer decides. */
+	if (was_connected &&
+	    rtc_peer_on_path_lost(p, p->restart.state != RTC_RESTART_NONE
+				     ? "ICE failed after the restart" : "ICE consent lost"))
+		return;
+	rtc_peer_fail(p, was_connected ? "ICE consent lost" : "ICE failed");
+}
+
 static gboolean on_tick(gpointer data)
 {
 	struct rtc_peer *p = data;
@@ -221,6 +237,16 @@ void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand)
 {
 	if (!p->dead && p->ops.local_candidate)
 		p->ops.local_candidate(p->opaque, cand);
+}
+
+void rtc_peer_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
+{
+	/* RFC 7983 demultiplexing: 20..63 is DTLS; 4..15 is unassigned, and RTC_PMTU_TYPE there
+	 * is our path-MTU probe; anything else here is not ours. */
+	if (len && buf[0] >= 20 && buf[0] <= 63)
+		rtc_dtls_input(p, buf, len);
+	else if (len && buf[0] == RTC_PMTU_TYPE)
+		rtc_probe_input(p, buf, len);
 }
 
 static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_t len)

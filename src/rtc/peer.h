@@ -215,12 +215,18 @@ void rtc_peer_on_writable(struct rtc_peer *p);
 void rtc_peer_on_ice_connected(struct rtc_peer *p);
 void rtc_peer_on_dtls_up(struct rtc_peer *p);
 void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand);
+/* One datagram from the selected pair (libnice consumed STUN): which layer it belongs to. */
+void rtc_peer_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
 /* The selected path died (ICE failed or consent lost after connecting, or silence): reports it
  * through ops.ice_path and returns true, or returns false when the caller must fail the peer
  * (no ice_path callback, or DTLS never came up). */
 bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why);
 /* A pair was selected: ends a loss or a restart (ops.ice_path(up)). */
 void rtc_peer_on_path_selected(struct rtc_peer *p);
+/* ICE has a (new) selected pair, announced or found silently: the path-MTU probe looks at it. */
+void rtc_peer_on_new_pair(struct rtc_peer *p);
+/* The component failed: checks found nothing, or consent was lost (was_connected). */
+void rtc_peer_on_ice_failed(struct rtc_peer *p, bool was_connected);
 
 /* ice.c */
 int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err);
