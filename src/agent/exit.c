@@ -19,6 +19,7 @@ struct agent_exit {
 	char want[AGENT_ID_MAX + 1];	/* selected exit, "" = none */
 	bool kill_switch;
 	bool rules_on;			/* table route + both rules installed */
+	bool other_on;			/* ... and the other family's blackhole (kill switch) */
 	char allowed_on[AGENT_ID_MAX + 1];	/* peer holding the /0 allowed IP, "" = none */
 	const char *state;		/* none, waiting, active, blocked */
 	guint timer;
@@ -43,11 +44,14 @@ static int family_of(const struct agent *a)
 	return a->address[0] && rg_prefix_parse_addr(&p, a->address) ? p.family : AF_INET;
 }
 
-/* The three pieces, added in this order and deleted in the reverse one. */
-static int rules(struct agent_exit *x, bool add)
+/* The three pieces for one family, added in this order and deleted in the reverse one. The
+ * tunnel's family gets a default route to the TUN; with the kill switch the other family, which
+ * the tunnel cannot carry, gets a blackhole, so it does not leave directly either. */
+static int family_rules(struct agent_exit *x, int family, bool add)
 {
 	struct agent *a = x->a;
-	int family = family_of(a), r1 = 0, r2 = 0, r3 = 0;
+	bool tunnel = family == family_of(a);
+	int r1 = 0, r2 = 0, r3 = 0;
 	uint32_t m = agent_exit_mark(a->tun.ifindex);
 	struct rg_prefix all = default_route(family);
 	struct net_rule to_tunnel = {
@@ -58,16 +62,38 @@ static int rules(struct agent_exit *x, bool add)
 	};
 
 	if (add) {
-		if ((r1 = net_route_table(true, a->tun.ifindex, &all, m)) < 0 ||
-		    (r2 = net_rule(true, &to_tunnel)) < 0 || (r3 = net_rule(true, &main_specific)) < 0) {
-			rules(x, false);
+		r1 = tunnel ? net_route_table(true, a->tun.ifindex, &all, m) :
+			      net_route_blackhole(true, family, m);
+		if (r1 < 0 || (r2 = net_rule(true, &to_tunnel)) < 0 ||
+		    (r3 = net_rule(true, &main_specific)) < 0) {
+			family_rules(x, family, false);
 			return r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
 		}
 		return 0;
 	}
 	(void)net_rule(false, &main_specific);
 	(void)net_rule(false, &to_tunnel);
-	(void)net_route_table(false, a->tun.ifindex, &all, m);
+	if (tunnel)
+		(void)net_route_table(false, a->tun.ifindex, &all, m);
+	else
+		(void)net_route_blackhole(false, family, m);
+	return 0;
+}
+
+static int rules(struct agent_exit *x, bool add)
+{
+	int family = family_of(x->a), other = family == AF_INET ? AF_INET6 : AF_INET, r;
+
+	if (!add) {
+		if (x->other_on)
+			family_rules(x, other, false);
+		x->other_on = false;
+		return family_rules(x, family, false);
+	}
+	if ((r = family_rules(x, family, true)) < 0)
+		return r;
+	/* Best effort: a host without the other family (IPv6 disabled) has nothing to leak. */
+	x->other_on = x->kill_switch && family_rules(x, other, true) == 0;
 	return 0;
 }
 

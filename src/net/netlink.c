@@ -189,6 +189,29 @@ int net_route_table(bool add, int ifindex, const struct rg_prefix *p, uint32_t t
 	return route_change(ifindex, p, table, add);
 }
 
+int net_route_blackhole(bool add, int family, uint32_t table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	int ret;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_BLACKHOLE;
+	if (table >= 256)
+		mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	ret = nl_request(nlh, NULL, NULL);
+	return add && ret == -EEXIST ? 0 : ret;
+}
+
 int net_rule(bool add, const struct net_rule *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];

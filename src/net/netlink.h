@@ -22,6 +22,8 @@ int net_route_add(int ifindex, const struct rg_prefix *p);
 int net_route_del(int ifindex, const struct rg_prefix *p);
 /* The same in routing table `table` (policy routing). */
 int net_route_table(bool add, int ifindex, const struct rg_prefix *p, uint32_t table);
+/* A default route of type blackhole (dropped) in `table`. */
+int net_route_blackhole(bool add, int family, uint32_t table);
 
 /* A policy routing rule ("ip rule"): lookup `table` for packets WITHOUT mark not_fwmark (0: any
  * packet), ignoring that table's routes of prefix length <= suppress_prefixlen (-1: none), at

@@ -35,6 +35,12 @@ lab_add_ns inet
 lab_link p1 inet 203.0.113.1/24 203.0.113.2/24
 lab_link p2 inet 198.18.0.1/24 198.18.0.2/24
 lab_exec p2 ip route add default via 198.18.0.2
+# IPv6, which this IPv4 tunnel cannot carry: the host has 2001:db8:77::2, reached by peer2 only
+# through its own IPv6 default route.
+lab_exec p2 ip addr add fd99::1/64 dev to-inet nodad
+lab_exec inet ip addr add fd99::2/64 dev to-p2 nodad
+lab_exec inet ip addr add 2001:db8:77::2/128 dev lo
+lab_exec p2 ip -6 route add default via fd99::2
 lab_bg inet "$work/inet.log" "$py" -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -47,6 +53,7 @@ sed -i '/^\[device\]/a exit_node = true' "$work/p1.toml"
 seen() { lab_exec p2 timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.2/7777 && cat <&3' 2>/dev/null; }
 seen_is() { [ "$(seen)" = "$1" ]; }
 not() { ! "$@"; }
+ping6_host() { lab_exec p2 ping -6 -c 1 -W 2 -q 2001:db8:77::2 >/dev/null 2>&1; }
 # IPv6 link-local addresses add local routes once duplicate address detection is done: wait for
 # that before a snapshot, or it would differ for reasons of its own.
 settled() { [ -z "$(lab_exec p2 ip -6 addr show tentative)" ]; }
@@ -64,12 +71,14 @@ mesh_peer_start 2 -v
 check "tunnel up" lab_wait 60 "peer2 sees peer1 up" mesh_is_up 2 1
 check "peer1 offers to be an exit (status)" lab_wait 20 "exit offer" offer_listed
 check "direct before selecting the exit" seen_is 198.18.0.1
+check "IPv6 direct before selecting the exit" lab_wait 10 "ping6" ping6_host
 routing >"$work/before.txt"
 
 check "set --exit-node peer1" set_exit peer1
 check "exit active" lab_wait 20 "active" state_is active
 check "TCP goes through the exit" lab_wait 10 "through the exit" seen_is 203.0.113.1
 check "ping through the exit" lab_exec p2 ping -c 1 -W 2 -q 203.0.113.2
+check "IPv6 still direct without the kill switch (tunnel is IPv4)" ping6_host
 check "tunnel stays up" mesh_is_up 2 1
 check "hub connection stays up" test "$(mesh_status 2 --json | jq -r .hubConnected)" = true
 check "the agent's hub socket carries its fwmark" hub_marked
@@ -93,6 +102,7 @@ mesh_peer_start 2 -v --exit-node peer1
 check "tunnel up (peer2 restarted with --exit-node)" lab_wait 60 "peer2 sees peer1 up" mesh_is_up 2 1
 check "exit active from --exit-node" lab_wait 20 "active" state_is active
 check "through the exit" lab_wait 10 "through the exit" seen_is 203.0.113.1
+check "kill switch: IPv6 (not carried by the tunnel) blocked" not ping6_host
 mesh_peer_stop 1 KILL
 check "exit down: blocked by the kill switch" lab_wait 120 "blocked" state_is blocked
 check "no traffic leaves directly while blocked" not seen
