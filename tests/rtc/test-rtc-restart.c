@@ -3,6 +3,7 @@
  * same machine over real libnice agents. */
 #include <glib.h>
 
+#include "rtc/peer.h"
 #include "rtc/restart.h"
 
 enum ev {
@@ -141,10 +142,66 @@ static void test_list_candidates(void)
 	g_assert_false(rtc_restart_take_list_cands(&r));
 }
 
+/* The ICE layer's liveness tick (rtc_ice_tick) on a fake clock: what the datagram counters say,
+ * before the peer decides what it means. Ticks every 500 ms; silence 3 s, consent 30 s. */
+static void test_liveness(void)
+{
+	enum { S = 1000000000, MS = 1000000 };
+	enum { LRX = RTC_ICE_LIVE_RX, UN = RTC_ICE_LIVE_UNANSWERED, SI = RTC_ICE_LIVE_SILENT };
+	static const struct {
+		unsigned at_ms, tx, rx;	/* datagrams sent/received since the previous row */
+		bool rearm_un, rearm_si;	/* the peer reported, before this tick */
+		unsigned want;
+	} rows[] = {
+		/* 1 */ { 500, 5, 5, false, false, LRX },
+		/* 2 */ { 1000, 5, 0, false, false, 0 },	/* sending, nothing back: clock starts */
+		/* 3 */ { 3500, 5, 0, false, false, 0 },	/* 2.5 s */
+		/* 4 */ { 4000, 5, 0, false, false, UN },	/* 3 s unanswered */
+		/* 5 */ { 4500, 5, 0, false, false, UN },	/* still, until the peer rearms */
+		/* 6 */ { 5000, 5, 0, true, false, 0 },	/* rearmed: starts at the next send */
+		/* 7 */ { 8000, 5, 0, false, false, UN },
+		/* 8 */ { 8500, 0, 1, false, false, LRX },	/* one datagram back clears it */
+		/* 9 */ { 38500, 0, 0, false, false, 0 },	/* idle 30 s: not yet over */
+		/* 10 */ { 39000, 0, 0, false, false, SI },	/* over the consent timeout */
+		/* 11 */ { 39500, 0, 0, false, true, 0 },	/* rearmed: one more timeout */
+		/* 12 */ { 70000, 0, 0, false, false, SI },
+	};
+	struct rtc_ice ice = { 0 };
+
+	ice.connected = true;
+	ice.last_rx_ns = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		uint64_t now = (uint64_t)rows[i].at_ms * MS;
+		unsigned ev;
+
+		if (rows[i].rearm_un || rows[i].rearm_si)
+			rtc_ice_rearm(&ice, (uint64_t)rows[i - 1].at_ms * MS,
+				      (rows[i].rearm_un ? UN : 0) | (rows[i].rearm_si ? SI : 0));
+		ice.tx_datagrams += rows[i].tx;
+		ice.rx_datagrams += rows[i].rx;
+		ev = rtc_ice_tick(&ice, now, 3ull * S, 30ull * S);
+		if (ev != rows[i].want)
+			g_error("row %zu: events %#x, want %#x", i + 1, ev, rows[i].want);
+	}
+	/* before ICE connected nothing but RX is said */
+	ice = (struct rtc_ice){ 0 };
+	ice.tx_datagrams = 9;
+	g_assert_cmpuint(rtc_ice_tick(&ice, 100ull * S, 3ull * S, 30ull * S), ==, 0);
+	g_assert_cmpuint(rtc_ice_tick(&ice, 200ull * S, 3ull * S, 30ull * S), ==, 0);
+	/* without a silence time there is no UNANSWERED */
+	ice.connected = true;
+	ice.last_rx_ns = 200ull * S;
+	ice.tx_datagrams++;
+	g_assert_cmpuint(rtc_ice_tick(&ice, 201ull * S, 0, 30ull * S), ==, 0);
+	ice.tx_datagrams++;
+	g_assert_cmpuint(rtc_ice_tick(&ice, 220ull * S, 0, 30ull * S), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/rtc/restart/scenarios", test_scenarios);
 	g_test_add_func("/rtc/restart/list-candidates", test_list_candidates);
+	g_test_add_func("/rtc/restart/ice-liveness", test_liveness);
 	return g_test_run();
 }
