@@ -44,10 +44,12 @@ deb=$(ls "$debdir"/riftgate_*.deb 2>/dev/null | head -1)
 check "one .deb ($deb)" test -f "$deb"
 [ -f "$deb" ] || exit 1
 check "lintian reported no error" sh -c "! grep -q '^E: ' '$work/deb.log'"
+check "lintian reported no warning either" sh -c "! grep -q '^W: ' '$work/deb.log'"
 dpkg-deb -c "$deb" >"$work/contents"
 for f in ./usr/bin/riftgate ./usr/bin/riftgate-hub ./usr/bin/riftgate-wg \
 	./usr/lib/systemd/system/riftgate@.service ./usr/share/man/man8/riftgate.8.gz \
-	./usr/share/man/man8/riftgate-hub.8.gz ./usr/share/man/man5/riftgate.toml.5.gz \
+	./usr/share/man/man8/riftgate-hub.8.gz ./usr/share/man/man8/riftgate-wg.8.gz \
+	./usr/share/man/man5/riftgate.toml.5.gz \
 	./usr/share/bash-completion/completions/riftgate ./usr/share/zsh/vendor-completions/_riftgate \
 	./usr/lib/sysusers.d/riftgate.conf ./etc/riftgate/; do
 	check "package ships $f" grep -q " $f\( \|$\)" "$work/contents"
