@@ -562,6 +562,24 @@ bool agent_hub_connected(const struct agent *a)
 	return a->hub_ever;
 }
 
+void agent_peer_counts(const struct agent *a, unsigned *up, unsigned *total, bool *hub_now)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	*up = 0;
+	*total = 0;
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		const struct agent_peer *p = v;
+
+		(*total)++;
+		if (p->state == AGENT_PEER_UP)
+			(*up)++;
+	}
+	*hub_now = a->hub_connected;
+}
+
 const struct rg_err *agent_hub_error(const struct agent *a)
 {
 	return a->hub_err.msg[0] ? &a->hub_err : NULL;

@@ -94,6 +94,9 @@ void agent_start(struct agent *a);
 bool agent_hub_connected(const struct agent *a);
 const struct rg_err *agent_hub_error(const struct agent *a);
 unsigned agent_mtu(const struct agent *a);
+/* For systemd's STATUS= line: peers known and peers with a tunnel up, and whether the hub
+ * connection is up right now. */
+void agent_peer_counts(const struct agent *a, unsigned *up, unsigned *total, bool *hub_now);
 /* Reload (SIGHUP): takes cfg's STUN and TURN servers and TURN secret for connections made from
  * now on; the rest of cfg is ignored. Tunnels that are up are untouched. On error (a turns:
  * bridge cannot start) err is set and the running servers stay. */

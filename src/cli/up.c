@@ -34,6 +34,7 @@ enum {
 	UP_HUB_WAIT_MS = 5000,
 	UP_LOG_MAX_BYTES = 4 << 20,	/* the detached log is rotated to IFNAME.log.1 past this */
 	UP_LOG_CHECK_S = 30,
+	UP_STATUS_S = 5,		/* STATUS= refresh under systemd */
 };
 
 struct up_state {
@@ -232,6 +233,21 @@ static gboolean on_log_check(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Under systemd: STATUS= follows the mesh (`systemctl status` shows the line). */
+static gboolean on_status_tick(gpointer data)
+{
+	struct up_state *st = data;
+	unsigned up, total;
+	bool hub;
+	char msg[160];
+
+	agent_peer_counts(st->agent, &up, &total, &hub);
+	snprintf(msg, sizeof(msg), "STATUS=up, %u/%u peer%s connected, hub %s", up, total,
+		 total == 1 ? "" : "s", hub ? "connected" : "unreachable (retrying)");
+	cli_notify(msg);
+	return G_SOURCE_CONTINUE;
+}
+
 /* Runs the loop until the hub answered, rejected us, or UP_HUB_WAIT_MS passed. */
 static void wait_for_hub(struct agent *a, struct up_state *st)
 {
@@ -343,7 +359,7 @@ int cmd_up(int argc, char **argv)
 	struct agent *a = NULL;
 	int pipefd[2] = { -1, -1 };
 	int rfd = -1, ret = 1, verbose = 0;
-	guint sig_int = 0, sig_term = 0, sig_hup = 0, log_check = 0;
+	guint sig_int = 0, sig_term = 0, sig_hup = 0, log_check = 0, status_tick = 0;
 	bool announce = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -484,6 +500,8 @@ int cmd_up(int argc, char **argv)
 	sig_hup = g_unix_signal_add(SIGHUP, on_reload, &st);
 	if (st.log_path[0])
 		log_check = g_timeout_add_seconds(UP_LOG_CHECK_S, on_log_check, &st);
+	if (getenv("NOTIFY_SOCKET"))
+		status_tick = g_timeout_add_seconds(UP_STATUS_S, on_status_tick, &st);
 	cli_notify("STATUS=interface up, connecting to the hub");
 	agent_start(a);
 	wait_for_hub(a, &st);
@@ -540,6 +558,8 @@ out:
 		g_source_remove(sig_hup);
 	if (log_check)
 		g_source_remove(log_check);
+	if (status_tick)
+		g_source_remove(status_tick);
 	agent_free(a);
 	if (st.loop)
 		g_main_loop_unref(st.loop);

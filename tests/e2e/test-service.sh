@@ -80,6 +80,8 @@ check "STATUS says connected to the hub" grep -q "^STATUS=up (mtu [0-9]*), conne
 check "STATUS before READY (startup phase)" grep -q "^STATUS=interface up, connecting to the hub" "$work/notify.txt"
 check "tunnel up" lab_wait 60 "peer1 sees peer2 up" mesh_is_up 1 2
 check "ping over the tunnel" lab_wait 20 ping lab_ping p1 "$(mesh_tun_ip 2)"
+check "STATUS= follows the mesh (1/1 peer connected)" lab_wait 15 "STATUS peers" \
+	grep -q "^STATUS=up, 1/1 peer connected, hub connected" "$work/notify.txt"
 # Least privilege (issue 15 item 11): CAP_NET_ADMIN alone once set up (root-owned config)
 caps() { sed -n "s/^$1:\t//p" "/proc/$P1/status"; }
 check "CapEff is CAP_NET_ADMIN only ($(caps CapEff))" test "$(caps CapEff)" = 0000000000001000
