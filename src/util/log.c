@@ -1,6 +1,8 @@
 /* See log.h. On stderr a line is "YYYY-MM-DD HH:MM:SS.mmm level message" in local time, written
  * with one write(2) so lines from several processes (tests, the demo) do not interleave
- * mid-line. A sink installed by the program gets the bare message instead. */
+ * mid-line. A sink installed by the program gets the bare message instead.
+ * The message is escaped (util/escape.h): peer ids, hub errors and paths come from the network,
+ * and a newline or an escape sequence in them must not forge a line or reach the terminal. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/escape.h"
 #include "util/log.h"
 
 enum rg_log_level rg_log_threshold = RG_LOG_INFO;
@@ -46,7 +49,7 @@ void rg_log_set_sink(rg_log_sink_fn fn, void *opaque)
 
 void rg_log_(enum rg_log_level level, const char *fmt, ...)
 {
-	char line[1024];
+	char msg[1024], line[1024];
 	struct timeval tv;
 	struct tm tm;
 	va_list ap;
@@ -60,15 +63,15 @@ void rg_log_(enum rg_log_level level, const char *fmt, ...)
 			     tm.tm_sec, (long)(tv.tv_usec / 1000), rg_log_level_name(level));
 	}
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		m = 0;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = sizeof(line) - 2;	/* truncated: keep the newline */
+	if ((size_t)m >= sizeof(msg))
+		m = sizeof(msg) - 1;	/* truncated */
+	/* leaves room for the newline */
+	n += (int)rg_escape_text(line + n, sizeof(line) - (size_t)n - 1, msg, (size_t)m);
 	if (sink) {
-		line[n] = '\0';
 		sink(level, line, (size_t)n, sink_opaque);
 		return;
 	}
