@@ -1,5 +1,11 @@
 /* Signaling messages with json-glib (see msg.h). Parsing reads into a local message and hands it
- * over only when every required field is present; writing checks the required fields first. */
+ * over only when every required field is present; writing checks the required fields first.
+ *
+ * json-glib is more lenient than JSON and than the hub's reader (src/hub/json.c): it cuts member
+ * names and strings at a "\u0000", takes octal and unknown escapes ("\0", "\q"), and keeps the
+ * last of two members with the same name. A frame the hub reads one way and we read another
+ * could spoof `from` or turn a relayed message into a forged `peers` (issue 15), so such frames
+ * are refused before json-glib sees them (strict_strings) or while it parses (duplicates). */
 #include <errno.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -59,6 +65,73 @@ void sig_msg_clear(struct sig_msg *m)
 		g_free(m->revocations[i]);
 	g_free(m->revocations);
 	memset(m, 0, sizeof(*m));
+}
+
+/* The members the agent acts on: one of them twice in an object is refused. */
+static const char *const acted_names[] = {
+	"type", "peerId", "publicKey", "address", "from", "to", "sdp", "candidate", "code",
+	"message", "peers", "cert", "routes", "revocations",
+};
+
+/* Strings as JSON (RFC 8259 §7) spells them: only the escapes \" \\ \/ \b \f \n \r \t \uXXXX,
+ * no "\u0000", no raw control character. Outside strings json-glib checks the grammar. */
+static int strict_strings(const char *json, size_t len, struct rg_err *err)
+{
+	bool in_str = false;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)json[i];
+
+		if (!in_str) {
+			in_str = c == '"';
+			continue;
+		}
+		if (c == '"') {
+			in_str = false;
+		} else if (c < 0x20) {
+			return rg_err_set(err, -EINVAL, "control character 0x%02x in a string at "
+					  "byte %zu", c, i);
+		} else if (c == '\\') {
+			if (i + 1 >= len || !json[i + 1] || !strchr("\"\\/bfnrtu", json[i + 1]))
+				return rg_err_set(err, -EINVAL, "bad escape in a string at byte %zu",
+						  i);
+			if (json[i + 1] == 'u') {
+				if (i + 6 > len || !g_ascii_isxdigit(json[i + 2]) ||
+				    !g_ascii_isxdigit(json[i + 3]) || !g_ascii_isxdigit(json[i + 4]) ||
+				    !g_ascii_isxdigit(json[i + 5]))
+					return rg_err_set(err, -EINVAL, "bad \\u escape at byte %zu",
+							  i);
+				if (!memcmp(json + i + 2, "0000", 4))
+					return rg_err_set(err, -EINVAL, "\\u0000 in a string at byte "
+							  "%zu", i);
+				i += 4;
+			}
+			i++;
+		}
+	}
+	return 0;
+}
+
+/* Duplicate detection while json-glib parses: it emits object-member after storing each member,
+ * so a member that did not grow the object replaced an earlier one of the same name. */
+struct dup_check {
+	GHashTable *counts;	/* JsonObject * → members seen */
+	const char *dup;	/* first acted-on name seen twice, NULL = none */
+};
+
+static void object_member_cb(JsonParser *parser, JsonObject *o, const char *name, gpointer data)
+{
+	struct dup_check *d = data;
+	guint seen = GPOINTER_TO_UINT(g_hash_table_lookup(d->counts, o)) + 1;
+
+	(void)parser;
+	if (seen > json_object_get_size(o)) {
+		seen--;
+		for (size_t i = 0; i < G_N_ELEMENTS(acted_names) && !d->dup; i++)
+			if (!strcmp(name, acted_names[i]))
+				d->dup = acted_names[i];
+	}
+	g_hash_table_insert(d->counts, o, GUINT_TO_POINTER(seen));
 }
 
 /* Reads member `name` of o into *out: absent or null leaves *out NULL; a string is copied;
@@ -238,7 +311,9 @@ int sig_msg_parse(struct sig_msg *m, const char *json, size_t len, struct rg_err
 	g_autoptr(JsonParser) parser = NULL;
 	g_autoptr(GError) gerr = NULL;
 	struct sig_msg tmp = { 0 };
+	struct dup_check dup = { 0 };
 	JsonNode *root;
+	bool loaded;
 	int r;
 
 	memset(m, 0, sizeof(*m));
@@ -247,9 +322,17 @@ int sig_msg_parse(struct sig_msg *m, const char *json, size_t len, struct rg_err
 	/* json-glib stops at an embedded NUL; such a frame is not one JSON text */
 	if (memchr(json, '\0', len))
 		return rg_err_set(err, -EINVAL, "message contains a NUL byte");
+	if ((r = strict_strings(json, len, err)))
+		return r;
 	parser = json_parser_new_immutable();
-	if (!json_parser_load_from_data(parser, json, (gssize)len, &gerr))
+	dup.counts = g_hash_table_new(NULL, NULL);
+	g_signal_connect(parser, "object-member", G_CALLBACK(object_member_cb), &dup);
+	loaded = json_parser_load_from_data(parser, json, (gssize)len, &gerr);
+	g_hash_table_destroy(dup.counts);
+	if (!loaded)
 		return rg_err_set(err, -EINVAL, "not valid JSON: %s", gerr->message);
+	if (dup.dup)
+		return rg_err_set(err, -EINVAL, "member '%s' appears twice", dup.dup);
 	root = json_parser_get_root(parser);
 	if (!root || !JSON_NODE_HOLDS_OBJECT(root))
 		return rg_err_set(err, -EINVAL, "not a JSON object");

@@ -166,12 +166,12 @@ static void test_errors(void)
 		/* 16 */ { "{\"type\":\"peers\",\"peers\":[1]}", -EINVAL, "peers: entry 0 is not an object" },
 		/* 17 */ { "{\"type\":\"peers\",\"peers\":[{\"publicKey\":\"K\"}]}", -EINVAL, "peers: missing field 'peerId'" },
 		/* 18: json-glib takes "\\200" as an octal escape for byte 0x80, which is not UTF-8
-		 * (found by fuzz-sig_msg: we could not read back what we wrote) */
-		/* 18 */ { "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\200u6\"}", -EINVAL, "offer: field 'sdp' is not valid UTF-8" },
+		 * (found by fuzz-sig_msg: we could not read back what we wrote); not JSON either */
+		/* 18 */ { "{\"type\":\"offer\",\"from\":\"a\",\"to\":\"b\",\"sdp\":\"v=0\\200u6\"}", -EINVAL, "bad escape in a string at byte 46" },
 		/* 19 */ { "{\"type\":\"revoke\",\"to\":\"b\"}", -EINVAL, "revoke: field 'revocations' must be an array" },
 		/* 20 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[1]}", -EINVAL, "revoke: entry 0 is not a string" },
 		/* 21 */ { "{\"type\":\"revoke\",\"revocations\":[]}", -EINVAL, "revoke: missing field 'to'" },
-		/* 22 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[\"a\\200\"]}", -EINVAL, "revoke: entry 0 is not" },
+		/* 22 */ { "{\"type\":\"revoke\",\"to\":\"b\",\"revocations\":[\"a\\200\"]}", -EINVAL, "bad escape in a string" },
 		/* 23 */ { "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"K\",\"routes\":\"10.0.0.0/8\"}", -EINVAL, "join: field 'routes' must be an array" },
 		/* 24 */ { "{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"s\",\"routes\":[\"10.0.0.0/8\",7]}", -EINVAL, "offer: routes[1] must be a string" },
 		/* 25 */ { "{\"type\":\"answer\",\"to\":\"b\",\"sdp\":\"s\",\"routes\":[[\"10.0.0.0/8\"]]}", -EINVAL, "answer: routes[0] must be a string" },
@@ -222,6 +222,51 @@ static void test_errors(void)
 			-EINVAL);
 }
 
+/* Frames json-glib would read differently from the hub (issue 15 item 1): each case is a spoof
+ * that, without the check, parses as the forged message shown in the comment. */
+static void test_spoof(void)
+{
+	static const struct { const char *in; const char *reason; } cases[] = {
+		/* 1: from alice (the hub sees an unknown member "from\0" and sets from = eve) */
+		{ "{\"type\":\"offer\",\"to\":\"bob\",\"from\":\"eve\",\"from\\u0000\":\"alice\",\"sdp\":\"S\"}", "\\u0000 in a string" },
+		/* 2: a relayed candidate turned into a forged peers list */
+		{ "{\"type\":\"ice-candidate\",\"to\":\"bob\",\"candidate\":\"c\",\"type\\u0000\":\"peers\",\"peers\":[{\"peerId\":\"x\"}]}", "\\u0000 in a string" },
+		/* 3: upper-case hex spells NUL too */
+		{ "{\"type\":\"peer-left\",\"peerId\":\"a\\u0000b\"}", "\\u0000 in a string" },
+		/* 4: octal NUL, json-glib's own extension */
+		{ "{\"type\":\"offer\",\"to\":\"bob\",\"from\\0\":\"alice\",\"sdp\":\"S\"}", "bad escape" },
+		/* 5: unknown escape, json-glib drops the backslash ("\\q" = "q") */
+		{ "{\"type\":\"peer-left\",\"peerId\":\"\\q\"}", "bad escape" },
+		/* 6: a raw control character (JSON wants it escaped) */
+		{ "{\"type\":\"peer-left\",\"peerId\":\"a\nb\"}", "control character 0x0a" },
+		/* 7: short \\u escape */
+		{ "{\"type\":\"peer-left\",\"peerId\":\"\\u00\"}", "bad \\u escape" },
+		/* 8: duplicate from: json-glib keeps the last one, a reader keeping the first differs */
+		{ "{\"type\":\"offer\",\"to\":\"bob\",\"from\":\"eve\",\"from\":\"alice\",\"sdp\":\"S\"}", "member 'from' appears twice" },
+		/* 9: duplicate type */
+		{ "{\"type\":\"ice-candidate\",\"to\":\"bob\",\"candidate\":\"c\",\"type\":\"peer-left\",\"peerId\":\"a\"}", "member 'type' appears twice" },
+		/* 10: duplicate inside a peers entry */
+		{ "{\"type\":\"peers\",\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"K1\",\"publicKey\":\"K2\"}]}", "member 'publicKey' appears twice" },
+	};
+	struct rg_err err;
+	struct sig_msg m;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		memset(&err, 0, sizeof(err));
+		int r = sig_msg_parse(&m, cases[i].in, strlen(cases[i].in), &err);
+
+		if (r != -EINVAL || !strstr(err.msg, cases[i].reason))
+			g_error("case %zu (%s): got %d '%s'", i + 1, cases[i].in, r, err.msg);
+		g_assert_cmpint(m.type, ==, SIG_MSG_NONE);
+	}
+	/* still accepted: escapes JSON allows, an escaped backslash before "u0000", duplicate
+	 * members nobody acts on, a NUL-free \\u escape in a name */
+	parse_ok("{\"type\":\"offer\",\"to\":\"b\",\"sdp\":\"a\\\\u0000\\n\\t\\\"\\/\\u00e9\\uD83D\\uDE00\",\"x\":1,\"x\":2,\"\\u0066rom\":\"a\"}", &m);
+	g_assert_cmpstr(m.sdp, ==, "a\\u0000\n\t\"/\xc3\xa9\xf0\x9f\x98\x80");
+	g_assert_cmpstr(m.from, ==, "a");
+	sig_msg_clear(&m);
+}
+
 static void test_write(void)
 {
 	struct sig_msg m = { 0 };
@@ -262,6 +307,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/msg/golden", test_golden);
 	g_test_add_func("/signal/msg/fields", test_fields);
 	g_test_add_func("/signal/msg/errors", test_errors);
+	g_test_add_func("/signal/msg/spoof", test_spoof);
 	g_test_add_func("/signal/msg/write", test_write);
 	return g_test_run();
 }
