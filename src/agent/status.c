@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "util/err.h"
+#include "util/escape.h"
 
 struct agent_status_peer *agent_status_add_peer(struct agent_status *s)
 {
@@ -162,9 +163,19 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_add_string_value(b, p->path);
 		json_builder_set_member_name(b, "pathReason");
 		json_builder_add_string_value(b, p->path_reason);
+		json_builder_set_member_name(b, "rejected");
+		json_builder_add_string_value(b, p->rejected);
+		json_builder_set_member_name(b, "rejections");
+		json_builder_add_int_value(b, p->rejections);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
+	json_builder_set_member_name(b, "maxPeers");
+	json_builder_add_int_value(b, s->max_peers);
+	json_builder_set_member_name(b, "refusedOverMax");
+	json_builder_add_int_value(b, (gint64)s->refused_over_max);
+	json_builder_set_member_name(b, "refusedBadId");
+	json_builder_add_int_value(b, (gint64)s->refused_bad_id);
 	json_builder_set_member_name(b, "turnTls");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_turn && i < AGENT_STATUS_TURN_MAX; i++) {
@@ -322,6 +333,9 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 			continue;
 		strcpy(s->routes[s->n_routes++], v);
 	}
+	s->max_peers = (uint32_t)CLAMP(get_int(o, "maxPeers", 0), 0, UINT32_MAX);
+	s->refused_over_max = (uint64_t)MAX(get_int(o, "refusedOverMax", 0), 0);
+	s->refused_bad_id = (uint64_t)MAX(get_int(o, "refusedBadId", 0), 0);
 	pn = json_object_get_member(o, "peers");
 	if (pn && JSON_NODE_HOLDS_ARRAY(pn))
 		peers = json_node_get_array(pn);
@@ -350,7 +364,8 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		    !get_str(po, "path", p->path, sizeof(p->path)) ||
 		    !get_str(po, "pathReason", p->path_reason, sizeof(p->path_reason)) ||
 		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error)) ||
-		    !get_str(po, "trust", p->trust, sizeof(p->trust))) {
+		    !get_str(po, "trust", p->trust, sizeof(p->trust)) ||
+		    !get_str(po, "rejected", p->rejected, sizeof(p->rejected))) {
 			ret = rg_err_set(err, -EINVAL, "status reply: peer %u has an over-long field",
 					 i);
 			goto out;
@@ -370,6 +385,7 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 					 "field", i);
 			goto out;
 		}
+		p->rejections = (uint32_t)CLAMP(get_int(po, "rejections", 0), 0, UINT32_MAX);
 	}
 	pn = json_object_get_member(o, "turnTls");
 	peers = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
@@ -443,7 +459,80 @@ void agent_format_ago(char *out, size_t cap, int64_t seconds)
 	}
 }
 
+/* Escapes a string field in place (util/escape.h), cut to its size. */
+#define ESCAPE_FIELD(f) escape_field((f), sizeof(f))
+static void escape_field(char *f, size_t cap)
+{
+	char *tmp = g_malloc(cap);
+
+	rg_escape_text(tmp, cap, f, strlen(f));
+	memcpy(f, tmp, strlen(tmp) + 1);
+	g_free(tmp);
+}
+
+/* A copy of s whose every string is escaped: ids, errors and URLs may come from the network,
+ * and a newline or an escape sequence in them must not reach the terminal. */
+static void escaped_copy(struct agent_status *c, const struct agent_status *s)
+{
+	*c = *s;
+	c->peers = s->n_peers ? g_memdup2(s->peers, s->n_peers * sizeof(*s->peers)) : NULL;
+	ESCAPE_FIELD(c->ifname);
+	ESCAPE_FIELD(c->peer_id);
+	ESCAPE_FIELD(c->public_key);
+	ESCAPE_FIELD(c->address);
+	ESCAPE_FIELD(c->hub_url);
+	ESCAPE_FIELD(c->hub_error);
+	ESCAPE_FIELD(c->hub_error_kind);
+	ESCAPE_FIELD(c->accept_routes);
+	ESCAPE_FIELD(c->exit_node);
+	ESCAPE_FIELD(c->exit_state);
+	for (size_t i = 0; i < c->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
+		ESCAPE_FIELD(c->routes[i]);
+	for (size_t i = 0; i < c->n_turn && i < AGENT_STATUS_TURN_MAX; i++) {
+		ESCAPE_FIELD(c->turn[i].url);
+		ESCAPE_FIELD(c->turn[i].last_error);
+	}
+	for (size_t i = 0; i < c->n_peers; i++) {
+		struct agent_status_peer *p = &c->peers[i];
+
+		ESCAPE_FIELD(p->id);
+		ESCAPE_FIELD(p->state);
+		ESCAPE_FIELD(p->public_key);
+		ESCAPE_FIELD(p->address);
+		ESCAPE_FIELD(p->candidate);
+		ESCAPE_FIELD(p->local_type);
+		ESCAPE_FIELD(p->remote_type);
+		ESCAPE_FIELD(p->local_endpoint);
+		ESCAPE_FIELD(p->remote_endpoint);
+		ESCAPE_FIELD(p->path_mtu_state);
+		ESCAPE_FIELD(p->last_error);
+		ESCAPE_FIELD(p->last_error_kind);
+		ESCAPE_FIELD(p->trust);
+		ESCAPE_FIELD(p->rejected);
+		ESCAPE_FIELD(p->path);
+		ESCAPE_FIELD(p->path_reason);
+		for (size_t k = 0; k < p->n_routes && k < AGENT_STATUS_ROUTES_MAX; k++) {
+			ESCAPE_FIELD(p->routes[k].prefix);
+			ESCAPE_FIELD(p->routes[k].state);
+			ESCAPE_FIELD(p->routes[k].note);
+		}
+	}
+}
+
+static char *format_text(const struct agent_status *s, int64_t now);
+
 char *agent_status_format(const struct agent_status *s, int64_t now)
+{
+	struct agent_status c;
+	char *text;
+
+	escaped_copy(&c, s);
+	text = format_text(&c, now);
+	g_free(c.peers);
+	return text;
+}
+
+static char *format_text(const struct agent_status *s, int64_t now)
 {
 	GString *t = g_string_new(NULL);
 	char a[64], b[64];
@@ -498,6 +587,12 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 	if (s->exit_node[0])
 		g_string_append_printf(t, "  using exit node: %s (%s%s)\n", s->exit_node,
 				       s->exit_state, s->kill_switch ? ", kill switch" : "");
+	if (s->refused_over_max)
+		g_string_append_printf(t, "  refused: %" PRIu64 " peers over max_peers (%u)\n",
+				       s->refused_over_max, s->max_peers);
+	if (s->refused_bad_id)
+		g_string_append_printf(t, "  refused: %" PRIu64 " frames naming an unusable peer id\n",
+				       s->refused_bad_id);
 	g_string_append_printf(t, "  peers: %zu\n", s->n_peers);
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct agent_status_peer *p = &s->peers[i];
@@ -553,6 +648,9 @@ char *agent_status_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, "  route: %s %s%s%s%s\n", p->routes[k].prefix,
 					       p->routes[k].state, p->routes[k].note[0] ? " (" : "",
 					       p->routes[k].note, p->routes[k].note[0] ? ")" : "");
+		if (p->rejected[0])
+			g_string_append_printf(t, "  rejected: %s (%u %s)\n", p->rejected,
+					       p->rejections, p->rejections == 1 ? "time" : "times");
 	}
 	return g_string_free(t, FALSE);
 }

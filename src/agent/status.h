@@ -69,6 +69,10 @@ struct agent_status_peer {
 	struct agent_status_route routes[AGENT_STATUS_ROUTES_MAX];	/* it advertises */
 	char path[AGENT_STATE_MAX + 1];		/* "direct", "relay" (the hub), "" = none */
 	char path_reason[64];			/* why the relay, "" = not on it */
+	/* What the hub announced for this id that the agent refused ("address 10.0.0.2 owned by
+	 * alice"), "" = nothing refused since its last accepted announcement. */
+	char rejected[128];
+	uint32_t rejections;			/* announcements refused, since the agent started */
 };
 
 struct agent_status {
@@ -89,6 +93,9 @@ struct agent_status {
 	uint64_t relay_tx_dropped;		/* ... not sent (pacing, full socket) */
 	int64_t pid;
 	int64_t started;			/* wall seconds */
+	uint32_t max_peers;			/* [network] max_peers */
+	uint64_t refused_over_max;		/* peers not taken: the table was full */
+	uint64_t refused_bad_id;		/* frames naming a peer id outside A-Z a-z 0-9 . _ - */
 	size_t n_peers;
 	struct agent_status_peer *peers;	/* owned, g_malloc'd array of n_peers */
 	size_t n_turn;
@@ -130,7 +137,8 @@ char *agent_status_doc_finish(struct agent_status_doc *d);
 int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 			   struct rg_err *err);
 
-/* Human text in `wg show` style; now = wall seconds for "N seconds ago". g_free the result. */
+/* Human text in `wg show` style; now = wall seconds for "N seconds ago". g_free the result.
+ * Every string is escaped (util/escape.h): ids and errors may come from the network. */
 char *agent_status_format(const struct agent_status *s, int64_t now);
 
 /* "1.50 MiB" style, into out. */

@@ -188,6 +188,46 @@ static void test_turn_tls(void)
 	agent_status_clear(&b);
 }
 
+/* Refusals round trip and show; a hostile id or error text cannot reach the terminal raw. */
+static void test_rejected(void)
+{
+	struct agent_status a, b;
+	struct rg_err err = { 0 };
+	struct agent_status_peer *p;
+	char *json, *text;
+
+	fill(&a);
+	a.max_peers = 1024;
+	a.refused_over_max = 5;
+	a.refused_bad_id = 2;
+	p = &a.peers[1];
+	g_strlcpy(p->rejected, "address 10.0.0.2 owned by alice", sizeof(p->rejected));
+	p->rejections = 3;
+	p = agent_status_add_peer(&a);
+	g_strlcpy(p->id, "ev\x1b]0;x\x07il\nfake: line", sizeof(p->id));
+	g_strlcpy(p->state, "discovered", sizeof(p->state));
+	g_strlcpy(p->last_error, "bad \x1b[2J", sizeof(p->last_error));
+	json = agent_status_to_json(&a);
+	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
+	g_assert_cmpstr(b.peers[1].rejected, ==, "address 10.0.0.2 owned by alice");
+	g_assert_cmpuint(b.peers[1].rejections, ==, 3);
+	g_assert_cmpuint(b.max_peers, ==, 1024);
+	g_assert_cmpuint(b.refused_over_max, ==, 5);
+	g_assert_cmpuint(b.refused_bad_id, ==, 2);
+	text = agent_status_format(&b, 1100);
+	g_assert_nonnull(strstr(text, "\n  rejected: address 10.0.0.2 owned by alice (3 times)\n"));
+	g_assert_nonnull(strstr(text, "\n  refused: 5 peers over max_peers (1024)\n"));
+	g_assert_nonnull(strstr(text, "\n  refused: 2 frames naming an unusable peer id\n"));
+	g_assert_nonnull(strstr(text, "\npeer: ev\\x1b]0;x\\x07il\\x0afake: line\n"));
+	g_assert_nonnull(strstr(text, "  last error: bad \\x1b[2J\n"));
+	g_assert_null(strchr(text, '\x1b'));
+	g_assert_null(strchr(text, '\x07'));
+	g_free(text);
+	g_free(json);
+	agent_status_clear(&a);
+	agent_status_clear(&b);
+}
+
 static void test_ago(void)
 {
 	static const struct { int64_t s; const char *want; } cases[] = {
@@ -296,6 +336,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/status/tolerant", test_tolerant);
 	g_test_add_func("/agent/status/format", test_format);
 	g_test_add_func("/agent/status/ago", test_ago);
+	g_test_add_func("/agent/status/rejected", test_rejected);
 	g_test_add_func("/agent/status/turn-tls", test_turn_tls);
 	return g_test_run();
 }
