@@ -1,6 +1,6 @@
 /* `riftgate status` and `riftgate down`: clients of the agent's control socket
- * (/run/riftgate/IFNAME.ctl, src/agent/ctl.h). `up` lives in up.c (built once the agent core is
- * in the tree; until then a stand-in says so). invite/join live in invite-cmds.c. */
+ * (/run/riftgate/IFNAME.ctl, src/agent/ctl.h). `up` lives in up.c, invite/join in
+ * invite-cmds.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,15 +16,6 @@
 #include "cli/cmds.h"
 #include "util/clock.h"
 #include "util/err.h"
-
-#ifndef RG_AGENT_CORE
-int cmd_up(int argc, char **argv)
-{
-	(void)argc;
-	fprintf(stderr, "%s: '%s' is not implemented in this build\n", rg_prog, argv[0]);
-	return 1;
-}
-#endif
 
 /* g_ptr_array_sort hands the compare function pointers to the elements. */
 static gint name_cmp(gconstpointer a, gconstpointer b)
