@@ -41,6 +41,7 @@ enum agent_limits {
 	AGENT_RETRY_CAP_MS = 30000,
 	AGENT_TURN_TTL_S = 24 * 3600,		/* lifetime of derived TURN credentials */
 	AGENT_ICMP_PER_S = 100,			/* "too big" answers per peer and second */
+	AGENT_CONFIRM_MS = 15000,		/* a peer the hub never announced is removed */
 };
 
 enum agent_peer_state {
@@ -106,6 +107,12 @@ struct agent_peer {
 	char vouched_addr[48];
 	char trust_err[96];		/* why the last claim was rejected, "" = none */
 	uint64_t rejects;		/* claims rejected */
+	char *held_offer;		/* owned: a new offer for a working tunnel, answered only if
+					 * the probe finds that tunnel dead; NULL = none */
+	bool confirmed;			/* announced by the hub (peers or join) */
+	guint confirm_src;		/* removes it if never announced (AGENT_CONFIRM_MS) */
+	char rejected[128];		/* the last announcement refused for it, "" = none */
+	uint32_t rejections;
 	uint32_t attempts;		/* since the last time it was up */
 	uint32_t failures;		/* consecutive, drives the backoff */
 	int64_t since;			/* wall seconds of the last state change */
@@ -181,13 +188,16 @@ struct agent {
 	enum agent_relay_mode relay;	/* relay.c */
 	uint64_t relay_tx, relay_rx;	/* datagrams through the hub relay */
 	uint64_t relay_tx_dropped;	/* not sent: pacing or a full socket (as UDP would) */
-	bool hub_connected;
-	bool hub_ever;
+	bool hub_connected;		/* the hub is reachable now */
+	bool hub_ever;			/* connected at least once since the start */
 	bool hub_down_logged;		/* the current outage has had its warning */
 	struct rg_err hub_err;
 	char hub_reason[256];		/* why the hub is not connected now, "" = connected */
 
 	GHashTable *peers;		/* id → owned struct agent_peer * */
+	unsigned max_peers;		/* entries in peers, at most */
+	uint64_t refused_over_max;	/* peers not created: the table was full */
+	uint64_t refused_bad_id;	/* frames naming an id outside A-Z a-z 0-9 . _ - */
 	GPtrArray *graveyard;		/* owned struct agent_conn * waiting to be freed */
 	guint reap_src;
 
@@ -201,6 +211,10 @@ struct agent {
 };
 
 /* agent.c */
+static inline bool agent_hub_reachable(const struct agent *a)
+{
+	return a->hub_connected;
+}
 void agent_timer_rearm(struct agent *a);
 int agent_send_signal(struct agent *a, const struct sig_msg *m);
 
@@ -224,6 +238,8 @@ bool agent_relay_session_fresh(const struct agent_peer *p);
 
 /* peer.c */
 const char *agent_peer_state_name(enum agent_peer_state s);
+/* The peer with that id; with create, a new entry unless the id is outside the peer-id alphabet
+ * or the table is full (both counted and logged once; NULL). */
 struct agent_peer *agent_peer_get(struct agent *a, const char *id, bool create);
 void agent_peer_free(struct agent_peer *p);
 void agent_peer_on_signal(struct agent *a, const struct sig_msg *m);

@@ -380,6 +380,9 @@ static void status_fill(void *opaque, struct agent_status *out)
 	agent_routes_status(a->routes, &s);
 	agent_exit_status(a->exit, &s);
 	agent_dns_status(a->dns, &s);
+	s.max_peers = a->max_peers;
+	s.refused_over_max = a->refused_over_max;
+	s.refused_bad_id = a->refused_bad_id;
 	ids = g_list_sort(g_hash_table_get_keys(a->peers), (GCompareFunc)strcmp);
 	for (l = ids; l; l = l->next) {
 		struct agent_status_peer *sp = agent_status_add_peer(&s);
@@ -557,7 +560,7 @@ static const struct sig_client_ops sig_ops = {
 	.binary = sig_binary_cb,
 };
 
-bool agent_hub_connected(const struct agent *a)
+bool agent_hub_ever_connected(const struct agent *a)
 {
 	return a->hub_ever;
 }
@@ -852,6 +855,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	a->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 					 (GDestroyNotify)agent_peer_free);
 	a->graveyard = g_ptr_array_new();
+	a->max_peers = cfg->max_peers ? cfg->max_peers : AGENT_MAX_PEERS;
 	if (!cfg->ifname || !net_ifname_valid(cfg->ifname)) {
 		r = rg_err_set(err, -EINVAL, "bad interface name '%s'",
 			       cfg->ifname ? cfg->ifname : "");

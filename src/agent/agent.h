@@ -25,6 +25,7 @@ enum agent_defaults {
 	AGENT_MTU_MIN = 576,
 	AGENT_MTU_MAX = 9000,
 	AGENT_MTU_IPV6_MIN = 1280,	/* RFC 8200: the kernel disables IPv6 below it */
+	AGENT_MAX_PEERS = 1024,		/* default [network] max_peers */
 };
 
 /* [network] relay: WireGuard datagrams through the hub (docs/agent.md §Relay). */
@@ -76,6 +77,7 @@ struct agent_cfg {
 	bool kill_switch;		/* [network] kill_switch */
 	const char *dns_domain;		/* [network] domain for peer names; NULL = "rift" */
 	enum agent_relay_mode relay;	/* [network] relay (default auto) */
+	unsigned max_peers;		/* [network] max_peers; 0 = AGENT_MAX_PEERS (1024) */
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub
@@ -89,9 +91,9 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	      agent_stop_fn stop, void *opaque, struct rg_err *err);
 /* Connects to the hub and starts meeting peers. */
 void agent_start(struct agent *a);
-/* Hub state for the CLI's startup report: connected at least once, and the last fatal error
- * (bad token), if any. */
-bool agent_hub_connected(const struct agent *a);
+/* Hub state for the CLI's startup report: connected at least once since the start (not: reachable
+ * now), and the last fatal error (bad token), if any. */
+bool agent_hub_ever_connected(const struct agent *a);
 const struct rg_err *agent_hub_error(const struct agent *a);
 unsigned agent_mtu(const struct agent *a);
 /* For systemd's STATUS= line: peers known and peers with a tunnel up, and whether the hub

@@ -18,7 +18,13 @@
  * is resolved by that rule: the designated offerer ignores the other's offer. A peer that leaves
  * the hub keeps a working tunnel (the hub may be the one in trouble); a peer that rejoins while
  * we believe the tunnel is up is probed with a WireGuard handshake, and reconnected if it does
- * not answer (it restarted and its side of the connection is gone). */
+ * not answer (it restarted and its side of the connection is gone).
+ *
+ * The hub is not trusted with identity (DESIGN §Trust model). Without signed membership the agent
+ * still keeps what it trusts now: what a live peer owns (its key, its tunnel address) is never
+ * given to another id, and a working tunnel never changes key, address or connection because of a
+ * join or an offer unless a probe finds it dead. peer_learn() holds every such check, after the
+ * certificate check of a signed network (agent_trust_vouch). */
 #include <errno.h>
 #include <stdarg.h>
 #include <ifaddrs.h>
@@ -30,6 +36,7 @@
 
 #include "agent/agent-int.h"
 #include "agent/routes.h"
+#include "conf/config.h"
 #include "net/hostaddr.h"
 #include "signal/client.h"
 #include "util/clock.h"
@@ -54,8 +61,16 @@ static void peer_connect(struct agent_peer *p);
 static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *sdp);
 static void peer_restart_ice(struct agent_peer *p, const char *why);
 static void restart_done(struct agent_peer *p, const char *how);
-static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
-		       const char *cert);
+/* What peer_learn() did with an announcement. */
+enum learn {
+	LEARN_OK = 0,		/* taken (or nothing new) */
+	LEARN_REFUSED,		/* conflicts with what a live peer owns, malformed, or not vouched */
+	LEARN_HELD,		/* a change for a working tunnel: held while the tunnel is probed */
+};
+
+static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
+			     const char *cert);
+static void accept_offer(struct agent_peer *p, const char *sdp);
 static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void peer_fail_kind(struct agent_peer *p, const char *kind, const char *fmt, ...)
@@ -91,6 +106,38 @@ static void set_state(struct agent_peer *p, enum agent_peer_state s)
 	       t != RTC_CAND_NONE ? " via " : "", t != RTC_CAND_NONE ? rtc_cand_type_name(t) : "");
 	p->state = s;
 	p->since = wall_s();
+}
+
+/* An announcement for p refused: counted, shown by `riftgate status`, logged once per reason. */
+static void peer_reject(struct agent_peer *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void peer_reject(struct agent_peer *p, const char *fmt, ...)
+{
+	char why[sizeof(p->rejected)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	p->rejections++;
+	if (strcmp(why, p->rejected) == 0)
+		return;
+	g_strlcpy(p->rejected, why, sizeof(p->rejected));
+	rg_log(RG_LOG_WARN, "peer %s: rejected: %s", p->id, why);
+}
+
+/* A working tunnel: its WireGuard session runs over a live connection (an ICE restart of it
+ * included). */
+static bool tunnel_up(const struct agent_peer *p)
+{
+	return p->conn && p->state == AGENT_PEER_UP;
+}
+
+/* What a live peer owns (key, tunnel address) is not given to another id: it is on the hub now,
+ * or its tunnel works. A peer that is neither (gone, maybe renamed or readdressed) may lose it. */
+static bool peer_live(const struct agent_peer *p)
+{
+	return p->present || tunnel_up(p);
 }
 
 static void clear_src(guint *src)
@@ -146,6 +193,10 @@ static void peer_drop_conn(struct agent_peer *p)
 	clear_src(&p->probe_src);
 	clear_src(&p->restart_src);
 	p->restart_ns = 0;
+	/* a held change or offer waits for the probe of this connection, gone now */
+	p->pending_key[0] = p->pending_addr[0] = '\0';
+	g_clear_pointer(&p->pending_cert, g_free);
+	g_clear_pointer(&p->held_offer, g_free);
 	if (p->wg)
 		wg_peer_set_endpoint(p->wg, NULL);	/* TUN packets to it: -EDESTADDRREQ */
 	if (!c)
@@ -415,7 +466,7 @@ static void rtc_ice_path_cb(void *opaque, bool up, const char *why)
 		return;
 	}
 	g_snprintf(what, sizeof(what), "ICE path lost (%s)", why);
-	if (!agent_hub_connected(p->a) && !peer_restarting(p)) {
+	if (!agent_hub_reachable(p->a) && !peer_restarting(p)) {
 		/* A restart replaces the ICE agent at once and needs the hub to finish: with the
 		 * hub away it would cut a path that may only have stalled. Keep it; the hub's
 		 * return restarts it if it is still lost (agent_peer_on_hub_connected). rtc
@@ -786,27 +837,112 @@ fail:
 	peer_fail(p, "offer failed: %s", err.msg[0] ? err.msg : "peer connection");
 }
 
-/* Learns (or changes) the peer's WireGuard key and allowed IP. false on a bad key, or when the
- * claims are not vouched for by a certificate in a signed network (agent_trust_vouch: the one
- * gate; then the key and address installed are the certificate's). */
-static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
-		       const char *cert)
+/* The agent peer behind a WireGuard peer, or NULL (none, or a peer set through UAPI). */
+static struct agent_peer *wg_owner(struct wg_peer *wp)
+{
+	return wp ? wg_peer_get_user(wp) : NULL;
+}
+
+static void peer_probe(struct agent_peer *p);
+
+/* Learns (or changes) the peer's WireGuard key and allowed IP (its own address, /32 or /128)
+ * from an announcement (peers, join, offer, answer). NULL or "" leaves a field as it is.
+ *
+ * Every check runs before anything is installed, here and only here:
+ *   - a signed network's certificate (agent_trust_vouch, the one gate there: the key and
+ *     address installed are then the certificate's);
+ *   - the key and the address must parse, the key must not be ours (wg refuses it);
+ *   - a key another id uses is refused when that id is live (a copied config, or a takeover by
+ *     announcement; in a signed network always);
+ *   - an address a live other peer owns, or our own, is refused;
+ *   - a change of key or address for a working tunnel is held and the tunnel probed with a
+ *     handshake: a tunnel that answers is the real device, and the change is refused; one that
+ *     does not answer is dropped and the change taken (probe_cb).
+ * What a peer that is not live owns moves to p (a renamed or readdressed device). */
+static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
+			     const char *cert)
 {
 	struct agent *a = p->a;
+	struct agent_peer *key_other = NULL, *addr_other = NULL;
+	struct wg_peer *addr_wp = NULL, *wp;
+	struct wg_allowed_ip ip = { 0 };
+	struct rg_prefix np, own;
+	char ipstr[INET6_ADDRSTRLEN] = "";
 	uint8_t key[WG_KEY_LEN];
+	bool new_key, new_addr;
 	int r;
 
 	if (!agent_trust_vouch(p, &key_b64, &address, cert))
-		return false;
-	if (key_b64 && key_b64[0] && strcmp(key_b64, p->key_b64) != 0) {
-		struct wg_peer *wp;
+		return LEARN_REFUSED;
+	if (key_b64 && !key_b64[0])
+		key_b64 = NULL;
+	if (address && !address[0])
+		address = NULL;
+	new_key = key_b64 && strcmp(key_b64, p->key_b64) != 0;
+	if (new_key && !rg_key_from_base64(key, key_b64)) {
+		snprintf(p->last_error, sizeof(p->last_error), "bad public key from hub");
+		p->last_error_kind = "bad-key";
+		peer_reject(p, "malformed public key");
+		return LEARN_REFUSED;
+	}
+	if (address && !rg_prefix_parse_addr(&np, address)) {
+		peer_reject(p, "malformed address '%.64s'", address);
+		address = NULL;		/* the key alone is still usable */
+	}
+	new_addr = address && strcmp(address, p->address) != 0;
+	if (!new_key && !new_addr)
+		goto out;
+	if (address) {
+		inet_ntop(np.family, np.addr, ipstr, sizeof(ipstr));
+		ip.family = (uint16_t)np.family;
+		ip.cidr = np.family == AF_INET ? 32 : 128;	/* its own address only */
+		memcpy(ip.addr, np.addr, sizeof(ip.addr));
+	}
 
-		if (!rg_key_from_base64(key, key_b64)) {
-			snprintf(p->last_error, sizeof(p->last_error), "bad public key from hub");
-			p->last_error_kind = "bad-key";
-			rg_log(RG_LOG_WARN, "peer %s: ignoring a malformed public key", p->id);
-			return false;
+	if (new_key) {
+		key_other = wg_owner(wg_device_lookup_peer(a->dev, key));
+		if (key_other && key_other != p && a->trust) {
+			/* Signed: a certificate may name any public key, but a key in use stays
+			 * with the peer that has it. */
+			char note[AGENT_ID_MAX + 16];
+
+			snprintf(note, sizeof(note), "(key held by %s)", key_other->id);
+			agent_trust_reject(p, note);
+			return LEARN_REFUSED;
 		}
+		if (key_other && key_other != p && peer_live(key_other)) {
+			peer_reject(p, "public key %.8s... in use by %s", key_b64, key_other->id);
+			return LEARN_REFUSED;
+		}
+	}
+	if (new_addr) {
+		if (a->address[0] && rg_prefix_parse_addr(&own, a->address) &&
+		    own.family == np.family && memcmp(own.addr, np.addr, sizeof(np.addr)) == 0) {
+			peer_reject(p, "address %s is ours", ipstr);
+			return LEARN_REFUSED;
+		}
+		addr_wp = wg_device_route(a->dev, np.family, np.addr);
+		addr_other = wg_owner(addr_wp);
+		if (addr_wp && addr_wp != p->wg && (!addr_other || peer_live(addr_other))) {
+			peer_reject(p, "address %s owned by %s", ipstr,
+				    addr_other ? addr_other->id : "another WireGuard peer");
+			return LEARN_REFUSED;
+		}
+	}
+	if (tunnel_up(p)) {
+		g_strlcpy(p->pending_key, new_key ? key_b64 : "", sizeof(p->pending_key));
+		g_strlcpy(p->pending_addr, new_addr ? address : "", sizeof(p->pending_addr));
+		g_free(p->pending_cert);
+		p->pending_cert = g_strdup(cert);
+		peer_reject(p, "%s%s%.64s announced while its tunnel works (kept; probing it)",
+			    new_key ? "another key " : "", new_key && new_addr ? "and " : "",
+			    new_addr ? address : "");
+		peer_probe(p);
+		return LEARN_HELD;
+	}
+
+	/* Checks passed: install. */
+	if (new_key) {
 		if (p->wg) {
 			rg_log(RG_LOG_INFO, "peer %s: public key changed (%.8s... -> %.8s...)", p->id,
 			       p->key_b64, key_b64);
@@ -815,65 +951,51 @@ static bool peer_learn(struct agent_peer *p, const char *key_b64, const char *ad
 			p->key_b64[0] = '\0';
 			peer_drop_conn(p);
 		}
+		if (key_other && key_other != p) {
+			rg_log(RG_LOG_WARN, "peer %s: takes the public key of peer %s, which is gone",
+			       p->id, key_other->id);
+			if (addr_other == key_other)
+				addr_other = NULL;	/* its allowed IPs go with its WireGuard peer */
+			wg_device_remove_peer(a->dev, key_other->wg);
+			peer_drop_conn(key_other);
+			key_other->wg = NULL;
+			key_other->key_b64[0] = key_other->address[0] = '\0';
+		}
 		r = wg_device_add_peer(a->dev, key, &wp);
-		if (r == -EEXIST && a->trust) {
-			/* Signed: a certificate may name any public key, but a key in use stays
-			 * with the peer that has it. */
-			struct agent_peer *other = wg_peer_get_user(wp);
-			char note[AGENT_ID_MAX + 16];
-
-			snprintf(note, sizeof(note), "(key held by %s)", other ? other->id : "?");
-			return agent_trust_reject(p, note);
-		}
-		if (r == -EEXIST) {
-			/* Another peer id announced the same key (a copied config): last one wins. */
-			struct agent_peer *other = wg_peer_get_user(wp);
-
-			rg_log(RG_LOG_WARN, "peer %s: same public key as peer %s; moving it", p->id,
-			       other ? other->id : "?");
-			if (other) {
-				peer_drop_conn(other);
-				other->wg = NULL;
-				other->key_b64[0] = '\0';
-			}
-			r = 0;
-		}
 		if (r < 0) {
 			p->last_error_kind = "bad-key";
 			snprintf(p->last_error, sizeof(p->last_error), "unusable public key (%s)",
 				 r == -EINVAL ? "it is our own" : g_strerror(-r));
-			rg_log(RG_LOG_WARN, "peer %s: %s", p->id, p->last_error);
-			return false;
+			peer_reject(p, "%s", p->last_error);
+			return LEARN_REFUSED;
 		}
 		p->wg = wp;
 		wg_peer_set_user(wp, p);
 		g_strlcpy(p->key_b64, key_b64, sizeof(p->key_b64));
-		p->address[0] = '\0';	/* re-apply the allowed IP below */
+		p->address[0] = '\0';	/* the new peer routes nothing yet */
+		new_addr = address != NULL;
 	}
-	if (address && address[0] && p->wg && strcmp(address, p->address) != 0) {
-		struct rg_prefix np;
-		struct wg_allowed_ip ip = { 0 };
-
-		if (!rg_prefix_parse_addr(&np, address)) {
-			rg_log(RG_LOG_WARN, "peer %s: ignoring malformed address '%.64s'", p->id,
-			       address);
-			return true;
+	if (new_addr && p->wg) {
+		if (addr_other && addr_other != p) {
+			rg_log(RG_LOG_INFO, "peer %s: takes address %s from peer %s, which is gone",
+			       p->id, ipstr, addr_other->id);
+			if (addr_other->wg)
+				wg_peer_allowed_ip_remove(addr_other->wg, &ip);
+			addr_other->address[0] = '\0';
 		}
-		ip.family = (uint16_t)np.family;
-		ip.cidr = np.family == AF_INET ? 32 : 128;	/* its own address only */
-		memcpy(ip.addr, np.addr, sizeof(ip.addr));
 		wg_peer_allowed_ips_clear(p->wg);
 		if (wg_peer_allowed_ip_add(p->wg, &ip) < 0) {
 			rg_log(RG_LOG_WARN, "peer %s: cannot route %s", p->id, address);
-			return true;
+			goto out;
 		}
 		g_strlcpy(p->address, address, sizeof(p->address));
 		rg_log(RG_LOG_INFO, "peer %s: tunnel address %s", p->id, address);
 		agent_routes_peer_changed(a->routes, p);	/* its allowed IPs were reset */
 	}
+out:
 	if (cert && cert[0] && p->wg)
 		agent_trust_installed(p);
-	return true;
+	return LEARN_OK;
 }
 
 /* ---- probing a peer that rejoined ---- */
@@ -906,20 +1028,34 @@ static gboolean probe_cb(gpointer data)
 	if (peer_rx(p) == p->probe_rx) {
 		char key[sizeof(p->pending_key)], addr[sizeof(p->pending_addr)];
 		g_autofree char *cert = g_steal_pointer(&p->pending_cert);
+		g_autofree char *offer = g_steal_pointer(&p->held_offer);
 
 		memcpy(key, p->pending_key, sizeof(key));
 		memcpy(addr, p->pending_addr, sizeof(addr));
 		p->pending_key[0] = p->pending_addr[0] = '\0';
 		peer_fail(p, "rejoined the hub and did not answer over the old connection");
-		if (key[0] && peer_learn(p, key, addr, cert) && p->offerer && p->present) {
+		if ((key[0] || addr[0]) && peer_learn(p, key, addr, cert) != LEARN_OK)
+			return G_SOURCE_REMOVE;
+		if (key[0] || addr[0] || offer) {
+			p->rejected[0] = '\0';	/* what was held came from the real device */
+			rg_log(RG_LOG_INFO, "peer %s: the old tunnel is dead; taking %s", p->id,
+			       key[0] ? "its new key" : addr[0] ? "its new address" :
+			       "its new connection");
+		}
+		if (offer && p->present) {
+			clear_src(&p->retry_src);
+			accept_offer(p, offer);
+		} else if (key[0] && p->offerer && p->present) {
 			p->failures = 0;
 			peer_connect(p);
 		}
-	} else if (p->pending_key[0]) {
-		rg_log(RG_LOG_WARN, "peer %s: another device uses this peer id (key %.8s...); keeping "
-		       "the working tunnel", p->id, p->pending_key);
+	} else if (p->pending_key[0] || p->pending_addr[0] || p->held_offer) {
+		rg_log(RG_LOG_WARN, "peer %s: its tunnel answers; refusing what another device "
+		       "announced for this id%s", p->id,
+		       p->held_offer ? " (and its offer of a new connection)" : "");
 		p->pending_key[0] = p->pending_addr[0] = '\0';
 		g_clear_pointer(&p->pending_cert, g_free);
+		g_clear_pointer(&p->held_offer, g_free);
 	} else {
 		rg_log(RG_LOG_INFO, "peer %s: rejoined; tunnel still alive", p->id);
 	}
@@ -936,35 +1072,76 @@ static void peer_probe(struct agent_peer *p)
 	p->probe_src = add_timeout(p->a, AGENT_PROBE_MS, probe_cb, p);
 }
 
-/* A key different from the one of a working tunnel: hold it and probe the tunnel. true when the
- * caller must not act on the message. */
-static bool key_conflict(struct agent_peer *p, const char *key, const char *addr,
-			 const char *cert)
+/* ---- peer table ---- */
+
+/* Removes p from the table and the WireGuard device (agent loop, never inside p's own rtc
+ * callbacks: its connection is only detached, see peer_drop_conn). */
+static void peer_remove(struct agent_peer *p)
 {
-	if (p->state != AGENT_PEER_UP || peer_restarting(p) || !p->conn || !key || !key[0] ||
-	    strcmp(key, p->key_b64) == 0)
-		return false;
-	g_strlcpy(p->pending_key, key, sizeof(p->pending_key));
-	g_strlcpy(p->pending_addr, addr ? addr : "", sizeof(p->pending_addr));
-	g_free(p->pending_cert);
-	p->pending_cert = g_strdup(cert);
-	rg_log(RG_LOG_WARN, "peer %s: announced with a different key (%.8s...) while its tunnel is "
-	       "up; probing the tunnel", p->id, key);
-	peer_probe(p);
-	return true;
+	struct agent *a = p->a;
+
+	if (p->wg) {
+		wg_device_remove_peer(a->dev, p->wg);
+		p->wg = NULL;
+	}
+	g_hash_table_remove(a->peers, p->id);	/* frees p */
 }
 
-/* ---- peer table ---- */
+static gboolean confirm_cb(gpointer data)
+{
+	struct agent_peer *p = data;
+
+	p->confirm_src = 0;
+	if (p->confirmed || tunnel_up(p))
+		return G_SOURCE_REMOVE;
+	rg_log(RG_LOG_WARN, "peer %s: never announced by the hub in %u s; removed", p->id,
+	       AGENT_CONFIRM_MS / 1000);
+	peer_remove(p);
+	return G_SOURCE_REMOVE;
+}
+
+/* The table is full: frees the entry of a peer that left and has no connection, if any. */
+static bool evict_one(struct agent *a)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (!p->present && !p->conn && !p->confirm_src) {
+			rg_log(RG_LOG_INFO, "peer %s: forgotten (left; the peer table is full)", p->id);
+			peer_remove(p);
+			return true;
+		}
+	}
+	return false;
+}
 
 struct agent_peer *agent_peer_get(struct agent *a, const char *id, bool create)
 {
 	struct agent_peer *p = g_hash_table_lookup(a->peers, id);
 	size_t n = strlen(id);
 
-	if (p || !create)
+	if (p || !create || strcmp(id, a->peer_id) == 0)
 		return p;
-	if (n == 0 || n > AGENT_ID_MAX || strcmp(id, a->peer_id) == 0)
+	if (!conf_valid_name(id)) {
+		/* The config's peer-id alphabet: what reaches logs, status and UAPI stays plain. */
+		if (a->refused_bad_id++ == 0 || (a->refused_bad_id & (a->refused_bad_id - 1)) == 0)
+			rg_log(RG_LOG_WARN, "hub: refused a peer id outside A-Z a-z 0-9 . _ - (1-%d): "
+			       "'%.80s' (%" G_GUINT64_FORMAT " so far)", CONF_NAME_MAX, id,
+			       a->refused_bad_id);
 		return NULL;
+	}
+	if (g_hash_table_size(a->peers) >= a->max_peers && !evict_one(a)) {
+		if (a->refused_over_max++ == 0 ||
+		    (a->refused_over_max & (a->refused_over_max - 1)) == 0)
+			rg_log(RG_LOG_WARN, "hub: peer %s refused: %u peers already (max_peers) "
+			       "(%" G_GUINT64_FORMAT " refused so far)", id, a->max_peers,
+			       a->refused_over_max);
+		return NULL;
+	}
 	p = g_new0(struct agent_peer, 1);
 	p->a = a;
 	memcpy(p->id, id, n + 1);
@@ -972,6 +1149,7 @@ struct agent_peer *agent_peer_get(struct agent *a, const char *id, bool create)
 	memcpy(p->ep.data, id, n);
 	p->offerer = strcmp(a->peer_id, id) < 0;
 	p->since = wall_s();
+	p->confirm_src = add_timeout(a, AGENT_CONFIRM_MS, confirm_cb, p);
 	g_hash_table_insert(a->peers, p->id, p);
 	rg_log(RG_LOG_INFO, "peer %s: discovered (we %s)", id, p->offerer ? "offer" : "answer");
 	return p;
@@ -982,11 +1160,13 @@ void agent_peer_free(struct agent_peer *p)
 	if (!p)
 		return;
 	clear_src(&p->retry_src);
+	clear_src(&p->confirm_src);
 	peer_drop_conn(p);
 	agent_routes_forget(p->a->routes, p->id);
 	if (p->wg)
 		wg_peer_set_user(p->wg, NULL);
 	g_free(p->pending_cert);
+	g_free(p->held_offer);
 	g_free(p);
 }
 
@@ -1001,14 +1181,17 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 		return;
 	}
 	p = agent_peer_get(a, id, true);
-	if (!p) {
-		rg_log(RG_LOG_WARN, "hub: ignoring a peer with an unusable id '%.80s'", id);
+	if (!p)
 		return;
-	}
 	p->present = true;
-	if (key_conflict(p, key, address, cert))
+	p->confirmed = true;
+	clear_src(&p->confirm_src);
+	switch (peer_learn(p, key, address, cert)) {
+	case LEARN_OK:
+		break;
+	case LEARN_HELD:
 		return;
-	if (!peer_learn(p, key, address, cert)) {
+	case LEARN_REFUSED:
 		/* Signed network, no certificate in a peers entry: offer anyway (if ours to); the
 		 * answer must bring one. A bad certificate gets nothing. */
 		if (a->trust && !p->trust_err[0] && p->offerer && !p->conn && !p->wg) {
@@ -1035,17 +1218,44 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 	}
 }
 
+/* Answers a new offer on a fresh connection (the key is known). */
+static void accept_offer(struct agent_peer *p, const char *sdp_in)
+{
+	struct rg_err err = { 0 };
+	char *sdp = NULL;
+
+	if (!p->wg) {
+		rg_log(RG_LOG_WARN, "peer %s: offer without a known public key; ignored", p->id);
+		return;
+	}
+	if (p->conn)
+		rg_log(RG_LOG_INFO, "peer %s: new offer replaces the current connection", p->id);
+	clear_src(&p->retry_src);
+	if (peer_new_conn(p) < 0)
+		return;
+	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_OFFER, sdp_in, &err) < 0 ||
+	    rtc_peer_create_answer(p->conn->pc, &sdp, &err) < 0) {
+		peer_fail(p, "bad offer: %s", err.msg);
+		return;
+	}
+	note_remote(p->conn, sdp_in);
+	/* Our answer completes the offer/answer exchange: ICE checks run from now on (the offerer
+	 * moves to ICE when it gets the answer). libnice may already have said "checking" above,
+	 * which must not be taken back to SIGNALING. */
+	set_state(p, AGENT_PEER_ICE);
+	rg_log(RG_LOG_INFO, "peer %s: answering", p->id);
+	send_sdp(p, SIG_MSG_ANSWER, sdp);
+	conn_sdp_sent(p->conn);
+	g_free(sdp);
+}
+
 static void on_offer(struct agent *a, const struct sig_msg *m)
 {
 	struct agent_peer *p = agent_peer_get(a, m->from, true);
-	struct rg_err err = { 0 };
 	enum rtc_offer_kind kind;
-	char *sdp = NULL;
 
-	if (!p) {
-		rg_log(RG_LOG_WARN, "hub: offer from an unusable peer id '%.80s'", m->from);
+	if (!p)
 		return;
-	}
 	if (a->trust) {
 		/* Signed: an offer (a restart too) speaks for a certified key, or is dropped
 		 * before its SDP is looked at. */
@@ -1066,32 +1276,28 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		return;
 	}
 	p->present = true;
-	if (key_conflict(p, m->public_key, m->address, m->cert) ||
-	    !peer_learn(p, m->public_key, m->address, m->cert))
-		return;
-	if (!p->wg) {
-		rg_log(RG_LOG_WARN, "peer %s: offer without a known public key; ignored", p->id);
+	if (tunnel_up(p)) {
+		/* A new connection for a working tunnel: the peer restarted (its side is gone), or
+		 * another device holds its id on the hub. Only a tunnel that no longer answers a
+		 * handshake is replaced (probe_cb answers the held offer then). */
+		switch (peer_learn(p, m->public_key, m->address, m->cert)) {
+		case LEARN_REFUSED:
+			return;
+		case LEARN_OK:
+			peer_reject(p, "offer of a new connection while its tunnel works (held; "
+				    "probing it)");
+			peer_probe(p);
+			break;
+		case LEARN_HELD:
+			break;
+		}
+		g_free(p->held_offer);
+		p->held_offer = g_strdup(m->sdp);
 		return;
 	}
-	if (p->conn)
-		rg_log(RG_LOG_INFO, "peer %s: new offer replaces the current connection", p->id);
-	clear_src(&p->retry_src);
-	if (peer_new_conn(p) < 0)
+	if (peer_learn(p, m->public_key, m->address, m->cert) != LEARN_OK)
 		return;
-	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_OFFER, m->sdp, &err) < 0 ||
-	    rtc_peer_create_answer(p->conn->pc, &sdp, &err) < 0) {
-		peer_fail(p, "bad offer: %s", err.msg);
-		return;
-	}
-	note_remote(p->conn, m->sdp);
-	/* Our answer completes the offer/answer exchange: ICE checks run from now on (the offerer
-	 * moves to ICE when it gets the answer). libnice may already have said "checking" above,
-	 * which must not be taken back to SIGNALING. */
-	set_state(p, AGENT_PEER_ICE);
-	rg_log(RG_LOG_INFO, "peer %s: answering", p->id);
-	send_sdp(p, SIG_MSG_ANSWER, sdp);
-	conn_sdp_sent(p->conn);
-	g_free(sdp);
+	accept_offer(p, m->sdp);
 }
 
 static void on_answer(struct agent *a, const struct sig_msg *m)
@@ -1113,18 +1319,18 @@ static void on_answer(struct agent *a, const struct sig_msg *m)
 		return;
 	}
 	if (a->trust) {
-		if (!peer_learn(p, m->public_key, m->address, m->cert) || !p->wg) {
+		if (peer_learn(p, m->public_key, m->address, m->cert) != LEARN_OK || !p->wg) {
 			peer_fail(p, "answer refused: %s", p->trust_err[0] ? p->trust_err :
 				  "no certificate");
 			return;
 		}
 	} else {
 		if (m->public_key && m->public_key[0] && strcmp(m->public_key, p->key_b64) != 0 &&
-		    !peer_learn(p, m->public_key, m->address, NULL)) {
-			peer_fail(p, "answer carries a bad public key");
+		    peer_learn(p, m->public_key, m->address, NULL) != LEARN_OK) {
+			peer_fail(p, "answer carries a refused public key");
 			return;
 		}
-		peer_learn(p, NULL, m->address, NULL);
+		(void)peer_learn(p, NULL, m->address, NULL);
 	}
 	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_ANSWER, m->sdp, &err) < 0) {
 		peer_fail(p, "bad answer: %s", err.msg);
@@ -1282,6 +1488,8 @@ void agent_peer_fill_status(struct agent_peer *p, struct agent_status_peer *out)
 	if (p->last_error[0] && p->last_error_kind)
 		g_strlcpy(out->last_error_kind, p->last_error_kind, sizeof(out->last_error_kind));
 	agent_trust_status(p, out->trust, sizeof(out->trust));
+	g_strlcpy(out->rejected, p->rejected, sizeof(out->rejected));
+	out->rejections = p->rejections;
 	out->offerer = p->offerer;
 	out->attempts = p->attempts;
 	out->ice_restarts = p->ice_restarts;

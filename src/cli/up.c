@@ -254,7 +254,7 @@ static void wait_for_hub(struct agent *a, struct up_state *st)
 	gint64 deadline = g_get_monotonic_time() + UP_HUB_WAIT_MS * 1000;
 	guint tick = g_timeout_add(100, on_wait_tick, st->loop);
 
-	while (!st->stopped && !agent_hub_connected(a) && g_get_monotonic_time() < deadline) {
+	while (!st->stopped && !agent_hub_ever_connected(a) && g_get_monotonic_time() < deadline) {
 		const struct rg_err *he = agent_hub_error(a);
 
 		if (he && he->code)
@@ -505,7 +505,7 @@ int cmd_up(int argc, char **argv)
 	cli_notify("STATUS=interface up, connecting to the hub");
 	agent_start(a);
 	wait_for_hub(a, &st);
-	if (!agent_hub_connected(a)) {
+	if (!agent_hub_ever_connected(a)) {
 		const struct rg_err *he = agent_hub_error(a);
 		char msg[1024];
 
