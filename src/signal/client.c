@@ -60,6 +60,12 @@ struct sig_client {
 	uint64_t relay_last_ms;
 	int relay_fd;
 	enum sig_client_failure fail;	/* sig_client_last_failure() */
+	/* Pacing (client.h): tokens in thousandths of a frame, refilled by elapsed time. */
+	uint64_t tokens_milli;
+	uint64_t refill_ms;
+	GQueue queue;			/* owned char *: JSON frames waiting for a token */
+	GSource *pace;			/* owned while the queue is not empty */
+	uint64_t send_dropped;
 };
 
 static void connect_now(struct sig_client *c);
@@ -119,8 +125,56 @@ static void schedule_retry(struct sig_client *c, bool auth)
 	start_timer(c, delay, retry_cb);
 }
 
+static void pace_clear(struct sig_client *c)
+{
+	char *f;
+
+	if (c->pace) {
+		g_source_destroy(c->pace);
+		g_source_unref(c->pace);
+		c->pace = NULL;
+	}
+	while ((f = g_queue_pop_head(&c->queue)))
+		g_free(f);
+}
+
+/* Takes one token if there is one (refilled for the time since the last call). */
+static bool take_token(struct sig_client *c)
+{
+	uint64_t now = now_ms();
+	uint64_t cap = (uint64_t)SIG_CLIENT_SEND_BURST * 1000;
+
+	c->tokens_milli += (now - c->refill_ms) * SIG_CLIENT_SEND_PER_S;
+	if (c->tokens_milli > cap)
+		c->tokens_milli = cap;
+	c->refill_ms = now;
+	if (c->tokens_milli < 1000)
+		return false;
+	c->tokens_milli -= 1000;
+	return true;
+}
+
+static gboolean pace_cb(gpointer data)
+{
+	struct sig_client *c = data;
+	char *f;
+
+	while (!g_queue_is_empty(&c->queue) && take_token(c)) {
+		f = g_queue_pop_head(&c->queue);
+		if (c->ws && soup_websocket_connection_get_state(c->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+			soup_websocket_connection_send_text(c->ws, f);
+		g_free(f);
+	}
+	if (!g_queue_is_empty(&c->queue))
+		return G_SOURCE_CONTINUE;
+	g_source_unref(c->pace);
+	c->pace = NULL;
+	return G_SOURCE_REMOVE;
+}
+
 static void drop_ws(struct sig_client *c)
 {
+	pace_clear(c);	/* frames for this connection go with it */
 	if (c->watchdog) {
 		g_source_destroy(c->watchdog);
 		g_source_unref(c->watchdog);
@@ -352,6 +406,8 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	c->ws = ws;
 	c->fail = SIG_FAIL_NONE;
 	c->state = ST_CONNECTED;
+	c->tokens_milli = (uint64_t)SIG_CLIENT_SEND_BURST * 1000;	/* the hub's bucket is new too */
+	c->refill_ms = now_ms();
 	c->connects++;
 	c->auth_reported = false;
 	sig_backoff_connected(&c->backoff, now_ms());
@@ -450,6 +506,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 		return rg_err_set(err, -EINVAL, "signaling needs a peer id and a public key");
 	}
 	c = g_new0(struct sig_client, 1);
+	g_queue_init(&c->queue);
 	c->ctx = ctx ? g_main_context_ref(ctx) : g_main_context_ref_thread_default();
 	c->url = url;
 	c->shown_url = g_strdup(cfg->url);
@@ -497,7 +554,23 @@ int sig_client_send(struct sig_client *c, const struct sig_msg *m)
 	}
 	if (len > SIG_MSG_MAX)
 		return -EMSGSIZE;
-	soup_websocket_connection_send_text(c->ws, json);
+	if (g_queue_is_empty(&c->queue) && take_token(c)) {
+		soup_websocket_connection_send_text(c->ws, json);
+		return 0;
+	}
+	if (g_queue_get_length(&c->queue) >= SIG_CLIENT_QUEUE_MAX) {
+		if (c->send_dropped++ == 0 || (c->send_dropped & (c->send_dropped - 1)) == 0)
+			rg_log(RG_LOG_WARN, "signal: %u frames already wait for the pace (%d/s); "
+			       "refusing more (%" G_GUINT64_FORMAT " so far)", SIG_CLIENT_QUEUE_MAX,
+			       SIG_CLIENT_SEND_PER_S, c->send_dropped);
+		return -ENOBUFS;
+	}
+	g_queue_push_tail(&c->queue, g_steal_pointer(&json));
+	if (!c->pace) {
+		c->pace = g_timeout_source_new(1000 / SIG_CLIENT_SEND_PER_S);
+		g_source_set_callback(c->pace, pace_cb, c, NULL);
+		g_source_attach(c->pace, c->ctx);
+	}
 	return 0;
 }
 
@@ -542,6 +615,16 @@ bool sig_client_relay_available(const struct sig_client *c)
 	return c->state == ST_CONNECTED && c->relay_ok;
 }
 
+unsigned sig_client_queued(const struct sig_client *c)
+{
+	return g_queue_get_length((GQueue *)&c->queue);
+}
+
+uint64_t sig_client_send_dropped(const struct sig_client *c)
+{
+	return c->send_dropped;
+}
+
 void sig_client_set_address(struct sig_client *c, const char *address)
 {
 	g_free(c->address);
@@ -580,6 +663,7 @@ void sig_client_free(struct sig_client *c)
 		c->attempt = NULL;
 	}
 	drop_ws(c);
+	pace_clear(c);
 	g_clear_object(&c->session);
 	if (c->token) {
 		rg_memzero(c->token, strlen(c->token));

@@ -12,6 +12,12 @@
  * slow schedule, so two processes sharing an id do not flap; so are 4003 and 4004 (a hub that
  * enforces signed membership refused our certificate or our peerId's seat). Incoming frames over SIG_MSG_MAX
  * bytes close the connection; frames that fail to parse are dropped (debug log).
+ *
+ * Outgoing frames are paced below the hub's per-connection limit (src/hub/hub.h: 50 frames/s,
+ * bursts of 200, then it drops and finally closes with 1008): a token bucket of
+ * SIG_CLIENT_SEND_PER_S and SIG_CLIENT_SEND_BURST, frames over it queued (at most
+ * SIG_CLIENT_QUEUE_MAX, then refused) and sent from a timer, so a burst of offers and candidates
+ * to many peers never gets the agent kicked by its own hub.
  */
 #ifndef RG_SIGNAL_CLIENT_H
 #define RG_SIGNAL_CLIENT_H
@@ -29,6 +35,9 @@ enum sig_client_limits {
 	SIG_CLIENT_PING_S = 25,
 	SIG_CLIENT_DEAD_PINGS = 3,	/* silent for this many ping intervals: reconnect */
 	SIG_CLIENT_CONNECT_TIMEOUT_S = 15,
+	SIG_CLIENT_SEND_PER_S = 40,	/* below HUB_RATE_PER_S (50) */
+	SIG_CLIENT_SEND_BURST = 100,	/* below HUB_RATE_BURST (200) */
+	SIG_CLIENT_QUEUE_MAX = 4096,	/* frames waiting for a token */
 };
 
 struct sig_client_cfg {
@@ -68,8 +77,9 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 		   const struct sig_client_ops *ops, void *opaque, struct rg_err *err);
 /* Starts connecting (idempotent). */
 void sig_client_start(struct sig_client *c);
-/* Sends m if connected (0), else -ENOTCONN. Messages are not queued across reconnects: the
- * caller re-negotiates on `connected`. */
+/* Sends m if connected (0), else -ENOTCONN; over the pace it is queued (0) or, with the queue
+ * full, refused (-ENOBUFS, counted). Messages are not kept across reconnects: the caller
+ * re-negotiates on `connected`. */
 int sig_client_send(struct sig_client *c, const struct sig_msg *m);
 /* Sends one relay frame (signal/relay.h) as a binary frame: 0, -ENOTCONN, -EMSGSIZE, or -ENOBUFS
  * when it would exceed the client's pacing (SIG_RELAY_RATE) or the socket already has half its
@@ -97,6 +107,9 @@ enum sig_client_failure {
 };
 enum sig_client_failure sig_client_last_failure(const struct sig_client *c);
 const char *sig_client_failure_name(enum sig_client_failure f);
+/* Frames waiting for the pace now, and frames refused since the start (queue full). */
+unsigned sig_client_queued(const struct sig_client *c);
+uint64_t sig_client_send_dropped(const struct sig_client *c);
 /* Successful connections so far (1 after the first connect, +1 per reconnect). */
 unsigned sig_client_connect_count(const struct sig_client *c);
 /* Closes the socket (normal closure), cancels timers, frees. NULL is fine. */

@@ -359,6 +359,80 @@ struct count_ctx {
 	unsigned n;
 };
 
+static gboolean has_n_candidates(gpointer data)
+{
+	struct count_ctx *x = data;
+	unsigned n = 0;
+
+	for (guint i = 0; i < x->p->msgs->len; i++)
+		n += strstr(x->p->msgs->pdata[i], "ice-candidate") != NULL;
+	return n >= x->n;
+}
+
+/* Issue 15 item 4: a burst well over the hub's bucket (200 frames, then 50/s, then a 1008 close)
+ * is paced: every frame arrives and the sender is never kicked. Without pacing the hub drops
+ * what exceeds its burst and closes the connection. */
+static void test_pacing(void)
+{
+	enum { N = 2 * 200 + 50 };
+	struct hub_proc h = { 0 };
+	struct peer a, b;
+	struct sig_msg m = { 0 };
+	struct count_ctx want;
+
+	hub_start(&h, 0, "tok3n");
+	peer_start(&a, &h, "a", "tok3n", NULL, 0, 0);
+	peer_start(&b, &h, "b", "tok3n", NULL, 0, 0);
+	wait_connected(&a);
+	wait_connected(&b);
+	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}");
+	for (int i = 0; i < N; i++) {
+		g_autofree char *cand = g_strdup_printf("candidate:%d 1 udp 1 127.0.0.1 %d typ host",
+							i, 1000 + i);
+
+		sig_msg_init_candidate(&m, NULL, "b", cand);
+		g_assert_cmpint(sig_client_send(a.c, &m), ==, 0);
+	}
+	sig_msg_clear(&m);
+	g_assert_cmpuint(sig_client_queued(a.c), >, 0);
+	want = (struct count_ctx){ &b, N };
+	if (!poll_until(has_n_candidates, &want, 30000))
+		g_error("b did not receive all %d candidates", N);
+	g_assert_cmpuint(a.disconnected, ==, 0);
+	g_assert_cmpuint(sig_client_queued(a.c), ==, 0);
+	for (guint i = 0; i < a.msgs->len; i++)
+		g_assert_null(strstr(a.msgs->pdata[i], "rate"));
+	peer_stop(&a);
+	peer_stop(&b);
+	drain();
+	hub_stop(&h);
+}
+
+/* The queue behind the pace is capped: beyond SIG_CLIENT_QUEUE_MAX frames, -ENOBUFS, counted. */
+static void test_pacing_queue_cap(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a;
+	struct sig_msg m = { 0 };
+
+	hub_start(&h, 0, "tok3n");
+	peer_start(&a, &h, "a", "tok3n", NULL, 0, 0);
+	wait_connected(&a);
+	sig_msg_init_candidate(&m, NULL, "nobody", "candidate:x");
+	/* the burst goes out at once, the rest queues (the loop does not run meanwhile) */
+	for (int i = 0; sig_client_queued(a.c) < SIG_CLIENT_QUEUE_MAX; i++) {
+		g_assert_cmpint(i, <, SIG_CLIENT_SEND_BURST + SIG_CLIENT_QUEUE_MAX + 100);
+		g_assert_cmpint(sig_client_send(a.c, &m), ==, 0);
+	}
+	g_assert_cmpint(sig_client_send(a.c, &m), ==, -ENOBUFS);
+	g_assert_cmpint(sig_client_send(a.c, &m), ==, -ENOBUFS);
+	g_assert_cmpuint(sig_client_send_dropped(a.c), ==, 2);
+	sig_msg_clear(&m);
+	peer_stop(&a);
+	drain();
+	hub_stop(&h);
+}
+
 static gboolean connected_n(gpointer data)
 {
 	struct count_ctx *cc = data;
@@ -1144,6 +1218,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/signal/client/three-peers", test_three_peers);
 	g_test_add_func("/signal/client/auth", test_auth);
+	g_test_add_func("/signal/client/pacing", test_pacing);
+	g_test_add_func("/signal/client/pacing-queue-cap", test_pacing_queue_cap);
 	g_test_add_func("/signal/client/hub-restart", test_hub_restart);
 	g_test_add_func("/signal/client/reconnect", test_reconnect);
 	g_test_add_func("/signal/client/bad-frames", test_bad_frames);
