@@ -21,7 +21,7 @@ static void init_usage(FILE *f, const char *cmd)
 	fprintf(f,
 		"Usage: %s %s --name DEVICE --server URL --token TOKEN --address CIDR\n"
 		"       [--network NAME] [--new-network] [--interface IFNAME] [--mtu N] [--config PATH]\n"
-		"       [--force]\n"
+		"       [--force] [--allow-insecure-transport]\n"
 		"\n"
 		"  --name DEVICE     this device's peer id (1-64 of A-Z a-z 0-9 . _ -)\n"
 		"  --server URL      signaling hub, ws://HOST[:PORT][/PATH] or wss://...\n"
@@ -36,7 +36,10 @@ static void init_usage(FILE *f, const char *cmd)
 		"  --mtu N           TUN MTU, 576-9000 (default: derived from the path)\n"
 		"  --config PATH     where to write (default: $XDG_CONFIG_HOME/riftgate/config.toml;\n"
 		"                    as root " CLI_ETC_DIR "/IFNAME.toml, what riftgate@IFNAME uses)\n"
-		"  --force           replace an existing config (its old key is lost)\n",
+		"  --force           replace an existing config (its old key is lost)\n"
+		"  --allow-insecure-transport\n"
+		"                    let `up` use a ws:// hub that is not on loopback (the token then\n"
+		"                    crosses the network in clear; wss:// is the safe choice)\n",
 		rg_prog, cmd);
 }
 
@@ -70,6 +73,7 @@ int cmd_init(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "new-network", no_argument, NULL, 'W' },
+		{ "allow-insecure-transport", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -81,7 +85,7 @@ int cmd_init(int argc, char **argv)
 	struct rg_err err = { 0 };
 	struct conf c = { 0 };
 	struct rg_prefix addr;
-	int force = 0, new_network = 0, opt, oom = 0, r, ret = 1;
+	int force = 0, new_network = 0, insecure = 0, opt, oom = 0, r, ret = 1;
 	bool network_given = false;
 	char *server_net = NULL;
 
@@ -98,6 +102,7 @@ int cmd_init(int argc, char **argv)
 		case 'c': path = optarg; break;
 		case 'f': force = 1; break;
 		case 'W': new_network = 1; break;
+		case 'I': insecure = 1; break;
 		case 'm': {
 			char *end;
 
@@ -174,6 +179,7 @@ int cmd_init(int argc, char **argv)
 	if (ifname)
 		snprintf(c.interface, sizeof(c.interface), "%s", ifname);
 	c.mtu = (unsigned)mtu;
+	c.allow_insecure_transport = insecure && conf_server_url_insecure(server);
 	if ((r = conf_key_generate(c.private_key)) < 0) {
 		fprintf(stderr, "%s: cannot read random bytes: %s\n", rg_prog, strerror(-r));
 		goto out;
@@ -188,6 +194,14 @@ int cmd_init(int argc, char **argv)
 	}
 	rg_key_to_base64(b64, pub);
 	printf("Wrote %s\nPublic key: %s\n", path, b64);
+	if (conf_server_url_insecure(server) && insecure)
+		printf("Warning: %s is ws:// to a host that is not loopback: the auth token crosses "
+		       "the network in clear (allow_insecure_transport = true).\n", server);
+	else if (conf_server_url_insecure(server))
+		printf("Note: %s is ws:// to a host that is not loopback: 'riftgate up' refuses it "
+		       "(the auth token would cross the network in clear). Use wss://, or set "
+		       "allow_insecure_transport = true in [network] (--allow-insecure-transport).\n",
+		       server);
 	if (new_network) {
 		ret = trust_cli_new_network(&c, path, pub);
 		goto out;

@@ -113,6 +113,7 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->max_retransmits = (int)c->max_retransmits;
 	ac->relay = c->relay == CONF_RELAY_NEVER ? AGENT_RELAY_NEVER :
 		    c->relay == CONF_RELAY_ALWAYS ? AGENT_RELAY_ALWAYS : AGENT_RELAY_AUTO;
+	ac->max_peers = c->max_peers;
 	ac->routes = c->routes;
 	ac->n_routes = c->n_routes;
 	ac->masquerade = c->masquerade;
@@ -414,6 +415,17 @@ int cmd_up(int argc, char **argv)
 			fprintf(stderr, "%s: warning: %s\n", rg_prog, m);
 		g_free(m);
 	}
+	if (conf_server_url_insecure(c.server_url) && !c.allow_insecure_transport) {
+		fprintf(stderr, "%s: %s: network.server_url %s is ws:// to a host that is not "
+			"loopback: the auth token would cross the network in clear. Use wss://, or "
+			"set allow_insecure_transport = true in [network]\n", rg_prog, config,
+			c.server_url);
+		goto out;
+	}
+	if (conf_server_url_insecure(c.server_url))
+		fprintf(stderr, "%s: warning: %s is ws:// to a host that is not loopback: the auth "
+			"token crosses the network in clear (allow_insecure_transport = true)\n",
+			rg_prog, c.server_url);
 	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
 		fprintf(stderr, "%s: /dev/net/tun is missing (%s): load the tun module "
 			"(modprobe tun) or give the container the device\n", rg_prog,

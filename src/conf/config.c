@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,6 +75,7 @@ int conf_init(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	strcpy(c->interface, CONF_DEFAULT_INTERFACE);
 	c->masquerade = true;
+	c->max_peers = CONF_MAX_PEERS_DEFAULT;
 	c->stun_servers = calloc(sizeof(default_stun) / sizeof(default_stun[0]), sizeof(char *));
 	if (!c->stun_servers)
 		return -ENOMEM;
@@ -199,6 +201,37 @@ bool conf_valid_server_url(const char *s)
 	s += skip;
 	hl = strcspn(s, "/?#");
 	return valid_hostport(s, hl, true);
+}
+
+bool conf_server_url_insecure(const char *s)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	unsigned char buf[16];
+	size_t hl;
+
+	if (!conf_valid_server_url(s) || strncmp(s, "ws://", 5) != 0)
+		return false;
+	s += 5;
+	hl = strcspn(s, "/?#");
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', hl);
+
+		hl = close ? (size_t)(close - s - 1) : 0;
+		s++;
+	} else {
+		hl = strcspn(s, ":/?#");
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return true;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return false;
+	if (inet_pton(AF_INET, host, buf) == 1)
+		return buf[0] != 127;
+	if (inet_pton(AF_INET6, host, buf) == 1)
+		return !IN6_IS_ADDR_LOOPBACK((struct in6_addr *)(void *)buf);
+	return true;
 }
 
 bool conf_valid_stun_url(const char *s)
@@ -452,7 +485,7 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 {
 	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
 					     "accept_routes", "exit_node", "kill_switch", "domain",
-					     "relay", NULL };
+					     "relay", "max_peers", "allow_insecure_transport", NULL };
 	char *relay = NULL;
 	const struct conf_toml_value *t, *v;
 	int ret;
@@ -507,6 +540,22 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 			free(relay);
 			return ret;
 		}
+	}
+	c->max_peers = CONF_MAX_PEERS_DEFAULT;
+	if ((v = conf_toml_get(t, "max_peers"))) {
+		if (v->type != CONF_TOML_INTEGER)
+			return at(r, v, "network.max_peers must be an integer, got %s",
+				  conf_toml_type_name(v->type));
+		if (v->i < 1 || v->i > CONF_MAX_PEERS_MAX)
+			return at(r, v, "network.max_peers must be 1-%d, got %lld", CONF_MAX_PEERS_MAX,
+				  (long long)v->i);
+		c->max_peers = (unsigned)v->i;
+	}
+	if ((v = conf_toml_get(t, "allow_insecure_transport"))) {
+		if (v->type != CONF_TOML_BOOL)
+			return at(r, v, "network.allow_insecure_transport must be true or false, got %s",
+				  conf_toml_type_name(v->type));
+		c->allow_insecure_transport = v->b;
 	}
 	return read_accept_routes(r, t, c);
 }
@@ -1098,6 +1147,12 @@ int conf_format(const struct conf *c, char **text)
 		}
 		puts_(&o, "]\n");
 	}
+	if (c->max_peers && c->max_peers != CONF_MAX_PEERS_DEFAULT) {
+		snprintf(num, sizeof(num), "max_peers = %u\n", c->max_peers);
+		puts_(&o, num);
+	}
+	if (c->allow_insecure_transport)
+		puts_(&o, "allow_insecure_transport = true   # ws:// sends the token in clear\n");
 	puts_(&o, "\n[device]\n");
 	put_kv(&o, "name", c->device_name ? c->device_name : "");
 	rg_key_to_base64(key, c->private_key);

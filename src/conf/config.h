@@ -25,6 +25,8 @@ enum conf_limits {
 	CONF_LIST_MAX = 32,		/* stun servers, turn entries */
 	CONF_STRING_MAX = 1024,		/* any other string value */
 	CONF_FILE_MAX = 1 << 20,	/* bytes */
+	CONF_MAX_PEERS_DEFAULT = 1024,	/* network.max_peers */
+	CONF_MAX_PEERS_MAX = 65536,
 };
 
 #define CONF_DEFAULT_INTERFACE "riftgate0"
@@ -51,6 +53,8 @@ struct conf {
 	char *exit_node;	/* peer name whose exit (default route) to use; NULL = none */
 	bool kill_switch;	/* with exit_node: drop traffic while that exit is down */
 	char *dns_domain;	/* peers answer as NAME.<network>.<domain>; NULL = "rift" */
+	unsigned max_peers;	/* peers the agent keeps at most (CONF_MAX_PEERS_DEFAULT) */
+	bool allow_insecure_transport;	/* ws:// to a host that is not loopback (token in clear) */
 	/* [device] */
 	char *device_name;	/* the peerId */
 	uint8_t private_key[RG_KEY_LEN];
@@ -124,6 +128,9 @@ int conf_default_path(char *buf, size_t cap, struct rg_err *err);
 /* Field checks, shared with `riftgate init` for its flags. Return true when valid. */
 bool conf_valid_name(const char *s);
 bool conf_valid_server_url(const char *s);
+/* A ws:// URL whose host is not loopback (localhost, 127.0.0.0/8, ::1): the bearer token would
+ * cross the network in clear. false for wss:// and for anything that is not a valid URL. */
+bool conf_server_url_insecure(const char *s);
 bool conf_valid_ifname(const char *s);
 bool conf_valid_stun_url(const char *s);
 /* turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp] */

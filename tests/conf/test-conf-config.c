@@ -104,6 +104,13 @@ static const struct {
 	/* 69 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/a/b\\tc\"\n", "turn[0].ca_file must be an absolute path" },
 	/* 70 */ { "network.turn_secret", "\"x\"", "[[turn]]\nurl = \"turns:h\"\nca_file = \"/ca.pem\"\n", NULL },
 	/* 71 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h?transport=udp\"\nusername = \"u\"\ncredential = \"p\"\n", "turn[0].url: turns: is TLS over TCP" },
+	/* 72 */ { "network.max_peers", "1", NULL, NULL },
+	/* 73 */ { "network.max_peers", "65536", NULL, NULL },
+	/* 74 */ { "network.max_peers", "0", NULL, "network.max_peers must be 1-65536, got 0" },
+	/* 75 */ { "network.max_peers", "65537", NULL, "network.max_peers must be 1-65536" },
+	/* 76 */ { "network.max_peers", "\"9\"", NULL, "network.max_peers must be an integer" },
+	/* 77 */ { "network.allow_insecure_transport", "true", NULL, NULL },
+	/* 78 */ { "network.allow_insecure_transport", "1", NULL, "network.allow_insecure_transport must be true or false" },
 	/* 72 */ { NULL, NULL, "[[turn]]\nurl = \"turns:h?transport=tcp\"\nusername = \"u\"\ncredential = \"p\"\n", NULL },
 	/* 73 */ { "device.routes", "[\"192.168.1.0/24\"]", NULL, NULL },
 	/* 74 */ { "device.routes", "[\"192.168.1.5/24\"]", NULL, "device.routes[0] '192.168.1.5/24' is not a network address" },
@@ -539,6 +546,48 @@ static void test_ca_file(void)
 	g_free(d);
 }
 
+/* [network] max_peers (default 1024) and allow_insecure_transport round trip; which ws:// URLs
+ * send the token in clear (issue 15 items 4, 7). */
+static void test_network_caps(void)
+{
+	static const struct { const char *url; bool insecure; } urls[] = {
+		/* 1 */ { "ws://hub.example.com/connect", true },
+		/* 2 */ { "ws://10.98.0.1:8080/connect", true },
+		/* 3 */ { "ws://[fd00::1]:80", true },
+		/* 4 */ { "wss://hub.example.com/connect", false },
+		/* 5 */ { "ws://127.0.0.1:8080", false },
+		/* 6 */ { "ws://127.9.9.9", false },
+		/* 7 */ { "ws://localhost:8080/x", false },
+		/* 8 */ { "ws://LocalHost", false },
+		/* 9 */ { "ws://[::1]:8080/connect", false },
+		/* 10 */ { "ws://localhost.evil.example", true },
+		/* 11 */ { "ws://128.0.0.1", true },
+		/* 12 */ { "not a url", false },
+	};
+	char *doc = make_doc(0), *text = NULL;
+	struct rg_err err = { 0 };
+	struct conf c, d;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(urls); i++) {
+		g_test_message("url %zu: %s", i + 1, urls[i].url);
+		g_assert_true(conf_server_url_insecure(urls[i].url) == urls[i].insecure);
+	}
+	g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "c", &err), ==, 0);
+	g_assert_cmpuint(c.max_peers, ==, CONF_MAX_PEERS_DEFAULT);
+	g_assert_cmpuint(CONF_MAX_PEERS_DEFAULT, ==, 1024);
+	g_assert_false(c.allow_insecure_transport);
+	c.max_peers = 7;
+	c.allow_insecure_transport = true;
+	g_assert_cmpint(conf_format(&c, &text), ==, 0);
+	g_assert_cmpint(conf_parse(&d, text, strlen(text), "t", &err), ==, 0);
+	g_assert_cmpuint(d.max_peers, ==, 7);
+	g_assert_true(d.allow_insecure_transport);
+	conf_text_free(text);
+	conf_clear(&c);
+	conf_clear(&d);
+	g_free(doc);
+}
+
 static void test_default_path(void)
 {
 	char buf[256];
@@ -568,6 +617,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/config/load-permissions", test_load_permissions);
 	g_test_add_func("/conf/config/save", test_save);
 	g_test_add_func("/conf/config/default-path", test_default_path);
+	g_test_add_func("/conf/config/network-caps", test_network_caps);
 	g_test_add_func("/conf/config/ca-file", test_ca_file);
 	g_test_add_func("/conf/config/routes-round-trip", test_routes_round_trip);
 	g_test_add_func("/conf/config/relay-round-trip", test_relay_round_trip);

@@ -107,6 +107,7 @@ mesh_write_config()
 		name = "lab"
 		server_url = "ws://10.98.0.1:$MESH_HUB_PORT/connect"
 		auth_token = "$MESH_TOKEN"
+		allow_insecure_transport = true   # the lab hub speaks ws:// only
 
 		[device]
 		name = "peer$i"

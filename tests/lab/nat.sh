@@ -290,6 +290,7 @@ nat_write_config()
 			echo "name = \"natlab\""
 			echo "server_url = \"ws://$NAT_SRV_IP:$port/connect\""
 			echo "auth_token = \"$MESH_TOKEN\""
+			echo "allow_insecure_transport = true   # the lab hub speaks ws:// only"
 			case "$turn" in rest*) echo "turn_secret = \"$NAT_TURN_SECRET\"" ;; esac
 			echo
 			echo "[device]"
