@@ -382,8 +382,9 @@ static void test_pacing(void)
 
 	hub_start(&h, 0, "tok3n");
 	peer_start(&a, &h, "a", "tok3n", NULL, 0, 0);
-	peer_start(&b, &h, "b", "tok3n", NULL, 0, 0);
 	wait_connected(&a);
+	expect_msg(&a, "{\"type\":\"peers\",\"peers\":[]}");
+	peer_start(&b, &h, "b", "tok3n", NULL, 0, 0);
 	wait_connected(&b);
 	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}");
 	for (int i = 0; i < N; i++) {
