@@ -40,7 +40,7 @@ mesh_build 3
 # ws:// to the lab hub (a LAN address) without allow_insecure_transport: refused before anything
 grep -v '^allow_insecure_transport' "$work/p1.toml" >"$work/clear.toml"
 chmod 600 "$work/clear.toml"
-lab_exec p1 "$MESH_RIFTGATE" up --foreground --config "$work/clear.toml" >"$work/clear.out" 2>&1
+lab_exec p1 timeout 20 "$MESH_RIFTGATE" up --foreground --config "$work/clear.toml" >"$work/clear.out" 2>&1
 rc=$?
 cat "$work/clear.out"
 check "up refuses ws:// to a LAN hub (rc=$rc)" test "$rc" = 1
