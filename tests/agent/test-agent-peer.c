@@ -41,6 +41,8 @@ struct rtc_peer {
 	unsigned id;		/* session: offers we make are "sess=ID gen=N" */
 	unsigned gen;		/* bumped by rtc_peer_restart_ice */
 	unsigned restarts;
+	bool restart_pending;	/* our restart offer is unanswered */
+	bool lost;		/* the path was reported lost (the test says so, see path_lost) */
 	char *remote;		/* last remote description */
 	struct rtc_channel *ch;	/* the `wireguard` channel (ours or the remote's) */
 	bool closed;
@@ -98,9 +100,10 @@ int rtc_peer_create_answer(struct rtc_peer *pc, char **sdp, struct rg_err *err)
 int rtc_peer_set_remote_description(struct rtc_peer *pc, enum rtc_sdp_type type, const char *sdp,
 				    struct rg_err *err)
 {
-	(void)type;
 	if (!g_str_has_prefix(sdp, "sess=") && !g_str_has_prefix(sdp, "answer sess="))
 		return rg_err_set(err, -EINVAL, "fake rtc: bad sdp '%s'", sdp);
+	if (type == RTC_SDP_ANSWER)
+		pc->restart_pending = false;
 	g_free(pc->remote);
 	pc->remote = g_strdup(sdp);
 	return 0;
@@ -116,9 +119,27 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *pc, const char *c, struct rg_
 
 int rtc_peer_restart_ice(struct rtc_peer *pc)
 {
+	if (pc->restart_pending)
+		return -EBUSY;
 	pc->gen++;
 	pc->restarts++;
+	pc->restart_pending = true;
 	return 0;
+}
+
+enum rtc_restart_state rtc_peer_restart_state(const struct rtc_peer *pc)
+{
+	return pc->restart_pending ? RTC_RESTART_LOCAL : RTC_RESTART_NONE;
+}
+
+bool rtc_peer_restart_pending(const struct rtc_peer *pc)
+{
+	return pc->restart_pending;
+}
+
+bool rtc_peer_path_lost(const struct rtc_peer *pc)
+{
+	return pc->lost;
 }
 
 int rtc_peer_set_local_addrs(struct rtc_peer *pc, const char *const *addrs, size_t n)
@@ -778,8 +799,17 @@ static void test_restarted_offerer(void)
 	g_assert_true(p->conn != conn);
 	g_assert_cmpuint(count_sent(SIG_MSG_ANSWER, "aaron", &mark), ==, 1);
 	g_assert_cmpstr(p->conn->pc->remote, ==, "sess=9001 gen=0");
-	g_assert_cmpint(p->state, ==, AGENT_PEER_SIGNALING);
+	g_assert_cmpint(p->state, ==, AGENT_PEER_ICE);	/* answered: checks run */
 	teardown();
+}
+
+/* rtc reports the path of p's connection lost (consent, ICE failure or silence). */
+static void path_lost(struct agent_peer *p)
+{
+	struct rtc_peer *pc = p->conn->pc;
+
+	pc->lost = true;
+	pc->ops->ice_path(pc->opaque, false, "consent lost");
 }
 
 /* Issue 13 item 3: a path lost while the hub is away (after a first connection) is kept and
@@ -796,15 +826,14 @@ static void test_hub_away_deferral(void)
 	T->a.hub_connected = false;	/* outage after the first connection: hub_ever stays */
 	g_assert_true(T->a.hub_ever);
 	mark = sent->len;
-	p->conn->pc->ops->ice_path(p->conn->pc->opaque, false, "consent lost");
-	g_assert_true(p->restart_deferred);
+	path_lost(p);
 	g_assert_cmpint(p->state, ==, AGENT_PEER_UP);
+	g_assert_false(peer_restarting(p));
 	g_assert_cmpuint(p->conn->pc->restarts, ==, 0);
 	g_assert_cmpuint(count_sent(SIG_MSG_OFFER, "bob", &mark), ==, 0);
 	T->a.hub_connected = true;
 	agent_peer_on_hub_connected(&T->a);
-	g_assert_false(p->restart_deferred);
-	g_assert_cmpint(p->state, ==, AGENT_PEER_RESTARTING);
+	g_assert_true(peer_restarting(p));
 	g_assert_cmpuint(p->conn->pc->restarts, ==, 1);
 	g_assert_cmpuint(count_sent(SIG_MSG_OFFER, "bob", &mark), ==, 1);
 	teardown();
@@ -820,9 +849,9 @@ static void test_hub_reachable_restarts_at_once(void)
 	bob = remote_new("bob");
 	p = bring_up(bob, "10.0.0.2/24");
 	mark = sent->len;
-	p->conn->pc->ops->ice_path(p->conn->pc->opaque, false, "consent lost");
-	g_assert_false(p->restart_deferred);
-	g_assert_cmpint(p->state, ==, AGENT_PEER_RESTARTING);
+	path_lost(p);
+	g_assert_true(peer_restarting(p));
+	g_assert_cmpuint(p->conn->pc->restarts, ==, 1);
 	g_assert_cmpuint(count_sent(SIG_MSG_OFFER, "bob", &mark), ==, 1);
 	teardown();
 }
