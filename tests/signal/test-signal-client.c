@@ -386,7 +386,7 @@ static void test_pacing(void)
 	expect_msg(&a, "{\"type\":\"peers\",\"peers\":[]}");
 	peer_start(&b, &h, "b", "tok3n", NULL, 0, 0);
 	wait_connected(&b);
-	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"Kb\"}");
+	expect_msg(&a, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("b") "\"}");
 	for (int i = 0; i < N; i++) {
 		g_autofree char *cand = g_strdup_printf("candidate:%d 1 udp 1 127.0.0.1 %d typ host",
 							i, 1000 + i);
