@@ -15,6 +15,9 @@ static void f_send(void *host, uint64_t conn, const char *frame, size_t len)
 	/* every frame the hub emits is one JSON object */
 	if (len < 2 || frame[0] != '{' || frame[len - 1] != '}')
 		abort();
+	/* and fits the client's limit (issue 15 item 2) */
+	if (len > HUB_FRAME_MAX)
+		abort();
 	sent_bytes += len;
 }
 
@@ -71,7 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			now += (op >> 4) * 10;
 			break;
 		case 3:
-			hub_restore(&h, conn, (op & 0x10) ? "a" : "b", "K", (op & 0x20) ? "10.0.0.1/24" : NULL);
+			hub_restore(&h, conn, (op & 0x10) ? "a" : "b", "KAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+				    (op & 0x20) ? "10.0.0.1/24" : NULL);
 			break;
 		}
 		struct hub_stats st;

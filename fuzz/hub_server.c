@@ -26,6 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	srv.lfd = -1;
 	srv.mlfd = -1;
+	srv.version = g_strdup("fuzz");
+	srv.revision = g_strdup("fuzz");
 	hubd_limits_default(&srv.limits);
 	hub_relay_cfg_default(&srv.relay);
 	srv.per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -67,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_hash_table_destroy(srv.conns);
 	g_hash_table_destroy(srv.networks);
 	g_hash_table_destroy(srv.per_ip);
+	g_free(srv.version);
+	g_free(srv.revision);
 	g_ptr_array_unref(srv.reap);
 	close(srv.epfd);
 	close(sp[1]);
