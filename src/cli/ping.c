@@ -1,8 +1,8 @@
 /* `riftgate ping PEER`: ICMP echo to a peer's tunnel address, through the tunnel, with the path
  * each reply took (docs/cli.md#ping). The agent is asked over the control socket (status) for
- * the peer's address and, at every reply, for the selected ICE pair: its type (host, srflx,
- * prflx, relay) and both endpoints; a different pair than the last reply's is reported as a
- * path change. Root only (the control socket, a raw ICMP socket). */
+ * the peer's address and, at every reply, for the path: the hub relay, or the selected ICE
+ * pair with its type (host, srflx, prflx, relay) and both endpoints; a different path than the
+ * last reply's is reported as a path change. Root only (the control socket, a raw ICMP socket). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/icmp6.h>
@@ -37,6 +37,8 @@ struct ping_path {
 	char local[AGENT_ENDPOINT_MAX + 1], remote[AGENT_ENDPOINT_MAX + 1];
 	char local_type[AGENT_CAND_MAX + 1], remote_type[AGENT_CAND_MAX + 1];
 	char state[AGENT_STATE_MAX + 1];
+	char via[AGENT_STATE_MAX + 1];		/* status "path": direct, relay (the hub), "" */
+	char reason[64];			/* why the hub relay */
 };
 
 /* The peer named by id or tunnel address in the agent's status; false with a message. */
@@ -72,6 +74,8 @@ static bool find_peer(const char *ifname, const char *want, char *id, size_t idc
 		g_strlcpy(path->local_type, p->local_type, sizeof(path->local_type));
 		g_strlcpy(path->remote_type, p->remote_type, sizeof(path->remote_type));
 		g_strlcpy(path->state, p->state, sizeof(path->state));
+		g_strlcpy(path->via, p->path, sizeof(path->via));
+		g_strlcpy(path->reason, p->path_reason, sizeof(path->reason));
 	}
 	agent_status_clear(&s);
 	if (!found && !quiet)
@@ -80,9 +84,17 @@ static bool find_peer(const char *ifname, const char *want, char *id, size_t idc
 	return found;
 }
 
+static bool hub_relay(const struct ping_path *p)
+{
+	return !strcmp(p->via, "relay");
+}
+
 static void path_str(const struct ping_path *p, char *out, size_t cap)
 {
-	if (!p->type[0])
+	if (hub_relay(p))
+		snprintf(out, cap, "hub relay%s%s%s", p->reason[0] ? " (" : "", p->reason,
+			 p->reason[0] ? ")" : "");
+	else if (!p->type[0])
 		snprintf(out, cap, "no path (%s)", p->state);
 	else
 		snprintf(out, cap, "%s, %s (%s) -> %s (%s)", p->type, p->local,
@@ -92,8 +104,8 @@ static void path_str(const struct ping_path *p, char *out, size_t cap)
 
 static bool same_path(const struct ping_path *a, const struct ping_path *b)
 {
-	return !strcmp(a->type, b->type) && !strcmp(a->local, b->local) &&
-	       !strcmp(a->remote, b->remote);
+	return !strcmp(a->via, b->via) && !strcmp(a->type, b->type) &&
+	       !strcmp(a->local, b->local) && !strcmp(a->remote, b->remote);
 }
 
 /* One echo: sends seq, waits for its reply. Returns the RTT in ns, or 0 on a loss. */
@@ -274,8 +286,13 @@ int cmd_ping(int argc, char **argv)
 				}
 				path = now;
 			}
-			printf("pong from %s (%s) seq %ld via %s %s -> %s in %.2f ms\n", id, addr, seq,
-			       path.type[0] ? path.type : "?", path.local, path.remote, ms);
+			if (hub_relay(&path))
+				printf("pong from %s (%s) seq %ld via hub-relay in %.2f ms\n", id, addr,
+				       seq, ms);
+			else
+				printf("pong from %s (%s) seq %ld via %s %s -> %s in %.2f ms\n", id,
+				       addr, seq, path.type[0] ? path.type : "?", path.local,
+				       path.remote, ms);
 		}
 		fflush(stdout);
 		if (count == 0 || seq < count) {
