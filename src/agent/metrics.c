@@ -57,7 +57,7 @@ static void peer_labels(GString *t, const struct agent_status *s, const struct a
 }
 
 enum peer_value {
-	PV_UP, PV_RELAYED, PV_RX, PV_TX, PV_HS_TIME, PV_HS_AGE, PV_RTT, PV_RESTARTS, PV_ATTEMPTS,
+	PV_UP, PV_RELAYED, PV_HUB_RELAY, PV_RX, PV_TX, PV_HS_TIME, PV_HS_AGE, PV_RTT, PV_RESTARTS, PV_ATTEMPTS,
 	PV_PATH_MTU,
 };
 
@@ -68,6 +68,7 @@ static bool peer_value(const struct agent_status_peer *p, enum peer_value v, int
 	switch (v) {
 	case PV_UP: *out = strcmp(p->state, "up") == 0; return true;
 	case PV_RELAYED: *out = strcmp(p->candidate, "relay") == 0; return true;
+	case PV_HUB_RELAY: *out = strcmp(p->path, "relay") == 0; return true;
 	case PV_RX: *out = (double)p->rx_bytes; return true;
 	case PV_TX: *out = (double)p->tx_bytes; return true;
 	case PV_HS_TIME: *out = (double)p->last_handshake; return true;
@@ -92,6 +93,8 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 		  "is up" },
 		{ PV_RELAYED, "riftgate_peer_relayed", "gauge", "1 when the selected ICE pair goes "
 		  "through a TURN relay" },
+		{ PV_HUB_RELAY, "riftgate_peer_hub_relay", "gauge", "1 when WireGuard goes through "
+		  "the signaling hub's relay instead of the ICE pair" },
 		{ PV_RX, "riftgate_peer_receive_bytes_total", "counter", "WireGuard bytes received "
 		  "from the peer (as wg show transfer)" },
 		{ PV_TX, "riftgate_peer_transmit_bytes_total", "counter", "WireGuard bytes sent to "
@@ -133,8 +136,9 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 	g_string_append(t, "riftgate_peers{");
 	put_label(t, "interface", s->ifname);
 	g_string_append_printf(t, "} %zu\n", s->n_peers);
-	family(t, "riftgate_peer_info", "gauge", "one per peer: its state and the selected ICE "
-	       "pair's type (path: the less direct side; none = no pair)");
+	family(t, "riftgate_peer_info", "gauge", "one per peer: its state, the selected ICE "
+	       "pair's type (path: the less direct side; none = no pair) and what carries "
+	       "WireGuard (via: direct, relay = the hub, none)");
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct agent_status_peer *p = &s->peers[i];
 
@@ -150,6 +154,8 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 		put_label(t, "local_path", p->local_type[0] ? p->local_type : "none");
 		g_string_append_c(t, ',');
 		put_label(t, "remote_path", p->remote_type[0] ? p->remote_type : "none");
+		g_string_append_c(t, ',');
+		put_label(t, "via", p->path[0] ? p->path : "none");
 		g_string_append(t, "} 1\n");
 	}
 	for (size_t f = 0; f < G_N_ELEMENTS(peer_families); f++) {

@@ -67,8 +67,13 @@ age = sample("riftgate_peer_handshake_age_seconds", **lab)
 check(f"handshake age matches ({age and age.value})",
       age is not None and abs(age.value - (time.time() - hs)) <= 3)
 info = sample("riftgate_peer_info", **lab)
-check(f"info: state up, path host ({info and info.labels})",
-      info is not None and info.labels.get("state") == "up" and info.labels.get("path") == "host")
+# via: direct normally; the agent may briefly use the hub relay when the direct path seems silent
+check(f"info: state up, path host, via direct or relay ({info and info.labels})",
+      info is not None and info.labels.get("state") == "up" and info.labels.get("path") == "host"
+      and info.labels.get("via") in ("direct", "relay"))
+hr = sample("riftgate_peer_hub_relay", **lab)
+check("hub relay gauge agrees with via", hr is not None and info is not None
+      and hr.value == (1 if info.labels.get("via") == "relay" else 0))
 up = sample("riftgate_peer_up", **lab)
 check("peer up = 1", up is not None and up.value == 1)
 rel = sample("riftgate_peer_relayed", **lab)
