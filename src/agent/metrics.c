@@ -132,6 +132,20 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 	g_string_append(t, "riftgate_tun_mtu_bytes{");
 	put_label(t, "interface", s->ifname);
 	g_string_append_printf(t, "} %u\n", s->mtu);
+	family(t, "riftgate_hub_relay_datagrams_total", "counter", "WireGuard datagrams through "
+	       "the hub relay (direction: sent, received, dropped = not sent)");
+	{
+		static const char *const dirs[] = { "sent", "received", "dropped" };
+		const uint64_t vals[] = { s->relay_tx, s->relay_rx, s->relay_tx_dropped };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+			g_string_append(t, "riftgate_hub_relay_datagrams_total{");
+			put_label(t, "interface", s->ifname);
+			g_string_append_c(t, ',');
+			put_label(t, "direction", dirs[i]);
+			g_string_append_printf(t, "} %" G_GUINT64_FORMAT "\n", vals[i]);
+		}
+	}
 	family(t, "riftgate_peers", "gauge", "peers the agent knows");
 	g_string_append(t, "riftgate_peers{");
 	put_label(t, "interface", s->ifname);

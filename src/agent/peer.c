@@ -947,6 +947,7 @@ static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const ch
 			rg_log(RG_LOG_INFO, "peer %s: public key changed (%.8s... -> %.8s...)", p->id,
 			       p->key_b64, key_b64);
 			wg_device_remove_peer(a->dev, p->wg);
+			p->session_ns = 0;
 			p->wg = NULL;
 			p->key_b64[0] = '\0';
 			peer_drop_conn(p);
@@ -1363,6 +1364,9 @@ static void on_left(struct agent *a, const char *id)
 	if (!p)
 		return;
 	p->present = false;
+	/* it may come back as a new process without our session: no channel may skip the
+	 * handshake on the strength of it (agent_relay_session_fresh) */
+	p->session_ns = 0;
 	clear_src(&p->retry_src);
 	if (p->state == AGENT_PEER_UP || peer_restarting(p)) {
 		rg_log(RG_LOG_INFO, "peer %s: left the hub; keeping its tunnel while it works",
