@@ -17,6 +17,7 @@
 
 enum {
 	AVOID_MAX = 64,			/* server addresses a route may not cover */
+	RECHECK_MS = 1000,		/* verdicts are re-checked (verification, local networks) */
 };
 
 enum route_state { RS_NOT_ACCEPTED, RS_INSTALLED, RS_REFUSED, RS_SHADOWED, RS_EXIT };
@@ -63,7 +64,20 @@ struct agent_routes {
 	GArray *inst;			/* struct installed */
 	bool nat_on, fwd_set;
 	int fwd_was;
+	guint timer;
 };
+
+static void apply(struct agent_routes *r);
+
+/* A peer verified later, a local network that appeared: verdicts can change without a message. */
+static gboolean recheck(gpointer data)
+{
+	struct agent_routes *r = data;
+
+	if (g_hash_table_size(r->peers))
+		apply(r);
+	return G_SOURCE_CONTINUE;
+}
 
 int agent_routes_new(struct agent_routes **out, struct agent *a, const struct agent_routes_cfg *cfg)
 {
@@ -89,6 +103,13 @@ int agent_routes_new(struct agent_routes **out, struct agent *a, const struct ag
 		rg_prefix_parse_addr(&r->tun, a->address);
 	r->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	r->inst = g_array_new(FALSE, TRUE, sizeof(struct installed));
+	if (a->ctx) {
+		GSource *s = g_timeout_source_new(RECHECK_MS);
+
+		g_source_set_callback(s, recheck, r, NULL);
+		r->timer = g_source_attach(s, a->ctx);
+		g_source_unref(s);
+	}
 	*out = r;
 	return 0;
 }
@@ -125,6 +146,8 @@ void agent_routes_free(struct agent_routes *r)
 {
 	if (!r)
 		return;
+	if (r->timer)
+		g_source_remove(r->timer);
 	if (r->nat_on && net_masq_clear(r->a->ifname) < 0)
 		rg_log(RG_LOG_WARN, "%s: cannot delete the masquerade table", r->a->ifname);
 	if (r->fwd_set && !r->fwd_was)
@@ -252,9 +275,16 @@ bool agent_route_may_advertise(struct agent_routes *r, const char *peer_id,
 	enum conf_route_verdict v = conf_route_check(route, r->tun.family);
 	struct rg_prefix tun = r->tun;
 
-	(void)peer_id;	/* membership certificates will bind routes to the peer here */
+	struct agent_peer *p = peer_id ? agent_peer_get(r->a, peer_id, false) : NULL;
+
 	if (v != CONF_ROUTE_OK) {
 		*why = conf_route_verdict_str(v);
+		return false;
+	}
+	/* In a signed network only a peer whose key and address come from a certificate may
+	 * route anything; the certificate's own route list is to be checked here too. */
+	if (r->a->trust && (!p || !p->verified)) {
+		*why = "the peer is not verified by a network certificate";
 		return false;
 	}
 	rg_prefix_mask(&tun);

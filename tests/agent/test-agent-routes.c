@@ -157,6 +157,34 @@ static void test_shadowed(void)
 	teardown(&f);
 }
 
+/* In a signed network only a verified peer's routes pass the check. */
+static void test_signed(void)
+{
+	char *routes[] = { "192.168.7.0/24", NULL };
+	struct agent_peer p = { 0 };
+	struct fixture f;
+	struct agent_status_peer sp;
+
+	setup(&f, NULL, true);
+	f.a.trust = (struct trust_store *)&f;	/* signed; never dereferenced here */
+	agent_routes_learn(f.r, "home", routes);
+	sp = status(&f, "home");
+	assert_route(&sp, 0, "192.168.7.0/24", "refused", "not verified");
+	g_strlcpy(p.id, "home", sizeof(p.id));
+	p.a = &f.a;
+	g_hash_table_insert(f.a.peers, p.id, &p);
+	agent_routes_learn(f.r, "home", routes);		/* known, not verified: refused */
+	sp = status(&f, "home");
+	assert_route(&sp, 0, "192.168.7.0/24", "refused", "not verified");
+	p.verified = true;
+	agent_routes_learn(f.r, "home", routes);
+	sp = status(&f, "home");
+	assert_route(&sp, 0, "192.168.7.0/24", "installed", NULL);
+	agent_routes_forget(f.r, "home");
+	g_hash_table_remove(f.a.peers, p.id);
+	teardown(&f);
+}
+
 /* A peer advertising more than CONF_ROUTES_MAX: the first CONF_ROUTES_MAX are considered. */
 static void test_cap(void)
 {
@@ -210,6 +238,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/routes/opt-in", test_opt_in);
 	g_test_add_func("/agent/routes/shadowed", test_shadowed);
 	g_test_add_func("/agent/routes/cap", test_cap);
+	g_test_add_func("/agent/routes/signed", test_signed);
 	g_test_add_func("/agent/routes/advertised", test_advertised);
 	return g_test_run();
 }
