@@ -62,13 +62,19 @@ first_ping()
 }
 iperf_mbps()	# I J
 {
+	local srv
 	lab_bg "p$2" "$work/iperf-s.log" iperf3 -s -B "$(nat_tun_ip "$2")" -1
+	srv=$LAB_LAST_PID
 	lab_wait 10 "iperf3 server" lab_tcp_listening "p$2" 5201 || { echo fail; return; }
-	if lab_exec "p$1" timeout $((T + 30)) iperf3 -c "$(nat_tun_ip "$2")" -t "$T" -J >"$work/iperf.json" 2>/dev/null; then
+	lab_exec "p$1" timeout $((T + 30)) iperf3 -c "$(nat_tun_ip "$2")" -t "$T" -J >"$work/iperf.json" 2>&1
+	if jq -e '.end.sum_received.bits_per_second' "$work/iperf.json" >/dev/null 2>&1; then
 		jq -r '.end.sum_received.bits_per_second / 1e6 | . * 10 | floor / 10' "$work/iperf.json"
 	else
+		echo "iperf3 $1 -> $2: $(jq -r '.error // empty' "$work/iperf.json" 2>/dev/null | head -c 200)" >&2
+		cat "$work/iperf-s.log" >&2
 		echo fail
 	fi
+	lab_stop "$srv" TERM 5 >/dev/null 2>&1
 }
 rtt_ms()	# I J: average of 50 pings at 20/s
 {
@@ -95,6 +101,7 @@ turn_tput=$(iperf_mbps 4 8)
 echo "coturn TURN/UDP: first ping $turn_first s, path $turn_path, rtt $turn_rtt ms, $turn_tput Mbit/s"
 pair_stop 4 8
 
+[ -n "${BENCH_ONLY_SYM:-}" ] && exit 0
 # ---- time to first ping with a direct path, relay auto vs never
 pair_start 1 5 none auto || exit 1
 fc_auto=$(first_ping 1 5)

@@ -233,6 +233,9 @@ void agent_relay_on_frame(struct agent *a, const uint8_t *frame, size_t len);
 /* p's WireGuard peer exists and the hub relays: set its endpoint and, as the offerer, start the
  * handshake at once, so traffic flows before ICE has finished. */
 void agent_relay_peer_ready(struct agent_peer *p);
+/* The relay could carry p's datagrams whatever ICE does (mode not never, p on the hub, the hub
+ * relays): its WireGuard endpoint stays set when its connection is dropped. */
+bool agent_relay_can_carry(const struct agent_peer *p);
 /* A session fresh enough to carry on over a new data channel without a new handshake. */
 bool agent_relay_session_fresh(const struct agent_peer *p);
 

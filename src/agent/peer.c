@@ -197,8 +197,9 @@ static void peer_drop_conn(struct agent_peer *p)
 	p->pending_key[0] = p->pending_addr[0] = '\0';
 	g_clear_pointer(&p->pending_cert, g_free);
 	g_clear_pointer(&p->held_offer, g_free);
-	if (p->wg)
-		wg_peer_set_endpoint(p->wg, NULL);	/* TUN packets to it: -EDESTADDRREQ */
+	/* TUN packets to it: -EDESTADDRREQ, unless the hub relay carries them meanwhile */
+	if (p->wg && !agent_relay_can_carry(p))
+		wg_peer_set_endpoint(p->wg, NULL);
 	if (!c)
 		return;
 	p->conn = NULL;

@@ -173,6 +173,14 @@ void agent_relay_peer_ready(struct agent_peer *p)
 	}
 }
 
+bool agent_relay_can_carry(const struct agent_peer *p)
+{
+	const struct agent *a = p->a;
+
+	return a->relay != AGENT_RELAY_NEVER && p->present && a->sig &&
+	       sig_client_relay_available(a->sig);
+}
+
 bool agent_relay_session_fresh(const struct agent_peer *p)
 {
 	return p->wg && p->session_ns && rg_mono_ns() - p->session_ns < SESSION_FRESH_NS;

@@ -47,6 +47,7 @@ printf 'what\tvalue\n' >"$work/results.tsv"
 hub_relayed() { lab_exec srv curl -s "http://$NAT_SRV_IP:$1/metrics" | awk '/^riftgate_hub_relay_frames_total /{print $2}'; }
 peer_path() { mesh_status "$1" --json 2>/dev/null | jq -r --arg id "peer$2" '.peers[] | select(.peerId == $id) | .path // ""' 2>/dev/null; }
 status_says_relay() { mesh_status "$1" | grep -q 'path: relay (hub)'; }
+state_is() { [ "$(mesh_peer_state "$1" "$2")" = "$3" ]; }
 path_is() { [ "$(peer_path "$1" "$2")" = "$3" ]; }
 with_relay() { sed -i 's/^auth_token = .*/&\nrelay = "'"$2"'"/' "$MESH_DIR/p$1.toml"; }
 # tun_ready I: peer I's tunnel address is up (ping before that fails at once: no route)
@@ -82,6 +83,13 @@ if lab_wait 40 "peer4 pings peer8 through the hub relay" lab_ping p4 "$(nat_tun_
 	[ "$(peer_path 8 4)" = relay ] && ok "status --json path=relay" || bad "status --json path '$(peer_path 8 4)'"
 	n=$(hub_relayed 8080)
 	[ "${n:-0}" -gt 6 ] && ok "hub counted $n relayed frames" || bad "hub relayed frames: '$n'"
+	# ICE gives up (backoff) and retries: the relay keeps carrying the tunnel meanwhile
+	if lab_wait 40 "peer4 gives up on ICE to peer8" state_is 4 8 backoff; then
+		check "ping through the relay while ICE is in backoff" \
+			lab_exec p4 ping -c 3 -i 0.2 -W 2 -q "$(nat_tun_ip 8)"
+	else
+		bad "ICE never gave up on symmetric<->symmetric (state $(mesh_peer_state 4 8))"
+	fi
 else
 	bad "symmetric<->symmetric without TURN: no ping through the relay (state $(mesh_peer_state 4 8), error '$(nat_peer_error 4 8)')"
 fi
