@@ -486,6 +486,9 @@ static void escaped_copy(struct agent_status *c, const struct agent_status *s)
 	ESCAPE_FIELD(c->accept_routes);
 	ESCAPE_FIELD(c->exit_node);
 	ESCAPE_FIELD(c->exit_state);
+	ESCAPE_FIELD(c->dns_zone);
+	ESCAPE_FIELD(c->dns_listen);
+	ESCAPE_FIELD(c->version);
 	for (size_t i = 0; i < c->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
 		ESCAPE_FIELD(c->routes[i]);
 	for (size_t i = 0; i < c->n_turn && i < AGENT_STATUS_TURN_MAX; i++) {
