@@ -6,6 +6,7 @@
 #            first, then the pair moves to the data channel, and the running ping loses
 #            (almost) nothing on the way; seconds from `up` to the first answer, with the relay
 #            and with relay = "never"
+#   round W: the same symmetric pair through the Worker hub (Miniflare) instead
 #   round F: the direct path dies (the router drops UDP; the hub's TCP stays): traffic falls
 #            back to the relay; the longest gap of a 10/s ping is measured against 3 s
 set -u
@@ -96,6 +97,35 @@ fi
 lab_exec p4 "$MESH_RIFTGATE" status "$(mesh_ifname 4)" 2>/dev/null | sed 's/^/  /'
 for i in 4 8; do mesh_peer_stop "$i"; done
 nat_hub_stop 8080
+
+# ---- round W: the same pair through the Worker hub (Miniflare in srv), no TURN either
+if (. "$src/tests/worker/setup.sh") >"$work/worker-setup.log" 2>&1; then
+	export RG_WORKER_DIR=$src/worker RG_HUB_WASM=$build/worker/hub.wasm
+	lab_bg srv "$MESH_DIR/worker.log" node "$src/tests/worker/serve.mjs" --host "$NAT_SRV_IP" \
+		--port 8093 --token "$MESH_TOKEN"
+	w_pid=$LAB_LAST_PID
+	if lab_wait 60 "Worker hub listening" lab_tcp_listening srv 8093; then
+		for i in 4 8; do
+			nat_write_config "$i" 8093 none
+			sed -i 's#/connect"$#/connect/natlab"#' "$MESH_DIR/p$i.toml"
+			mesh_peer_start "$i" -v
+		done
+		if lab_wait 60 "peer4 pings peer8 through the Worker relay" lab_ping p4 "$(nat_tun_ip 8)"; then
+			ok "symmetric<->symmetric without TURN through the Worker's relay"
+			check "ping back through the Worker" lab_exec p8 ping -c 3 -i 0.2 -W 3 -q "$(nat_tun_ip 4)"
+			check "status: path relay (Worker)" path_is 4 8 relay
+		else
+			bad "symmetric<->symmetric through the Worker: no ping (state $(mesh_peer_state 4 8))"
+		fi
+		for i in 4 8; do mesh_peer_stop "$i"; done
+	else
+		bad "Worker hub starts in the lab"
+		tail -20 "$MESH_DIR/worker.log"
+	fi
+	lab_stop "$w_pid" TERM 10
+else
+	echo "SKIP round W (Worker): $(tail -1 "$work/worker-setup.log")"
+fi
 
 # ---- round D: full-cone pair: relay first, then the data channel, one running ping
 nat_hub_start 8081 || { bad "hub starts"; exit 1; }
