@@ -214,6 +214,52 @@ try {
 			p.close();
 	});
 
+	if (target === "worker") {
+		await t.check("RELAY_DAILY_MB: a network's daily budget drops the rest (dropDaily), kept in storage", async () => {
+			const w2 = await startWorker({ token, bindings: { RELAY_DAILY_MB: "1" } });
+			try {
+				const n = net();
+				const open = async (id) => {
+					const p = new Peer(`${w2.ws}/connect/${n}`, token, id);
+					await p.open();
+					p.join(id, key());
+					await p.nextType("peers");
+					return p;
+				};
+				const a = await open("alpha"), b = await open("beta");
+				const big = frame("beta", Buffer.alloc(9216, 3));
+				// paced under the socket budget (8 MiB/s): only the daily budget may drop
+				for (let i = 0; i < 130; i++) {
+					a.sendBin(big);
+					if (i % 10 === 9)
+						await sleep(25);
+				}
+				a.send({ type: "offer", to: "beta", sdp: "v=0" });	// barrier: after every frame
+				await b.nextType("offer");
+				const r = (await w2.stats(n)).relay;
+				// 1 MiB / 9216 = 113 full datagrams
+				assert(b.bins.length === 113 && r.framesOut === 113 && r.dropDaily === 17,
+					`delivered ${b.bins.length}, stats ${JSON.stringify(r)}`);
+				// an alarm writes the usage to storage 5 s after relaying started; then the
+				// object crashes and comes back from storage, still over budget
+				await sleep(6000);
+				await w2.abort(n);
+				await Promise.all([a.waitClosed(), b.waitClosed()]);
+				const a2 = await open("alpha"), b2 = await open("beta");
+				a2.sendBin(big);
+				a2.send({ type: "offer", to: "beta", sdp: "v=0" });
+				await b2.nextType("offer");
+				const r2 = (await w2.stats(n)).relay;
+				assert(b2.bins.length === 0 && r2.dropDaily === 1 && r2.framesOut === 0,
+					`after the crash: delivered ${b2.bins.length}, stats ${JSON.stringify(r2)}`);
+				a2.close();
+				b2.close();
+			} finally {
+				await w2.dispose();
+			}
+		});
+	}
+
 	if (target === "native") {
 		await t.check("flood: the flooder loses its own frames, a steady pair keeps its rate", async () => {
 			const n = net();

@@ -16,9 +16,10 @@ const STAT_NAMES = ["conns", "peers", "opened", "joins", "relayed", "rejects", "
 const RELAY_STAT_NAMES = ["framesIn", "bytesIn", "framesOut", "bytesOut", "dropMalformed",
 	"dropOversized", "dropUnjoined", "dropUnknownPeer", "dropNotAllowed", "dropSockRate",
 	"dropNetRate", "dropFair", "dropSlow", "dropDaily", "dropDisabled", "kicked"];
-// The daily relay budget's usage is written to storage at most this often while relaying, so
-// hibernation (which drops the wasm memory) does not reset it.
-const USAGE_PERSIST_MS = 10000;
+// The daily relay budget's usage is written to storage by an alarm this long after relaying
+// starts (and again while it goes on): the object hibernates only after ~10 s without events,
+// so the alarm always finds the usage still in the wasm memory that hibernation drops.
+const USAGE_PERSIST_MS = 5000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 // Constructor runs in this isolate (survives a DO eviction only if the isolate does).
@@ -125,7 +126,7 @@ export class HubRoom {
 		// collide cannot degrade the hub's tables. A new instance after eviction gets a new one.
 		this.x.hubw_seed(crypto.getRandomValues(new Uint32Array(1))[0] || 0x9e3779b9);
 		this.relayConfig(env);
-		this.usageSaved = 0;
+		this.alarmSet = false;
 		if (this.dailyBytes > 0) {
 			// before any event: the day's usage survives hibernation in storage
 			ctx.blockConcurrencyWhile(async () => {
@@ -146,12 +147,20 @@ export class HubRoom {
 			num(env.RELAY_NETWORK_RATE), this.dailyBytes);
 	}
 
+	// Called after every relay frame: one alarm at a time writes the usage (one row write and
+	// one alarm request per 5 s of relaying; the frames themselves cost 1/20 request each).
 	persistUsage() {
-		const now = Date.now();
-		if (this.dailyBytes <= 0 || now - this.usageSaved < USAGE_PERSIST_MS)
+		if (this.dailyBytes <= 0 || this.alarmSet)
 			return;
-		this.usageSaved = now;
-		this.ctx.storage.put("relayUsage", { day: this.x.hubw_relay_usage(0), bytes: this.x.hubw_relay_usage(1) });
+		this.alarmSet = true;
+		this.ctx.storage.setAlarm(Date.now() + USAGE_PERSIST_MS);
+	}
+
+	async alarm() {
+		this.alarmSet = false;
+		if (this.dailyBytes > 0)
+			await this.ctx.storage.put("relayUsage",
+				{ day: this.x.hubw_relay_usage(0), bytes: this.x.hubw_relay_usage(1) });
 	}
 
 	str(ptr, len) {
