@@ -269,8 +269,9 @@ static void on_closed(SoupWebsocketConnection *ws, gpointer data)
 	else
 		reason = g_strdup("connection lost");
 	g_clear_pointer(&c->ws_error, g_free);
-	/* HUB_CLOSE_REPLACED; HUB_CLOSE_NOT_ADMITTED / HUB_CLOSE_ID_TAKEN (signed networks) */
-	lost(c, reason, code == 4000, code == 4003 || code == 4004);
+	/* HUB_CLOSE_REPLACED; HUB_CLOSE_ID_IN_USE (another key holds our peerId);
+	 * HUB_CLOSE_NOT_ADMITTED / HUB_CLOSE_ID_TAKEN (signed networks) */
+	lost(c, reason, code == 4000, code == 4001 || code == 4003 || code == 4004);
 }
 
 static void on_error(SoupWebsocketConnection *ws, GError *error, gpointer data)

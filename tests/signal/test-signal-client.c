@@ -219,11 +219,11 @@ static const struct sig_client_ops peer_ops = {
 	.message = on_message, .fatal = on_fatal, .binary = on_binary,
 };
 
-static void peer_start(struct peer *p, const struct hub_proc *h, const char *id, const char *token,
-		       const char *address, uint32_t base_ms, uint32_t cap_ms)
+static void peer_start_key(struct peer *p, const struct hub_proc *h, const char *id,
+			   const char *key, const char *token, const char *address, uint32_t base_ms,
+			   uint32_t cap_ms)
 {
 	g_autofree char *url = hub_url(h);
-	g_autofree char *key = g_strdup_printf("%.1s" TKEY_ZEROS, id);
 	struct sig_client_cfg cfg = {
 		.url = url, .token = token, .peer_id = id, .public_key = key, .address = address,
 		.backoff_base_ms = base_ms, .backoff_cap_ms = cap_ms,
@@ -236,6 +236,14 @@ static void peer_start(struct peer *p, const struct hub_proc *h, const char *id,
 	if (sig_client_new(&p->c, NULL, &cfg, &peer_ops, p, &err))
 		g_error("sig_client_new: %s", err.msg);
 	sig_client_start(p->c);
+}
+
+static void peer_start(struct peer *p, const struct hub_proc *h, const char *id, const char *token,
+		       const char *address, uint32_t base_ms, uint32_t cap_ms)
+{
+	g_autofree char *key = g_strdup_printf("%.1s" TKEY_ZEROS, id);
+
+	peer_start_key(p, h, id, key, token, address, base_ms, cap_ms);
 }
 
 static void peer_stop(struct peer *p)
@@ -840,6 +848,43 @@ static void test_duplicate(void)
 }
 
 
+static gboolean never(gpointer data)
+{
+	(void)data;
+	return FALSE;
+}
+
+static gboolean reason_seen(gpointer data)
+{
+	return ((struct peer *)data)->last_reason != NULL;
+}
+
+/* A second device claiming a live peerId with another key is refused (4001, id-in-use): it must
+ * retry as slowly as a refused token, not hammer the hub every backoff step. */
+static void test_id_in_use(void)
+{
+	struct hub_proc h = { 0 };
+	struct peer a, intruder;
+	guint64 before;
+
+	hub_start(&h, 0, NULL);
+	peer_start(&a, &h, "a", NULL, NULL, 0, 0);
+	wait_connected(&a);
+	/* fast backoff (50 ms base, 100 ms cap): without the slow schedule it would retry ~20x/s */
+	peer_start_key(&intruder, &h, "a", "b" TKEY_ZEROS, NULL, NULL, 50, 100);
+	if (!poll_until(reason_seen, &intruder, 15000))
+		g_error("intruder was not refused");
+	g_assert_nonnull(strstr(intruder.last_reason, "4001"));
+	before = hub_metric(&h, "connections_total");
+	g_assert_false(poll_until(never, NULL, 1500));	/* 1.5 s of the loop: retries would run */
+	g_assert_cmpuint(hub_metric(&h, "connections_total"), ==, before);
+	g_assert_true(sig_client_is_connected(a.c));
+	peer_stop(&intruder);
+	peer_stop(&a);
+	drain();
+	hub_stop(&h);
+}
+
 /* ---- raw TCP: the hub server's own HTTP/WebSocket code, byte by byte ---- */
 
 static int tcp_connect(guint16 port)
@@ -1225,6 +1270,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/reconnect", test_reconnect);
 	g_test_add_func("/signal/client/bad-frames", test_bad_frames);
 	g_test_add_func("/signal/client/duplicate", test_duplicate);
+	g_test_add_func("/signal/client/id-in-use", test_id_in_use);
 	g_test_add_func("/signal/client/bad-config", test_bad_config);
 	g_test_add_func("/signal/client/server-raw", test_server_raw);
 	g_test_add_func("/signal/client/incoming-cap", test_incoming_cap);
