@@ -89,9 +89,9 @@ static bool reject(struct agent_peer *p, int verdict, const char *detail)
 	char why[sizeof(p->trust_err)];
 
 	if (verdict == TRUST_OK)
-		snprintf(why, sizeof(why), "%s", detail);
+		g_snprintf(why, sizeof(why), "%s", detail);
 	else
-		snprintf(why, sizeof(why), "%s%s%s", trust_verdict_str(verdict), detail ? " " : "",
+		g_snprintf(why, sizeof(why), "%s%s%s", trust_verdict_str(verdict), detail ? " " : "",
 			 detail ? detail : "");
 	if (strcmp(why, p->trust_err) != 0) {
 		rg_log(RG_LOG_WARN, "peer %s: rejected: %s; nothing installed", p->id, why);
