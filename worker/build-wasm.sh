@@ -9,7 +9,7 @@ out=${1:-$here/src/hub.wasm}
 cc=${CLANG:-clang}
 
 shopt -s nullglob
-hub_sources=("$root"/src/hub/*.c)
+hub_sources=("$root"/src/hub/*.c "$root"/src/trust/cert.c)
 if [ ${#hub_sources[@]} -eq 0 ]; then
 	echo "build-wasm: no hub core sources in $root/src/hub" >&2
 	exit 1

@@ -7,6 +7,9 @@
 // with hubw_restore() before any event is handled. Wire protocol: DESIGN.md §Signaling.
 // Binary frames are relay frames (docs/signaling.md §Relay): the same core routes them, so a
 // peer that relays nothing costs nothing more; settings and costs in docs/worker.md §Relay.
+// Signed membership (TRUST_ANCHOR, TRUST_NETWORK, REVOKED; docs/worker.md §Signed membership):
+// the hub admits a join only with a valid, unrevoked certificate; signatures are checked here
+// with WebCrypto Ed25519 before the frame reaches wasm, the rules run in wasm (src/trust).
 import hubModule from "./hub.wasm";
 
 const NETWORK_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -20,6 +23,9 @@ const RELAY_STAT_NAMES = ["framesIn", "bytesIn", "framesOut", "bytesOut", "dropM
 // starts (and again while it goes on): the object hibernates only after ~10 s without events,
 // so the alarm always finds the usage still in the wasm memory that hibernation drops.
 const USAGE_PERSIST_MS = 5000;
+// Revocation records kept in storage (the hub's table holds TRUST_REVOKED_MAX = 1024 serials).
+const REVOKED_MAX = 1024;
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 // Constructor runs in this isolate (survives a DO eviction only if the isolate does).
@@ -63,6 +69,17 @@ function networkOf(url) {
 		}
 	}
 	return url.searchParams.get("network") ?? DEFAULT_NETWORK;
+}
+
+// Standard padded base64 -> bytes, or null (the wasm side re-checks what it relies on).
+function unbase64(s) {
+	if (typeof s !== "string" || s.length === 0 || s.length > 4096 || !B64_RE.test(s))
+		return null;
+	const bin = atob(s);
+	const out = new Uint8Array(bin.length);
+	for (let i = 0; i < bin.length; i++)
+		out[i] = bin.charCodeAt(i);
+	return out;
 }
 
 function hubStub(env, network) {
@@ -119,9 +136,13 @@ export class HubRoom {
 				// a copy: the hub reuses its buffer for the next frame
 				send_binary: (conn, ptr, len) =>
 					this.actions.push(["bin", conn, new Uint8Array(this.x.memory.buffer, ptr, len).slice()]),
+				// a relayed revoke frame's `revocations` array: learned after the frame
+				revocations: (conn, ptr, len) => this.learned.push(this.str(ptr, len)),
 			},
 		});
 		this.x = wasm.exports;
+		this.learned = [];		// revocations arrays the hub relayed, checked by flushTrust()
+		this.trustSetup(env);
 		// A secret peerId hash seed per instance, before any event (hub_set_seed): ids chosen to
 		// collide cannot degrade the hub's tables. A new instance after eviction gets a new one.
 		this.x.hubw_seed(crypto.getRandomValues(new Uint32Array(1))[0] || 0x9e3779b9);
@@ -136,6 +157,144 @@ export class HubRoom {
 			});
 		}
 		this.restored = this.restore();
+	}
+
+	// Signed membership: TRUST_ANCHOR (base64 Ed25519 network key) and TRUST_NETWORK (the
+	// network id in the certificates) switch it on; REVOKED (base64 records, whitespace
+	// separated) and the revocations learned from relayed revoke frames (kept in storage) refuse
+	// revoked serials. A half or wrong setting refuses every upgrade (fail closed).
+	trustSetup(env) {
+		this.trust = false;
+		this.trustError = null;
+		this.chain = Promise.resolve();
+		this.keys = new Map();		// base64 key -> imported CryptoKey
+		this.revokedRecords = [];
+		const anchorText = env.TRUST_ANCHOR ?? "";
+		if (anchorText === "")
+			return;
+		const anchor = unbase64(anchorText);
+		const netText = env.TRUST_NETWORK ?? "";
+		if (!anchor || anchor.length !== 32 || !NETWORK_RE.test(netText)) {
+			this.trustError = "TRUST_ANCHOR must be a base64 Ed25519 public key and TRUST_NETWORK a network id";
+			console.log(`hub: ${this.trustError}; refusing every connection`);
+			return;
+		}
+		const net = enc.encode(netText);
+		const b = new Uint8Array(this.x.memory.buffer, this.x.hubw_trust_buf(), 32 + net.length);
+		b.set(anchor);
+		b.set(net, 32);
+		if (this.x.hubw_trust_config(net.length) !== 0) {
+			this.trustError = "cannot configure signed membership";
+			return;
+		}
+		this.trust = true;
+		this.ctx.blockConcurrencyWhile(async () => {
+			const stored = await this.ctx.storage.get("revoked");
+			this.revokedRecords = Array.isArray(stored) ? stored : [];
+			const fromEnv = (env.REVOKED ?? "").split(/\s+/).filter((r) => r !== "");
+			for (const r of [...fromEnv, ...this.revokedRecords])
+				await this.revocation(r, false);
+		});
+	}
+
+	async ed25519(pub, sig, msg) {
+		const id = btoa(String.fromCharCode(...pub));
+		let k = this.keys.get(id);
+		try {
+			if (!k) {
+				k = await crypto.subtle.importKey("raw", pub, { name: "Ed25519" }, false, ["verify"]);
+				if (this.keys.size >= 64)
+					this.keys.clear();
+				this.keys.set(id, k);
+			}
+			return await crypto.subtle.verify({ name: "Ed25519" }, k, sig, msg);
+		} catch {
+			return false;
+		}
+	}
+
+	// Passes 1 and 2 of the signature check (worker/wasm/glue.c): the record (type 1 cert, 3
+	// revocation) goes into the hub's trust buffer, the hub names the signatures its rules need,
+	// WebCrypto checks them and the good ones are marked. The hub then trusts only those bytes.
+	async verifySigs(type, bytes) {
+		const x = this.x;
+		if (bytes.length > x.hubw_trust_buf_size())
+			return false;
+		new Uint8Array(x.memory.buffer, x.hubw_trust_buf(), bytes.length).set(bytes);
+		const n = x.hubw_trust_probe(type, bytes.length, Date.now() / 1000);
+		if (n < 0)
+			return false;
+		// copies: memory may grow while we wait
+		const wanted = [];
+		for (let i = 0; i < n; i++) {
+			const p = x.hubw_trust_sig(i);
+			const len = new DataView(x.memory.buffer).getUint32(p + 96, true);
+			const m = new Uint8Array(x.memory.buffer);
+			wanted.push([m.slice(p, p + 32), m.slice(p + 32, p + 96), m.slice(p + 104, p + 104 + len)]);
+		}
+		const good = await Promise.all(wanted.map(([pub, sig, msg]) => this.ed25519(pub, sig, msg)));
+		good.forEach((ok, i) => ok && x.hubw_trust_sig_ok(i));
+		return true;
+	}
+
+	// A revocation record (base64): true when it is new and verifies. persist: also kept in
+	// storage (up to REVOKED_MAX records), so a hub woken from hibernation still refuses it.
+	async revocation(b64, persist) {
+		const bytes = unbase64(b64);
+		if (!bytes || !(await this.verifySigs(3, bytes)))
+			return false;
+		const x = this.x;
+		new Uint8Array(x.memory.buffer, x.hubw_trust_buf(), bytes.length).set(bytes);
+		const rc = x.hubw_trust_revoke(bytes.length);
+		x.hubw_trust_clear();
+		if (rc !== 1)
+			return false;
+		console.log(`hub: learned a revocation (${x.hubw_trust_revoked()} revoked serials)`);
+		if (persist && this.revokedRecords.length < REVOKED_MAX) {
+			this.revokedRecords.push(b64);
+			await this.ctx.storage.put("revoked", this.revokedRecords);
+		}
+		return true;
+	}
+
+	// The revocations arrays of the revoke frames the hub relayed during the last frame.
+	async flushTrust() {
+		const arrays = this.learned;
+		this.learned = [];
+		for (const text of arrays) {
+			let list;
+			try {
+				list = JSON.parse(text);
+			} catch {
+				continue;
+			}
+			if (Array.isArray(list))
+				for (const r of list.slice(0, 16))
+					if (typeof r === "string")
+						await this.revocation(r, true);
+		}
+	}
+
+	// In a signed network every event runs in order through one chain: a join waits for
+	// WebCrypto, and nothing from any socket may overtake it.
+	async trusted(ws, message) {
+		if (typeof message === "string" && message.includes("join")) {
+			let f = null;
+			try {
+				f = JSON.parse(message);
+			} catch {
+				// the hub answers malformed JSON itself
+			}
+			const bytes = f && f.type === "join" ? unbase64(f.cert) : null;
+			if (bytes)
+				await this.verifySigs(1, bytes);
+		}
+		try {
+			this.message(ws, message);
+		} finally {
+			this.x.hubw_trust_clear();
+		}
+		await this.flushTrust();
 	}
 
 	// Operator settings (wrangler vars): RELAY = "off" switches the relay off; RELAY_RATE and
@@ -281,6 +440,7 @@ export class HubRoom {
 			sockets: this.ctx.getWebSockets().length,
 			heapBytes: this.x.hubw_heap(),
 			seeded: this.x.hubw_seeded() === 1,
+			trust: this.trust ? { revoked: this.x.hubw_trust_revoked() } : null,
 			hub,
 			relay,
 		};
@@ -294,6 +454,8 @@ export class HubRoom {
 			console.log(`hub ${this.instance.slice(0, 8)}: ctx.abort() (test crash)`);
 			this.ctx.abort("riftgate test crash");
 		}
+		if (this.trustError)
+			return text(500, "hub misconfigured: " + this.trustError);
 		const pair = new WebSocketPair();
 		const [client, server] = Object.values(pair);
 		this.ctx.acceptWebSocket(server);
@@ -307,6 +469,14 @@ export class HubRoom {
 	}
 
 	webSocketMessage(ws, message) {
+		if (!this.trust)
+			return this.message(ws, message);
+		const run = () => this.trusted(ws, message);
+		this.chain = this.chain.then(run, run);
+		return this.chain;
+	}
+
+	message(ws, message) {
 		const conn = this.conn(ws);
 		if (conn === null)
 			return;
@@ -331,6 +501,14 @@ export class HubRoom {
 	}
 
 	webSocketClose(ws, code, reason) {
+		if (!this.trust)
+			return this.closed(ws);
+		const run = () => this.closed(ws);
+		this.chain = this.chain.then(run, run);
+		return this.chain;
+	}
+
+	closed(ws) {
 		const conn = this.conn(ws);
 		if (conn !== null) {
 			this.socks.delete(conn);

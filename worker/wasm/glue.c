@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "hub/hub.h"
+#include "trust/cert.h"
+#include "util/ct.h"
 
 #define IMPORT(name) __attribute__((import_module("env"), import_name(name)))
 #define EXPORT(name) __attribute__((export_name(name)))
@@ -22,6 +24,7 @@ IMPORT("close") void js_close(uint32_t conn, uint32_t code, const char *reason, 
 IMPORT("joined") void js_joined(uint32_t conn, const char *peer_id, size_t peer_len,
 				const char *key, size_t key_len, const char *addr, size_t addr_len);
 IMPORT("send_binary") void js_send_binary(uint32_t conn, const uint8_t *frame, size_t len);
+IMPORT("revocations") void js_revocations(uint32_t conn, const char *json_array, size_t len);
 
 enum { WASM_PAGE = 65536 };
 
@@ -103,9 +106,161 @@ static const struct hub_ops ops = {
 	.send_binary = op_send_binary,	/* no .backlog: a Worker cannot see a socket's buffer */
 };
 
+/* Signed membership (docs/worker.md §Signed membership). The hub core asks ops->admit
+ * synchronously, but WebCrypto is asynchronous, so signatures are checked in two passes:
+ *   1. probe: JS puts a record's raw bytes in hubw_trust_buf() and calls hubw_trust_probe(); the
+ *      same rules the native hub runs (src/trust/cert.c) run with a verifier that only records
+ *      every (key, message, signature) it is asked about and says yes;
+ *   2. JS checks each recorded signature with WebCrypto Ed25519 and marks the good ones
+ *      (hubw_trust_sig_ok); then the frame goes to the hub, whose admit runs the rules again with
+ *      a verifier that says yes only to a triple byte for byte equal to one JS marked good.
+ * So a signature counts only if WebCrypto verified exactly those bytes; whatever JS does wrong
+ * can make the hub refuse, never accept. The marks are cleared after every frame. */
+enum { SIG_SLOTS = 4 };
+struct sig_slot {
+	uint8_t pub[TRUST_KEY_LEN];	/* offset 0 */
+	uint8_t sig[TRUST_SIG_LEN];	/* offset 32 */
+	uint32_t len;			/* offset 96 */
+	uint32_t ok;			/* offset 100 */
+	uint8_t msg[TRUST_CERT_MAX];	/* offset 104 */
+};
+static struct sig_slot sigs[SIG_SLOTS];
+static uint32_t n_sigs;
+static int probing;
+static int trust_on;
+static struct trust_ctx tctx;
+static struct trust_revlist revoked;
+static struct trust_bindings bindings;
+static uint64_t now_s;
+/* raw record bytes from JS; TRUST_CERT_MAX is the largest record */
+static uint8_t trust_buf[TRUST_CERT_MAX];
+
+static bool sig_verify(void *opaque, const uint8_t pub[TRUST_KEY_LEN], const uint8_t *msg,
+		       size_t len, const uint8_t sig[TRUST_SIG_LEN])
+{
+	(void)opaque;
+	if (len > TRUST_CERT_MAX)
+		return false;
+	if (probing) {
+		struct sig_slot *s;
+
+		if (n_sigs >= SIG_SLOTS)
+			return false;
+		s = &sigs[n_sigs++];
+		for (size_t i = 0; i < TRUST_KEY_LEN; i++)
+			s->pub[i] = pub[i];
+		for (size_t i = 0; i < TRUST_SIG_LEN; i++)
+			s->sig[i] = sig[i];
+		for (size_t i = 0; i < len; i++)
+			s->msg[i] = msg[i];
+		s->len = (uint32_t)len;
+		s->ok = 0;
+		return true;
+	}
+	for (uint32_t i = 0; i < n_sigs; i++) {
+		const struct sig_slot *s = &sigs[i];
+
+		if (s->ok && s->len == len && rg_ct_eq(s->pub, pub, TRUST_KEY_LEN) &&
+		    rg_ct_eq(s->sig, sig, TRUST_SIG_LEN) && rg_ct_eq(s->msg, msg, len))
+			return true;
+	}
+	return false;
+}
+
+static int b64_val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Standard padded base64, strict (no whitespace, zero pad bits): the length decoded, or -1. */
+static long b64_decode(uint8_t *out, size_t cap, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (len == 0 || len % 4)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4];
+		int pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			char c = s[i + k];
+
+			if (c == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+			} else if (pad || (v[k] = b64_val(c)) < 0) {
+				return -1;
+			}
+		}
+		if (n + 3 - (size_t)pad > cap)
+			return -1;
+		if ((pad == 2 && (v[1] & 15)) || (pad == 1 && (v[2] & 3)))
+			return -1;
+		out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2)
+			out[n++] = (uint8_t)(v[1] << 4 | v[2] >> 2);
+		if (pad < 1)
+			out[n++] = (uint8_t)(v[2] << 6 | v[3]);
+	}
+	return (long)n;
+}
+
+static int op_admit(void *host, uint64_t conn, const char *peer_id, const char *public_key,
+		    const char *address, const char *cert, const char **why)
+{
+	static struct trust_cert tc;
+	static uint8_t raw[TRUST_CERT_MAX];
+	uint8_t key[TRUST_KEY_LEN];
+	long n;
+	int v;
+
+	(void)host;
+	(void)conn;
+	if (!*cert) {
+		*why = "no certificate";
+		return -1;
+	}
+	n = b64_decode(raw, sizeof(raw), cert, slen(cert));
+	if (n < 0 || trust_cert_parse(&tc, raw, (size_t)n) != TRUST_OK)
+		v = TRUST_E_MALFORMED;
+	else if ((v = trust_cert_check(&tctx, &tc, now_s)) != TRUST_OK)
+		;
+	else if (b64_decode(key, sizeof(key), public_key, slen(public_key)) != TRUST_KEY_LEN)
+		v = TRUST_E_KEY;
+	else if ((v = trust_cert_matches(&tc, peer_id, key, address)) == TRUST_OK)
+		v = trust_bindings_use(&bindings, &tc);
+	if (v == TRUST_OK)
+		return 0;
+	*why = trust_verdict_str(v);
+	return -1;
+}
+
+static void op_revocations(void *host, uint64_t conn, const char *json_array, size_t len)
+{
+	(void)host;
+	js_revocations((uint32_t)conn, json_array, len);
+}
+
+static const struct hub_ops ops_trust = {
+	.send = op_send,
+	.close = op_close,
+	.joined = op_joined,
+	.grow = op_grow,
+	.send_binary = op_send_binary,
+	.admit = op_admit,
+	.revocations = op_revocations,
+};
+
 static struct hub *get(void)
 {
-	if (!ready && hub_init(&hub, &ops, NULL) == 0)
+	if (!ready && hub_init(&hub, trust_on ? &ops_trust : &ops, NULL) == 0)
 		ready = 1;
 	return ready ? &hub : NULL;
 }
@@ -154,6 +309,7 @@ EXPORT("hubw_text") void hubw_text(uint32_t conn, uint32_t len, double now_ms)
 
 	if (!h || len > sizeof(inbuf))
 		return;
+	now_s = now_ms > 0 ? (uint64_t)now_ms / 1000 : 0;	/* for op_admit */
 	hub_text(h, conn, inbuf, len, now_ms > 0 ? (uint64_t)now_ms : 0);
 }
 
@@ -262,4 +418,106 @@ EXPORT("hubw_relay_set_usage") void hubw_relay_set_usage(double day, double byte
 {
 	if (get() && day >= 0 && bytes >= 0)
 		hub_relay_set_usage(&hub, (uint64_t)day, (uint64_t)bytes);
+}
+
+/* Signed membership, switched on before the hub exists (before hubw_seed): hubw_trust_buf()
+ * holds the trust anchor (32 bytes) then the network id (net_len bytes). 0, -1 when the hub
+ * already exists, -2 for a bad network id. */
+EXPORT("hubw_trust_config") int hubw_trust_config(uint32_t net_len)
+{
+	if (ready)
+		return -1;
+	if (net_len == 0 || net_len > TRUST_NAME_MAX)
+		return -2;
+	for (size_t i = 0; i < TRUST_KEY_LEN; i++)
+		tctx.anchor[i] = trust_buf[i];
+	for (size_t i = 0; i < net_len; i++)
+		tctx.net[i] = (char)trust_buf[TRUST_KEY_LEN + i];
+	tctx.net[net_len] = '\0';
+	tctx.verify = sig_verify;
+	tctx.revoked = &revoked;
+	tctx.skew_s = TRUST_SKEW_S;
+	trust_on = 1;
+	return 0;
+}
+
+EXPORT("hubw_trust_buf") uint8_t *hubw_trust_buf(void)
+{
+	return trust_buf;
+}
+
+EXPORT("hubw_trust_buf_size") uint32_t hubw_trust_buf_size(void)
+{
+	return sizeof(trust_buf);
+}
+
+/* Pass 1: the record (type 1 cert, 3 revocation) is the first len bytes of hubw_trust_buf().
+ * Records the signatures its check needs; returns how many (hubw_trust_sig() gives each), or
+ * -1 when it does not parse. Earlier marks are cleared. */
+EXPORT("hubw_trust_probe") int hubw_trust_probe(uint32_t type, uint32_t len, double now)
+{
+	static struct trust_cert c;
+	struct trust_revoke r;
+
+	n_sigs = 0;
+	if (!trust_on || len > sizeof(trust_buf))
+		return -1;
+	now_s = now > 0 ? (uint64_t)now : 0;
+	probing = 1;
+	if (type == TRUST_T_CERT && trust_cert_parse(&c, trust_buf, len) == TRUST_OK)
+		(void)trust_cert_check(&tctx, &c, now_s);
+	else if (type == TRUST_T_REVOKE && trust_revoke_parse(&r, trust_buf, len) == TRUST_OK)
+		(void)trust_revoke_check(&tctx, &r);
+	else
+		n_sigs = (uint32_t)-1;
+	probing = 0;
+	if (n_sigs == (uint32_t)-1) {
+		n_sigs = 0;
+		return -1;
+	}
+	return (int)n_sigs;
+}
+
+/* Recorded signature i: {pub[32], sig[64], u32 len, u32 ok, msg[len]} (offsets 0, 32, 96, 100,
+ * 104), or NULL. */
+EXPORT("hubw_trust_sig") struct sig_slot *hubw_trust_sig(uint32_t i)
+{
+	return i < n_sigs ? &sigs[i] : NULL;
+}
+
+/* Pass 2: WebCrypto verified recorded signature i. */
+EXPORT("hubw_trust_sig_ok") void hubw_trust_sig_ok(uint32_t i)
+{
+	if (i < n_sigs)
+		sigs[i].ok = 1;
+}
+
+/* Forgets every recorded signature (after each frame). */
+EXPORT("hubw_trust_clear") void hubw_trust_clear(void)
+{
+	n_sigs = 0;
+}
+
+/* Adds the revocation in hubw_trust_buf() (len bytes) if it verifies with the marked
+ * signatures: 1 added, 0 already known, a negative trust verdict otherwise. */
+EXPORT("hubw_trust_revoke") int hubw_trust_revoke(uint32_t len)
+{
+	struct trust_revoke r;
+	int v;
+
+	if (!trust_on || len > sizeof(trust_buf))
+		return TRUST_E_MALFORMED;
+	if ((v = trust_revoke_parse(&r, trust_buf, len)) != TRUST_OK ||
+	    (v = trust_revoke_check(&tctx, &r)) != TRUST_OK)
+		return v;
+	if (trust_revlist_has(&revoked, r.serial))
+		return 0;
+	v = trust_revlist_add(&revoked, r.serial);
+	return v == TRUST_OK ? 1 : v;
+}
+
+/* Revoked serials held (for /stats). */
+EXPORT("hubw_trust_revoked") uint32_t hubw_trust_revoked(void)
+{
+	return (uint32_t)revoked.n;
 }
