@@ -4,10 +4,14 @@
 // admitted; a second socket with a copy of a seated identity is closed (4004); revocations come
 // from REVOKED and from the revoke frames the hub relays. Certificates are made here with Node's
 // Ed25519 and an encoder written from the grammar in src/trust/cert.h.
+import { spawn } from "node:child_process";
 import crypto from "node:crypto";
+import net from "node:net";
 import { Peer } from "./conformance/client.mjs";
 import { assert, cases, key, startWorker } from "./harness.mjs";
 
+const probeExe = process.argv[2];
+const COST_S = Number(process.env.RG_COSTGUARD_S ?? 45);
 const token = crypto.randomBytes(18).toString("base64url");
 const NET = "home";
 const t = cases("worker-membership", "worker-membership");
@@ -64,6 +68,41 @@ const w = await startWorker({
 		REVOKED: revocation("carol", 303) },
 });
 let room = 0;
+const children = [];
+
+// The real signaling client (tests/worker/sigprobe) through a TCP proxy that counts its
+// connection attempts; resolves to {attempts, lines} after `seconds`.
+async function costGuard(name, seconds, env) {
+	const srv = net.createServer((c) => {
+		srv.attempts.push(Date.now());
+		const up = net.connect(Number(new URL(w.http).port), "127.0.0.1");
+		c.pipe(up).pipe(c);
+		c.on("error", () => up.destroy());
+		up.on("error", () => c.destroy());
+	});
+	srv.attempts = [];
+	await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+	const url = `ws://127.0.0.1:${srv.address().port}/connect/${NET}-cost`;
+	const p = spawn(probeExe, [url, token, name, String(seconds)],
+		{ stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
+	children.push(p);
+	let out = "";
+	p.stdout.on("data", (d) => { out += d.toString(); });
+	await new Promise((r) => p.on("exit", r));
+	srv.close();
+	return { attempts: srv.attempts, lines: out.split("\n") };
+}
+
+function costOk(name, r, seconds) {
+	const n = r.attempts.length;
+	const gaps = r.attempts.slice(1).map((x, i) => ((x - r.attempts[i]) / 1000).toFixed(1));
+	console.log(`# ${name}: ${n} connection attempts in ${seconds} s (${(n * 60 / seconds).toFixed(1)}/min), ` +
+		`gaps ${gaps.join(" ")} s`);
+	assert(n >= 1, `${name} never tried`);
+	assert(n * 60 / seconds <= 6, `${name}: ${n} attempts in ${seconds} s is more than a handful per minute`);
+	assert(!r.lines.some((l) => l.startsWith("message peers")), `${name} got a seat`);
+	assert(r.lines.some((l) => l.startsWith("disconnected")), `${name}: no disconnect seen`);
+}
 
 async function join(url, d, extra = {}) {
 	const p = new Peer(url, token, d.name);
@@ -85,6 +124,15 @@ async function refused(url, d, reason, extra = {}, watcher = null) {
 }
 
 try {
+	// The cost guard runs alongside the other cases (awaited at the end): a token holder without a
+	// certificate and a revoked device, each with the real client.
+	const carol = device("carol", 4, 303);
+	const cost = Promise.all([
+		costGuard("nocert", COST_S, {}),
+		costGuard("carol", COST_S, { SIGPROBE_KEY: carol.wgKey, SIGPROBE_ADDRESS: carol.address,
+			SIGPROBE_CERT: carol.cert }),
+	]);
+
 	await check("join without a certificate: not-admitted, closed 4003", async () => {
 		const url = `${w.ws}/connect/${NET}-${++room}`;
 		const d = device("mallory", 66, 66);
@@ -202,7 +250,14 @@ try {
 		const url = `${w.ws}/connect/${NET}-${++room}`;
 		await refusedOrAdmitted(url, device("dave", 5, 505), true);
 	});
+	const [nocert, revoked] = await cost;
+	await check(`cost guard: a client without a certificate, at most a handful of attempts a minute (${COST_S} s)`,
+		async () => costOk("no certificate", nocert, COST_S));
+	await check(`cost guard: a revoked device, at most a handful of attempts a minute (${COST_S} s)`,
+		async () => costOk("revoked", revoked, COST_S));
 } finally {
+	for (const c of children)
+		c.kill("SIGKILL");
 	await w.dispose();
 }
 process.exit(t.finish());

@@ -5,6 +5,8 @@
  *	connected N | disconnected REASON | fatal MESSAGE | message TYPE PEER
  * Lines on stdin send frames: "offer TO" sends an offer with a fixed SDP.
  * Usage: sigprobe URL TOKEN PEER_ID SECONDS
+ * Optional environment for signed networks: SIGPROBE_KEY (publicKey), SIGPROBE_ADDRESS,
+ * SIGPROBE_CERT (base64 certificate).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -112,7 +114,10 @@ int main(int argc, char **argv)
 	cfg.url = argv[1];
 	cfg.token = argv[2];
 	cfg.peer_id = argv[3];
-	cfg.public_key = "bWFkZS11cC10ZXN0LWtleS1vZi0zMi1ieXRlcy4uLi4=";
+	cfg.public_key = getenv("SIGPROBE_KEY") ? getenv("SIGPROBE_KEY") :
+			 "bWFkZS11cC10ZXN0LWtleS1vZi0zMi1ieXRlcy4uLi4=";
+	cfg.address = getenv("SIGPROBE_ADDRESS");
+	cfg.cert = getenv("SIGPROBE_CERT");
 	if (sig_client_new(&p.client, NULL, &cfg, &ops, &p, &err) < 0) {
 		fprintf(stderr, "sigprobe: %s\n", err.msg);
 		return 1;
