@@ -1,5 +1,5 @@
 // Serves the Worker hub from Miniflare until SIGTERM, for labs that need a hub process:
-//   node serve.mjs --host 10.98.0.1 --port 8080 --token TOKEN
+//   node serve.mjs --host 10.98.0.1 --port 8080 --token TOKEN [--trust-anchor KEY --trust-network NAME]
 // Prints "listening on HOST:PORT", then the Durable Object's log lines.
 import { startWorker } from "./harness.mjs";
 
@@ -13,6 +13,7 @@ const w = await startWorker({
 	token: arg("token"),
 	host,
 	port,
+	bindings: arg("trust-anchor") ? { TRUST_ANCHOR: arg("trust-anchor"), TRUST_NETWORK: arg("trust-network", "") } : {},
 	onLog: (l) => console.log(`[workerd] ${l}`),
 });
 // mf.ready reports Miniflare's loopback entry; with an explicit port the requested address is

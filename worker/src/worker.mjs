@@ -420,6 +420,8 @@ export class HubRoom {
 					// closing; its webSocketClose will follow
 				}
 			} else if (kind === "close") {
+				if (a1 === 4003 || a1 === 4004)	// signed membership: one line per refusal
+					console.log(`hub: refused conn ${conn}: ${a1} ${a2}`);
 				this.drop(ws, conn, a1, a2);
 				this.x.hubw_close(conn);
 			} else if (kind === "joined") {
