@@ -65,7 +65,7 @@ sleep 30
 n3=$(( $(grep -c "hub: refused conn" "$work/hub.log") - before ))
 check "the Worker refused peer3's joins (no certificate): $n3 in 30 s" test "$n3" -ge 1
 check "peer3 backs off: at most 3 attempts in 30 s" test "$n3" -le 3
-check "peer3 was told why" grep -q "no certificate" "$work/p3.log"
+check "peer3 was told why" grep -q "hub error not-admitted: no certificate" "$work/p3.log"
 check "peer1 never saw peer3" eval '[ -z "$(mesh_peer_state 1 3)" ]'
 mesh_peer_stop 3
 
@@ -90,7 +90,7 @@ before=$(grep -c "hub: refused conn" "$work/hub.log")
 mesh_peer_start 2
 check "the Worker refused peer2 when it came back" \
 	lab_wait 30 "refused" eval '[ "$(grep -c "hub: refused conn" "$work/hub.log")" -gt "$before" ]'
-check "peer2 was told it is revoked" lab_wait 10 "revoked" grep -q "revoked" "$work/p2.log"
+check "peer2 was told it is revoked" lab_wait 10 "revoked" grep -q "hub error not-admitted: revoked" "$work/p2.log"
 sleep 3
 check "peer1 did not install peer2 again" gone
 mesh_peer_stop 2
