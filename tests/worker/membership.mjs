@@ -250,6 +250,21 @@ try {
 		const url = `${w.ws}/connect/${NET}-${++room}`;
 		await refusedOrAdmitted(url, device("dave", 5, 505), true);
 	});
+	await check("a wrong TRUST_ANCHOR or a missing TRUST_NETWORK refuses every upgrade (500)", async () => {
+		for (const bindings of [{ TRUST_ANCHOR: "bm90IGEga2V5", TRUST_NETWORK: NET },
+			{ TRUST_ANCHOR: anchor.toString("base64") }]) {
+			const bad = await startWorker({ token, bindings });
+			try {
+				const p = new Peer(`${bad.ws}/connect/${NET}`, token, "alice");
+				let status = 0;
+				await p.open().catch((e) => { status = e.status; });
+				assert(status === 500, `${JSON.stringify(bindings)}: upgrade status ${status}, want 500`);
+			} finally {
+				await bad.dispose();
+			}
+		}
+	});
+
 	const [nocert, revoked] = await cost;
 	await check(`cost guard: a client without a certificate, at most a handful of attempts a minute (${COST_S} s)`,
 		async () => costOk("no certificate", nocert, COST_S));
