@@ -73,6 +73,31 @@ struct agent_conn {
 	unsigned n_remote;		/* candidates the peer sent */
 };
 
+/* relay.c: whether a data channel answers while we send over it. The ICE datagram counter is
+ * polled at most every AGENT_QUIET_POLL_MS while sending; silence counts from the first send
+ * that nothing answered, and a pause in sending longer than AGENT_QUIET_IDLE_MS starts a new
+ * count (WireGuard keepalives are never answered, so an idle tunnel is not a silent one). */
+struct agent_quiet {
+	uint64_t check_ns;	/* last poll of the counter */
+	uint64_t rx;		/* the counter at that poll */
+	uint64_t since_ns;	/* sending without hearing back since, 0 = heard */
+	uint64_t last_tx_ns;	/* the last send */
+};
+
+enum agent_quiet_limits {
+	AGENT_QUIET_MS = 1000,		/* silent this long while sending: the relay carries it */
+	AGENT_QUIET_POLL_MS = 100,
+	AGENT_QUIET_IDLE_MS = 2000,	/* a pause this long ends an episode */
+};
+
+/* Whether rtc's received-datagram counter is due to be read (every AGENT_QUIET_POLL_MS). */
+bool agent_quiet_poll_due(const struct agent_quiet *q, uint64_t now_ns);
+/* One send at now_ns; rx is the counter, freshly read when agent_quiet_poll_due() said so (else
+ * q->rx). Returns whether the path has been silent for AGENT_QUIET_MS. */
+bool agent_quiet_on_send(struct agent_quiet *q, uint64_t now_ns, uint64_t rx);
+/* Without sending: whether the last episode reached AGENT_QUIET_MS (for status). */
+bool agent_quiet_now(const struct agent_quiet *q, uint64_t now_ns);
+
 struct agent_peer {
 	struct agent *a;		/* back-pointer, not owned */
 	char id[AGENT_ID_MAX + 1];
@@ -121,9 +146,7 @@ struct agent_peer {
 	unsigned icmp_in_window;
 	uint64_t session_ns;		/* monotonic time of the last WireGuard handshake, 0 = none */
 	bool on_relay;			/* the last datagram to it went through the hub (relay.c) */
-	/* relay.c: is the direct path answering? Polled from rtc at most every 100 ms while
-	 * sending: the ICE datagram counter, and since when we send without hearing back. */
-	uint64_t quiet_check_ns, quiet_rx, quiet_since_ns;
+	struct agent_quiet quiet;	/* relay.c: is the direct path answering? */
 	char last_error[256];
 	const char *last_error_kind;	/* static machine name of last_error, "" = none */
 };

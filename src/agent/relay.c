@@ -19,30 +19,48 @@
 /* a session younger than REKEY_AFTER_TIME carries on over a new channel as it is */
 static const uint64_t SESSION_FRESH_NS = 120 * (uint64_t)RG_NSEC_PER_SEC;
 /* Sending over the data channel and no datagram (data, SCTP SACK, heartbeat, consent) came
- * back for this long: the relay carries the traffic until the path answers again or ICE
+ * back for AGENT_QUIET_MS: the relay carries the traffic until the path answers again or ICE
  * declares it lost (AGENT_PATH_SILENCE_MS) and restarts. SCTP acknowledges within 200 ms. */
-static const uint64_t QUIET_NS = 1000 * (uint64_t)RG_NSEC_PER_MSEC;
-static const uint64_t QUIET_POLL_NS = 100 * (uint64_t)RG_NSEC_PER_MSEC;
-
-/* Whether p's data channel has gone quiet while we send (called per datagram; polls rtc's
- * counters at most every QUIET_POLL_NS). */
-static bool direct_quiet(struct agent_peer *p)
+bool agent_quiet_on_send(struct agent_quiet *q, uint64_t now, uint64_t rx)
 {
-	uint64_t now = rg_mono_ns();
-	struct rtc_stats st;
-
-	if (now - p->quiet_check_ns >= QUIET_POLL_NS) {
-		p->quiet_check_ns = now;
-		memset(&st, 0, sizeof(st));
-		rtc_peer_get_stats(p->conn->pc, &st);
-		if (st.rx_datagrams != p->quiet_rx) {
-			p->quiet_rx = st.rx_datagrams;
-			p->quiet_since_ns = 0;
+	if (q->since_ns && now - q->last_tx_ns >= AGENT_QUIET_IDLE_MS * (uint64_t)RG_NSEC_PER_MSEC)
+		q->since_ns = 0;	/* we paused: what went unanswered before (keepalives) is old */
+	if (agent_quiet_poll_due(q, now)) {
+		q->check_ns = now;
+		if (rx != q->rx) {
+			q->rx = rx;
+			q->since_ns = 0;
 		}
 	}
-	if (!p->quiet_since_ns)
-		p->quiet_since_ns = now;	/* sending from now on, nothing heard yet */
-	return now - p->quiet_since_ns >= QUIET_NS;
+	q->last_tx_ns = now;
+	if (!q->since_ns)
+		q->since_ns = now;	/* sending from now on, nothing heard yet */
+	return agent_quiet_now(q, now);
+}
+
+bool agent_quiet_poll_due(const struct agent_quiet *q, uint64_t now)
+{
+	return now - q->check_ns >= AGENT_QUIET_POLL_MS * (uint64_t)RG_NSEC_PER_MSEC;
+}
+
+bool agent_quiet_now(const struct agent_quiet *q, uint64_t now)
+{
+	return q->since_ns && now - q->since_ns >= AGENT_QUIET_MS * (uint64_t)RG_NSEC_PER_MSEC;
+}
+
+/* Whether p's data channel has gone quiet while we send (called per datagram; reads rtc's
+ * counters at most every AGENT_QUIET_POLL_MS). */
+static bool direct_quiet(struct agent_peer *p)
+{
+	uint64_t now = rg_mono_ns(), rx = p->quiet.rx;
+	struct rtc_stats st;
+
+	if (agent_quiet_poll_due(&p->quiet, now)) {
+		memset(&st, 0, sizeof(st));
+		rtc_peer_get_stats(p->conn->pc, &st);
+		rx = st.rx_datagrams;
+	}
+	return agent_quiet_on_send(&p->quiet, now, rx);
 }
 
 /* sending: a datagram is about to go out (direct_quiet() may start counting silence) */
@@ -71,8 +89,8 @@ static bool decide(struct agent_peer *p, const char **why, bool sending)
 				w = "direct path lost, ICE restart in progress";
 			} else {
 				use = p->state == AGENT_PEER_UP &&
-				      (sending ? direct_quiet(p) : p->quiet_since_ns &&
-				       rg_mono_ns() - p->quiet_since_ns >= QUIET_NS);
+				      (sending ? direct_quiet(p) : agent_quiet_now(&p->quiet,
+										   rg_mono_ns()));
 				w = "direct path silent";
 			}
 			break;

@@ -931,10 +931,44 @@ static void test_unconfirmed_removed(void)
 	teardown();
 }
 
+/* relay.c's silence tracking: the relay takes over only after a second of unanswered sends, and
+ * an idle spell (last datagram a WireGuard keepalive nobody answers) is not silence. */
+static void test_quiet(void)
+{
+	static const struct {
+		uint64_t ms;	/* time of a send */
+		uint64_t rx;	/* rtc's received-datagram counter then */
+		bool quiet;	/* expected verdict */
+	} sends[] = {
+		/* 1 */ { 0, 5, false },	/* first send: counting starts */
+		/* 2 */ { 500, 5, false },
+		/* 3 */ { 1000, 5, true },	/* a second of sending, nothing heard */
+		/* 4 */ { 1150, 6, false },	/* an answer (polled): heard */
+		/* 5 */ { 1200, 6, false },
+		/* 6 */ { 1300, 6, false },	/* keepalive; nothing answers it */
+		/* 7 */ { 61300, 6, false },	/* a minute later: a new episode, not a silent path */
+		/* 8 */ { 61900, 6, false },
+		/* 9 */ { 62400, 6, true },	/* still unanswered a second into the new episode */
+		/* 10 */ { 62450, 6, true },	/* within one poll period, counter not read */
+		/* 11 */ { 64500, 7, false },	/* a pause, then an answer */
+	};
+	struct agent_quiet q = { 0 };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sends); i++) {
+		uint64_t now = (sends[i].ms + 10000) * RG_NSEC_PER_MSEC;
+		uint64_t rx = agent_quiet_poll_due(&q, now) ? sends[i].rx : q.rx;
+
+		g_test_message("send %zu at %" G_GUINT64_FORMAT " ms", i + 1, sends[i].ms);
+		g_assert_cmpint(agent_quiet_on_send(&q, now, rx), ==, sends[i].quiet);
+		g_assert_cmpint(agent_quiet_now(&q, now), ==, sends[i].quiet);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	rg_log_set_level(g_test_verbose() ? RG_LOG_DEBUG : RG_LOG_ERROR);
+	g_test_add_func("/agent/peer/quiet", test_quiet);
 	g_test_add_func("/agent/peer/up", test_up);
 	g_test_add_func("/agent/peer/address-owned", test_address_owned);
 	g_test_add_func("/agent/peer/address-of-gone-peer", test_address_of_gone_peer);
