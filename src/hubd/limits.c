@@ -24,16 +24,20 @@ void hubd_limits_default(struct hubd_limits *l)
 	};
 }
 
-bool hubd_limits_is_option(const char *name, size_t len)
+bool hubd_option_in(const char *const *opts, size_t n, const char *name, size_t len)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
-		if (strlen(options[i]) == len && !strncmp(name, options[i], len))
+	for (size_t i = 0; i < n; i++)
+		if (strlen(opts[i]) == len && !strncmp(name, opts[i], len))
 			return true;
 	return false;
 }
 
-/* "123", "64K", "1M", "2G" (powers of 1024) up to max. */
-static bool parse_count(const char *s, bool suffix, uint64_t max, uint64_t *out)
+bool hubd_limits_is_option(const char *name, size_t len)
+{
+	return hubd_option_in(options, G_N_ELEMENTS(options), name, len);
+}
+
+bool hubd_parse_count(const char *s, bool suffix, uint64_t max, uint64_t *out)
 {
 	uint64_t v, mul = 1;
 	char *end;
@@ -77,7 +81,7 @@ int hubd_limits_option(struct hubd_limits *l, const char *name, size_t len, cons
 		return 0;
 	}
 	if (IS("--max-conns") || IS("--max-conns-per-ip")) {
-		if (!parse_count(val, false, 1000000, &v) || v == 0)
+		if (!hubd_parse_count(val, false, 1000000, &v) || v == 0)
 			return rg_err_set(err, -EINVAL, "%.*s must be a count of 1-1000000, got '%s'",
 					  (int)len, name, val);
 		if (IS("--max-conns"))
@@ -87,14 +91,14 @@ int hubd_limits_option(struct hubd_limits *l, const char *name, size_t len, cons
 		return 0;
 	}
 	if (IS("--join-extra-max")) {
-		if (!parse_count(val, true, HUB_FRAME_MAX, &v))
+		if (!hubd_parse_count(val, true, HUB_FRAME_MAX, &v))
 			return rg_err_set(err, -EINVAL, "--join-extra-max must be 0-64K bytes, got '%s'",
 					  val);
 		l->join_extra_max = (uint32_t)v;
 		return 0;
 	}
 	/* queues: at least one whole frame must fit */
-	if (!parse_count(val, true, UINT64_MAX, &v) || v < 2 * HUB_FRAME_MAX)
+	if (!hubd_parse_count(val, true, UINT64_MAX, &v) || v < 2 * HUB_FRAME_MAX)
 		return rg_err_set(err, -EINVAL, "%.*s must be a byte count of at least 128K (e.g. 1M), "
 				  "got '%s'", (int)len, name, val);
 	if (IS("--max-queue"))

@@ -34,6 +34,11 @@ void hubd_limits_default(struct hubd_limits *l);
 /* Whether name is a limit option (--max-conns, --max-conns-per-ip, --join-timeout,
  * --max-queue, --max-queue-total, --join-extra-max). */
 bool hubd_limits_is_option(const char *name, size_t len);
+/* Whether name (len bytes, not NUL-terminated) is one of opts[0..n). */
+bool hubd_option_in(const char *const *opts, size_t n, const char *name, size_t len);
+/* A count for an option: "123", or with suffix also "64K", "1M", "2G" (powers of 1024), up to
+ * max. */
+bool hubd_parse_count(const char *s, bool suffix, uint64_t max, uint64_t *out);
 /* Applies option name with value val: counts for the connection caps, seconds (a decimal
  * allowed) for --join-timeout, byte counts with an optional K, M or G suffix for the rest.
  * Returns 0 or -EINVAL with err. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hubd/limits.h"
 #include "hubd/relay.h"
 #include "util/err.h"
 
@@ -13,33 +14,7 @@ static const char *const options[] = {
 
 bool hubd_relay_is_option(const char *name, size_t len)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
-		if (strlen(options[i]) == len && !strncmp(name, options[i], len))
-			return true;
-	return false;
-}
-
-static bool parse_bytes(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	uint64_t v, mul = 1;
-
-	if (!g_ascii_isdigit(*s))
-		return false;
-	errno = 0;
-	v = g_ascii_strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	switch (*end) {
-	case 'K': case 'k': mul = 1024; end++; break;
-	case 'M': case 'm': mul = 1024 * 1024; end++; break;
-	case 'G': case 'g': mul = 1024 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end || v > max / mul)
-		return false;
-	*out = v * mul;
-	return true;
+	return hubd_option_in(options, G_N_ELEMENTS(options), name, len);
 }
 
 int hubd_relay_option(struct hub_relay_cfg *cfg, const char *name, size_t len, const char *val,
@@ -55,7 +30,7 @@ int hubd_relay_option(struct hub_relay_cfg *cfg, const char *name, size_t len, c
 		cfg->enabled = !strcmp(val, "on");
 		return 0;
 	}
-	if (!parse_bytes(val, daily ? UINT64_MAX : UINT32_MAX, &v) || (!daily && v == 0))
+	if (!hubd_parse_count(val, true, daily ? UINT64_MAX : UINT32_MAX, &v) || (!daily && v == 0))
 		return rg_err_set(err, -EINVAL, "%.*s must be a byte count (e.g. 8M), got '%s'",
 				  (int)len, name, val);
 	if (IS("--relay-rate"))
