@@ -1,5 +1,6 @@
-/* libFuzzer target: the DNS query parser of the agent's name responder (src/net/dns.c), fed
- * whatever arrives on the tunnel address's port 53. Checked beyond memory safety: an accepted
+/* libFuzzer target: the DNS parsers of the agent's name responder (src/net/dns.c), fed
+ * whatever arrives on the tunnel address's port 53 (as a query) or from a [network] dns server
+ * (as the response to a forwarded query). Checked beyond memory safety: an accepted
  * query's answer stays within the buffer and, read back, carries the same name, type and id. */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct net_dns_query q, back;
 	size_t n;
 
+	/* the same bytes as an upstream server's response to a forwarded query */
+	if (net_dns_parse_response(&back, data, size) == NET_DNS_OK &&
+	    (strlen(back.name) > NET_DNS_NAME_MAX || back.end > size))
+		abort();
 	switch (net_dns_parse_query(&q, data, size)) {
 	case NET_DNS_OK:
 		break;

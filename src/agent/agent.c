@@ -829,7 +829,7 @@ static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 		return r;
 	if ((r = agent_exit_new(&a->exit, a, cfg->exit_node, cfg->kill_switch)) < 0)
 		return r;
-	return agent_dns_new(&a->dns, a, cfg->network, cfg->dns_domain);
+	return agent_dns_new(&a->dns, a, cfg);
 }
 
 int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg,

@@ -76,6 +76,10 @@ struct agent_cfg {
 	const char *exit_node;		/* [network] exit_node / up --exit-node: peer name or NULL */
 	bool kill_switch;		/* [network] kill_switch */
 	const char *dns_domain;		/* [network] domain for peer names; NULL = "rift" */
+	const char *const *dns_servers;	/* [network] dns: IP addresses other names go to */
+	size_t n_dns_servers;
+	const char *const *dns_search;	/* [network] search: domains added to the TUN link */
+	size_t n_dns_search;
 	enum agent_relay_mode relay;	/* [network] relay (default auto) */
 	unsigned max_peers;		/* [network] max_peers; 0 = AGENT_MAX_PEERS (1024) */
 };

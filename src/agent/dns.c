@@ -18,6 +18,27 @@ enum {
 	DNS_TTL_S = 60,
 	DNS_BATCH = 32,			/* queries per wakeup */
 	DNS_ZONE_MAX = 160,
+	DNS_SERVERS_MAX = 4,		/* [network] dns entries (CONF_DNS_MAX) */
+	DNS_PENDING_MAX = 64,		/* forwarded queries waiting for an answer */
+	DNS_FORWARD_TIMEOUT_S = 5,	/* then the slot is free and the next server is used */
+	DNS_RESPONSE_MAX = 4096,	/* an upstream answer passed on (the client's EDNS size) */
+};
+
+/* A query forwarded upstream under our own random id, waiting for its answer. */
+struct dns_pending {
+	bool used;
+	uint16_t up_id, client_id;
+	uint16_t qtype, qclass;
+	gint64 sent_us;
+	struct sockaddr_storage from;
+	socklen_t flen;
+	char name[NET_DNS_NAME_MAX + 1];
+};
+
+struct dns_upstream {
+	int fd;				/* UDP, connected to ADDR:53: the kernel drops other sources */
+	guint src;
+	char addr[RG_PREFIX_STR_MAX];
 };
 
 struct agent_dns {
@@ -26,7 +47,10 @@ struct agent_dns {
 	guint src;
 	char zone[DNS_ZONE_MAX + 1];	/* "<network>.<domain>", lower case */
 	char listen[AGENT_ADDR_MAX + 8];
-	uint64_t answered, refused, malformed;
+	uint64_t answered, refused, malformed, forwarded, forward_dropped;
+	struct dns_upstream up[DNS_SERVERS_MAX];
+	size_t n_up, cur;		/* queries go to up[cur]; a timeout moves to the next */
+	struct dns_pending pending[DNS_PENDING_MAX];
 };
 
 /* The tunnel address of peer id (or our own), parsed; false when unknown. */
@@ -47,6 +71,101 @@ static bool lookup(struct agent *a, const char *id, struct rg_prefix *out)
 	return false;
 }
 
+/* The zone itself or a name under it. */
+static bool in_zone(const struct agent_dns *d, const struct net_dns_query *q)
+{
+	size_t nl = strlen(q->name), zl = strlen(d->zone);
+
+	return (nl == zl || (nl > zl + 1 && q->name[nl - zl - 1] == '.')) &&
+	       strcmp(q->name + nl - zl, d->zone) == 0;
+}
+
+/* A free slot, expiring old ones (an expired one moves on to the next server); NULL = full. */
+static struct dns_pending *pending_slot(struct agent_dns *d)
+{
+	gint64 now = g_get_monotonic_time();
+	struct dns_pending *free_slot = NULL;
+
+	for (size_t i = 0; i < DNS_PENDING_MAX; i++) {
+		struct dns_pending *p = &d->pending[i];
+
+		if (p->used && now - p->sent_us > (gint64)DNS_FORWARD_TIMEOUT_S * G_USEC_PER_SEC) {
+			p->used = false;
+			if (d->n_up > 1) {
+				d->cur = (d->cur + 1) % d->n_up;
+				rg_log(RG_LOG_INFO, "%s: DNS server %s did not answer in %d s; using %s",
+				       d->a->ifname, d->up[(d->cur + d->n_up - 1) % d->n_up].addr,
+				       DNS_FORWARD_TIMEOUT_S, d->up[d->cur].addr);
+			}
+		}
+		if (!p->used && !free_slot)
+			free_slot = p;
+	}
+	return free_slot;
+}
+
+/* Sends the query in pkt upstream under a fresh id; false when it cannot (no server, full). */
+static bool forward(struct agent_dns *d, const struct net_dns_query *q, const uint8_t *pkt,
+		    size_t len, const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct dns_pending *p;
+	uint8_t buf[NET_DNS_UDP_MAX * 2];
+
+	if (!d->n_up || len > sizeof(buf) || d->up[d->cur].fd < 0 || !(p = pending_slot(d)))
+		return false;
+	memcpy(buf, pkt, len);
+	p->up_id = (uint16_t)g_random_int();
+	buf[0] = (uint8_t)(p->up_id >> 8);
+	buf[1] = (uint8_t)p->up_id;
+	if (send(d->up[d->cur].fd, buf, len, 0) != (ssize_t)len)
+		return false;
+	p->used = true;
+	p->client_id = q->id;
+	p->qtype = q->qtype;
+	p->qclass = q->qclass;
+	p->sent_us = g_get_monotonic_time();
+	memcpy(&p->from, from, flen);
+	p->flen = flen;
+	g_strlcpy(p->name, q->name, sizeof(p->name));
+	d->forwarded++;
+	return true;
+}
+
+/* An upstream server answered: pass it on to whoever asked, under their id. Hostile bytes:
+ * only a response to a pending query (our id, the same question) is passed on. */
+static gboolean upstream_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct agent_dns *d = data;
+
+	(void)cond;
+	for (int i = 0; i < DNS_BATCH; i++) {
+		uint8_t buf[DNS_RESPONSE_MAX];
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct net_dns_query r;
+		struct dns_pending *p = NULL;
+
+		if (n < 0)
+			break;
+		if (net_dns_parse_response(&r, buf, (size_t)n) == NET_DNS_OK)
+			for (size_t j = 0; j < DNS_PENDING_MAX && !p; j++) {
+				struct dns_pending *c = &d->pending[j];
+
+				if (c->used && c->up_id == r.id && c->qtype == r.qtype &&
+				    c->qclass == r.qclass && !strcmp(c->name, r.name))
+					p = c;
+			}
+		if (!p) {
+			d->forward_dropped++;
+			continue;
+		}
+		buf[0] = (uint8_t)(p->client_id >> 8);
+		buf[1] = (uint8_t)p->client_id;
+		(void)sendto(d->fd, buf, (size_t)n, 0, (struct sockaddr *)&p->from, p->flen);
+		p->used = false;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static size_t answer(struct agent_dns *d, const struct net_dns_query *q, uint8_t *out)
 {
 	size_t nl = strlen(q->name), zl = strlen(d->zone);
@@ -54,8 +173,7 @@ static size_t answer(struct agent_dns *d, const struct net_dns_query *q, uint8_t
 	struct rg_prefix p;
 	bool four;
 
-	if (q->qclass != 1 || (nl != zl && (nl <= zl + 1 || q->name[nl - zl - 1] != '.')) ||
-	    strcmp(q->name + nl - zl, d->zone) != 0) {
+	if (q->qclass != 1 || !in_zone(d, q)) {
 		d->refused++;
 		return net_dns_answer(out, NET_DNS_UDP_MAX, q, NET_DNS_REFUSED, NULL, 0, 0);
 	}
@@ -91,6 +209,12 @@ static gboolean readable(gint fd, GIOCondition cond, gpointer data)
 			break;
 		switch (net_dns_parse_query(&q, in, (size_t)n)) {
 		case NET_DNS_OK:
+			if (d->n_up && !in_zone(d, &q)) {
+				if (!forward(d, &q, in, (size_t)n, &from, flen))
+					len = net_dns_answer(out, sizeof(out), &q, NET_DNS_SERVFAIL,
+							     NULL, 0, 0);
+				break;
+			}
 			len = answer(d, &q, out);
 			break;
 		case NET_DNS_BAD:
@@ -129,8 +253,59 @@ static bool zone_of(char *zone, const char *network, const char *domain)
 	return true;
 }
 
-int agent_dns_new(struct agent_dns **out, struct agent *a, const char *network, const char *domain)
+/* A UDP socket connected to addr:53 for forwarded queries. Its fwmark is cleared: with an exit
+ * node the forwarded queries then take the exit's table, through the tunnel (DNS follows the
+ * exit); without one no rule looks at the mark. */
+static void upstream_open(struct agent_dns *d, struct dns_upstream *u, const char *addr)
 {
+	struct sockaddr_storage ss = { 0 };
+	struct rg_prefix p;
+	socklen_t slen;
+	uint32_t nomark = 0;
+
+	u->fd = -1;
+	g_strlcpy(u->addr, addr, sizeof(u->addr));
+	if (!rg_prefix_parse_addr(&p, addr))
+		return;
+	if (p.family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(DNS_PORT);
+		memcpy(&s4->sin_addr, p.addr, 4);
+		slen = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(DNS_PORT);
+		memcpy(&s6->sin6_addr, p.addr, 16);
+		slen = sizeof(*s6);
+	}
+	u->fd = socket(p.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->fd >= 0)
+		(void)setsockopt(u->fd, SOL_SOCKET, SO_MARK, &nomark, sizeof(nomark));
+	if (u->fd < 0 || connect(u->fd, (struct sockaddr *)&ss, slen) < 0) {
+		rg_log(RG_LOG_WARN, "%s: DNS server %s unusable: %s", d->a->ifname, addr,
+		       g_strerror(errno));
+		if (u->fd >= 0)
+			close(u->fd);
+		u->fd = -1;
+		return;
+	}
+	{
+		GSource *s = g_unix_fd_source_new(u->fd, G_IO_IN);
+
+		g_source_set_callback(s, (GSourceFunc)(void (*)(void))upstream_readable, d, NULL);
+		u->src = g_source_attach(s, d->a->ctx);
+		g_source_unref(s);
+	}
+}
+
+int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cfg *cfg)
+{
+	const char *network = cfg->network, *domain = cfg->dns_domain;
+	GString *domains;
 	struct agent_dns *d = g_new0(struct agent_dns, 1);
 	struct sockaddr_storage ss = { 0 };
 	struct rg_prefix p;
@@ -183,9 +358,21 @@ int agent_dns_new(struct agent_dns **out, struct agent *a, const char *network, 
 		d->src = g_source_attach(s, a->ctx);
 		g_source_unref(s);
 	}
-	rg_log(RG_LOG_INFO, "%s: peer names NAME.%s answered on %s; to use them: resolvectl dns %s "
-	       "%s && resolvectl domain %s '~%s'", a->ifname, d->zone, d->listen, a->ifname, ip,
-	       a->ifname, d->zone);
+	for (size_t i = 0; i < cfg->n_dns_servers && i < DNS_SERVERS_MAX; i++)
+		upstream_open(d, &d->up[d->n_up++], cfg->dns_servers[i]);
+	/* The link's domains: the zone (routing only), the pushed search domains, and with DNS
+	 * servers "~." so every other name goes to the responder, which forwards it. */
+	domains = g_string_new(NULL);
+	g_string_append_printf(domains, "'~%s'", d->zone);
+	for (size_t i = 0; i < cfg->n_dns_search; i++)
+		g_string_append_printf(domains, " %s", cfg->dns_search[i]);
+	if (d->n_up)
+		g_string_append(domains, " '~.'");
+	rg_log(RG_LOG_INFO, "%s: peer names NAME.%s answered on %s%s%s; to use them: resolvectl dns "
+	       "%s %s && resolvectl domain %s %s", a->ifname, d->zone, d->listen,
+	       d->n_up ? ", other names forwarded to " : "", d->n_up ? d->up[0].addr : "",
+	       a->ifname, ip, a->ifname, domains->str);
+	g_string_free(domains, TRUE);
 	return 0;
 }
 
@@ -195,6 +382,12 @@ void agent_dns_free(struct agent_dns *d)
 		return;
 	if (d->src)
 		g_source_remove(d->src);
+	for (size_t i = 0; i < d->n_up; i++) {
+		if (d->up[i].src)
+			g_source_remove(d->up[i].src);
+		if (d->up[i].fd >= 0)
+			close(d->up[i].fd);
+	}
 	if (d->fd >= 0)
 		close(d->fd);
 	g_free(d);

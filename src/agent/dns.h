@@ -1,7 +1,7 @@
 /* Peer names (docs/routes.md#names): a small DNS responder on the tunnel address, port 53,
  * answering NAME.<network>.<domain> (default domain "rift") with the peer's tunnel address (A or
  * AAAA; this device's own name too). Unknown names in that zone get NXDOMAIN, anything else
- * REFUSED (no forwarding). Queries are parsed by net/dns.c. Agent loop only. */
+ * REFUSED, or, with [network] dns, forwarded to the first server that answers. Queries are parsed by net/dns.c. Agent loop only. */
 #ifndef RG_AGENT_DNS_H
 #define RG_AGENT_DNS_H
 
@@ -10,13 +10,14 @@
 
 struct agent;
 struct agent_dns;
+struct agent_cfg;
 struct agent_status;
 
 #define AGENT_DNS_DEFAULT_DOMAIN "rift"
 
 /* Binds ADDR:53 of our tunnel address; when that fails (port taken) the agent runs on without
- * names and says so. network/domain: the zone's labels. */
-int agent_dns_new(struct agent_dns **out, struct agent *a, const char *network, const char *domain);
+ * names and says so. cfg: network/dns_domain (the zone), dns_servers, dns_search. */
+int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cfg *cfg);
 void agent_dns_free(struct agent_dns *d);
 void agent_dns_status(const struct agent_dns *d, struct agent_status *s);
 

@@ -127,6 +127,10 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->exit_node = c->exit_node;
 	ac->kill_switch = c->kill_switch;
 	ac->dns_domain = c->dns_domain;
+	ac->dns_servers = (const char *const *)c->dns_servers;
+	ac->n_dns_servers = c->n_dns_servers;
+	ac->dns_search = (const char *const *)c->dns_search;
+	ac->n_dns_search = c->n_dns_search;
 }
 
 static bool same(const char *x, const char *y);
@@ -138,8 +142,15 @@ static bool same_routes(const struct conf *x, const struct conf *y)
 	    x->exit_offer != y->exit_offer || x->kill_switch != y->kill_switch ||
 	    !same(x->exit_node, y->exit_node) || !same(x->dns_domain, y->dns_domain) ||
 	    x->accept_routes_all != y->accept_routes_all ||
-	    x->n_accept_routes_from != y->n_accept_routes_from)
+	    x->n_accept_routes_from != y->n_accept_routes_from ||
+	    x->n_dns_servers != y->n_dns_servers || x->n_dns_search != y->n_dns_search)
 		return false;
+	for (size_t i = 0; i < x->n_dns_servers; i++)
+		if (strcmp(x->dns_servers[i], y->dns_servers[i]))
+			return false;
+	for (size_t i = 0; i < x->n_dns_search; i++)
+		if (strcmp(x->dns_search[i], y->dns_search[i]))
+			return false;
 	for (size_t i = 0; i < x->n_routes; i++)
 		if (!rg_prefix_equal(&x->routes[i], &y->routes[i]))
 			return false;

@@ -57,6 +57,8 @@ void conf_clear(struct conf *c)
 	free_list(c->accept_routes_from, c->n_accept_routes_from);
 	free(c->exit_node);
 	free(c->dns_domain);
+	free_list(c->dns_servers, c->n_dns_servers);
+	free_list(c->dns_search, c->n_dns_search);
 	free_list(c->stun_servers, c->n_stun);
 	free(c->metrics_listen);
 	for (size_t i = 0; i < c->n_turn; i++) {
@@ -481,11 +483,50 @@ static int read_routes(struct reader *r, const struct conf_toml_value *t, struct
 	return 0;
 }
 
+/* [network] dns / search: arrays of at most max strings, each passing valid(). */
+static int get_list(struct reader *r, const struct conf_toml_value *t, const char *key,
+		    size_t max, bool (*valid)(const char *), const char *what, char ***out,
+		    size_t *n_out)
+{
+	const struct conf_toml_value *v = conf_toml_get(t, key);
+
+	if (!v)
+		return 0;
+	if (v->type != CONF_TOML_ARRAY)
+		return at(r, v, "network.%s must be an array of strings, got %s", key,
+			  conf_toml_type_name(v->type));
+	if (v->array.n > max)
+		return at(r, v, "network.%s has more than %zu entries", key, max);
+	*out = calloc(v->array.n + 1, sizeof(char *));
+	if (!*out)
+		return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+	for (size_t i = 0; i < v->array.n; i++) {
+		const struct conf_toml_value *e = v->array.items[i];
+
+		if (e->type != CONF_TOML_STRING || strlen(e->str.ptr) != e->str.len ||
+		    !valid(e->str.ptr))
+			return at(r, e, "network.%s[%zu] must be %s, got '%.64s'", key, i, what,
+				  e->type == CONF_TOML_STRING ? e->str.ptr : "");
+		(*out)[i] = strdup(e->str.ptr);
+		if (!(*out)[i])
+			return rg_err_set(r->err, -ENOMEM, "%s: out of memory", r->name);
+		(*n_out)++;
+	}
+	return 0;
+}
+
+static bool valid_dns_server(const char *s)
+{
+	struct rg_prefix p;
+
+	return !strchr(s, '/') && rg_prefix_parse_addr(&p, s);
+}
+
 static int read_network(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "name", "server_url", "auth_token", "turn_secret",
 					     "accept_routes", "exit_node", "kill_switch", "domain",
-					     "relay", "max_peers", "allow_insecure_transport", NULL };
+					     "dns", "search", "relay", "max_peers", "allow_insecure_transport", NULL };
 	char *relay = NULL;
 	const struct conf_toml_value *t, *v;
 	int ret;
@@ -527,6 +568,13 @@ static int read_network(struct reader *r, const struct conf_toml_value *root, st
 				  conf_toml_type_name(v->type));
 		c->kill_switch = v->b;
 	}
+	if ((ret = get_list(r, t, "dns", CONF_DNS_MAX, valid_dns_server, "an IP address",
+			    &c->dns_servers, &c->n_dns_servers)) < 0)
+		return ret;
+	if ((ret = get_list(r, t, "search", CONF_SEARCH_MAX, conf_valid_domain,
+			    "a domain (DNS labels of a-z 0-9 -)", &c->dns_search,
+			    &c->n_dns_search)) < 0)
+		return ret;
 	if ((ret = get_string(r, t, "network", "relay", false, &v, &relay)) < 0)
 		return ret;
 	if (relay) {
@@ -1107,6 +1155,21 @@ static void put_str(struct out *o, const char *s)
 	put(o, "\"", 1);
 }
 
+/* key = ["a", "b"]; nothing when n is 0. */
+static void put_list(struct out *o, const char *key, char *const *v, size_t n)
+{
+	if (!n)
+		return;
+	puts_(o, key);
+	puts_(o, " = [");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			puts_(o, ", ");
+		put_str(o, v[i]);
+	}
+	puts_(o, "]\n");
+}
+
 static void put_kv(struct out *o, const char *key, const char *val)
 {
 	puts_(o, key);
@@ -1147,6 +1210,8 @@ int conf_format(const struct conf *c, char **text)
 		}
 		puts_(&o, "]\n");
 	}
+	put_list(&o, "dns", c->dns_servers, c->n_dns_servers);
+	put_list(&o, "search", c->dns_search, c->n_dns_search);
 	if (c->max_peers && c->max_peers != CONF_MAX_PEERS_DEFAULT) {
 		snprintf(num, sizeof(num), "max_peers = %u\n", c->max_peers);
 		puts_(&o, num);

@@ -30,6 +30,8 @@ enum conf_limits {
 };
 
 #define CONF_DEFAULT_INTERFACE "riftgate0"
+#define CONF_DNS_MAX 4
+#define CONF_SEARCH_MAX 8
 
 struct conf_turn {
 	char *url;		/* turn: host[:port][?transport=udp|tcp], turns: host[:port][?transport=tcp] */
@@ -53,6 +55,12 @@ struct conf {
 	char *exit_node;	/* peer name whose exit (default route) to use; NULL = none */
 	bool kill_switch;	/* with exit_node: drop traffic while that exit is down */
 	char *dns_domain;	/* peers answer as NAME.<network>.<domain>; NULL = "rift" */
+	/* DNS push (docs/routes.md#names): other names are forwarded to dns[0] (none: REFUSED);
+	 * search domains are added to the TUN link's domains */
+	char **dns_servers;	/* IP addresses, at most CONF_DNS_MAX */
+	size_t n_dns_servers;
+	char **dns_search;	/* domains, at most CONF_SEARCH_MAX */
+	size_t n_dns_search;
 	unsigned max_peers;	/* peers the agent keeps at most (CONF_MAX_PEERS_DEFAULT) */
 	bool allow_insecure_transport;	/* ws:// to a host that is not loopback (token in clear) */
 	/* [device] */

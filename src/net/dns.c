@@ -92,6 +92,22 @@ enum net_dns_parse net_dns_parse_query(struct net_dns_query *q, const uint8_t *p
 	return NET_DNS_OK;
 }
 
+enum net_dns_parse net_dns_parse_response(struct net_dns_query *q, const uint8_t *pkt,
+					  size_t len)
+{
+	size_t off = NET_DNS_HDR_LEN;
+
+	memset(q, 0, sizeof(*q));
+	if (len < NET_DNS_HDR_LEN || !(get16(pkt + 2) & 0x8000) || get16(pkt + 4) != 1 ||
+	    !net_dns_read_name(pkt, len, &off, q->name) || off + 4 > len)
+		return NET_DNS_DROP;
+	q->id = get16(pkt);
+	q->qtype = get16(pkt + off);
+	q->qclass = get16(pkt + off + 2);
+	q->end = off + 4;
+	return NET_DNS_OK;
+}
+
 /* The name as labels, uncompressed; 0 when it does not fit. */
 static size_t put_name(uint8_t *out, size_t cap, const char *name)
 {

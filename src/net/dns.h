@@ -41,6 +41,11 @@ enum net_dns_parse {
 };
 
 enum net_dns_parse net_dns_parse_query(struct net_dns_query *q, const uint8_t *pkt, size_t len);
+/* An upstream server's response (forwarded names, hostile bytes too): QR set, one question,
+ * read into q (id, name, type, class) so it can be matched with the query it answers.
+ * NET_DNS_DROP for anything else. */
+enum net_dns_parse net_dns_parse_response(struct net_dns_query *q, const uint8_t *pkt,
+					  size_t len);
 /* Reads the name at *off (advanced past it) into out (lower case, dotted). false: truncated, a
  * name over 255 bytes, a pointer that does not point backwards, too many jumps, a reserved
  * label type, or a byte in a label that is not printable ASCII or is a dot. */

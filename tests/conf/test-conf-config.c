@@ -167,6 +167,16 @@ static const struct {
 	/* 125 */ { "network.relay", "\"on\"", NULL, "network.relay must be \"auto\", \"never\" or \"always\", got 'on'" },
 	/* 126 */ { "network.relay", "true", NULL, "network.relay must be a string, got bool" },
 	/* 127 */ { "network.relay", "\"\"", NULL, "network.relay must not be empty" },
+	/* 128 */ { "network.dns", "[\"1.1.1.1\", \"2606:4700::1111\"]", NULL, NULL },
+	/* 129 */ { "network.dns", "[\"1.1.1.1\", \"1.0.0.1\", \"8.8.8.8\", \"9.9.9.9\"]", NULL, NULL },
+	/* 130 */ { "network.dns", "[\"1.1.1.1\", \"1.0.0.1\", \"8.8.8.8\", \"9.9.9.9\", \"8.8.4.4\"]", NULL, "network.dns has more than 4 entries" },
+	/* 131 */ { "network.dns", "[\"dns.example\"]", NULL, "network.dns[0] must be an IP address, got 'dns.example'" },
+	/* 132 */ { "network.dns", "[\"1.1.1.0/24\"]", NULL, "network.dns[0] must be an IP address" },
+	/* 133 */ { "network.dns", "\"1.1.1.1\"", NULL, "network.dns must be an array of strings, got string" },
+	/* 134 */ { "network.search", "[\"corp.example\", \"lab\"]", NULL, NULL },
+	/* 135 */ { "network.search", "[\"a..b\"]", NULL, "network.search[0] must be a domain" },
+	/* 136 */ { "network.search", "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"]", NULL, "network.search has more than 8 entries" },
+	/* 137 */ { "network.search", "[1]", NULL, "network.search[0] must be a domain" },
 };
 
 static char *make_doc(size_t row)
@@ -329,6 +339,7 @@ static void test_routes_round_trip(void)
 	const char *doc = "[network]\nname = \"home\"\nserver_url = \"ws://h\"\n"
 			  "auth_token = \"t\"\naccept_routes = [\"home\", \"lab\"]\n"
 			  "exit_node = \"home\"\nkill_switch = true\n"
+			  "dns = [\"fd00::53\", \"10.0.0.53\"]\nsearch = [\"corp.example\"]\n"
 			  "[device]\nname = \"laptop\"\nprivate_key = \"" KEY "\"\n"
 			  "address = \"fd00::2/64\"\nroutes = [\"fd12::/64\", \"fd13:1::/48\"]\n"
 			  "masquerade = false\nexit_node = true\n";
@@ -351,6 +362,10 @@ static void test_routes_round_trip(void)
 	g_assert_cmpstr(d.exit_node, ==, "home");
 	g_assert_true(d.kill_switch);
 	g_assert_true(d.exit_offer);
+	g_assert_cmpuint(d.n_dns_servers, ==, 2);
+	g_assert_cmpstr(d.dns_servers[1], ==, "10.0.0.53");
+	g_assert_cmpuint(d.n_dns_search, ==, 1);
+	g_assert_cmpstr(d.dns_search[0], ==, "corp.example");
 	conf_text_free(text);
 	conf_clear(&d);
 	conf_clear(&c);

@@ -4,7 +4,10 @@
 # A records for peers and for the device itself (any letter case), NXDOMAIN for an unknown name
 # in the zone, no record for AAAA of an IPv4 peer, REFUSED outside the zone, and malformed
 # packets (truncated, a compression loop) answered with FORMERR or dropped, the responder still
-# answering afterwards.
+# answering afterwards. DNS push: peer1 has dns = [a tiny upstream server in its namespace on
+# 127.0.0.2 that answers every A with 192.0.2.7] and search = ["corp.example"]: other names are
+# forwarded there (answer passed on with the asker's id), peer names still answered locally;
+# peer2 (no dns) refuses them; the printed resolvectl line carries the search domain and "~.".
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -27,6 +30,24 @@ command -v dig >/dev/null || { echo "SKIP: dig not installed (dnsutils)"; exit 7
 
 mesh_build 2
 sed -i '/^\[network\]/a domain = "mesh.test"' "$work/p2.toml"
+sed -i '/^\[network\]/a dns = ["127.0.0.2"]\nsearch = ["corp.example"]' "$work/p1.toml"
+# the upstream: answers any question with A 192.0.2.7 (TTL 30), counts what it answered
+ip netns exec "$(lab_ns p1)" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.2", 53))
+n = 0
+while True:
+    q, a = s.recvfrom(2048)
+    end = 12
+    while q[end]: end += q[end] + 1
+    end += 5
+    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
+    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x1e\x00\x04" + bytes([192, 0, 2, 7])
+    s.sendto(r, a); n += 1
+    open(sys.argv[1], "w").write(str(n))
+' "$work/upstream.count" &
+upstream_pid=$!
+LAB_PIDS+=("$upstream_pid")
 t1=$(mesh_tun_ip 1)
 t2=$(mesh_tun_ip 2)
 mesh_hub_start || { bad "hub starts"; exit 1; }
@@ -43,7 +64,14 @@ check "letter case ignored" short_is PEER2.Lab.RIFT A "$t2"
 check "unknown name: NXDOMAIN" status_is nobody.lab.rift A NXDOMAIN
 check "AAAA of an IPv4 peer: no record" sh -c "[ -z \"\$(ip netns exec $(lab_ns p1) dig +time=2 +tries=1 +short @$t1 peer2.lab.rift AAAA)\" ]"
 check "AAAA of an IPv4 peer: NOERROR" status_is peer2.lab.rift AAAA NOERROR
-check "outside the zone: REFUSED" status_is example.com A REFUSED
+check "outside the zone: forwarded to dns[0]" short_is www.example.com A 192.0.2.7
+check "the upstream saw the query" test "$(cat "$work/upstream.count" 2>/dev/null)" -ge 1
+check "forwarded answer keeps the asker's id and RD" sh -c "ip netns exec $(lab_ns p1) dig +time=2 +tries=1 @$t1 other.example.net A | grep -q 'flags: qr rd ra'"
+before=$(cat "$work/upstream.count")
+check "peer names answered locally" short_is peer2.lab.rift A "$t2"
+check "peer names not forwarded" test "$(cat "$work/upstream.count")" = "$before"
+check "without dns (peer2): outside the zone REFUSED" sh -c "ip netns exec $(lab_ns p2) dig +time=2 +tries=1 @$t2 example.com A | grep -q 'status: REFUSED'"
+check "printed line: search domain and ~." grep -q "resolvectl domain $(mesh_ifname 1) '~lab.rift' corp.example '~.'" "$work/p1.log"
 check "answers are authoritative" sh -c "ip netns exec $(lab_ns p1) dig +time=2 +tries=1 @$t1 peer2.lab.rift A | grep -q 'flags: qr aa'"
 check "over the tunnel from peer2" sh -c "[ \"\$(ip netns exec $(lab_ns p2) dig +time=2 +tries=1 +short @$t1 peer1.lab.rift A)\" = $t1 ]"
 check "another domain (peer2: mesh.test)" sh -c "[ \"\$(ip netns exec $(lab_ns p2) dig +time=2 +tries=1 +short @$t2 peer1.lab.mesh.test A)\" = $t1 ]"
@@ -71,5 +99,6 @@ for i in 1 2; do
 	mesh_peer_stop "$i" TERM; rc=$?
 	check "peer$i exits cleanly (rc=$rc)" test "$rc" = 0
 done
+kill "$upstream_pid" 2>/dev/null
 check_counts e2e-names
 [ "$fails" -eq 0 ]
