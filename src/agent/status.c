@@ -29,6 +29,25 @@ void agent_status_clear(struct agent_status *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* One member of the object being built: name and value. */
+static void put_str(JsonBuilder *b, const char *name, const char *v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, v);
+}
+
+static void put_int(JsonBuilder *b, const char *name, gint64 v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+static void put_bool(JsonBuilder *b, const char *name, gboolean v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_boolean_value(b, v);
+}
+
 char *agent_status_to_json(const struct agent_status *s)
 {
 	JsonBuilder *b = json_builder_new();
@@ -37,161 +56,97 @@ char *agent_status_to_json(const struct agent_status *s)
 	char *out;
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "interface");
-	json_builder_add_string_value(b, s->ifname);
-	json_builder_set_member_name(b, "peerId");
-	json_builder_add_string_value(b, s->peer_id);
-	json_builder_set_member_name(b, "publicKey");
-	json_builder_add_string_value(b, s->public_key);
-	json_builder_set_member_name(b, "address");
-	json_builder_add_string_value(b, s->address);
-	json_builder_set_member_name(b, "hub");
-	json_builder_add_string_value(b, s->hub_url);
-	json_builder_set_member_name(b, "version");
-	json_builder_add_string_value(b, s->version);
-	json_builder_set_member_name(b, "hubConnected");
-	json_builder_add_boolean_value(b, s->hub_connected);
-	json_builder_set_member_name(b, "hubError");
-	json_builder_add_string_value(b, s->hub_error);
-	json_builder_set_member_name(b, "hubErrorKind");
-	json_builder_add_string_value(b, s->hub_error_kind);
-	json_builder_set_member_name(b, "mtu");
-	json_builder_add_int_value(b, s->mtu);
-	json_builder_set_member_name(b, "mtuPinned");
-	json_builder_add_boolean_value(b, s->mtu_pinned);
-	json_builder_set_member_name(b, "tooBigIcmp");
-	json_builder_add_int_value(b, (gint64)s->too_big_icmp);
-	json_builder_set_member_name(b, "tooBigDropped");
-	json_builder_add_int_value(b, (gint64)s->too_big_dropped);
-	json_builder_set_member_name(b, "relayTx");
-	json_builder_add_int_value(b, (gint64)s->relay_tx);
-	json_builder_set_member_name(b, "relayRx");
-	json_builder_add_int_value(b, (gint64)s->relay_rx);
-	json_builder_set_member_name(b, "relayTxDropped");
-	json_builder_add_int_value(b, (gint64)s->relay_tx_dropped);
-	json_builder_set_member_name(b, "pid");
-	json_builder_add_int_value(b, s->pid);
-	json_builder_set_member_name(b, "started");
-	json_builder_add_int_value(b, s->started);
+	put_str(b, "interface", s->ifname);
+	put_str(b, "peerId", s->peer_id);
+	put_str(b, "publicKey", s->public_key);
+	put_str(b, "address", s->address);
+	put_str(b, "hub", s->hub_url);
+	put_str(b, "version", s->version);
+	put_bool(b, "hubConnected", s->hub_connected);
+	put_str(b, "hubError", s->hub_error);
+	put_str(b, "hubErrorKind", s->hub_error_kind);
+	put_int(b, "mtu", s->mtu);
+	put_bool(b, "mtuPinned", s->mtu_pinned);
+	put_int(b, "tooBigIcmp", (gint64)s->too_big_icmp);
+	put_int(b, "tooBigDropped", (gint64)s->too_big_dropped);
+	put_int(b, "relayTx", (gint64)s->relay_tx);
+	put_int(b, "relayRx", (gint64)s->relay_rx);
+	put_int(b, "relayTxDropped", (gint64)s->relay_tx_dropped);
+	put_int(b, "pid", s->pid);
+	put_int(b, "started", s->started);
 	json_builder_set_member_name(b, "routes");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
 		json_builder_add_string_value(b, s->routes[i]);
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "masquerade");
-	json_builder_add_boolean_value(b, s->masquerade);
-	json_builder_set_member_name(b, "acceptRoutes");
-	json_builder_add_string_value(b, s->accept_routes);
-	json_builder_set_member_name(b, "exitOffer");
-	json_builder_add_boolean_value(b, s->exit_offer);
-	json_builder_set_member_name(b, "exitNode");
-	json_builder_add_string_value(b, s->exit_node);
-	json_builder_set_member_name(b, "exitNodeState");
-	json_builder_add_string_value(b, s->exit_state);
-	json_builder_set_member_name(b, "killSwitch");
-	json_builder_add_boolean_value(b, s->kill_switch);
-	json_builder_set_member_name(b, "dnsZone");
-	json_builder_add_string_value(b, s->dns_zone);
-	json_builder_set_member_name(b, "dnsListen");
-	json_builder_add_string_value(b, s->dns_listen);
+	put_bool(b, "masquerade", s->masquerade);
+	put_str(b, "acceptRoutes", s->accept_routes);
+	put_bool(b, "exitOffer", s->exit_offer);
+	put_str(b, "exitNode", s->exit_node);
+	put_str(b, "exitNodeState", s->exit_state);
+	put_bool(b, "killSwitch", s->kill_switch);
+	put_str(b, "dnsZone", s->dns_zone);
+	put_str(b, "dnsListen", s->dns_listen);
 	json_builder_set_member_name(b, "peers");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct agent_status_peer *p = &s->peers[i];
 
 		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "peerId");
-		json_builder_add_string_value(b, p->id);
-		json_builder_set_member_name(b, "state");
-		json_builder_add_string_value(b, p->state);
-		json_builder_set_member_name(b, "publicKey");
-		json_builder_add_string_value(b, p->public_key);
-		json_builder_set_member_name(b, "address");
-		json_builder_add_string_value(b, p->address);
-		json_builder_set_member_name(b, "candidateType");
-		json_builder_add_string_value(b, p->candidate);
-		json_builder_set_member_name(b, "localCandidateType");
-		json_builder_add_string_value(b, p->local_type);
-		json_builder_set_member_name(b, "remoteCandidateType");
-		json_builder_add_string_value(b, p->remote_type);
-		json_builder_set_member_name(b, "endpoint");
-		json_builder_add_string_value(b, p->remote_endpoint);
-		json_builder_set_member_name(b, "localEndpoint");
-		json_builder_add_string_value(b, p->local_endpoint);
-		json_builder_set_member_name(b, "offerer");
-		json_builder_add_boolean_value(b, p->offerer);
-		json_builder_set_member_name(b, "lastHandshake");
-		json_builder_add_int_value(b, p->last_handshake);
-		json_builder_set_member_name(b, "rxBytes");
-		json_builder_add_int_value(b, (gint64)p->rx_bytes);
-		json_builder_set_member_name(b, "txBytes");
-		json_builder_add_int_value(b, (gint64)p->tx_bytes);
-		json_builder_set_member_name(b, "rttMs");
-		json_builder_add_int_value(b, p->rtt_ms);
-		json_builder_set_member_name(b, "attempts");
-		json_builder_add_int_value(b, p->attempts);
-		json_builder_set_member_name(b, "iceRestarts");
-		json_builder_add_int_value(b, p->ice_restarts);
-		json_builder_set_member_name(b, "since");
-		json_builder_add_int_value(b, p->since);
-		json_builder_set_member_name(b, "pathMtu");
-		json_builder_add_int_value(b, p->path_mtu);
-		json_builder_set_member_name(b, "pathMtuState");
-		json_builder_add_string_value(b, p->path_mtu_state);
-		json_builder_set_member_name(b, "peerMtu");
-		json_builder_add_int_value(b, p->peer_mtu);
-		json_builder_set_member_name(b, "lastError");
-		json_builder_add_string_value(b, p->last_error);
-		json_builder_set_member_name(b, "lastErrorKind");
-		json_builder_add_string_value(b, p->last_error_kind);
-		json_builder_set_member_name(b, "trust");
-		json_builder_add_string_value(b, p->trust);
+		put_str(b, "peerId", p->id);
+		put_str(b, "state", p->state);
+		put_str(b, "publicKey", p->public_key);
+		put_str(b, "address", p->address);
+		put_str(b, "candidateType", p->candidate);
+		put_str(b, "localCandidateType", p->local_type);
+		put_str(b, "remoteCandidateType", p->remote_type);
+		put_str(b, "endpoint", p->remote_endpoint);
+		put_str(b, "localEndpoint", p->local_endpoint);
+		put_bool(b, "offerer", p->offerer);
+		put_int(b, "lastHandshake", p->last_handshake);
+		put_int(b, "rxBytes", (gint64)p->rx_bytes);
+		put_int(b, "txBytes", (gint64)p->tx_bytes);
+		put_int(b, "rttMs", p->rtt_ms);
+		put_int(b, "attempts", p->attempts);
+		put_int(b, "iceRestarts", p->ice_restarts);
+		put_int(b, "since", p->since);
+		put_int(b, "pathMtu", p->path_mtu);
+		put_str(b, "pathMtuState", p->path_mtu_state);
+		put_int(b, "peerMtu", p->peer_mtu);
+		put_str(b, "lastError", p->last_error);
+		put_str(b, "lastErrorKind", p->last_error_kind);
+		put_str(b, "trust", p->trust);
 		json_builder_set_member_name(b, "routes");
 		json_builder_begin_array(b);
 		for (size_t k = 0; k < p->n_routes && k < AGENT_STATUS_ROUTES_MAX; k++) {
 			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "prefix");
-			json_builder_add_string_value(b, p->routes[k].prefix);
-			json_builder_set_member_name(b, "state");
-			json_builder_add_string_value(b, p->routes[k].state);
-			json_builder_set_member_name(b, "note");
-			json_builder_add_string_value(b, p->routes[k].note);
+			put_str(b, "prefix", p->routes[k].prefix);
+			put_str(b, "state", p->routes[k].state);
+			put_str(b, "note", p->routes[k].note);
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
-		json_builder_set_member_name(b, "path");
-		json_builder_add_string_value(b, p->path);
-		json_builder_set_member_name(b, "pathReason");
-		json_builder_add_string_value(b, p->path_reason);
-		json_builder_set_member_name(b, "rejected");
-		json_builder_add_string_value(b, p->rejected);
-		json_builder_set_member_name(b, "rejections");
-		json_builder_add_int_value(b, p->rejections);
+		put_str(b, "path", p->path);
+		put_str(b, "pathReason", p->path_reason);
+		put_str(b, "rejected", p->rejected);
+		put_int(b, "rejections", p->rejections);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	json_builder_set_member_name(b, "maxPeers");
-	json_builder_add_int_value(b, s->max_peers);
-	json_builder_set_member_name(b, "refusedOverMax");
-	json_builder_add_int_value(b, (gint64)s->refused_over_max);
-	json_builder_set_member_name(b, "refusedBadId");
-	json_builder_add_int_value(b, (gint64)s->refused_bad_id);
+	put_int(b, "maxPeers", s->max_peers);
+	put_int(b, "refusedOverMax", (gint64)s->refused_over_max);
+	put_int(b, "refusedBadId", (gint64)s->refused_bad_id);
 	json_builder_set_member_name(b, "turnTls");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_turn && i < AGENT_STATUS_TURN_MAX; i++) {
 		const struct agent_status_turn *t = &s->turn[i];
 
 		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "url");
-		json_builder_add_string_value(b, t->url);
-		json_builder_set_member_name(b, "tlsOk");
-		json_builder_add_int_value(b, (gint64)t->tls_ok);
-		json_builder_set_member_name(b, "tlsFailed");
-		json_builder_add_int_value(b, (gint64)t->tls_failed);
-		json_builder_set_member_name(b, "open");
-		json_builder_add_int_value(b, t->open);
-		json_builder_set_member_name(b, "lastError");
-		json_builder_add_string_value(b, t->last_error);
+		put_str(b, "url", t->url);
+		put_int(b, "tlsOk", (gint64)t->tls_ok);
+		put_int(b, "tlsFailed", (gint64)t->tls_failed);
+		put_int(b, "open", t->open);
+		put_str(b, "lastError", t->last_error);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -708,8 +663,7 @@ char *agent_status_doc_finish(struct agent_status_doc *d)
 	json_builder_end_array(d->interfaces);
 	json_builder_end_array(d->errors);
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "schemaVersion");
-	json_builder_add_int_value(b, AGENT_STATUS_SCHEMA_VERSION);
+	put_int(b, "schemaVersion", AGENT_STATUS_SCHEMA_VERSION);
 	json_builder_set_member_name(b, "interfaces");
 	json_builder_add_value(b, json_builder_get_root(d->interfaces));
 	json_builder_set_member_name(b, "errors");
