@@ -36,8 +36,13 @@ struct dns_pending {
 };
 
 struct dns_upstream {
-	int fd;				/* UDP, connected to ADDR:53: the kernel drops other sources */
+	/* UDP, not connected: a connected socket would keep the source address chosen at
+	 * connect time, and an exit node selected later needs the tunnel's */
+	int fd;
 	guint src;
+	struct agent_dns *d;
+	struct sockaddr_storage sa;	/* ADDR:53; answers from elsewhere are dropped */
+	socklen_t salen;
 	char addr[RG_PREFIX_STR_MAX];
 };
 
@@ -117,7 +122,8 @@ static bool forward(struct agent_dns *d, const struct net_dns_query *q, const ui
 	p->up_id = (uint16_t)g_random_int();
 	buf[0] = (uint8_t)(p->up_id >> 8);
 	buf[1] = (uint8_t)p->up_id;
-	if (send(d->up[d->cur].fd, buf, len, 0) != (ssize_t)len)
+	if (sendto(d->up[d->cur].fd, buf, len, 0, (struct sockaddr *)&d->up[d->cur].sa,
+		   d->up[d->cur].salen) != (ssize_t)len)
 		return false;
 	p->used = true;
 	p->client_id = q->id;
@@ -131,22 +137,43 @@ static bool forward(struct agent_dns *d, const struct net_dns_query *q, const ui
 	return true;
 }
 
+/* from is the server's address and port (flow label, scope and padding aside). */
+static bool same_sender(const struct sockaddr_storage *from, const struct sockaddr_storage *sa)
+{
+	if (from->ss_family != sa->ss_family)
+		return false;
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)from, *y = (const void *)sa;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	} else {
+		const struct sockaddr_in6 *x = (const void *)from, *y = (const void *)sa;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(y->sin6_addr));
+	}
+}
+
 /* An upstream server answered: pass it on to whoever asked, under their id. Hostile bytes:
  * only a response to a pending query (our id, the same question) is passed on. */
 static gboolean upstream_readable(gint fd, GIOCondition cond, gpointer data)
 {
-	struct agent_dns *d = data;
+	struct dns_upstream *u = data;
+	struct agent_dns *d = u->d;
 
 	(void)cond;
 	for (int i = 0; i < DNS_BATCH; i++) {
 		uint8_t buf[DNS_RESPONSE_MAX];
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct sockaddr_storage from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 		struct net_dns_query r;
 		struct dns_pending *p = NULL;
 
 		if (n < 0)
 			break;
-		if (net_dns_parse_response(&r, buf, (size_t)n) == NET_DNS_OK)
+		if (same_sender(&from, &u->sa) &&
+		    net_dns_parse_response(&r, buf, (size_t)n) == NET_DNS_OK)
 			for (size_t j = 0; j < DNS_PENDING_MAX && !p; j++) {
 				struct dns_pending *c = &d->pending[j];
 
@@ -253,7 +280,7 @@ static bool zone_of(char *zone, const char *network, const char *domain)
 	return true;
 }
 
-/* A UDP socket connected to addr:53 for forwarded queries. Its fwmark is cleared: with an exit
+/* A UDP socket for forwarded queries to addr:53. Its fwmark is cleared: with an exit
  * node the forwarded queries then take the exit's table, through the tunnel (DNS follows the
  * exit); without one no rule looks at the mark. */
 static void upstream_open(struct agent_dns *d, struct dns_upstream *u, const char *addr)
@@ -285,7 +312,10 @@ static void upstream_open(struct agent_dns *d, struct dns_upstream *u, const cha
 	u->fd = socket(p.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd >= 0)
 		(void)setsockopt(u->fd, SOL_SOCKET, SO_MARK, &nomark, sizeof(nomark));
-	if (u->fd < 0 || connect(u->fd, (struct sockaddr *)&ss, slen) < 0) {
+	memcpy(&u->sa, &ss, slen);
+	u->salen = slen;
+	u->d = d;
+	if (u->fd < 0) {
 		rg_log(RG_LOG_WARN, "%s: DNS server %s unusable: %s", d->a->ifname, addr,
 		       g_strerror(errno));
 		if (u->fd >= 0)
@@ -296,7 +326,7 @@ static void upstream_open(struct agent_dns *d, struct dns_upstream *u, const cha
 	{
 		GSource *s = g_unix_fd_source_new(u->fd, G_IO_IN);
 
-		g_source_set_callback(s, (GSourceFunc)(void (*)(void))upstream_readable, d, NULL);
+		g_source_set_callback(s, (GSourceFunc)(void (*)(void))upstream_readable, u, NULL);
 		u->src = g_source_attach(s, d->a->ctx);
 		g_source_unref(s);
 	}

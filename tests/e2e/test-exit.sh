@@ -8,6 +8,10 @@
 #   - `--exit-node none`: `ip rule` and `ip route show table all` read byte for byte as before;
 #   - kill switch: with the exit down, traffic is dropped instead of leaving directly; without
 #     it, traffic goes direct again;
+#   - DNS follows the exit: peer2 has dns = ["203.0.113.2"], a server in "internet" that answers
+#     every A with the address it saw the query from: its responder's forwarded queries go
+#     direct before, through the exit with it selected, direct again after none, and are
+#     dropped by the kill switch;
 #   - down leaves the routing as it was.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -48,7 +52,23 @@ s.bind(("0.0.0.0", 7777)); s.listen(8)
 while True:
     c, a = s.accept(); c.sendall(("%s\n" % a[0]).encode()); c.close()
 '
+lab_bg inet "$work/inet-dns.log" "$py" -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("203.0.113.2", 53))
+while True:
+    q, a = s.recvfrom(2048)
+    end = 12
+    while q[end]: end += q[end] + 1
+    end += 5
+    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
+    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04" + socket.inet_aton(a[0])
+    s.sendto(r, a)
+'
 sed -i '/^\[device\]/a exit_node = true' "$work/p1.toml"
+sed -i '/^\[network\]/a dns = ["203.0.113.2"]' "$work/p2.toml"
+t2=$(mesh_tun_ip 2)
+dns_seen() { lab_exec p2 dig +time=2 +tries=1 +short @"$t2" "q$RANDOM.example" A 2>/dev/null; }
+dns_seen_is() { [ "$(dns_seen)" = "$1" ]; }
 
 seen() { lab_exec p2 timeout 5 bash -c 'exec 3<>/dev/tcp/203.0.113.2/7777 && cat <&3' 2>/dev/null; }
 seen_is() { [ "$(seen)" = "$1" ]; }
@@ -71,6 +91,7 @@ mesh_peer_start 2 -v
 check "tunnel up" lab_wait 60 "peer2 sees peer1 up" mesh_is_up 2 1
 check "peer1 offers to be an exit (status)" lab_wait 20 "exit offer" offer_listed
 check "direct before selecting the exit" seen_is 198.18.0.1
+check "DNS forwarded direct before selecting the exit" lab_wait 10 "dns direct" dns_seen_is 198.18.0.1
 check "IPv6 direct before selecting the exit" lab_wait 10 "ping6" ping6_host
 routing >"$work/before.txt"
 
@@ -78,6 +99,7 @@ check "set --exit-node peer1" set_exit peer1
 check "exit active" lab_wait 20 "active" state_is active
 check "TCP goes through the exit" lab_wait 10 "through the exit" seen_is 203.0.113.1
 check "ping through the exit" lab_exec p2 ping -c 1 -W 2 -q 203.0.113.2
+check "DNS follows the exit (forwarded through the tunnel)" lab_wait 10 "dns through the exit" dns_seen_is 203.0.113.1
 check "IPv6 still direct without the kill switch (tunnel is IPv4)" ping6_host
 check "tunnel stays up" mesh_is_up 2 1
 check "hub connection stays up" test "$(mesh_status 2 --json | jq -r .hubConnected)" = true
@@ -93,6 +115,7 @@ routing >"$work/after.txt"
 check "ip rule / ip route show table all restored byte for byte" cmp -s "$work/before.txt" "$work/after.txt"
 [ "$fails" -gt 0 ] && diff "$work/before.txt" "$work/after.txt"
 check "direct again" seen_is 198.18.0.1
+check "DNS direct again" lab_wait 10 "dns direct" dns_seen_is 198.18.0.1
 check "a bad name is refused" not set_exit 'bad name'
 
 # kill switch: the exit goes away, traffic is dropped
@@ -107,6 +130,7 @@ mesh_peer_stop 1 KILL
 check "exit down: blocked by the kill switch" lab_wait 120 "blocked" state_is blocked
 check "no traffic leaves directly while blocked" not seen
 check "ping blocked too" not lab_exec p2 ping -c 1 -W 2 -q 203.0.113.2
+check "forwarded DNS blocked too (no answer)" not sh -c "ip netns exec $(lab_ns p2) dig +time=2 +tries=1 +short @$t2 blocked.example A | grep -qE '^[0-9.]+\$'"
 
 # without the kill switch the same outage falls back to direct routing
 mesh_peer_start 1 -v
