@@ -130,6 +130,10 @@ struct agent_peer {
 	uint64_t vouched_serial;	/* of the last certificate agent_trust_vouch accepted */
 	char vouched_key[AGENT_KEY_B64_MAX + 1];	/* ... its key and address, to install */
 	char vouched_addr[48];
+	/* The routes field of that certificate (installed: cert_routes): the only prefixes, and
+	 * prefixes inside them, this peer may advertise (agent_route_may_advertise) */
+	struct rg_prefix vouched_routes[16], cert_routes[16];
+	size_t n_vouched_routes, n_cert_routes;
 	char trust_err[96];		/* why the last claim was rejected, "" = none */
 	uint64_t rejects;		/* claims rejected */
 	char *held_offer;		/* owned: a new offer for a working tunnel, answered only if

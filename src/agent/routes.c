@@ -282,10 +282,20 @@ bool agent_route_may_advertise(struct agent_routes *r, const char *peer_id,
 		return false;
 	}
 	/* In a signed network only a peer whose key and address come from a certificate may
-	 * route anything; the certificate's own route list is to be checked here too. */
+	 * route anything, and only inside the routes that certificate binds. */
 	if (r->a->trust && (!p || !p->verified)) {
 		*why = "the peer is not verified by a network certificate";
 		return false;
+	}
+	if (r->a->trust) {
+		bool bound = false;
+
+		for (size_t i = 0; i < p->n_cert_routes && !bound; i++)
+			bound = rg_prefix_contains(&p->cert_routes[i], route);
+		if (!bound) {
+			*why = "not in the routes of the peer's certificate";
+			return false;
+		}
 	}
 	rg_prefix_mask(&tun);
 	if (rg_prefix_overlap(route, &tun)) {

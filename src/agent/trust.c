@@ -180,6 +180,15 @@ bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **addr
 	*key = p->vouched_key;
 	*address = p->vouched_addr;
 	p->vouched_serial = c.serial;
+	p->n_vouched_routes = 0;
+	for (size_t i = 0; i < c.n_routes && i < G_N_ELEMENTS(p->vouched_routes); i++) {
+		struct rg_prefix *r = &p->vouched_routes[p->n_vouched_routes++];
+
+		memset(r, 0, sizeof(*r));
+		r->family = c.routes[i].family == 6 ? AF_INET6 : AF_INET;
+		memcpy(r->addr, c.routes[i].addr, 16);
+		r->len = c.routes[i].plen;
+	}
 	if (p->trust_err[0])
 		rg_log(RG_LOG_INFO, "peer %s: certificate accepted (serial %016llx)", p->id,
 		       (unsigned long long)c.serial);
@@ -193,6 +202,8 @@ void agent_trust_installed(struct agent_peer *p)
 		return;
 	p->verified = true;
 	p->serial = p->vouched_serial;
+	memcpy(p->cert_routes, p->vouched_routes, sizeof(p->cert_routes));
+	p->n_cert_routes = p->n_vouched_routes;
 }
 
 const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap)

@@ -177,9 +177,24 @@ static void test_signed(void)
 	sp = status(&f, "home");
 	assert_route(&sp, 0, "192.168.7.0/24", "refused", "not verified");
 	p.verified = true;
+	agent_routes_learn(f.r, "home", routes);		/* verified, no routes in its cert */
+	sp = status(&f, "home");
+	assert_route(&sp, 0, "192.168.7.0/24", "refused", "not in the routes of the peer's certificate");
+	/* the certificate binds 192.168.0.0/17: the /24 inside it passes, 192.168.128.0/24 not */
+	g_assert_true(rg_prefix_parse(&p.cert_routes[0], "192.168.0.0/17"));
+	p.n_cert_routes = 1;
 	agent_routes_learn(f.r, "home", routes);
 	sp = status(&f, "home");
 	assert_route(&sp, 0, "192.168.7.0/24", "installed", NULL);
+	{
+		char *outside[] = { "192.168.7.0/24", "192.168.128.0/24", "192.168.0.0/16", NULL };
+
+		agent_routes_learn(f.r, "home", outside);
+		sp = status(&f, "home");
+		assert_route(&sp, 0, "192.168.7.0/24", "installed", NULL);
+		assert_route(&sp, 1, "192.168.128.0/24", "refused", "not in the routes");
+		assert_route(&sp, 2, "192.168.0.0/16", "refused", "not in the routes");
+	}
 	agent_routes_forget(f.r, "home");
 	g_hash_table_remove(f.a.peers, p.id);
 	teardown(&f);
