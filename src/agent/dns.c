@@ -280,6 +280,25 @@ static bool zone_of(char *zone, const char *network, const char *domain)
 	return true;
 }
 
+/* p's address at port 53 in *ss; returns the length to pass with it. */
+static socklen_t dns_sockaddr(const struct rg_prefix *p, struct sockaddr_storage *ss)
+{
+	if (p->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(DNS_PORT);
+		memcpy(&s4->sin_addr, p->addr, 4);
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	s6->sin6_family = AF_INET6;
+	s6->sin6_port = htons(DNS_PORT);
+	memcpy(&s6->sin6_addr, p->addr, 16);
+	return sizeof(*s6);
+}
+
 /* A UDP socket for forwarded queries to addr:53. Its fwmark is cleared: with an exit
  * node the forwarded queries then take the exit's table, through the tunnel (DNS follows the
  * exit); without one no rule looks at the mark. */
@@ -294,21 +313,7 @@ static void upstream_open(struct agent_dns *d, struct dns_upstream *u, const cha
 	g_strlcpy(u->addr, addr, sizeof(u->addr));
 	if (!rg_prefix_parse_addr(&p, addr))
 		return;
-	if (p.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(DNS_PORT);
-		memcpy(&s4->sin_addr, p.addr, 4);
-		slen = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(DNS_PORT);
-		memcpy(&s6->sin6_addr, p.addr, 16);
-		slen = sizeof(*s6);
-	}
+	slen = dns_sockaddr(&p, &ss);
 	u->fd = socket(p.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd >= 0)
 		(void)setsockopt(u->fd, SOL_SOCKET, SO_MARK, &nomark, sizeof(nomark));
@@ -349,21 +354,7 @@ int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cf
 	if (!network || !network[0] || !a->address[0] || !rg_prefix_parse_addr(&p, a->address) ||
 	    !zone_of(d->zone, network, domain ? domain : AGENT_DNS_DEFAULT_DOMAIN))
 		return 0;
-	if (p.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(DNS_PORT);
-		memcpy(&s4->sin_addr, p.addr, 4);
-		slen = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(DNS_PORT);
-		memcpy(&s6->sin6_addr, p.addr, 16);
-		slen = sizeof(*s6);
-	}
+	slen = dns_sockaddr(&p, &ss);
 	d->fd = socket(p.family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/* The address may still be tentative (IPv6 DAD): bind to it anyway. */
 	if (d->fd >= 0)
