@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	inputs++;
 	switch (data[0] % 3) {
 	case 0:
-		rtc_ice_on_datagram(pb, data + 1, size - 1);
+		rtc_ice_on_datagram(&pb->ice, data + 1, size - 1);
 		break;
 	case 1:
 		if (size - 1 < sizeof(sctp_hdr))

@@ -401,10 +401,10 @@ void rtc_dtls_flush(struct rtc_peer *p)
 	long avail;
 
 	/* Before ICE has a pair, libnice cannot send: keep the records queued in the BIO;
-	 * rtc_peer_on_ice_connected flushes them. */
-	if (!p->dtls.wbio || !rtc_ice_connected(&p->ice))
+	 * the peer flushes them when ICE connects. */
+	if (!p->dtls.wbio || !rtc_ice_connected(&p->ice) || p->dead)
 		return;
-	rtc_ice_flushed(&p->ice);
+	p->rx_unflushed = 0;
 	while ((avail = BIO_get_mem_data(p->dtls.wbio, &data)) > 0) {
 		const uint8_t *src = (const uint8_t *)data;
 		size_t take = 0, n_msgs = 0, off = 0;
@@ -432,12 +432,12 @@ void rtc_dtls_flush(struct rtc_peer *p)
 			msgs[n_msgs].buffers = &vecs[n_msgs];
 			msgs[n_msgs].n_buffers = 1;
 			if (++n_msgs == RTC_OUT_BATCH) {
-				rtc_ice_send(p, msgs, (unsigned)n_msgs);
+				rtc_ice_send(&p->ice, msgs, (unsigned)n_msgs);
 				n_msgs = 0;
 			}
 		}
 		if (n_msgs)
-			rtc_ice_send(p, msgs, (unsigned)n_msgs);
+			rtc_ice_send(&p->ice, msgs, (unsigned)n_msgs);
 	}
 }
 

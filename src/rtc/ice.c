@@ -1,6 +1,7 @@
 /* ICE (RFC 8445, trickle RFC 8838, consent freshness RFC 7675) with libnice on the peer's
  * GMainContext: one stream, one component, UDP only (ice-tcp off). The offerer is controlling.
- * Received datagrams go to DTLS; STUN never reaches us (libnice consumes it). Peer-reflexive
+ * peer.c owns the layer (struct rtc_ice, ice.h) and hears from it through struct rtc_ice_ops:
+ * received datagrams go up there (STUN never does: libnice consumes it). Peer-reflexive
  * remote candidates (a browser that offers none) are libnice's job: it learns them from
  * incoming checks. libnice keeps one STUN server per agent, so only the first is used. */
 #include <errno.h>
@@ -9,7 +10,7 @@
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
-#include "rtc/peer.h"
+#include "rtc/ice.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -118,12 +119,12 @@ static int parse_server(const char *url, const char *scheme, uint16_t default_po
 
 static void on_new_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_ice *ice = data;
 	struct rtc_cand c = { 0 };
 	char buf[RTC_CAND_STR_MAX + 1];
 
 	(void)agent;
-	if (nc->stream_id != p->ice.stream_id || nc->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+	if (nc->stream_id != ice->stream_id || nc->transport != NICE_CANDIDATE_TRANSPORT_UDP)
 		return;
 	g_strlcpy(c.foundation, nc->foundation, sizeof(c.foundation));
 	c.component = nc->component_id;
@@ -137,23 +138,23 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data)
 		c.has_raddr = true;
 	}
 	if (rtc_cand_format(buf, sizeof(buf), &c) > 0)
-		rtc_peer_on_local_candidate(p, buf);
+		ice->ops->local_candidate(ice->opaque, buf);
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_ice *ice = data;
 
 	(void)agent;
-	if (stream_id != p->ice.stream_id)
+	if (stream_id != ice->stream_id)
 		return;
-	p->ice.gathered = true;
-	rtc_peer_on_local_candidate(p, NULL);
+	ice->gathered = true;
+	ice->ops->local_candidate(ice->opaque, NULL);
 }
 
-static void bump_buffers(struct rtc_peer *p)
+static void bump_buffers(struct rtc_ice *ice)
 {
-	GSocket *s = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
+	GSocket *s = nice_agent_get_selected_socket(ice->agent, ice->stream_id, 1);
 	int v = RTC_UDP_SOCKBUF;
 
 	if (!s)
@@ -165,16 +166,16 @@ static void bump_buffers(struct rtc_peer *p)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	g_object_unref(s);
-	p->ice.bufs_bumped = true;
+	ice->bufs_bumped = true;
 }
 
-static void gro_off(struct rtc_peer *p)
+static void gro_off(struct rtc_ice *ice)
 {
 	int off = 0;
 
-	if (p->ice.gro && p->ice.direct)
-		setsockopt(g_socket_get_fd(p->ice.direct), SOL_UDP, UDP_GRO, &off, sizeof(off));
-	p->ice.gro = false;
+	if (ice->gro && ice->direct)
+		setsockopt(g_socket_get_fd(ice->direct), SOL_UDP, UDP_GRO, &off, sizeof(off));
+	ice->gro = false;
 }
 
 /* Receive batching. With UDP_GRO on the selected pair's socket the kernel hands over a train
@@ -186,101 +187,101 @@ static void gro_off(struct rtc_peer *p)
  * over). libnice has no call to take back a STUN packet that a NIC's GRO merged at the end
  * of a train (same 5-tuple: consent checks and their answers); such a packet is lost, and GRO
  * is turned off for this peer for good, so at most one STUN packet per peer is lost to it. */
-void rtc_ice_enable_gro(struct rtc_peer *p)
+void rtc_ice_enable_gro(struct rtc_ice *ice)
 {
 	int on = 1;
 
-	p->ice.gro_wanted = true;	/* also for the pairs a restart selects */
-	if (p->ice.gro || p->ice.no_gro || !p->ice.direct)
+	ice->gro_wanted = true;	/* also for the pairs a restart selects */
+	if (ice->gro || ice->no_gro || !ice->direct)
 		return;
-	if (setsockopt(g_socket_get_fd(p->ice.direct), SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0)
-		p->ice.gro = true;
+	if (setsockopt(g_socket_get_fd(ice->direct), SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0)
+		ice->gro = true;
 }
 
-static void drop_direct(struct rtc_peer *p)
+static void drop_direct(struct rtc_ice *ice)
 {
-	gro_off(p);
-	if (p->ice.direct)
-		g_object_unref(p->ice.direct);
-	p->ice.direct = NULL;
+	gro_off(ice);
+	if (ice->direct)
+		g_object_unref(ice->direct);
+	ice->direct = NULL;
 }
 
 /* Data goes out through the selected pair's own UDP socket with one sendmmsg per batch;
  * libnice keeps the socket, STUN (checks, consent) and the receive side. Relayed pairs need
  * TURN framing, so they keep going through libnice. */
-static void take_direct(struct rtc_peer *p, NiceCandidate *l, NiceCandidate *r)
+static void take_direct(struct rtc_ice *ice, NiceCandidate *l, NiceCandidate *r)
 {
-	drop_direct(p);
+	drop_direct(ice);
 	if (l->type == NICE_CANDIDATE_TYPE_RELAYED || l->transport != NICE_CANDIDATE_TRANSPORT_UDP)
 		return;
-	memset(&p->ice.direct_to, 0, sizeof(p->ice.direct_to));
-	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)&p->ice.direct_to);
-	p->ice.direct_tolen = p->ice.direct_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	memset(&ice->direct_to, 0, sizeof(ice->direct_to));
+	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)&ice->direct_to);
+	ice->direct_tolen = ice->direct_to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 								     : sizeof(struct sockaddr_in);
-	p->ice.direct = nice_agent_get_selected_socket(p->ice.agent, p->ice.stream_id, 1);
-	if (p->ice.gro_wanted)	/* a new pair after a restart */
-		rtc_ice_enable_gro(p);
+	ice->direct = nice_agent_get_selected_socket(ice->agent, ice->stream_id, 1);
+	if (ice->gro_wanted)	/* a new pair after a restart */
+		rtc_ice_enable_gro(ice);
 }
 
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
 			     NiceCandidate *l, NiceCandidate *r, gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_ice *ice = data;
 
 	(void)agent;
 	(void)component;
-	if (stream_id != p->ice.stream_id)
+	if (stream_id != ice->stream_id)
 		return;
-	take_direct(p, l, r);
-	p->ice.selections++;
-	p->ice.local_type = from_nice_type(l->type);
-	p->ice.remote_type = from_nice_type(r->type);
-	addr_str(&l->addr, p->ice.local_addr, sizeof(p->ice.local_addr));
-	addr_str(&r->addr, p->ice.remote_addr, sizeof(p->ice.remote_addr));
-	rg_log(RG_LOG_INFO, "%s: ICE selected %s %s <-> %s %s", p->log_id,
-	       rtc_cand_type_name(p->ice.local_type), p->ice.local_addr,
-	       rtc_cand_type_name(p->ice.remote_type), p->ice.remote_addr);
-	bump_buffers(p);
-	rtc_peer_on_path_selected(p);
-	rtc_peer_on_new_pair(p);
+	take_direct(ice, l, r);
+	ice->selections++;
+	ice->local_type = from_nice_type(l->type);
+	ice->remote_type = from_nice_type(r->type);
+	addr_str(&l->addr, ice->local_addr, sizeof(ice->local_addr));
+	addr_str(&r->addr, ice->remote_addr, sizeof(ice->remote_addr));
+	rg_log(RG_LOG_INFO, "%s: ICE selected %s %s <-> %s %s", ice->log_id,
+	       rtc_cand_type_name(ice->local_type), ice->local_addr,
+	       rtc_cand_type_name(ice->remote_type), ice->remote_addr);
+	bump_buffers(ice);
+	ice->ops->pair_selected(ice->opaque);
+	ice->ops->new_pair(ice->opaque);
 }
 
 static void on_state(NiceAgent *agent, guint stream_id, guint component, guint state,
 		     gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_ice *ice = data;
 
 	(void)agent;
 	(void)component;
-	if (stream_id != p->ice.stream_id)
+	if (stream_id != ice->stream_id)
 		return;
-	rg_log(RG_LOG_DEBUG, "%s: ICE component state %s", p->log_id,
+	rg_log(RG_LOG_DEBUG, "%s: ICE component state %s", ice->log_id,
 	       nice_component_state_to_string(state));
 	switch (state) {
 	case NICE_COMPONENT_STATE_CONNECTED:
 	case NICE_COMPONENT_STATE_READY:
-		if (!p->ice.connected) {
-			p->ice.connected = true;
-			p->ice.last_rx_ns = rg_mono_ns();
-			if (!p->ice.bufs_bumped)
-				bump_buffers(p);
-			rtc_peer_on_ice_connected(p);
+		if (!ice->connected) {
+			ice->connected = true;
+			ice->last_rx_ns = rg_mono_ns();
+			if (!ice->bufs_bumped)
+				bump_buffers(ice);
+			ice->ops->connected(ice->opaque);
 		}
-		if (!p->ice.direct) {	/* after a restart the pair may be re-selected silently */
+		if (!ice->direct) {	/* after a restart the pair may be re-selected silently */
 			NiceCandidate *l = NULL, *r = NULL;
 
-			if (nice_agent_get_selected_pair(p->ice.agent, p->ice.stream_id, 1, &l, &r)) {
-				take_direct(p, l, r);
-				p->ice.selections++;
-				rtc_peer_on_new_pair(p);
+			if (nice_agent_get_selected_pair(ice->agent, ice->stream_id, 1, &l, &r)) {
+				take_direct(ice, l, r);
+				ice->selections++;
+				ice->ops->new_pair(ice->opaque);
 			}
 		}
 		if (state == NICE_COMPONENT_STATE_READY)
-			rtc_peer_on_path_selected(p);
+			ice->ops->pair_selected(ice->opaque);
 		break;
 	case NICE_COMPONENT_STATE_FAILED:
-		drop_direct(p);
-		rtc_peer_on_ice_failed(p, p->ice.connected);
+		drop_direct(ice);
+		ice->ops->failed(ice->opaque, ice->connected);
 		break;
 	default:
 		break;
@@ -290,64 +291,52 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint len, gchar *buf,
 		    gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_ice *ice = data;
 
 	(void)agent;
 	(void)stream_id;
 	(void)component;
-	if (G_UNLIKELY(p->ice.test_blackhole))
+	if (G_UNLIKELY(ice->test_blackhole))
 		return;
-	rtc_ice_on_datagram(p, (const uint8_t *)buf, len);
+	rtc_ice_on_datagram(ice, (const uint8_t *)buf, len);
 }
 
-static void on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
+/* Counts the datagram for the liveness tick (no clock read per packet) and hands it up. */
+static bool on_datagram(struct rtc_ice *ice, const uint8_t *buf, size_t len)
+{
+	ice->rx_datagrams++;
+	return ice->ops->datagram(ice->opaque, buf, len);
+}
 
-void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
+void rtc_ice_on_datagram(struct rtc_ice *ice, const uint8_t *buf, size_t len)
 {
 	/* A GRO train (see rtc_ice_enable_gro): one record per datagram. */
-	while (p->ice.gro && len > RTC_DTLS_REC_HDR && buf[0] >= 20 && buf[0] <= 63) {
+	while (ice->gro && len > RTC_DTLS_REC_HDR && buf[0] >= 20 && buf[0] <= 63) {
 		size_t l = RTC_DTLS_REC_HDR + ((size_t)buf[11] << 8 | buf[12]);
 
 		if (l >= len)
 			break;
-		on_datagram(p, buf, l);
-		if (p->dead || p->state >= RTC_STATE_FAILED)
+		if (!on_datagram(ice, buf, l))
 			return;
 		buf += l;
 		len -= l;
 		if (buf[0] < 20 || buf[0] > 63) {
 			rg_log(RG_LOG_INFO, "%s: a %s packet arrived merged into a UDP GRO train; "
-			       "receive batching off for this peer", p->log_id,
+			       "receive batching off for this peer", ice->log_id,
 			       buf[0] < 4 ? "STUN" : "non-DTLS");
-			gro_off(p);
-			p->ice.no_gro = true;
+			gro_off(ice);
+			ice->no_gro = true;
 		}
 	}
-	on_datagram(p, buf, len);
-}
-
-static void on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
-{
-	p->ice.rx_datagrams++;	/* the liveness tick compares it; no clock read per packet */
-	rtc_peer_on_datagram(p, buf, len);
-	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
-	 * in one batch from the high-priority idle flush; a long burst still flushes every
-	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */
-	if (!p->dead && rtc_dtls_pending(p)) {
-		if (++p->ice.rx_unflushed >= RTC_RX_FLUSH_EVERY)
-			rtc_dtls_flush(p);
-		else
-			rtc_peer_schedule_flush(p);
-	}
+	on_datagram(ice, buf, len);
 }
 
 /* One stream, one component: port range, TURN servers, receive callback, credentials. ICE
  * restarts open a new one (libnice keeps a restarted stream's old candidates, and after a
  * network change those are stale: a fresh server-reflexive address and TURN allocation are
  * what the new path needs). */
-static int open_stream(struct rtc_peer *p)
+static int open_stream(struct rtc_ice *ice)
 {
-	struct rtc_ice *ice = &p->ice;
 	gchar *ufrag = NULL, *pwd = NULL;
 
 	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
@@ -363,7 +352,7 @@ static int open_stream(struct rtc_peer *p)
 					       rl->username, rl->credential, rl->type))
 			return -EINVAL;
 	}
-	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, on_recv, p);
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
 	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
 		return -EIO;
 	g_strlcpy(ice->ufrag, ufrag, sizeof(ice->ufrag));
@@ -373,23 +362,19 @@ static int open_stream(struct rtc_peer *p)
 	return 0;
 }
 
-static void close_stream(struct rtc_peer *p)
+static void close_stream(struct rtc_ice *ice)
 {
-	struct rtc_ice *ice = &p->ice;
-
 	if (!ice->stream_id)
 		return;
-	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, p->ctx, NULL, NULL);
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
 	nice_agent_remove_stream(ice->agent, ice->stream_id);
 	ice->stream_id = 0;
 }
 
 /* A libnice agent with our settings (STUN server, local addresses) and our signal handlers. */
-static int create_agent(struct rtc_peer *p)
+static int create_agent(struct rtc_ice *ice)
 {
-	struct rtc_ice *ice = &p->ice;
-
-	ice->agent = nice_agent_new_full(p->ctx, NICE_COMPATIBILITY_RFC5245,
+	ice->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE |
 					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!ice->agent)
@@ -401,26 +386,24 @@ static int create_agent(struct rtc_peer *p)
 			     (guint)ice->stun_port, NULL);
 	for (size_t i = 0; i < ice->n_local; i++)
 		nice_agent_add_local_address(ice->agent, &ice->local[i]);
-	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), p);
-	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), p);
-	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), p);
-	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), p);
+	g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
+	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), ice);
+	g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), ice);
+	g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state), ice);
 	return 0;
 }
 
-static void free_agent(struct rtc_peer *p)
+static void free_agent(struct rtc_ice *ice)
 {
-	struct rtc_ice *ice = &p->ice;
-
 	if (!ice->agent)
 		return;
-	g_signal_handlers_disconnect_by_data(ice->agent, p);
-	close_stream(p);
+	g_signal_handlers_disconnect_by_data(ice->agent, ice);
+	close_stream(ice);
 	g_object_unref(ice->agent);
 	ice->agent = NULL;
 }
 
-int rtc_ice_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n)
+int rtc_ice_set_local_addrs(struct rtc_ice *ice, const char *const *addrs, size_t n)
 {
 	NiceAddress tmp[RTC_MAX_LOCAL_ADDRS];
 
@@ -429,16 +412,21 @@ int rtc_ice_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t
 	for (size_t i = 0; i < n; i++)
 		if (!nice_address_set_from_string(&tmp[i], addrs[i]))
 			return -EINVAL;
-	memcpy(p->ice.local, tmp, n * sizeof(tmp[0]));
-	p->ice.n_local = n;
+	memcpy(ice->local, tmp, n * sizeof(tmp[0]));
+	ice->n_local = n;
 	return 0;
 }
 
-int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err)
+int rtc_ice_init(struct rtc_ice *ice, GMainContext *ctx, const char *log_id,
+		 const struct rtc_config *cfg, const struct rtc_ice_ops *ops, void *opaque,
+		 struct rg_err *err)
 {
-	struct rtc_ice *ice = &p->ice;
 	int ret;
 
+	ice->ctx = ctx;
+	ice->log_id = log_id;
+	ice->ops = ops;
+	ice->opaque = opaque;
 	for (size_t i = 0; i < cfg->n_stun; i++) {
 		char ip[NICE_ADDRESS_STRING_LEN];
 		uint16_t port;
@@ -452,7 +440,7 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 			ice->stun_port = port;
 		} else {
 			rg_log(RG_LOG_DEBUG, "%s: STUN server %s not used (libnice takes one)",
-			       p->log_id, cfg->stun[i]);
+			       ice->log_id, cfg->stun[i]);
 		}
 	}
 	for (size_t i = 0; i < cfg->n_local_addrs; i++) {
@@ -462,7 +450,7 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 			return rg_err_set(err, -EINVAL, "ice: bad local address '%s'",
 					  cfg->local_addrs[i]);
 	}
-	rtc_ice_set_local_addrs(p, cfg->local_addrs, cfg->n_local_addrs);
+	rtc_ice_set_local_addrs(ice, cfg->local_addrs, cfg->n_local_addrs);
 	if (cfg->port_min || cfg->port_max) {
 		ice->port_min = cfg->port_min;
 		ice->port_max = cfg->port_max ? cfg->port_max : 65535;
@@ -486,19 +474,17 @@ int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err
 		rl->credential = g_strdup(t->credential);
 		ice->n_relays = i + 1;
 	}
-	if ((ret = create_agent(p)) < 0)
+	if ((ret = create_agent(ice)) < 0)
 		return rg_err_set(err, ret, "ice: cannot create agent");
-	if ((ret = open_stream(p)) < 0)
+	if ((ret = open_stream(ice)) < 0)
 		return rg_err_set(err, ret, "ice: cannot set up the stream (TURN server refused?)");
 	return 0;
 }
 
-void rtc_ice_clear(struct rtc_peer *p)
+void rtc_ice_clear(struct rtc_ice *ice)
 {
-	struct rtc_ice *ice = &p->ice;
-
-	drop_direct(p);
-	free_agent(p);
+	drop_direct(ice);
+	free_agent(ice);
 	for (size_t i = 0; i < ice->n_relays; i++) {
 		g_free(ice->relays[i].username);
 		if (ice->relays[i].credential) {
@@ -509,23 +495,23 @@ void rtc_ice_clear(struct rtc_peer *p)
 	rg_memzero(ice, sizeof(*ice));
 }
 
-int rtc_ice_gather(struct rtc_peer *p)
+int rtc_ice_gather(struct rtc_ice *ice)
 {
-	if (p->ice.gathering)
+	if (ice->gathering)
 		return 0;
-	if (!nice_agent_gather_candidates(p->ice.agent, p->ice.stream_id))
+	if (!nice_agent_gather_candidates(ice->agent, ice->stream_id))
 		return -EIO;
-	p->ice.gathering = true;
+	ice->gathering = true;
 	return 0;
 }
 
-void rtc_ice_set_controlling(struct rtc_peer *p, bool controlling)
+void rtc_ice_set_controlling(struct rtc_ice *ice, bool controlling)
 {
-	p->ice.controlling = controlling;
-	g_object_set(p->ice.agent, "controlling-mode", controlling, NULL);
+	ice->controlling = controlling;
+	g_object_set(ice->agent, "controlling-mode", controlling, NULL);
 }
 
-static int add_nice_candidate(struct rtc_peer *p, const struct rtc_cand *c)
+static int add_nice_candidate(struct rtc_ice *ice, const struct rtc_cand *c)
 {
 	NiceCandidate *nc;
 	GSList *l;
@@ -533,7 +519,7 @@ static int add_nice_candidate(struct rtc_peer *p, const struct rtc_cand *c)
 
 	nc = nice_candidate_new(to_nice_type(c->type));
 	nc->transport = NICE_CANDIDATE_TRANSPORT_UDP;
-	nc->stream_id = p->ice.stream_id;
+	nc->stream_id = ice->stream_id;
 	nc->component_id = 1;
 	nc->priority = c->priority;
 	g_strlcpy(nc->foundation, c->foundation, sizeof(nc->foundation));
@@ -547,33 +533,30 @@ static int add_nice_candidate(struct rtc_peer *p, const struct rtc_cand *c)
 	else
 		nc->base_addr = nc->addr;
 	l = g_slist_append(NULL, nc);
-	n = nice_agent_set_remote_candidates(p->ice.agent, p->ice.stream_id, 1, l);
+	n = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, 1, l);
 	g_slist_free(l);
 	nice_candidate_free(nc);
 	return n == 1 ? 0 : -EINVAL;
 }
 
-int rtc_ice_set_remote(struct rtc_peer *p, const struct rtc_sdp *remote)
+int rtc_ice_set_remote(struct rtc_ice *ice, const struct rtc_sdp *remote)
 {
-	struct rtc_ice *ice = &p->ice;
-
 	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, remote->ufrag,
 					       remote->pwd))
 		return -EINVAL;
 	ice->remote_creds = true;
 	for (size_t i = 0; i < remote->n_cands; i++)
-		rtc_ice_add_candidate(p, &remote->cands[i]);
+		rtc_ice_add_candidate(ice, &remote->cands[i]);
 	for (size_t i = 0; i < ice->n_pending; i++)
-		rtc_ice_add_candidate(p, &ice->pending[i]);
+		rtc_ice_add_candidate(ice, &ice->pending[i]);
 	ice->n_pending = 0;
 	if (remote->end_of_candidates || ice->pending_eoc)
-		rtc_ice_end_of_candidates(p);
+		rtc_ice_end_of_candidates(ice);
 	return 0;
 }
 
-int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c)
+int rtc_ice_add_candidate(struct rtc_ice *ice, const struct rtc_cand *c)
 {
-	struct rtc_ice *ice = &p->ice;
 	NiceAddress probe;
 
 	/* TCP and mDNS (.local) candidates: we cannot use them; the browser also reaches us
@@ -586,21 +569,21 @@ int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c)
 		ice->pending[ice->n_pending++] = *c;
 		return 0;
 	}
-	return add_nice_candidate(p, c);
+	return add_nice_candidate(ice, c);
 }
 
-void rtc_ice_end_of_candidates(struct rtc_peer *p)
+void rtc_ice_end_of_candidates(struct rtc_ice *ice)
 {
-	if (!p->ice.remote_creds) {
-		p->ice.pending_eoc = true;
+	if (!ice->remote_creds) {
+		ice->pending_eoc = true;
 		return;
 	}
-	nice_agent_peer_candidate_gathering_done(p->ice.agent, p->ice.stream_id);
+	nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
 }
 
-size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t max)
+size_t rtc_ice_local_candidates(struct rtc_ice *ice, struct rtc_cand *out, size_t max)
 {
-	GSList *l = nice_agent_get_local_candidates(p->ice.agent, p->ice.stream_id, 1);
+	GSList *l = nice_agent_get_local_candidates(ice->agent, ice->stream_id, 1);
 	size_t n = 0;
 
 	for (GSList *it = l; it; it = it->next) {
@@ -623,21 +606,20 @@ size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t
 	return n;
 }
 
-int rtc_ice_restart(struct rtc_peer *p)
+int rtc_ice_restart(struct rtc_ice *ice)
 {
-	struct rtc_ice *ice = &p->ice;
 	int ret;
 
 	/* RFC 8445 §9: new credentials; we also gather anew, on a new libnice agent (a restarted
 	 * stream keeps its old candidates, and an agent never forgets a local address): see
 	 * open_stream. The DTLS and SCTP state above does not know which agent carries it. */
-	drop_direct(p);
-	free_agent(p);
+	drop_direct(ice);
+	free_agent(ice);
 	ice->gathering = ice->gathered = false;
 	ice->remote_creds = false;
 	ice->n_pending = 0;
 	ice->pending_eoc = false;
-	if ((ret = create_agent(p)) < 0 || (ret = open_stream(p)) < 0)
+	if ((ret = create_agent(ice)) < 0 || (ret = open_stream(ice)) < 0)
 		return ret;
 	return 0;
 }
@@ -664,7 +646,7 @@ static unsigned send_plain(int fd, struct mmsghdr *mm, unsigned n)
  * device (or at the receiving socket, over veth), so the receiver still sees one DTLS record
  * per datagram. Without checksum offload on the route (EIO) the peer falls back to one
  * datagram per message for good. */
-static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
+static void send_direct(struct rtc_ice *ice, NiceOutputMessage *msgs, unsigned n)
 {
 	struct mmsghdr mm[RTC_OUT_BATCH];
 	struct iovec iov[RTC_OUT_BATCH];
@@ -673,7 +655,7 @@ static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 		struct cmsghdr align;
 	} cm[RTC_OUT_BATCH];
 	unsigned first[RTC_OUT_BATCH + 1], m = 0, done = 0, sent = 0;
-	int fd = g_socket_get_fd(p->ice.direct);
+	int fd = g_socket_get_fd(ice->direct);
 
 	if (n > RTC_OUT_BATCH)
 		n = RTC_OUT_BATCH;
@@ -685,14 +667,14 @@ static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 		size_t seg = iov[i].iov_len, total = seg;
 		unsigned j = i + 1;
 
-		while (!p->ice.no_gso && j < n && j - i < RG_UDP_GSO_MAX_SEGS &&
+		while (!ice->no_gso && j < n && j - i < RG_UDP_GSO_MAX_SEGS &&
 		       iov[j].iov_len <= seg && total + iov[j].iov_len <= RG_UDP_GSO_MAX_BYTES) {
 			total += iov[j].iov_len;
 			if (iov[j++].iov_len < seg)
 				break;	/* a shorter datagram ends the run */
 		}
-		mm[m].msg_hdr = (struct msghdr){ .msg_name = &p->ice.direct_to,
-						 .msg_namelen = p->ice.direct_tolen,
+		mm[m].msg_hdr = (struct msghdr){ .msg_name = &ice->direct_to,
+						 .msg_namelen = ice->direct_tolen,
 						 .msg_iov = &iov[i], .msg_iovlen = j - i };
 		mm[m].msg_len = 0;
 		if (j - i > 1) {
@@ -733,39 +715,39 @@ static void send_direct(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
 			 * concern this run only. Either way the run goes out plainly. */
 			if (r < 0 && errno == EIO) {
 				rg_log(RG_LOG_INFO, "%s: UDP GSO unavailable; one datagram per send",
-				       p->log_id);
-				p->ice.no_gso = true;
+				       ice->log_id);
+				ice->no_gso = true;
 			}
 			for (unsigned k = a; k < b; k++)
 				one[k - a] = (struct mmsghdr){ .msg_hdr = {
-					.msg_name = &p->ice.direct_to,
-					.msg_namelen = p->ice.direct_tolen,
+					.msg_name = &ice->direct_to,
+					.msg_namelen = ice->direct_tolen,
 					.msg_iov = &iov[k], .msg_iovlen = 1 } };
 			sent += send_plain(fd, one, b - a);
 		}
 		done++;
 	}
-	p->ice.tx_datagrams += sent;
+	ice->tx_datagrams += sent;
 }
 
-void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n)
+void rtc_ice_send(struct rtc_ice *ice, NiceOutputMessage *msgs, unsigned n)
 {
 	GError *e = NULL;
 	gint sent;
 
-	if (!p->ice.connected || p->dead)
+	if (!ice->connected)
 		return;
-	if (p->ice.direct) {
-		send_direct(p, msgs, n);
+	if (ice->direct) {
+		send_direct(ice, msgs, n);
 		return;
 	}
-	sent = nice_agent_send_messages_nonblocking(p->ice.agent, p->ice.stream_id, 1, msgs, n,
+	sent = nice_agent_send_messages_nonblocking(ice->agent, ice->stream_id, 1, msgs, n,
 						    NULL, &e);
 	if (sent > 0)
-		p->ice.tx_datagrams += (uint64_t)sent;
+		ice->tx_datagrams += (uint64_t)sent;
 	/* A full socket buffer drops datagrams, as UDP would; SCTP retransmits what matters. */
 	if (e) {
-		rg_log(RG_LOG_TRACE, "%s: ICE send: %s", p->log_id, e->message);
+		rg_log(RG_LOG_TRACE, "%s: ICE send: %s", ice->log_id, e->message);
 		g_error_free(e);
 	}
 }
@@ -845,11 +827,6 @@ bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage 
 	memset(ss, 0, sizeof(*ss));
 	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)ss);
 	return true;
-}
-
-void rtc_ice_flushed(struct rtc_ice *ice)
-{
-	ice->rx_unflushed = 0;
 }
 
 const char *rtc_ice_ufrag(const struct rtc_ice *ice)

@@ -80,7 +80,7 @@ void rtc_peer_schedule_flush(struct rtc_peer *p)
 	g_source_attach(p->flush_src, p->ctx);
 }
 
-bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why)
+static bool path_lost(struct rtc_peer *p, const char *why)
 {
 	if (!p->ops.ice_path || !rtc_dtls_up(&p->dtls) || p->state >= RTC_STATE_FAILED)
 		return false;
@@ -91,8 +91,12 @@ bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why)
 	return true;
 }
 
-void rtc_peer_on_path_selected(struct rtc_peer *p)
+/* ICE callbacks (struct rtc_ice_ops): the peer reacts to what its ICE layer reports. */
+
+/* A pair was selected: ends a loss or a restart (ops.ice_path(up)). */
+static void ice_pair_selected(void *opaque)
 {
+	struct rtc_peer *p = opaque;
 	enum rtc_path_report r = rtc_restart_pair_selected(&p->restart);
 
 	if (r == RTC_PATH_REPORT_NONE)
@@ -104,17 +108,20 @@ void rtc_peer_on_path_selected(struct rtc_peer *p)
 		p->ops.ice_path(p->opaque, true, NULL);
 }
 
-void rtc_peer_on_new_pair(struct rtc_peer *p)
+/* A (new) selected pair, announced or found silently: the path-MTU probe looks at it. */
+static void ice_new_pair(void *opaque)
 {
-	rtc_probe_on_pair(p);
+	rtc_probe_on_pair(opaque);
 }
 
-void rtc_peer_on_ice_failed(struct rtc_peer *p, bool was_connected)
+static void ice_failed(void *opaque, bool was_connected)
 {
+	struct rtc_peer *p = opaque;
+
 	/* After a restart this is the new checks failing: the path is already reported lost, or
 	 * the caller's restart timer decides. */
 	if (was_connected &&
-	    rtc_peer_on_path_lost(p, p->restart.state != RTC_RESTART_NONE
+	    path_lost(p, p->restart.state != RTC_RESTART_NONE
 				     ? "ICE failed after the restart" : "ICE consent lost"))
 		return;
 	rtc_peer_fail(p, was_connected ? "ICE consent lost" : "ICE failed");
@@ -143,14 +150,14 @@ static gboolean on_tick(gpointer data)
 
 		g_snprintf(why, sizeof(why), "sent for %u ms without hearing back",
 			   p->path_silence_ms);
-		rtc_peer_on_path_lost(p, why);
+		path_lost(p, why);
 		rtc_ice_rearm(&p->ice, now, RTC_ICE_LIVE_UNANSWERED);
 	}
 	/* Covers a path that dies mid-handshake too: libnice's consent check (RFC 7675) and
 	 * SCTP heartbeats keep a live path from ever being this quiet. A caller that restarts
 	 * ICE (ops.ice_path) gets one more consent timeout for it. */
 	if (ev & RTC_ICE_LIVE_SILENT) {
-		if (!p->restart.lost && rtc_peer_on_path_lost(p, "no packets within the consent timeout"))
+		if (!p->restart.lost && path_lost(p, "no packets within the consent timeout"))
 			rtc_ice_rearm(&p->ice, now, RTC_ICE_LIVE_SILENT);
 		else
 			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
@@ -194,7 +201,7 @@ void rtc_peer_on_sctp_up(struct rtc_peer *p)
 {
 	rg_log(RG_LOG_INFO, "%s: SCTP association up", p->log_id);
 	if (rtc_sctp_remote_rg(&p->sctp))	/* riftgate sends one record per datagram: trains split */
-		rtc_ice_enable_gro(p);
+		rtc_ice_enable_gro(&p->ice);
 	rtc_peer_set_state(p, RTC_STATE_CONNECTED);
 	for (guint i = 0; i < p->channels->len && p->state == RTC_STATE_CONNECTED; i++) {
 		struct rtc_channel *ch = p->channels->pdata[i];
@@ -217,8 +224,10 @@ void rtc_peer_on_sctp_down(struct rtc_peer *p, bool failed)
 		go_down(p, RTC_STATE_CLOSED);
 }
 
-void rtc_peer_on_ice_connected(struct rtc_peer *p)
+static void ice_connected(void *opaque)
 {
+	struct rtc_peer *p = opaque;
+
 	rg_log(RG_LOG_INFO, "%s: ICE connected", p->log_id);
 	rtc_dtls_flush(p);
 	rtc_dtls_kick(p);
@@ -233,21 +242,44 @@ void rtc_peer_on_dtls_up(struct rtc_peer *p)
 		rtc_peer_fail(p, "SCTP socket setup failed");
 }
 
-void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand)
+static void ice_local_candidate(void *opaque, const char *cand)
 {
+	struct rtc_peer *p = opaque;
+
 	if (!p->dead && p->ops.local_candidate)
 		p->ops.local_candidate(p->opaque, cand);
 }
 
-void rtc_peer_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len)
+static bool ice_datagram(void *opaque, const uint8_t *buf, size_t len)
 {
+	struct rtc_peer *p = opaque;
+
 	/* RFC 7983 demultiplexing: 20..63 is DTLS; 4..15 is unassigned, and RTC_PMTU_TYPE there
 	 * is our path-MTU probe; anything else here is not ours. */
 	if (len && buf[0] >= 20 && buf[0] <= 63)
 		rtc_dtls_input(p, buf, len);
 	else if (len && buf[0] == RTC_PMTU_TYPE)
 		rtc_probe_input(p, buf, len);
+	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
+	 * in one batch from the high-priority idle flush; a long burst still flushes every
+	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */
+	if (!p->dead && rtc_dtls_pending(p)) {
+		if (++p->rx_unflushed >= RTC_RX_FLUSH_EVERY)
+			rtc_dtls_flush(p);
+		else
+			rtc_peer_schedule_flush(p);
+	}
+	return !p->dead && p->state < RTC_STATE_FAILED;
 }
+
+static const struct rtc_ice_ops ice_ops = {
+	.local_candidate = ice_local_candidate,
+	.connected = ice_connected,
+	.pair_selected = ice_pair_selected,
+	.new_pair = ice_new_pair,
+	.failed = ice_failed,
+	.datagram = ice_datagram,
+};
 
 static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_t len)
 {
@@ -412,7 +444,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	}
 	rtc_sctp_global_ref(p->ctx);
 	rtc_sctp_init(p);
-	if ((ret = rtc_ice_init(p, cfg, err)) < 0) {
+	if ((ret = rtc_ice_init(&p->ice, p->ctx, p->log_id, cfg, &ice_ops, p, err)) < 0) {
 		rtc_peer_free(p);
 		return ret;
 	}
@@ -439,7 +471,7 @@ void rtc_peer_free(struct rtc_peer *p)
 	rtc_probe_clear(p);
 	rtc_sctp_clear(p);	/* reverse order of setup */
 	rtc_dtls_clear(p);
-	rtc_ice_clear(p);
+	rtc_ice_clear(&p->ice);
 	if (p->channels)
 		g_ptr_array_free(p->channels, TRUE);
 	g_free(p->remote);
@@ -483,7 +515,7 @@ static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
 	/* A description of an established connection (after an ICE restart, or said again) lists
 	 * the candidates gathered so far: trickled ones may have been lost with an earlier copy. */
 	if (rtc_restart_take_list_cands(&p->restart) || rtc_dtls_started(&p->dtls)) {
-		p->local.n_cands = rtc_ice_local_candidates(p, p->local.cands, RTC_SDP_MAX_CANDS);
+		p->local.n_cands = rtc_ice_local_candidates(&p->ice, p->local.cands, RTC_SDP_MAX_CANDS);
 		p->local.end_of_candidates = rtc_ice_gathered(&p->ice);	/* else more are trickled */
 	}
 	char *s = rtc_sdp_format(&p->local, p->session_id);
@@ -506,14 +538,14 @@ int rtc_peer_create_offer(struct rtc_peer *p, char **sdp_out, struct rg_err *err
 		return rg_err_set(err, -EBUSY, "rtc: remote offer pending; create an answer");
 	/* A re-offer (ICE restart) may come from either side; DTLS keeps its roles. */
 	p->offerer = true;
-	rtc_ice_set_controlling(p, true);
+	rtc_ice_set_controlling(&p->ice, true);
 	fill_local(p, RTC_SETUP_ACTPASS, p->remote ? p->remote->mid : "0");
 	if (p->remote)
 		p->local.legacy = p->remote->legacy;
 	if ((ret = format_local(p, sdp_out, err)) < 0)
 		return ret;
 	p->have_local = true;
-	if ((ret = rtc_ice_gather(p)) < 0) {
+	if ((ret = rtc_ice_gather(&p->ice)) < 0) {
 		g_free(*sdp_out);
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: ICE gathering failed to start");
@@ -532,7 +564,7 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 	rtc_sctp_set_remote_rg(&p->sctp, r->rg_crc32c_offload,
 			       r->rg_crc32c_offload && !p->no_crc32c_offload);
 	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
-	if ((ret = rtc_ice_set_remote(p, r)) < 0)
+	if ((ret = rtc_ice_set_remote(&p->ice, r)) < 0)
 		return ret;
 	if ((ret = rtc_dtls_start(p, we_are_client)) < 0)
 		return ret;
@@ -570,18 +602,18 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		/* Glare: our own offer is rolled back. If it restarted ICE and is unanswered, its
 		 * fresh credentials serve this answer: no second restart. */
 		if (rtc_restart_remote_needs_ice(&p->restart, restart) &&
-		    (ret = rtc_ice_restart(p)) < 0) {
+		    (ret = rtc_ice_restart(&p->ice)) < 0) {
 			ret = rg_err_set(err, ret, "rtc: ICE restart failed");
 			goto out;
 		}
 		rtc_restart_remote_taken(&p->restart, restart);
-		rtc_ice_set_controlling(p, false);
+		rtc_ice_set_controlling(&p->ice, false);
 		p->offerer = false;
 		g_free(p->remote);
 		p->remote = r;
 		r = NULL;
 		/* A repeated offer after our own restart: libnice dropped the remote credentials. */
-		if ((restart || !rtc_ice_has_remote_creds(&p->ice)) && (ret = rtc_ice_set_remote(p, p->remote)) < 0)
+		if ((restart || !rtc_ice_has_remote_creds(&p->ice)) && (ret = rtc_ice_set_remote(&p->ice, p->remote)) < 0)
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 		goto out;
 	}
@@ -591,7 +623,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 						      "supported; use ICE restart)");
 			goto out;
 		}
-		rtc_ice_set_controlling(p, false);
+		rtc_ice_set_controlling(&p->ice, false);
 		g_free(p->remote);
 		p->remote = r;
 		r = NULL;
@@ -601,7 +633,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 		p->remote_max_msg = p->remote->max_message_size ? p->remote->max_message_size
 								: 65536;
 		rtc_sctp_set_remote_port(&p->sctp, p->remote->sctp_port);
-		if ((ret = rtc_ice_set_remote(p, p->remote)) < 0)
+		if ((ret = rtc_ice_set_remote(&p->ice, p->remote)) < 0)
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 		goto out;
 	}
@@ -622,7 +654,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 			ret = rg_err_set(err, -EINVAL, "rtc: answer changes the DTLS fingerprint");
 			goto out;
 		}
-		if ((ret = rtc_ice_set_remote(p, r)) < 0) {
+		if ((ret = rtc_ice_set_remote(&p->ice, r)) < 0) {
 			ret = rg_err_set(err, ret, "rtc: libnice refused the remote credentials");
 			goto out;
 		}
@@ -665,7 +697,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	p->have_local = true;
 	rtc_sctp_set_remote_rg(&p->sctp, p->remote->rg_crc32c_offload,
 			       p->remote->rg_crc32c_offload && !p->no_crc32c_offload);
-	if ((ret = rtc_dtls_start(p, client)) < 0 || (ret = rtc_ice_gather(p)) < 0) {
+	if ((ret = rtc_dtls_start(p, client)) < 0 || (ret = rtc_ice_gather(&p->ice)) < 0) {
 		g_free(*sdp_out);
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: cannot start DTLS or ICE gathering");
@@ -683,12 +715,12 @@ int rtc_peer_add_remote_candidate(struct rtc_peer *p, const char *candidate, str
 	int ret;
 
 	if (!candidate || !*candidate) {
-		rtc_ice_end_of_candidates(p);
+		rtc_ice_end_of_candidates(&p->ice);
 		return 0;
 	}
 	if ((ret = rtc_cand_parse(&c, candidate, strlen(candidate), err)) < 0)
 		return ret;
-	if ((ret = rtc_ice_add_candidate(p, &c)) < 0)
+	if ((ret = rtc_ice_add_candidate(&p->ice, &c)) < 0)
 		return rg_err_set(err, ret, "rtc: candidate '%.60s' not accepted", candidate);
 	return 0;
 }
@@ -701,7 +733,7 @@ int rtc_peer_restart_ice(struct rtc_peer *p)
 		return -ENOTCONN;
 	if (rtc_restart_answer_expected(&p->restart))
 		return -EBUSY;
-	if ((ret = rtc_ice_restart(p)) == 0)
+	if ((ret = rtc_ice_restart(&p->ice)) == 0)
 		rtc_restart_local(&p->restart);
 	return ret;
 }
@@ -723,7 +755,7 @@ bool rtc_peer_path_lost(const struct rtc_peer *p)
 
 int rtc_peer_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n)
 {
-	return rtc_ice_set_local_addrs(p, addrs, n);
+	return rtc_ice_set_local_addrs(&p->ice, addrs, n);
 }
 
 enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp)

@@ -12,39 +12,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rtc/ice.h"
+#include "rtc/limits.h"
 #include "rtc/pmtu.h"
 #include "rtc/restart.h"
 #include "rtc/rtc.h"
 #include "rtc/sdp.h"
 
 struct socket;	/* usrsctp */
-
-enum rtc_peer_limits {
-	RTC_DTLS_OVERHEAD = 37,		/* record header 13 + explicit nonce 8 + GCM tag 16 */
-	RTC_DTLS_REC_HDR = 13,
-	RTC_SCTP_DATA_OVERHEAD = 28,	/* common header 12 + DATA chunk header 16 */
-	/* usrsctp (AF_CONN) leaves the 12-byte common header out of spp_pathmtu: its packets,
-	 * bundles included, reach spp_pathmtu + 12. */
-	RTC_SCTP_COMMON_HDR = 12,
-	RTC_REC_MAX = 16384 + 2048,	/* DTLS plaintext limit plus slack */
-	RTC_OUT_BATCH = 64,		/* datagrams per nice send call */
-	RTC_OUT_BUF = 96 * 1024,	/* ciphertext drained from the write BIO per round */
-	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
-	RTC_RX_FLUSH_EVERY = 32,	/* received datagrams between inline flushes of replies */
-	RTC_PENDING_CANDS = 64,		/* remote candidates kept before the remote description */
-	RTC_SCTP_SNDBUF = 2 * 1024 * 1024,
-	RTC_SCTP_RCVBUF = 2 * 1024 * 1024,
-	RTC_SCTP_TIMER_MS = 10,
-	RTC_SCTP_SACK_FREQ_RG = 8,	/* packets per SACK when the remote side is riftgate */
-	/* Retransmission backoff capped at 2 s (RFC 4960 suggests 60): after an ICE restart the
-	 * first queued DATA waits for the running T3 timer, so the cap bounds the stall once the
-	 * new path works. The retransmission limits let the association outlive any silence rtc
-	 * tolerates (2 × consent timeout); rtc, not SCTP, decides that a path is gone. */
-	RTC_SCTP_RTO_INITIAL_MS = 1000,	/* RFC 6298's initial RTO; must not exceed the cap */
-	RTC_SCTP_RTO_MAX_MS = 2000,
-	RTC_SCTP_MAX_RXT = 64,
-	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
-};
 
 enum rtc_chan_state { RTC_CHAN_PENDING = 0, RTC_CHAN_OPENING, RTC_CHAN_OPEN, RTC_CHAN_CLOSING };
 
@@ -58,56 +33,6 @@ struct rtc_channel {
 	int max_retransmits;		/* -1 = reliable */
 	void *opaque;			/* caller's, not owned */
 	char label[RTC_LABEL_MAX + 1];
-};
-
-/* A TURN server as libnice takes it (rtc_turn_server resolved: IP literal, port, relay type),
- * kept to set up the stream of an ICE restart again. */
-struct rtc_ice_relay {
-	char ip[NICE_ADDRESS_STRING_LEN];
-	uint16_t port;
-	NiceRelayType type;
-	char *username, *credential;	/* owned; the credential is wiped on clear */
-};
-
-struct rtc_ice {
-	NiceAgent *agent;		/* owned */
-	guint stream_id;
-	/* what a new agent is set up with (rtc_ice_restart makes one) */
-	bool have_stun;
-	char stun_ip[NICE_ADDRESS_STRING_LEN];
-	uint16_t stun_port;
-	size_t n_local;
-	NiceAddress local[RTC_MAX_LOCAL_ADDRS];	/* none = every interface */
-	uint16_t port_min, port_max;	/* 0,0 = any */
-	size_t n_relays;
-	struct rtc_ice_relay relays[RTC_MAX_ICE_SERVERS];
-	bool gathering;
-	bool gathered;			/* candidate-gathering-done seen on this stream */
-	bool controlling;
-	bool remote_creds;		/* remote ufrag/pwd given to libnice */
-	bool connected;			/* component reached CONNECTED/READY at least once */
-	bool bufs_bumped;
-	char ufrag[RTC_UFRAG_MAX + 1], pwd[RTC_PWD_MAX + 1];
-	size_t n_pending;
-	struct rtc_cand pending[RTC_PENDING_CANDS];	/* remote, before remote description */
-	bool pending_eoc;
-	enum rtc_cand_type local_type, remote_type;
-	char local_addr[64], remote_addr[64];
-	GSocket *direct;		/* ref held: selected pair's socket, NULL for relay/none */
-	struct sockaddr_storage direct_to;	/* remote address of the selected pair */
-	socklen_t direct_tolen;
-	bool no_gso;			/* UDP_SEGMENT failed with EIO on this pair's route */
-	bool gro;			/* UDP_GRO on the direct socket: reads may be trains */
-	bool no_gro;			/* a train ended in a non-DTLS packet: GRO off for good */
-	bool gro_wanted;		/* rtc_ice_enable_gro ran: GRO on every direct pair */
-	uint64_t last_rx_ns;		/* set by the liveness tick when rx_datagrams moved */
-	uint64_t tick_rx;		/* rx_datagrams at the last tick */
-	uint64_t tick_tx;		/* tx_datagrams at the last tick */
-	uint64_t unanswered_tx_ns;	/* first tick that saw us send since the last rx; 0 = none */
-	bool test_blackhole;		/* tests only: drop every received datagram (dead path) */
-	uint64_t tx_datagrams, rx_datagrams;
-	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
-	unsigned selections;
 };
 
 struct rtc_dtls {
@@ -198,6 +123,7 @@ struct rtc_peer {
 
 	GSource *flush_src;		/* owned; idle flush of queued ciphertext */
 	GSource *tick_src;		/* owned; 1 s liveness check */
+	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
 	uint8_t rec[RTC_REC_MAX];	/* one decrypted DTLS record */
 	uint8_t out[RTC_OUT_BUF];	/* ciphertext on its way to ICE */
 };
@@ -212,70 +138,11 @@ void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const 
 			 size_t len);
 void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid);
 void rtc_peer_on_writable(struct rtc_peer *p);
-void rtc_peer_on_ice_connected(struct rtc_peer *p);
 void rtc_peer_on_dtls_up(struct rtc_peer *p);
-void rtc_peer_on_local_candidate(struct rtc_peer *p, const char *cand);
-/* One datagram from the selected pair (libnice consumed STUN): which layer it belongs to. */
-void rtc_peer_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
 /* The selected path died (ICE failed or consent lost after connecting, or silence): reports it
  * through ops.ice_path and returns true, or returns false when the caller must fail the peer
  * (no ice_path callback, or DTLS never came up). */
 bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why);
-/* A pair was selected: ends a loss or a restart (ops.ice_path(up)). */
-void rtc_peer_on_path_selected(struct rtc_peer *p);
-/* ICE has a (new) selected pair, announced or found silently: the path-MTU probe looks at it. */
-void rtc_peer_on_new_pair(struct rtc_peer *p);
-/* The component failed: checks found nothing, or consent was lost (was_connected). */
-void rtc_peer_on_ice_failed(struct rtc_peer *p, bool was_connected);
-
-/* ice.c */
-int rtc_ice_init(struct rtc_peer *p, const struct rtc_config *cfg, struct rg_err *err);
-void rtc_ice_clear(struct rtc_peer *p);
-int rtc_ice_gather(struct rtc_peer *p);
-void rtc_ice_set_controlling(struct rtc_peer *p, bool controlling);
-int rtc_ice_set_remote(struct rtc_peer *p, const struct rtc_sdp *remote);
-int rtc_ice_add_candidate(struct rtc_peer *p, const struct rtc_cand *c);
-void rtc_ice_end_of_candidates(struct rtc_peer *p);
-int rtc_ice_restart(struct rtc_peer *p);
-/* Local addresses for the next restart's agent (IP literals). -EINVAL on a bad one. */
-int rtc_ice_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n);
-/* Our current UDP candidates (for descriptions sent after an ICE restart). */
-size_t rtc_ice_local_candidates(struct rtc_peer *p, struct rtc_cand *out, size_t max);
-/* Sends datagrams; drops (like UDP) when the socket is full. */
-void rtc_ice_send(struct rtc_peer *p, NiceOutputMessage *msgs, unsigned n);
-/* Injects one received datagram as if it came from the selected pair (fuzzing, tests). */
-void rtc_ice_on_datagram(struct rtc_peer *p, const uint8_t *buf, size_t len);
-/* Receive batching on direct pairs (UDP GRO), this one and later ones: only toward a riftgate
- * peer, once SCTP is up (the caller checks). */
-void rtc_ice_enable_gro(struct rtc_peer *p);
-/* Liveness, from the datagram counters (no clock read per packet): peer.c's tick calls it every
- * 500 ms and decides what the result means for the connection. */
-enum rtc_ice_liveness {
-	RTC_ICE_LIVE_RX = 1u << 0,		/* datagrams arrived since the last tick */
-	RTC_ICE_LIVE_UNANSWERED = 1u << 1,	/* we sent, nothing came back for silence_ns */
-	RTC_ICE_LIVE_SILENT = 1u << 2,		/* nothing arrived for consent_ns */
-};
-/* Bits of enum rtc_ice_liveness; UNANSWERED and SILENT only once ICE connected, UNANSWERED
- * only with silence_ns. They stay set at every tick until rtc_ice_rearm. */
-unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t consent_ns);
-/* Starts the UNANSWERED and/or SILENT clocks over (a report was made, a new pair selected). */
-void rtc_ice_rearm(struct rtc_ice *ice, uint64_t now, unsigned what);
-/* What the layers above may know of ICE. */
-bool rtc_ice_connected(const struct rtc_ice *ice);	/* a pair worked at least once */
-bool rtc_ice_gathered(const struct rtc_ice *ice);	/* end-of-candidates on this stream */
-bool rtc_ice_has_remote_creds(const struct rtc_ice *ice);
-/* Our credentials on the current stream (a restart makes new ones). */
-const char *rtc_ice_ufrag(const struct rtc_ice *ice);
-const char *rtc_ice_pwd(const struct rtc_ice *ice);
-unsigned rtc_ice_selections(const struct rtc_ice *ice);
-/* The selected pair and datagram counts into st (rtc_peer_get_stats). */
-void rtc_ice_stats(const struct rtc_ice *ice, struct rtc_stats *st);
-/* The selected pair's local socket (a ref: g_object_unref it) and remote address; NULL/false
- * when none. */
-GSocket *rtc_ice_selected_socket(const struct rtc_ice *ice);
-bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage *ss);
-/* Queued replies went out (rtc_dtls_flush): the receive side counts anew. */
-void rtc_ice_flushed(struct rtc_ice *ice);
 
 /* dtls.c */
 int rtc_dtls_global_ref(struct rg_err *err);

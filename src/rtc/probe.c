@@ -72,7 +72,8 @@ static void send_one(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	GOutputVector v = { .buffer = buf, .size = len };
 	NiceOutputMessage m = { .buffers = &v, .n_buffers = 1 };
 
-	rtc_ice_send(p, &m, 1);
+	if (!p->dead)
+		rtc_ice_send(&p->ice, &m, 1);
 }
 
 static void start_search(struct rtc_peer *p)

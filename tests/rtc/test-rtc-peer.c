@@ -339,7 +339,7 @@ static void test_connect_and_channels(gconstpointer data)
 		memcpy(train + 13 + 40, stun, sizeof(stun));
 		g_assert_true(t.b.p->ice.gro);
 		rtc_peer_get_stats(t.b.p, &s0);
-		rtc_ice_on_datagram(t.b.p, train, sizeof(train));
+		rtc_ice_on_datagram(&t.b.p->ice, train, sizeof(train));
 		rtc_peer_get_stats(t.b.p, &s1);
 		g_assert_cmpuint(s1.rx_datagrams - s0.rx_datagrams, ==, 2);
 		g_assert_false(t.b.p->ice.gro);

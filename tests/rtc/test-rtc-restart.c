@@ -3,7 +3,7 @@
  * same machine over real libnice agents. */
 #include <glib.h>
 
-#include "rtc/peer.h"
+#include "rtc/ice.h"
 #include "rtc/restart.h"
 
 enum ev {
