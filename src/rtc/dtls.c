@@ -3,7 +3,8 @@
  * its SHA-256 fingerprint goes into our SDP and the remote certificate must match the remote
  * SDP's a=fingerprint. The read BIO gets one datagram at a time, so records keep their datagram
  * boundaries; the write BIO collects records, and rtc_dtls_flush() cuts it at record
- * boundaries into one datagram per record and hands them to ICE in one batch. */
+ * boundaries into one datagram per record and hands them down in one batch (ops.send). peer.c
+ * owns the layer (struct rtc_dtls, dtls.h); records and events go up through the ops. */
 #include <errno.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -14,7 +15,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-#include "rtc/peer.h"
+#include "rtc/dtls.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -125,47 +126,54 @@ void rtc_dtls_local_fingerprint(uint8_t fp[static RTC_FP_LEN])
 	memcpy(fp, g_dtls.fp, RTC_FP_LEN);
 }
 
-static void arm_timer(struct rtc_peer *p);
+static void arm_timer(struct rtc_dtls *d);
 
 static gboolean on_timer(gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_dtls *d = data;
 
-	g_source_unref(p->dtls.timer);
-	p->dtls.timer = NULL;
-	if (p->dtls.ssl && !p->dtls.connected) {
-		if (DTLSv1_handle_timeout(p->dtls.ssl) < 0) {
-			rtc_peer_fail(p, "DTLS handshake timed out");
+	g_source_unref(d->timer);
+	d->timer = NULL;
+	if (d->ssl && !d->connected) {
+		if (DTLSv1_handle_timeout(d->ssl) < 0) {
+			d->ops->failed(d->opaque, "DTLS handshake timed out");
 			return G_SOURCE_REMOVE;
 		}
-		rtc_dtls_flush(p);
-		arm_timer(p);
+		rtc_dtls_flush(d);
+		arm_timer(d);
 	}
 	return G_SOURCE_REMOVE;
 }
 
-static void arm_timer(struct rtc_peer *p)
+static void arm_timer(struct rtc_dtls *d)
 {
 	struct timeval tv;
 	guint ms;
 
-	if (p->dtls.timer) {
-		g_source_destroy(p->dtls.timer);
-		g_source_unref(p->dtls.timer);
-		p->dtls.timer = NULL;
+	if (d->timer) {
+		g_source_destroy(d->timer);
+		g_source_unref(d->timer);
+		d->timer = NULL;
 	}
-	if (!p->dtls.ssl || p->dtls.connected || DTLSv1_get_timeout(p->dtls.ssl, &tv) != 1)
+	if (!d->ssl || d->connected || DTLSv1_get_timeout(d->ssl, &tv) != 1)
 		return;
 	ms = (guint)(tv.tv_sec * 1000 + tv.tv_usec / 1000);
-	p->dtls.timer = g_timeout_source_new(ms ? ms : 1);
-	g_source_set_callback(p->dtls.timer, on_timer, p, NULL);
-	g_source_attach(p->dtls.timer, p->ctx);
+	d->timer = g_timeout_source_new(ms ? ms : 1);
+	g_source_set_callback(d->timer, on_timer, d, NULL);
+	g_source_attach(d->timer, d->ctx);
 }
 
-int rtc_dtls_start(struct rtc_peer *p, bool client)
+void rtc_dtls_init(struct rtc_dtls *d, GMainContext *ctx, const char *log_id,
+		   const struct rtc_dtls_ops *ops, void *opaque)
 {
-	struct rtc_dtls *d = &p->dtls;
+	d->ctx = ctx;
+	d->log_id = log_id;
+	d->ops = ops;
+	d->opaque = opaque;
+}
 
+int rtc_dtls_start(struct rtc_dtls *d, bool client, unsigned mtu)
+{
 	if (d->ssl)
 		return 0;
 	d->ssl = SSL_new(g_dtls.ctx);
@@ -183,8 +191,8 @@ int rtc_dtls_start(struct rtc_peer *p, bool client)
 	BIO_set_mem_eof_return(d->wbio, -1);
 	SSL_set_bio(d->ssl, d->rbio, d->wbio);
 	/* No MTU query on a memory BIO: the datagram limit is ours, the path MTU. */
-	SSL_set_mtu(d->ssl, p->path_mtu);
-	DTLS_set_link_mtu(d->ssl, p->path_mtu);
+	SSL_set_mtu(d->ssl, mtu);
+	DTLS_set_link_mtu(d->ssl, mtu);
 	d->client = client;
 	if (client)
 		SSL_set_connect_state(d->ssl);
@@ -193,10 +201,8 @@ int rtc_dtls_start(struct rtc_peer *p, bool client)
 	return 0;
 }
 
-void rtc_dtls_clear(struct rtc_peer *p)
+void rtc_dtls_clear(struct rtc_dtls *d)
 {
-	struct rtc_dtls *d = &p->dtls;
-
 	if (d->timer) {
 		g_source_destroy(d->timer);
 		g_source_unref(d->timer);
@@ -205,67 +211,67 @@ void rtc_dtls_clear(struct rtc_peer *p)
 	memset(d, 0, sizeof(*d));
 }
 
-static bool verify_fingerprint(struct rtc_peer *p)
+static bool verify_fingerprint(struct rtc_dtls *d)
 {
-	X509 *cert = SSL_get1_peer_certificate(p->dtls.ssl);
+	X509 *cert = SSL_get1_peer_certificate(d->ssl);
 	uint8_t fp[RTC_FP_LEN];
 	unsigned int n = 0;
 	bool ok;
 
 	if (!cert)
 		return false;
-	ok = X509_digest(cert, EVP_sha256(), fp, &n) == 1 && n == RTC_FP_LEN && p->dtls.have_fp &&
-	     CRYPTO_memcmp(fp, p->dtls.remote_fp, RTC_FP_LEN) == 0;
+	ok = X509_digest(cert, EVP_sha256(), fp, &n) == 1 && n == RTC_FP_LEN && d->have_fp &&
+	     CRYPTO_memcmp(fp, d->remote_fp, RTC_FP_LEN) == 0;
 	X509_free(cert);
 	return ok;
 }
 
 /* Advances the handshake; returns true once it is complete and verified. */
-static bool handshake(struct rtc_peer *p)
+static bool handshake(struct rtc_dtls *d)
 {
-	int r = SSL_do_handshake(p->dtls.ssl);
+	int r = SSL_do_handshake(d->ssl);
 
 	if (r == 1) {
-		if (!verify_fingerprint(p)) {
+		if (!verify_fingerprint(d)) {
 			rg_log(RG_LOG_WARN, "%s: DTLS: remote certificate does not match a=fingerprint",
-			       p->log_id);
-			rtc_peer_fail(p, "DTLS fingerprint mismatch");
+			       d->log_id);
+			d->ops->failed(d->opaque, "DTLS fingerprint mismatch");
 			return false;
 		}
-		p->dtls.connected = true;
-		arm_timer(p);
-		SRTP_PROTECTION_PROFILE *srtp = SSL_get_selected_srtp_profile(p->dtls.ssl);
+		d->connected = true;
+		arm_timer(d);
+		SRTP_PROTECTION_PROFILE *srtp = SSL_get_selected_srtp_profile(d->ssl);
 
-		rg_log(RG_LOG_INFO, "%s: DTLS connected (%s, %s, srtp %s)", p->log_id,
-		       p->dtls.client ? "client" : "server", SSL_get_cipher_name(p->dtls.ssl),
+		rg_log(RG_LOG_INFO, "%s: DTLS connected (%s, %s, srtp %s)", d->log_id,
+		       d->client ? "client" : "server", SSL_get_cipher_name(d->ssl),
 		       srtp ? srtp->name : "none");
 		return true;
 	}
-	switch (SSL_get_error(p->dtls.ssl, r)) {
+	switch (SSL_get_error(d->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
-		arm_timer(p);
+		arm_timer(d);
 		return false;
 	default: {
 		char buf[160];
 
 		ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
 		ERR_clear_error();
-		rg_log(RG_LOG_WARN, "%s: DTLS handshake failed: %s", p->log_id, buf);
-		rtc_peer_fail(p, "DTLS handshake failed");
+		rg_log(RG_LOG_WARN, "%s: DTLS handshake failed: %s", d->log_id, buf);
+		d->ops->failed(d->opaque, "DTLS handshake failed");
 		return false;
 	}
 	}
 }
 
-void rtc_dtls_kick(struct rtc_peer *p)
+void rtc_dtls_kick(struct rtc_dtls *d)
 {
-	if (!p->dtls.ssl || p->dtls.connected || p->dtls.started)
+	if (!d->ssl || d->connected || d->started)
 		return;
-	p->dtls.started = true;
-	if (p->dtls.client) {
-		handshake(p);
-		rtc_dtls_flush(p);
+	d->started = true;
+	if (d->client) {
+		handshake(d);
+		rtc_dtls_flush(d);
 	}
 }
 
@@ -288,48 +294,44 @@ static size_t strip_epoch0(uint8_t *out, const uint8_t *in, size_t len)
 	return kept;
 }
 
-void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
+bool rtc_dtls_input(struct rtc_dtls *d, const uint8_t *buf, size_t len)
 {
-	struct rtc_dtls *d = &p->dtls;
-
-	if (!d->ssl || len == 0 || len > INT_MAX || p->state >= RTC_STATE_FAILED)
-		return;
+	if (!d->ssl || len == 0 || len > INT_MAX)
+		return false;
 	/* After the handshake only epoch ≥ 1 is ours: stray or spoofed epoch-0 records (e.g. a
 	 * new ClientHello) are cut out so they cannot disturb the session. A retransmitted final
 	 * flight keeps its epoch-1 Finished, which makes OpenSSL resend our last flight. */
 	if (d->connected) {
-		len = strip_epoch0(p->out, buf, len);
+		len = strip_epoch0(d->out, buf, len);
 		if (!len)
-			return;
-		buf = p->out;	/* free here: only read until BIO_write copies it below */
+			return false;
+		buf = d->out;	/* free here: only read until BIO_write copies it below */
 	}
 	/* A memory BIO is a byte stream; one datagram goes in and is consumed before the next. */
 	if (BIO_ctrl_pending(d->rbio))
 		(void)BIO_reset(d->rbio);
 	if (BIO_write(d->rbio, buf, (int)len) != (int)len)
-		return;
+		return false;
 	if (!d->connected) {
 		d->started = true;
-		if (!handshake(p)) {
-			rtc_dtls_flush(p);
-			return;
+		if (!handshake(d)) {
+			rtc_dtls_flush(d);
+			return false;
 		}
 		if (d->test_lose_final_flight) {	/* tests: as if the network lost it */
 			d->test_lose_final_flight = false;
 			(void)BIO_reset(d->wbio);
 		}
-		rtc_dtls_flush(p);
-		rtc_peer_on_dtls_up(p);
-		if (p->state >= RTC_STATE_FAILED)
-			return;
+		rtc_dtls_flush(d);
+		if (!d->ops->up(d->opaque))
+			return false;
 	}
 	for (;;) {
-		int n = SSL_read(d->ssl, p->rec, sizeof(p->rec));
+		int n = SSL_read(d->ssl, d->rec, sizeof(d->rec));
 
 		if (n > 0) {
-			rtc_sctp_input(p, p->rec, (size_t)n);
-			if (p->state >= RTC_STATE_FAILED || !d->ssl)
-				return;
+			if (!d->ops->record(d->opaque, d->rec, (size_t)n) || !d->ssl)
+				return false;
 			/* One record per datagram is the rule: when nothing is left (read-ahead
 			 * buffer and BIO both empty), skip the SSL_read that would only say
 			 * WANT_READ. */
@@ -342,9 +344,9 @@ void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 		case SSL_ERROR_WANT_WRITE:
 			break;
 		case SSL_ERROR_ZERO_RETURN:
-			rg_log(RG_LOG_INFO, "%s: DTLS close_notify from the remote side", p->log_id);
-			rtc_peer_on_sctp_down(p, false);
-			return;
+			rg_log(RG_LOG_INFO, "%s: DTLS close_notify from the remote side", d->log_id);
+			d->ops->closed(d->opaque);
+			return false;
 		default: {
 			char eb[160];
 
@@ -352,37 +354,37 @@ void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 			 * lands here is fatal (e.g. an alert). */
 			ERR_error_string_n(ERR_peek_last_error(), eb, sizeof(eb));
 			ERR_clear_error();
-			rg_log(RG_LOG_WARN, "%s: DTLS read error: %s", p->log_id, eb);
-			rtc_peer_fail(p, "DTLS read error");
-			return;
+			rg_log(RG_LOG_WARN, "%s: DTLS read error: %s", d->log_id, eb);
+			d->ops->failed(d->opaque, "DTLS read error");
+			return false;
 		}
 		}
 		break;
 	}
-	rtc_sctp_drain(p);
+	return true;
 }
 
-int rtc_dtls_write(struct rtc_peer *p, const void *buf, size_t len)
+int rtc_dtls_write(struct rtc_dtls *d, const void *buf, size_t len)
 {
 	int n;
 
-	if (!p->dtls.connected || len > INT_MAX)
+	if (!d->connected || len > INT_MAX)
 		return -ENOTCONN;
-	n = SSL_write(p->dtls.ssl, buf, (int)len);
+	n = SSL_write(d->ssl, buf, (int)len);
 	if (n != (int)len) {
 		ERR_clear_error();
 		return -EIO;
 	}
-	if (BIO_ctrl_pending(p->dtls.wbio) >= RTC_OUT_FLUSH_AT)
-		rtc_dtls_flush(p);
+	if (BIO_ctrl_pending(d->wbio) >= RTC_OUT_FLUSH_AT)
+		rtc_dtls_flush(d);
 	else
-		rtc_peer_schedule_flush(p);
+		d->ops->flush_soon(d->opaque);
 	return 0;
 }
 
-size_t rtc_dtls_pending(struct rtc_peer *p)
+size_t rtc_dtls_pending(const struct rtc_dtls *d)
 {
-	return p->dtls.wbio ? BIO_ctrl_pending(p->dtls.wbio) : 0;
+	return d->wbio ? BIO_ctrl_pending(d->wbio) : 0;
 }
 
 static size_t rec_len(const uint8_t *b, size_t n)
@@ -393,7 +395,7 @@ static size_t rec_len(const uint8_t *b, size_t n)
 	return l > n ? n : l;
 }
 
-void rtc_dtls_flush(struct rtc_peer *p)
+void rtc_dtls_flush(struct rtc_dtls *d)
 {
 	NiceOutputMessage msgs[RTC_OUT_BATCH];
 	GOutputVector vecs[RTC_OUT_BATCH];
@@ -401,11 +403,11 @@ void rtc_dtls_flush(struct rtc_peer *p)
 	long avail;
 
 	/* Before ICE has a pair, libnice cannot send: keep the records queued in the BIO;
-	 * the peer flushes them when ICE connects. */
-	if (!p->dtls.wbio || !rtc_ice_connected(&p->ice) || p->dead)
+	 * rtc_dtls_transport_up flushes them. */
+	if (!d->wbio || !d->can_send)
 		return;
-	p->rx_unflushed = 0;
-	while ((avail = BIO_get_mem_data(p->dtls.wbio, &data)) > 0) {
+	d->rx_unflushed = 0;
+	while ((avail = BIO_get_mem_data(d->wbio, &data)) > 0) {
 		const uint8_t *src = (const uint8_t *)data;
 		size_t take = 0, n_msgs = 0, off = 0;
 
@@ -413,41 +415,52 @@ void rtc_dtls_flush(struct rtc_peer *p)
 		while (take < (size_t)avail) {
 			size_t l = rec_len(src + take, (size_t)avail - take);
 
-			if (take && take + l > sizeof(p->out))
+			if (take && take + l > sizeof(d->out))
 				break;
-			if (l > sizeof(p->out))
-				l = sizeof(p->out);
+			if (l > sizeof(d->out))
+				l = sizeof(d->out);
 			take += l;
 		}
-		if (BIO_read(p->dtls.wbio, p->out, (int)take) != (int)take)
+		if (BIO_read(d->wbio, d->out, (int)take) != (int)take)
 			return;
 		/* One record per datagram. Packing several into one datagram is legal DTLS, but
 		 * aiortc reads one record per datagram and falls behind. */
 		while (off < take) {
-			size_t start = off, dlen = rec_len(p->out + off, take - off);
+			size_t start = off, dlen = rec_len(d->out + off, take - off);
 
 			off += dlen;
-			vecs[n_msgs].buffer = p->out + start;
+			vecs[n_msgs].buffer = d->out + start;
 			vecs[n_msgs].size = dlen;
 			msgs[n_msgs].buffers = &vecs[n_msgs];
 			msgs[n_msgs].n_buffers = 1;
 			if (++n_msgs == RTC_OUT_BATCH) {
-				rtc_ice_send(&p->ice, msgs, (unsigned)n_msgs);
+				d->ops->send(d->opaque, msgs, (unsigned)n_msgs);
 				n_msgs = 0;
 			}
 		}
 		if (n_msgs)
-			rtc_ice_send(&p->ice, msgs, (unsigned)n_msgs);
+			d->ops->send(d->opaque, msgs, (unsigned)n_msgs);
 	}
 }
 
-void rtc_dtls_shutdown(struct rtc_peer *p)
+bool rtc_dtls_rx_flush_due(struct rtc_dtls *d)
 {
-	if (!p->dtls.ssl || !p->dtls.connected)
+	return ++d->rx_unflushed >= RTC_RX_FLUSH_EVERY;
+}
+
+void rtc_dtls_transport_up(struct rtc_dtls *d)
+{
+	d->can_send = true;
+	rtc_dtls_flush(d);
+}
+
+void rtc_dtls_shutdown(struct rtc_dtls *d)
+{
+	if (!d->ssl || !d->connected)
 		return;
-	SSL_shutdown(p->dtls.ssl);
+	SSL_shutdown(d->ssl);
 	ERR_clear_error();
-	rtc_dtls_flush(p);
+	rtc_dtls_flush(d);
 }
 
 bool rtc_dtls_started(const struct rtc_dtls *d)

@@ -66,7 +66,7 @@ static gboolean on_flush(gpointer data)
 
 	g_source_unref(p->flush_src);
 	p->flush_src = NULL;
-	rtc_dtls_flush(p);
+	rtc_dtls_flush(&p->dtls);
 	return G_SOURCE_REMOVE;
 }
 
@@ -229,18 +229,61 @@ static void ice_connected(void *opaque)
 	struct rtc_peer *p = opaque;
 
 	rg_log(RG_LOG_INFO, "%s: ICE connected", p->log_id);
-	rtc_dtls_flush(p);
-	rtc_dtls_kick(p);
+	rtc_dtls_transport_up(&p->dtls);
+	rtc_dtls_kick(&p->dtls);
 }
 
-void rtc_peer_on_dtls_up(struct rtc_peer *p)
+/* DTLS callbacks (struct rtc_dtls_ops). */
+
+static void dtls_send(void *opaque, NiceOutputMessage *msgs, unsigned n)
 {
-	/* A path-MTU search first, when both sides probe: SCTP starts when it ends. */
-	if (rtc_probe_on_dtls_up(p))
-		return;
-	if (rtc_sctp_start(p) < 0)
-		rtc_peer_fail(p, "SCTP socket setup failed");
+	struct rtc_peer *p = opaque;
+
+	if (!p->dead)
+		rtc_ice_send(&p->ice, msgs, n);
 }
+
+static void dtls_flush_soon(void *opaque)
+{
+	rtc_peer_schedule_flush(opaque);
+}
+
+static bool dtls_up(void *opaque)
+{
+	struct rtc_peer *p = opaque;
+
+	/* A path-MTU search first, when both sides probe: SCTP starts when it ends. */
+	if (!rtc_probe_on_dtls_up(p) && rtc_sctp_start(p) < 0)
+		rtc_peer_fail(p, "SCTP socket setup failed");
+	return p->state < RTC_STATE_FAILED;
+}
+
+static bool dtls_record(void *opaque, uint8_t *buf, size_t len)
+{
+	struct rtc_peer *p = opaque;
+
+	rtc_sctp_input(p, buf, len);
+	return p->state < RTC_STATE_FAILED;
+}
+
+static void dtls_closed(void *opaque)
+{
+	rtc_peer_on_sctp_down(opaque, false);
+}
+
+static void dtls_failed(void *opaque, const char *why)
+{
+	rtc_peer_fail(opaque, why);
+}
+
+static const struct rtc_dtls_ops dtls_ops = {
+	.send = dtls_send,
+	.flush_soon = dtls_flush_soon,
+	.up = dtls_up,
+	.record = dtls_record,
+	.closed = dtls_closed,
+	.failed = dtls_failed,
+};
 
 static void ice_local_candidate(void *opaque, const char *cand)
 {
@@ -256,16 +299,18 @@ static bool ice_datagram(void *opaque, const uint8_t *buf, size_t len)
 
 	/* RFC 7983 demultiplexing: 20..63 is DTLS; 4..15 is unassigned, and RTC_PMTU_TYPE there
 	 * is our path-MTU probe; anything else here is not ours. */
-	if (len && buf[0] >= 20 && buf[0] <= 63)
-		rtc_dtls_input(p, buf, len);
+	if (len && buf[0] >= 20 && buf[0] <= 63) {
+		if (p->state < RTC_STATE_FAILED && rtc_dtls_input(&p->dtls, buf, len))
+			rtc_sctp_drain(p);
+	}
 	else if (len && buf[0] == RTC_PMTU_TYPE)
 		rtc_probe_input(p, buf, len);
 	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
 	 * in one batch from the high-priority idle flush; a long burst still flushes every
 	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */
-	if (!p->dead && rtc_dtls_pending(p)) {
-		if (++p->rx_unflushed >= RTC_RX_FLUSH_EVERY)
-			rtc_dtls_flush(p);
+	if (!p->dead && rtc_dtls_pending(&p->dtls)) {
+		if (rtc_dtls_rx_flush_due(&p->dtls))
+			rtc_dtls_flush(&p->dtls);
 		else
 			rtc_peer_schedule_flush(p);
 	}
@@ -442,6 +487,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 		g_free(p);
 		return ret;
 	}
+	rtc_dtls_init(&p->dtls, p->ctx, p->log_id, &dtls_ops, p);
 	rtc_sctp_global_ref(p->ctx);
 	rtc_sctp_init(p);
 	if ((ret = rtc_ice_init(&p->ice, p->ctx, p->log_id, cfg, &ice_ops, p, err)) < 0) {
@@ -470,7 +516,7 @@ void rtc_peer_free(struct rtc_peer *p)
 	}
 	rtc_probe_clear(p);
 	rtc_sctp_clear(p);	/* reverse order of setup */
-	rtc_dtls_clear(p);
+	rtc_dtls_clear(&p->dtls);
 	rtc_ice_clear(&p->ice);
 	if (p->channels)
 		g_ptr_array_free(p->channels, TRUE);
@@ -488,8 +534,8 @@ void rtc_peer_close(struct rtc_peer *p)
 	p->closing = true;
 	close_all_channels(p);
 	rtc_sctp_shutdown(p);
-	rtc_dtls_flush(p);
-	rtc_dtls_shutdown(p);
+	rtc_dtls_flush(&p->dtls);
+	rtc_dtls_shutdown(&p->dtls);
 	rtc_peer_set_state(p, RTC_STATE_CLOSED);
 }
 
@@ -566,11 +612,11 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
 	if ((ret = rtc_ice_set_remote(&p->ice, r)) < 0)
 		return ret;
-	if ((ret = rtc_dtls_start(p, we_are_client)) < 0)
+	if ((ret = rtc_dtls_start(&p->dtls, we_are_client, p->path_mtu)) < 0)
 		return ret;
 	rtc_peer_set_state(p, RTC_STATE_CHECKING);
 	if (rtc_ice_connected(&p->ice))
-		rtc_dtls_kick(p);
+		rtc_dtls_kick(&p->dtls);
 	return 0;
 }
 
@@ -697,7 +743,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	p->have_local = true;
 	rtc_sctp_set_remote_rg(&p->sctp, p->remote->rg_crc32c_offload,
 			       p->remote->rg_crc32c_offload && !p->no_crc32c_offload);
-	if ((ret = rtc_dtls_start(p, client)) < 0 || (ret = rtc_ice_gather(&p->ice)) < 0) {
+	if ((ret = rtc_dtls_start(&p->dtls, client, p->path_mtu)) < 0 || (ret = rtc_ice_gather(&p->ice)) < 0) {
 		g_free(*sdp_out);
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: cannot start DTLS or ICE gathering");
@@ -705,7 +751,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	if (p->state == RTC_STATE_NEW)
 		rtc_peer_set_state(p, RTC_STATE_CHECKING);
 	if (rtc_ice_connected(&p->ice))
-		rtc_dtls_kick(p);
+		rtc_dtls_kick(&p->dtls);
 	return 0;
 }
 

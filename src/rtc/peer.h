@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rtc/dtls.h"
 #include "rtc/ice.h"
 #include "rtc/limits.h"
 #include "rtc/pmtu.h"
@@ -33,18 +34,6 @@ struct rtc_channel {
 	int max_retransmits;		/* -1 = reliable */
 	void *opaque;			/* caller's, not owned */
 	char label[RTC_LABEL_MAX + 1];
-};
-
-struct rtc_dtls {
-	SSL *ssl;			/* owned; NULL until the role is known */
-	BIO *rbio, *wbio;		/* owned by ssl */
-	bool client;
-	bool started;
-	bool connected;
-	bool have_fp;
-	uint8_t remote_fp[RTC_FP_LEN];
-	GSource *timer;			/* owned; retransmission timer */
-	bool test_lose_final_flight;	/* tests only: discard what the completing step sends */
 };
 
 /* Path-MTU probing (probe.c). */
@@ -123,9 +112,6 @@ struct rtc_peer {
 
 	GSource *flush_src;		/* owned; idle flush of queued ciphertext */
 	GSource *tick_src;		/* owned; 1 s liveness check */
-	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
-	uint8_t rec[RTC_REC_MAX];	/* one decrypted DTLS record */
-	uint8_t out[RTC_OUT_BUF];	/* ciphertext on its way to ICE */
 };
 
 /* peer.c */
@@ -138,32 +124,10 @@ void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const 
 			 size_t len);
 void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid);
 void rtc_peer_on_writable(struct rtc_peer *p);
-void rtc_peer_on_dtls_up(struct rtc_peer *p);
 /* The selected path died (ICE failed or consent lost after connecting, or silence): reports it
  * through ops.ice_path and returns true, or returns false when the caller must fail the peer
  * (no ice_path callback, or DTLS never came up). */
 bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why);
-
-/* dtls.c */
-int rtc_dtls_global_ref(struct rg_err *err);
-void rtc_dtls_global_unref(void);
-void rtc_dtls_local_fingerprint(uint8_t fp[static RTC_FP_LEN]);
-int rtc_dtls_start(struct rtc_peer *p, bool client);
-void rtc_dtls_clear(struct rtc_peer *p);
-void rtc_dtls_input(struct rtc_peer *p, const uint8_t *buf, size_t len);
-/* Encrypts one SCTP packet as one record; queued until rtc_dtls_flush. */
-int rtc_dtls_write(struct rtc_peer *p, const void *buf, size_t len);
-void rtc_dtls_flush(struct rtc_peer *p);
-size_t rtc_dtls_pending(struct rtc_peer *p);
-void rtc_dtls_shutdown(struct rtc_peer *p);
-/* Starts the client handshake once ICE is up (no-op for the server or when running). */
-void rtc_dtls_kick(struct rtc_peer *p);
-/* What the layers above may know of DTLS, and what they tell it. */
-bool rtc_dtls_started(const struct rtc_dtls *d);	/* the role is known: a session exists */
-bool rtc_dtls_up(const struct rtc_dtls *d);		/* handshake done, fingerprint checked */
-bool rtc_dtls_is_client(const struct rtc_dtls *d);
-void rtc_dtls_set_remote_fp(struct rtc_dtls *d, const uint8_t fp[static RTC_FP_LEN]);
-void rtc_dtls_set_mtu(struct rtc_dtls *d, unsigned mtu);
 
 /* sctp.c */
 int rtc_sctp_global_ref(GMainContext *ctx);

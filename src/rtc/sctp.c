@@ -84,7 +84,7 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
 		crc = usrsctp_crc32c(b, len);
 		memcpy(b + 8, &crc, 4);
 	}
-	return rtc_dtls_write(p, buf, len) < 0 ? -1 : 0;
+	return rtc_dtls_write(&p->dtls, buf, len) < 0 ? -1 : 0;
 }
 
 static void drain_all(void)
