@@ -128,8 +128,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(buf, data + 1, size - 1);
 		memcpy(buf, sctp_hdr, 8);	/* ports + verification tag */
-		rtc_sctp_input(pb, buf, size - 1);
-		rtc_sctp_drain(pb);
+		rtc_sctp_input(&pb->sctp, buf, size - 1);
+		rtc_sctp_drain(&pb->sctp);
 		break;
 	case 2:
 		if (size < 7)

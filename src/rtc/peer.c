@@ -80,6 +80,9 @@ void rtc_peer_schedule_flush(struct rtc_peer *p)
 	g_source_attach(p->flush_src, p->ctx);
 }
 
+/* The selected path died (ICE failed or consent lost after connecting, or silence): reports it
+ * through ops.ice_path and returns true, or returns false when the caller must fail the peer
+ * (no ice_path callback, or DTLS never came up). */
 static bool path_lost(struct rtc_peer *p, const char *why)
 {
 	if (!p->ops.ice_path || !rtc_dtls_up(&p->dtls) || p->state >= RTC_STATE_FAILED)
@@ -194,11 +197,22 @@ static int send_open(struct rtc_peer *p, struct rtc_channel *ch)
 		return n;
 	ch->state = RTC_CHAN_OPENING;
 	/* DCEP messages go ordered and reliable (RFC 8832 §6). */
-	return rtc_sctp_send(p, ch->stream, RTC_PPID_DCEP, true, -1, buf, (size_t)n, false);
+	return rtc_sctp_send(&p->sctp, ch->stream, RTC_PPID_DCEP, true, -1, buf, (size_t)n, false);
 }
 
-void rtc_peer_on_sctp_up(struct rtc_peer *p)
+/* SCTP callbacks (struct rtc_sctp_ops). */
+
+static int sctp_output(void *opaque, const void *buf, size_t len)
 {
+	struct rtc_peer *p = opaque;
+
+	return p->dead ? -1 : rtc_dtls_write(&p->dtls, buf, len);
+}
+
+static void sctp_up(void *opaque)
+{
+	struct rtc_peer *p = opaque;
+
 	rg_log(RG_LOG_INFO, "%s: SCTP association up", p->log_id);
 	if (rtc_sctp_remote_rg(&p->sctp))	/* riftgate sends one record per datagram: trains split */
 		rtc_ice_enable_gro(&p->ice);
@@ -214,8 +228,10 @@ void rtc_peer_on_sctp_up(struct rtc_peer *p)
 	}
 }
 
-void rtc_peer_on_sctp_down(struct rtc_peer *p, bool failed)
+static void sctp_down(void *opaque, bool failed)
 {
+	struct rtc_peer *p = opaque;
+
 	if (p->closing)
 		return;
 	if (failed)
@@ -253,7 +269,7 @@ static bool dtls_up(void *opaque)
 	struct rtc_peer *p = opaque;
 
 	/* A path-MTU search first, when both sides probe: SCTP starts when it ends. */
-	if (!rtc_probe_on_dtls_up(p) && rtc_sctp_start(p) < 0)
+	if (!rtc_probe_on_dtls_up(p) && rtc_sctp_start(&p->sctp, p->path_mtu) < 0)
 		rtc_peer_fail(p, "SCTP socket setup failed");
 	return p->state < RTC_STATE_FAILED;
 }
@@ -262,13 +278,19 @@ static bool dtls_record(void *opaque, uint8_t *buf, size_t len)
 {
 	struct rtc_peer *p = opaque;
 
-	rtc_sctp_input(p, buf, len);
+	/* The remote's INIT may come while our path-MTU search holds SCTP back: kept for later. */
+	if (!rtc_sctp_started(&p->sctp)) {
+		if (len >= RTC_SCTP_COMMON_HDR)
+			rtc_probe_stash(p, buf, len);
+		return p->state < RTC_STATE_FAILED;
+	}
+	rtc_sctp_input(&p->sctp, buf, len);
 	return p->state < RTC_STATE_FAILED;
 }
 
 static void dtls_closed(void *opaque)
 {
-	rtc_peer_on_sctp_down(opaque, false);
+	sctp_down(opaque, false);
 }
 
 static void dtls_failed(void *opaque, const char *why)
@@ -301,10 +323,10 @@ static bool ice_datagram(void *opaque, const uint8_t *buf, size_t len)
 	 * is our path-MTU probe; anything else here is not ours. */
 	if (len && buf[0] >= 20 && buf[0] <= 63) {
 		if (p->state < RTC_STATE_FAILED && rtc_dtls_input(&p->dtls, buf, len))
-			rtc_sctp_drain(p);
-	}
-	else if (len && buf[0] == RTC_PMTU_TYPE)
+			rtc_sctp_drain(&p->sctp);
+	} else if (len && buf[0] == RTC_PMTU_TYPE) {
 		rtc_probe_input(p, buf, len);
+	}
 	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
 	 * in one batch from the high-priority idle flush; a long burst still flushes every
 	 * RTC_RX_FLUSH_EVERY datagrams so the sender's window keeps moving. */
@@ -372,7 +394,7 @@ static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_
 		{
 			uint8_t ack = RTC_DCEP_ACK;
 
-			rtc_sctp_send(p, sid, RTC_PPID_DCEP, true, -1, &ack, 1, false);
+			rtc_sctp_send(&p->sctp, sid, RTC_PPID_DCEP, true, -1, &ack, 1, false);
 		}
 		rg_log(RG_LOG_INFO, "%s: remote opened channel '%s' on stream %u", p->log_id,
 		       ch->label, sid);
@@ -425,20 +447,29 @@ void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const 
 	}
 }
 
-void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid)
+static void sctp_message(void *opaque, uint16_t sid, uint32_t ppid, const uint8_t *data,
+			 size_t len)
 {
+	rtc_peer_on_message(opaque, sid, ppid, data, len);
+}
+
+static void sctp_stream_reset(void *opaque, uint16_t sid)
+{
+	struct rtc_peer *p = opaque;
 	struct rtc_channel *ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
 
 	if (!ch)
 		return;
 	/* The remote side closed its direction; close ours too unless we started it. */
 	if (ch->state != RTC_CHAN_CLOSING)
-		rtc_sctp_reset_stream(p, sid);
+		rtc_sctp_reset_stream(&p->sctp, sid);
 	channel_destroy(p, ch, true);
 }
 
-void rtc_peer_on_writable(struct rtc_peer *p)
+static void sctp_writable(void *opaque)
 {
+	struct rtc_peer *p = opaque;
+
 	for (guint i = 0; i < p->channels->len && !p->dead; i++) {
 		struct rtc_channel *ch = p->channels->pdata[i];
 
@@ -449,6 +480,15 @@ void rtc_peer_on_writable(struct rtc_peer *p)
 		}
 	}
 }
+
+static const struct rtc_sctp_ops sctp_ops = {
+	.output = sctp_output,
+	.up = sctp_up,
+	.down = sctp_down,
+	.message = sctp_message,
+	.stream_reset = sctp_stream_reset,
+	.writable = sctp_writable,
+};
 
 int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_config *cfg,
 		 const struct rtc_peer_ops *ops, void *opaque, struct rg_err *err)
@@ -489,7 +529,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	}
 	rtc_dtls_init(&p->dtls, p->ctx, p->log_id, &dtls_ops, p);
 	rtc_sctp_global_ref(p->ctx);
-	rtc_sctp_init(p);
+	rtc_sctp_init(&p->sctp, p->log_id, p->consent_timeout_ms, &sctp_ops, p);
 	if ((ret = rtc_ice_init(&p->ice, p->ctx, p->log_id, cfg, &ice_ops, p, err)) < 0) {
 		rtc_peer_free(p);
 		return ret;
@@ -515,7 +555,7 @@ void rtc_peer_free(struct rtc_peer *p)
 		g_source_unref(p->flush_src);
 	}
 	rtc_probe_clear(p);
-	rtc_sctp_clear(p);	/* reverse order of setup */
+	rtc_sctp_clear(&p->sctp);	/* reverse order of setup */
 	rtc_dtls_clear(&p->dtls);
 	rtc_ice_clear(&p->ice);
 	if (p->channels)
@@ -533,7 +573,7 @@ void rtc_peer_close(struct rtc_peer *p)
 		return;
 	p->closing = true;
 	close_all_channels(p);
-	rtc_sctp_shutdown(p);
+	rtc_sctp_shutdown(&p->sctp);
 	rtc_dtls_flush(&p->dtls);
 	rtc_dtls_shutdown(&p->dtls);
 	rtc_peer_set_state(p, RTC_STATE_CLOSED);
@@ -830,7 +870,7 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	rtc_ice_stats(&p->ice, st);
-	st->rtt_ms = rtc_sctp_rtt_ms(p);
+	st->rtt_ms = rtc_sctp_rtt_ms(&p->sctp);
 	st->max_packet_message = rtc_peer_max_packet_message(p);
 	st->path_mtu = p->path_mtu;
 	st->path_mtu_state = rtc_probe_state(p);
@@ -913,7 +953,7 @@ int rtc_channel_send_flags(struct rtc_channel *ch, const void *data, size_t len,
 	} else {
 		ppid = binary ? RTC_PPID_BINARY : RTC_PPID_STRING;
 	}
-	ret = rtc_sctp_send(p, ch->stream, ppid, ch->ordered, ch->max_retransmits, data, len,
+	ret = rtc_sctp_send(&p->sctp, ch->stream, ppid, ch->ordered, ch->max_retransmits, data, len,
 			    flags & RTC_SEND_MORE);
 	if (ret == -EAGAIN)
 		ch->want_writable = true;
@@ -931,7 +971,7 @@ void rtc_channel_close(struct rtc_channel *ch)
 		return;
 	}
 	ch->state = RTC_CHAN_CLOSING;
-	rtc_sctp_reset_stream(p, ch->stream);
+	rtc_sctp_reset_stream(&p->sctp, ch->stream);
 }
 
 const char *rtc_channel_label(const struct rtc_channel *ch)
@@ -961,7 +1001,7 @@ bool rtc_channel_is_open(const struct rtc_channel *ch)
 
 size_t rtc_channel_buffered(const struct rtc_channel *ch)
 {
-	return rtc_sctp_buffered(ch->peer);
+	return rtc_sctp_buffered(&ch->peer->sctp);
 }
 
 void rtc_channel_set_opaque(struct rtc_channel *ch, void *opaque)

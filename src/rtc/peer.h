@@ -18,9 +18,8 @@
 #include "rtc/pmtu.h"
 #include "rtc/restart.h"
 #include "rtc/rtc.h"
+#include "rtc/sctp.h"
 #include "rtc/sdp.h"
-
-struct socket;	/* usrsctp */
 
 enum rtc_chan_state { RTC_CHAN_PENDING = 0, RTC_CHAN_OPENING, RTC_CHAN_OPEN, RTC_CHAN_CLOSING };
 
@@ -50,30 +49,6 @@ struct rtc_probe {
 	unsigned acks;
 	uint8_t ack[RTC_PMTU_HDR_LEN];
 	uint8_t buf[RTC_PMTU_CEIL];	/* one probe */
-};
-
-struct rx_item {
-	void *data;			/* malloc'd by usrsctp, freed with free() */
-	size_t len;
-	uint16_t sid;
-	uint32_t ppid;
-	int flags;
-};
-
-struct rtc_sctp {
-	uint32_t id;			/* what usrsctp knows us by (sconn_addr, ulp_info) */
-	struct socket *sock;		/* owned; NULL until DTLS is up */
-	bool up;			/* COMM_UP seen */
-	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
-	bool remote_rg;			/* the remote SDP says riftgate (a=x-rg-crc32c-offload) */
-	bool writable;			/* send_cb fired since the last drain */
-	bool blocked;			/* a send got EAGAIN since the last writable */
-	bool draining;
-	bool corked;			/* SCTP_NODELAY off during a run of RTC_SEND_MORE sends */
-	uint16_t remote_port;
-	GArray *rx;			/* struct rx_item, filled by receive_cb, drained after */
-	GByteArray *reasm;		/* partial-delivery reassembly */
-	GArray *resets;			/* uint16_t streams to reset (close) */
 };
 
 struct rtc_peer {
@@ -118,41 +93,9 @@ struct rtc_peer {
 void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s);
 void rtc_peer_fail(struct rtc_peer *p, const char *why);
 void rtc_peer_schedule_flush(struct rtc_peer *p);
-void rtc_peer_on_sctp_up(struct rtc_peer *p);
-void rtc_peer_on_sctp_down(struct rtc_peer *p, bool failed);
+/* One SCTP message (struct rtc_sctp_ops.message; the rtc_bytes fuzzer calls it too). */
 void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const uint8_t *data,
 			 size_t len);
-void rtc_peer_on_stream_reset(struct rtc_peer *p, uint16_t sid);
-void rtc_peer_on_writable(struct rtc_peer *p);
-/* The selected path died (ICE failed or consent lost after connecting, or silence): reports it
- * through ops.ice_path and returns true, or returns false when the caller must fail the peer
- * (no ice_path callback, or DTLS never came up). */
-bool rtc_peer_on_path_lost(struct rtc_peer *p, const char *why);
-
-/* sctp.c */
-int rtc_sctp_global_ref(GMainContext *ctx);
-void rtc_sctp_global_unref(void);
-int rtc_sctp_init(struct rtc_peer *p);
-int rtc_sctp_start(struct rtc_peer *p);
-void rtc_sctp_clear(struct rtc_peer *p);
-void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len);
-/* Processes what usrsctp queued during the last call into it (messages, notifications). */
-void rtc_sctp_drain(struct rtc_peer *p);
-/* more: another send follows at once; SCTP may hold a packet that is not full (Nagle on). */
-int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
-		  const void *data, size_t len, bool more);
-int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid);
-void rtc_sctp_shutdown(struct rtc_peer *p);
-size_t rtc_sctp_buffered(struct rtc_peer *p);
-/* Applies p->path_mtu to the running association (usrsctp only honours a decrease). */
-int rtc_sctp_set_path_mtu(struct rtc_peer *p);
-/* What the remote description says (before rtc_sctp_start): its SCTP port; whether it is
- * riftgate (a=x-rg-crc32c-offload), and then whether both skip the CRC32c. */
-void rtc_sctp_set_remote_port(struct rtc_sctp *s, uint16_t port);
-void rtc_sctp_set_remote_rg(struct rtc_sctp *s, bool remote_rg, bool crc_offload);
-bool rtc_sctp_remote_rg(const struct rtc_sctp *s);
-bool rtc_sctp_started(const struct rtc_sctp *s);	/* our socket exists */
-bool rtc_sctp_is_up(const struct rtc_sctp *s);		/* COMM_UP seen */
 
 /* probe.c */
 void rtc_probe_init(struct rtc_peer *p, const struct rtc_config *cfg);
@@ -166,6 +109,5 @@ void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len);
 /* An SCTP packet before our association exists: true when kept for later. */
 bool rtc_probe_stash(struct rtc_peer *p, const uint8_t *buf, size_t len);
 enum rtc_path_mtu_state rtc_probe_state(const struct rtc_peer *p);
-int rtc_sctp_rtt_ms(struct rtc_peer *p);
 
 #endif

@@ -105,7 +105,7 @@ static void apply(struct rtc_peer *p, uint16_t mtu)
 	p->path_mtu = mtu;
 	rtc_dtls_set_mtu(&p->dtls, mtu);
 	if (p->probe.locked) {
-		if (rtc_sctp_set_path_mtu(p) < 0)
+		if (rtc_sctp_set_path_mtu(&p->sctp, p->path_mtu) < 0)
 			rg_log(RG_LOG_WARN, "%s: cannot lower the SCTP path MTU: %s", p->log_id,
 			       g_strerror(errno));
 		if (p->ops.path_mtu_changed && !p->dead)
@@ -130,7 +130,7 @@ static void on_events(struct rtc_peer *p, int ev)
 	pr->waiting_sctp = false;
 	pr->locked = true;
 	pr->m.ceiling = p->path_mtu;
-	if (rtc_sctp_start(p) < 0) {
+	if (rtc_sctp_start(&p->sctp, p->path_mtu) < 0) {
 		rtc_peer_fail(p, "SCTP socket setup failed");
 		return;
 	}
@@ -140,13 +140,13 @@ static void on_events(struct rtc_peer *p, int ev)
 		const uint8_t *d = g_bytes_get_data(b, &n);
 		uint8_t *copy = g_memdup2(d, n);
 
-		rtc_sctp_input(p, copy, n);
+		rtc_sctp_input(&p->sctp, copy, n);
 		g_free(copy);
 	}
 	if (pr->early)
 		g_ptr_array_set_size(pr->early, 0);
 	if (!p->dead && rtc_sctp_started(&p->sctp))
-		rtc_sctp_drain(p);
+		rtc_sctp_drain(&p->sctp);
 }
 
 static void run(struct rtc_peer *p)

@@ -3,7 +3,8 @@
  * usrsctp_conninput(). usrsctp is process-wide: one ref-counted global owns
  * usrsctp_init_nothreads() and the GLib timer that calls usrsctp_handle_timers().
  * usrsctp knows each peer only by a random 32-bit id (sconn_addr and ulp_info); the id table maps
- * it back, so a callback that arrives after rtc_peer_free finds nothing.
+ * it back to the struct rtc_sctp, so a callback that arrives after rtc_sctp_clear finds nothing.
+ * peer.c owns the layer (sctp.h); packets go down and events up through struct rtc_sctp_ops.
  * Rules: conn_output() only encrypts into the DTLS write BIO (never calls usrsctp);
  * receive_cb()/send_cb() only queue; the queue is drained (and user callbacks run) after the
  * usrsctp call returns, from the loop — so usrsctp is never re-entered from its own callbacks. */
@@ -14,7 +15,7 @@
 #include <sys/socket.h>
 #include <usrsctp.h>
 
-#include "rtc/peer.h"
+#include "rtc/sctp.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -25,7 +26,7 @@ enum { TICK_BUSY_MS = RTC_SCTP_TIMER_MS, TICK_IDLE_MS = 200, BUSY_FOR_MS = 1000 
 
 static struct {
 	unsigned refs;
-	GHashTable *peers;	/* id → struct rtc_peer *, not owned */
+	GHashTable *peers;	/* id → struct rtc_sctp *, not owned */
 	GMainContext *ctx;	/* ref held; the first peer's context */
 	GSource *timer;
 	guint tick_ms;
@@ -61,20 +62,20 @@ static void mark_busy(void)
 	}
 }
 
-static struct rtc_peer *lookup(uint32_t id)
+static struct rtc_sctp *lookup(uint32_t id)
 {
 	return g_sctp.peers ? g_hash_table_lookup(g_sctp.peers, GUINT_TO_POINTER(id)) : NULL;
 }
 
 static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t set_df)
 {
-	struct rtc_peer *p = lookup((uint32_t)(uintptr_t)addr);
+	struct rtc_sctp *s = lookup((uint32_t)(uintptr_t)addr);
 
 	(void)tos;
 	(void)set_df;
-	if (!p || p->dead)
+	if (!s)
 		return -1;
-	if (!p->sctp.crc_offload && len >= 12) {
+	if (!s->crc_offload && len >= 12) {
 		/* usrsctp runs with CRC32c offload on (process-wide); peers that are not riftgate
 		 * get the checksum computed here. */
 		uint8_t *b = buf;
@@ -84,7 +85,7 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
 		crc = usrsctp_crc32c(b, len);
 		memcpy(b + 8, &crc, 4);
 	}
-	return rtc_dtls_write(&p->dtls, buf, len) < 0 ? -1 : 0;
+	return s->ops->output(s->opaque, buf, len) < 0 ? -1 : 0;
 }
 
 static void drain_all(void)
@@ -95,13 +96,13 @@ static void drain_all(void)
 
 	g_hash_table_iter_init(&it, g_sctp.peers);
 	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (((struct rtc_peer *)v)->sctp.rx->len || ((struct rtc_peer *)v)->sctp.writable)
-			g_ptr_array_add(list, GUINT_TO_POINTER(((struct rtc_peer *)v)->sctp.id));
+		if (((struct rtc_sctp *)v)->rx->len || ((struct rtc_sctp *)v)->writable)
+			g_ptr_array_add(list, GUINT_TO_POINTER(((struct rtc_sctp *)v)->id));
 	for (guint i = 0; i < list->len; i++) {
-		struct rtc_peer *p = lookup(GPOINTER_TO_UINT(list->pdata[i]));
+		struct rtc_sctp *s = lookup(GPOINTER_TO_UINT(list->pdata[i]));
 
-		if (p)
-			rtc_sctp_drain(p);
+		if (s)
+			rtc_sctp_drain(s);
 	}
 	g_ptr_array_free(list, TRUE);
 }
@@ -186,18 +187,31 @@ void rtc_sctp_global_unref(void)
 	g_sctp.peers = NULL;
 }
 
-int rtc_sctp_init(struct rtc_peer *p)
+/* Heartbeats keep an idle association's path checked: a side with nothing to send still sends
+ * one, and with no answer within rtc's path_silence_ms the path is reported dead. A shorter
+ * interval (2.5 s) noticed sooner but doubled an idle agent's CPU (0.13 -> ~0.25 % of a core). */
+static uint32_t hb_interval_ms(unsigned consent_timeout_ms)
 {
-	struct rtc_sctp *s = &p->sctp;
+	uint32_t ms = consent_timeout_ms / 4;
 
+	return ms ? ms : 1;
+}
+
+int rtc_sctp_init(struct rtc_sctp *s, const char *log_id, unsigned consent_timeout_ms,
+		  const struct rtc_sctp_ops *ops, void *opaque)
+{
+	s->log_id = log_id;
+	s->ops = ops;
+	s->opaque = opaque;
+	s->hb_interval_ms = hb_interval_ms(consent_timeout_ms);
 	do
 		s->id = g_random_int();
 	while (s->id == 0 || lookup(s->id));
-	s->rx = g_array_sized_new(FALSE, FALSE, sizeof(struct rx_item), 64);
+	s->rx = g_array_sized_new(FALSE, FALSE, sizeof(struct rtc_sctp_rx), 64);
 	s->resets = g_array_new(FALSE, FALSE, sizeof(uint16_t));
 	s->reasm = g_byte_array_new();
 	s->remote_port = RTC_SCTP_PORT;
-	g_hash_table_insert(g_sctp.peers, GUINT_TO_POINTER(s->id), p);
+	g_hash_table_insert(g_sctp.peers, GUINT_TO_POINTER(s->id), s);
 	usrsctp_register_address((void *)(uintptr_t)s->id);
 	return 0;
 }
@@ -205,43 +219,32 @@ int rtc_sctp_init(struct rtc_peer *p)
 static int receive_cb(struct socket *sock, union sctp_sockstore addr, void *data, size_t len,
 		      struct sctp_rcvinfo rcv, int flags, void *ulp_info)
 {
-	struct rtc_peer *p = lookup((uint32_t)(uintptr_t)ulp_info);
-	struct rx_item it = { data, len, rcv.rcv_sid, ntohl(rcv.rcv_ppid), flags };
+	struct rtc_sctp *s = lookup((uint32_t)(uintptr_t)ulp_info);
+	struct rtc_sctp_rx it = { data, len, rcv.rcv_sid, ntohl(rcv.rcv_ppid), flags };
 
 	(void)sock;
 	(void)addr;
-	if (!p || p->dead) {
+	if (!s) {
 		free(data);
 		return 1;
 	}
-	g_array_append_val(p->sctp.rx, it);
+	g_array_append_val(s->rx, it);
 	return 1;
 }
 
 static int send_cb(struct socket *sock, uint32_t sb_free, void *ulp_info)
 {
-	struct rtc_peer *p = lookup((uint32_t)(uintptr_t)ulp_info);
+	struct rtc_sctp *s = lookup((uint32_t)(uintptr_t)ulp_info);
 
 	(void)sock;
 	(void)sb_free;
-	if (p)
-		p->sctp.writable = true;
+	if (s)
+		s->writable = true;
 	return 0;
 }
 
-/* Heartbeats keep an idle association's path checked: a side with nothing to send still sends
- * one, and with no answer within rtc's path_silence_ms the path is reported dead. A shorter
- * interval (2.5 s) noticed sooner but doubled an idle agent's CPU (0.13 -> ~0.25 % of a core). */
-static uint32_t hb_interval_ms(const struct rtc_peer *p)
+int rtc_sctp_start(struct rtc_sctp *s, unsigned path_mtu)
 {
-	uint32_t ms = p->consent_timeout_ms / 4;
-
-	return ms ? ms : 1;
-}
-
-int rtc_sctp_start(struct rtc_peer *p)
-{
-	struct rtc_sctp *s = &p->sctp;
 	struct sockaddr_conn local = { 0 }, remote = { 0 };
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct sctp_initmsg im = { .sinit_num_ostreams = RTC_MAX_CHANNELS,
@@ -269,8 +272,8 @@ int rtc_sctp_start(struct rtc_peer *p)
 	 * SCTP packet must stay one DTLS record within one UDP datagram (DESIGN §Data path). */
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
-	pp.spp_hbinterval = hb_interval_ms(p);
+	pp.spp_pathmtu = (uint32_t)(path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
+	pp.spp_hbinterval = s->hb_interval_ms;
 	pp.spp_pathmaxrxt = RTC_SCTP_MAX_RXT;
 	if (usrsctp_set_non_blocking(s->sock, 1) < 0 ||
 	    usrsctp_setsockopt(s->sock, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
@@ -289,7 +292,7 @@ int rtc_sctp_start(struct rtc_peer *p)
 	 * at most one MTU per SACK. Between riftgate peers a SACK per RTC_SCTP_SACK_FREQ_RG
 	 * packets saves most of the receiver's replies and the sender's SACK processing; gaps
 	 * and duplicates still get an immediate SACK, and the delayed-SACK timer bounds the rest. */
-	if (p->sctp.remote_rg) {
+	if (s->remote_rg) {
 		struct sctp_sack_info si = { .sack_assoc_id = SCTP_FUTURE_ASSOC, .sack_delay = 20,
 					     .sack_freq = RTC_SCTP_SACK_FREQ_RG };
 
@@ -316,21 +319,19 @@ int rtc_sctp_start(struct rtc_peer *p)
 	if (usrsctp_connect(s->sock, (struct sockaddr *)&remote, sizeof(remote)) < 0 &&
 	    errno != EINPROGRESS)
 		goto fail;
-	rtc_sctp_drain(p);
+	rtc_sctp_drain(s);
 	return 0;
 fail:;
 	int ret = -errno;
 
-	rg_log(RG_LOG_WARN, "%s: SCTP socket setup failed: %s", p->log_id, g_strerror(errno));
+	rg_log(RG_LOG_WARN, "%s: SCTP socket setup failed: %s", s->log_id, g_strerror(errno));
 	usrsctp_close(s->sock);
 	s->sock = NULL;
 	return ret ? ret : -EIO;
 }
 
-void rtc_sctp_clear(struct rtc_peer *p)
+void rtc_sctp_clear(struct rtc_sctp *s)
 {
-	struct rtc_sctp *s = &p->sctp;
-
 	if (!s->rx)
 		return;
 	/* Unregister first: whatever usrsctp does during close finds no peer. */
@@ -339,20 +340,18 @@ void rtc_sctp_clear(struct rtc_peer *p)
 		usrsctp_close(s->sock);
 	usrsctp_deregister_address((void *)(uintptr_t)s->id);
 	for (guint i = 0; i < s->rx->len; i++)
-		free(g_array_index(s->rx, struct rx_item, i).data);
+		free(g_array_index(s->rx, struct rtc_sctp_rx, i).data);
 	g_array_free(s->rx, TRUE);
 	g_array_free(s->resets, TRUE);
 	g_byte_array_free(s->reasm, TRUE);
 	memset(s, 0, sizeof(*s));
 }
 
-void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len)
+void rtc_sctp_input(struct rtc_sctp *s, uint8_t *buf, size_t len)
 {
-	if (!p->sctp.sock && len >= 12)
-		rtc_probe_stash(p, buf, len);	/* the remote's INIT while our probe runs */
-	if (!p->sctp.sock || len < 12)
+	if (!s->sock || len < 12)
 		return;
-	if (!p->sctp.crc_offload) {
+	if (!s->crc_offload) {
 		uint32_t want, got;
 
 		memcpy(&want, buf + 8, 4);
@@ -360,19 +359,19 @@ void rtc_sctp_input(struct rtc_peer *p, uint8_t *buf, size_t len)
 		got = usrsctp_crc32c(buf, len);
 		memcpy(buf + 8, &want, 4);
 		if (got != want) {
-			rg_log(RG_LOG_DEBUG, "%s: SCTP packet with bad CRC32c dropped", p->log_id);
+			rg_log(RG_LOG_DEBUG, "%s: SCTP packet with bad CRC32c dropped", s->log_id);
 			return;
 		}
 	}
 	mark_busy();
-	usrsctp_conninput((void *)(uintptr_t)p->sctp.id, buf, len, 0);
+	usrsctp_conninput((void *)(uintptr_t)s->id, buf, len, 0);
 	/* usrsctp's send_cb is not prompt in the no-threads build; a sender blocked on a full
 	 * buffer retries after every packet we feed in (SACKs free space). */
-	if (p->sctp.blocked)
-		p->sctp.writable = true;
+	if (s->blocked)
+		s->writable = true;
 }
 
-static void handle_notification(struct rtc_peer *p, const union sctp_notification *n, size_t len)
+static void handle_notification(struct rtc_sctp *s, const union sctp_notification *n, size_t len)
 {
 	if (len < sizeof(n->sn_header) || n->sn_header.sn_length > len)
 		return;
@@ -382,22 +381,22 @@ static void handle_notification(struct rtc_peer *p, const union sctp_notificatio
 			return;
 		switch (n->sn_assoc_change.sac_state) {
 		case SCTP_COMM_UP:
-			if (!p->sctp.up) {
-				p->sctp.up = true;
-				rtc_peer_on_sctp_up(p);
+			if (!s->up) {
+				s->up = true;
+				s->ops->up(s->opaque);
 			}
 			break;
 		case SCTP_COMM_LOST:
 		case SCTP_CANT_STR_ASSOC:
-			rtc_peer_on_sctp_down(p, true);
+			s->ops->down(s->opaque, true);
 			break;
 		case SCTP_SHUTDOWN_COMP:
-			rtc_peer_on_sctp_down(p, false);
+			s->ops->down(s->opaque, false);
 			break;
 		}
 		break;
 	case SCTP_SHUTDOWN_EVENT:
-		rtc_peer_on_sctp_down(p, false);
+		s->ops->down(s->opaque, false);
 		break;
 	case SCTP_STREAM_RESET_EVENT: {
 		const struct sctp_stream_reset_event *e = &n->sn_strreset_event;
@@ -409,7 +408,7 @@ static void handle_notification(struct rtc_peer *p, const union sctp_notificatio
 			return;
 		cnt = (e->strreset_length - sizeof(*e)) / sizeof(uint16_t);
 		for (size_t i = 0; i < cnt; i++)
-			rtc_peer_on_stream_reset(p, e->strreset_stream_list[i]);
+			s->ops->stream_reset(s->opaque, e->strreset_stream_list[i]);
 		break;
 	}
 	default:
@@ -417,16 +416,14 @@ static void handle_notification(struct rtc_peer *p, const union sctp_notificatio
 	}
 }
 
-static void deliver(struct rtc_peer *p, struct rx_item *it)
+static void deliver(struct rtc_sctp *s, struct rtc_sctp_rx *it)
 {
-	struct rtc_sctp *s = &p->sctp;
-
 	if (!it->data) {	/* EOF on the socket: association gone */
-		rtc_peer_on_sctp_down(p, false);
+		s->ops->down(s->opaque, false);
 		return;
 	}
 	if (it->flags & MSG_NOTIFICATION) {
-		handle_notification(p, it->data, it->len);
+		handle_notification(s, it->data, it->len);
 		return;
 	}
 	if (!(it->flags & MSG_EOR) || s->reasm->len) {
@@ -438,17 +435,15 @@ static void deliver(struct rtc_peer *p, struct rx_item *it)
 		g_byte_array_append(s->reasm, it->data, (guint)it->len);
 		if (!(it->flags & MSG_EOR))
 			return;
-		rtc_peer_on_message(p, it->sid, it->ppid, s->reasm->data, s->reasm->len);
+		s->ops->message(s->opaque, it->sid, it->ppid, s->reasm->data, s->reasm->len);
 		g_byte_array_set_size(s->reasm, 0);
 		return;
 	}
-	rtc_peer_on_message(p, it->sid, it->ppid, it->data, it->len);
+	s->ops->message(s->opaque, it->sid, it->ppid, it->data, it->len);
 }
 
-static void send_resets(struct rtc_peer *p)
+static void send_resets(struct rtc_sctp *s)
 {
-	struct rtc_sctp *s = &p->sctp;
-
 	if (s->resets->len && s->sock) {
 		size_t sz = sizeof(struct sctp_reset_streams) + s->resets->len * sizeof(uint16_t);
 		struct sctp_reset_streams *r = g_malloc0(sz);
@@ -458,65 +453,63 @@ static void send_resets(struct rtc_peer *p)
 		r->srs_number_streams = (uint16_t)s->resets->len;
 		memcpy(r->srs_stream_list, s->resets->data, s->resets->len * sizeof(uint16_t));
 		if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_RESET_STREAMS, r, (socklen_t)sz) < 0)
-			rg_log(RG_LOG_DEBUG, "%s: SCTP stream reset failed: %s", p->log_id,
+			rg_log(RG_LOG_DEBUG, "%s: SCTP stream reset failed: %s", s->log_id,
 			       g_strerror(errno));
 		g_free(r);
 		g_array_set_size(s->resets, 0);
 	}
 }
 
-void rtc_sctp_drain(struct rtc_peer *p)
+void rtc_sctp_drain(struct rtc_sctp *s)
 {
-	struct rtc_sctp *s = &p->sctp;
-
 	if (s->draining || !s->rx)
 		return;
 	s->draining = true;
 	/* Items may be appended while we deliver (a callback that sends makes usrsctp process
 	 * SACKs); the loop picks them up. */
-	for (guint i = 0; i < s->rx->len && !p->dead; i++) {
-		struct rx_item it = g_array_index(s->rx, struct rx_item, i);
+	for (guint i = 0; i < s->rx->len; i++) {
+		struct rtc_sctp_rx it = g_array_index(s->rx, struct rtc_sctp_rx, i);
 
-		g_array_index(s->rx, struct rx_item, i).data = NULL;
-		deliver(p, &it);
+		g_array_index(s->rx, struct rtc_sctp_rx, i).data = NULL;
+		deliver(s, &it);
 		free(it.data);
 	}
 	if (s->rx)
 		g_array_set_size(s->rx, 0);
 	s->draining = false;
-	if (p->dead || !s->rx)
+	if (!s->rx)
 		return;
-	send_resets(p);
+	send_resets(s);
 	if (s->writable) {
 		s->writable = false;
 		s->blocked = false;
-		rtc_peer_on_writable(p);
+		s->ops->writable(s->opaque);
 	}
 	if (s->rx->len)
-		rtc_sctp_drain(p);
+		rtc_sctp_drain(s);
 }
 
 /* SCTP_NODELAY stays on except during a run of sends flagged "more": then usrsctp's Nagle
  * check holds a packet that is not full while data is in flight, the next message fills it,
  * and the run's last send (NODELAY back on) sends what is left. */
-static void set_corked(struct rtc_peer *p, bool corked)
+static void set_corked(struct rtc_sctp *s, bool corked)
 {
 	int nodelay = !corked;
 
-	if (p->sctp.corked == corked)
+	if (s->corked == corked)
 		return;
-	if (usrsctp_setsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_NODELAY, &nodelay,
+	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_NODELAY, &nodelay,
 			       sizeof(nodelay)) == 0)
-		p->sctp.corked = corked;
+		s->corked = corked;
 }
 
-int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
+int rtc_sctp_send(struct rtc_sctp *s, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
 		  const void *data, size_t len, bool more)
 {
 	struct sctp_sendv_spa spa = { 0 };
 	ssize_t n;
 
-	if (!p->sctp.sock || !p->sctp.up)
+	if (!s->sock || !s->up)
 		return -ENOTCONN;
 	spa.sendv_flags = SCTP_SEND_SNDINFO_VALID;
 	spa.sendv_sndinfo.snd_sid = sid;
@@ -528,76 +521,76 @@ int rtc_sctp_send(struct rtc_peer *p, uint16_t sid, uint32_t ppid, bool ordered,
 		spa.sendv_prinfo.pr_value = (uint32_t)max_rtx;
 	}
 	mark_busy();
-	set_corked(p, more);
-	n = usrsctp_sendv(p->sctp.sock, data, len, NULL, 0, &spa, sizeof(spa), SCTP_SENDV_SPA, 0);
+	set_corked(s, more);
+	n = usrsctp_sendv(s->sock, data, len, NULL, 0, &spa, sizeof(spa), SCTP_SENDV_SPA, 0);
 	if (n < 0) {
 		int e = errno;
 
-		set_corked(p, false);	/* the run ends here; SACKs send what is held */
+		set_corked(s, false);	/* the run ends here; SACKs send what is held */
 		if (e == EWOULDBLOCK || e == EAGAIN) {
-			p->sctp.blocked = true;
+			s->blocked = true;
 			return -EAGAIN;
 		}
 		return -e;
 	}
-	if (!p->sctp.draining && (p->sctp.rx->len || p->sctp.writable))
-		rtc_sctp_drain(p);
+	if (!s->draining && (s->rx->len || s->writable))
+		rtc_sctp_drain(s);
 	return 0;
 }
 
-int rtc_sctp_reset_stream(struct rtc_peer *p, uint16_t sid)
+int rtc_sctp_reset_stream(struct rtc_sctp *s, uint16_t sid)
 {
-	g_array_append_val(p->sctp.resets, sid);
-	send_resets(p);
+	g_array_append_val(s->resets, sid);
+	send_resets(s);
 	return 0;
 }
 
-void rtc_sctp_shutdown(struct rtc_peer *p)
+void rtc_sctp_shutdown(struct rtc_sctp *s)
 {
-	if (p->sctp.sock && p->sctp.up)
-		usrsctp_shutdown(p->sctp.sock, SHUT_RDWR);
+	if (s->sock && s->up)
+		usrsctp_shutdown(s->sock, SHUT_RDWR);
 }
 
-size_t rtc_sctp_buffered(struct rtc_peer *p)
+size_t rtc_sctp_buffered(const struct rtc_sctp *s)
 {
 	struct sctp_status st = { 0 };
 	socklen_t l = sizeof(st);
 
-	if (!p->sctp.sock || usrsctp_getsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
+	if (!s->sock || usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
 		return 0;
 	return (size_t)st.sstat_penddata + st.sstat_unackdata;
 }
 
-int rtc_sctp_set_path_mtu(struct rtc_peer *p)
+int rtc_sctp_set_path_mtu(struct rtc_sctp *s, unsigned path_mtu)
 {
 	struct sctp_paddrparams pp = { 0 };
 	struct sockaddr_conn remote = { 0 };
 
-	if (!p->sctp.sock)
-		return 0;	/* rtc_sctp_start uses p->path_mtu */
+	if (!s->sock)
+		return 0;	/* rtc_sctp_start takes the size */
 	/* The association's one path, named as at connect (an unspecified address is refused
 	 * with EAFNOSUPPORT once the association exists). */
 	remote.sconn_family = AF_CONN;
-	remote.sconn_port = htons(p->sctp.remote_port);
-	remote.sconn_addr = (void *)(uintptr_t)p->sctp.id;
+	remote.sconn_port = htons(s->remote_port);
+	remote.sconn_addr = (void *)(uintptr_t)s->id;
 	memcpy(&pp.spp_address, &remote, sizeof(remote));
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
 	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-	pp.spp_pathmtu = (uint32_t)(p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
-	pp.spp_hbinterval = hb_interval_ms(p);
-	if (usrsctp_setsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
+	pp.spp_pathmtu = (uint32_t)(path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
+	pp.spp_hbinterval = s->hb_interval_ms;
+	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
 			       sizeof(pp)) < 0)
 		return -errno;
 	return 0;
 }
 
-int rtc_sctp_rtt_ms(struct rtc_peer *p)
+int rtc_sctp_rtt_ms(const struct rtc_sctp *s)
 {
 	struct sctp_status st = { 0 };
 	socklen_t l = sizeof(st);
 
-	if (!p->sctp.sock || !p->sctp.up ||
-	    usrsctp_getsockopt(p->sctp.sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
+	if (!s->sock || !s->up ||
+	    usrsctp_getsockopt(s->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &l) < 0)
 		return -1;
 	return (int)st.sstat_primary.spinfo_srtt;
 }
