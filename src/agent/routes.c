@@ -269,34 +269,41 @@ static bool covers_local_network(const struct agent_routes *r, const struct rg_p
 	return hit;
 }
 
+/* In a signed network only a peer whose key and address come from a certificate may route
+ * anything, and only inside the routes that certificate binds: a /0 (an exit offer) only when
+ * the certificate binds that /0 itself. Without a trust anchor anything passes here. */
+static bool cert_binds(struct agent_routes *r, const char *peer_id, const struct rg_prefix *route,
+		       const char **why)
+{
+	struct agent_peer *p = peer_id ? agent_peer_get(r->a, peer_id, false) : NULL;
+	bool bound = false;
+
+	if (!r->a->trust)
+		return true;
+	if (!p || !p->verified) {
+		*why = "the peer is not verified by a network certificate";
+		return false;
+	}
+	for (size_t i = 0; i < p->n_cert_routes && !bound; i++)
+		bound = rg_prefix_contains(&p->cert_routes[i], route);
+	if (!bound)
+		*why = route->len ? "not in the routes of the peer's certificate" :
+		       "exit offer (default route) not in the routes of the peer's certificate";
+	return bound;
+}
+
 bool agent_route_may_advertise(struct agent_routes *r, const char *peer_id,
 			       const struct rg_prefix *route, const char **why)
 {
 	enum conf_route_verdict v = conf_route_check(route, r->tun.family);
 	struct rg_prefix tun = r->tun;
 
-	struct agent_peer *p = peer_id ? agent_peer_get(r->a, peer_id, false) : NULL;
-
 	if (v != CONF_ROUTE_OK) {
 		*why = conf_route_verdict_str(v);
 		return false;
 	}
-	/* In a signed network only a peer whose key and address come from a certificate may
-	 * route anything, and only inside the routes that certificate binds. */
-	if (r->a->trust && (!p || !p->verified)) {
-		*why = "the peer is not verified by a network certificate";
+	if (!cert_binds(r, peer_id, route, why))
 		return false;
-	}
-	if (r->a->trust) {
-		bool bound = false;
-
-		for (size_t i = 0; i < p->n_cert_routes && !bound; i++)
-			bound = rg_prefix_contains(&p->cert_routes[i], route);
-		if (!bound) {
-			*why = "not in the routes of the peer's certificate";
-			return false;
-		}
-	}
 	rg_prefix_mask(&tun);
 	if (rg_prefix_overlap(route, &tun)) {
 		*why = "overlaps the tunnel subnet";
@@ -443,7 +450,9 @@ static void apply(struct agent_routes *r)
 
 			v->by[0] = '\0';
 			if (v->prefix.family == r->tun.family && v->prefix.len == 0) {
-				v->state = RS_EXIT;	/* used by agent/exit.c when selected */
+				/* used by agent/exit.c when selected */
+				v->state = cert_binds(r, pr->id, &v->prefix, &v->why) ? RS_EXIT :
+					   RS_REFUSED;
 			} else if (!agent_route_may_advertise(r, pr->id, &v->prefix, &v->why)) {
 				v->state = RS_REFUSED;
 			} else if (!accepted(r, pr->id)) {

@@ -195,6 +195,34 @@ static void test_signed(void)
 		assert_route(&sp, 1, "192.168.128.0/24", "refused", "not in the routes");
 		assert_route(&sp, 2, "192.168.0.0/16", "refused", "not in the routes");
 	}
+	/* An exit offer (0.0.0.0/0) is a route like the others: refused unless the certificate
+	 * binds the default route itself (192.168.0.0/17 does not cover it). */
+	{
+		char *exit_offer[] = { "0.0.0.0/0", NULL };
+
+		agent_routes_learn(f.r, "home", exit_offer);
+		sp = status(&f, "home");
+		assert_route(&sp, 0, "0.0.0.0/0", "refused", "not in the routes of the peer's cert");
+		g_assert_false(agent_routes_offers_exit(f.r, "home"));
+		p.verified = false;
+		g_assert_true(rg_prefix_parse(&p.cert_routes[1], "0.0.0.0/0"));
+		p.n_cert_routes = 2;
+		agent_routes_learn(f.r, "home", exit_offer);
+		sp = status(&f, "home");
+		assert_route(&sp, 0, "0.0.0.0/0", "refused", "not verified");
+		g_assert_false(agent_routes_offers_exit(f.r, "home"));
+		p.verified = true;
+		agent_routes_learn(f.r, "home", exit_offer);
+		sp = status(&f, "home");
+		assert_route(&sp, 0, "0.0.0.0/0", "exit-offer", NULL);
+		g_assert_true(agent_routes_offers_exit(f.r, "home"));
+		/* ::/0 bound does not bind 0.0.0.0/0 */
+		g_assert_true(rg_prefix_parse(&p.cert_routes[1], "::/0"));
+		agent_routes_learn(f.r, "home", exit_offer);
+		sp = status(&f, "home");
+		assert_route(&sp, 0, "0.0.0.0/0", "refused", "exit offer");
+		g_assert_false(agent_routes_offers_exit(f.r, "home"));
+	}
 	agent_routes_forget(f.r, "home");
 	g_hash_table_remove(f.a.peers, p.id);
 	teardown(&f);
