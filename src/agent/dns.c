@@ -10,6 +10,8 @@
 
 #include "agent/agent-int.h"
 #include "agent/dns.h"
+#include "agent/resolved.h"
+#include "agent/status.h"
 #include "net/dns.h"
 #include "util/log.h"
 
@@ -52,7 +54,10 @@ struct agent_dns {
 	guint src;
 	char zone[DNS_ZONE_MAX + 1];	/* "<network>.<domain>", lower case */
 	char listen[AGENT_ADDR_MAX + 8];
-	uint64_t answered, refused, malformed, forwarded, forward_dropped;
+	/* queries answered from the zone, sent upstream, that got SERVFAIL or no answer (no server
+	 * slot, send error, upstream timeout), REFUSED, malformed; upstream datagrams dropped */
+	uint64_t answered, forwarded, failed, refused, malformed, forward_dropped;
+	struct agent_resolved *resolved;	/* owned; NULL without a responder */
 	struct dns_upstream up[DNS_SERVERS_MAX];
 	size_t n_up, cur;		/* queries go to up[cur]; a timeout moves to the next */
 	struct dns_pending pending[DNS_PENDING_MAX];
@@ -96,6 +101,7 @@ static struct dns_pending *pending_slot(struct agent_dns *d)
 
 		if (p->used && now - p->sent_us > (gint64)DNS_FORWARD_TIMEOUT_S * G_USEC_PER_SEC) {
 			p->used = false;
+			d->failed++;
 			if (d->n_up > 1) {
 				d->cur = (d->cur + 1) % d->n_up;
 				rg_log(RG_LOG_INFO, "%s: DNS server %s did not answer in %d s; using %s",
@@ -204,11 +210,11 @@ static size_t answer(struct agent_dns *d, const struct net_dns_query *q, uint8_t
 		d->refused++;
 		return net_dns_answer(out, NET_DNS_UDP_MAX, q, NET_DNS_REFUSED, NULL, 0, 0);
 	}
+	d->answered++;
 	if (nl == zl)			/* the zone itself: it exists, no records of its own */
 		return net_dns_answer(out, NET_DNS_UDP_MAX, q, NET_DNS_NOERROR, NULL, 0, 0);
 	memcpy(id, q->name, nl - zl - 1);
 	id[nl - zl - 1] = '\0';
-	d->answered++;
 	if (!lookup(d->a, id, &p))
 		return net_dns_answer(out, NET_DNS_UDP_MAX, q, NET_DNS_NXDOMAIN, NULL, 0, 0);
 	four = p.family == AF_INET;
@@ -237,9 +243,11 @@ static gboolean readable(gint fd, GIOCondition cond, gpointer data)
 		switch (net_dns_parse_query(&q, in, (size_t)n)) {
 		case NET_DNS_OK:
 			if (d->n_up && !in_zone(d, &q)) {
-				if (!forward(d, &q, in, (size_t)n, &from, flen))
+				if (!forward(d, &q, in, (size_t)n, &from, flen)) {
+					d->failed++;
 					len = net_dns_answer(out, sizeof(out), &q, NET_DNS_SERVFAIL,
 							     NULL, 0, 0);
+				}
 				break;
 			}
 			len = answer(d, &q, out);
@@ -341,6 +349,7 @@ int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cf
 {
 	const char *network = cfg->network, *domain = cfg->dns_domain;
 	GString *domains;
+	GPtrArray *link_domains;
 	struct agent_dns *d = g_new0(struct agent_dns, 1);
 	struct sockaddr_storage ss = { 0 };
 	struct rg_prefix p;
@@ -383,17 +392,28 @@ int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cf
 		upstream_open(d, &d->up[d->n_up++], cfg->dns_servers[i]);
 	/* The link's domains: the zone (routing only), the pushed search domains, and with DNS
 	 * servers "~." so every other name goes to the responder, which forwards it. */
+	link_domains = g_ptr_array_new_with_free_func(g_free);
 	domains = g_string_new(NULL);
-	g_string_append_printf(domains, "'~%s'", d->zone);
+	g_ptr_array_add(link_domains, g_strdup_printf("~%s", d->zone));
 	for (size_t i = 0; i < cfg->n_dns_search; i++)
-		g_string_append_printf(domains, " %s", cfg->dns_search[i]);
+		g_ptr_array_add(link_domains, g_strdup(cfg->dns_search[i]));
 	if (d->n_up)
-		g_string_append(domains, " '~.'");
+		g_ptr_array_add(link_domains, g_strdup("~."));
+	for (guint i = 0; i < link_domains->len; i++) {
+		const char *dom = g_ptr_array_index(link_domains, i);
+
+		g_string_append_printf(domains, dom[0] == '~' ? "%s'%s'" : "%s%s", i ? " " : "", dom);
+	}
 	rg_log(RG_LOG_INFO, "%s: peer names NAME.%s answered on %s%s%s; to use them: resolvectl dns "
 	       "%s %s && resolvectl domain %s %s", a->ifname, d->zone, d->listen,
 	       d->n_up ? ", other names forwarded to " : "", d->n_up ? d->up[0].addr : "",
 	       a->ifname, ip, a->ifname, domains->str);
 	g_string_free(domains, TRUE);
+	/* and the same through systemd-resolved, where it runs */
+	agent_resolved_new(&d->resolved, a->ctx, a->ifname, a->tun.ifindex);
+	agent_resolved_set(d->resolved, &p, (const char *const *)link_domains->pdata,
+			   link_domains->len);
+	g_ptr_array_free(link_domains, TRUE);
 	return 0;
 }
 
@@ -401,6 +421,7 @@ void agent_dns_free(struct agent_dns *d)
 {
 	if (!d)
 		return;
+	agent_resolved_free(d->resolved);	/* RevertLink while the link is still there */
 	if (d->src)
 		g_source_remove(d->src);
 	for (size_t i = 0; i < d->n_up; i++) {
@@ -416,8 +437,24 @@ void agent_dns_free(struct agent_dns *d)
 
 void agent_dns_status(const struct agent_dns *d, struct agent_status *s)
 {
+	const char *why;
+
 	if (!d || d->fd < 0)
 		return;
 	g_strlcpy(s->dns_zone, d->zone, sizeof(s->dns_zone));
 	g_strlcpy(s->dns_listen, d->listen, sizeof(s->dns_listen));
+	s->n_dns_servers = 0;
+	for (size_t i = 0; i < d->n_up && i < AGENT_STATUS_DNS_MAX; i++)
+		g_strlcpy(s->dns_servers[s->n_dns_servers++], d->up[i].addr,
+			  sizeof(s->dns_servers[0]));
+	if (d->n_up)
+		g_strlcpy(s->dns_server, d->up[d->cur].addr, sizeof(s->dns_server));
+	s->dns_answered = d->answered;
+	s->dns_forwarded = d->forwarded;
+	s->dns_failed = d->failed;
+	s->dns_refused = d->refused;
+	s->dns_malformed = d->malformed;
+	g_strlcpy(s->dns_resolved, agent_resolved_state(d->resolved, &why),
+		  sizeof(s->dns_resolved));
+	g_strlcpy(s->dns_resolved_error, why, sizeof(s->dns_resolved_error));
 }

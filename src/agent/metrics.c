@@ -146,6 +146,28 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 			g_string_append_printf(t, "} %" G_GUINT64_FORMAT "\n", vals[i]);
 		}
 	}
+	if (s->dns_zone[0]) {
+		static const char *const results[] = { "answered", "forwarded", "failed", "refused",
+							"malformed" };
+		const uint64_t vals[] = { s->dns_answered, s->dns_forwarded, s->dns_failed,
+					  s->dns_refused, s->dns_malformed };
+
+		family(t, "riftgate_dns_queries_total", "counter", "queries to the name responder "
+		       "(result: answered = from the mesh zone, forwarded = to a dns server, failed "
+		       "= SERVFAIL or no answer upstream, refused, malformed)");
+		for (size_t i = 0; i < G_N_ELEMENTS(results); i++) {
+			g_string_append(t, "riftgate_dns_queries_total{");
+			put_label(t, "interface", s->ifname);
+			g_string_append_c(t, ',');
+			put_label(t, "result", results[i]);
+			g_string_append_printf(t, "} %" G_GUINT64_FORMAT "\n", vals[i]);
+		}
+		family(t, "riftgate_dns_resolved_registered", "gauge", "1 when systemd-resolved has "
+		       "the link's DNS settings");
+		g_string_append(t, "riftgate_dns_resolved_registered{");
+		put_label(t, "interface", s->ifname);
+		g_string_append_printf(t, "} %d\n", !strcmp(s->dns_resolved, "registered"));
+	}
 	family(t, "riftgate_peers", "gauge", "peers the agent knows");
 	g_string_append(t, "riftgate_peers{");
 	put_label(t, "interface", s->ifname);

@@ -87,6 +87,19 @@ char *agent_status_to_json(const struct agent_status *s)
 	put_bool(b, "killSwitch", s->kill_switch);
 	put_str(b, "dnsZone", s->dns_zone);
 	put_str(b, "dnsListen", s->dns_listen);
+	json_builder_set_member_name(b, "dnsServers");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < s->n_dns_servers && i < AGENT_STATUS_DNS_MAX; i++)
+		json_builder_add_string_value(b, s->dns_servers[i]);
+	json_builder_end_array(b);
+	put_str(b, "dnsServer", s->dns_server);
+	put_int(b, "dnsAnswered", (gint64)s->dns_answered);
+	put_int(b, "dnsForwarded", (gint64)s->dns_forwarded);
+	put_int(b, "dnsFailed", (gint64)s->dns_failed);
+	put_int(b, "dnsRefused", (gint64)s->dns_refused);
+	put_int(b, "dnsMalformed", (gint64)s->dns_malformed);
+	put_str(b, "dnsResolved", s->dns_resolved);
+	put_str(b, "dnsResolvedError", s->dns_resolved_error);
 	json_builder_set_member_name(b, "peers");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_peers; i++) {
@@ -270,9 +283,32 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	    !get_str(o, "exitNode", s->exit_node, sizeof(s->exit_node)) ||
 	    !get_str(o, "exitNodeState", s->exit_state, sizeof(s->exit_state)) ||
 	    !get_str(o, "dnsZone", s->dns_zone, sizeof(s->dns_zone)) ||
-	    !get_str(o, "dnsListen", s->dns_listen, sizeof(s->dns_listen))) {
+	    !get_str(o, "dnsListen", s->dns_listen, sizeof(s->dns_listen)) ||
+	    !get_str(o, "dnsServer", s->dns_server, sizeof(s->dns_server)) ||
+	    !get_str(o, "dnsResolved", s->dns_resolved, sizeof(s->dns_resolved)) ||
+	    !get_str(o, "dnsResolvedError", s->dns_resolved_error,
+		     sizeof(s->dns_resolved_error))) {
 		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
 		goto out;
+	}
+	s->dns_answered = (uint64_t)MAX(get_int(o, "dnsAnswered", 0), 0);
+	s->dns_forwarded = (uint64_t)MAX(get_int(o, "dnsForwarded", 0), 0);
+	s->dns_failed = (uint64_t)MAX(get_int(o, "dnsFailed", 0), 0);
+	s->dns_refused = (uint64_t)MAX(get_int(o, "dnsRefused", 0), 0);
+	s->dns_malformed = (uint64_t)MAX(get_int(o, "dnsMalformed", 0), 0);
+	pn = json_object_get_member(o, "dnsServers");
+	for (guint i = 0; pn && JSON_NODE_HOLDS_ARRAY(pn) &&
+			  i < json_array_get_length(json_node_get_array(pn)); i++) {
+		JsonNode *e = json_array_get_element(json_node_get_array(pn), i);
+		const char *v;
+
+		if (s->n_dns_servers >= AGENT_STATUS_DNS_MAX || !JSON_NODE_HOLDS_VALUE(e) ||
+		    json_node_get_value_type(e) != G_TYPE_STRING)
+			continue;
+		v = json_node_get_string(e);
+		if (strlen(v) > AGENT_PREFIX_MAX)
+			continue;
+		strcpy(s->dns_servers[s->n_dns_servers++], v);
 	}
 	pn = json_object_get_member(o, "routes");
 	for (guint i = 0; pn && JSON_NODE_HOLDS_ARRAY(pn) &&
@@ -443,6 +479,11 @@ static void escaped_copy(struct agent_status *c, const struct agent_status *s)
 	ESCAPE_FIELD(c->exit_state);
 	ESCAPE_FIELD(c->dns_zone);
 	ESCAPE_FIELD(c->dns_listen);
+	ESCAPE_FIELD(c->dns_server);
+	ESCAPE_FIELD(c->dns_resolved);
+	ESCAPE_FIELD(c->dns_resolved_error);
+	for (size_t i = 0; i < c->n_dns_servers && i < AGENT_STATUS_DNS_MAX; i++)
+		ESCAPE_FIELD(c->dns_servers[i]);
 	ESCAPE_FIELD(c->version);
 	for (size_t i = 0; i < c->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
 		ESCAPE_FIELD(c->routes[i]);
@@ -537,9 +578,27 @@ static char *format_text(const struct agent_status *s, int64_t now)
 	}
 	if (s->accept_routes[0])
 		g_string_append_printf(t, "  routes accepted from: %s\n", s->accept_routes);
-	if (s->dns_zone[0])
+	if (s->dns_zone[0]) {
 		g_string_append_printf(t, "  names: NAME.%s (answered on %s)\n", s->dns_zone,
 				       s->dns_listen);
+		if (s->n_dns_servers) {
+			g_string_append(t, "  dns servers:");
+			for (size_t i = 0; i < s->n_dns_servers && i < AGENT_STATUS_DNS_MAX; i++)
+				g_string_append_printf(t, " %s%s", s->dns_servers[i],
+						       strcmp(s->dns_servers[i], s->dns_server) ?
+						       "" : " (in use)");
+			g_string_append_c(t, '\n');
+		}
+		g_string_append_printf(t, "  dns queries: %" PRIu64 " answered locally, %" PRIu64
+				       " forwarded, %" PRIu64 " failed, %" PRIu64 " refused, %"
+				       PRIu64 " malformed\n", s->dns_answered, s->dns_forwarded,
+				       s->dns_failed, s->dns_refused, s->dns_malformed);
+		if (s->dns_resolved[0])
+			g_string_append_printf(t, "  systemd-resolved: %s%s%s%s\n", s->dns_resolved,
+					       s->dns_resolved_error[0] ? " (" : "",
+					       s->dns_resolved_error,
+					       s->dns_resolved_error[0] ? ")" : "");
+	}
 	if (s->exit_offer)
 		g_string_append(t, "  exit node: offered to peers\n");
 	if (s->exit_node[0])

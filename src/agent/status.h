@@ -24,6 +24,7 @@ enum agent_status_sizes {
 	AGENT_STATUS_TURN_MAX = 8,	/* turns: servers listed (RTC_MAX_ICE_SERVERS) */
 	AGENT_STATUS_ROUTES_MAX = 16,	/* routes per peer and advertised (CONF_ROUTES_MAX) */
 	AGENT_PREFIX_MAX = 49,		/* "ADDR/LEN" (RG_PREFIX_STR_MAX - 1) */
+	AGENT_STATUS_DNS_MAX = 4,	/* [network] dns servers (CONF_DNS_MAX) */
 };
 
 /* A route a peer advertises, and what this device did with it. */
@@ -110,6 +111,14 @@ struct agent_status {
 	bool kill_switch;
 	char dns_zone[168];			/* peers answer as NAME.<zone>, "" = no names */
 	char dns_listen[AGENT_ADDR_MAX + 8];	/* "ADDR:53" */
+	size_t n_dns_servers;			/* where other names are forwarded */
+	char dns_servers[AGENT_STATUS_DNS_MAX][AGENT_PREFIX_MAX + 1];
+	char dns_server[AGENT_PREFIX_MAX + 1];	/* ... the one in use, "" = none */
+	/* queries answered from the zone, forwarded, failed (SERVFAIL or no answer upstream),
+	 * refused, malformed */
+	uint64_t dns_answered, dns_forwarded, dns_failed, dns_refused, dns_malformed;
+	char dns_resolved[AGENT_STATE_MAX + 1];	/* systemd-resolved: resolved.h states, "" = n/a */
+	char dns_resolved_error[192];		/* why not registered */
 };
 
 /* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */

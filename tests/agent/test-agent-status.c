@@ -288,6 +288,51 @@ static void test_reasons(void)
 	agent_status_clear(&b);
 }
 
+/* The name responder's servers, counters and systemd-resolved state survive JSON and show in
+ * the text. */
+static void test_dns(void)
+{
+	struct agent_status a, b;
+	struct rg_err err = { 0 };
+	char *json, *text;
+
+	fill(&a);
+	g_strlcpy(a.dns_zone, "home.rift", sizeof(a.dns_zone));
+	g_strlcpy(a.dns_listen, "10.10.0.2:53", sizeof(a.dns_listen));
+	a.n_dns_servers = 2;
+	g_strlcpy(a.dns_servers[0], "192.168.1.1", sizeof(a.dns_servers[0]));
+	g_strlcpy(a.dns_servers[1], "2001:db8::53", sizeof(a.dns_servers[1]));
+	g_strlcpy(a.dns_server, "2001:db8::53", sizeof(a.dns_server));
+	a.dns_answered = 7;
+	a.dns_forwarded = 5;
+	a.dns_failed = 2;
+	a.dns_refused = 3;
+	a.dns_malformed = 1;
+	g_strlcpy(a.dns_resolved, "unavailable", sizeof(a.dns_resolved));
+	g_strlcpy(a.dns_resolved_error, "no bus", sizeof(a.dns_resolved_error));
+	json = agent_status_to_json(&a);
+	g_assert_cmpint(agent_status_from_json(&b, json, strlen(json), &err), ==, 0);
+	g_assert_cmpuint(b.n_dns_servers, ==, 2);
+	g_assert_cmpstr(b.dns_servers[1], ==, "2001:db8::53");
+	g_assert_cmpstr(b.dns_server, ==, "2001:db8::53");
+	g_assert_cmpuint(b.dns_answered, ==, 7);
+	g_assert_cmpuint(b.dns_forwarded, ==, 5);
+	g_assert_cmpuint(b.dns_failed, ==, 2);
+	g_assert_cmpuint(b.dns_refused, ==, 3);
+	g_assert_cmpuint(b.dns_malformed, ==, 1);
+	g_assert_cmpstr(b.dns_resolved, ==, "unavailable");
+	g_assert_cmpstr(b.dns_resolved_error, ==, "no bus");
+	text = agent_status_format(&b, 1100);
+	g_assert_nonnull(strstr(text, "  dns servers: 192.168.1.1 2001:db8::53 (in use)\n"));
+	g_assert_nonnull(strstr(text, "  dns queries: 7 answered locally, 5 forwarded, 2 failed, "
+				"3 refused, 1 malformed\n"));
+	g_assert_nonnull(strstr(text, "  systemd-resolved: unavailable (no bus)\n"));
+	g_free(text);
+	g_free(json);
+	agent_status_clear(&a);
+	agent_status_clear(&b);
+}
+
 /* The document keeps its shape: empty, one reply, a broken reply (an error entry), errors. */
 static void test_doc(void)
 {
@@ -332,6 +377,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/status/roundtrip", test_roundtrip);
 	g_test_add_func("/agent/status/reasons", test_reasons);
 	g_test_add_func("/agent/status/doc", test_doc);
+	g_test_add_func("/agent/status/dns", test_dns);
 	g_test_add_func("/agent/status/bad-json", test_bad_json);
 	g_test_add_func("/agent/status/tolerant", test_tolerant);
 	g_test_add_func("/agent/status/format", test_format);

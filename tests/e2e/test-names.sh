@@ -8,6 +8,12 @@
 # 127.0.0.2 that answers every A with 192.0.2.7] and search = ["corp.example"]: other names are
 # forwarded there (answer passed on with the asker's id), peer names still answered locally;
 # peer2 (no dns) refuses them; the printed resolvectl line carries the search domain and "~.".
+# systemd-resolved: a private dbus-daemon with a stand-in resolve1 (tests/agent/fake-resolved.c)
+# in peer1's namespace, which answers the first two Set* calls NoSuchLink (a link resolved has not
+# seen yet): peer1 registers (SetLinkDNS, SetLinkDomains with the exact arguments, asked again after
+# NoSuchLink), reverts on down (RevertLink), and after a kill -9 the next up reverts the crashed
+# agent's link first; peer2 (no bus named, in another namespace than PID 1) registers nothing and
+# says resolved is unavailable. Counters: answered/forwarded/failed/refused/malformed in status and metrics.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -48,10 +54,21 @@ while True:
 ' "$work/upstream.count" &
 upstream_pid=$!
 LAB_PIDS+=("$upstream_pid")
+# the private system bus and the stand-in resolved (in peer1's namespace)
+bus="unix:path=$work/system_bus"
+dbus-daemon --session --nofork --nopidfile --address="$bus" >"$work/dbus.log" 2>&1 &
+LAB_PIDS+=("$!")
+lab_wait 10 "private dbus-daemon" test -S "$work/system_bus" || bad "dbus-daemon starts"
+lab_exec p1 "$build/tests/agent/fake-resolved" "$bus" "$work/resolved.log" 2 2>>"$work/dbus.log" &
+LAB_PIDS+=("$!")
+check "fake resolved owns its name" lab_wait 10 "fake resolved" grep -qx ready "$work/resolved.log"
+# only peer1 is pointed at that bus; peer2 (another namespace than PID 1, no bus named) must not
+# use the system's resolved, whose link numbers are not its own
+p1_start() { export DBUS_SYSTEM_BUS_ADDRESS="$bus"; mesh_peer_start 1 -v; unset DBUS_SYSTEM_BUS_ADDRESS; }
 t1=$(mesh_tun_ip 1)
 t2=$(mesh_tun_ip 2)
 mesh_hub_start || { bad "hub starts"; exit 1; }
-mesh_peer_start 1 -v
+p1_start
 mesh_peer_start 2 -v
 check "tunnel up" lab_wait 60 "peer1 sees peer2 up" mesh_is_up 1 2
 
@@ -95,10 +112,68 @@ check "pointer past the end: FORMERR" test "$(raw 123401000001000000000000c0ff00
 check "two questions: NOTIMP" test "$(raw 1234010000020000000000000000010001)" = 4
 check "still answering after garbage" short_is peer2.lab.rift A "$t2"
 check "status shows the zone" sh -c "ip netns exec $(lab_ns p1) $MESH_RIFTGATE status $(mesh_ifname 1) | grep -q 'names: NAME.lab.rift (answered on $t1:53)'"
+
+# counters: from here on, exactly 2 local answers, 1 forwarded, 1 refused (peer2), 1 malformed,
+# and 1 failed (the upstream is stopped: SERVFAIL after 5 s)
+json1() { mesh_status 1 --json; }
+base=$(json1)
+short_is peer2.lab.rift A "$t2" >/dev/null; short_is nobody.lab.rift A "" >/dev/null
+short_is www.example.org A 192.0.2.7 >/dev/null
+raw 123401000001000000000000c00c00010001 >/dev/null
+ip netns exec "$(lab_ns p2)" dig +time=2 +tries=1 @"$t2" example.com A >/dev/null
+delta() # FIELD: how much peer I's FIELD grew since base
+{
+	echo $(( $(jq ".$1" <<<"$now") - $(jq ".$1" <<<"$base") ))
+}
+now=$(json1)
+check "status: 2 answered locally ($(delta dnsAnswered))" test "$(delta dnsAnswered)" = 2
+check "status: 1 forwarded ($(delta dnsForwarded))" test "$(delta dnsForwarded)" = 1
+check "status: 1 malformed ($(delta dnsMalformed))" test "$(delta dnsMalformed)" = 1
+check "status: dns servers, the one in use" jq -e '.dnsServers == ["127.0.0.2"] and .dnsServer == "127.0.0.2"' <<<"$now"
+json2() { mesh_status 2 --json; }
+check "status (peer2): refused counted" jq -e '.dnsRefused >= 1 and .dnsServers == []' <<<"$(json2)"
+kill "$upstream_pid" 2>/dev/null
+# no answer: the slot expires after 5 s, seen when the next query is forwarded
+q www.example.net A >/dev/null; sleep 4; q www.example.com A >/dev/null
+now=$(json1)
+check "status: a timed-out forward counts as failed ($(delta dnsFailed))" test "$(delta dnsFailed)" -ge 1
+text1() { mesh_status 1 | grep -q "$1"; }
+check "status text: the counters" text1 'dns queries: [0-9]* answered locally, [0-9]* forwarded, [0-9]* failed, [0-9]* refused, [0-9]* malformed'
+check "status text: server in use" text1 'dns servers: 127.0.0.2 (in use)'
+
+# systemd-resolved (the stand-in): exact calls and arguments from peer1, none from peer2
+if1=$(lab_exec p1 cat "/sys/class/net/$(mesh_ifname 1)/ifindex")
+want="ready
+SetLinkDNS $if1 2:$t1
+SetLinkDomains $if1 ~lab.rift corp.example ~.
+SetLinkDNS $if1 2:$t1
+SetLinkDomains $if1 ~lab.rift corp.example ~."
+check "resolved: SetLinkDNS + SetLinkDomains, asked again after NoSuchLink" lab_wait 10 "registration" sh -c "[ \"\$(cat $work/resolved.log)\" = \"\$1\" ]" - "$want"
+check "status: resolved registered" jq -e '.dnsResolved == "registered" and .dnsResolvedError == ""' <<<"$(json1)"
+check "status (peer2): resolved unavailable, another namespace" jq -e '.dnsResolved == "unavailable" and (.dnsResolvedError | test("network namespace"))' <<<"$(json2)"
+check "status text (peer1): registered" text1 'systemd-resolved: registered'
+check "peer2 logs it once" test "$(grep -c 'systemd-resolved not available' "$work/p2.log")" = 1
 for i in 1 2; do
 	mesh_peer_stop "$i" TERM; rc=$?
 	check "peer$i exits cleanly (rc=$rc)" test "$rc" = 0
 done
-kill "$upstream_pid" 2>/dev/null
+check "resolved: RevertLink on down" test "$(tail -n 1 "$work/resolved.log")" = "RevertLink $if1"
+check "no marker left after down" test ! -e "$MESH_DIR/run/$(mesh_ifname 1).resolved"
+# crash recovery: kill -9 leaves the marker; the next up reverts that link before registering
+: >"$work/resolved.log"
+p1_start
+check "registered again" lab_wait 30 "registration" grep -q "^SetLinkDomains" "$work/resolved.log"
+lab_wait 10 "marker" test -e "$MESH_DIR/run/$(mesh_ifname 1).resolved"
+old=$(cat "$MESH_DIR/run/$(mesh_ifname 1).resolved")
+mesh_peer_stop 1 KILL
+check "a crash leaves the marker ($old)" test -n "$old"
+: >"$work/resolved.log"
+p1_start
+check "next up: RevertLink of the crashed agent's link first" lab_wait 30 "revert" sh -c "head -n 1 $work/resolved.log | grep -qx 'RevertLink $old'"
+if1=$(lab_exec p1 cat "/sys/class/net/$(mesh_ifname 1)/ifindex")
+check "... then registers the new link" lab_wait 10 "registration" grep -qx "SetLinkDomains $if1 ~lab.rift corp.example ~." "$work/resolved.log"
+mesh_peer_stop 1 TERM; rc=$?
+check "peer1 exits cleanly (rc=$rc)" test "$rc" = 0
+check "resolved: RevertLink on down" test "$(tail -n 1 "$work/resolved.log")" = "RevertLink $if1"
 check_counts e2e-names
 [ "$fails" -eq 0 ]
