@@ -17,6 +17,7 @@ enum rtc_peer_limits {
 	RTC_OUT_FLUSH_AT = 48 * 1024,	/* flush inline once this much ciphertext is queued */
 	RTC_RX_FLUSH_EVERY = 32,	/* received datagrams between inline flushes of replies */
 	RTC_PENDING_CANDS = 64,		/* remote candidates kept before the remote description */
+	RTC_EARLY_SCTP_MAX = 8,		/* SCTP packets kept while the path-MTU search holds SCTP */
 	RTC_SCTP_SNDBUF = 2 * 1024 * 1024,
 	RTC_SCTP_RCVBUF = 2 * 1024 * 1024,
 	RTC_SCTP_TIMER_MS = 10,

@@ -21,6 +21,8 @@ void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s)
 	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED)
 		return;
 	p->state = s;
+	if (s >= RTC_STATE_FAILED)
+		rtc_probe_stop(&p->probe);
 	rg_log(RG_LOG_INFO, "%s: state %s", p->log_id, rtc_state_name(s));
 	if (p->ops.state_changed)
 		p->ops.state_changed(p->opaque, s);
@@ -114,7 +116,10 @@ static void ice_pair_selected(void *opaque)
 /* A (new) selected pair, announced or found silently: the path-MTU probe looks at it. */
 static void ice_new_pair(void *opaque)
 {
-	rtc_probe_on_pair(opaque);
+	struct rtc_peer *p = opaque;
+
+	if (!p->dead)
+		rtc_probe_on_pair(&p->probe);
 }
 
 static void ice_failed(void *opaque, bool was_connected)
@@ -269,7 +274,8 @@ static bool dtls_up(void *opaque)
 	struct rtc_peer *p = opaque;
 
 	/* A path-MTU search first, when both sides probe: SCTP starts when it ends. */
-	if (!rtc_probe_on_dtls_up(p) && rtc_sctp_start(&p->sctp, p->path_mtu) < 0)
+	if (!rtc_probe_on_dtls_up(&p->probe, p->remote && p->remote->rg_pmtu_probe) &&
+	    rtc_sctp_start(&p->sctp, rtc_probe_mtu(&p->probe)) < 0)
 		rtc_peer_fail(p, "SCTP socket setup failed");
 	return p->state < RTC_STATE_FAILED;
 }
@@ -278,10 +284,15 @@ static bool dtls_record(void *opaque, uint8_t *buf, size_t len)
 {
 	struct rtc_peer *p = opaque;
 
-	/* The remote's INIT may come while our path-MTU search holds SCTP back: kept for later. */
+	/* The remote's INIT may come while our path-MTU search holds SCTP back: kept (a few)
+	 * for probe_search_done. */
 	if (!rtc_sctp_started(&p->sctp)) {
-		if (len >= RTC_SCTP_COMMON_HDR)
-			rtc_probe_stash(p, buf, len);
+		if (len >= RTC_SCTP_COMMON_HDR && rtc_probe_holds_sctp(&p->probe)) {
+			if (!p->early)
+				p->early = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+			if (p->early->len < RTC_EARLY_SCTP_MAX)
+				g_ptr_array_add(p->early, g_bytes_new(buf, len));
+		}
 		return p->state < RTC_STATE_FAILED;
 	}
 	rtc_sctp_input(&p->sctp, buf, len);
@@ -325,7 +336,7 @@ static bool ice_datagram(void *opaque, const uint8_t *buf, size_t len)
 		if (p->state < RTC_STATE_FAILED && rtc_dtls_input(&p->dtls, buf, len))
 			rtc_sctp_drain(&p->sctp);
 	} else if (len && buf[0] == RTC_PMTU_TYPE) {
-		rtc_probe_input(p, buf, len);
+		rtc_probe_input(&p->probe, buf, len, rtc_dtls_started(&p->dtls));
 	}
 	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
 	 * in one batch from the high-priority idle flush; a long burst still flushes every
@@ -490,6 +501,53 @@ static const struct rtc_sctp_ops sctp_ops = {
 	.writable = sctp_writable,
 };
 
+/* Path-MTU callbacks (struct rtc_probe_ops). */
+
+/* A new size in use: DTLS's handshake MTU; once SCTP runs, SCTP (only downwards) and the
+ * caller. */
+static void probe_mtu_changed(void *opaque, unsigned mtu, bool locked)
+{
+	struct rtc_peer *p = opaque;
+
+	rtc_dtls_set_mtu(&p->dtls, mtu);
+	if (!locked)
+		return;
+	if (rtc_sctp_set_path_mtu(&p->sctp, mtu) < 0)
+		rg_log(RG_LOG_WARN, "%s: cannot lower the SCTP path MTU: %s", p->log_id,
+		       g_strerror(errno));
+	if (p->ops.path_mtu_changed && !p->dead)
+		p->ops.path_mtu_changed(p->opaque, rtc_peer_max_packet_message(p));
+}
+
+/* The first search is over: SCTP starts at the size found, then takes what came early. */
+static void probe_search_done(void *opaque)
+{
+	struct rtc_peer *p = opaque;
+
+	if (rtc_sctp_start(&p->sctp, rtc_probe_mtu(&p->probe)) < 0) {
+		rtc_peer_fail(p, "SCTP socket setup failed");
+		return;
+	}
+	for (guint i = 0; p->early && i < p->early->len && !p->dead && rtc_sctp_started(&p->sctp);
+	     i++) {
+		gsize n;
+		const uint8_t *d = g_bytes_get_data(p->early->pdata[i], &n);
+		uint8_t *copy = g_memdup2(d, n);
+
+		rtc_sctp_input(&p->sctp, copy, n);
+		g_free(copy);
+	}
+	if (p->early)
+		g_ptr_array_set_size(p->early, 0);
+	if (!p->dead && rtc_sctp_started(&p->sctp))
+		rtc_sctp_drain(&p->sctp);
+}
+
+static const struct rtc_probe_ops probe_ops = {
+	.mtu_changed = probe_mtu_changed,
+	.search_done = probe_search_done,
+};
+
 int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_config *cfg,
 		 const struct rtc_peer_ops *ops, void *opaque, struct rg_err *err)
 {
@@ -509,9 +567,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	p->opaque = opaque;
 	p->state = RTC_STATE_NEW;
 	g_strlcpy(p->log_id, cfg->log_id ? cfg->log_id : "rtc", sizeof(p->log_id));
-	p->path_mtu = cfg->path_mtu ? cfg->path_mtu : RTC_DEFAULT_PATH_MTU;
-	p->pinned_mtu = cfg->path_mtu != 0;
-	rtc_probe_init(p, cfg);
+	rtc_probe_init(&p->probe, p->ctx, p->log_id, &p->ice, cfg, &probe_ops, p);
 	p->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
 							: RTC_DEFAULT_CONSENT_TIMEOUT_MS;
 	p->path_silence_ms = cfg->path_silence_ms;
@@ -554,7 +610,9 @@ void rtc_peer_free(struct rtc_peer *p)
 		g_source_destroy(p->flush_src);
 		g_source_unref(p->flush_src);
 	}
-	rtc_probe_clear(p);
+	rtc_probe_clear(&p->probe);
+	if (p->early)
+		g_ptr_array_free(p->early, TRUE);
 	rtc_sctp_clear(&p->sctp);	/* reverse order of setup */
 	rtc_dtls_clear(&p->dtls);
 	rtc_ice_clear(&p->ice);
@@ -652,7 +710,7 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
 	if ((ret = rtc_ice_set_remote(&p->ice, r)) < 0)
 		return ret;
-	if ((ret = rtc_dtls_start(&p->dtls, we_are_client, p->path_mtu)) < 0)
+	if ((ret = rtc_dtls_start(&p->dtls, we_are_client, rtc_probe_mtu(&p->probe))) < 0)
 		return ret;
 	rtc_peer_set_state(p, RTC_STATE_CHECKING);
 	if (rtc_ice_connected(&p->ice))
@@ -783,7 +841,8 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	p->have_local = true;
 	rtc_sctp_set_remote_rg(&p->sctp, p->remote->rg_crc32c_offload,
 			       p->remote->rg_crc32c_offload && !p->no_crc32c_offload);
-	if ((ret = rtc_dtls_start(&p->dtls, client, p->path_mtu)) < 0 || (ret = rtc_ice_gather(&p->ice)) < 0) {
+	if ((ret = rtc_dtls_start(&p->dtls, client, rtc_probe_mtu(&p->probe))) < 0 ||
+	    (ret = rtc_ice_gather(&p->ice)) < 0) {
 		g_free(*sdp_out);
 		*sdp_out = NULL;
 		return rg_err_set(err, ret, "rtc: cannot start DTLS or ICE gathering");
@@ -872,15 +931,15 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 	rtc_ice_stats(&p->ice, st);
 	st->rtt_ms = rtc_sctp_rtt_ms(&p->sctp);
 	st->max_packet_message = rtc_peer_max_packet_message(p);
-	st->path_mtu = p->path_mtu;
-	st->path_mtu_state = rtc_probe_state(p);
+	st->path_mtu = rtc_probe_mtu(&p->probe);
+	st->path_mtu_state = rtc_probe_state(&p->probe);
 }
 
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p)
 {
 	/* A multiple of 4: the DATA chunk needs no padding, so the packet is exactly this plus
 	 * 28 bytes, within the path MTU less DTLS's 37, whatever usrsctp bundles with it. */
-	return ((size_t)p->path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD) & ~(size_t)3;
+	return ((size_t)rtc_probe_mtu(&p->probe) - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD) & ~(size_t)3;
 }
 
 size_t rtc_peer_max_message_size(const struct rtc_peer *p)

@@ -1,21 +1,20 @@
-/* Internal to src/rtc: the peer object and the calls between its layers. ice.c, dtls.c,
- * sctp.c and peer.c share it; nothing outside src/rtc (except the rtc_bytes fuzzer) includes it.
- * Layer order: peer.c (API, SDP, channels) → sctp.c → dtls.c → ice.c → UDP. Every function
- * here runs on the peer's GMainContext. */
+/* Internal to src/rtc: the peer object, which embeds one struct per layer (ice.h, dtls.h,
+ * sctp.h, probe.h, restart.h) and coordinates them: peer.c drives each layer through its entry
+ * points and reacts to what the layer reports through its ops. No layer includes this header;
+ * tests and the rtc_bytes fuzzer do. Layer order: peer.c (API, SDP, channels, DCEP) → sctp.c →
+ * dtls.c → ice.c → UDP, with probe.c beside DTLS on ICE. Everything runs on the peer's
+ * GMainContext. */
 #ifndef RG_RTC_PEER_H
 #define RG_RTC_PEER_H
 
 #include <glib.h>
-#include <nice/agent.h>
-#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
 #include "rtc/dtls.h"
 #include "rtc/ice.h"
 #include "rtc/limits.h"
-#include "rtc/pmtu.h"
+#include "rtc/probe.h"
 #include "rtc/restart.h"
 #include "rtc/rtc.h"
 #include "rtc/sctp.h"
@@ -35,22 +34,6 @@ struct rtc_channel {
 	char label[RTC_LABEL_MAX + 1];
 };
 
-/* Path-MTU probing (probe.c). */
-struct rtc_probe {
-	bool enabled;			/* config asks for it */
-	bool waiting_sctp;		/* the first search holds SCTP back */
-	bool locked;			/* SCTP runs: the path MTU may only shrink */
-	bool done;			/* a search has ended */
-	unsigned selections;		/* ice.selections the last search was for */
-	struct rtc_pmtu m;
-	GSource *timer;			/* owned; next rtc_pmtu_poll */
-	GPtrArray *early;		/* owned GBytes: SCTP packets held until SCTP starts */
-	uint64_t ack_window_ns;		/* answer rate limit */
-	unsigned acks;
-	uint8_t ack[RTC_PMTU_HDR_LEN];
-	uint8_t buf[RTC_PMTU_CEIL];	/* one probe */
-};
-
 struct rtc_peer {
 	GMainContext *ctx;		/* ref held */
 	struct rtc_peer_ops ops;
@@ -63,8 +46,6 @@ struct rtc_peer {
 	bool going_down;		/* closing every channel on the way to failed/closed */
 
 	/* config (copied) */
-	uint16_t path_mtu;		/* in use; probe.c may change it */
-	bool pinned_mtu;		/* rtc_config.path_mtu was given */
 	unsigned consent_timeout_ms;
 	unsigned path_silence_ms;
 	bool no_crc32c_offload;
@@ -80,7 +61,8 @@ struct rtc_peer {
 	struct rtc_ice ice;
 	struct rtc_dtls dtls;
 	struct rtc_sctp sctp;
-	struct rtc_probe probe;
+	struct rtc_probe probe;		/* and the path MTU in use */
+	GPtrArray *early;		/* owned GBytes: SCTP packets held while the probe holds SCTP */
 
 	GPtrArray *channels;		/* struct rtc_channel *, owned */
 	struct rtc_channel *by_stream[RTC_MAX_CHANNELS];	/* index, not owned */
@@ -96,18 +78,5 @@ void rtc_peer_schedule_flush(struct rtc_peer *p);
 /* One SCTP message (struct rtc_sctp_ops.message; the rtc_bytes fuzzer calls it too). */
 void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const uint8_t *data,
 			 size_t len);
-
-/* probe.c */
-void rtc_probe_init(struct rtc_peer *p, const struct rtc_config *cfg);
-void rtc_probe_clear(struct rtc_peer *p);
-/* DTLS is up: true when a search started and will start SCTP itself when it ends. */
-bool rtc_probe_on_dtls_up(struct rtc_peer *p);
-/* ICE selected a (new) pair. */
-void rtc_probe_on_pair(struct rtc_peer *p);
-/* A datagram whose first byte is RTC_PMTU_TYPE. */
-void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len);
-/* An SCTP packet before our association exists: true when kept for later. */
-bool rtc_probe_stash(struct rtc_peer *p, const uint8_t *buf, size_t len);
-enum rtc_path_mtu_state rtc_probe_state(const struct rtc_peer *p);
 
 #endif

@@ -4,9 +4,10 @@
  * it later (smallest_mtu never grows), so the size has to be known before SCTP connects. Later
  * searches (a new selected pair after an ICE restart, or confirmations of the size in use that
  * stop being answered: a black hole) can only keep or lower it. SCTP packets that arrive while
- * our association is held back are kept (a few) and replayed once it starts.
+ * our association is held back are kept (a few, by peer.c) and replayed once it starts.
  *
- * Probes go out through rtc_ice_send, the same path as DTLS (the pair's own socket, or libnice
+ * The layer owns the path MTU in use (probe.h); peer.c applies a new one to DTLS and SCTP when
+ * told (ops.mtu_changed). Probes go out through rtc_ice_send, the same path as DTLS (the pair's own socket, or libnice
  * for relayed pairs), with IP_PMTUDISC_PROBE on that socket: DF set, never fragmented locally,
  * so a size only counts when it crossed the whole path in one piece. Answers: only to a peer
  * whose pair ICE has selected (libnice drops datagrams from addresses that are not remote
@@ -21,17 +22,18 @@
 
 #include <openssl/rand.h>
 
-#include "rtc/peer.h"
+#include "rtc/ice.h"
+#include "rtc/probe.h"
 #include "util/clock.h"
 #include "util/log.h"
 
-enum { RTC_PROBE_ACKS_PER_S = 64, RTC_PROBE_EARLY_MAX = 8 };
+enum { RTC_PROBE_ACKS_PER_S = 64 };
 
-static void arm(struct rtc_peer *p);
+static void arm(struct rtc_probe *pr);
 
 /* The selected pair's remote address and the largest UDP payload the route towards it allows
  * (the interface MTU, or a smaller PMTU the kernel learned); 0 when unknown. */
-static uint16_t pair_max(struct rtc_peer *p)
+static uint16_t pair_max(struct rtc_probe *pr)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -39,7 +41,7 @@ static uint16_t pair_max(struct rtc_peer *p)
 	socklen_t ml = sizeof(mtu);
 	bool v6;
 
-	if (!rtc_ice_selected_remote(&p->ice, &ss))
+	if (!rtc_ice_selected_remote(pr->ice, &ss))
 		return 0;
 	v6 = ss.ss_family == AF_INET6;
 	sl = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -55,9 +57,9 @@ static uint16_t pair_max(struct rtc_peer *p)
 }
 
 /* DF on, no local fragmentation, whatever PMTU the kernel has cached for the destination. */
-static void set_df(struct rtc_peer *p)
+static void set_df(struct rtc_probe *pr)
 {
-	GSocket *s = rtc_ice_selected_socket(&p->ice);
+	GSocket *s = rtc_ice_selected_socket(pr->ice);
 	int v4 = IP_PMTUDISC_PROBE, v6 = IPV6_PMTUDISC_PROBE;
 
 	if (!s)
@@ -67,19 +69,18 @@ static void set_df(struct rtc_peer *p)
 	g_object_unref(s);
 }
 
-static void send_one(struct rtc_peer *p, const uint8_t *buf, size_t len)
+static void send_one(struct rtc_probe *pr, const uint8_t *buf, size_t len)
 {
 	GOutputVector v = { .buffer = buf, .size = len };
 	NiceOutputMessage m = { .buffers = &v, .n_buffers = 1 };
 
-	if (!p->dead)
-		rtc_ice_send(&p->ice, &m, 1);
+	rtc_ice_send(pr->ice, &m, 1);
 }
 
-static void start_search(struct rtc_peer *p)
+static void start_search(struct rtc_probe *pr)
 {
 	uint8_t token[RTC_PMTU_TOKEN_LEN];
-	uint16_t max = pair_max(p);
+	uint16_t max = pair_max(pr);
 
 	if (RAND_bytes(token, sizeof(token)) != 1) {
 		guint32 a = g_random_int(), b = g_random_int();
@@ -87,41 +88,32 @@ static void start_search(struct rtc_peer *p)
 		memcpy(token, &a, 4);
 		memcpy(token + 4, &b, 4);
 	}
-	p->probe.selections = rtc_ice_selections(&p->ice);
-	set_df(p);
-	rtc_pmtu_start(&p->probe.m, max ? max : RTC_PMTU_FLOOR, rg_mono_ns(), token);
-	rg_log(RG_LOG_DEBUG, "%s: path MTU search up to %u", p->log_id,
-	       p->probe.m.n_cands ? p->probe.m.cands[0] : RTC_PMTU_FLOOR);
+	pr->selections = rtc_ice_selections(pr->ice);
+	set_df(pr);
+	rtc_pmtu_start(&pr->m, max ? max : RTC_PMTU_FLOOR, rg_mono_ns(), token);
+	rg_log(RG_LOG_DEBUG, "%s: path MTU search up to %u", pr->log_id,
+	       pr->m.n_cands ? pr->m.cands[0] : RTC_PMTU_FLOOR);
 }
 
 /* A new size in use: SCTP (only downwards once it runs), DTLS's handshake MTU, the agent. */
-static void apply(struct rtc_peer *p, uint16_t mtu)
+static void apply(struct rtc_probe *pr, uint16_t mtu)
 {
-	if (mtu == p->path_mtu)
+	if (mtu == pr->path_mtu)
 		return;
-	if (p->probe.locked && mtu > p->path_mtu)
+	if (pr->locked && mtu > pr->path_mtu)
 		return;		/* usrsctp cannot grow an association */
-	rg_log(RG_LOG_INFO, "%s: path MTU %u -> %u", p->log_id, p->path_mtu, mtu);
-	p->path_mtu = mtu;
-	rtc_dtls_set_mtu(&p->dtls, mtu);
-	if (p->probe.locked) {
-		if (rtc_sctp_set_path_mtu(&p->sctp, p->path_mtu) < 0)
-			rg_log(RG_LOG_WARN, "%s: cannot lower the SCTP path MTU: %s", p->log_id,
-			       g_strerror(errno));
-		if (p->ops.path_mtu_changed && !p->dead)
-			p->ops.path_mtu_changed(p->opaque, rtc_peer_max_packet_message(p));
-	}
+	rg_log(RG_LOG_INFO, "%s: path MTU %u -> %u", pr->log_id, pr->path_mtu, mtu);
+	pr->path_mtu = mtu;
+	pr->ops->mtu_changed(pr->opaque, mtu, pr->locked);
 }
 
-static void on_events(struct rtc_peer *p, int ev)
+static void on_events(struct rtc_probe *pr, int ev)
 {
-	struct rtc_probe *pr = &p->probe;
-
 	if (ev & RTC_PMTU_EV_CHANGED)
-		apply(p, pr->m.mtu);
+		apply(pr, pr->m.mtu);
 	if (!(ev & RTC_PMTU_EV_DONE))
 		return;
-	rg_log(RG_LOG_INFO, "%s: path MTU %u (%s)", p->log_id, p->path_mtu,
+	rg_log(RG_LOG_INFO, "%s: path MTU %u (%s)", pr->log_id, pr->path_mtu,
 	       pr->m.answered ? "probed" : "no answer to probes");
 	pr->done = true;
 	if (!pr->waiting_sctp)
@@ -129,139 +121,124 @@ static void on_events(struct rtc_peer *p, int ev)
 	/* First search over: the association starts at this size and may only shrink. */
 	pr->waiting_sctp = false;
 	pr->locked = true;
-	pr->m.ceiling = p->path_mtu;
-	if (rtc_sctp_start(&p->sctp, p->path_mtu) < 0) {
-		rtc_peer_fail(p, "SCTP socket setup failed");
-		return;
-	}
-	for (guint i = 0; pr->early && i < pr->early->len && !p->dead && rtc_sctp_started(&p->sctp); i++) {
-		GBytes *b = pr->early->pdata[i];
-		gsize n;
-		const uint8_t *d = g_bytes_get_data(b, &n);
-		uint8_t *copy = g_memdup2(d, n);
-
-		rtc_sctp_input(&p->sctp, copy, n);
-		g_free(copy);
-	}
-	if (pr->early)
-		g_ptr_array_set_size(pr->early, 0);
-	if (!p->dead && rtc_sctp_started(&p->sctp))
-		rtc_sctp_drain(&p->sctp);
+	pr->m.ceiling = pr->path_mtu;
+	pr->ops->search_done(pr->opaque);
 }
 
-static void run(struct rtc_peer *p)
+static void run(struct rtc_probe *pr)
 {
 	uint16_t sizes[RTC_PMTU_MAX_CANDS + 1];
 	unsigned n = 0;
-	int ev = rtc_pmtu_poll(&p->probe.m, rg_mono_ns(), sizes, &n);
+	int ev = rtc_pmtu_poll(&pr->m, rg_mono_ns(), sizes, &n);
 
-	for (unsigned i = 0; i < n && !p->dead; i++) {
-		rtc_pmtu_encode_probe(p->probe.buf, sizes[i], p->probe.m.token);
-		send_one(p, p->probe.buf, sizes[i]);
+	for (unsigned i = 0; i < n; i++) {
+		rtc_pmtu_encode_probe(pr->buf, sizes[i], pr->m.token);
+		send_one(pr, pr->buf, sizes[i]);
 	}
-	on_events(p, ev);
-	if (!p->dead)
-		arm(p);
+	on_events(pr, ev);
+	arm(pr);
 }
 
 static gboolean on_timer(gpointer data)
 {
-	struct rtc_peer *p = data;
+	struct rtc_probe *pr = data;
 
-	g_source_unref(p->probe.timer);
-	p->probe.timer = NULL;
-	run(p);
+	g_source_unref(pr->timer);
+	pr->timer = NULL;
+	run(pr);
 	return G_SOURCE_REMOVE;
 }
 
-static void arm(struct rtc_peer *p)
+static void arm(struct rtc_probe *pr)
 {
-	uint64_t d = p->probe.m.deadline_ns, now = rg_mono_ns();
+	uint64_t d = pr->m.deadline_ns, now = rg_mono_ns();
 
-	if (p->probe.timer) {
-		g_source_destroy(p->probe.timer);
-		g_source_unref(p->probe.timer);
-		p->probe.timer = NULL;
+	if (pr->timer) {
+		g_source_destroy(pr->timer);
+		g_source_unref(pr->timer);
+		pr->timer = NULL;
 	}
-	if (d == UINT64_MAX || p->state >= RTC_STATE_FAILED)
+	if (d == UINT64_MAX || pr->stopped)
 		return;
-	p->probe.timer = g_timeout_source_new(d > now ? (guint)((d - now + 999999) / 1000000) : 0);
-	g_source_set_callback(p->probe.timer, on_timer, p, NULL);
-	g_source_attach(p->probe.timer, p->ctx);
+	pr->timer = g_timeout_source_new(d > now ? (guint)((d - now + 999999) / 1000000) : 0);
+	g_source_set_callback(pr->timer, on_timer, pr, NULL);
+	g_source_attach(pr->timer, pr->ctx);
 }
 
-void rtc_probe_init(struct rtc_peer *p, const struct rtc_config *cfg)
+void rtc_probe_init(struct rtc_probe *pr, GMainContext *ctx, const char *log_id,
+		    struct rtc_ice *ice, const struct rtc_config *cfg,
+		    const struct rtc_probe_ops *ops, void *opaque)
 {
-	rtc_pmtu_init(&p->probe.m);
-	p->probe.enabled = cfg->probe_path_mtu && !cfg->path_mtu;
+	pr->ctx = ctx;
+	pr->log_id = log_id;
+	pr->ice = ice;
+	pr->ops = ops;
+	pr->opaque = opaque;
+	pr->path_mtu = cfg->path_mtu ? cfg->path_mtu : RTC_DEFAULT_PATH_MTU;
+	pr->pinned = cfg->path_mtu != 0;
+	rtc_pmtu_init(&pr->m);
+	pr->enabled = cfg->probe_path_mtu && !cfg->path_mtu;
 }
 
-void rtc_probe_clear(struct rtc_peer *p)
+void rtc_probe_clear(struct rtc_probe *pr)
 {
-	if (p->probe.timer) {
-		g_source_destroy(p->probe.timer);
-		g_source_unref(p->probe.timer);
+	if (pr->timer) {
+		g_source_destroy(pr->timer);
+		g_source_unref(pr->timer);
 	}
-	if (p->probe.early)
-		g_ptr_array_free(p->probe.early, TRUE);
-	memset(&p->probe, 0, sizeof(p->probe));
+	memset(pr, 0, sizeof(*pr));
 }
 
-bool rtc_probe_on_dtls_up(struct rtc_peer *p)
+void rtc_probe_stop(struct rtc_probe *pr)
 {
-	if (!p->probe.enabled || !p->remote || !p->remote->rg_pmtu_probe || p->probe.done ||
-	    p->probe.waiting_sctp)
+	pr->stopped = true;
+}
+
+bool rtc_probe_on_dtls_up(struct rtc_probe *pr, bool remote_probes)
+{
+	if (!pr->enabled || !remote_probes || pr->done || pr->waiting_sctp)
 		return false;
-	p->probe.waiting_sctp = true;
-	start_search(p);
-	run(p);
+	pr->waiting_sctp = true;
+	start_search(pr);
+	run(pr);
 	return true;
 }
 
-void rtc_probe_on_pair(struct rtc_peer *p)
+void rtc_probe_on_pair(struct rtc_probe *pr)
 {
 	/* A new path: search again (before SCTP starts, up to the new pair's limit; after, only
 	 * down to what the new pair carries). */
-	if (p->probe.m.phase == RTC_PMTU_IDLE || p->probe.selections == rtc_ice_selections(&p->ice) ||
-	    p->dead)
+	if (pr->m.phase == RTC_PMTU_IDLE || pr->selections == rtc_ice_selections(pr->ice))
 		return;
-	start_search(p);
-	run(p);
+	start_search(pr);
+	run(pr);
 }
 
-bool rtc_probe_stash(struct rtc_peer *p, const uint8_t *buf, size_t len)
+bool rtc_probe_holds_sctp(const struct rtc_probe *pr)
 {
-	if (!p->probe.waiting_sctp)
-		return false;
-	if (!p->probe.early)
-		p->probe.early = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-	if (p->probe.early->len < RTC_PROBE_EARLY_MAX)
-		g_ptr_array_add(p->probe.early, g_bytes_new(buf, len));
-	return true;
+	return pr->waiting_sctp;
 }
 
-void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
+void rtc_probe_input(struct rtc_probe *pr, const uint8_t *buf, size_t len, bool may_answer)
 {
-	struct rtc_probe *pr = &p->probe;
 	struct rtc_pmtu_msg m;
 	uint64_t now;
 
-	if (!rtc_pmtu_parse(buf, len, &m) || !rtc_ice_connected(&p->ice) || p->state >= RTC_STATE_FAILED)
+	if (!rtc_pmtu_parse(buf, len, &m) || !rtc_ice_connected(pr->ice) || pr->stopped)
 		return;
 	now = rg_mono_ns();
 	if (m.kind == RTC_PMTU_KIND_ACK) {
 		int ev = rtc_pmtu_on_ack(&pr->m, &m, now);
 
 		if (ev) {
-			on_events(p, ev);
-			if (!p->dead)
-				arm(p);
+			on_events(pr, ev);
+			arm(pr);
 		}
 		return;
 	}
 	/* A probe: answer only once the remote description (fingerprint, ICE credentials) is
 	 * ours, at a bounded rate. */
-	if (!rtc_dtls_started(&p->dtls))
+	if (!may_answer)
 		return;
 	if (now - pr->ack_window_ns >= RG_NSEC_PER_SEC) {
 		pr->ack_window_ns = now;
@@ -270,17 +247,22 @@ void rtc_probe_input(struct rtc_peer *p, const uint8_t *buf, size_t len)
 	if (pr->acks++ >= RTC_PROBE_ACKS_PER_S)
 		return;
 	rtc_pmtu_encode_ack(pr->ack, m.size, m.token);
-	send_one(p, pr->ack, sizeof(pr->ack));
+	send_one(pr, pr->ack, sizeof(pr->ack));
 }
 
-enum rtc_path_mtu_state rtc_probe_state(const struct rtc_peer *p)
+unsigned rtc_probe_mtu(const struct rtc_probe *pr)
 {
-	if (p->pinned_mtu)
+	return pr->path_mtu;
+}
+
+enum rtc_path_mtu_state rtc_probe_state(const struct rtc_probe *pr)
+{
+	if (pr->pinned)
 		return RTC_PATH_MTU_PINNED;
-	if (p->probe.waiting_sctp || p->probe.m.phase == RTC_PMTU_SEARCH)
+	if (pr->waiting_sctp || pr->m.phase == RTC_PMTU_SEARCH)
 		return RTC_PATH_MTU_PENDING;
-	if (p->probe.done)
-		return p->probe.m.answered || p->path_mtu > RTC_PMTU_FLOOR ? RTC_PATH_MTU_PROBED
-									   : RTC_PATH_MTU_UNANSWERED;
+	if (pr->done)
+		return pr->m.answered || pr->path_mtu > RTC_PMTU_FLOOR ? RTC_PATH_MTU_PROBED
+									 : RTC_PATH_MTU_UNANSWERED;
 	return RTC_PATH_MTU_DEFAULT;
 }
