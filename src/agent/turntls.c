@@ -22,6 +22,7 @@
 #include <gio/gio.h>
 
 #include "util/err.h"
+#include "util/iceurl.h"
 #include "util/log.h"
 
 struct bridge_conn {
@@ -494,28 +495,19 @@ static void accept_next(struct agent_turntls *t)
 	g_main_context_pop_thread_default(t->ctx);
 }
 
-/* "turns:HOST[:PORT][?transport=tcp]" -> HOST[:PORT]; TLS runs over TCP only. */
+/* "turns:HOST[:PORT][?transport=tcp]" (util/iceurl.h) -> HOST:PORT; TLS runs over TCP only. */
 static int server_of(const char *url, GSocketConnectable **out, struct rg_err *err)
 {
-	const char *h, *q;
-	GError *gerr = NULL;
-	char *hostport;
+	struct rg_ice_url u;
+	int ret = rg_ice_url_parse(&u, url);
 
-	if (!url || strncmp(url, "turns:", 6) != 0)
-		return rg_err_set(err, -EINVAL, "TURN '%.100s': not a turns: URL", url ? url : "");
-	h = url + 6;
-	q = strchr(h, '?');
-	if (q && strcmp(q, "?transport=tcp") != 0)
+	if (ret == -EPROTONOSUPPORT)
 		return rg_err_set(err, -EINVAL, "TURN %.100s: turns: is TLS over TCP; only "
 				  "?transport=tcp fits (DTLS to a TURN server is not supported)", url);
-	hostport = g_strndup(h, q ? (size_t)(q - h) : strlen(h));
-	*out = g_network_address_parse(hostport, 5349, &gerr);
-	g_free(hostport);
-	if (!*out) {
-		rg_err_set(err, -EINVAL, "TURN %.100s: %s", url, gerr->message);
-		g_error_free(gerr);
-		return -EINVAL;
-	}
+	if (ret < 0 || u.scheme != RG_ICE_URL_TURNS)
+		return rg_err_set(err, -EINVAL, "TURN '%.100s': not a turns: URL (turns:HOST[:PORT])",
+				  url ? url : "");
+	*out = g_network_address_new(u.host, u.port);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "conf/toml.h"
 #include "util/ct.h"
 #include "util/err.h"
+#include "util/iceurl.h"
 
 static const char *const default_stun[] = {
 	"stun:stun.cloudflare.com:3478",
@@ -238,9 +239,7 @@ bool conf_server_url_insecure(const char *s)
 
 bool conf_valid_stun_url(const char *s)
 {
-	if (strncmp(s, "stun:", 5) != 0)
-		return false;
-	return valid_hostport(s + 5, strlen(s + 5), true);
+	return rg_ice_url_is_stun(s);
 }
 
 bool conf_valid_ca_file(const char *s)
@@ -281,23 +280,7 @@ int conf_check_ca_file(const char *path, struct rg_err *err)
 
 bool conf_valid_turn_url(const char *s)
 {
-	const char *q;
-	size_t skip;
-
-	if (strncmp(s, "turns:", 6) == 0)
-		skip = 6;
-	else if (strncmp(s, "turn:", 5) == 0)
-		skip = 5;
-	else
-		return false;
-	s += skip;
-	q = strchr(s, '?');
-	if (!q)
-		return valid_hostport(s, strlen(s), true);
-	/* turns: is TLS over TCP: no DTLS to a TURN server */
-	if ((skip == 6 || strcmp(q, "?transport=udp") != 0) && strcmp(q, "?transport=tcp") != 0)
-		return false;
-	return valid_hostport(s, (size_t)(q - s), true);
+	return rg_ice_url_is_turn(s);
 }
 
 /* ---- reading the tree ---- */
@@ -742,6 +725,7 @@ static int read_turn(struct reader *r, const struct conf_toml_value *root, struc
 	for (size_t i = 0; i < a->array.n; i++) {
 		const struct conf_toml_value *t = a->array.items[i];
 		struct conf_turn *e = &c->turn[i];
+		struct rg_ice_url url;
 		char where[32];
 
 		c->n_turn++;
@@ -753,7 +737,7 @@ static int read_turn(struct reader *r, const struct conf_toml_value *root, struc
 			return ret;
 		if ((ret = get_string(r, t, where, "url", true, &v, &e->url)) < 0)
 			return ret;
-		if (strncmp(e->url, "turns:", 6) == 0 && strstr(e->url, "?transport=udp"))
+		if (rg_ice_url_parse(&url, e->url) == -EPROTONOSUPPORT)
 			return at(r, v, "%s.url: turns: is TLS over TCP; ?transport=udp (DTLS to the "
 				  "TURN server) is not supported, got '%.100s'", where, e->url);
 		if (!conf_valid_turn_url(e->url))

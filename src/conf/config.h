@@ -140,8 +140,9 @@ bool conf_valid_server_url(const char *s);
  * cross the network in clear. false for wss:// and for anything that is not a valid URL. */
 bool conf_server_url_insecure(const char *s);
 bool conf_valid_ifname(const char *s);
+/* stun:HOST[:PORT]; turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp]
+ * (util/iceurl.h parses them) */
 bool conf_valid_stun_url(const char *s);
-/* turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT][?transport=tcp] */
 bool conf_valid_turn_url(const char *s);
 /* A [[turn]] ca_file value: an absolute path, no control characters. */
 bool conf_valid_ca_file(const char *s);

@@ -15,6 +15,7 @@
 #include "util/ct.h"
 #include "util/err.h"
 #include "util/gso.h"
+#include "util/iceurl.h"
 #include "util/log.h"
 
 static enum rtc_cand_type from_nice_type(NiceCandidateType t)
@@ -57,64 +58,21 @@ static void addr_str(const NiceAddress *a, char *out, size_t cap)
 		g_snprintf(out, cap, "%s:%u", ip, nice_address_get_port(a));
 }
 
-/* "host:port" of a stun:/turn:/turns: URL, resolved to an IP literal (blocking). */
-static int parse_server(const char *url, const char *scheme, uint16_t default_port,
-			char ip[static NICE_ADDRESS_STRING_LEN], uint16_t *port, bool *tcp)
+/* A stun:/turn:/turns: URL (util/iceurl.h) with its host resolved to an IP literal (blocking). */
+static int parse_server(const char *url, struct rg_ice_url *u,
+			char ip[static NICE_ADDRESS_STRING_LEN])
 {
-	size_t sl = strlen(scheme);
-	const char *h = url + sl, *q, *colon;
-	char host[256];
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-	size_t hl;
-	unsigned long pv = default_port;
+	int ret;
 
-	if (strncmp(url, scheme, sl) != 0)
+	if (rg_ice_url_parse(u, url) < 0)
 		return -EINVAL;
-	q = strchr(h, '?');
-	if (tcp) {
-		*tcp = false;
-		if (q && strstr(q, "transport=tcp"))
-			*tcp = true;
-		else if (q && !strstr(q, "transport=udp"))
-			return -EINVAL;
-	}
-	hl = q ? (size_t)(q - h) : strlen(h);
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (host[0] == '[') {	/* [v6]:port */
-		char *end = strchr(host, ']');
-
-		if (!end)
-			return -EINVAL;
-		*end = '\0';
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] && !colon)
-			return -EINVAL;
-		memmove(host, host + 1, strlen(host + 1) + 1);
-	} else {
-		colon = strrchr(host, ':');
-		if (colon)
-			*(char *)colon = '\0';
-	}
-	if (colon) {
-		char *e;
-
-		pv = strtoul(colon + 1, &e, 10);
-		if (*e || pv == 0 || pv > 65535)
-			return -EINVAL;
-	}
-	if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res)
+	if (getaddrinfo(u->host, NULL, &hints, &res) != 0 || !res)
 		return -EHOSTUNREACH;
-	if (getnameinfo(res->ai_addr, res->ai_addrlen, ip, NICE_ADDRESS_STRING_LEN, NULL, 0,
-			NI_NUMERICHOST) != 0) {
-		freeaddrinfo(res);
-		return -EINVAL;
-	}
+	ret = getnameinfo(res->ai_addr, res->ai_addrlen, ip, NICE_ADDRESS_STRING_LEN, NULL, 0,
+			  NI_NUMERICHOST) != 0 ? -EINVAL : 0;
 	freeaddrinfo(res);
-	*port = (uint16_t)pv;
-	return 0;
+	return ret;
 }
 
 static void on_new_candidate(NiceAgent *agent, NiceCandidate *nc, gpointer data)
@@ -429,15 +387,15 @@ int rtc_ice_init(struct rtc_ice *ice, GMainContext *ctx, const char *log_id,
 	ice->opaque = opaque;
 	for (size_t i = 0; i < cfg->n_stun; i++) {
 		char ip[NICE_ADDRESS_STRING_LEN];
-		uint16_t port;
+		struct rg_ice_url u;
 
-		if (parse_server(cfg->stun[i], "stun:", 3478, ip, &port, NULL) < 0)
+		if (parse_server(cfg->stun[i], &u, ip) < 0 || u.scheme != RG_ICE_URL_STUN)
 			return rg_err_set(err, -EINVAL, "ice: bad or unresolvable STUN URL '%s'",
 					  cfg->stun[i]);
 		if (i == 0) {
 			ice->have_stun = true;
 			g_strlcpy(ice->stun_ip, ip, sizeof(ice->stun_ip));
-			ice->stun_port = port;
+			ice->stun_port = u.port;
 		} else {
 			rg_log(RG_LOG_DEBUG, "%s: STUN server %s not used (libnice takes one)",
 			       ice->log_id, cfg->stun[i]);
@@ -458,18 +416,17 @@ int rtc_ice_init(struct rtc_ice *ice, GMainContext *ctx, const char *log_id,
 	for (size_t i = 0; i < cfg->n_turn && i < RTC_MAX_ICE_SERVERS; i++) {
 		const struct rtc_turn_server *t = &cfg->turn[i];
 		struct rtc_ice_relay *rl = &ice->relays[i];
-		bool tcp, tls = t->url && strncmp(t->url, "turns:", 6) == 0;
+		struct rg_ice_url u;
 
-		ret = t->url ? parse_server(t->url, tls ? "turns:" : "turn:", tls ? 5349 : 3478, rl->ip,
-					    &rl->port, &tcp)
-			     : -EINVAL;
-		if (ret < 0 || !t->username || !t->credential)
+		ret = parse_server(t->url, &u, rl->ip);
+		if (ret < 0 || u.scheme == RG_ICE_URL_STUN || !t->username || !t->credential)
 			return rg_err_set(err, -EINVAL,
 					  "ice: bad TURN server '%s' (want turn[s]:host:port"
 					  "[?transport=udp|tcp] with username and credential)",
 					  t->url ? t->url : "(null)");
-		rl->type = tls ? NICE_RELAY_TYPE_TURN_TLS
-			       : tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
+		rl->port = u.port;
+		rl->type = u.scheme == RG_ICE_URL_TURNS ? NICE_RELAY_TYPE_TURN_TLS
+			   : u.tcp ? NICE_RELAY_TYPE_TURN_TCP : NICE_RELAY_TYPE_TURN_UDP;
 		rl->username = g_strdup(t->username);
 		rl->credential = g_strdup(t->credential);
 		ice->n_relays = i + 1;
