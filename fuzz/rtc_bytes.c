@@ -82,7 +82,7 @@ static bool setup(void)
 	rtc_peer_create_channel(pb, "ctl", true, -1, NULL);
 	spin(50);
 	/* The record buffer holds b's last decrypted SCTP packet: keep its header. */
-	memcpy(sctp_hdr, pb->rec, sizeof(sctp_hdr));
+	memcpy(sctp_hdr, pb->dtls.rec, sizeof(sctp_hdr));
 	return true;
 fail:
 	g_free(offer);
