@@ -138,55 +138,14 @@ bool conf_valid_auth_token(const char *s)
 	return *s && printable_nospace(s);
 }
 
-static bool valid_port(const char *s, size_t n)
-{
-	unsigned v = 0;
-
-	if (n < 1 || n > 5)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	return v >= 1 && v <= 65535;
-}
-
-static bool host_char(char ch)
-{
-	return name_char(ch);
-}
-
 /* host[:port] where host is a DNS name, IPv4 or [IPv6]; exactly n bytes. */
-static bool valid_hostport(const char *s, size_t n, bool port_optional)
+static bool valid_hostport(const char *s, size_t n)
 {
-	size_t h = 0;
+	char host[RG_ICE_URL_HOST_MAX + 1];
+	uint16_t port;
+	bool has_port;
 
-	if (n == 0)
-		return false;
-	if (s[0] == '[') {
-		char ip6[INET6_ADDRSTRLEN + 1];
-		unsigned char buf[16];
-		const char *close = memchr(s, ']', n);
-
-		if (!close || (size_t)(close - s - 1) >= sizeof(ip6) || close == s + 1)
-			return false;
-		memcpy(ip6, s + 1, (size_t)(close - s - 1));
-		ip6[close - s - 1] = '\0';
-		if (inet_pton(AF_INET6, ip6, buf) != 1)
-			return false;
-		h = (size_t)(close - s) + 1;
-	} else {
-		while (h < n && host_char(s[h]))
-			h++;
-		if (h == 0 || s[0] == '.' || s[0] == '-')
-			return false;
-	}
-	if (h == n)
-		return port_optional;
-	if (s[h] != ':')
-		return false;
-	return valid_port(s + h + 1, n - h - 1);
+	return rg_hostport_parse(s, n, host, &port, &has_port);
 }
 
 bool conf_valid_server_url(const char *s)
@@ -203,7 +162,7 @@ bool conf_valid_server_url(const char *s)
 		return false;
 	s += skip;
 	hl = strcspn(s, "/?#");
-	return valid_hostport(s, hl, true);
+	return valid_hostport(s, hl);
 }
 
 bool conf_server_url_insecure(const char *s)

@@ -30,8 +30,8 @@ static bool parse_port(const char *s, size_t n, uint16_t *port)
 	return true;
 }
 
-/* HOST[:PORT] of n bytes into u->host, u->port (when given) and u->has_port. */
-static bool parse_hostport(struct rg_ice_url *u, const char *s, size_t n)
+bool rg_hostport_parse(const char *s, size_t n, char host[static RG_ICE_URL_HOST_MAX + 1],
+		       uint16_t *port, bool *has_port)
 {
 	size_t h;
 
@@ -44,9 +44,9 @@ static bool parse_hostport(struct rg_ice_url *u, const char *s, size_t n)
 
 		if (l == 0 || l >= INET6_ADDRSTRLEN)
 			return false;
-		memcpy(u->host, s + 1, l);
-		u->host[l] = '\0';
-		if (inet_pton(AF_INET6, u->host, buf) != 1)
+		memcpy(host, s + 1, l);
+		host[l] = '\0';
+		if (inet_pton(AF_INET6, host, buf) != 1)
 			return false;
 		h = l + 2;
 	} else {
@@ -54,15 +54,15 @@ static bool parse_hostport(struct rg_ice_url *u, const char *s, size_t n)
 			;
 		if (h == 0 || h > RG_ICE_URL_HOST_MAX || s[0] == '.' || s[0] == '-')
 			return false;
-		memcpy(u->host, s, h);
-		u->host[h] = '\0';
+		memcpy(host, s, h);
+		host[h] = '\0';
 	}
+	*has_port = h < n;
 	if (h == n)
 		return true;
 	if (s[h] != ':')
 		return false;
-	u->has_port = true;
-	return parse_port(s + h + 1, n - h - 1, &u->port);
+	return parse_port(s + h + 1, n - h - 1, port);
 }
 
 int rg_ice_url_parse(struct rg_ice_url *out, const char *url)
@@ -98,7 +98,7 @@ int rg_ice_url_parse(struct rg_ice_url *out, const char *url)
 		else if (u.scheme == RG_ICE_URL_TURNS)
 			return -EPROTONOSUPPORT;
 	}
-	if (!parse_hostport(&u, s, q ? (size_t)(q - s) : strlen(s)))
+	if (!rg_hostport_parse(s, q ? (size_t)(q - s) : strlen(s), u.host, &u.port, &u.has_port))
 		return -EINVAL;
 	*out = u;
 	return 0;

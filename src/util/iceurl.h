@@ -13,6 +13,7 @@
 #define RG_UTIL_ICEURL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum rg_ice_url_limits {
@@ -34,6 +35,11 @@ struct rg_ice_url {
 /* Parses url into *u (written only on success). Returns 0, -EPROTONOSUPPORT for a turns: URL
  * with ?transport=udp, or -EINVAL for anything else that is not one of the forms above. */
 int rg_ice_url_parse(struct rg_ice_url *u, const char *url);
+/* HOST[:PORT] of exactly n bytes, as in these URLs (the config reads the hub's ws:// URL's
+ * authority with it too): HOST into host, PORT into *port when given (*has_port). On false,
+ * host and *port may hold a part of the input. */
+bool rg_hostport_parse(const char *s, size_t n, char host[static RG_ICE_URL_HOST_MAX + 1],
+		       uint16_t *port, bool *has_port);
 /* rg_ice_url_parse succeeds and the scheme is turn: or turns:. */
 bool rg_ice_url_is_turn(const char *url);
 bool rg_ice_url_is_stun(const char *url);
