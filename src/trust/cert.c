@@ -295,6 +295,29 @@ int trust_revoke_parse(struct trust_revoke *out, const uint8_t *in, size_t len)
 	return TRUST_OK;
 }
 
+int trust_rotation_parse(struct trust_rotation *out, const uint8_t *in, size_t len)
+{
+	struct rd r = { .p = in, .len = len };
+
+	zero(out, sizeof(*out));
+	rd_header(&r, TRUST_T_ROTATION);
+	rd_name(&r, out->net);
+	rd_name(&r, out->name);
+	out->serial = rd_uint(&r, 8);
+	out->seq = (uint32_t)rd_uint(&r, 4);
+	rd_bytes(&r, out->old_wg, TRUST_KEY_LEN);
+	rd_bytes(&r, out->new_wg, TRUST_KEY_LEN);
+	out->rotated_at = rd_uint(&r, 8);
+	rd_bytes(&r, out->sig, TRUST_SIG_LEN);
+	if (out->serial == 0 || out->seq == 0)
+		r.bad = true;
+	if (r.bad || r.off != len) {
+		zero(out, sizeof(*out));
+		return TRUST_E_MALFORMED;
+	}
+	return TRUST_OK;
+}
+
 static void wr_ticket(struct wr *w, const struct trust_ticket *t)
 {
 	wr_header(w, TRUST_T_TICKET);
@@ -371,6 +394,24 @@ size_t trust_revoke_encode(const struct trust_revoke *rv, uint8_t *out, size_t c
 	return w.bad ? 0 : w.off;
 }
 
+size_t trust_rotation_encode(const struct trust_rotation *ro, uint8_t *out, size_t cap)
+{
+	struct wr w = { .p = out, .cap = cap };
+
+	wr_header(&w, TRUST_T_ROTATION);
+	wr_name(&w, ro->net);
+	wr_name(&w, ro->name);
+	wr_uint(&w, ro->serial, 8);
+	wr_uint(&w, ro->seq, 4);
+	wr_bytes(&w, ro->old_wg, TRUST_KEY_LEN);
+	wr_bytes(&w, ro->new_wg, TRUST_KEY_LEN);
+	wr_uint(&w, ro->rotated_at, 8);
+	wr_bytes(&w, ro->sig, TRUST_SIG_LEN);
+	if (ro->serial == 0 || ro->seq == 0)
+		w.bad = true;
+	return w.bad ? 0 : w.off;
+}
+
 /* ---- trust rules ---- */
 
 const char *trust_verdict_str(int v)
@@ -390,6 +431,8 @@ const char *trust_verdict_str(int v)
 	case TRUST_E_KEY: return "certificate key differs from publicKey";
 	case TRUST_E_ADDRESS: return "certificate address differs from address";
 	case TRUST_E_FULL: return "table full";
+	case TRUST_E_ROTATION: return "key rotation does not chain to the certificate";
+	case TRUST_E_STALE: return "key replaced by a newer rotation";
 	}
 	return "unknown";
 }
@@ -543,6 +586,63 @@ int trust_bindings_use(struct trust_bindings *b, const struct trust_cert *c)
 		e->wg_key[i] = c->wg_key[i];
 		e->dev_key[i] = c->dev_key[i];
 	}
+	return TRUST_OK;
+}
+
+int trust_rotation_check(const struct trust_ctx *ctx, const struct trust_cert *c,
+			 const struct trust_rotation *r, uint64_t now_s)
+{
+	uint8_t buf[TRUST_ROTATION_MAX];
+	size_t n = trust_rotation_encode(r, buf, sizeof(buf));
+
+	if (!n)
+		return TRUST_E_MALFORMED;
+	if (!str_eq(r->net, c->net) || !str_eq(r->name, c->name) || r->serial != c->serial)
+		return TRUST_E_ROTATION;
+	if (r->seq == 1 && !rg_ct_eq(r->old_wg, c->wg_key, TRUST_KEY_LEN))
+		return TRUST_E_ROTATION;
+	if (rg_ct_eq(r->old_wg, r->new_wg, TRUST_KEY_LEN))
+		return TRUST_E_ROTATION;
+	if (!sig_ok(ctx, c->dev_key, buf, n))
+		return TRUST_E_SIGNATURE;
+	if (before(r->rotated_at, ctx->skew_s, c->not_before))
+		return TRUST_E_ROTATION;
+	if (before(now_s, ctx->skew_s, r->rotated_at))
+		return TRUST_E_NOT_YET_VALID;
+	return TRUST_OK;
+}
+
+const struct trust_rotated *trust_rotations_find(const struct trust_rotations *t, uint64_t serial)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].serial == serial)
+			return &t->e[i];
+	return 0;
+}
+
+int trust_rotations_use(struct trust_rotations *t, const struct trust_cert *c,
+			const struct trust_rotation *r)
+{
+	struct trust_rotated *e = (struct trust_rotated *)trust_rotations_find(t, c->serial);
+
+	if (!r)
+		return e ? TRUST_E_STALE : TRUST_OK;
+	if (e) {
+		if (r->seq < e->seq)
+			return TRUST_E_STALE;
+		if (r->seq == e->seq)
+			return rg_ct_eq(r->new_wg, e->wg_key, TRUST_KEY_LEN) ? TRUST_OK : TRUST_E_STALE;
+		if (r->seq == e->seq + 1 && !rg_ct_eq(r->old_wg, e->wg_key, TRUST_KEY_LEN))
+			return TRUST_E_ROTATION;
+	} else {
+		if (t->n == TRUST_ROTATIONS_MAX)
+			return TRUST_E_FULL;
+		e = &t->e[t->n++];
+		e->serial = c->serial;
+	}
+	e->seq = r->seq;
+	for (size_t i = 0; i < TRUST_KEY_LEN; i++)
+		e->wg_key[i] = r->new_wg[i];
 	return TRUST_OK;
 }
 

@@ -17,10 +17,16 @@
  *	ticket  hdr(2) STR net, STR name, N x PFX addrs, u64 not_before, u64 use_by,
  *	        u64 cert_not_after, u64 id, ticket_key[32], issuer[32], sig
  *	revoke  hdr(3) STR net, STR name, u64 serial, u64 revoked_at, issuer[32], sig
+ *	rotate  hdr(4) STR net, STR name, u64 serial, u32 seq, old_wg[32], new_wg[32],
+ *	        u64 rotated_at, sig
  *
  * A cert with ticket_len 0 is signed by the network key (issuer). A cert that embeds a ticket was
  * made by the enrolling device itself: the ticket is signed by the network key and the cert by the
  * ticket's one-time key; its serial is the ticket id, its name and addresses are the ticket's.
+ *
+ * A rotation is signed by the device key a cert binds (dev_key), not by the network: it moves the
+ * cert with that serial from old_wg to new_wg. Rotations of one cert are numbered 1, 2, ...; the
+ * first replaces the cert's own wg_key, each later one the key the one before installed.
  */
 #ifndef RG_TRUST_CERT_H
 #define RG_TRUST_CERT_H
@@ -42,12 +48,14 @@ enum trust_limits {
 			 (TRUST_ADDRS_MAX + TRUST_ROUTES_MAX) * 18 + 3 * 8 + TRUST_KEY_LEN + 2 +
 			 TRUST_TICKET_MAX + TRUST_SIG_LEN,
 	TRUST_REVOKE_MAX = 4 + 2 * (1 + TRUST_NAME_MAX) + 2 * 8 + TRUST_KEY_LEN + TRUST_SIG_LEN,
+	TRUST_ROTATION_MAX = 4 + 2 * (1 + TRUST_NAME_MAX) + 8 + 4 + 2 * TRUST_KEY_LEN + 8 +
+			     TRUST_SIG_LEN,
 	/* Clock skew tolerated between the issuer, the agents and the hub: a cert is accepted
 	 * TRUST_SKEW_S before its not_before and after its not_after. */
 	TRUST_SKEW_S = 300,
 };
 
-enum trust_type { TRUST_T_CERT = 1, TRUST_T_TICKET = 2, TRUST_T_REVOKE = 3 };
+enum trust_type { TRUST_T_CERT = 1, TRUST_T_TICKET = 2, TRUST_T_REVOKE = 3, TRUST_T_ROTATION = 4 };
 
 struct trust_prefix {
 	uint8_t family;		/* 4 or 6 */
@@ -94,17 +102,30 @@ struct trust_revoke {
 	uint8_t sig[TRUST_SIG_LEN];
 };
 
+struct trust_rotation {
+	char net[TRUST_NAME_MAX + 1];
+	char name[TRUST_NAME_MAX + 1];	/* the cert's name (= peerId) */
+	uint64_t serial;		/* the cert's serial */
+	uint32_t seq;			/* 1 for the first rotation of that cert, then +1 */
+	uint8_t old_wg[TRUST_KEY_LEN];	/* the WireGuard key it replaces */
+	uint8_t new_wg[TRUST_KEY_LEN];
+	uint64_t rotated_at;		/* Unix seconds */
+	uint8_t sig[TRUST_SIG_LEN];	/* by the cert's dev_key */
+};
+
 /* Parsers: 0, or a negative trust_verdict (TRUST_E_MALFORMED) on anything not exactly one
  * well-formed record. They check form only; trust_*_check() decides trust. */
 int trust_cert_parse(struct trust_cert *out, const uint8_t *in, size_t len);
 int trust_ticket_parse(struct trust_ticket *out, const uint8_t *in, size_t len);
 int trust_revoke_parse(struct trust_revoke *out, const uint8_t *in, size_t len);
+int trust_rotation_parse(struct trust_rotation *out, const uint8_t *in, size_t len);
 
 /* Encoders: the length written (signature included), or 0 when the record does not fit cap or
  * breaks a limit. The signed bytes are the first len - TRUST_SIG_LEN. */
 size_t trust_cert_encode(const struct trust_cert *c, uint8_t *out, size_t cap);
 size_t trust_ticket_encode(const struct trust_ticket *t, uint8_t *out, size_t cap);
 size_t trust_revoke_encode(const struct trust_revoke *r, uint8_t *out, size_t cap);
+size_t trust_rotation_encode(const struct trust_rotation *r, uint8_t *out, size_t cap);
 
 /* Verdicts: why a record is not trusted (0 = trusted). */
 enum trust_verdict {
@@ -122,6 +143,8 @@ enum trust_verdict {
 	TRUST_E_KEY = -11,		/* ... nor for its WireGuard key */
 	TRUST_E_ADDRESS = -12,		/* ... nor for its address */
 	TRUST_E_FULL = -13,		/* a fixed-size table is full */
+	TRUST_E_ROTATION = -14,		/* rotation not for this cert, or not chained to its key */
+	TRUST_E_STALE = -15,		/* an older rotation (replay), or a key a rotation replaced */
 };
 
 /* Short reason for logs and `riftgate status` ("rejected: <reason>"). */
@@ -172,6 +195,35 @@ int trust_ticket_check(const struct trust_ctx *ctx, const struct trust_ticket *t
 /* For a ticket-bound cert: records the binding the first time, accepts the same binding again,
  * refuses (TRUST_E_TICKET_REUSED) another one. Certs without a ticket: TRUST_OK, nothing kept. */
 int trust_bindings_use(struct trust_bindings *b, const struct trust_cert *c);
+
+/* Key rotations seen: the newest per cert serial. Like bindings, a full table refuses. */
+enum { TRUST_ROTATIONS_MAX = 1024 };
+struct trust_rotated {
+	uint64_t serial;
+	uint32_t seq;
+	uint8_t wg_key[TRUST_KEY_LEN];	/* the key that rotation installed */
+};
+struct trust_rotations {
+	size_t n;
+	struct trust_rotated e[TRUST_ROTATIONS_MAX];
+};
+
+/* A rotation of cert c (which must pass trust_cert_check first: a revoked or expired cert has no
+ * valid rotation): same network, name and serial, seq >= 1, the first one starts from c's key,
+ * new key differs from old, rotated_at not before the cert's not_before (- skew) nor after now
+ * (+ skew), signed by c's dev_key. Does not look at the order of rotations (trust_rotations_use). */
+int trust_rotation_check(const struct trust_ctx *ctx, const struct trust_cert *c,
+			 const struct trust_rotation *r, uint64_t now_s);
+
+/* The order of rotations for one cert. With r (checked): a newer seq than the one held is kept
+ * (when it is the next one, it must start from the held key: TRUST_E_ROTATION otherwise); the
+ * same seq with the same new key is accepted again; an older seq, or the same seq with another
+ * key, is TRUST_E_STALE. Without r (the cert's own key is claimed): TRUST_E_STALE once any
+ * rotation of that cert was seen. Certs and rotations are not remembered beyond this table. */
+int trust_rotations_use(struct trust_rotations *t, const struct trust_cert *c,
+			const struct trust_rotation *r);
+/* The newest rotation seen of serial, or NULL. */
+const struct trust_rotated *trust_rotations_find(const struct trust_rotations *t, uint64_t serial);
 
 bool trust_revlist_has(const struct trust_revlist *l, uint64_t serial);
 /* 0 (added or already there), TRUST_E_FULL, TRUST_E_MALFORMED for serial 0. */

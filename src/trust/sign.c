@@ -88,6 +88,11 @@ int trust_revoke_sign(struct trust_revoke *r, const uint8_t seed[static TRUST_SE
 	SIGN_RECORD(r, trust_revoke_encode, TRUST_REVOKE_MAX, seed);
 }
 
+int trust_rotation_sign(struct trust_rotation *r, const uint8_t seed[static TRUST_SEED_LEN])
+{
+	SIGN_RECORD(r, trust_rotation_encode, TRUST_ROTATION_MAX, seed);
+}
+
 void trust_fingerprint(char out[static TRUST_FINGERPRINT_LEN + 1], const uint8_t pub[static TRUST_KEY_LEN])
 {
 	static const char hx[] = "0123456789abcdef";
@@ -129,6 +134,13 @@ int trust_revoke_to_base64(char *out, size_t cap, const struct trust_revoke *r)
 	return to_b64(out, cap, buf, trust_revoke_encode(r, buf, sizeof(buf)));
 }
 
+int trust_rotation_to_base64(char *out, size_t cap, const struct trust_rotation *r)
+{
+	uint8_t buf[TRUST_ROTATION_MAX];
+
+	return to_b64(out, cap, buf, trust_rotation_encode(r, buf, sizeof(buf)));
+}
+
 int trust_ticket_to_base64(char *out, size_t cap, const struct trust_ticket *t)
 {
 	uint8_t buf[TRUST_TICKET_MAX];
@@ -154,6 +166,16 @@ int trust_revoke_from_base64(struct trust_revoke *r, const char *s, size_t len)
 	if (len > TRUST_REVOKE_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_revoke_parse(r, buf, n);
+}
+
+int trust_rotation_from_base64(struct trust_rotation *r, const char *s, size_t len)
+{
+	uint8_t buf[TRUST_ROTATION_MAX];
+	size_t n;
+
+	if (len > TRUST_ROTATION_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+		return TRUST_E_MALFORMED;
+	return trust_rotation_parse(r, buf, n);
 }
 
 int trust_ticket_from_base64(struct trust_ticket *t, const char *s, size_t len)

@@ -17,6 +17,7 @@ enum trust_sign_limits {
 	TRUST_CERT_B64_MAX = (TRUST_CERT_MAX + 2) / 3 * 4,
 	TRUST_REVOKE_B64_MAX = (TRUST_REVOKE_MAX + 2) / 3 * 4,
 	TRUST_TICKET_B64_MAX = (TRUST_TICKET_MAX + 2) / 3 * 4,
+	TRUST_ROTATION_B64_MAX = (TRUST_ROTATION_MAX + 2) / 3 * 4,
 };
 
 /* New key pair from the OS RNG. 0 or -EIO. */
@@ -35,6 +36,7 @@ bool trust_verify(void *opaque, const uint8_t pub[TRUST_KEY_LEN], const uint8_t 
 int trust_cert_sign(struct trust_cert *c, const uint8_t seed[static TRUST_SEED_LEN]);
 int trust_ticket_sign(struct trust_ticket *t, const uint8_t seed[static TRUST_SEED_LEN]);
 int trust_revoke_sign(struct trust_revoke *r, const uint8_t seed[static TRUST_SEED_LEN]);
+int trust_rotation_sign(struct trust_rotation *r, const uint8_t seed[static TRUST_SEED_LEN]);
 
 /* Fingerprint people compare: "SHA256:" + the first 16 bytes of SHA-256(pub) as 8 groups of
  * 4 hex digits joined by '-' (7 + 39 characters). */
@@ -45,10 +47,12 @@ void trust_fingerprint(char out[static TRUST_FINGERPRINT_LEN + 1], const uint8_t
 int trust_cert_to_base64(char *out, size_t cap, const struct trust_cert *c);
 int trust_revoke_to_base64(char *out, size_t cap, const struct trust_revoke *r);
 int trust_ticket_to_base64(char *out, size_t cap, const struct trust_ticket *t);
+int trust_rotation_to_base64(char *out, size_t cap, const struct trust_rotation *r);
 /* Strict decode + parse. 0 or TRUST_E_MALFORMED. */
 int trust_cert_from_base64(struct trust_cert *c, const char *s, size_t len);
 int trust_revoke_from_base64(struct trust_revoke *r, const char *s, size_t len);
 int trust_ticket_from_base64(struct trust_ticket *t, const char *s, size_t len);
+int trust_rotation_from_base64(struct trust_rotation *r, const char *s, size_t len);
 
 /* Random nonzero 64-bit serial / ticket id. 0 on RNG failure. */
 uint64_t trust_random_serial(void);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/ct.h"
@@ -186,6 +187,58 @@ static int load_bindings(struct trust_store *s)
 	return 0;
 }
 
+static int load_rotations(struct trust_store *s)
+{
+	char path[PATH_MAX + 32], line[256], wg[64];
+	uint64_t serial;
+	unsigned seq;
+	FILE *f;
+
+	file_path(path, sizeof(path), s, "rotations");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f) && s->rotations.n < TRUST_ROTATIONS_MAX) {
+		struct trust_rotated *e = &s->rotations.e[s->rotations.n];
+
+		if (sscanf(line, "%" SCNx64 " %u %63s", &serial, &seq, wg) != 3 || !serial || !seq ||
+		    !rg_key_from_base64(e->wg_key, wg))
+			continue;
+		e->serial = serial;
+		e->seq = seq;
+		s->rotations.n++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Our own newest rotation: it must be a rotation of our cert signed by our device key. */
+static int load_rotation(struct trust_store *s, struct rg_err *err)
+{
+	char path[PATH_MAX + 32], line[LINE_MAX_LEN];
+	struct trust_ctx ctx;
+	int r = 0;
+
+	file_path(path, sizeof(path), s, "rotation");
+	r = read_line(path, line, sizeof(line));
+	if (r == -ENOENT || !s->has_cert)
+		return 0;
+	if (r < 0)
+		return rg_err_set(err, r, "%s: %s", path, strerror(-r));
+	trust_store_ctx(s, &ctx);
+	if (trust_rotation_from_base64(&s->rotation, line, strlen(line)) != TRUST_OK ||
+	    trust_rotation_check(&ctx, &s->cert, &s->rotation, (uint64_t)time(NULL)) != TRUST_OK)
+		return rg_err_set(err, -EINVAL, "%s: not a key rotation of this device's certificate",
+				  path);
+	s->has_rotation = true;
+	return 0;
+}
+
+const uint8_t *trust_store_wg_key(const struct trust_store *s)
+{
+	return s->has_rotation ? s->rotation.new_wg : s->cert.wg_key;
+}
+
 int trust_store_load(struct trust_store *s, const char *config_path, const char *net,
 		     struct rg_err *err)
 {
@@ -222,6 +275,9 @@ int trust_store_load(struct trust_store *s, const char *config_path, const char 
 		return r;
 	if ((r = load_revoked(s, err)) < 0)
 		return r;
+	if ((r = load_rotation(s, err)) < 0)
+		return r;
+	load_rotations(s);
 	return load_bindings(s);
 }
 
@@ -308,6 +364,40 @@ int trust_store_save_bindings(const struct trust_store *s, struct rg_err *err)
 		r = write_file(s, "bindings", text, err);
 	free(text);
 	return r;
+}
+
+int trust_store_save_rotations(const struct trust_store *s, struct rg_err *err)
+{
+	size_t cap = s->rotations.n * 80 + 1, off = 0;
+	char *text = malloc(cap), wg[RG_KEY_B64_LEN + 1];
+	int r;
+
+	if (!text)
+		return rg_err_set(err, -ENOMEM, "out of memory");
+	text[0] = '\0';
+	for (size_t i = 0; i < s->rotations.n; i++) {
+		const struct trust_rotated *e = &s->rotations.e[i];
+
+		rg_key_to_base64(wg, e->wg_key);
+		off += (size_t)snprintf(text + off, cap - off, "%016" PRIx64 " %u %s\n", e->serial,
+					(unsigned)e->seq, wg);
+	}
+	if (mkdir(s->dir, 0700) < 0 && errno != EEXIST)
+		r = rg_err_set(err, -errno, "%s: %s", s->dir, strerror(errno));
+	else
+		r = write_file(s, "rotations", text, err);
+	free(text);
+	return r;
+}
+
+int trust_store_save_rotation(const struct trust_store *s, struct rg_err *err)
+{
+	char text[TRUST_ROTATION_B64_MAX + 2];
+
+	if (trust_rotation_to_base64(text, sizeof(text) - 1, &s->rotation) < 0)
+		return rg_err_set(err, -EINVAL, "key rotation does not encode");
+	strcat(text, "\n");
+	return write_file(s, "rotation", text, err);
 }
 
 /* ---- registry ---- */

@@ -10,6 +10,8 @@
  *			SERIAL(16 hex) NAME ADDRESS NOT_AFTER(unix) cert|ticket active|revoked
  *	revoked		base64 revocation records, one per line (appended)
  *	bindings	ticket bindings seen: ID(16 hex) WGKEY(b64) DEVKEY(b64), one per line
+ *	rotation	base64 of this device's newest key rotation (riftgate rotate), if any
+ *	rotations	newest key rotation seen per cert: SERIAL(16 hex) SEQ WGKEY(b64), one per line
  * Every file is written whole to a temp file (0600) and renamed, except the append-only ones.
  */
 #ifndef RG_TRUST_STORE_H
@@ -35,6 +37,9 @@ struct trust_store {
 	uint8_t net_seed[TRUST_SEED_LEN];	/* secret */
 	struct trust_revlist revoked;
 	struct trust_bindings bindings;
+	bool has_rotation;
+	struct trust_rotation rotation;		/* ours: cert.wg_key -> rotation.new_wg */
+	struct trust_rotations rotations;	/* seen from peers */
 };
 
 /* DIR/NAME.trust for DIR/NAME.toml (or PATH.trust when the name has no .toml). */
@@ -54,6 +59,12 @@ void trust_store_each_revoke(const struct trust_store *s,
 			     void (*fn)(void *opaque, const struct trust_revoke *r), void *opaque);
 /* Rewrites `bindings`. */
 int trust_store_save_bindings(const struct trust_store *s, struct rg_err *err);
+/* Rewrites `rotations`. */
+int trust_store_save_rotations(const struct trust_store *s, struct rg_err *err);
+/* Writes `rotation` (s->rotation, which must be set). */
+int trust_store_save_rotation(const struct trust_store *s, struct rg_err *err);
+/* Our WireGuard public key as certified: the newest rotation's key, else the cert's. */
+const uint8_t *trust_store_wg_key(const struct trust_store *s);
 
 struct trust_store *trust_store_new(void);
 /* Wipes the seeds and frees. NULL is fine. */

@@ -14,6 +14,7 @@ static const uint8_t net_seed[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 				      17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
 static const uint8_t ticket_seed[32] = { [0] = 0x71, [31] = 0x17 };
 static const uint8_t other_seed[32] = { [0] = 0xee };
+static const uint8_t device_seed[32] = { [0] = 0xd5, [31] = 0x5d };
 
 enum { T0 = 1800000000 };	/* 2027-01-15T08:00:00Z */
 
@@ -100,6 +101,28 @@ static void make_revoke(struct trust_revoke *r)
 	g_assert_cmpint(trust_revoke_sign(r, net_seed), ==, 0);
 }
 
+/* alice with a real device key (device_seed), so she can sign her own rotations. */
+static void make_alice_dev(struct trust_cert *c)
+{
+	make_alice(c);
+	g_assert_cmpint(trust_key_public(c->dev_key, device_seed), ==, 0);
+	g_assert_cmpint(trust_cert_sign(c, net_seed), ==, 0);
+}
+
+/* Rotation number seq of alice's cert: key 0xa1.. -> 0xa2.. (seq 1), 0xa2.. -> 0xa3.. (2)... */
+static void make_rotation(struct trust_rotation *r, uint32_t seq)
+{
+	memset(r, 0, sizeof(*r));
+	strcpy(r->net, "home");
+	strcpy(r->name, "alice");
+	r->serial = 0x0102030405060708;
+	r->seq = seq;
+	memset(r->old_wg, 0xa0 + (int)seq, sizeof(r->old_wg));
+	memset(r->new_wg, 0xa1 + (int)seq, sizeof(r->new_wg));
+	r->rotated_at = T0 + 3600 * seq;
+	g_assert_cmpint(trust_rotation_sign(r, device_seed), ==, 0);
+}
+
 static char *hex(const uint8_t *b, size_t n)
 {
 	char *s = g_malloc(2 * n + 1);
@@ -165,6 +188,23 @@ static void test_golden(void)
 	g_assert_cmpint(trust_revoke_parse(&r2, buf, n), ==, 0);
 	g_assert_cmpmem(&r, sizeof(r), &r2, sizeof(r2));
 	g_assert_cmpint(trust_revoke_check(&ctx, &r2), ==, TRUST_OK);
+
+	{
+		struct trust_rotation ro, ro2;
+
+		make_alice_dev(&c);
+		make_rotation(&ro, 1);
+		n = trust_rotation_encode(&ro, buf, sizeof(buf));
+		g_assert_cmpuint(n, <=, TRUST_ROTATION_MAX);
+		h = hex(buf, n);
+		if (g_getenv("RG_PRINT_GOLDEN"))
+			g_print("rotation %s\n", h);
+		g_assert_cmpstr(h, ==, GOLDEN_ROTATION);
+		g_free(h);
+		g_assert_cmpint(trust_rotation_parse(&ro2, buf, n), ==, 0);
+		g_assert_cmpmem(&ro, sizeof(ro), &ro2, sizeof(ro2));
+		g_assert_cmpint(trust_rotation_check(&ctx, &c, &ro2, T0 + 3600), ==, TRUST_OK);
+	}
 }
 
 /* Validity window with the documented skew (TRUST_SKEW_S = 300 s). */
@@ -263,6 +303,16 @@ static int ticket_pc(const uint8_t *b, size_t n)
 	return ret ? ret : trust_ticket_check(&ctx, &t, T0);
 }
 
+static struct trust_cert rot_cert;
+
+static int rotation_pc(const uint8_t *b, size_t n)
+{
+	struct trust_rotation r;
+	int ret = trust_rotation_parse(&r, b, n);
+
+	return ret ? ret : trust_rotation_check(&ctx, &rot_cert, &r, T0 + 7200);
+}
+
 static void test_tamper(void)
 {
 	uint8_t buf[TRUST_CERT_MAX + 1];
@@ -279,6 +329,114 @@ static void test_tamper(void)
 	tamper(buf, trust_ticket_encode(&t, buf, sizeof(buf) - 1), ticket_pc);
 	make_revoke(&r);
 	tamper(buf, trust_revoke_encode(&r, buf, sizeof(buf) - 1), revoke_pc);
+	{
+		struct trust_rotation ro;
+
+		make_alice_dev(&rot_cert);
+		make_rotation(&ro, 1);
+		tamper(buf, trust_rotation_encode(&ro, buf, sizeof(buf) - 1), rotation_pc);
+	}
+}
+
+/* Key rotations: signed by the cert's device key, chained to the cert's key, in order; a
+ * revoked cert has none; an older one (replay) or the cert's own key after a rotation is stale. */
+static void test_rotation(void)
+{
+	struct trust_cert c, other;
+	struct trust_rotation r1, r2, r3, bad;
+	struct trust_rotations *t = g_new0(struct trust_rotations, 1);
+
+	setup_ctx();
+	make_alice_dev(&c);
+	make_rotation(&r1, 1);
+	make_rotation(&r2, 2);
+	make_rotation(&r3, 3);
+	/* 1: the first rotation, in the cert's validity, by the device key */
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &r1, T0 + 3600), ==, TRUST_OK);
+	/* 2: signed by the network key instead (the network does not rotate device keys) */
+	bad = r1;
+	g_assert_cmpint(trust_rotation_sign(&bad, net_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_SIGNATURE);
+	/* 3: signed by the device key of another cert (alice without device_seed as dev_key) */
+	make_alice(&other);
+	g_assert_cmpint(trust_rotation_check(&ctx, &other, &r1, T0 + 3600), ==, TRUST_E_SIGNATURE);
+	/* 4: for another serial, name or network */
+	bad = r1;
+	bad.serial++;
+	g_assert_cmpint(trust_rotation_sign(&bad, device_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_ROTATION);
+	bad = r1;
+	strcpy(bad.name, "bob");
+	g_assert_cmpint(trust_rotation_sign(&bad, device_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_ROTATION);
+	bad = r1;
+	strcpy(bad.net, "office");
+	g_assert_cmpint(trust_rotation_sign(&bad, device_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_ROTATION);
+	/* 5: a first rotation that does not start from the cert's key */
+	bad = r1;
+	memset(bad.old_wg, 0x55, TRUST_KEY_LEN);
+	g_assert_cmpint(trust_rotation_sign(&bad, device_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_ROTATION);
+	/* 6: new key = old key */
+	bad = r1;
+	memcpy(bad.new_wg, bad.old_wg, TRUST_KEY_LEN);
+	g_assert_cmpint(trust_rotation_sign(&bad, device_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_ROTATION);
+	/* 7: dated before the cert (beyond the skew), or in the future */
+	bad = r1;
+	bad.rotated_at = T0 - 301;
+	g_assert_cmpint(trust_rotation_sign(&bad, device_seed), ==, 0);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_ROTATION);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &r1, T0 + 3600 - 300), ==, TRUST_OK);
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &r1, T0 + 3600 - 301), ==,
+			TRUST_E_NOT_YET_VALID);
+	/* 8: seq 0 does not parse or encode */
+	bad = r1;
+	bad.seq = 0;
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &bad, T0 + 3600), ==, TRUST_E_MALFORMED);
+	/* 9: a later rotation does not need the cert's key as old key (the chain is kept by the
+	 * table below) */
+	g_assert_cmpint(trust_rotation_check(&ctx, &c, &r2, T0 + 7200), ==, TRUST_OK);
+	/* 10: a revoked device has no valid rotation: callers check the cert first */
+	g_assert_cmpint(trust_revlist_add(&revoked, c.serial), ==, TRUST_OK);
+	g_assert_cmpint(trust_cert_check(&ctx, &c, T0 + 3600), ==, TRUST_E_REVOKED);
+	memset(&revoked, 0, sizeof(revoked));
+
+	/* Order: the cert's own key until a rotation is seen, then never again. */
+	g_assert_cmpint(trust_rotations_use(t, &c, NULL), ==, TRUST_OK);
+	g_assert_cmpint(trust_rotations_use(t, &c, &r1), ==, TRUST_OK);
+	g_assert_cmpint(trust_rotations_use(t, &c, &r1), ==, TRUST_OK);	/* restated */
+	g_assert_cmpint(trust_rotations_use(t, &c, NULL), ==, TRUST_E_STALE);
+	g_assert_cmpint(trust_rotations_use(t, &c, &r2), ==, TRUST_OK);
+	g_assert_cmpint(trust_rotations_use(t, &c, &r1), ==, TRUST_E_STALE);	/* replay */
+	g_assert_cmpint(trust_rotations_use(t, &c, NULL), ==, TRUST_E_STALE);
+	g_assert_cmpmem(trust_rotations_find(t, c.serial)->wg_key, TRUST_KEY_LEN, r2.new_wg,
+			TRUST_KEY_LEN);
+	/* the same seq with another key (a fork) is refused */
+	bad = r2;
+	memset(bad.new_wg, 0x77, TRUST_KEY_LEN);
+	g_assert_cmpint(trust_rotations_use(t, &c, &bad), ==, TRUST_E_STALE);
+	/* the next seq must start from the key held */
+	bad = r3;
+	memset(bad.old_wg, 0x77, TRUST_KEY_LEN);
+	g_assert_cmpint(trust_rotations_use(t, &c, &bad), ==, TRUST_E_ROTATION);
+	g_assert_cmpint(trust_rotations_use(t, &c, &r3), ==, TRUST_OK);
+	/* a verifier that missed rotations takes the newest */
+	memset(t, 0, sizeof(*t));
+	g_assert_cmpint(trust_rotations_use(t, &c, &r3), ==, TRUST_OK);
+	g_assert_cmpint(trust_rotations_use(t, &c, &r2), ==, TRUST_E_STALE);
+	/* Limit: a full table refuses rotations of new certs, keeps the ones it has. */
+	memset(t, 0, sizeof(*t));
+	other = c;
+	for (size_t i = 0; i < TRUST_ROTATIONS_MAX; i++) {
+		other.serial = 1000 + i;
+		g_assert_cmpint(trust_rotations_use(t, &other, &r1), ==, TRUST_OK);
+	}
+	g_assert_cmpint(trust_rotations_use(t, &c, &r1), ==, TRUST_E_FULL);
+	other.serial = 1000;
+	g_assert_cmpint(trust_rotations_use(t, &other, &r2), ==, TRUST_OK);
+	g_free(t);
 }
 
 /* Tickets: the enrolling device may restate the ticket, nothing more; one binding per ticket. */
@@ -539,6 +697,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/trust/cert/tamper", test_tamper);
 	g_test_add_func("/trust/cert/ticket", test_ticket);
 	g_test_add_func("/trust/cert/revoke", test_revoke);
+	g_test_add_func("/trust/cert/rotation", test_rotation);
 	g_test_add_func("/trust/cert/matches", test_matches);
 	g_test_add_func("/trust/cert/prefix", test_prefix);
 	g_test_add_func("/trust/cert/text", test_text);
