@@ -196,6 +196,38 @@ void wg_device_set_private_key(struct wg_device *dev, const uint8_t *key)
 	}
 }
 
+int wg_device_rotate_private_key(struct wg_device *dev, const uint8_t key[static WG_KEY_LEN])
+{
+	struct wg_static_identity id = { 0 };
+	int ret = -EINVAL;
+
+	memcpy(id.private_key, key, WG_KEY_LEN);
+	if (!dev->id.has || rg_ct_is_zero(key, WG_KEY_LEN))
+		goto out;
+	id.key = rg_x25519_load(id.private_key, id.public_key);
+	if (!id.key)
+		goto out;
+	id.has = true;
+	if (wg_device_lookup_peer(dev, id.public_key)) {
+		rg_x25519_free(id.key);
+		goto out;
+	}
+	rg_x25519_free(dev->id.key);
+	rg_memzero(&dev->id, sizeof(dev->id));
+	dev->id = id;
+	wg_cookie_checker_init(&dev->checker, dev->id.public_key);
+	/* Sessions stay; handshakes under the old identity cannot complete any more. */
+	for (struct wg_peer *p = dev->peers_head; p; p = p->next) {
+		wg_index_remove(dev, &p->hs.entry);
+		wg_noise_handshake_clear(&p->hs);
+		wg_noise_handshake_precompute(&p->hs, &dev->id);
+	}
+	ret = 0;
+out:
+	rg_memzero(&id, sizeof(id));
+	return ret;
+}
+
 bool wg_device_get_private_key(const struct wg_device *dev, uint8_t out[static WG_KEY_LEN])
 {
 	if (!dev->id.has) {
@@ -260,6 +292,30 @@ struct wg_peer *wg_device_lookup_peer(const struct wg_device *dev,
 		if (memcmp(p->public_key, pub, WG_KEY_LEN) == 0)	/* public: no ct needed */
 			return p;
 	return NULL;
+}
+
+int wg_device_peer_rekey(struct wg_device *dev, struct wg_peer *peer,
+			 const uint8_t pub[static WG_KEY_LEN])
+{
+	struct wg_peer *other;
+
+	if (dev->id.has && rg_ct_eq(pub, dev->id.public_key, WG_KEY_LEN))
+		return -EINVAL;
+	other = wg_device_lookup_peer(dev, pub);
+	if (other == peer)
+		return 0;
+	if (other)
+		return -EEXIST;
+	wg_index_remove(dev, &peer->hs.entry);
+	wg_noise_handshake_clear(&peer->hs);
+	memcpy(peer->public_key, pub, WG_KEY_LEN);
+	memcpy(peer->hs.remote_static, pub, WG_KEY_LEN);
+	/* A new identity: its TAI64N replay floor and flood limit start over. */
+	memset(peer->hs.latest_timestamp, 0, sizeof(peer->hs.latest_timestamp));
+	peer->hs.last_initiation_consumption_ns = 0;
+	wg_noise_handshake_precompute(&peer->hs, &dev->id);
+	wg_cookie_init(&peer->cookie, pub);
+	return 0;
 }
 
 void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer)

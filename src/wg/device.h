@@ -105,6 +105,11 @@ void wg_device_free(struct wg_device *dev);
 /* Interface private key. NULL or all-zero removes it. Changing it drops every session and
  * handshake (and removes a peer whose public key equals the new public key, like the kernel). */
 void wg_device_set_private_key(struct wg_device *dev, const uint8_t *key);
+/* Key rotation (docs/membership.md §Key rotation): a new private key that keeps the transport
+ * sessions (their keys are symmetric, derived once; they expire on the usual timers), so data
+ * keeps flowing while peers learn the new public key. In-flight handshakes are dropped; the next
+ * ones use the new key. 0, -EINVAL (no key, a peer has the new public key, unusable key). */
+int wg_device_rotate_private_key(struct wg_device *dev, const uint8_t key[static WG_KEY_LEN]);
 /* Copies the key out; false when none is set. */
 bool wg_device_get_private_key(const struct wg_device *dev, uint8_t out[static WG_KEY_LEN]);
 bool wg_device_get_public_key(const struct wg_device *dev, uint8_t out[static WG_KEY_LEN]);
@@ -127,6 +132,11 @@ int wg_device_add_peer(struct wg_device *dev, const uint8_t pub[static WG_KEY_LE
 		       struct wg_peer **out);
 struct wg_peer *wg_device_lookup_peer(const struct wg_device *dev,
 				      const uint8_t pub[static WG_KEY_LEN]);
+/* The peer rotated its key: it keeps its sessions, allowed IPs, endpoint and counters under pub;
+ * an in-flight handshake is dropped, and from now on only pub may handshake as this peer (the
+ * old key is no peer's). 0, -EINVAL (our own key), -EEXIST (another peer's key). */
+int wg_device_peer_rekey(struct wg_device *dev, struct wg_peer *peer,
+			 const uint8_t pub[static WG_KEY_LEN]);
 /* Wipes the peer's keys, drops staged packets and frees it. */
 void wg_device_remove_peer(struct wg_device *dev, struct wg_peer *peer);
 void wg_device_remove_all_peers(struct wg_device *dev);

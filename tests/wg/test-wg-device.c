@@ -697,6 +697,67 @@ static void test_handshake_now(void)
 	h_clear(&h);
 }
 
+/* Key rotation (docs/membership.md): node 1 takes a new private key and node 0 learns the new
+ * public key; the running session carries data throughout, a handshake under the new key
+ * follows, and a handshake under the old key is refused afterwards. */
+static void test_rotate(void)
+{
+	struct harness h;
+	uint8_t k2[32], pub2[32], old_priv[32], old_pub[32];
+	struct wg_peer *p01;
+	unsigned hs0, hs1;
+
+	h_init(&h);
+	h.capture = true;
+	handshake(&h);
+	memcpy(old_priv, h.n[1].priv, 32);
+	memcpy(old_pub, h.n[1].pub, 32);
+	h_key(k2, 99);
+	/* the rotating side: new identity, sessions kept */
+	g_assert_cmpint(wg_device_rotate_private_key(h.n[1].dev, k2), ==, 0);
+	g_assert_true(wg_device_get_public_key(h.n[1].dev, pub2));
+	g_assert_false(rg_ct_eq(pub2, old_pub, 32));
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 1), ==, 0);
+	g_assert_cmpint(h_ping(&h, 1, 0, 10, 2), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 2);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 1);
+	/* its peer switches the key in place: same peer, allowed IPs, session */
+	g_assert_cmpint(wg_device_peer_rekey(h.n[0].dev, h_peer(&h, 0, 1), h.n[0].pub), ==,
+			-EINVAL);
+	p01 = h_peer(&h, 0, 1);
+	g_assert_cmpint(wg_device_peer_rekey(h.n[0].dev, p01, pub2), ==, 0);
+	g_assert_null(wg_device_lookup_peer(h.n[0].dev, old_pub));
+	g_assert_true(wg_device_lookup_peer(h.n[0].dev, pub2) == p01);
+	memcpy(h.n[1].pub, pub2, 32);
+	g_assert_cmpint(h_ping(&h, 0, 1, 10, 3), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[1].tun_count, ==, 3);
+	/* a handshake under the new key completes */
+	hs0 = h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE];
+	hs1 = h.n[1].events[WG_PEER_HANDSHAKE_COMPLETE];
+	h_advance(&h, 6);	/* past REKEY_TIMEOUT: handshake_now may start one */
+	g_assert_cmpint(wg_peer_handshake_now(h_peer(&h, 0, 1)), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, hs0 + 1);
+	g_assert_cmpuint(h.n[1].events[WG_PEER_HANDSHAKE_COMPLETE], ==, hs1 + 1);
+	g_assert_cmpint(h_ping(&h, 1, 0, 10, 4), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 2);
+	/* the old key is nobody's now: its initiation gets no response */
+	wg_device_set_private_key(h.n[1].dev, old_priv);
+	h_advance(&h, 6);
+	log_reset(&h);
+	hs0 = h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE];
+	g_assert_cmpint(wg_peer_handshake_now(h_peer(&h, 1, 0)), ==, 0);
+	h_run(&h);
+	g_assert_cmpuint(count_type(&h, WG_MSG_INITIATION), ==, 1);
+	g_assert_cmpuint(count_type(&h, WG_MSG_RESPONSE), ==, 0);
+	g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], ==, hs0);
+	log_reset(&h);
+	h_clear(&h);
+}
+
 /* Three nodes: cryptokey routing picks the peer by destination, each with its own session;
  * moving an allowed IP to another peer moves both directions of the check. */
 static void test_three_peers(void)
@@ -775,6 +836,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/send_batch", test_send_batch);
 	g_test_add_func("/wg/device/endpoint_hooks", test_endpoint_hooks);
 	g_test_add_func("/wg/device/handshake_now", test_handshake_now);
+	g_test_add_func("/wg/device/rotate", test_rotate);
 	g_test_add_func("/wg/device/three_peers", test_three_peers);
 	g_test_add_func("/wg/device/keepalive", test_keepalive);
 	g_test_add_func("/wg/device/new_handshake_when_unanswered", test_new_handshake_when_unanswered);
