@@ -19,6 +19,7 @@ struct hub_conn {
 	int64_t tokens_m;		/* token bucket, in thousandths of a frame */
 	uint64_t last_ms;		/* last refill */
 	uint32_t peer_hash;
+	uint32_t rot_seq;		/* key rotation its join carried (ops->admit), 0 = none */
 	uint16_t id_len, key_len, addr_len;
 	char peer_id[HUB_ID_MAX + 1];
 	char public_key[HUB_KEY_LEN + 1];
@@ -623,19 +624,20 @@ size_t hub_peer_count(const struct hub *h)
 
 /* Known members of an incoming frame (the last occurrence wins, as in Go's encoding/json). */
 struct frame {
-	struct hub_json_span type, peer_id, public_key, address, to, cert, revocations;
-	bool has_type, has_peer_id, has_public_key, has_address, has_to, has_cert, has_revocations;
+	struct hub_json_span type, peer_id, public_key, address, to, cert, revocations, rotation;
+	bool has_type, has_peer_id, has_public_key, has_address, has_to, has_cert, has_revocations,
+	     has_rotation;
 };
 
 enum key_id { K_OTHER, K_TYPE, K_PEER_ID, K_PUBLIC_KEY, K_ADDRESS, K_FROM, K_TO, K_CERT,
-	      K_REVOCATIONS };
+	      K_REVOCATIONS, K_ROTATION };
 
 static enum key_id key_id(const struct hub_json_span *k)
 {
 	static const struct { const char *name; enum key_id id; } keys[] = {
 		{ "type", K_TYPE }, { "peerId", K_PEER_ID }, { "publicKey", K_PUBLIC_KEY },
 		{ "address", K_ADDRESS }, { "from", K_FROM }, { "to", K_TO }, { "cert", K_CERT },
-		{ "revocations", K_REVOCATIONS },
+		{ "revocations", K_REVOCATIONS }, { "rotation", K_ROTATION },
 	};
 	char buf[16];
 	long n = hub_json_decode(k, buf, sizeof(buf), false);
@@ -664,6 +666,7 @@ static bool scan_frame(struct frame *f, const char *s, size_t len)
 		case K_TO: f->to = v; f->has_to = true; break;
 		case K_CERT: f->cert = v; f->has_cert = true; break;
 		case K_REVOCATIONS: f->revocations = v; f->has_revocations = true; break;
+		case K_ROTATION: f->rotation = v; f->has_rotation = true; break;
 		default: break;
 		}
 	}
@@ -726,6 +729,7 @@ static void write_peer_entry(struct out *o, const struct hub_conn *p)
 struct join_req {
 	char id[HUB_ID_MAX + 1], key[HUB_KEY_LEN + 1], addr[HUB_ADDR_MAX + 1];
 	size_t id_len, key_len, addr_len;
+	uint32_t rot_seq;	/* signed: the key rotation the host accepted, 0 = none */
 };
 
 /* Members of a join the hub writes itself; everything else is "extra" and forwarded as is. */
@@ -793,7 +797,16 @@ static bool admit(struct hub *h, struct hub_conn *c, const struct join_req *j)
 		return true;
 	if (h->ops->admit) {
 		/* signed network: the seat is not the hub's to give away, not even to the same key
-		 * (a certificate is public; possession of the key is not proven to the hub) */
+		 * (a certificate is public; possession of the key is not proven to the hub). The
+		 * exception is a newer key rotation than the seat's, verified by the host: the seat's
+		 * key is superseded, so its holder is the device before it rotated (or a thief of the
+		 * old key) and the rotated device takes the seat. */
+		if (j->rot_seq > old->rot_seq) {
+			h->stats.replaced++;
+			hub_kick(h, old, HUB_CLOSE_REPLACED, "replaced",
+				 "replaced by the same device under a newer key rotation");
+			return true;
+		}
 		h->stats.refused++;
 		hub_kick(h, c, HUB_CLOSE_ID_TAKEN, "peer-id-taken",
 			 "this peerId is connected on another socket");
@@ -850,23 +863,29 @@ static void send_peers(struct hub *h, struct hub_conn *c)
 /* Signed membership: the host checks the certificate (ops->admit). A refusal closes the
  * connection, so a client without a valid certificate costs one frame. */
 static bool certified(struct hub *h, struct hub_conn *c, const struct frame *f,
-		      const struct join_req *j)
+		      struct join_req *j)
 {
-	char cert[HUB_CERT_MAX + 1];
+	char cert[HUB_CERT_MAX + 1], rot[HUB_ROTATION_MAX + 1];
 	const char *why = "refused";
-	long cl = 0;
+	long cl = 0, rl = 0;
 
+	j->rot_seq = 0;
 	if (!h->ops->admit)
 		return true;
 	if (f->has_cert && f->cert.kind != HUB_JSON_NULL)
 		cl = field(&f->cert, cert, sizeof(cert));
-	if (cl >= 0) {
+	if (f->has_rotation && f->rotation.kind != HUB_JSON_NULL)
+		rl = field(&f->rotation, rot, sizeof(rot));
+	if (cl >= 0 && rl >= 0) {
 		/* no cert: still the host's to count and log ("" is never a valid cert) */
 		cert[cl] = '\0';
-		if (h->ops->admit(h->host, c->id, j->id, j->key, j->addr, cert, &why) == 0)
+		rot[rl] = '\0';
+		if (h->ops->admit(h->host, c->id, j->id, j->key, j->addr, cert, rot, &j->rot_seq,
+				  &why) == 0)
 			return true;
 	} else {
-		why = "cert must be a string of at most 2047 bytes";
+		why = cl < 0 ? "cert must be a string of at most 2047 bytes" :
+			       "rotation must be a string of at most 511 bytes";
 	}
 	h->stats.refused++;
 	hub_kick(h, c, HUB_CLOSE_NOT_ADMITTED, "not-admitted", why ? why : "refused");
@@ -881,8 +900,10 @@ static void handle_join(struct hub *h, struct hub_conn *c, const struct frame *f
 
 	if (!parse_join(h, c, f, s, len, &j) || !certified(h, c, f, &j) || !admit(h, c, &j))
 		return;
-	/* same peerId again on a joined connection: key and address are refreshed in place */
+	/* same peerId again on a joined connection: key and address are refreshed in place (a key
+	 * rotation arrives this way) */
 	set_identity(h, c, j.id, j.id_len, j.key, j.key_len, j.addr, j.addr_len);
+	c->rot_seq = j.rot_seq;
 	if (!c->joined && !register_peer(h, c)) {
 		send_error(h, c, "overloaded", "hub out of memory", NULL, 0);
 		return;

@@ -43,6 +43,7 @@ enum hub_limits {
 	HUB_KEY_LEN = 44,		/* publicKey: base64 of a 32-byte key */
 	HUB_ADDR_MAX = 49,		/* address: IPv6 text (45) + "/128"; only 0-9 a-f A-F . : / */
 	HUB_CERT_MAX = 2047,		/* bytes of a decoded cert (base64; trust/sign.h max 1400) */
+	HUB_ROTATION_MAX = 511,		/* bytes of a decoded key rotation (base64; trust/sign.h max 376) */
 	HUB_JSON_DEPTH_MAX = 32,	/* nesting of arrays/objects in one frame */
 	HUB_JOIN_EXTRA_DEFAULT = 8 * 1024,	/* bytes of unknown members a join may carry */
 };
@@ -87,13 +88,17 @@ struct hub_ops {
 	 * instead of queueing more than HUB_RELAY_BACKLOG_MAX. NULL = unknown (never drops). */
 	size_t (*backlog)(void *host, uint64_t conn);
 	/* Optional: signed membership (docs/membership.md). When set, a join is admitted only if
-	 * this returns 0 for its peerId, publicKey, address ("" = none) and cert (base64, "" =
-	 * none: the host refuses it, and counts and logs it as it likes); otherwise the hub answers
-	 * an error `not-admitted` with *why and closes the connection (HUB_CLOSE_NOT_ADMITTED). A
-	 * peerId seated on another connection is then never taken over, not even with the same key:
-	 * the newcomer is closed with HUB_CLOSE_ID_TAKEN. */
+	 * this returns 0 for its peerId, publicKey, address ("" = none), cert (base64, "" =
+	 * none: the host refuses it, and counts and logs it as it likes) and rotation (base64 key
+	 * rotation of that cert, "" = none; publicKey is then the rotation's new key); otherwise the
+	 * hub answers an error `not-admitted` with *why and closes the connection
+	 * (HUB_CLOSE_NOT_ADMITTED). On 0 the host sets *rot_seq to the rotation's number (0 = none).
+	 * A peerId seated on another connection is then never taken over, not even with the same
+	 * key (the newcomer is closed with HUB_CLOSE_ID_TAKEN), unless the newcomer's rot_seq is
+	 * greater than the seat's: a newer key rotation supersedes the seated key. */
 	int (*admit)(void *host, uint64_t conn, const char *peer_id, const char *public_key,
-		     const char *address, const char *cert, const char **why);
+		     const char *address, const char *cert, const char *rotation,
+		     uint32_t *rot_seq, const char **why);
 	/* Optional: the `revocations` member (JSON array text, validated JSON, not NUL-terminated)
 	 * of a `revoke` frame the hub relayed, so a hub that enforces membership learns and keeps
 	 * revocations as they travel between agents. */

@@ -117,6 +117,7 @@ struct hubd_server {
 	struct trust_ctx tctx;		/* its revoked points at revoked */
 	struct trust_revlist *revoked;	/* owned */
 	struct trust_bindings *bindings;	/* owned: tickets seen, one binding each */
+	struct trust_rotations *rotations;	/* owned: newest key rotation seen per cert */
 	char *revoked_file;		/* owned, NULL = none */
 	struct timespec revoked_mtime;
 	uint64_t admit_refused;
@@ -394,28 +395,45 @@ static void reload_revoked(struct hubd_server *s)
 }
 
 static int host_admit(void *host, uint64_t conn, const char *peer_id, const char *public_key,
-		      const char *address, const char *cert, const char **why)
+		      const char *address, const char *cert, const char *rotation,
+		      uint32_t *rot_seq, const char **why)
 {
 	struct network *n = host;
 	struct hubd_server *s = n->s;
 	struct conn *c = g_hash_table_lookup(s->conns, &conn);
-	struct trust_cert tc;
+	uint64_t now = rg_wall_ns() / RG_NSEC_PER_SEC;
+	struct trust_cert tc, view;
+	struct trust_rotation ro;
 	uint8_t key[TRUST_KEY_LEN];
 	int v;
 
 	reload_revoked(s);
+	*rot_seq = 0;
 	if (!*cert)
 		v = TRUST_E_MALFORMED, *why = "no certificate";
 	else if (trust_cert_from_base64(&tc, cert, strlen(cert)) != TRUST_OK)
 		v = TRUST_E_MALFORMED;
-	else if ((v = trust_cert_check(&s->tctx, &tc, rg_wall_ns() / RG_NSEC_PER_SEC)) != TRUST_OK)
+	else if ((v = trust_cert_check(&s->tctx, &tc, now)) != TRUST_OK)
+		;
+	else if (*rotation && trust_rotation_from_base64(&ro, rotation, strlen(rotation)) != TRUST_OK)
+		v = TRUST_E_MALFORMED;
+	else if (*rotation && (v = trust_rotation_check(&s->tctx, &tc, &ro, now)) != TRUST_OK)
 		;
 	else if (!rg_key_from_base64(key, public_key))
 		v = TRUST_E_KEY;
-	else if ((v = trust_cert_matches(&tc, peer_id, key, address)) == TRUST_OK)
-		v = trust_bindings_use(s->bindings, &tc);
-	if (v == TRUST_OK)
+	else {
+		/* under its key rotation, the cert names the rotation's new key */
+		view = tc;
+		if (*rotation)
+			memcpy(view.wg_key, ro.new_wg, TRUST_KEY_LEN);
+		if ((v = trust_cert_matches(&view, peer_id, key, address)) == TRUST_OK &&
+		    (v = trust_bindings_use(s->bindings, &tc)) == TRUST_OK)
+			v = trust_rotations_use(s->rotations, &tc, *rotation ? &ro : NULL);
+	}
+	if (v == TRUST_OK) {
+		*rot_seq = *rotation ? ro.seq : 0;
 		return 0;
+	}
 	if (*cert)
 		*why = trust_verdict_str(v);
 	s->admit_refused++;
@@ -1164,6 +1182,7 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 		g_strlcpy(s->tctx.net, cfg->trust_network, sizeof(s->tctx.net));
 		s->revoked = g_new0(struct trust_revlist, 1);
 		s->bindings = g_new0(struct trust_bindings, 1);
+		s->rotations = g_new0(struct trust_rotations, 1);
 		s->tctx.revoked = s->revoked;
 		s->tctx.verify = trust_verify;
 		s->tctx.skew_s = TRUST_SKEW_S;
@@ -1277,6 +1296,7 @@ void hubd_server_free(struct hubd_server *s)
 		close(s->epfd);
 	g_free(s->revoked);
 	g_free(s->bindings);
+	g_free(s->rotations);
 	g_free(s->revoked_file);
 	if (s->token) {
 		rg_memzero(s->token, strlen(s->token));

@@ -303,12 +303,15 @@ static void test_peer_left(void)
 
 /* Signed membership through ops->admit: the host decides; "good" certificates pass. */
 static int rec_admit(void *host, uint64_t conn, const char *p, const char *k, const char *a,
-		     const char *cert, const char **why)
+		     const char *cert, const char *rotation, uint32_t *rot_seq, const char **why)
 {
 	struct rec *r = host;
 
-	g_ptr_array_add(r->lines, g_strdup_printf("admit %" G_GUINT64_FORMAT " %s %s %s %s", conn,
-						  p, k, a, cert));
+	g_ptr_array_add(r->lines, g_strdup_printf("admit %" G_GUINT64_FORMAT " %s %s %s %s%s%s",
+						  conn, p, k, a, cert, *rotation ? " " : "",
+						  rotation));
+	/* "rotN": a key rotation the host verified, number N */
+	*rot_seq = g_str_has_prefix(rotation, "rot") ? (uint32_t)atoi(rotation + 3) : 0;
 	if (strcmp(cert, "good") == 0)
 		return 0;
 	*why = "bad signature";
@@ -385,9 +388,39 @@ static void test_admit(void)
 
 	struct hub_stats st;
 
+	/* Key rotation: the seated device re-joins on its socket with its new key; the hub
+	 * refreshes the seat and forwards the join (rotation included) */
+	in(&f, 4, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA2 "\",\"cert\":\"good\",\"rotation\":\"rot1\"}");
+	expect(&f, "admit 4 a " KEY_KA2 "  good rot1", "joined 4 a " KEY_KA2 " ",
+	       "send 4 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\"}]}",
+	       "send 5 {\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA2 "\",\"cert\":\"good\",\"rotation\":\"rot1\"}", NULL);
+	/* another socket with the same rotation (or none): no takeover */
+	g_assert_cmpint(hub_open(&f.hub, 7), ==, 0);
+	in(&f, 7, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA2 "\",\"cert\":\"good\",\"rotation\":\"rot1\"}");
+	expect(&f, "admit 7 a " KEY_KA2 "  good rot1",
+	       "send 7 {\"type\":\"error\",\"code\":\"peer-id-taken\",\"message\":\"this peerId is connected on another socket\"}",
+	       "close 7 4004 this peerId is connected on another socket", NULL);
+	/* a newer rotation on another socket supersedes the seat (the device rotated while its
+	 * old socket lingered) */
+	g_assert_cmpint(hub_open(&f.hub, 8), ==, 0);
+	in(&f, 8, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA9 "\",\"cert\":\"good\",\"rotation\":\"rot2\"}");
+	expect(&f, "admit 8 a " KEY_KA9 "  good rot2",
+	       "send 4 {\"type\":\"error\",\"code\":\"replaced\",\"message\":\"replaced by the same device under a newer key rotation\"}",
+	       "close 4 4000 replaced by the same device under a newer key rotation",
+	       "send 5 {\"type\":\"peer-left\",\"peerId\":\"a\"}",
+	       "joined 8 a " KEY_KA9 " ",
+	       "send 8 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"b\",\"publicKey\":\"" KEY_KB "\"}]}",
+	       "send 5 {\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA9 "\",\"cert\":\"good\",\"rotation\":\"rot2\"}", NULL);
+	/* the older rotation cannot take it back */
+	g_assert_cmpint(hub_open(&f.hub, 9), ==, 0);
+	in(&f, 9, "{\"type\":\"join\",\"peerId\":\"a\",\"publicKey\":\"" KEY_KA2 "\",\"cert\":\"good\",\"rotation\":\"rot1\"}");
+	expect(&f, "admit 9 a " KEY_KA2 "  good rot1",
+	       "send 9 {\"type\":\"error\",\"code\":\"peer-id-taken\",\"message\":\"this peerId is connected on another socket\"}",
+	       "close 9 4004 this peerId is connected on another socket", NULL);
+
 	hub_get_stats(&f.hub, &st);
-	g_assert_cmpuint(st.refused, ==, 4);
-	g_assert_cmpuint(st.joins, ==, 2);
+	g_assert_cmpuint(st.refused, ==, 6);
+	g_assert_cmpuint(st.joins, ==, 4);
 	fx_clear(&f);
 }
 

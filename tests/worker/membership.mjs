@@ -2,7 +2,8 @@
 // TRUST_NETWORK set, a join without a certificate, with a forged, foreign, mismatched or revoked
 // one is refused (`not-admitted`, close 4003) and never seen by the others; a valid one is
 // admitted; a second socket with a copy of a seated identity is closed (4004); revocations come
-// from REVOKED and from the revoke frames the hub relays. Certificates are made here with Node's
+// from REVOKED and from the revoke frames the hub relays; key rotations are admitted in place and
+// an older key refused. Certificates are made here with Node's
 // Ed25519 and an encoder written from the grammar in src/trust/cert.h.
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
@@ -40,10 +41,22 @@ const pfx = (a) => {
 
 // A certificate signed by the network key (no ticket): base64, as it travels in `join`.
 function cert({ name, wgKey, address, serial, signer = network, issuer = anchor, net = NET,
-		notBefore = Math.floor(Date.now() / 1000) - 60, notAfter = notBefore + 86400 }) {
+		notBefore = Math.floor(Date.now() / 1000) - 60, notAfter = notBefore + 86400,
+		devKey = null }) {
 	const body = Buffer.concat([Buffer.from([0x72, 0x67, 1, 1]), str(net), str(name),
-		Buffer.from(wgKey, "base64"), crypto.randomBytes(32), u8(1), pfx(address), u8(0),
+		Buffer.from(wgKey, "base64"), devKey ? rawPub(devKey.publicKey) : crypto.randomBytes(32),
+		u8(1), pfx(address), u8(0),
 		u64(notBefore), u64(notAfter), u64(serial), issuer, Buffer.from([0, 0])]);
+	return Buffer.concat([body, crypto.sign(null, body, signer.privateKey)]).toString("base64");
+}
+
+// A key rotation of device d (seq, old -> new WireGuard key), signed by its device key.
+function rotation(d, seq, oldKey, newKey, signer = d.devKey) {
+	const s4 = Buffer.alloc(4);
+	s4.writeUInt32BE(seq);
+	const body = Buffer.concat([Buffer.from([0x72, 0x67, 1, 4]), str(NET), str(d.name),
+		u64(d.serial), s4, Buffer.from(oldKey, "base64"), Buffer.from(newKey, "base64"),
+		u64(Math.floor(Date.now() / 1000))]);
 	return Buffer.concat([body, crypto.sign(null, body, signer.privateKey)]).toString("base64");
 }
 
@@ -204,6 +217,42 @@ try {
 		pb.send({ type: "offer", to: "alice", sdp: "x" });
 		await pa.next((m) => m.type === "offer" && m.from === "bob", "offer to the first alice");
 		pa.close();
+		pb.close();
+	});
+
+	await check("key rotation: re-join in place, the old key refused, a newer rotation takes the seat", async () => {
+		const url = `${w.ws}/connect/${NET}-${++room}`;
+		const devKey = crypto.generateKeyPairSync("ed25519");
+		const alice = device("alice", 2, 121, { devKey });
+		alice.devKey = devKey;
+		const bob = device("bob", 3, 122);
+		const pa = await join(url, alice);
+		await pa.nextType("peers");
+		const pb = await join(url, bob);
+		await pb.nextType("peers");
+		const k1 = key(), k2 = key();
+		const r1 = rotation(alice, 1, alice.wgKey, k1);
+		// the rotated device re-joins on its socket: the others get the join with the new key
+		pa.join("alice", k1, { address: alice.address, cert: alice.cert, rotation: r1 });
+		await pa.nextType("peers");
+		const j = await pb.next((m) => m.type === "join" && m.peerId === "alice", "alice's rotated join");
+		assert(j.publicKey === k1 && j.rotation === r1, `rotated join ${JSON.stringify(j).slice(0, 120)}`);
+		// the certificate's own key (a replay of the old join) is refused from now on
+		await refused(url, alice, "newer rotation", {}, pb);
+		// a rotation not signed by alice's device key
+		await refused(url, alice, "signature", { publicKey: k2,
+			rotation: rotation(alice, 2, k1, k2, stranger) }, pb);
+		// a newer verified rotation on another socket supersedes the seat
+		const r2 = rotation(alice, 2, k1, k2);
+		const pa2 = await join(url, alice, { publicKey: k2, rotation: r2 });
+		await pa2.nextType("peers");
+		const c = await pa.waitClosed();
+		assert(c.code === 4000, `the superseded seat closed ${c.code}, want 4000`);
+		await pb.next((m) => m.type === "join" && m.peerId === "alice" && m.publicKey === k2,
+			"alice's join under rotation 2");
+		// and the older rotation cannot come back
+		await refused(url, alice, "newer rotation", { publicKey: k1, rotation: r1 }, pb);
+		pa2.close();
 		pb.close();
 	});
 

@@ -216,12 +216,13 @@ export class HubRoom {
 	// Passes 1 and 2 of the signature check (worker/wasm/glue.c): the record (type 1 cert, 3
 	// revocation) goes into the hub's trust buffer, the hub names the signatures its rules need,
 	// WebCrypto checks them and the good ones are marked. The hub then trusts only those bytes.
-	async verifySigs(type, bytes) {
+	// Type 4: a cert's bytes then its key rotation's, split at split.
+	async verifySigs(type, bytes, split = 0) {
 		const x = this.x;
 		if (bytes.length > x.hubw_trust_buf_size())
 			return false;
 		new Uint8Array(x.memory.buffer, x.hubw_trust_buf(), bytes.length).set(bytes);
-		const n = x.hubw_trust_probe(type, bytes.length, Date.now() / 1000);
+		const n = x.hubw_trust_probe(type, bytes.length, Date.now() / 1000, split);
 		if (n < 0)
 			return false;
 		// copies: memory may grow while we wait
@@ -286,8 +287,16 @@ export class HubRoom {
 				// the hub answers malformed JSON itself
 			}
 			const bytes = f && f.type === "join" ? unbase64(f.cert) : null;
-			if (bytes)
+			const rot = bytes && typeof f.rotation === "string" ? unbase64(f.rotation) : null;
+			if (bytes && rot) {
+				// a key rotation: the cert's signatures and the device key's over the rotation
+				const both = new Uint8Array(bytes.length + rot.length);
+				both.set(bytes);
+				both.set(rot, bytes.length);
+				await this.verifySigs(4, both, bytes.length);
+			} else if (bytes) {
 				await this.verifySigs(1, bytes);
+			}
 		}
 		try {
 			this.message(ws, message);

@@ -131,9 +131,10 @@ static int trust_on;
 static struct trust_ctx tctx;
 static struct trust_revlist revoked;
 static struct trust_bindings bindings;
+static struct trust_rotations rotations;	/* newest key rotation seen per cert */
 static uint64_t now_s;
-/* raw record bytes from JS; TRUST_CERT_MAX is the largest record */
-static uint8_t trust_buf[TRUST_CERT_MAX];
+/* raw record bytes from JS: the largest record, or a cert followed by its key rotation */
+static uint8_t trust_buf[TRUST_CERT_MAX + TRUST_ROTATION_MAX];
 
 static bool sig_verify(void *opaque, const uint8_t pub[TRUST_KEY_LEN], const uint8_t *msg,
 		       size_t len, const uint8_t sig[TRUST_SIG_LEN])
@@ -213,31 +214,51 @@ static long b64_decode(uint8_t *out, size_t cap, const char *s, size_t len)
 }
 
 static int op_admit(void *host, uint64_t conn, const char *peer_id, const char *public_key,
-		    const char *address, const char *cert, const char **why)
+		    const char *address, const char *cert, const char *rotation, uint32_t *rot_seq,
+		    const char **why)
 {
-	static struct trust_cert tc;
+	static struct trust_cert tc, view;
+	static struct trust_rotation ro;
 	static uint8_t raw[TRUST_CERT_MAX];
 	uint8_t key[TRUST_KEY_LEN];
+	bool has_ro = *rotation != '\0';
 	long n;
 	int v;
 
 	(void)host;
 	(void)conn;
+	*rot_seq = 0;
 	if (!*cert) {
 		*why = "no certificate";
 		return -1;
 	}
 	n = b64_decode(raw, sizeof(raw), cert, slen(cert));
-	if (n < 0 || trust_cert_parse(&tc, raw, (size_t)n) != TRUST_OK)
+	if (n < 0 || trust_cert_parse(&tc, raw, (size_t)n) != TRUST_OK) {
 		v = TRUST_E_MALFORMED;
-	else if ((v = trust_cert_check(&tctx, &tc, now_s)) != TRUST_OK)
+	} else if ((v = trust_cert_check(&tctx, &tc, now_s)) != TRUST_OK) {
 		;
-	else if (b64_decode(key, sizeof(key), public_key, slen(public_key)) != TRUST_KEY_LEN)
+	} else if (has_ro &&
+		   ((n = b64_decode(raw, sizeof(raw), rotation, slen(rotation))) < 0 ||
+		    trust_rotation_parse(&ro, raw, (size_t)n) != TRUST_OK)) {
+		v = TRUST_E_MALFORMED;
+	} else if (has_ro && (v = trust_rotation_check(&tctx, &tc, &ro, now_s)) != TRUST_OK) {
+		;
+	} else if (b64_decode(key, sizeof(key), public_key, slen(public_key)) != TRUST_KEY_LEN) {
 		v = TRUST_E_KEY;
-	else if ((v = trust_cert_matches(&tc, peer_id, key, address)) == TRUST_OK)
-		v = trust_bindings_use(&bindings, &tc);
-	if (v == TRUST_OK)
+	} else {
+		/* under its key rotation, the cert names the rotation's new key */
+		view = tc;
+		if (has_ro)
+			for (size_t i = 0; i < TRUST_KEY_LEN; i++)
+				view.wg_key[i] = ro.new_wg[i];
+		if ((v = trust_cert_matches(&view, peer_id, key, address)) == TRUST_OK &&
+		    (v = trust_bindings_use(&bindings, &tc)) == TRUST_OK)
+			v = trust_rotations_use(&rotations, &tc, has_ro ? &ro : 0);
+	}
+	if (v == TRUST_OK) {
+		*rot_seq = has_ro ? ro.seq : 0;
 		return 0;
+	}
 	*why = trust_verdict_str(v);
 	return -1;
 }
@@ -451,21 +472,28 @@ EXPORT("hubw_trust_buf_size") uint32_t hubw_trust_buf_size(void)
 	return sizeof(trust_buf);
 }
 
-/* Pass 1: the record (type 1 cert, 3 revocation) is the first len bytes of hubw_trust_buf().
+/* Pass 1: the record (type 1 cert, 3 revocation) is the first len bytes of hubw_trust_buf();
+ * type 4: a cert (the first split bytes) followed by its key rotation (the rest of len).
  * Records the signatures its check needs; returns how many (hubw_trust_sig() gives each), or
  * -1 when it does not parse. Earlier marks are cleared. */
-EXPORT("hubw_trust_probe") int hubw_trust_probe(uint32_t type, uint32_t len, double now)
+EXPORT("hubw_trust_probe") int hubw_trust_probe(uint32_t type, uint32_t len, double now,
+						uint32_t split)
 {
 	static struct trust_cert c;
+	static struct trust_rotation ro;
 	struct trust_revoke r;
 
 	n_sigs = 0;
-	if (!trust_on || len > sizeof(trust_buf))
+	if (!trust_on || len > sizeof(trust_buf) || split > len)
 		return -1;
 	now_s = now > 0 ? (uint64_t)now : 0;
 	probing = 1;
 	if (type == TRUST_T_CERT && trust_cert_parse(&c, trust_buf, len) == TRUST_OK)
 		(void)trust_cert_check(&tctx, &c, now_s);
+	else if (type == TRUST_T_ROTATION && trust_cert_parse(&c, trust_buf, split) == TRUST_OK &&
+		 trust_rotation_parse(&ro, trust_buf + split, len - split) == TRUST_OK)
+		(void)(trust_cert_check(&tctx, &c, now_s) ||
+		       trust_rotation_check(&tctx, &c, &ro, now_s));
 	else if (type == TRUST_T_REVOKE && trust_revoke_parse(&r, trust_buf, len) == TRUST_OK)
 		(void)trust_revoke_check(&tctx, &r);
 	else
