@@ -36,7 +36,7 @@ _riftgate()
 	case $cmd in
 	"")
 		COMPREPLY=($(compgen -W "genkey pubkey init check up down status netcheck invite join
-			devices help -v --verbose --help --version" -- "$cur"))
+			devices rotate help -v --verbose --help --version" -- "$cur"))
 		;;
 	init)
 		COMPREPLY=($(compgen -W "--name --server --token --address --network --new-network
@@ -48,6 +48,7 @@ _riftgate()
 	status) COMPREPLY=($(compgen -W "--json --help $(_riftgate_ifaces)" -- "$cur")) ;;
 	netcheck) COMPREPLY=($(compgen -W "--config --json --help" -- "$cur")) ;;
 	devices) COMPREPLY=($(compgen -W "revoke --config --help" -- "$cur")) ;;
+	rotate) COMPREPLY=($(compgen -W "--config --help" -- "$cur")) ;;
 	invite)
 		COMPREPLY=($(compgen -W "--config --name --address --expires --no-turn-secret --qr
 			--help" -- "$cur"))

@@ -124,10 +124,17 @@ struct agent_peer {
 	char pending_key[AGENT_KEY_B64_MAX + 1];
 	char pending_addr[AGENT_ADDR_MAX + 1];
 	char *pending_cert;		/* owned: the certificate that came with pending_key */
+	char *pending_rotation;		/* owned: ... and its key rotation, NULL = none */
 	/* Signed networks (agent/trust.c): what the certificate behind the installed key says. */
 	bool verified;			/* the installed key and address come from a certificate */
 	uint64_t serial;		/* ... with this serial */
 	uint64_t vouched_serial;	/* of the last certificate agent_trust_vouch accepted */
+	uint32_t rot_seq;		/* key rotation of the installed key, 0 = the cert's own */
+	uint32_t vouched_rot_seq;	/* ... of the last vouched claim */
+	/* The last vouched claim is a newer key rotation of the certificate installed: its key
+	 * replaces the live peer's in place (peer_learn), no probe. */
+	bool vouched_rekey;
+	bool rotated_now;		/* peer_learn just re-keyed it (for on_announce) */
 	char vouched_key[AGENT_KEY_B64_MAX + 1];	/* ... its key and address, to install */
 	char vouched_addr[48];
 	/* The routes field of that certificate (installed: cert_routes): the only prefixes, and
@@ -188,6 +195,8 @@ struct agent {
 	/* Signed membership (agent/trust.c); trust NULL = an unsigned network. */
 	struct trust_store *trust;	/* owned */
 	char *cert_b64;			/* owned: our certificate, sent in join/offer/answer */
+	char *rotation_b64;		/* owned: our newest key rotation, sent beside it; or NULL */
+	char *trust_config;		/* owned: the config path (riftgate rotate re-reads it) */
 	GPtrArray *revocations;		/* owned base64 records we hold, passed on to peers */
 	bool ordered;
 	int max_retransmits;
@@ -293,7 +302,7 @@ int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *er
 void agent_trust_free(struct agent *a);
 /* The gate for identity claims: may point key and address at the certificate's. */
 bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **address,
-		       const char *cert_b64);
+		       const char *cert_b64, const char *rotation_b64);
 /* The vouched key is installed: the peer is verified under that certificate. */
 void agent_trust_installed(struct agent_peer *p);
 bool agent_trust_reject(struct agent_peer *p, const char *detail);
@@ -301,5 +310,8 @@ const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap
 void agent_trust_greet(struct agent *a, const char *peer_id);
 void agent_trust_on_revoke(struct agent *a, const struct sig_msg *m);
 int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *err);
+/* `riftgate rotate` wrote a new key rotation and private key: switch to them now (the WireGuard
+ * sessions stay; peers learn the key from a join on the open hub connection). */
+int agent_trust_rotate(struct agent *a, struct rg_err *err);
 
 #endif

@@ -469,6 +469,17 @@ static char *ctl_handler(void *opaque, const char *cmd)
 		}
 		return g_strdup("{\"ok\":true}\n");
 	}
+	if (strcmp(cmd, "rotate") == 0) {
+		struct rg_err err = { 0 };
+
+		if (agent_trust_rotate(a, &err) < 0) {
+			g_autofree char *q = g_strescape(err.msg, NULL);
+
+			rg_log(RG_LOG_WARN, "ctl: key rotation refused: %s", err.msg);
+			return g_strdup_printf("{\"ok\":false,\"error\":\"%s\"}\n", q);
+		}
+		return g_strdup("{\"ok\":true}\n");
+	}
 	if (g_str_has_prefix(cmd, "revoke ")) {
 		struct rg_err err = { 0 };
 
@@ -1007,6 +1018,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	sc.public_key = a->key_b64;
 	sc.address = a->address[0] ? a->address : NULL;
 	sc.cert = a->cert_b64;
+	sc.rotation = a->rotation_b64;
 	advertised = agent_routes_advertised(a->routes);
 	sc.routes = (const char *const *)advertised;
 	r = sig_client_new(&a->sig, a->ctx, &sc, &sig_ops, a, err);

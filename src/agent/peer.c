@@ -69,7 +69,7 @@ enum learn {
 };
 
 static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
-			     const char *cert);
+			     const char *cert, const char *rotation);
 static void accept_offer(struct agent_peer *p, const char *sdp);
 static void peer_fail(struct agent_peer *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -196,6 +196,7 @@ static void peer_drop_conn(struct agent_peer *p)
 	/* a held change or offer waits for the probe of this connection, gone now */
 	p->pending_key[0] = p->pending_addr[0] = '\0';
 	g_clear_pointer(&p->pending_cert, g_free);
+	g_clear_pointer(&p->pending_rotation, g_free);
 	g_clear_pointer(&p->held_offer, g_free);
 	/* TUN packets to it: -EDESTADDRREQ, unless the hub relay carries them meanwhile */
 	if (p->wg && !agent_relay_can_carry(p))
@@ -655,6 +656,7 @@ static void send_sdp(struct agent_peer *p, enum sig_msg_type type, const char *s
 	sig_msg_init_offer(&m, type, a->peer_id, p->id, sdp, a->key_b64,
 			   a->address[0] ? a->address : NULL);
 	m.cert = g_strdup(a->cert_b64);
+	m.rotation = g_strdup(a->rotation_b64);
 	m.routes = agent_routes_advertised(a->routes);
 	if (agent_send_signal(a, &m) < 0)
 		rg_log(RG_LOG_WARN, "peer %s: hub unavailable, %s not sent", p->id,
@@ -858,10 +860,13 @@ static void peer_probe(struct agent_peer *p);
  *   - an address a live other peer owns, or our own, is refused;
  *   - a change of key or address for a working tunnel is held and the tunnel probed with a
  *     handshake: a tunnel that answers is the real device, and the change is refused; one that
- *     does not answer is dropped and the change taken (probe_cb).
+ *     does not answer is dropped and the change taken (probe_cb);
+ *   - except a verified key rotation of the certificate installed (signed by its device key):
+ *     the key is replaced in place, the sessions carry on and we start a handshake under the
+ *     new key at once; the old key can no longer handshake (wg_device_peer_rekey).
  * What a peer that is not live owns moves to p (a renamed or readdressed device). */
 static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const char *address,
-			     const char *cert)
+			     const char *cert, const char *rotation)
 {
 	struct agent *a = p->a;
 	struct agent_peer *key_other = NULL, *addr_other = NULL;
@@ -873,7 +878,7 @@ static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const ch
 	bool new_key, new_addr;
 	int r;
 
-	if (!agent_trust_vouch(p, &key_b64, &address, cert))
+	if (!agent_trust_vouch(p, &key_b64, &address, cert, rotation))
 		return LEARN_REFUSED;
 	if (key_b64 && !key_b64[0])
 		key_b64 = NULL;
@@ -930,11 +935,34 @@ static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const ch
 			return LEARN_REFUSED;
 		}
 	}
+	if (new_key && p->wg && p->vouched_rekey) {
+		char old[sizeof(p->key_b64)];
+
+		r = wg_device_peer_rekey(a->dev, p->wg, key);
+		if (r < 0) {
+			agent_trust_reject(p, r == -EEXIST ? "(rotated key in use)" : "(rotated key)");
+			return LEARN_REFUSED;
+		}
+		g_strlcpy(old, p->key_b64, sizeof(old));
+		g_strlcpy(p->key_b64, key_b64, sizeof(p->key_b64));
+		p->pending_key[0] = '\0';
+		p->rotated_now = true;
+		rg_log(RG_LOG_INFO, "peer %s: key rotation %u verified: %.8s... -> %.8s... (the old "
+		       "key is refused from now on)", p->id, (unsigned)p->vouched_rot_seq, old,
+		       key_b64);
+		if (wg_peer_handshake_now(p->wg) == 0)
+			agent_timer_rearm(a);
+		new_key = false;
+		if (!new_addr)
+			goto out;
+	}
 	if (tunnel_up(p)) {
 		g_strlcpy(p->pending_key, new_key ? key_b64 : "", sizeof(p->pending_key));
 		g_strlcpy(p->pending_addr, new_addr ? address : "", sizeof(p->pending_addr));
 		g_free(p->pending_cert);
 		p->pending_cert = g_strdup(cert);
+		g_free(p->pending_rotation);
+		p->pending_rotation = g_strdup(rotation);
 		peer_reject(p, "%s%s%.64s announced while its tunnel works (kept; probing it)",
 			    new_key ? "another key " : "", new_key && new_addr ? "and " : "",
 			    new_addr ? address : "");
@@ -1030,13 +1058,14 @@ static gboolean probe_cb(gpointer data)
 	if (peer_rx(p) == p->probe_rx) {
 		char key[sizeof(p->pending_key)], addr[sizeof(p->pending_addr)];
 		g_autofree char *cert = g_steal_pointer(&p->pending_cert);
+		g_autofree char *rotation = g_steal_pointer(&p->pending_rotation);
 		g_autofree char *offer = g_steal_pointer(&p->held_offer);
 
 		memcpy(key, p->pending_key, sizeof(key));
 		memcpy(addr, p->pending_addr, sizeof(addr));
 		p->pending_key[0] = p->pending_addr[0] = '\0';
 		peer_fail(p, "rejoined the hub and did not answer over the old connection");
-		if ((key[0] || addr[0]) && peer_learn(p, key, addr, cert) != LEARN_OK)
+		if ((key[0] || addr[0]) && peer_learn(p, key, addr, cert, rotation) != LEARN_OK)
 			return G_SOURCE_REMOVE;
 		if (key[0] || addr[0] || offer) {
 			p->rejected[0] = '\0';	/* what was held came from the real device */
@@ -1057,6 +1086,7 @@ static gboolean probe_cb(gpointer data)
 		       p->held_offer ? " (and its offer of a new connection)" : "");
 		p->pending_key[0] = p->pending_addr[0] = '\0';
 		g_clear_pointer(&p->pending_cert, g_free);
+		g_clear_pointer(&p->pending_rotation, g_free);
 		g_clear_pointer(&p->held_offer, g_free);
 	} else {
 		rg_log(RG_LOG_INFO, "peer %s: rejoined; tunnel still alive", p->id);
@@ -1168,13 +1198,14 @@ void agent_peer_free(struct agent_peer *p)
 	if (p->wg)
 		wg_peer_set_user(p->wg, NULL);
 	g_free(p->pending_cert);
+	g_free(p->pending_rotation);
 	g_free(p->held_offer);
 	g_free(p);
 }
 
 /* A peer announced by the hub (peers list or join). */
 static void on_announce(struct agent *a, const char *id, const char *key, const char *address,
-			const char *cert, bool rejoin)
+			const char *cert, const char *rotation, bool rejoin)
 {
 	struct agent_peer *p;
 
@@ -1188,8 +1219,11 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 	p->present = true;
 	p->confirmed = true;
 	clear_src(&p->confirm_src);
-	switch (peer_learn(p, key, address, cert)) {
+	p->rotated_now = false;
+	switch (peer_learn(p, key, address, cert, rotation)) {
 	case LEARN_OK:
+		if (p->rotated_now)
+			return;	/* a key rotation on the peer's open hub connection: nothing else */
 		break;
 	case LEARN_HELD:
 		return;
@@ -1263,7 +1297,7 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		 * before its SDP is looked at. */
 		const char *key = m->public_key, *addr = m->address;
 
-		if (!agent_trust_vouch(p, &key, &addr, m->cert))
+		if (!agent_trust_vouch(p, &key, &addr, m->cert, m->rotation))
 			return;
 	}
 	kind = p->conn ? rtc_peer_offer_kind(p->conn->pc, m->sdp) : RTC_OFFER_NEW;
@@ -1282,7 +1316,7 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		/* A new connection for a working tunnel: the peer restarted (its side is gone), or
 		 * another device holds its id on the hub. Only a tunnel that no longer answers a
 		 * handshake is replaced (probe_cb answers the held offer then). */
-		switch (peer_learn(p, m->public_key, m->address, m->cert)) {
+		switch (peer_learn(p, m->public_key, m->address, m->cert, m->rotation)) {
 		case LEARN_REFUSED:
 			return;
 		case LEARN_OK:
@@ -1297,7 +1331,7 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		p->held_offer = g_strdup(m->sdp);
 		return;
 	}
-	if (peer_learn(p, m->public_key, m->address, m->cert) != LEARN_OK)
+	if (peer_learn(p, m->public_key, m->address, m->cert, m->rotation) != LEARN_OK)
 		return;
 	accept_offer(p, m->sdp);
 }
@@ -1321,18 +1355,19 @@ static void on_answer(struct agent *a, const struct sig_msg *m)
 		return;
 	}
 	if (a->trust) {
-		if (peer_learn(p, m->public_key, m->address, m->cert) != LEARN_OK || !p->wg) {
+		if (peer_learn(p, m->public_key, m->address, m->cert, m->rotation) != LEARN_OK ||
+		    !p->wg) {
 			peer_fail(p, "answer refused: %s", p->trust_err[0] ? p->trust_err :
 				  "no certificate");
 			return;
 		}
 	} else {
 		if (m->public_key && m->public_key[0] && strcmp(m->public_key, p->key_b64) != 0 &&
-		    peer_learn(p, m->public_key, m->address, NULL) != LEARN_OK) {
+		    peer_learn(p, m->public_key, m->address, NULL, NULL) != LEARN_OK) {
 			peer_fail(p, "answer carries a refused public key");
 			return;
 		}
-		(void)peer_learn(p, NULL, m->address, NULL);
+		(void)peer_learn(p, NULL, m->address, NULL, NULL);
 	}
 	if (rtc_peer_set_remote_description(p->conn->pc, RTC_SDP_ANSWER, m->sdp, &err) < 0) {
 		peer_fail(p, "bad answer: %s", err.msg);
@@ -1393,10 +1428,11 @@ void agent_peer_on_signal(struct agent *a, const struct sig_msg *m)
 	case SIG_MSG_PEERS:
 		for (size_t i = 0; i < m->n_peers; i++)
 			on_announce(a, m->peers[i].peer_id, m->peers[i].public_key,
-				    m->peers[i].address, m->peers[i].cert, true);
+				    m->peers[i].address, m->peers[i].cert, m->peers[i].rotation,
+				    true);
 		break;
 	case SIG_MSG_JOIN:
-		on_announce(a, m->peer_id, m->public_key, m->address, m->cert, true);
+		on_announce(a, m->peer_id, m->public_key, m->address, m->cert, m->rotation, true);
 		agent_trust_greet(a, m->peer_id);	/* it may have been offline: revocations */
 		break;
 	case SIG_MSG_REVOKE:
@@ -1627,6 +1663,7 @@ void agent_peer_revoke(struct agent_peer *p)
 	p->key_b64[0] = p->address[0] = '\0';
 	p->pending_key[0] = p->pending_addr[0] = '\0';
 	g_clear_pointer(&p->pending_cert, g_free);
+	g_clear_pointer(&p->pending_rotation, g_free);
 	p->verified = false;
 	g_strlcpy(p->trust_err, "revoked", sizeof(p->trust_err));
 	set_state(p, AGENT_PEER_LEFT);

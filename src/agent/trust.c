@@ -9,12 +9,15 @@
 #include <string.h>
 
 #include "agent/agent-int.h"
+#include "conf/config.h"
 #include "signal/client.h"
 #include "trust/store.h"
 #include "util/clock.h"
+#include "util/ct.h"
 #include "util/encoding.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/x25519.h"
 
 static uint64_t now_s(void)
 {
@@ -44,6 +47,7 @@ int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *er
 	a->revocations = g_ptr_array_new_with_free_func(g_free);
 	if (!config_path)
 		return 0;
+	a->trust_config = g_strdup(config_path);
 	a->trust = trust_store_new();
 	if (!a->trust)
 		return rg_err_set(err, -ENOMEM, "out of memory");
@@ -61,14 +65,22 @@ int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *er
 	rg_key_from_base64(wg_pub, a->key_b64);
 	trust_store_ctx(a->trust, &ctx);
 	v = trust_cert_check(&ctx, &a->trust->cert, now_s());
-	if (v == TRUST_OK)
-		v = trust_cert_matches(&a->trust->cert, a->peer_id, wg_pub, a->address);
+	if (v == TRUST_OK) {
+		struct trust_cert now = a->trust->cert;	/* under its newest key rotation */
+
+		memcpy(now.wg_key, trust_store_wg_key(a->trust), TRUST_KEY_LEN);
+		v = trust_cert_matches(&now, a->peer_id, wg_pub, a->address);
+	}
 	if (v != TRUST_OK)
-		return rg_err_set(err, -EKEYREJECTED, "%s/cert: %s", a->trust->dir,
+		return rg_err_set(err, -EKEYREJECTED, "%s/cert%s: %s", a->trust->dir,
+				  a->trust->has_rotation ? " and rotation" : "",
 				  trust_verdict_str(v));
 	if (trust_cert_to_base64(text, sizeof(text), &a->trust->cert) < 0)
 		return rg_err_set(err, -EINVAL, "%s/cert does not encode", a->trust->dir);
 	a->cert_b64 = g_strdup(text);
+	if (a->trust->has_rotation &&
+	    trust_rotation_to_base64(text, sizeof(text), &a->trust->rotation) == 0)
+		a->rotation_b64 = g_strdup(text);
 	trust_store_each_revoke(a->trust, load_revoke_cb, a);
 	return 0;
 }
@@ -78,6 +90,8 @@ void agent_trust_free(struct agent *a)
 	trust_store_free(a->trust);
 	a->trust = NULL;
 	g_clear_pointer(&a->cert_b64, g_free);
+	g_clear_pointer(&a->rotation_b64, g_free);
+	g_clear_pointer(&a->trust_config, g_free);
 	if (a->revocations)
 		g_ptr_array_free(a->revocations, TRUE);
 	a->revocations = NULL;
@@ -123,12 +137,16 @@ static struct agent_peer *address_owner(struct agent *a, struct agent_peer *p,
 }
 
 bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **address,
-		       const char *cert_b64)
+		       const char *cert_b64, const char *rotation_b64)
 {
 	struct agent *a = p->a;
-	struct trust_cert c;
+	struct trust_cert c, view;
+	struct trust_rotation ro;
 	struct trust_ctx ctx;
 	struct agent_peer *owner;
+	const struct trust_rotated *seen;
+	bool has_ro = rotation_b64 && rotation_b64[0];
+	uint32_t seen_seq;
 	uint8_t k[TRUST_KEY_LEN];
 	char owner_note[AGENT_ID_MAX + 32];
 	struct rg_err err = { 0 };
@@ -156,9 +174,18 @@ bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **addr
 	trust_store_ctx(a->trust, &ctx);
 	if ((v = trust_cert_check(&ctx, &c, now_s())) != TRUST_OK)
 		return reject(p, v, NULL);
+	/* A key rotation moves the certified key; its signer is the cert's device key. */
+	view = c;
+	if (has_ro) {
+		if (trust_rotation_from_base64(&ro, rotation_b64, strlen(rotation_b64)) != TRUST_OK)
+			return reject(p, TRUST_E_MALFORMED, "(key rotation)");
+		if ((v = trust_rotation_check(&ctx, &c, &ro, now_s())) != TRUST_OK)
+			return reject(p, v, "(key rotation)");
+		memcpy(view.wg_key, ro.new_wg, TRUST_KEY_LEN);
+	}
 	if (*key && **key && !rg_key_from_base64(k, *key))
 		return reject(p, TRUST_E_KEY, NULL);
-	if ((v = trust_cert_matches(&c, p->id, *key && **key ? k : c.wg_key,
+	if ((v = trust_cert_matches(&view, p->id, *key && **key ? k : view.wg_key,
 				    *address ? *address : "")) != TRUST_OK)
 		return reject(p, v, NULL);
 	if ((owner = address_owner(a, p, &c.addrs[0]))) {
@@ -174,8 +201,19 @@ bool agent_trust_vouch(struct agent_peer *p, const char **key, const char **addr
 		    trust_store_save_bindings(a->trust, &err) < 0)
 			rg_log(RG_LOG_WARN, "membership: cannot save ticket bindings: %s", err.msg);
 	}
+	/* Rotations in order: an older one (a replay), or the cert's own key once it was rotated,
+	 * is refused. */
+	seen = trust_rotations_find(&a->trust->rotations, c.serial);
+	seen_seq = seen ? seen->seq : 0;
+	if ((v = trust_rotations_use(&a->trust->rotations, &c, has_ro ? &ro : NULL)) != TRUST_OK)
+		return reject(p, v, NULL);
+	if (has_ro && ro.seq > seen_seq && trust_store_save_rotations(a->trust, &err) < 0)
+		rg_log(RG_LOG_WARN, "membership: cannot save key rotations: %s", err.msg);
+	p->vouched_rot_seq = has_ro ? ro.seq : 0;
+	p->vouched_rekey = has_ro && p->verified && p->wg && p->serial == c.serial &&
+			   ro.seq > p->rot_seq;
 	/* What gets installed is the certificate's, not the message's. */
-	rg_key_to_base64(p->vouched_key, c.wg_key);
+	rg_key_to_base64(p->vouched_key, view.wg_key);
 	trust_prefix_format(&c.addrs[0], p->vouched_addr);
 	*key = p->vouched_key;
 	*address = p->vouched_addr;
@@ -202,6 +240,7 @@ void agent_trust_installed(struct agent_peer *p)
 		return;
 	p->verified = true;
 	p->serial = p->vouched_serial;
+	p->rot_seq = p->vouched_rot_seq;
 	memcpy(p->cert_routes, p->vouched_routes, sizeof(p->cert_routes));
 	p->n_cert_routes = p->n_vouched_routes;
 }
@@ -353,4 +392,66 @@ int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *er
 bool agent_trust_reject(struct agent_peer *p, const char *detail)
 {
 	return reject(p, TRUST_E_KEY, detail);
+}
+
+/* ---- key rotation (riftgate rotate) ---- */
+
+int agent_trust_rotate(struct agent *a, struct rg_err *err)
+{
+	struct trust_store *s = NULL;
+	struct conf c;
+	uint8_t pub[TRUST_KEY_LEN];
+	char text[TRUST_ROTATION_B64_MAX + 1], old[AGENT_KEY_B64_MAX + 1];
+	uint32_t have = 0;
+	bool conf_loaded = false;
+	int r;
+
+	if (!a->trust)
+		return rg_err_set(err, -EINVAL, "this network is not signed");
+	if (a->trust->has_rotation)
+		have = a->trust->rotation.seq;
+	s = trust_store_new();
+	if (!s)
+		return rg_err_set(err, -ENOMEM, "out of memory");
+	if ((r = trust_store_load(s, a->trust_config, a->network, err)) < 0)
+		goto out;
+	r = -EINVAL;
+	if (!s->has_rotation || s->rotation.seq <= have ||
+	    s->rotation.serial != a->trust->cert.serial) {
+		rg_err_set(err, r, "no new key rotation in %s", s->dir);
+		goto out;
+	}
+	if ((r = conf_load(&c, a->trust_config, err)) < 0)
+		goto out;
+	conf_loaded = true;
+	r = -EKEYREJECTED;
+	if (!rg_x25519_public(pub, c.private_key) ||
+	    !rg_ct_eq(pub, s->rotation.new_wg, TRUST_KEY_LEN)) {
+		rg_err_set(err, r, "%s: the private key is not the rotation's new key",
+			   a->trust_config);
+		goto out;
+	}
+	if (trust_rotation_to_base64(text, sizeof(text), &s->rotation) < 0 ||
+	    wg_device_rotate_private_key(a->dev, c.private_key) < 0) {
+		rg_err_set(err, r, "the new key cannot be used");
+		goto out;
+	}
+	a->trust->rotation = s->rotation;
+	a->trust->has_rotation = true;
+	g_free(a->rotation_b64);
+	a->rotation_b64 = g_strdup(text);
+	g_strlcpy(old, a->key_b64, sizeof(old));
+	rg_key_to_base64(a->key_b64, pub);
+	rg_log(RG_LOG_INFO, "membership: key rotated (rotation %u): %.8s... -> %.8s...; telling "
+	       "the peers through the hub", (unsigned)s->rotation.seq, old, a->key_b64);
+	if (a->sig)
+		sig_client_set_key(a->sig, a->key_b64, a->rotation_b64);
+	r = 0;
+out:
+	if (conf_loaded) {
+		rg_memzero(c.private_key, sizeof(c.private_key));
+		conf_clear(&c);
+	}
+	trust_store_free(s);
+	return r;
 }

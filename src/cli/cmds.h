@@ -25,6 +25,7 @@ int cmd_join(int argc, char **argv);
 int cmd_netcheck(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
 
 /* Membership steps of init/invite/join (trust-cmds.c). Each prints its own errors and returns 0
  * or 1 like a command. */

@@ -28,6 +28,7 @@ static const struct {
 	{ "invite", cmd_invite, "Creates an invite token for a new device" },
 	{ "join", cmd_join, "Creates a config from an invite token" },
 	{ "devices", cmd_devices, "Lists or revokes the devices of a signed network (admin)" },
+	{ "rotate", cmd_rotate, "Gives this device a new WireGuard key (signed network)" },
 };
 
 static void usage(FILE *f)

@@ -1,9 +1,11 @@
 /* Membership on the command line (docs/membership.md, docs/cli.md): `init --new-network` creates
  * the network key and the admin device's certificate, `invite` on the admin device adds a
  * one-time enrollment ticket to the token, `join` turns a ticket into the new device's own
- * certificate, `devices` lists and revokes. State files: src/trust/store.h. */
+ * certificate, `devices` lists and revokes, `rotate` gives this device a new WireGuard key under
+ * its own device key. State files: src/trust/store.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +20,13 @@
 #include "cli/cmds.h"
 #include "conf/config.h"
 #include "conf/invite.h"
+#include "conf/keys.h"
 #include "trust/store.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/encoding.h"
 #include "util/err.h"
+#include "util/x25519.h"
 
 enum trust_cli_limits {
 	CERT_LIFETIME_S = 365 * 24 * 3600,	/* certificates the admin signs, tickets allow */
@@ -551,8 +555,12 @@ int trust_cli_check(const struct conf *c, const char *config_path, const uint8_t
 	}
 	trust_store_ctx(s, &ctx);
 	v = trust_cert_check(&ctx, &s->cert, now_s());
-	if (v == TRUST_OK)
-		v = trust_cert_matches(&s->cert, c->device_name, wg_pub, c->address);
+	if (v == TRUST_OK) {
+		struct trust_cert now = s->cert;	/* under its newest key rotation */
+
+		memcpy(now.wg_key, trust_store_wg_key(s), TRUST_KEY_LEN);
+		v = trust_cert_matches(&now, c->device_name, wg_pub, c->address);
+	}
 	if (v != TRUST_OK) {
 		fprintf(stderr, "%s: %s/cert: %s\n", rg_prog, s->dir, trust_verdict_str(v));
 		goto out;
@@ -561,8 +569,182 @@ int trust_cli_check(const struct conf *c, const char *config_path, const uint8_t
 	printf("certificate: valid, serial %016llx, until %s%s\n",
 	       (unsigned long long)s->cert.serial, until,
 	       s->cert.has_ticket ? " (made from an invite ticket)" : "");
+	if (s->has_rotation)
+		printf("key rotation: %u (the certificate's key was replaced)\n",
+		       (unsigned)s->rotation.seq);
 	ret = 0;
 out:
 	trust_store_free(s);
+	return ret;
+}
+
+/* ---- riftgate rotate ---- */
+
+static void rotate_usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"Usage: %s %s [--config PATH]\n"
+		"\n"
+		"Gives this device a new WireGuard key, certified by its own device key (no admin\n"
+		"device needed): writes a signed key rotation beside the config, puts the new private\n"
+		"key into the config, and tells the running agent, which switches at once; peers check\n"
+		"the rotation and accept only the new key from then on.\n",
+		rg_prog, cmd);
+}
+
+/* Replaces the value of the config's private_key line, keeping every other byte; written whole
+ * to a temp file (0600) and renamed. */
+static int config_put_key(const char *path, const char *key_b64, struct rg_err *err)
+{
+	g_autofree char *text = NULL, *tmp = g_strdup_printf("%s.rotate.tmp", path);
+	GString *out = NULL;
+	GError *gerr = NULL;
+	char **lines;
+	int n = 0, ret = 0;
+
+	if (!g_file_get_contents(path, &text, NULL, &gerr)) {
+		ret = rg_err_set(err, -EIO, "%s: %s", path, gerr->message);
+		g_error_free(gerr);
+		return ret;
+	}
+	out = g_string_new(NULL);
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		const char *p = *l + strspn(*l, " \t");
+
+		if (g_str_has_prefix(p, "private_key") && p[11 + strspn(p + 11, " \t")] == '=') {
+			g_string_append_len(out, *l, p - *l);
+			g_string_append_printf(out, "private_key = \"%s\"", key_b64);
+			n++;
+		} else {
+			g_string_append(out, *l);
+		}
+		if (l[1])
+			g_string_append_c(out, '\n');
+	}
+	g_strfreev(lines);
+	rg_memzero(text, strlen(text));
+	if (n != 1) {
+		ret = rg_err_set(err, -EINVAL, "%s: expected one private_key line, found %d", path, n);
+	} else {
+		FILE *f = NULL;
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			f = fdopen(fd, "w");
+		if (!f || fwrite(out->str, 1, out->len, f) != out->len || fflush(f) != 0 ||
+		    fsync(fileno(f)) != 0)
+			ret = rg_err_set(err, -EIO, "%s: cannot write", tmp);
+		if (f)
+			fclose(f);
+		else if (fd >= 0)
+			close(fd);
+		if (!ret && rename(tmp, path) < 0)
+			ret = rg_err_set(err, -errno, "%s: %s", path, strerror(errno));
+		if (ret)
+			unlink(tmp);
+	}
+	rg_memzero(out->str, out->len);
+	g_string_free(out, TRUE);
+	return ret;
+}
+
+int cmd_rotate(int argc, char **argv)
+{
+	const char *path = NULL;
+	char defpath[PATH_MAX], b64[RG_KEY_B64_LEN + 1], *reply = NULL;
+	uint8_t priv[32], pub[32], cur[32];
+	struct trust_store *s = NULL;
+	struct trust_rotation r = { 0 };
+	struct trust_ctx ctx;
+	struct rg_err err = { 0 };
+	struct conf c;
+	int v, ret = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (cmd_is_help(argv[i])) {
+			rotate_usage(stdout, argv[0]);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			path = argv[++i];
+		} else {
+			rotate_usage(stderr, argv[0]);
+			return CMD_USAGE;
+		}
+	}
+	if (!path) {
+		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
+			return fail("%s", err.msg);
+		path = defpath;
+	}
+	if (conf_load(&c, path, &err) < 0)
+		return fail("%s", err.msg);
+	if (load_store(&s, &c, path))
+		goto out;
+	if (!s->has_anchor || !s->has_cert || !s->has_dev_key) {
+		fail("%s", !s->has_anchor ? "this network is not signed: key rotation needs a "
+			  "certificate (see docs/membership.md)" : "this device has no certificate "
+			  "or device key to sign a rotation with");
+		goto out;
+	}
+	trust_store_ctx(s, &ctx);
+	if ((v = trust_cert_check(&ctx, &s->cert, now_s())) != TRUST_OK) {
+		fprintf(stderr, "%s: %s/cert: %s\n", rg_prog, s->dir, trust_verdict_str(v));
+		goto out;
+	}
+	memcpy(cur, trust_store_wg_key(s), sizeof(cur));
+	if (!rg_x25519_public(pub, c.private_key) || !rg_ct_eq(pub, cur, sizeof(pub))) {
+		fail("%s: the private key is not the one the certificate (or its last rotation) "
+		     "names; nothing changed", path);
+		goto out;
+	}
+	if (conf_key_generate(priv) < 0 || !rg_x25519_public(pub, priv)) {
+		fail("cannot make a new key%s", "");
+		goto out;
+	}
+	snprintf(r.net, sizeof(r.net), "%s", s->cert.net);
+	snprintf(r.name, sizeof(r.name), "%s", s->cert.name);
+	r.serial = s->cert.serial;
+	r.seq = s->has_rotation ? s->rotation.seq + 1 : 1;
+	memcpy(r.old_wg, cur, sizeof(cur));
+	memcpy(r.new_wg, pub, sizeof(pub));
+	r.rotated_at = now_s();
+	if (trust_rotation_sign(&r, s->dev_seed) < 0 ||
+	    (v = trust_rotation_check(&ctx, &s->cert, &r, now_s())) != TRUST_OK) {
+		fail("cannot sign the key rotation%s", "");
+		goto out;
+	}
+	/* The config first: a rotation file without its key would leave the device unable to
+	 * start, while the old key with no rotation file is simply the state before. */
+	rg_key_to_base64(b64, priv);
+	if (config_put_key(path, b64, &err) < 0) {
+		fail("%s", err.msg);
+		goto out;
+	}
+	s->rotation = r;
+	s->has_rotation = true;
+	if (trust_store_save_rotation(s, &err) < 0) {
+		fail("%s (the config holds the new key: put the old one back)", err.msg);
+		goto out;
+	}
+	rg_key_to_base64(b64, pub);
+	printf("%s\n", b64);
+	if (agent_ctl_request(c.interface, "rotate", ASK_TIMEOUT_MS, &reply, &err) == 0 && reply &&
+	    strstr(reply, "\"ok\":true"))
+		fprintf(stderr, "Rotated to a new key (rotation %u); the running agent switched and "
+			"is telling its peers.\n", (unsigned)r.seq);
+	else if (reply)
+		fprintf(stderr, "Rotated to a new key (rotation %u), but the running agent refused "
+			"it: %s\n", (unsigned)r.seq, reply);
+	else
+		fprintf(stderr, "Rotated to a new key (rotation %u); no agent is running on %s: the "
+			"new key is used at the next 'riftgate up'.\n", (unsigned)r.seq, c.interface);
+	ret = 0;
+out:
+	rg_memzero(priv, sizeof(priv));
+	rg_memzero(b64, sizeof(b64));
+	g_free(reply);
+	trust_store_free(s);
+	conf_clear(&c);
 	return ret;
 }

@@ -44,6 +44,7 @@ struct sig_client {
 	char *token;			/* wiped on free */
 	char *peer_id, *public_key, *address;
 	char *cert;		/* NULL = none */
+	char *rotation;		/* NULL = none: our newest key rotation (sig_client_set_key) */
 	char **routes;		/* the routes extension of join; NULL = absent */
 	struct sig_client_ops ops;
 	void *opaque;
@@ -338,6 +339,7 @@ static void send_join(struct sig_client *c)
 
 	sig_msg_init_join(&m, c->peer_id, c->public_key, c->address);
 	m.cert = g_strdup(c->cert);
+	m.rotation = g_strdup(c->rotation);
 	m.routes = g_strdupv(c->routes);
 	sig_client_send(c, &m);
 	sig_msg_clear(&m);
@@ -516,6 +518,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	c->public_key = g_strdup(cfg->public_key);
 	c->address = g_strdup(cfg->address);
 	c->cert = g_strdup(cfg->cert);
+	c->rotation = g_strdup(cfg->rotation);
 	c->routes = g_strdupv((char **)cfg->routes);
 	if (ops)
 		c->ops = *ops;
@@ -632,6 +635,16 @@ void sig_client_set_address(struct sig_client *c, const char *address)
 	c->address = g_strdup(address);
 }
 
+void sig_client_set_key(struct sig_client *c, const char *public_key, const char *rotation)
+{
+	g_free(c->public_key);
+	c->public_key = g_strdup(public_key);
+	g_free(c->rotation);
+	c->rotation = g_strdup(rotation);
+	if (c->state == ST_CONNECTED)
+		send_join(c);
+}
+
 bool sig_client_is_connected(const struct sig_client *c)
 {
 	return c->state == ST_CONNECTED;
@@ -678,6 +691,7 @@ void sig_client_free(struct sig_client *c)
 	g_strfreev(c->routes);
 	g_free(c->address);
 	g_free(c->cert);
+	g_free(c->rotation);
 	g_main_context_unref(c->ctx);
 	g_free(c);
 }

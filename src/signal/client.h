@@ -47,6 +47,7 @@ struct sig_client_cfg {
 	const char *public_key;
 	const char *address;	/* NULL: no address extension */
 	const char *cert;	/* base64 device certificate or NULL (signed networks); copied */
+	const char *rotation;	/* base64 key rotation of that certificate or NULL; copied */
 	const char *const *routes;	/* NULL-terminated; NULL: no routes extension; copied */
 	/* Test hooks (0/NULL = defaults): backoff base/cap in ms, ping interval in s, the RNG. */
 	uint32_t backoff_base_ms, backoff_cap_ms;
@@ -89,6 +90,10 @@ int sig_client_send_binary(struct sig_client *c, const uint8_t *frame, size_t le
 bool sig_client_relay_available(const struct sig_client *c);
 /* Changes the address sent in join from the next (re)connect on; NULL removes it. */
 void sig_client_set_address(struct sig_client *c, const char *address);
+/* A new WireGuard key (riftgate rotate) with the rotation record that certifies it (NULL in an
+ * unsigned network): used by every later join, and sent at once as a join on the open connection
+ * (the hub refreshes a joined connection's key in place and forwards the join). */
+void sig_client_set_key(struct sig_client *c, const char *public_key, const char *rotation);
 bool sig_client_is_connected(const struct sig_client *c);
 /* Drops a working connection and reconnects (after the usual short backoff): the host's
  * addresses changed, and the connection may be bound to one that is gone, where TCP would

@@ -47,6 +47,7 @@ void sig_msg_clear(struct sig_msg *m)
 	g_free(m->public_key);
 	g_free(m->address);
 	g_free(m->cert);
+	g_free(m->rotation);
 	g_strfreev(m->routes);
 	g_free(m->from);
 	g_free(m->to);
@@ -59,6 +60,7 @@ void sig_msg_clear(struct sig_msg *m)
 		g_free(m->peers[i].public_key);
 		g_free(m->peers[i].address);
 		g_free(m->peers[i].cert);
+		g_free(m->peers[i].rotation);
 	}
 	g_free(m->peers);
 	for (size_t i = 0; i < m->n_revocations; i++)
@@ -70,7 +72,7 @@ void sig_msg_clear(struct sig_msg *m)
 /* The members the agent acts on: one of them twice in an object is refused. */
 static const char *const acted_names[] = {
 	"type", "peerId", "publicKey", "address", "from", "to", "sdp", "candidate", "code",
-	"message", "peers", "cert", "routes", "revocations",
+	"message", "peers", "cert", "routes", "revocations", "rotation",
 };
 
 /* Strings as JSON (RFC 8259 §7) spells them: only the escapes \" \\ \/ \b \f \n \r \t \uXXXX,
@@ -216,7 +218,8 @@ static int parse_peers(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		if ((r = get_str(eo, "peers", "peerId", true, &p->peer_id, err)) ||
 		    (r = get_str(eo, "peers", "publicKey", false, &p->public_key, err)) ||
 		    (r = get_str(eo, "peers", "address", false, &p->address, err)) ||
-		    (r = get_str(eo, "peers", "cert", false, &p->cert, err)))
+		    (r = get_str(eo, "peers", "cert", false, &p->cert, err)) ||
+		    (r = get_str(eo, "peers", "rotation", false, &p->rotation, err)))
 			return r;
 		if (!p->public_key)
 			p->public_key = g_strdup("");
@@ -266,6 +269,7 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		    (r = get_str(o, t, "publicKey", true, &m->public_key, err)) ||
 		    (r = get_str(o, t, "address", false, &m->address, err)) ||
 		    (r = get_str(o, t, "cert", false, &m->cert, err)) ||
+		    (r = get_str(o, t, "rotation", false, &m->rotation, err)) ||
 		    (r = get_routes(o, t, &m->routes, err)))
 			return r;
 		break;
@@ -279,6 +283,7 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		    (r = get_str(o, t, "publicKey", false, &m->public_key, err)) ||
 		    (r = get_str(o, t, "address", false, &m->address, err)) ||
 		    (r = get_str(o, t, "cert", false, &m->cert, err)) ||
+		    (r = get_str(o, t, "rotation", false, &m->rotation, err)) ||
 		    (r = get_routes(o, t, &m->routes, err)))
 			return r;
 		break;
@@ -414,6 +419,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		add_str(b, "publicKey", m->public_key);
 		add_str(b, "address", m->address);
 		add_str(b, "cert", m->cert);
+		add_str(b, "rotation", m->rotation);
 		add_routes(b, m->routes);
 		break;
 	case SIG_MSG_PEERS:
@@ -425,6 +431,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 			add_str(b, "publicKey", m->peers[i].public_key ? m->peers[i].public_key : "");
 			add_str(b, "address", m->peers[i].address);
 			add_str(b, "cert", m->peers[i].cert);
+			add_str(b, "rotation", m->peers[i].rotation);
 			json_builder_end_object(b);
 		}
 		json_builder_end_array(b);
@@ -438,6 +445,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		add_str(b, "publicKey", m->public_key && *m->public_key ? m->public_key : NULL);
 		add_str(b, "address", m->address);
 		add_str(b, "cert", m->cert);
+		add_str(b, "rotation", m->rotation);
 		add_routes(b, m->routes);
 		break;
 	case SIG_MSG_REVOKE:

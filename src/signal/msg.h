@@ -36,6 +36,7 @@ struct sig_peer {
 	char *public_key;	/* owned; "" when absent */
 	char *address;		/* owned; NULL when absent */
 	char *cert;		/* owned; NULL when absent (extension: signed networks) */
+	char *rotation;		/* owned; NULL when absent: base64 key rotation of that cert */
 };
 
 /* One message. Strings are owned, NUL-terminated UTF-8; NULL means the field is absent (the
@@ -46,6 +47,8 @@ struct sig_msg {
 	char *public_key;	/* join (required), offer/answer (optional) */
 	char *address;		/* extension: join, offer, answer (optional) */
 	char *cert;		/* extension: join, offer, answer: base64 device certificate */
+	char *rotation;		/* extension: join, offer, answer: base64 newest key rotation of
+				 * that certificate (publicKey is then the rotation's new key) */
 	/* extension: join, offer, answer: the sender's advertised LAN prefixes as strings, exactly
 	 * as received (unchecked: the agent checks each); NULL-terminated, g_strfreev; NULL =
 	 * absent, which is not the same as an empty array (no routes any more). */

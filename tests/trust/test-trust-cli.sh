@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Membership on the command line with the real binary (no network, no root): init
 # --new-network, ticket invites, join without the admin, one name/address per device, check,
-# devices list and revoke. Usage: test-trust-cli.sh RIFTGATE
+# devices list and revoke, rotate. Usage: test-trust-cli.sh RIFTGATE
 set -euo pipefail
 rg=$(readlink -f "$1")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -77,6 +77,23 @@ expect_fail "expired invite" "$rg" join --config "$tmp/frank.toml" - <frank.tok
 "$rg" init --name plain --server ws://127.0.0.1:9 --token t0k --address 10.30.0.1/24 \
 	--config "$tmp/plain.toml" | grep -q 'not signed' && ok "unsigned note at init" || bad "no unsigned note"
 "$rg" check --config "$tmp/plain.toml" | grep -q 'unsigned network' && ok "check: unsigned" || bad "check unsigned"
+
+# 8: riftgate rotate without an agent: a new key in the config, the rotation beside it, check
+# accepts it; the next rotation chains; a config whose key is not the certified one is refused.
+cp admin.toml admin.before.toml
+"$rg" rotate --config "$tmp/admin.toml" >rot1.out 2>rot1.err && ok "rotate 1" || bad "rotate 1: $(cat rot1.err)"
+pub=$(sed -n 's/^private_key = "\(.*\)"/\1/p' admin.toml | "$rg" pubkey)
+[ "$pub" = "$(cat rot1.out)" ] && ok "the config holds the printed key" || bad "config key $pub vs $(cat rot1.out)"
+[ "$(stat -c %a admin.toml)" = 600 ] && ok "config still 0600" || bad "config mode"
+grep -q 'no agent is running' rot1.err && ok "rotate says no agent runs" || bad "rotate: $(cat rot1.err)"
+"$rg" check --config "$tmp/admin.toml" >check.out && grep -q 'key rotation: 1' check.out \
+	&& ok "check accepts the rotated key" || bad "check after rotate: $(cat check.out)"
+"$rg" rotate --config "$tmp/admin.toml" >rot2.out 2>/dev/null && ok "rotate 2" || bad "rotate 2"
+"$rg" check --config "$tmp/admin.toml" | grep -q 'key rotation: 2' && ok "rotation 2 chained" || bad "rotation 2"
+cp admin.before.toml admin.toml
+expect_fail "rotate with a key the rotation replaced" "$rg" rotate --config "$tmp/admin.toml"
+expect_fail "check with a key the rotation replaced" "$rg" check --config "$tmp/admin.toml"
+expect_fail "rotate in an unsigned network" "$rg" rotate --config "$tmp/plain.toml"
 
 echo "$fails failed"
 [ "$fails" -eq 0 ]
