@@ -226,6 +226,17 @@ static bool verify_fingerprint(struct rtc_dtls *d)
 	return ok;
 }
 
+/* A fatal OpenSSL error: logged with OpenSSL's reason, then reported up as what. */
+static void fail_ssl(struct rtc_dtls *d, const char *what)
+{
+	char buf[160];
+
+	ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
+	ERR_clear_error();
+	rg_log(RG_LOG_WARN, "%s: %s: %s", d->log_id, what, buf);
+	d->ops->failed(d->opaque, what);
+}
+
 /* Advances the handshake; returns true once it is complete and verified. */
 static bool handshake(struct rtc_dtls *d)
 {
@@ -252,15 +263,9 @@ static bool handshake(struct rtc_dtls *d)
 	case SSL_ERROR_WANT_WRITE:
 		arm_timer(d);
 		return false;
-	default: {
-		char buf[160];
-
-		ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
-		ERR_clear_error();
-		rg_log(RG_LOG_WARN, "%s: DTLS handshake failed: %s", d->log_id, buf);
-		d->ops->failed(d->opaque, "DTLS handshake failed");
+	default:
+		fail_ssl(d, "DTLS handshake failed");
 		return false;
-	}
 	}
 }
 
@@ -347,17 +352,11 @@ bool rtc_dtls_input(struct rtc_dtls *d, const uint8_t *buf, size_t len)
 			rg_log(RG_LOG_INFO, "%s: DTLS close_notify from the remote side", d->log_id);
 			d->ops->closed(d->opaque);
 			return false;
-		default: {
-			char eb[160];
-
+		default:
 			/* Records that fail to authenticate are dropped silently by OpenSSL; what
 			 * lands here is fatal (e.g. an alert). */
-			ERR_error_string_n(ERR_peek_last_error(), eb, sizeof(eb));
-			ERR_clear_error();
-			rg_log(RG_LOG_WARN, "%s: DTLS read error: %s", d->log_id, eb);
-			d->ops->failed(d->opaque, "DTLS read error");
+			fail_ssl(d, "DTLS read error");
 			return false;
-		}
 		}
 		break;
 	}
