@@ -13,6 +13,15 @@
 
 enum { NO_STREAM = 0xffff, TICK_MS = 500 };
 
+/* Nothing for fine timers to do: connected and not restarting, or finished for good. */
+static bool settled(const struct rtc_peer *p)
+{
+	if (p->state >= RTC_STATE_FAILED)
+		return true;
+	return p->state == RTC_STATE_CONNECTED && p->restart.state == RTC_RESTART_NONE &&
+	       !p->restart.lost;
+}
+
 void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s)
 {
 	if (p->state == s || p->dead)
@@ -21,6 +30,8 @@ void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s)
 	if (p->state == RTC_STATE_FAILED || p->state == RTC_STATE_CLOSED)
 		return;
 	p->state = s;
+	if (!settled(p))
+		rtc_sctp_set_settled(false);
 	if (s >= RTC_STATE_FAILED)
 		rtc_probe_stop(&p->probe);
 	rg_log(RG_LOG_INFO, "%s: state %s", p->log_id, rtc_state_name(s));
@@ -92,6 +103,7 @@ static bool path_lost(struct rtc_peer *p, const char *why)
 	if (rtc_restart_path_lost(&p->restart) == RTC_PATH_REPORT_NONE)
 		return true;	/* already reported */
 	rg_log(RG_LOG_INFO, "%s: ICE path lost (%s); waiting for an ICE restart", p->log_id, why);
+	rtc_sctp_set_settled(false);
 	p->ops.ice_path(p->opaque, false, why);
 	return true;
 }
@@ -135,10 +147,8 @@ static void ice_failed(void *opaque, bool was_connected)
 	rtc_peer_fail(p, was_connected ? "ICE consent lost" : "ICE failed");
 }
 
-static gboolean on_tick(gpointer data)
+static void tick_peer(struct rtc_peer *p, uint64_t now)
 {
-	struct rtc_peer *p = data;
-	uint64_t now = rg_mono_ns();
 	unsigned ev = rtc_ice_tick(&p->ice, now,
 				   (uint64_t)p->path_silence_ms * RG_NSEC_PER_MSEC,
 				   (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC);
@@ -150,7 +160,7 @@ static gboolean on_tick(gpointer data)
 			p->ops.ice_path(p->opaque, true, "packets arrive again");
 	}
 	if (p->state >= RTC_STATE_FAILED)
-		return G_SOURCE_CONTINUE;
+		return;
 	/* Sending but hearing nothing: SCTP acknowledges DATA within its delayed-ACK time
 	 * (200 ms), so a live path is never silent this long while we send. */
 	if ((ev & RTC_ICE_LIVE_UNANSWERED) && rtc_restart_watching(&p->restart)) {
@@ -170,7 +180,97 @@ static gboolean on_tick(gpointer data)
 		else
 			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
 	}
-	return G_SOURCE_CONTINUE;
+}
+
+
+/* One liveness tick for every peer on a GMainContext, not one timer per peer: idle wakeups stay
+ * flat in the number of peers (issue 20). A peer joins in rtc_peer_new and leaves in
+ * rtc_peer_free; a peer freed by a callback during the tick leaves a NULL that the tick
+ * compacts afterwards. The tick also tells sctp.c whether every peer is settled. */
+struct ticker {
+	GMainContext *ctx;	/* not owned: every listed peer holds a ref */
+	GSource *src;		/* owned */
+	GPtrArray *peers;	/* struct rtc_peer *, not owned */
+	bool running;
+};
+
+static GSList *tickers;	/* struct ticker *, one per context with peers */
+
+static struct ticker *ticker_find(GMainContext *ctx)
+{
+	for (GSList *l = tickers; l; l = l->next)
+		if (((struct ticker *)l->data)->ctx == ctx)
+			return l->data;
+	return NULL;
+}
+
+static void ticker_free(struct ticker *t)
+{
+	tickers = g_slist_remove(tickers, t);
+	g_source_unref(t->src);
+	g_ptr_array_free(t->peers, TRUE);
+	g_free(t);
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct ticker *t = data;
+	uint64_t now = rg_mono_ns();
+	bool all_settled = true;
+
+	t->running = true;
+	for (guint i = 0; i < t->peers->len; i++)
+		if (t->peers->pdata[i])
+			tick_peer(t->peers->pdata[i], now);
+	for (guint i = 0; i < t->peers->len; i++)
+		if (t->peers->pdata[i] && !settled(t->peers->pdata[i]))
+			all_settled = false;
+	rtc_sctp_set_settled(all_settled);
+	t->running = false;
+	for (guint i = t->peers->len; i-- > 0;)
+		if (!t->peers->pdata[i])
+			g_ptr_array_remove_index_fast(t->peers, i);
+	if (t->peers->len)
+		return G_SOURCE_CONTINUE;
+	ticker_free(t);		/* every peer was freed during this tick */
+	return G_SOURCE_REMOVE;
+}
+
+static void ticker_add(struct rtc_peer *p)
+{
+	struct ticker *t = ticker_find(p->ctx);
+
+	if (!t) {
+		t = g_new0(struct ticker, 1);
+		t->ctx = p->ctx;
+		t->peers = g_ptr_array_new();
+		t->src = g_timeout_source_new(TICK_MS);
+		g_source_set_callback(t->src, on_tick, t, NULL);
+		g_source_attach(t->src, t->ctx);
+		tickers = g_slist_prepend(tickers, t);
+	}
+	g_ptr_array_add(t->peers, p);
+	p->ticking = true;
+	rtc_sctp_set_settled(false);	/* fine timers while it connects */
+}
+
+static void ticker_remove(struct rtc_peer *p)
+{
+	struct ticker *t = p->ticking ? ticker_find(p->ctx) : NULL;
+	guint i;
+
+	p->ticking = false;
+	if (!t || !g_ptr_array_find(t->peers, p, &i))
+		return;
+	if (t->running) {
+		t->peers->pdata[i] = NULL;	/* on_tick compacts */
+		return;
+	}
+	g_ptr_array_remove_index_fast(t->peers, i);
+	if (t->peers->len)
+		return;
+	g_source_destroy(t->src);
+	ticker_free(t);
 }
 
 static void assign_stream(struct rtc_peer *p, struct rtc_channel *ch)
@@ -590,9 +690,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 		rtc_peer_free(p);
 		return ret;
 	}
-	p->tick_src = g_timeout_source_new(TICK_MS);
-	g_source_set_callback(p->tick_src, on_tick, p, NULL);
-	g_source_attach(p->tick_src, p->ctx);
+	ticker_add(p);
 	*out = p;
 	return 0;
 }
@@ -602,10 +700,7 @@ void rtc_peer_free(struct rtc_peer *p)
 	if (!p)
 		return;
 	p->dead = true;		/* no callbacks from here on */
-	if (p->tick_src) {
-		g_source_destroy(p->tick_src);
-		g_source_unref(p->tick_src);
-	}
+	ticker_remove(p);
 	if (p->flush_src) {
 		g_source_destroy(p->flush_src);
 		g_source_unref(p->flush_src);
@@ -751,6 +846,7 @@ int rtc_peer_set_remote_description(struct rtc_peer *p, enum rtc_sdp_type type, 
 			goto out;
 		}
 		rtc_restart_remote_taken(&p->restart, restart);
+		rtc_sctp_set_settled(false);
 		rtc_ice_set_controlling(&p->ice, false);
 		p->offerer = false;
 		g_free(p->remote);
@@ -878,8 +974,10 @@ int rtc_peer_restart_ice(struct rtc_peer *p)
 		return -ENOTCONN;
 	if (rtc_restart_answer_expected(&p->restart))
 		return -EBUSY;
-	if ((ret = rtc_ice_restart(&p->ice)) == 0)
+	if ((ret = rtc_ice_restart(&p->ice)) == 0) {
 		rtc_restart_local(&p->restart);
+		rtc_sctp_set_settled(false);
+	}
 	return ret;
 }
 

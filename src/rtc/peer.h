@@ -68,7 +68,7 @@ struct rtc_peer {
 	struct rtc_channel *by_stream[RTC_MAX_CHANNELS];	/* index, not owned */
 
 	GSource *flush_src;		/* owned; idle flush of queued ciphertext */
-	GSource *tick_src;		/* owned; 1 s liveness check */
+	bool ticking;			/* listed in peer.c's shared 500 ms liveness tick */
 };
 
 /* peer.c */

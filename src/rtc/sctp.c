@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <usrsctp.h>
 
@@ -20,13 +21,27 @@
 #include "util/log.h"
 
 /* usrsctp needs its timers driven with ~10 ms resolution while data moves (delayed SACK,
- * T3-rtx); an idle association only has heartbeats and consent, so the tick slows down to keep
- * idle CPU near zero, and the next input or send speeds it up again. */
-enum { TICK_BUSY_MS = RTC_SCTP_TIMER_MS, TICK_IDLE_MS = 200, BUSY_FOR_MS = 1000 };
+ * T3-rtx); an idle association only has heartbeats (interval consent/4, RFC 4960 §8.3 allows
+ * jitter of an RTO), so the tick slows down to keep idle CPU near zero, and the next DATA in
+ * or out speeds it up again. Heartbeats and their acks do not: with dozens of peers one of
+ * them arrives nearly every second, and the tick would never leave its busy mode. usrsctp
+ * 0.9.5 cannot tell when its next timer is due, so the idle tick stays periodic: one per
+ * process, whatever the number of peers. BUSY_FOR_MS covers a sporadic message's SACK and the
+ * 20 ms delayed-SACK timer; a flow keeps renewing it. */
+enum { TICK_BUSY_MS = RTC_SCTP_TIMER_MS, TICK_IDLE_MS = 500, BUSY_FOR_MS = 250 };
+enum { CHUNK_HEARTBEAT = 4, CHUNK_HEARTBEAT_ACK = 5 };
+/* While the tick is idle and every peer is settled (rtc_sctp_set_settled), the loop thread's
+ * timer slack grows to 100 ms: the kernel may end a poll() that long after its timeout, and
+ * GLib then dispatches every timer that came due meanwhile in that one wakeup. It merges the
+ * per-peer timers we do not own (libnice's consent checks, RFC 7675's 4-6 s, and its STUN
+ * pacing) with ours. Sockets still wake the loop at once; any DATA in or out, a new peer or
+ * an ICE restart puts the default slack back before the next poll. */
+enum { IDLE_TIMER_SLACK_NS = 100 * 1000 * 1000 };
 
 static struct {
 	unsigned refs;
 	GHashTable *peers;	/* id → struct rtc_sctp *, not owned */
+	GArray *drain;		/* uint32_t ids with queued input or writable since the last tick */
 	GMainContext *ctx;	/* ref held; the first peer's context */
 	GSource *timer;
 	guint tick_ms;
@@ -34,9 +49,28 @@ static struct {
 	uint64_t busy_until_ns;
 	uint64_t activity, tick_activity;	/* inputs + sends; compared per tick */
 	bool stuck;		/* usrsctp_finish failed; reuse the running stack */
+	bool settled;		/* rtc_sctp_set_settled: no peer connecting or restarting */
+	bool relaxed;		/* the loop thread runs with IDLE_TIMER_SLACK_NS */
 } g_sctp;
 
 static gboolean on_timer(gpointer data);
+
+static void apply_slack(void)
+{
+	bool relaxed = g_sctp.refs && g_sctp.settled && g_sctp.tick_ms == TICK_IDLE_MS;
+
+	if (relaxed == g_sctp.relaxed)
+		return;
+	g_sctp.relaxed = relaxed;
+	/* 0 puts back the thread's default slack */
+	prctl(PR_SET_TIMERSLACK, relaxed ? (unsigned long)IDLE_TIMER_SLACK_NS : 0UL, 0UL, 0UL, 0UL);
+}
+
+void rtc_sctp_set_settled(bool settled)
+{
+	g_sctp.settled = settled;
+	apply_slack();
+}
 
 static void set_tick(guint ms)
 {
@@ -50,6 +84,7 @@ static void set_tick(guint ms)
 	g_sctp.timer = g_timeout_source_new(ms);
 	g_source_set_callback(g_sctp.timer, on_timer, NULL, NULL);
 	g_source_attach(g_sctp.timer, g_sctp.ctx);
+	apply_slack();
 }
 
 /* Hot path: a counter, no clock read; the tick turns it into busy_until_ns. */
@@ -88,23 +123,47 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t s
 	return s->ops->output(s->opaque, buf, len) < 0 ? -1 : 0;
 }
 
-static void drain_all(void)
+/* From receive_cb/send_cb: the tick drains this layer if nobody else does first. */
+static void queue_drain(struct rtc_sctp *s)
 {
-	GHashTableIter it;
-	gpointer v;
-	GPtrArray *list = g_ptr_array_new();
+	if (s->drain_queued)
+		return;
+	s->drain_queued = true;
+	g_array_append_val(g_sctp.drain, s->id);
+}
 
-	g_hash_table_iter_init(&it, g_sctp.peers);
-	while (g_hash_table_iter_next(&it, NULL, &v))
-		if (((struct rtc_sctp *)v)->rx->len || ((struct rtc_sctp *)v)->writable)
-			g_ptr_array_add(list, GUINT_TO_POINTER(((struct rtc_sctp *)v)->id));
-	for (guint i = 0; i < list->len; i++) {
-		struct rtc_sctp *s = lookup(GPOINTER_TO_UINT(list->pdata[i]));
+/* Only the layers usrsctp called back since the last tick (timers fire retransmissions,
+ * notifications and send_cb): the tick costs nothing per idle peer. */
+static void drain_queued(void)
+{
+	for (guint i = 0; i < g_sctp.drain->len; i++) {
+		struct rtc_sctp *s = lookup(g_array_index(g_sctp.drain, uint32_t, i));
 
-		if (s)
+		if (!s)
+			continue;	/* cleared since */
+		s->drain_queued = false;
+		if (s->rx->len || s->writable)
 			rtc_sctp_drain(s);
 	}
-	g_ptr_array_free(list, TRUE);
+	g_array_set_size(g_sctp.drain, 0);
+}
+
+/* Whether an SCTP packet carries only HEARTBEAT / HEARTBEAT ACK chunks (bytes from the remote
+ * side, already DTLS-authenticated; a malformed one just counts as activity). */
+static bool only_heartbeats(const uint8_t *buf, size_t len)
+{
+	size_t off = RTC_SCTP_COMMON_HDR;
+
+	if (len < off + 4)
+		return false;
+	while (off + 4 <= len) {
+		size_t clen = (size_t)buf[off + 2] << 8 | buf[off + 3];
+
+		if ((buf[off] != CHUNK_HEARTBEAT && buf[off] != CHUNK_HEARTBEAT_ACK) || clen < 4)
+			return false;
+		off += (clen + 3) & ~(size_t)3;
+	}
+	return true;
 }
 
 static gboolean on_timer(gpointer data)
@@ -121,7 +180,7 @@ static gboolean on_timer(gpointer data)
 		g_sctp.busy_until_ns = now + (uint64_t)BUSY_FOR_MS * RG_NSEC_PER_MSEC;
 	}
 	usrsctp_handle_timers(ms);
-	drain_all();
+	drain_queued();
 	if (now > g_sctp.busy_until_ns && g_sctp.tick_ms != TICK_IDLE_MS) {
 		set_tick(TICK_IDLE_MS);	/* replaces this source */
 		return G_SOURCE_REMOVE;
@@ -157,6 +216,7 @@ int rtc_sctp_global_ref(GMainContext *ctx)
 	usrsctp_sysctl_set_sctp_max_chunks_on_queue(16384);
 started:
 	g_sctp.peers = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_sctp.drain = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	g_sctp.last_ns = rg_mono_ns();
 	g_sctp.ctx = g_main_context_ref(ctx);
 	mark_busy();
@@ -171,6 +231,8 @@ void rtc_sctp_global_unref(void)
 	g_source_unref(g_sctp.timer);
 	g_sctp.timer = NULL;
 	g_sctp.tick_ms = 0;
+	g_sctp.settled = false;
+	apply_slack();
 	g_main_context_unref(g_sctp.ctx);
 	g_sctp.ctx = NULL;
 	/* Sockets closed with SO_LINGER 0 are gone at once; give usrsctp a few timer rounds
@@ -185,6 +247,8 @@ void rtc_sctp_global_unref(void)
 	}
 	g_hash_table_destroy(g_sctp.peers);
 	g_sctp.peers = NULL;
+	g_array_free(g_sctp.drain, TRUE);
+	g_sctp.drain = NULL;
 }
 
 /* Heartbeats keep an idle association's path checked: a side with nothing to send still sends
@@ -229,6 +293,7 @@ static int receive_cb(struct socket *sock, union sctp_sockstore addr, void *data
 		return 1;
 	}
 	g_array_append_val(s->rx, it);
+	queue_drain(s);
 	return 1;
 }
 
@@ -238,8 +303,10 @@ static int send_cb(struct socket *sock, uint32_t sb_free, void *ulp_info)
 
 	(void)sock;
 	(void)sb_free;
-	if (s)
+	if (s) {
 		s->writable = true;
+		queue_drain(s);
+	}
 	return 0;
 }
 
@@ -363,7 +430,8 @@ void rtc_sctp_input(struct rtc_sctp *s, uint8_t *buf, size_t len)
 			return;
 		}
 	}
-	mark_busy();
+	if (!only_heartbeats(buf, len))
+		mark_busy();
 	usrsctp_conninput((void *)(uintptr_t)s->id, buf, len, 0);
 	/* usrsctp's send_cb is not prompt in the no-threads build; a sender blocked on a full
 	 * buffer retries after every packet we feed in (SACKs free space). */

@@ -55,6 +55,7 @@ struct rtc_sctp {
 	bool writable;			/* send_cb fired since the last drain */
 	bool blocked;			/* a send got EAGAIN since the last writable */
 	bool draining;
+	bool drain_queued;		/* our id is in sctp.c's list for the next tick */
 	bool corked;			/* SCTP_NODELAY off during a run of RTC_SEND_MORE sends */
 	uint16_t remote_port;
 	GArray *rx;			/* struct rtc_sctp_rx, filled by receive_cb, drained after */
@@ -77,6 +78,9 @@ int rtc_sctp_start(struct rtc_sctp *s, unsigned path_mtu);
 void rtc_sctp_input(struct rtc_sctp *s, uint8_t *buf, size_t len);
 /* Processes what usrsctp queued during the last call into it (messages, notifications). */
 void rtc_sctp_drain(struct rtc_sctp *s);
+/* peer.c's tick: whether every peer is connected with no ICE restart under way. While it is
+ * and SCTP is idle, the loop thread's timers may fire up to 100 ms late, merged (sctp.c). */
+void rtc_sctp_set_settled(bool settled);
 /* more: another send follows at once; SCTP may hold a packet that is not full (Nagle on). */
 int rtc_sctp_send(struct rtc_sctp *s, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
 		  const void *data, size_t len, bool more);
