@@ -37,6 +37,7 @@ enum agent_limits {
 	AGENT_PROBE_MS = 6000,			/* a rejoined peer must answer a handshake by then */
 	AGENT_RESTART_TIMEOUT_MS = 10000,	/* ICE restart → new pair, else full reconnect */
 	AGENT_PATH_SILENCE_MS = 3000,		/* sending, nothing heard back: restart ICE */
+	AGENT_SCTP_STREAMS = 16,		/* per peer: the "wireguard" channel and spares */
 	AGENT_RETRY_BASE_MS = 1000,
 	AGENT_RETRY_CAP_MS = 30000,
 	AGENT_TURN_TTL_S = 24 * 3600,		/* lifetime of derived TURN credentials */

@@ -276,7 +276,7 @@ static void ticker_remove(struct rtc_peer *p)
 static void assign_stream(struct rtc_peer *p, struct rtc_channel *ch)
 {
 	/* DTLS client: even ids; server: odd ids. */
-	for (unsigned sid = rtc_dtls_is_client(&p->dtls) ? 0 : 1; sid < RTC_MAX_CHANNELS; sid += 2)
+	for (unsigned sid = rtc_dtls_is_client(&p->dtls) ? 0 : 1; sid < p->max_streams; sid += 2)
 		if (!p->by_stream[sid]) {
 			ch->stream = (uint16_t)sid;
 			p->by_stream[sid] = ch;
@@ -672,6 +672,8 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 							: RTC_DEFAULT_CONSENT_TIMEOUT_MS;
 	p->path_silence_ms = cfg->path_silence_ms;
 	p->no_crc32c_offload = cfg->no_crc32c_offload;
+	p->max_streams = cfg->max_streams && cfg->max_streams < RTC_MAX_CHANNELS ? cfg->max_streams
+										 : RTC_MAX_CHANNELS;
 	p->session_id = ((uint64_t)g_random_int() << 32 | g_random_int()) & INT64_MAX;
 	p->remote_max_msg = 65536;
 	p->channels = g_ptr_array_new_with_free_func(g_free);
@@ -686,6 +688,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	rtc_dtls_init(&p->dtls, p->ctx, p->log_id, &dtls_ops, p);
 	rtc_sctp_global_ref(p->ctx);
 	rtc_sctp_init(&p->sctp, p->log_id, p->consent_timeout_ms, &sctp_ops, p);
+	p->sctp.streams = p->max_streams;
 	if ((ret = rtc_ice_init(&p->ice, p->ctx, p->log_id, cfg, &ice_ops, p, err)) < 0) {
 		rtc_peer_free(p);
 		return ret;

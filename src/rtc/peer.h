@@ -49,6 +49,7 @@ struct rtc_peer {
 	unsigned consent_timeout_ms;
 	unsigned path_silence_ms;
 	bool no_crc32c_offload;
+	uint16_t max_streams;		/* SCTP streams each way (rtc_config.max_streams) */
 
 	/* negotiation */
 	bool have_local, have_remote;

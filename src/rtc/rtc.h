@@ -95,6 +95,11 @@ struct rtc_config {
 	 * riftgate too (a=x-rg-pmtu-probe), before the SCTP association starts (probe.c). Off,
 	 * or with another peer, the path MTU stays RTC_DEFAULT_PATH_MTU. */
 	bool probe_path_mtu;
+	/* SCTP streams each way, i.e. how many channels may exist at once; 0 = RTC_MAX_CHANNELS.
+	 * usrsctp allocates about 100 bytes per stream and direction for every association as
+	 * it starts (≈ 100 KiB per peer at 1024), so a caller that opens one channel asks for
+	 * a few. Values above RTC_MAX_CHANNELS are capped. */
+	uint16_t max_streams;
 };
 
 /* Where a peer's path MTU comes from (rtc_stats.path_mtu_state). */

@@ -314,8 +314,8 @@ int rtc_sctp_start(struct rtc_sctp *s, unsigned path_mtu)
 {
 	struct sockaddr_conn local = { 0 }, remote = { 0 };
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	struct sctp_initmsg im = { .sinit_num_ostreams = RTC_MAX_CHANNELS,
-				   .sinit_max_instreams = RTC_MAX_CHANNELS };
+	uint16_t streams = s->streams ? s->streams : RTC_MAX_CHANNELS;
+	struct sctp_initmsg im = { .sinit_num_ostreams = streams, .sinit_max_instreams = streams };
 	struct sctp_assoc_value reset = { .assoc_id = SCTP_ALL_ASSOC,
 					  .assoc_value = SCTP_ENABLE_RESET_STREAM_REQ };
 	struct sctp_paddrparams pp = { 0 };

@@ -49,6 +49,8 @@ struct rtc_sctp {
 	uint32_t id;			/* what usrsctp knows us by (sconn_addr, ulp_info) */
 	struct socket *sock;		/* owned; NULL until DTLS is up */
 	uint32_t hb_interval_ms;
+	uint16_t streams;		/* each way; the owner may set it before rtc_sctp_start,
+					 * 0 = RTC_MAX_CHANNELS */
 	bool up;			/* COMM_UP seen */
 	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
 	bool remote_rg;			/* the remote SDP says riftgate (a=x-rg-crc32c-offload) */

@@ -395,6 +395,29 @@ static void test_peer_vanishes(void)
 	pair_free(&t);
 }
 
+/* rtc_config.max_streams at its limit: 4 streams each way give the DTLS server (the offerer
+ * here) streams 1 and 3; both channels carry messages, a third is refused with -ENOSPC. */
+static void test_max_streams(void)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config cfg = { .local_addrs = lo, .n_local_addrs = 1, .max_streams = 4 };
+	struct rtc_config cb = cfg;
+	struct rtc_channel *ch = NULL;
+	struct pair t;
+
+	pair_new_cfg(&t, &cfg, &cb, &ops);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "one", false, 0, NULL), ==, 0);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "two", false, 0, NULL), ==, 0);
+	negotiate(&t, NULL);
+	WAIT_FOR(t.a.n_open == 2 && t.b.n_open == 2);
+	g_assert_cmpint(rtc_peer_create_channel(t.a.p, "three", false, 0, &ch), ==, -ENOSPC);
+	g_assert_null(ch);
+	for (int i = 0; i < 2; i++)
+		g_assert_cmpint(rtc_channel_send(t.a.ch[i], "hello", 5, false), ==, 0);
+	WAIT_FOR(t.b.n_msgs == 2);
+	pair_free(&t);
+}
+
 static void test_bad_input_keeps_peer_usable(void)
 {
 	struct pair t;
@@ -937,6 +960,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/restart-glare-stale-busy", test_restart_glare_stale_busy);
 	g_test_add_func("/rtc/peer/reoffer-other-session", test_reoffer_other_session);
 	g_test_add_func("/rtc/peer/config", test_config);
+	g_test_add_func("/rtc/peer/max-streams", test_max_streams);
 	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
 	g_test_add_func("/rtc/peer/path-mtu-probe", test_path_mtu_probe);
 	g_test_add_func("/rtc/peer/path-mtu-both-ways", test_path_mtu_both);
