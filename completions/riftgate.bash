@@ -29,6 +29,10 @@ _riftgate()
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
 		;;
+	--log-level)
+		COMPREPLY=($(compgen -W "error warning info debug trace" -- "$cur"))
+		return
+		;;
 	--name | --server | --token | --address | --network | --mtu | --expires | --interface)
 		return
 		;;
@@ -43,7 +47,8 @@ _riftgate()
 			--interface --mtu --config --force --help" -- "$cur"))
 		;;
 	check) COMPREPLY=($(compgen -W "--config --help" -- "$cur")) ;;
-	up) COMPREPLY=($(compgen -W "--config --foreground -f --verbose -v --help" -- "$cur")) ;;
+	up) COMPREPLY=($(compgen -W "--config --foreground -f --verbose -v --log-level --exit-node
+		--help" -- "$cur")) ;;
 	down) COMPREPLY=($(compgen -W "--help $(_riftgate_ifaces)" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--json --help $(_riftgate_ifaces)" -- "$cur")) ;;
 	netcheck) COMPREPLY=($(compgen -W "--config --json --help" -- "$cur")) ;;

@@ -677,6 +677,32 @@ static int copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg, struct rg_
 	return 0;
 }
 
+/* Reload, routes: the new advertising goes out in a join on the hub connection we have (the
+ * hub refreshes a joined connection in place and forwards the join), so every peer re-judges
+ * our routes; an empty list withdraws them. Later offers and answers carry it anyway. */
+static void routes_cfg(const struct agent *a, const struct agent_cfg *cfg,
+		       struct agent_routes_cfg *rc, const char **servers);
+
+static int reconfigure_routes(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
+{
+	g_autofree const char **servers = g_new0(const char *, cfg->n_stun + cfg->n_turn + 1);
+	struct agent_routes_cfg rc;
+	bool changed = false;
+	int r;
+
+	routes_cfg(a, cfg, &rc, servers);
+	r = agent_routes_reconfigure(a->routes, &rc, &changed, err);
+	if (changed) {
+		char **adv = agent_routes_advertised(a->routes);
+
+		if (!adv)
+			adv = g_new0(char *, 1);
+		sig_client_set_routes(a->sig, (const char *const *)adv);
+		g_strfreev(adv);
+	}
+	return r;
+}
+
 /* SIGHUP (up.c): new STUN/TURN servers for every connection made from now on. rtc copies the
  * servers into each connection when it is made, so tunnels that are up keep theirs; the old
  * turns: bridges may carry such a tunnel and stay open until agent_free(). On failure the
@@ -722,7 +748,12 @@ int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	g_free(tls);
 	rg_log(RG_LOG_INFO, "reload: %zu STUN and %zu TURN server%s for new connections",
 	       a->rtc.n_stun, a->rtc.n_turn, a->rtc.n_turn == 1 ? "" : "s");
-	return 0;
+	return reconfigure_routes(a, cfg, err);
+}
+
+int agent_select_exit(struct agent *a, const char *name, struct rg_err *err)
+{
+	return agent_exit_select(a->exit, name, err);
 }
 
 /* The largest MTU of this host's links that are up and have an address (loopback aside): the
@@ -818,23 +849,30 @@ static gboolean addrwatch_cb(gint fd, GIOCondition cond, gpointer data)
 
 /* Subnet routes: what we advertise (forwarding, masquerade) and what we accept from peers.
  * The servers a route may never capture are the configured URLs, before any TLS bridge. */
-static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
+static void routes_cfg(const struct agent *a, const struct agent_cfg *cfg,
+		       struct agent_routes_cfg *rc, const char **servers)
 {
-	g_autofree const char **servers = g_new0(const char *, cfg->n_stun + cfg->n_turn + 1);
-	int r;
-	struct agent_routes_cfg rc = {
+	*rc = (struct agent_routes_cfg){
 		.routes = cfg->routes, .n_routes = cfg->n_routes, .masquerade = cfg->masquerade,
 		.exit_offer = cfg->exit_offer,
 		.accept_all = cfg->accept_routes_all, .accept_from = cfg->accept_routes_from,
 		.n_accept_from = cfg->n_accept_routes_from, .hub_url = a->hub_url,
 		.servers = servers,
 	};
-
 	for (size_t i = 0; i < cfg->n_stun; i++)
-		servers[rc.n_servers++] = cfg->stun[i];
+		servers[rc->n_servers++] = cfg->stun[i];
 	for (size_t i = 0; i < cfg->n_turn; i++)
 		if (cfg->turn[i].url)
-			servers[rc.n_servers++] = cfg->turn[i].url;
+			servers[rc->n_servers++] = cfg->turn[i].url;
+}
+
+static int routes_new(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err)
+{
+	g_autofree const char **servers = g_new0(const char *, cfg->n_stun + cfg->n_turn + 1);
+	struct agent_routes_cfg rc;
+	int r;
+
+	routes_cfg(a, cfg, &rc, servers);
 	agent_routes_new(&a->routes, a, &rc);
 	if ((r = agent_routes_start(a->routes, err)) < 0)
 		return r;

@@ -104,9 +104,14 @@ unsigned agent_mtu(const struct agent *a);
  * connection is up right now. */
 void agent_peer_counts(const struct agent *a, unsigned *up, unsigned *total, bool *hub_now);
 /* Reload (SIGHUP): takes cfg's STUN and TURN servers and TURN secret for connections made from
- * now on; the rest of cfg is ignored. Tunnels that are up are untouched. On error (a turns:
- * bridge cannot start) err is set and the running servers stay. */
+ * now on, and its subnet routes: advertised routes, masquerade, exit offer (peers are told
+ * through the hub) and accept_routes (peers' routes installed or removed at once). The rest of
+ * cfg is ignored. Tunnels that are up stay up. On error err is set: a turns: bridge that cannot
+ * start keeps the running servers and routes; nftables refusing the new masquerade keeps the
+ * running advertising. */
 int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err);
+/* The exit node, as `riftgate set --exit-node` selects it (exit.h); NULL/"none": none. */
+int agent_select_exit(struct agent *a, const char *name, struct rg_err *err);
 /* Closes every peer connection (graceful SCTP/DTLS close), leaves the hub, removes the TUN and
  * sockets, wipes keys. NULL is fine. */
 void agent_free(struct agent *a);

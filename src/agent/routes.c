@@ -79,17 +79,13 @@ static gboolean recheck(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-int agent_routes_new(struct agent_routes **out, struct agent *a, const struct agent_routes_cfg *cfg)
+/* accept_routes and the server list (whose addresses are resolved again when next needed). */
+static void take_accept_and_servers(struct agent_routes *r, const struct agent_routes_cfg *cfg)
 {
-	struct agent_routes *r = g_new0(struct agent_routes, 1);
 	size_t n = 0;
 
-	r->a = a;
-	r->n_own = MIN(cfg->n_routes, (size_t)CONF_ROUTES_MAX);
-	if (r->n_own)
-		memcpy(r->own, cfg->routes, r->n_own * sizeof(r->own[0]));
-	r->masquerade = cfg->masquerade;
-	r->exit_offer = cfg->exit_offer;
+	g_strfreev(r->accept_from);
+	g_strfreev(r->servers);
 	r->accept_all = cfg->accept_all;
 	r->accept_from = g_new0(char *, cfg->n_accept_from + 1);
 	for (size_t i = 0; i < cfg->n_accept_from; i++)
@@ -99,6 +95,21 @@ int agent_routes_new(struct agent_routes **out, struct agent *a, const struct ag
 		r->servers[n++] = g_strdup(cfg->hub_url);
 	for (size_t i = 0; i < cfg->n_servers; i++)
 		r->servers[n++] = g_strdup(cfg->servers[i]);
+	r->n_avoid = 0;
+	r->avoid_done = false;
+}
+
+int agent_routes_new(struct agent_routes **out, struct agent *a, const struct agent_routes_cfg *cfg)
+{
+	struct agent_routes *r = g_new0(struct agent_routes, 1);
+
+	r->a = a;
+	r->n_own = MIN(cfg->n_routes, (size_t)CONF_ROUTES_MAX);
+	if (r->n_own)
+		memcpy(r->own, cfg->routes, r->n_own * sizeof(r->own[0]));
+	r->masquerade = cfg->masquerade;
+	r->exit_offer = cfg->exit_offer;
+	take_accept_and_servers(r, cfg);
 	if (a->address[0])
 		rg_prefix_parse_addr(&r->tun, a->address);
 	r->peers = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
@@ -140,6 +151,85 @@ int agent_routes_start(struct agent_routes *r, struct rg_err *err)
 		rg_log(RG_LOG_INFO, "%s: offering to be an exit node (%s)", r->a->ifname,
 		       r->masquerade ? "masqueraded" : "not masqueraded");
 	return 0;
+}
+
+/* The advertising part of a reload: forwarding on before the table needs it, the table replaced
+ * (or deleted), forwarding restored once nothing is advertised any more. */
+static int readvertise(struct agent_routes *r, const struct rg_prefix *own, size_t n_own,
+		       bool masquerade, bool exit_offer, struct rg_err *err)
+{
+	bool need = n_own || exit_offer;
+	char pfx[RG_PREFIX_STR_MAX];
+	int ret;
+
+	if (need && !r->fwd_set) {
+		ret = net_forwarding_set(r->tun.family, 1, &r->fwd_was);
+		if (ret < 0)
+			return rg_err_set(err, ret, "cannot enable IP forwarding for the advertised "
+					  "routes: %s", g_strerror(-ret));
+		r->fwd_set = true;
+	}
+	if (need && masquerade) {
+		if ((ret = net_masq_set(r->a->ifname, own, n_own, exit_offer, err)) < 0)
+			return ret;
+		r->nat_on = true;
+	} else if (r->nat_on) {
+		if ((ret = net_masq_clear(r->a->ifname)) < 0)
+			return rg_err_set(err, ret, "cannot delete the masquerade table: %s",
+					  g_strerror(-ret));
+		r->nat_on = false;
+	}
+	for (size_t i = 0; i < r->n_own; i++) {
+		bool kept = false;
+
+		for (size_t k = 0; k < n_own && !kept; k++)
+			kept = rg_prefix_equal(&r->own[i], &own[k]);
+		rg_prefix_format(&r->own[i], pfx, sizeof(pfx));
+		if (!kept)
+			rg_log(RG_LOG_INFO, "%s: no longer advertising route %s", r->a->ifname, pfx);
+	}
+	for (size_t k = 0; k < n_own; k++) {
+		bool had = false;
+
+		for (size_t i = 0; i < r->n_own && !had; i++)
+			had = rg_prefix_equal(&r->own[i], &own[k]);
+		rg_prefix_format(&own[k], pfx, sizeof(pfx));
+		if (!had || masquerade != r->masquerade)
+			rg_log(RG_LOG_INFO, "%s: advertising route %s (%s)", r->a->ifname, pfx,
+			       masquerade ? "masqueraded" : "not masqueraded");
+	}
+	if (exit_offer != r->exit_offer)
+		rg_log(RG_LOG_INFO, "%s: %s an exit node", r->a->ifname,
+		       exit_offer ? "offering to be" : "no longer offering to be");
+	memmove(r->own, own, n_own * sizeof(r->own[0]));
+	r->n_own = n_own;
+	r->masquerade = masquerade;
+	r->exit_offer = exit_offer;
+	if (!need && r->fwd_set) {
+		if (!r->fwd_was)
+			(void)net_forwarding_set(r->tun.family, 0, NULL);
+		r->fwd_set = false;
+	}
+	return 0;
+}
+
+int agent_routes_reconfigure(struct agent_routes *r, const struct agent_routes_cfg *cfg,
+			     bool *advertised_changed, struct rg_err *err)
+{
+	size_t n_own = MIN(cfg->n_routes, (size_t)CONF_ROUTES_MAX);
+	bool changed = n_own != r->n_own || cfg->exit_offer != r->exit_offer;
+	int ret = 0;
+
+	for (size_t i = 0; i < n_own && !changed; i++)
+		changed = !rg_prefix_equal(&cfg->routes[i], &r->own[i]);
+	*advertised_changed = false;
+	if (changed || cfg->masquerade != r->masquerade) {
+		ret = readvertise(r, cfg->routes, n_own, cfg->masquerade, cfg->exit_offer, err);
+		*advertised_changed = ret == 0 && changed;
+	}
+	take_accept_and_servers(r, cfg);
+	apply(r);
+	return ret;
 }
 
 void agent_routes_free(struct agent_routes *r)

@@ -37,6 +37,13 @@ struct agent_routes_cfg {
 int agent_routes_new(struct agent_routes **out, struct agent *a, const struct agent_routes_cfg *cfg);
 /* Advertising side, once the TUN is up: forwarding and the masquerade table. */
 int agent_routes_start(struct agent_routes *r, struct rg_err *err);
+/* Reload: takes cfg's advertised routes, masquerade, exit offer, accept_routes and servers.
+ * Forwarding and the masquerade table follow the new advertising; routes peers advertised are
+ * judged again (accept_routes), installed or removed. *advertised_changed: what join/offer/answer
+ * announce changed (the caller tells the peers). On error (nftables) err is set and the
+ * advertising stays as it was; accept_routes and the servers are applied regardless. */
+int agent_routes_reconfigure(struct agent_routes *r, const struct agent_routes_cfg *cfg,
+			     bool *advertised_changed, struct rg_err *err);
 /* Deletes the masquerade table, restores forwarding as it was; kernel routes leave with the TUN. */
 void agent_routes_free(struct agent_routes *r);
 

@@ -53,6 +53,9 @@ int trust_cli_join(const struct conf_invite *inv, const char *config_path, const
 
 /* "riftgate", for messages. */
 extern const char *rg_prog;
+/* The command line chose the log level (-v, up --log-level): it wins over [log] level, also at
+ * a reload. */
+extern bool cli_log_level_given;
 
 /* agent-cmds.c: interfaces with a control socket in the run directory, sorted (g_ptr_array_free
  * with TRUE). */

@@ -9,6 +9,7 @@
 #include "util/log.h"
 
 const char *rg_prog = "riftgate";
+bool cli_log_level_given;
 
 static const struct {
 	const char *name;
@@ -49,8 +50,10 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
 			if (level < RG_LOG_TRACE)
 				level++;
+			cli_log_level_given = true;
 		} else if (strcmp(argv[i], "-vv") == 0) {
 			level = level + 2 > RG_LOG_TRACE ? RG_LOG_TRACE : level + 2;
+			cli_log_level_given = true;
 		} else if (cmd_is_help(argv[i])) {
 			usage(stdout);
 			return 0;

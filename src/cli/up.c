@@ -44,19 +44,23 @@ struct up_state {
 	struct rg_err err;
 	struct agent *agent;		/* not owned */
 	const char *config;		/* the file reloads read; not owned */
-	const struct conf *running;	/* the config in use; not owned */
+	const struct conf *running;	/* the config at start (what a reload cannot change); not owned */
+	char *exit_node;		/* owned: the file's exit node as last applied */
+	bool exit_from_cli;		/* up --exit-node: the file's exit_node is not used */
 	char log_path[128];		/* detached log, "" in the foreground */
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: %s up [--config PATH] [-v|--verbose] [-f|--foreground] "
-		   "[--exit-node NAME|none]\n"
+	fprintf(f, "Usage: %s up [--config PATH] [-v|--verbose] [--log-level LEVEL] "
+		   "[-f|--foreground] [--exit-node NAME|none]\n"
 		   "Brings the mesh interface up and connects to every peer of the network.\n"
 		   "  --config PATH    config file (default $XDG_CONFIG_HOME/riftgate/config.toml)\n"
 		   "  --exit-node NAME send all traffic through peer NAME (it offers exit_node);\n"
 		   "                   none: no exit node, whatever [network] exit_node says\n"
 		   "  -v, --verbose    more log output (twice: trace)\n"
+		   "  --log-level L    error|warning|info|debug|trace; wins over [log] level, also\n"
+		   "                   at a reload (default: [log] level, else info)\n"
 		   "  -f, --foreground stay in the foreground, log to stderr (systemd, tests)\n"
 		   "Without --config: as root /etc/riftgate/riftgate0.toml, under sudo first the\n"
 		   "invoking user's ~/.config/riftgate/config.toml.\n"
@@ -135,27 +139,17 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 
 static bool same(const char *x, const char *y);
 
-/* The route settings are equal (routes in order, masquerade, accept_routes). */
-static bool same_routes(const struct conf *x, const struct conf *y)
+/* The name settings are equal: the DNS responder and resolver link need a restart. */
+static bool same_names(const struct conf *x, const struct conf *y)
 {
-	if (x->n_routes != y->n_routes || x->masquerade != y->masquerade ||
-	    x->exit_offer != y->exit_offer || x->kill_switch != y->kill_switch ||
-	    !same(x->exit_node, y->exit_node) || !same(x->dns_domain, y->dns_domain) ||
-	    x->accept_routes_all != y->accept_routes_all ||
-	    x->n_accept_routes_from != y->n_accept_routes_from ||
-	    x->n_dns_servers != y->n_dns_servers || x->n_dns_search != y->n_dns_search)
+	if (!same(x->dns_domain, y->dns_domain) || x->n_dns_servers != y->n_dns_servers ||
+	    x->n_dns_search != y->n_dns_search)
 		return false;
 	for (size_t i = 0; i < x->n_dns_servers; i++)
 		if (strcmp(x->dns_servers[i], y->dns_servers[i]))
 			return false;
 	for (size_t i = 0; i < x->n_dns_search; i++)
 		if (strcmp(x->dns_search[i], y->dns_search[i]))
-			return false;
-	for (size_t i = 0; i < x->n_routes; i++)
-		if (!rg_prefix_equal(&x->routes[i], &y->routes[i]))
-			return false;
-	for (size_t i = 0; i < x->n_accept_routes_from; i++)
-		if (strcmp(x->accept_routes_from[i], y->accept_routes_from[i]) != 0)
 			return false;
 	return true;
 }
@@ -183,9 +177,10 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 	CHANGED(old->mtu != new->mtu, "[device] mtu");
 	CHANGED(!same(old->server_url, new->server_url), "[network] server_url");
 	CHANGED(!same(old->auth_token, new->auth_token), "[network] auth_token");
-	CHANGED(!same_routes(old, new), "routes or exit node ([device] routes/masquerade/"
-		"exit_node, [network] accept_routes/exit_node/kill_switch; riftgate set --exit-node "
-		"changes the exit at run time)");
+	CHANGED(old->kill_switch != new->kill_switch, "[network] kill_switch");
+	CHANGED(!same_names(old, new), "[network] domain/dns/search");
+	CHANGED(old->relay != new->relay, "[network] relay");
+	CHANGED(old->max_peers != new->max_peers, "[network] max_peers");
 	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
 		old->max_retransmits != new->max_retransmits, "[webrtc]");
 	CHANGED(!same(old->metrics_listen, new->metrics_listen), "[metrics] listen");
@@ -195,8 +190,36 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 		       "(running with the old value)", what);
 }
 
+static gboolean on_log_check(gpointer data);
+
+/* The log level a config asks for: [log] level, else info; the command line's wins. */
+static void apply_log_level(const struct conf *c)
+{
+	enum rg_log_level was = rg_log_threshold;
+	enum rg_log_level want = c->log_level_set ? c->log_level : RG_LOG_INFO;
+
+	if (cli_log_level_given) {
+		if (c->log_level_set && c->log_level != was)
+			rg_log(RG_LOG_INFO, "log level stays %s (set on the command line; [log] level "
+			       "= %s is not used)", rg_log_level_name(was),
+			       rg_log_level_name(c->log_level));
+		return;
+	}
+	if (want == was)
+		return;
+	/* announced at info under whichever of the two levels shows it */
+	if (want < was)
+		rg_log(RG_LOG_INFO, "log level %s -> %s", rg_log_level_name(was),
+		       rg_log_level_name(want));
+	rg_log_set_level(want);
+	if (want > was)
+		rg_log(RG_LOG_INFO, "log level %s -> %s", rg_log_level_name(was),
+		       rg_log_level_name(want));
+}
+
 /* SIGHUP: re-read the config; a file that is missing, unreadable or invalid (half written)
- * changes nothing. Applies the STUN/TURN servers (new connections); tunnels stay up. */
+ * changes nothing. Applies the log level and the STUN/TURN servers (new connections); tunnels
+ * stay up. */
 static gboolean on_reload(gpointer data)
 {
 	struct up_state *st = data;
@@ -210,11 +233,26 @@ static gboolean on_reload(gpointer data)
 		rg_log(RG_LOG_WARN, "reload: %s; keeping the running config", err.msg);
 		goto out;
 	}
+	apply_log_level(&c);
 	needs_restart(st->running, &c);
 	fill_cfg(&ac, &c);
 	if (agent_reconfigure(st->agent, &ac, &err) < 0)
-		rg_log(RG_LOG_WARN, "reload: %s; keeping the running STUN/TURN servers", err.msg);
+		rg_log(RG_LOG_WARN, "reload: %s; keeping the running settings it names", err.msg);
+	/* The file's exit node, when the file changed it (riftgate set --exit-node stays until
+	 * then); an --exit-node on the command line keeps winning. */
+	if (!st->exit_from_cli && !same(st->exit_node, c.exit_node)) {
+		err = (struct rg_err){ 0 };
+		if (agent_select_exit(st->agent, c.exit_node, &err) < 0) {
+			rg_log(RG_LOG_WARN, "reload: exit node: %s", err.msg);
+		} else {
+			g_free(st->exit_node);
+			st->exit_node = g_strdup(c.exit_node);
+		}
+	}
+	rg_log(RG_LOG_DEBUG, "reload: %s applied", st->config);
 out:
+	if (st->log_path[0])	/* a reload also rotates the detached log when it is past its cap */
+		on_log_check(st);
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	conf_clear(&c);
 	cli_notify("READY=1\nSTATUS=up (config reloaded)");
@@ -371,6 +409,8 @@ int cmd_up(int argc, char **argv)
 	struct agent *a = NULL;
 	int pipefd[2] = { -1, -1 };
 	int rfd = -1, ret = 1, verbose = 0;
+	enum rg_log_level level = RG_LOG_INFO;
+	bool level_given = false;
 	guint sig_int = 0, sig_term = 0, sig_hup = 0, log_check = 0, status_tick = 0;
 	bool announce = false;
 
@@ -386,13 +426,22 @@ int cmd_up(int argc, char **argv)
 			verbose++;
 		} else if (strcmp(argv[i], "-vv") == 0) {
 			verbose += 2;
+		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+			const char *l = argv[++i];
+
+			if (!rg_log_parse_level(strcmp(l, "warning") ? l : "warn", &level)) {
+				fprintf(stderr, "%s up: --log-level must be error, warning, info, debug "
+					"or trace, got '%s'\n", rg_prog, l);
+				return CMD_ERR;
+			}
+			level_given = true;
 		} else if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--foreground") == 0) {
 			foreground = true;
 		} else if (strcmp(argv[i], "--exit-node") == 0 && i + 1 < argc) {
 			exit_node = argv[++i];
 		} else {
 			fprintf(stderr, "%s up: %s '%s'\n", rg_prog,
-				strcmp(argv[i], "--config") == 0 ||
+				strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--log-level") == 0 ||
 				strcmp(argv[i], "--exit-node") == 0 ? "missing the value of" :
 				argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
 			usage(stderr);
@@ -400,7 +449,10 @@ int cmd_up(int argc, char **argv)
 		}
 	}
 	if (verbose)
-		rg_log_set_level(MIN(RG_LOG_INFO + verbose, RG_LOG_TRACE));
+		rg_log_set_level(MIN(rg_log_threshold + verbose, RG_LOG_TRACE));
+	if (level_given)
+		rg_log_set_level(level);
+	cli_log_level_given = cli_log_level_given || verbose || level_given;
 	if (geteuid() != 0) {
 		fprintf(stderr, "%s: 'up' must run as root: it creates a TUN device and configures it "
 			"(try: sudo %s up)\n", rg_prog, rg_prog);
@@ -419,6 +471,8 @@ int cmd_up(int argc, char **argv)
 	}
 	if (announce)
 		fprintf(stderr, "%s: using %s\n", rg_prog, config);
+	if (!cli_log_level_given && c.log_level_set)
+		rg_log_set_level(c.log_level);
 	{
 		char *m = cli_network_mismatch(c.network_name, c.server_url);
 
@@ -449,6 +503,8 @@ int cmd_up(int argc, char **argv)
 		ac.exit_node = strcmp(exit_node, "none") ? exit_node : NULL;
 	st.config = config;
 	st.running = &c;
+	st.exit_node = g_strdup(c.exit_node);
+	st.exit_from_cli = exit_node != NULL;
 	ac.network = c.network_name;
 	ac.trust_config = config;
 	{
@@ -593,8 +649,15 @@ out:
 			close(pipefd[i]);
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	conf_clear(&c);
-	/* A clean stop leaves no log behind in /run; a failure keeps it for reading. */
-	if (st.log_path[0] && ret == 0)
+	g_free(st.exit_node);
+	/* A clean stop leaves no log behind in /run (nor the old generation); a failure keeps
+	 * its log for reading, until the next up moves it to IFNAME.log.1. */
+	if (st.log_path[0] && ret == 0) {
+		char old[sizeof(st.log_path) + 2];
+
+		snprintf(old, sizeof(old), "%s.1", st.log_path);
 		unlink(st.log_path);
+		unlink(old);
+	}
 	return ret;
 }

@@ -24,6 +24,7 @@
 #include "util/ct.h"
 #include "util/err.h"
 #include "util/iceurl.h"
+#include "util/log.h"
 
 static const char *const default_stun[] = {
 	"stun:stun.cloudflare.com:3478",
@@ -866,11 +867,37 @@ static int read_metrics(struct reader *r, const struct conf_toml_value *root, st
 	return 0;
 }
 
+/* [log] level: the agent's threshold, applied at start and by every reload. "warning" is
+ * journalctl's name for warn. */
+static int read_log(struct reader *r, const struct conf_toml_value *root, struct conf *c)
+{
+	static const char *const known[] = { "level", NULL };
+	const struct conf_toml_value *t, *v;
+	char *level = NULL;
+	int ret;
+
+	t = section(r, root, "log", false, &ret);
+	if (ret < 0 || !t)
+		return ret;
+	if ((ret = check_keys(r, t, "[log]", known)) < 0 ||
+	    (ret = get_string(r, t, "log", "level", false, &v, &level)) <= 0)
+		return ret;
+	if (rg_log_parse_level(strcmp(level, "warning") ? level : "warn", &c->log_level)) {
+		c->log_level_set = true;
+		ret = 0;
+	} else {
+		ret = at(r, v, "log.level must be \"error\", \"warning\", \"info\", \"debug\" or "
+			 "\"trace\", got '%.32s'", level);
+	}
+	free(level);
+	return ret;
+}
+
 int conf_from_toml(struct conf *out, const struct conf_toml_value *root, const char *name,
 		   struct rg_err *err)
 {
 	static const char *const known[] = { "network", "device", "stun", "turn", "webrtc",
-					      "metrics", NULL };
+					      "metrics", "log", NULL };
 	struct reader r = { .name = name ? name : "<config>", .err = err };
 	struct conf c;
 	int ret;
@@ -883,7 +910,8 @@ int conf_from_toml(struct conf *out, const struct conf_toml_value *root, const c
 	if ((ret = check_keys(&r, root, "the top level", known)) < 0 ||
 	    (ret = read_stun(&r, root, &c)) < 0 || (ret = read_network(&r, root, &c)) < 0 ||
 	    (ret = read_device(&r, root, &c)) < 0 || (ret = read_turn(&r, root, &c)) < 0 ||
-	    (ret = read_webrtc(&r, root, &c)) < 0 || (ret = read_metrics(&r, root, &c)) < 0)
+	    (ret = read_webrtc(&r, root, &c)) < 0 || (ret = read_metrics(&r, root, &c)) < 0 ||
+	    (ret = read_log(&r, root, &c)) < 0)
 		goto fail;
 	if (!c.interface[0])
 		strcpy(c.interface, CONF_DEFAULT_INTERFACE);
@@ -1225,6 +1253,11 @@ int conf_format(const struct conf *c, char **text)
 	if (c->metrics_listen) {
 		puts_(&o, "\n[metrics]\n");
 		put_kv(&o, "listen", c->metrics_listen);
+	}
+	if (c->log_level_set) {
+		puts_(&o, "\n[log]\n");
+		put_kv(&o, "level", c->log_level == RG_LOG_WARN ? "warning" :
+				    rg_log_level_name(c->log_level));
 	}
 	if (o.oom) {
 		conf_text_free(o.p);

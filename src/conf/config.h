@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "util/encoding.h"
+#include "util/log.h"
 #include "conf/routes.h"
 #include "util/prefix.h"
 
@@ -84,6 +85,9 @@ struct conf {
 	bool ordered;
 	unsigned max_retransmits;
 	unsigned path_mtu;	/* UDP payload bytes per datagram; 0 = probed (default) */
+	/* [log] */
+	bool log_level_set;	/* [log] level given; else the command line's (default info) */
+	enum rg_log_level log_level;
 	/* [metrics] */
 	char *metrics_listen;	/* "IP:PORT" / "[IPv6]:PORT" for Prometheus text; NULL = off */
 	/* interface-name globs ICE never gathers on; unset = CONF_DEFAULT_EXCLUDE_INTERFACES */

@@ -645,6 +645,14 @@ void sig_client_set_key(struct sig_client *c, const char *public_key, const char
 		send_join(c);
 }
 
+void sig_client_set_routes(struct sig_client *c, const char *const *routes)
+{
+	g_strfreev(c->routes);
+	c->routes = g_strdupv((char **)routes);
+	if (c->state == ST_CONNECTED)
+		send_join(c);
+}
+
 bool sig_client_is_connected(const struct sig_client *c)
 {
 	return c->state == ST_CONNECTED;

@@ -94,6 +94,10 @@ void sig_client_set_address(struct sig_client *c, const char *address);
  * unsigned network): used by every later join, and sent at once as a join on the open connection
  * (the hub refreshes a joined connection's key in place and forwards the join). */
 void sig_client_set_key(struct sig_client *c, const char *public_key, const char *rotation);
+/* Replaces the routes extension of join (NULL: absent, an empty list: none) and, while
+ * connected, joins again at once: the hub refreshes a joined connection in place and forwards
+ * the join to every peer (docs/signaling.md). */
+void sig_client_set_routes(struct sig_client *c, const char *const *routes);
 bool sig_client_is_connected(const struct sig_client *c);
 /* Drops a working connection and reconnects (after the usual short backoff): the host's
  * addresses changed, and the connection may be bound to one that is gone, where TCP would

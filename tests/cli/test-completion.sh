@@ -21,6 +21,7 @@ check "riftgate --vers -> --version" test "$(comp _riftgate riftgate --vers)" = 
 check "riftgate -v i -> init invite" test "$(comp _riftgate riftgate -v i | tr '\n' ' ')" = "init invite "
 check "init --na -> --name" test "$(comp _riftgate riftgate init --na)" = --name
 check "up --f -> --foreground" test "$(comp _riftgate riftgate up --f)" = --foreground
+check "up --log-level d -> debug" test "$(comp _riftgate riftgate up --log-level d)" = debug
 mkdir "$tmp/run"; : >"$tmp/run/rgcmp0.ctl"; : >"$tmp/run/rgcmp1.ctl"
 check "status rg -> running interfaces" \
 	test "$(RIFTGATE_RUN_DIR=$tmp/run comp _riftgate riftgate status rg | sort | tr '\n' ' ')" = "rgcmp0 rgcmp1 "

@@ -177,6 +177,12 @@ static const struct {
 	/* 135 */ { "network.search", "[\"a..b\"]", NULL, "network.search[0] must be a domain" },
 	/* 136 */ { "network.search", "[\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\"]", NULL, "network.search has more than 8 entries" },
 	/* 137 */ { "network.search", "[1]", NULL, "network.search[0] must be a domain" },
+	/* 138 */ { NULL, NULL, "[log]\nlevel = \"debug\"\n", NULL },
+	/* 139 */ { NULL, NULL, "[log]\nlevel = \"warning\"\n", NULL },
+	/* 140 */ { NULL, NULL, "[log]\nlevel = \"loud\"\n", "c:12:9: log.level must be \"error\", \"warning\", \"info\", \"debug\" or \"trace\", got 'loud'" },
+	/* 141 */ { NULL, NULL, "[log]\nlevel = 3\n", "log.level must be a string, got integer" },
+	/* 142 */ { NULL, NULL, "[log]\nlevl = \"info\"\n", "unknown key 'levl' in [log]" },
+	/* 143 */ { NULL, NULL, "[log]\n", NULL },
 };
 
 static char *make_doc(size_t row)
@@ -327,6 +333,42 @@ static void test_relay_round_trip(void)
 		g_assert_true((strstr(text, "relay = ") != NULL) == (i != 0));
 		g_assert_cmpint(conf_parse(&c2, text, strlen(text), "r2", &err), ==, 0);
 		g_assert_cmpint(c2.relay, ==, c.relay);
+		conf_clear(&c);
+		conf_clear(&c2);
+		conf_text_free(text);
+	}
+}
+
+/* [log] level: each name parses to its level ("warning" and "warn" alike), is written back only
+ * when set, and survives a format/parse round trip; absent means unset (the command line's). */
+static void test_log_level(void)
+{
+	static const struct { const char *val; enum rg_log_level level; } cases[] = {
+		/* 1 */ { NULL, RG_LOG_INFO }, /* 2 */ { "error", RG_LOG_ERROR },
+		/* 3 */ { "warning", RG_LOG_WARN }, /* 4 */ { "warn", RG_LOG_WARN },
+		/* 5 */ { "info", RG_LOG_INFO }, /* 6 */ { "debug", RG_LOG_DEBUG },
+		/* 7 */ { "trace", RG_LOG_TRACE },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *log = cases[i].val ? g_strdup_printf("[log]\nlevel = '%s'\n",
+								      cases[i].val) : g_strdup("");
+		g_autofree char *doc = g_strdup_printf("[network]\nname='n'\nserver_url='ws://h'\n"
+						       "auth_token='t'\n[device]\nname='d'\n"
+						       "private_key='" KEY "'\naddress='10.1.0.1/24'\n%s", log);
+		struct rg_err err = { 0 };
+		struct conf c, c2;
+		char *text = NULL;
+
+		g_assert_cmpint(conf_parse(&c, doc, strlen(doc), "l", &err), ==, 0);
+		g_assert_cmpint(c.log_level_set, ==, cases[i].val != NULL);
+		if (cases[i].val)
+			g_assert_cmpint(c.log_level, ==, cases[i].level);
+		g_assert_cmpint(conf_format(&c, &text), ==, 0);
+		g_assert_true((strstr(text, "[log]") != NULL) == (cases[i].val != NULL));
+		g_assert_cmpint(conf_parse(&c2, text, strlen(text), "l2", &err), ==, 0);
+		g_assert_cmpint(c2.log_level_set, ==, c.log_level_set);
+		g_assert_cmpint(c2.log_level, ==, c.log_level);
 		conf_clear(&c);
 		conf_clear(&c2);
 		conf_text_free(text);
@@ -636,5 +678,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/conf/config/ca-file", test_ca_file);
 	g_test_add_func("/conf/config/routes-round-trip", test_routes_round_trip);
 	g_test_add_func("/conf/config/relay-round-trip", test_relay_round_trip);
+	g_test_add_func("/conf/config/log-level", test_log_level);
 	return g_test_run();
 }
