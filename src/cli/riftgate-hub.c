@@ -28,7 +28,7 @@ static const char usage[] =
 	"  -addr, --addr HOST:PORT   listen address (default :8080; port 0 picks a free port)\n"
 	"  --token TOKEN             require 'Authorization: Bearer TOKEN' on the upgrade\n"
 	"                            (default: $RIFTGATE_HUB_TOKEN; none = open hub)\n"
-	"  --log-level LEVEL         error|warn|info|debug|trace (default info)\n"
+	"  --log-level LEVEL         error|warning|info|debug|trace (default info)\n"
 	"  --trust-anchor KEY        signed network (docs/membership.md): admit a join only with a\n"
 	"                            valid, unrevoked certificate for its peerId, key and address,\n"
 	"                            signed by this network key (base64, from riftgate init\n"
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!rg_log_parse_level(val, &level)) {
-			fprintf(stderr, "riftgate-hub: --log-level must be error, warn, info, debug "
+			fprintf(stderr, "riftgate-hub: --log-level must be error, warning, info, debug "
 				"or trace, got '%s'\n", val);
 			return 1;
 		} else {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@
 #include "cli/privs.h"
 #include "trust/store.h"
 #include "conf/config.h"
+#include "net/hostaddr.h"
+#include "rtc/rtc.h"
 #include "util/ct.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -36,6 +39,13 @@ enum {
 	UP_LOG_CHECK_S = 30,
 	UP_STATUS_S = 5,		/* STATUS= refresh under systemd */
 };
+
+/* Open descriptors (docs/systemd.md, LimitNOFILE; measured by tests/e2e/test-nofile.sh): the
+ * agent's own (TUN, netlink, hub, control and UAPI sockets, the log, GLib's wakeups: 13 in the
+ * lab) stay under UP_FDS_BASE; a peer takes one ICE socket per local address ICE gathers on and
+ * one eventfd (2 in the lab, one address), and for each TURN server up to UP_FDS_PER_TURN (a TCP
+ * allocation and its turns: TLS bridge). */
+enum { UP_FDS_BASE = 64, UP_FDS_PER_TURN = 3, UP_FDS_PER_PEER_FIXED = 1 };
 
 struct up_state {
 	GMainLoop *loop;
@@ -283,6 +293,43 @@ static gboolean on_log_check(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Raises the soft descriptor limit to the hard one (a login shell's 1024 holds a few hundred
+ * peers), then warns when even that is short of max_peers peers on this host. */
+static void check_nofile(const struct conf *c)
+{
+	struct net_hostaddr_filter f = { .own_ifname = c->interface };
+	char addrs[RTC_MAX_LOCAL_ADDRS][INET6_ADDRSTRLEN];
+	unsigned long long per, need, fit;
+	struct rlimit rl;
+	size_t n_addrs;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return;
+	f.exclude = conf_exclude_interfaces(c, &f.n_exclude);
+	n_addrs = MAX(net_hostaddrs(&f, addrs, RTC_MAX_LOCAL_ADDRS), (size_t)1);
+	per = n_addrs + UP_FDS_PER_TURN * c->n_turn + UP_FDS_PER_PEER_FIXED;
+	need = UP_FDS_BASE + per * c->max_peers;
+	fit = rl.rlim_cur > UP_FDS_BASE ? (rl.rlim_cur - UP_FDS_BASE) / per : 0;
+	if (rl.rlim_cur < need)
+		rg_log(RG_LOG_WARN, "open file limit %llu is short of what max_peers is %u may take "
+		       "here: about %llu descriptors (%llu a peer: %zu local address%s, %zu TURN "
+		       "server%s); about %llu peers fit. Raise LimitNOFILE= (ulimit -n) or lower "
+		       "[network] max_peers", (unsigned long long)rl.rlim_cur, c->max_peers, need,
+		       per, n_addrs, n_addrs == 1 ? "" : "es", c->n_turn, c->n_turn == 1 ? "" : "s",
+		       fit);
+	else
+		rg_log(RG_LOG_DEBUG, "open file limit %llu: %u peers take at most about %llu",
+		       (unsigned long long)rl.rlim_cur, c->max_peers, need);
+}
+
 /* Under systemd: STATUS= follows the mesh (`systemctl status` shows the line). */
 static gboolean on_status_tick(gpointer data)
 {
@@ -429,7 +476,7 @@ int cmd_up(int argc, char **argv)
 		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
 			const char *l = argv[++i];
 
-			if (!rg_log_parse_level(strcmp(l, "warning") ? l : "warn", &level)) {
+			if (!rg_log_parse_level(l, &level)) {
 				fprintf(stderr, "%s up: --log-level must be error, warning, info, debug "
 					"or trace, got '%s'\n", rg_prog, l);
 				return CMD_ERR;
@@ -549,6 +596,7 @@ int cmd_up(int argc, char **argv)
 		cli_journal_use(c.interface);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	check_nofile(&c);
 	st.loop = g_main_loop_new(NULL, FALSE);
 	if (agent_new(&a, NULL, &ac, on_stop, &st, &err) < 0) {
 		report(rfd, false, err.msg);

@@ -882,7 +882,7 @@ static int read_log(struct reader *r, const struct conf_toml_value *root, struct
 	if ((ret = check_keys(r, t, "[log]", known)) < 0 ||
 	    (ret = get_string(r, t, "log", "level", false, &v, &level)) <= 0)
 		return ret;
-	if (rg_log_parse_level(strcmp(level, "warning") ? level : "warn", &c->log_level)) {
+	if (rg_log_parse_level(level, &c->log_level)) {
 		c->log_level_set = true;
 		ret = 0;
 	} else {

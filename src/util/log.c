@@ -26,6 +26,8 @@ void rg_log_set_level(enum rg_log_level level)
 
 bool rg_log_parse_level(const char *s, enum rg_log_level *out)
 {
+	if (!strcmp(s, "warning"))	/* journalctl's and syslog's name */
+		s = "warn";
 	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
 		if (!strcmp(s, level_names[i])) {
 			*out = (enum rg_log_level)i;

@@ -15,7 +15,8 @@ enum rg_log_level { RG_LOG_ERROR = 0, RG_LOG_WARN, RG_LOG_INFO, RG_LOG_DEBUG, RG
 extern enum rg_log_level rg_log_threshold;
 
 void rg_log_set_level(enum rg_log_level level);
-/* Parses "error|warn|info|debug|trace"; returns false (level unchanged) on anything else. */
+/* Parses "error|warn|info|debug|trace" ("warning" is warn); returns false (level unchanged) on
+ * anything else. */
 bool rg_log_parse_level(const char *s, enum rg_log_level *out);
 const char *rg_log_level_name(enum rg_log_level level);
 void rg_log_(enum rg_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

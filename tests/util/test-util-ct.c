@@ -48,6 +48,10 @@ static void test_log_levels(void)
 	g_assert_cmpint(l, ==, RG_LOG_DEBUG);
 	g_assert_false(rg_log_parse_level("loud", &l));
 	g_assert_cmpint(l, ==, RG_LOG_DEBUG);
+	g_assert_true(rg_log_parse_level("warning", &l));	/* journalctl's name */
+	g_assert_cmpint(l, ==, RG_LOG_WARN);
+	g_assert_true(rg_log_parse_level("warn", &l));
+	g_assert_cmpint(l, ==, RG_LOG_WARN);
 	rg_log_set_level(RG_LOG_ERROR);
 	g_assert_false(rg_log_on(RG_LOG_INFO));
 	g_assert_true(rg_log_on(RG_LOG_ERROR));
