@@ -751,6 +751,11 @@ int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	return reconfigure_routes(a, cfg, err);
 }
 
+const char *agent_public_key(const struct agent *a)
+{
+	return a->key_b64;
+}
+
 int agent_select_exit(struct agent *a, const char *name, struct rg_err *err)
 {
 	return agent_exit_select(a->exit, name, err);

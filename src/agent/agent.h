@@ -110,6 +110,8 @@ void agent_peer_counts(const struct agent *a, unsigned *up, unsigned *total, boo
  * start keeps the running servers and routes; nftables refusing the new masquerade keeps the
  * running advertising. */
 int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err);
+/* The WireGuard public key in use (base64): the config's, or a later `riftgate rotate`'s. */
+const char *agent_public_key(const struct agent *a);
 /* The exit node, as `riftgate set --exit-node` selects it (exit.h); NULL/"none": none. */
 int agent_select_exit(struct agent *a, const char *name, struct rg_err *err);
 /* Closes every peer connection (graceful SCTP/DTLS close), leaves the hub, removes the TUN and

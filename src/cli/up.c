@@ -30,8 +30,10 @@
 #include "net/hostaddr.h"
 #include "rtc/rtc.h"
 #include "util/ct.h"
+#include "util/encoding.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/x25519.h"
 
 enum {
 	UP_HUB_WAIT_MS = 5000,
@@ -169,8 +171,19 @@ static bool same(const char *x, const char *y)
 	return (!x && !y) || (x && y && strcmp(x, y) == 0);
 }
 
+/* The file's private key is the one the agent runs with: the config's at start, or the one
+ * `riftgate rotate` wrote there and switched the agent to. */
+static bool key_in_use(const struct agent *a, const struct conf *c)
+{
+	char b64[RG_KEY_B64_LEN + 1];
+	uint8_t pub[RG_KEY_LEN];
+
+	return rg_x25519_public(pub, c->private_key) && (rg_key_to_base64(b64, pub),
+							strcmp(b64, agent_public_key(a)) == 0);
+}
+
 /* Names the settings a reload cannot apply (they need `down` and `up`). */
-static void needs_restart(const struct conf *old, const struct conf *new)
+static void needs_restart(const struct agent *a, const struct conf *old, const struct conf *new)
 {
 	char what[256] = "";
 
@@ -181,8 +194,7 @@ static void needs_restart(const struct conf *old, const struct conf *new)
 	} while (0)
 	CHANGED(strcmp(old->interface, new->interface), "[device] interface");
 	CHANGED(!same(old->device_name, new->device_name), "[device] name");
-	CHANGED(!rg_ct_eq(old->private_key, new->private_key, sizeof(old->private_key)),
-		"[device] private_key");
+	CHANGED(!key_in_use(a, new), "[device] private_key");
 	CHANGED(!same(old->address, new->address), "[device] address");
 	CHANGED(old->mtu != new->mtu, "[device] mtu");
 	CHANGED(!same(old->server_url, new->server_url), "[network] server_url");
@@ -244,7 +256,7 @@ static gboolean on_reload(gpointer data)
 		goto out;
 	}
 	apply_log_level(&c);
-	needs_restart(st->running, &c);
+	needs_restart(st->agent, st->running, &c);
 	fill_cfg(&ac, &c);
 	if (agent_reconfigure(st->agent, &ac, &err) < 0)
 		rg_log(RG_LOG_WARN, "reload: %s; keeping the running settings it names", err.msg);

@@ -92,6 +92,10 @@ for i in 1 3; do
 done
 check "peer2's own interface has the new key" \
 	eval '[ "$(lab_exec p2 wg show "$(mesh_ifname 2)" public-key)" = "$new_key" ]'
+# A reload after the rotation (issue 18): the file's new key is the one in use, not a change
+# that needs a restart.
+kill -HUP "${MESH_PID[2]}"
+check "reload after the rotation: no private_key warning" sh -c "sleep 1; grep -q 'reload: reading' '$work/p2.log' && ! grep -q 'private_key changed' '$work/p2.log'"
 check "peer1 logged the verified rotation" grep -q "peer peer2: key rotation 1 verified" "$work/p1.log"
 check "the hub took the rotated key in place" \
 	grep -q "event=join .*peer=peer2 key=${new_key:0:8}" "$work/hub.log"
