@@ -314,5 +314,7 @@ int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *er
 /* `riftgate rotate` wrote a new key rotation and private key: switch to them now (the WireGuard
  * sessions stay; peers learn the key from a join on the open hub connection). */
 int agent_trust_rotate(struct agent *a, struct rg_err *err);
+/* Our certificate's serial (a signed network only). */
+uint64_t agent_trust_serial(const struct agent *a);
 
 #endif

@@ -891,6 +891,7 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 {
 	struct agent *a = g_new0(struct agent, 1);
 	struct sig_client_cfg sc = { 0 };
+	char serial[17];
 	char **advertised;
 	struct rg_prefix np;
 	uint8_t pub[WG_KEY_LEN];
@@ -1062,6 +1063,11 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	sc.address = a->address[0] ? a->address : NULL;
 	sc.cert = a->cert_b64;
 	sc.rotation = a->rotation_b64;
+	if (a->trust) {
+		g_snprintf(serial, sizeof(serial), "%016" G_GINT64_MODIFIER "x",
+			   agent_trust_serial(a));
+		sc.cert_serial = serial;
+	}
 	advertised = agent_routes_advertised(a->routes);
 	sc.routes = (const char *const *)advertised;
 	r = sig_client_new(&a->sig, a->ctx, &sc, &sig_ops, a, err);

@@ -455,3 +455,8 @@ out:
 	trust_store_free(s);
 	return r;
 }
+
+uint64_t agent_trust_serial(const struct agent *a)
+{
+	return a->trust ? a->trust->cert.serial : 0;
+}

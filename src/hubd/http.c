@@ -72,6 +72,8 @@ bool hubd_http_parse(struct hubd_http_req *r, const char *head, size_t len)
 			r->version = v;
 		else if (!g_ascii_strcasecmp(name, "Authorization"))
 			r->auth = v;
+		else if (!g_ascii_strcasecmp(name, "X-Riftgate-Serial"))
+			r->serial = v;
 	}
 	r->method = r->request_line[0];
 	r->path = g_strdup(r->request_line[1]);

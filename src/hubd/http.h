@@ -23,6 +23,7 @@ struct hubd_http_req {
 	char *path;			/* owned: target before '?' */
 	char *query;			/* owned: after '?', or NULL */
 	const char *upgrade, *connection, *key, *version, *auth;	/* NULL when absent */
+	const char *serial;		/* X-Riftgate-Serial: the client's certificate serial */
 	char **lines;			/* owned: the head split into lines */
 	char **request_line;		/* owned: method, target, version */
 };

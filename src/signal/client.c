@@ -45,6 +45,7 @@ struct sig_client {
 	char *peer_id, *public_key, *address;
 	char *cert;		/* NULL = none */
 	char *rotation;		/* NULL = none: our newest key rotation (sig_client_set_key) */
+	char *cert_serial;	/* NULL = none: X-Riftgate-Serial */
 	char **routes;		/* the routes extension of join; NULL = absent */
 	struct sig_client_ops ops;
 	void *opaque;
@@ -361,11 +362,14 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	struct attempt *a = data;
 	struct sig_client *c = a->c;
 	g_autoptr(GError) gerr = NULL;
+	g_autofree char *refused = NULL;
 	SoupWebsocketConnection *ws;
 	guint status;
 
 	ws = soup_session_websocket_connect_finish(SOUP_SESSION(src), res, &gerr);
 	status = soup_message_get_status(a->msg);
+	refused = g_strdup(soup_message_headers_get_one(soup_message_get_response_headers(a->msg),
+							"X-Riftgate-Refused"));
 	g_object_unref(a->msg);
 	g_object_unref(a->cancel);
 	g_free(a);
@@ -379,6 +383,20 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	c->attempt = NULL;
 	stop_timer(c);
 	if (!ws) {
+		if (status == SOUP_STATUS_FORBIDDEN && refused) {
+			/* Signed membership: the hub knows this device is revoked and said so before
+			 * the upgrade; the token is fine. Slow retries, as after a refused join. */
+			g_autofree char *reason = g_strdup_printf("the hub refused this device at the "
+								  "upgrade (%.40s)", refused);
+
+			c->fail = SIG_FAIL_HTTP;
+			rg_log(RG_LOG_WARN, "signal: %s; retrying slowly", reason);
+			if (c->ops.disconnected &&
+			    !CALL_USER(c, c->ops.disconnected(c, reason, c->opaque)))
+				return;
+			schedule_retry(c, true);
+			return;
+		}
 		if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN) {
 			struct rg_err err;
 
@@ -465,6 +483,9 @@ static void connect_now(struct sig_client *c)
 					     "Authorization", auth);
 		rg_memzero(auth, strlen(auth));
 	}
+	if (c->cert_serial)
+		soup_message_headers_replace(soup_message_get_request_headers(msg),
+					     "X-Riftgate-Serial", c->cert_serial);
 	a = g_new0(struct attempt, 1);
 	a->c = c;
 	a->msg = msg;
@@ -519,6 +540,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	c->address = g_strdup(cfg->address);
 	c->cert = g_strdup(cfg->cert);
 	c->rotation = g_strdup(cfg->rotation);
+	c->cert_serial = g_strdup(cfg->cert_serial);
 	c->routes = g_strdupv((char **)cfg->routes);
 	if (ops)
 		c->ops = *ops;
@@ -700,6 +722,7 @@ void sig_client_free(struct sig_client *c)
 	g_free(c->address);
 	g_free(c->cert);
 	g_free(c->rotation);
+	g_free(c->cert_serial);
 	g_main_context_unref(c->ctx);
 	g_free(c);
 }

@@ -48,6 +48,9 @@ struct sig_client_cfg {
 	const char *address;	/* NULL: no address extension */
 	const char *cert;	/* base64 device certificate or NULL (signed networks); copied */
 	const char *rotation;	/* base64 key rotation of that certificate or NULL; copied */
+	/* 16 hex digits: the certificate's serial, sent as X-Riftgate-Serial at every upgrade so a
+	 * hub that holds its revocation refuses it before the WebSocket exists; NULL = none */
+	const char *cert_serial;
 	const char *const *routes;	/* NULL-terminated; NULL: no routes extension; copied */
 	/* Test hooks (0/NULL = defaults): backoff base/cap in ms, ping interval in s, the RNG. */
 	uint32_t backoff_base_ms, backoff_cap_ms;

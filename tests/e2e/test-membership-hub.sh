@@ -6,7 +6,8 @@
 # backs off (a handful of attempts a minute at most); peer4 runs a copy of peer2's config and
 # certificate: refused, peer2 keeps its seat and its tunnel; peer2 revoked: the hub learns the
 # revocation from the frames it relays and keeps it in its --revoked file, and refuses peer2
-# when it comes back. Budget: 150 s.
+# when it comes back, at the upgrade (by the serial it sends), a handful of times a minute and
+# never as far as a join. Budget: 190 s.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -15,7 +16,7 @@ build=${RG_BUILD_ROOT:-$src/build}
 
 work=$(mktemp -d /tmp/rgmh-e2e.XXXXXX)
 . "$src/tests/lab/check.sh"
-CHECK_BUDGET_S=150
+CHECK_BUDGET_S=190
 
 mesh_setup "$build" "$work" rgmh- rgh
 report()
@@ -87,9 +88,19 @@ out=$(lab_exec p2 timeout 20 "$rg" up --foreground --config "$work/p2.toml" 2>&1
 check "an agent that knows its certificate is revoked does not start" \
 	eval '[[ $out == *revoked* ]]'
 rm -f "$work/p2.trust/revoked"
+joins_before=$(grep -c 'event=join ' "$work/hub.log")
 mesh_peer_start 2
-check "the hub refused revoked peer2" \
-	lab_wait 20 "refused revoked" grep -q 'event=refused .*peer=peer2 reason="revoked"' "$work/hub.log"
+check "the hub refused revoked peer2 at the upgrade (its serial is revoked)" \
+	lab_wait 20 "refused at upgrade" grep -q 'event=refused-upgrade reason=revoked' "$work/hub.log"
+# Cost guard at the upgrade: no WebSocket, no join frame, a handful of attempts a minute.
+sleep 30
+nu=$(grep -c 'event=refused-upgrade reason=revoked' "$work/hub.log")
+check "revoked peer2: at most 3 upgrade attempts in 30 s ($nu)" test "$nu" -ge 1 -a "$nu" -le 3
+check "revoked peer2 never reached join (no join-level refusal, no join)" \
+	eval '! grep -q "event=refused .*peer=peer2 reason=\"revoked\"" "$work/hub.log" &&
+	      [ "$(grep -c "event=join " "$work/hub.log")" = "$joins_before" ]'
+check "peer2's agent says the hub refused it at the upgrade" \
+	grep -q 'refused this device at the upgrade' "$work/p2.log"
 
 lab_stop "$hubpid" TERM 5
 if grep -l "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$work"/*.log; then

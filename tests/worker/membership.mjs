@@ -143,7 +143,7 @@ try {
 	const cost = Promise.all([
 		costGuard("nocert", COST_S, {}),
 		costGuard("carol", COST_S, { SIGPROBE_KEY: carol.wgKey, SIGPROBE_ADDRESS: carol.address,
-			SIGPROBE_CERT: carol.cert }),
+			SIGPROBE_CERT: carol.cert, SIGPROBE_SERIAL: (303).toString(16).padStart(16, "0") }),
 	]);
 
 	await check("join without a certificate: not-admitted, closed 4003", async () => {
@@ -319,6 +319,14 @@ try {
 		async () => costOk("no certificate", nocert, COST_S));
 	await check(`cost guard: a revoked device, at most a handful of attempts a minute (${COST_S} s)`,
 		async () => costOk("revoked", revoked, COST_S));
+	await check("the revoked device (it sends its serial) is refused at the upgrade every time: no WebSocket, no join", async () => {
+		const n = revoked.attempts.length;
+		const refusals = logs.filter((l) => l.includes("refused a revoked device at the upgrade (serial 000000000000012f)")).length;
+		// (the Durable Object is evicted between attempts 20 s apart: counted from its log lines)
+		assert(refusals === n, `upgrade refusals ${refusals}, attempts ${n}`);
+		assert(revoked.lines.some((l) => l.includes("at the upgrade")), "the client saw the upgrade refusal");
+		assert(!revoked.lines.some((l) => l.startsWith("connected")), "the revoked client got a WebSocket");
+	});
 } finally {
 	for (const c of children)
 		c.kill("SIGKILL");

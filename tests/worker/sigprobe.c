@@ -6,7 +6,7 @@
  * Lines on stdin send frames: "offer TO" sends an offer with a fixed SDP.
  * Usage: sigprobe URL TOKEN PEER_ID SECONDS
  * Optional environment for signed networks: SIGPROBE_KEY (publicKey), SIGPROBE_ADDRESS,
- * SIGPROBE_CERT (base64 certificate).
+ * SIGPROBE_CERT (base64 certificate), SIGPROBE_SERIAL (16 hex digits: X-Riftgate-Serial).
  */
 #include <glib.h>
 #include <stdio.h>
@@ -118,6 +118,7 @@ int main(int argc, char **argv)
 			 "bWFkZS11cC10ZXN0LWtleS1vZi0zMi1ieXRlcy4uLi4=";
 	cfg.address = getenv("SIGPROBE_ADDRESS");
 	cfg.cert = getenv("SIGPROBE_CERT");
+	cfg.cert_serial = getenv("SIGPROBE_SERIAL");
 	if (sig_client_new(&p.client, NULL, &cfg, &ops, &p, &err) < 0) {
 		fprintf(stderr, "sigprobe: %s\n", err.msg);
 		return 1;

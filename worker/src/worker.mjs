@@ -439,6 +439,19 @@ export class HubRoom {
 		}
 	}
 
+	// A client names its certificate serial (X-Riftgate-Serial, 16 hex digits); a revoked one is
+	// refused before the WebSocket exists: no socket, no join frame, no wasm work beyond a lookup.
+	// A client that does not say is refused at join as before.
+	revokedAtUpgrade(serial) {
+		if (!serial || !/^[0-9a-fA-F]{16}$/.test(serial))
+			return false;
+		if (this.x.hubw_trust_is_revoked(parseInt(serial.slice(0, 8), 16), parseInt(serial.slice(8), 16)) !== 1)
+			return false;
+		this.refusedUpgrades = (this.refusedUpgrades ?? 0) + 1;
+		console.log(`hub: refused a revoked device at the upgrade (serial ${serial.toLowerCase()})`);
+		return true;
+	}
+
 	stats() {
 		const hub = {};
 		STAT_NAMES.forEach((n, i) => { hub[n] = this.x.hubw_stat(i); });
@@ -451,7 +464,8 @@ export class HubRoom {
 			sockets: this.ctx.getWebSockets().length,
 			heapBytes: this.x.hubw_heap(),
 			seeded: this.x.hubw_seeded() === 1,
-			trust: this.trust ? { revoked: this.x.hubw_trust_revoked() } : null,
+			trust: this.trust ? { revoked: this.x.hubw_trust_revoked(),
+				refusedUpgrades: this.refusedUpgrades ?? 0 } : null,
 			hub,
 			relay,
 		};
@@ -467,6 +481,8 @@ export class HubRoom {
 		}
 		if (this.trustError)
 			return text(500, "hub misconfigured: " + this.trustError);
+		if (this.trust && this.revokedAtUpgrade(request.headers.get("x-riftgate-serial")))
+			return text(403, "this device's certificate is revoked\n", { "x-riftgate-refused": "revoked" });
 		const pair = new WebSocketPair();
 		const [client, server] = Object.values(pair);
 		this.ctx.acceptWebSocket(server);

@@ -544,6 +544,13 @@ EXPORT("hubw_trust_revoke") int hubw_trust_revoke(uint32_t len)
 	return v == TRUST_OK ? 1 : v;
 }
 
+/* 1 when the serial (hi << 32 | lo) is revoked: the shell refuses such a client at the upgrade
+ * (X-Riftgate-Serial), before a WebSocket exists. */
+EXPORT("hubw_trust_is_revoked") uint32_t hubw_trust_is_revoked(uint32_t hi, uint32_t lo)
+{
+	return trust_on && trust_revlist_has(&revoked, (uint64_t)hi << 32 | lo) ? 1 : 0;
+}
+
 /* Revoked serials held (for /stats). */
 EXPORT("hubw_trust_revoked") uint32_t hubw_trust_revoked(void)
 {
