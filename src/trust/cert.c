@@ -897,3 +897,116 @@ int trust_cert_matches(const struct trust_cert *c, const char *name,
 			return TRUST_OK;
 	return TRUST_E_ADDRESS;
 }
+
+/* ---- network DNS settings ---- */
+
+static bool domain_ok(const uint8_t *b, size_t n)
+{
+	size_t label = 0;
+
+	if (n < 1 || n > TRUST_DOMAIN_MAX)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		uint8_t ch = i < n ? b[i] : '.';
+
+		if (ch == '.') {
+			/* no empty label, none starting or ending with '-' */
+			if (label == 0 || b[i - label] == '-' || b[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			   (ch >= '0' && ch <= '9') || ch == '-') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool host_prefixes(const struct trust_prefix *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].plen != (p[i].family == 4 ? 32 : 128))
+			return false;
+	return true;
+}
+
+int trust_settings_parse(struct trust_settings *out, const uint8_t *in, size_t len)
+{
+	struct rd r = { .p = in, .len = len };
+
+	zero(out, sizeof(*out));
+	rd_header(&r, TRUST_T_SETTINGS);
+	rd_name(&r, out->net);
+	out->serial = rd_uint(&r, 8);
+	out->issued_at = rd_uint(&r, 8);
+	out->n_dns = rd_prefixes(&r, out->dns, TRUST_DNS_MAX, false);
+	out->n_search = rd_u8(&r);
+	if (out->n_search > TRUST_SEARCH_MAX)
+		r.bad = true;
+	for (size_t i = 0; i < out->n_search && !r.bad; i++) {
+		size_t n = rd_u8(&r);
+		const uint8_t *b = rd_take(&r, n);
+
+		if (!b || !domain_ok(b, n)) {
+			r.bad = true;
+			break;
+		}
+		for (size_t k = 0; k < n; k++)
+			out->search[i][k] = (char)b[k];
+		out->search[i][n] = '\0';
+	}
+	rd_bytes(&r, out->issuer, TRUST_KEY_LEN);
+	rd_bytes(&r, out->sig, TRUST_SIG_LEN);
+	if (out->serial == 0 || !host_prefixes(out->dns, out->n_dns))
+		r.bad = true;
+	if (r.bad || r.off != len) {
+		zero(out, sizeof(*out));
+		return TRUST_E_MALFORMED;
+	}
+	return TRUST_OK;
+}
+
+size_t trust_settings_encode(const struct trust_settings *s, uint8_t *out, size_t cap)
+{
+	struct wr w = { .p = out, .cap = cap };
+
+	wr_header(&w, TRUST_T_SETTINGS);
+	wr_name(&w, s->net);
+	wr_uint(&w, s->serial, 8);
+	wr_uint(&w, s->issued_at, 8);
+	wr_prefixes(&w, s->dns, s->n_dns, TRUST_DNS_MAX, false);
+	if (s->n_search > TRUST_SEARCH_MAX)
+		w.bad = true;
+	wr_uint(&w, s->n_search, 1);
+	for (size_t i = 0; i < s->n_search && !w.bad; i++) {
+		size_t n = str_len(s->search[i], TRUST_DOMAIN_MAX);
+
+		if (!domain_ok((const uint8_t *)s->search[i], n))
+			w.bad = true;
+		wr_uint(&w, n, 1);
+		wr_bytes(&w, s->search[i], n);
+	}
+	wr_bytes(&w, s->issuer, TRUST_KEY_LEN);
+	wr_bytes(&w, s->sig, TRUST_SIG_LEN);
+	if (s->serial == 0 || !host_prefixes(s->dns, s->n_dns))
+		w.bad = true;
+	return w.bad ? 0 : w.off;
+}
+
+int trust_settings_check(const struct trust_ctx *ctx, const struct trust_settings *s)
+{
+	uint8_t buf[TRUST_SETTINGS_MAX];
+	size_t n = trust_settings_encode(s, buf, sizeof(buf));
+
+	if (!n)
+		return TRUST_E_MALFORMED;
+	if (!rg_ct_eq(s->issuer, ctx->anchor, TRUST_KEY_LEN))
+		return TRUST_E_ISSUER;
+	if (!str_eq(s->net, ctx->net))
+		return TRUST_E_NETWORK;
+	if (!sig_ok(ctx, s->issuer, buf, n))
+		return TRUST_E_SIGNATURE;
+	return TRUST_OK;
+}

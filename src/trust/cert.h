@@ -19,6 +19,9 @@
  *	revoke  hdr(3) STR net, STR name, u64 serial, u64 revoked_at, issuer[32], sig
  *	rotate  hdr(4) STR net, STR name, u64 serial, u32 seq, old_wg[32], new_wg[32],
  *	        u64 rotated_at, sig
+ *	settings hdr(5) STR net, u64 serial, u64 issued_at, N x PFX dns (host prefixes: /32, /128),
+ *	        u8 count + that many DOMAIN search, issuer[32], sig
+ *	        (DOMAIN = u8 length + 1..63 bytes: dot-separated labels of A-Z a-z 0-9 -)
  *
  * A cert with ticket_len 0 is signed by the network key (issuer). A cert that embeds a ticket was
  * made by the enrolling device itself: the ticket is signed by the network key and the cert by the
@@ -50,12 +53,20 @@ enum trust_limits {
 	TRUST_REVOKE_MAX = 4 + 2 * (1 + TRUST_NAME_MAX) + 2 * 8 + TRUST_KEY_LEN + TRUST_SIG_LEN,
 	TRUST_ROTATION_MAX = 4 + 2 * (1 + TRUST_NAME_MAX) + 8 + 4 + 2 * TRUST_KEY_LEN + 8 +
 			     TRUST_SIG_LEN,
+	TRUST_DNS_MAX = 4,		/* = CONF_DNS_MAX: DNS servers in network settings */
+	TRUST_SEARCH_MAX = 8,		/* = CONF_SEARCH_MAX: search domains */
+	TRUST_DOMAIN_MAX = 63,		/* one search domain, as conf_valid_domain */
+	TRUST_SETTINGS_MAX = 4 + 1 + TRUST_NAME_MAX + 2 * 8 + 1 + TRUST_DNS_MAX * 18 + 1 +
+			     TRUST_SEARCH_MAX * (1 + TRUST_DOMAIN_MAX) + TRUST_KEY_LEN + TRUST_SIG_LEN,
 	/* Clock skew tolerated between the issuer, the agents and the hub: a cert is accepted
 	 * TRUST_SKEW_S before its not_before and after its not_after. */
 	TRUST_SKEW_S = 300,
 };
 
-enum trust_type { TRUST_T_CERT = 1, TRUST_T_TICKET = 2, TRUST_T_REVOKE = 3, TRUST_T_ROTATION = 4 };
+enum trust_type {
+	TRUST_T_CERT = 1, TRUST_T_TICKET = 2, TRUST_T_REVOKE = 3, TRUST_T_ROTATION = 4,
+	TRUST_T_SETTINGS = 5,
+};
 
 struct trust_prefix {
 	uint8_t family;		/* 4 or 6 */
@@ -113,12 +124,27 @@ struct trust_rotation {
 	uint8_t sig[TRUST_SIG_LEN];	/* by the cert's dev_key */
 };
 
+/* The network's DNS settings (docs/routes.md#dns-push), signed by the network key: the agents
+ * forward names outside the mesh zone to dns and add search to the tunnel link. The highest
+ * serial an agent has verified wins; the admin CLI uses the issuing time in nanoseconds. */
+struct trust_settings {
+	char net[TRUST_NAME_MAX + 1];
+	uint64_t serial;		/* never 0 */
+	uint64_t issued_at;		/* Unix seconds */
+	uint8_t n_dns, n_search;
+	struct trust_prefix dns[TRUST_DNS_MAX];	/* addresses: plen 32 or 128 */
+	char search[TRUST_SEARCH_MAX][TRUST_DOMAIN_MAX + 1];	/* NUL-terminated */
+	uint8_t issuer[TRUST_KEY_LEN];	/* network key */
+	uint8_t sig[TRUST_SIG_LEN];
+};
+
 /* Parsers: 0, or a negative trust_verdict (TRUST_E_MALFORMED) on anything not exactly one
  * well-formed record. They check form only; trust_*_check() decides trust. */
 int trust_cert_parse(struct trust_cert *out, const uint8_t *in, size_t len);
 int trust_ticket_parse(struct trust_ticket *out, const uint8_t *in, size_t len);
 int trust_revoke_parse(struct trust_revoke *out, const uint8_t *in, size_t len);
 int trust_rotation_parse(struct trust_rotation *out, const uint8_t *in, size_t len);
+int trust_settings_parse(struct trust_settings *out, const uint8_t *in, size_t len);
 
 /* Encoders: the length written (signature included), or 0 when the record does not fit cap or
  * breaks a limit. The signed bytes are the first len - TRUST_SIG_LEN. */
@@ -126,6 +152,7 @@ size_t trust_cert_encode(const struct trust_cert *c, uint8_t *out, size_t cap);
 size_t trust_ticket_encode(const struct trust_ticket *t, uint8_t *out, size_t cap);
 size_t trust_revoke_encode(const struct trust_revoke *r, uint8_t *out, size_t cap);
 size_t trust_rotation_encode(const struct trust_rotation *r, uint8_t *out, size_t cap);
+size_t trust_settings_encode(const struct trust_settings *s, uint8_t *out, size_t cap);
 
 /* Verdicts: why a record is not trusted (0 = trusted). */
 enum trust_verdict {
@@ -188,6 +215,8 @@ struct trust_ctx {
 int trust_cert_check(const struct trust_ctx *ctx, const struct trust_cert *c, uint64_t now_s);
 /* Issuer, network, signature. */
 int trust_revoke_check(const struct trust_ctx *ctx, const struct trust_revoke *r);
+/* Issuer, network, signature: settings only the network key made. */
+int trust_settings_check(const struct trust_ctx *ctx, const struct trust_settings *s);
 /* Issuer, network, signature and use_by at now_s (+ skew): what `riftgate join` checks before it
  * spends a ticket. */
 int trust_ticket_check(const struct trust_ctx *ctx, const struct trust_ticket *t, uint64_t now_s);

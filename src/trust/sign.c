@@ -93,6 +93,11 @@ int trust_rotation_sign(struct trust_rotation *r, const uint8_t seed[static TRUS
 	SIGN_RECORD(r, trust_rotation_encode, TRUST_ROTATION_MAX, seed);
 }
 
+int trust_settings_sign(struct trust_settings *s, const uint8_t seed[static TRUST_SEED_LEN])
+{
+	SIGN_RECORD(s, trust_settings_encode, TRUST_SETTINGS_MAX, seed);
+}
+
 void trust_fingerprint(char out[static TRUST_FINGERPRINT_LEN + 1], const uint8_t pub[static TRUST_KEY_LEN])
 {
 	static const char hx[] = "0123456789abcdef";
@@ -156,6 +161,23 @@ int trust_cert_from_base64(struct trust_cert *c, const char *s, size_t len)
 	if (len > TRUST_CERT_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_cert_parse(c, buf, n);
+}
+
+int trust_settings_to_base64(char *out, size_t cap, const struct trust_settings *s)
+{
+	uint8_t buf[TRUST_SETTINGS_MAX];
+
+	return to_b64(out, cap, buf, trust_settings_encode(s, buf, sizeof(buf)));
+}
+
+int trust_settings_from_base64(struct trust_settings *out, const char *s, size_t len)
+{
+	uint8_t buf[TRUST_SETTINGS_MAX];
+	size_t n;
+
+	if (len > TRUST_SETTINGS_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+		return TRUST_E_MALFORMED;
+	return trust_settings_parse(out, buf, n);
 }
 
 int trust_revoke_from_base64(struct trust_revoke *r, const char *s, size_t len)

@@ -16,6 +16,7 @@ enum trust_sign_limits {
 	/* base64 of the largest record, without the NUL */
 	TRUST_CERT_B64_MAX = (TRUST_CERT_MAX + 2) / 3 * 4,
 	TRUST_REVOKE_B64_MAX = (TRUST_REVOKE_MAX + 2) / 3 * 4,
+	TRUST_SETTINGS_B64_MAX = (TRUST_SETTINGS_MAX + 2) / 3 * 4,
 	TRUST_TICKET_B64_MAX = (TRUST_TICKET_MAX + 2) / 3 * 4,
 	TRUST_ROTATION_B64_MAX = (TRUST_ROTATION_MAX + 2) / 3 * 4,
 };
@@ -37,6 +38,7 @@ int trust_cert_sign(struct trust_cert *c, const uint8_t seed[static TRUST_SEED_L
 int trust_ticket_sign(struct trust_ticket *t, const uint8_t seed[static TRUST_SEED_LEN]);
 int trust_revoke_sign(struct trust_revoke *r, const uint8_t seed[static TRUST_SEED_LEN]);
 int trust_rotation_sign(struct trust_rotation *r, const uint8_t seed[static TRUST_SEED_LEN]);
+int trust_settings_sign(struct trust_settings *s, const uint8_t seed[static TRUST_SEED_LEN]);
 
 /* Fingerprint people compare: "SHA256:" + the first 16 bytes of SHA-256(pub) as 8 groups of
  * 4 hex digits joined by '-' (7 + 39 characters). */
@@ -51,6 +53,8 @@ int trust_rotation_to_base64(char *out, size_t cap, const struct trust_rotation 
 /* Strict decode + parse. 0 or TRUST_E_MALFORMED. */
 int trust_cert_from_base64(struct trust_cert *c, const char *s, size_t len);
 int trust_revoke_from_base64(struct trust_revoke *r, const char *s, size_t len);
+int trust_settings_to_base64(char *out, size_t cap, const struct trust_settings *s);
+int trust_settings_from_base64(struct trust_settings *out, const char *s, size_t len);
 int trust_ticket_from_base64(struct trust_ticket *t, const char *s, size_t len);
 int trust_rotation_from_base64(struct trust_rotation *r, const char *s, size_t len);
 

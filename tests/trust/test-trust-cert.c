@@ -560,6 +560,105 @@ static void test_revoke(void)
 	g_assert_false(trust_revlist_has(&revoked, 0));
 }
 
+/* Network DNS settings: 192.168.1.1 and fd00::53, search corp.example and lab. */
+static void make_settings(struct trust_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	strcpy(s->net, "home");
+	s->serial = 1000;
+	s->issued_at = T0;
+	s->n_dns = 2;
+	pfx(&s->dns[0], "192.168.1.1/32");
+	pfx(&s->dns[1], "fd00::53/128");
+	s->n_search = 2;
+	strcpy(s->search[0], "corp.example");
+	strcpy(s->search[1], "lab");
+	g_assert_cmpint(trust_key_public(s->issuer, net_seed), ==, 0);
+	g_assert_cmpint(trust_settings_sign(s, net_seed), ==, 0);
+}
+
+static int settings_pc(const uint8_t *b, size_t n)
+{
+	struct trust_settings s;
+	int ret = trust_settings_parse(&s, b, n);
+
+	return ret ? ret : trust_settings_check(&ctx, &s);
+}
+
+/* Only the network key's settings are trusted; every bit flipped, every truncation, another
+ * issuer or network refused; limits at and past the edge; the text form round-trips. */
+static void test_settings(void)
+{
+	static const struct { const char *domain; bool ok; } domains[] = {
+		/* 1 */ { "corp.example", true }, /* 2 */ { "a", true }, /* 3 */ { "x-1.Y2", true },
+		/* 4 */ { "", false }, /* 5 */ { "a..b", false }, /* 6 */ { "a.", false },
+		/* 7 */ { ".a", false }, /* 8 */ { "-a.b", false }, /* 9 */ { "a-.b", false },
+		/* 10 */ { "a_b", false }, /* 11 */ { "a b", false }, /* 12 */ { "a/b", false },
+	};
+	uint8_t buf[TRUST_SETTINGS_MAX + 1];
+	char text[TRUST_SETTINGS_B64_MAX + 1];
+	struct trust_settings s, s2;
+	size_t n;
+
+	setup_ctx();
+	make_settings(&s);
+	g_assert_cmpint(trust_settings_check(&ctx, &s), ==, TRUST_OK);
+	n = trust_settings_encode(&s, buf, sizeof(buf) - 1);
+	g_assert_cmpuint(n, >, 0);
+	tamper(buf, n, settings_pc);
+	g_assert_cmpint(trust_settings_to_base64(text, sizeof(text), &s), ==, 0);
+	g_assert_cmpint(trust_settings_from_base64(&s2, text, strlen(text)), ==, TRUST_OK);
+	g_assert_cmpint(trust_settings_check(&ctx, &s2), ==, TRUST_OK);
+	g_assert_cmpstr(s2.search[0], ==, "corp.example");
+	g_assert_true(trust_prefix_eq(&s2.dns[1], &s.dns[1]));
+	g_assert_cmpint(trust_settings_from_base64(&s2, "AAAA", 4), ==, TRUST_E_MALFORMED);
+	/* a DNS server that is not one address: the plen byte after 192.168.1.1 */
+	memcpy(buf + 4 + 1 + 4 + 16 + 1 + 1 + 4, (const uint8_t[]){ 24 }, 1);
+	g_assert_cmpint(trust_settings_parse(&s2, buf, n), ==, TRUST_E_MALFORMED);
+	s.dns[0].plen = 24;
+	g_assert_cmpuint(trust_settings_encode(&s, buf, sizeof(buf)), ==, 0);
+	/* another key, another network */
+	make_settings(&s);
+	g_assert_cmpint(trust_key_public(s.issuer, other_seed), ==, 0);
+	g_assert_cmpint(trust_settings_sign(&s, other_seed), ==, 0);
+	g_assert_cmpint(trust_settings_check(&ctx, &s), ==, TRUST_E_ISSUER);
+	make_settings(&s);
+	strcpy(s.net, "work");
+	g_assert_cmpint(trust_settings_sign(&s, net_seed), ==, 0);
+	g_assert_cmpint(trust_settings_check(&ctx, &s), ==, TRUST_E_NETWORK);
+	/* limits: 4 servers, 8 search domains of 63 characters fit; one more does not */
+	make_settings(&s);
+	s.n_dns = TRUST_DNS_MAX;
+	for (size_t i = 2; i < TRUST_DNS_MAX; i++)
+		s.dns[i] = s.dns[0];
+	s.n_search = TRUST_SEARCH_MAX;
+	for (size_t i = 0; i < TRUST_SEARCH_MAX; i++) {
+		memset(s.search[i], 'a', TRUST_DOMAIN_MAX);
+		s.search[i][TRUST_DOMAIN_MAX] = '\0';
+		s.search[i][31] = '.';
+	}
+	g_assert_cmpint(trust_settings_sign(&s, net_seed), ==, 0);
+	n = trust_settings_encode(&s, buf, sizeof(buf));
+	/* the maximum less a 60-byte shorter network name and three IPv4 servers (12 bytes each) */
+	g_assert_cmpuint(n, ==, TRUST_SETTINGS_MAX - 60 - 3 * 12);
+	g_assert_cmpint(settings_pc(buf, n), ==, TRUST_OK);
+	s.n_dns = TRUST_DNS_MAX + 1;
+	g_assert_cmpuint(trust_settings_encode(&s, buf, sizeof(buf)), ==, 0);
+	s.n_dns = TRUST_DNS_MAX;
+	s.n_search = TRUST_SEARCH_MAX + 1;
+	g_assert_cmpuint(trust_settings_encode(&s, buf, sizeof(buf)), ==, 0);
+	s.n_search = 1;
+	memset(s.search[0], 'a', TRUST_DOMAIN_MAX);
+	s.search[0][TRUST_DOMAIN_MAX] = 'a';	/* 64 characters: not terminated within the max */
+	g_assert_cmpuint(trust_settings_encode(&s, buf, sizeof(buf)), ==, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(domains); i++) {
+		make_settings(&s);
+		s.n_search = 1;
+		strcpy(s.search[0], domains[i].domain);
+		g_assert_cmpint(trust_settings_encode(&s, buf, sizeof(buf)) > 0, ==, domains[i].ok);
+	}
+}
+
 /* Message binding: the claims of a join / peers entry / offer against the cert. */
 static void test_matches(void)
 {
@@ -698,6 +797,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/trust/cert/ticket", test_ticket);
 	g_test_add_func("/trust/cert/revoke", test_revoke);
 	g_test_add_func("/trust/cert/rotation", test_rotation);
+	g_test_add_func("/trust/cert/settings", test_settings);
 	g_test_add_func("/trust/cert/matches", test_matches);
 	g_test_add_func("/trust/cert/prefix", test_prefix);
 	g_test_add_func("/trust/cert/text", test_text);
