@@ -26,6 +26,7 @@
 #include "wg/device.h"
 
 struct sig_client;
+struct trust_settings;
 struct trust_store;
 
 enum agent_limits {
@@ -199,6 +200,13 @@ struct agent {
 	char *rotation_b64;		/* owned: our newest key rotation, sent beside it; or NULL */
 	char *trust_config;		/* owned: the config path (riftgate rotate re-reads it) */
 	GPtrArray *revocations;		/* owned base64 records we hold, passed on to peers */
+	/* The network's signed DNS settings (trust.c takes them, dns.c uses them instead of
+	 * [network] dns/search); settings_b64 NULL = none. Refused: unsigned or tampered records
+	 * from the hub, counted, each reason logged once. */
+	char *settings_b64;		/* owned */
+	struct trust_settings *settings;	/* owned; NULL with settings_b64 */
+	uint64_t settings_refused;
+	uint32_t settings_logged;	/* bit -verdict: that reason was logged */
 	bool ordered;
 	int max_retransmits;
 
@@ -310,6 +318,10 @@ bool agent_trust_reject(struct agent_peer *p, const char *detail);
 const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap);
 void agent_trust_greet(struct agent *a, const char *peer_id);
 void agent_trust_on_revoke(struct agent *a, const struct sig_msg *m);
+/* Sends our network DNS settings record (if any) to peer_id. */
+void agent_trust_share_settings(struct agent *a, const char *peer_id);
+/* Takes DIR/settings (written by `riftgate devices dns`) when newer, and passes it on. */
+int agent_trust_settings_reload(struct agent *a, struct rg_err *err);
 int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *err);
 /* `riftgate rotate` wrote a new key rotation and private key: switch to them now (the WireGuard
  * sessions stay; peers learn the key from a join on the open hub connection). */

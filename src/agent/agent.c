@@ -480,6 +480,16 @@ static char *ctl_handler(void *opaque, const char *cmd)
 		}
 		return g_strdup("{\"ok\":true}\n");
 	}
+	if (!strcmp(cmd, "settings")) {
+		struct rg_err err = { 0 };
+
+		if (agent_trust_settings_reload(a, &err) < 0) {
+			g_autofree char *q = g_strescape(err.msg, NULL);
+
+			return g_strdup_printf("{\"ok\":false,\"error\":\"%s\"}\n", q);
+		}
+		return g_strdup("{\"ok\":true}\n");
+	}
 	if (g_str_has_prefix(cmd, "revoke ")) {
 		struct rg_err err = { 0 };
 

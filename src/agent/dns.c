@@ -13,6 +13,7 @@
 #include "agent/resolved.h"
 #include "agent/status.h"
 #include "net/dns.h"
+#include "trust/cert.h"
 #include "util/log.h"
 
 enum {
@@ -58,6 +59,9 @@ struct agent_dns {
 	 * slot, send error, upstream timeout), REFUSED, malformed; upstream datagrams dropped */
 	uint64_t answered, forwarded, failed, refused, malformed, forward_dropped;
 	struct agent_resolved *resolved;	/* owned; NULL without a responder */
+	struct rg_prefix addr;			/* the responder's address */
+	char ip[RG_PREFIX_STR_MAX];		/* ... as text */
+	char source[40];			/* "config" or "network N": whose dns/search */
 	struct dns_upstream up[DNS_SERVERS_MAX];
 	size_t n_up, cur;		/* queries go to up[cur]; a timeout moves to the next */
 	struct dns_pending pending[DNS_PENDING_MAX];
@@ -345,11 +349,58 @@ static void upstream_open(struct agent_dns *d, struct dns_upstream *u, const cha
 	}
 }
 
+static void upstreams_close(struct agent_dns *d)
+{
+	for (size_t i = 0; i < d->n_up; i++) {
+		if (d->up[i].src)
+			g_source_remove(d->up[i].src);
+		if (d->up[i].fd >= 0)
+			close(d->up[i].fd);
+	}
+	memset(d->up, 0, sizeof(d->up));
+	memset(d->pending, 0, sizeof(d->pending));
+	d->n_up = 0;
+	d->cur = 0;
+}
+
+/* Where other names go (servers) and the link's search domains: from [network] dns/search or
+ * from the network's signed settings, which replace them; again when newer settings come. */
+static void configure(struct agent_dns *d, const char *const *servers, size_t n_servers,
+		      const char *const *search, size_t n_search)
+{
+	struct agent *a = d->a;
+	GPtrArray *link_domains = g_ptr_array_new_with_free_func(g_free);
+	GString *domains = g_string_new(NULL);
+
+	upstreams_close(d);
+	for (size_t i = 0; i < n_servers && i < DNS_SERVERS_MAX; i++)
+		upstream_open(d, &d->up[d->n_up++], servers[i]);
+	/* The link's domains: the zone (routing only), the pushed search domains, and with DNS
+	 * servers "~." so every other name goes to the responder, which forwards it. */
+	g_ptr_array_add(link_domains, g_strdup_printf("~%s", d->zone));
+	for (size_t i = 0; i < n_search; i++)
+		g_ptr_array_add(link_domains, g_strdup(search[i]));
+	if (d->n_up)
+		g_ptr_array_add(link_domains, g_strdup("~."));
+	for (guint i = 0; i < link_domains->len; i++) {
+		const char *dom = g_ptr_array_index(link_domains, i);
+
+		g_string_append_printf(domains, dom[0] == '~' ? "%s'%s'" : "%s%s", i ? " " : "", dom);
+	}
+	rg_log(RG_LOG_INFO, "%s: peer names NAME.%s answered on %s%s%s; to use them: resolvectl dns "
+	       "%s %s && resolvectl domain %s %s", a->ifname, d->zone, d->listen,
+	       d->n_up ? ", other names forwarded to " : "", d->n_up ? d->up[0].addr : "",
+	       a->ifname, d->ip, a->ifname, domains->str);
+	g_string_free(domains, TRUE);
+	/* and the same through systemd-resolved, where it runs */
+	agent_resolved_set(d->resolved, &d->addr, (const char *const *)link_domains->pdata,
+			   link_domains->len);
+	g_ptr_array_free(link_domains, TRUE);
+}
+
 int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cfg *cfg)
 {
 	const char *network = cfg->network, *domain = cfg->dns_domain;
-	GString *domains;
-	GPtrArray *link_domains;
 	struct agent_dns *d = g_new0(struct agent_dns, 1);
 	struct sockaddr_storage ss = { 0 };
 	struct rg_prefix p;
@@ -388,33 +439,36 @@ int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cf
 		d->src = g_source_attach(s, a->ctx);
 		g_source_unref(s);
 	}
-	for (size_t i = 0; i < cfg->n_dns_servers && i < DNS_SERVERS_MAX; i++)
-		upstream_open(d, &d->up[d->n_up++], cfg->dns_servers[i]);
-	/* The link's domains: the zone (routing only), the pushed search domains, and with DNS
-	 * servers "~." so every other name goes to the responder, which forwards it. */
-	link_domains = g_ptr_array_new_with_free_func(g_free);
-	domains = g_string_new(NULL);
-	g_ptr_array_add(link_domains, g_strdup_printf("~%s", d->zone));
-	for (size_t i = 0; i < cfg->n_dns_search; i++)
-		g_ptr_array_add(link_domains, g_strdup(cfg->dns_search[i]));
-	if (d->n_up)
-		g_ptr_array_add(link_domains, g_strdup("~."));
-	for (guint i = 0; i < link_domains->len; i++) {
-		const char *dom = g_ptr_array_index(link_domains, i);
-
-		g_string_append_printf(domains, dom[0] == '~' ? "%s'%s'" : "%s%s", i ? " " : "", dom);
-	}
-	rg_log(RG_LOG_INFO, "%s: peer names NAME.%s answered on %s%s%s; to use them: resolvectl dns "
-	       "%s %s && resolvectl domain %s %s", a->ifname, d->zone, d->listen,
-	       d->n_up ? ", other names forwarded to " : "", d->n_up ? d->up[0].addr : "",
-	       a->ifname, ip, a->ifname, domains->str);
-	g_string_free(domains, TRUE);
-	/* and the same through systemd-resolved, where it runs */
+	d->addr = p;
+	g_strlcpy(d->ip, ip, sizeof(d->ip));
 	agent_resolved_new(&d->resolved, a->ctx, a->ifname, a->tun.ifindex);
-	agent_resolved_set(d->resolved, &p, (const char *const *)link_domains->pdata,
-			   link_domains->len);
-	g_ptr_array_free(link_domains, TRUE);
+	if (a->settings) {
+		agent_dns_use_settings(d, a->settings);
+		return 0;
+	}
+	g_strlcpy(d->source, "config", sizeof(d->source));
+	configure(d, cfg->dns_servers, cfg->n_dns_servers, cfg->dns_search, cfg->n_dns_search);
 	return 0;
+}
+
+void agent_dns_use_settings(struct agent_dns *d, const struct trust_settings *s)
+{
+	char addrs[TRUST_DNS_MAX][RG_PREFIX_STR_MAX];
+	const char *servers[TRUST_DNS_MAX], *search[TRUST_SEARCH_MAX];
+
+	if (!d || d->fd < 0)
+		return;
+	for (size_t i = 0; i < s->n_dns && i < TRUST_DNS_MAX; i++) {
+		struct rg_prefix p = { .family = s->dns[i].family == 4 ? AF_INET : AF_INET6 };
+
+		memcpy(p.addr, s->dns[i].addr, sizeof(s->dns[i].addr));
+		rg_prefix_format_addr(&p, addrs[i], sizeof(addrs[i]));
+		servers[i] = addrs[i];
+	}
+	for (size_t i = 0; i < s->n_search && i < TRUST_SEARCH_MAX; i++)
+		search[i] = s->search[i];
+	snprintf(d->source, sizeof(d->source), "network %016llx", (unsigned long long)s->serial);
+	configure(d, servers, s->n_dns, search, s->n_search);
 }
 
 void agent_dns_free(struct agent_dns *d)
@@ -424,12 +478,7 @@ void agent_dns_free(struct agent_dns *d)
 	agent_resolved_free(d->resolved);	/* RevertLink while the link is still there */
 	if (d->src)
 		g_source_remove(d->src);
-	for (size_t i = 0; i < d->n_up; i++) {
-		if (d->up[i].src)
-			g_source_remove(d->up[i].src);
-		if (d->up[i].fd >= 0)
-			close(d->up[i].fd);
-	}
+	upstreams_close(d);
 	if (d->fd >= 0)
 		close(d->fd);
 	g_free(d);
@@ -457,4 +506,6 @@ void agent_dns_status(const struct agent_dns *d, struct agent_status *s)
 	g_strlcpy(s->dns_resolved, agent_resolved_state(d->resolved, &why),
 		  sizeof(s->dns_resolved));
 	g_strlcpy(s->dns_resolved_error, why, sizeof(s->dns_resolved_error));
+	g_strlcpy(s->dns_settings, d->source, sizeof(s->dns_settings));
+	s->dns_settings_refused = d->a->settings_refused;
 }

@@ -12,6 +12,7 @@ struct agent;
 struct agent_dns;
 struct agent_cfg;
 struct agent_status;
+struct trust_settings;
 
 #define AGENT_DNS_DEFAULT_DOMAIN "rift"
 
@@ -19,6 +20,9 @@ struct agent_status;
  * names and says so. cfg: network/dns_domain (the zone), dns_servers, dns_search. */
 int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cfg *cfg);
 void agent_dns_free(struct agent_dns *d);
+/* The network's signed settings (verified by trust.c) replace the forwarding servers and search
+ * domains from then on, resolved's registration included. NULL d: nothing. */
+void agent_dns_use_settings(struct agent_dns *d, const struct trust_settings *s);
 void agent_dns_status(const struct agent_dns *d, struct agent_status *s);
 
 #endif

@@ -1427,10 +1427,12 @@ void agent_peer_on_signal(struct agent *a, const struct sig_msg *m)
 	}
 	switch (m->type) {
 	case SIG_MSG_PEERS:
-		for (size_t i = 0; i < m->n_peers; i++)
+		for (size_t i = 0; i < m->n_peers; i++) {
 			on_announce(a, m->peers[i].peer_id, m->peers[i].public_key,
 				    m->peers[i].address, m->peers[i].cert, m->peers[i].rotation,
 				    true);
+			agent_trust_share_settings(a, m->peers[i].peer_id);
+		}
 		break;
 	case SIG_MSG_JOIN:
 		on_announce(a, m->peer_id, m->public_key, m->address, m->cert, m->rotation, true);

@@ -100,6 +100,8 @@ char *agent_status_to_json(const struct agent_status *s)
 	put_int(b, "dnsMalformed", (gint64)s->dns_malformed);
 	put_str(b, "dnsResolved", s->dns_resolved);
 	put_str(b, "dnsResolvedError", s->dns_resolved_error);
+	put_str(b, "dnsSettings", s->dns_settings);
+	put_int(b, "dnsSettingsRefused", (gint64)s->dns_settings_refused);
 	json_builder_set_member_name(b, "peers");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < s->n_peers; i++) {
@@ -287,7 +289,8 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	    !get_str(o, "dnsServer", s->dns_server, sizeof(s->dns_server)) ||
 	    !get_str(o, "dnsResolved", s->dns_resolved, sizeof(s->dns_resolved)) ||
 	    !get_str(o, "dnsResolvedError", s->dns_resolved_error,
-		     sizeof(s->dns_resolved_error))) {
+		     sizeof(s->dns_resolved_error)) ||
+	    !get_str(o, "dnsSettings", s->dns_settings, sizeof(s->dns_settings))) {
 		ret = rg_err_set(err, -EINVAL, "status reply has an over-long field");
 		goto out;
 	}
@@ -296,6 +299,7 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	s->dns_failed = (uint64_t)MAX(get_int(o, "dnsFailed", 0), 0);
 	s->dns_refused = (uint64_t)MAX(get_int(o, "dnsRefused", 0), 0);
 	s->dns_malformed = (uint64_t)MAX(get_int(o, "dnsMalformed", 0), 0);
+	s->dns_settings_refused = (uint64_t)MAX(get_int(o, "dnsSettingsRefused", 0), 0);
 	pn = json_object_get_member(o, "dnsServers");
 	for (guint i = 0; pn && JSON_NODE_HOLDS_ARRAY(pn) &&
 			  i < json_array_get_length(json_node_get_array(pn)); i++) {
@@ -482,6 +486,7 @@ static void escaped_copy(struct agent_status *c, const struct agent_status *s)
 	ESCAPE_FIELD(c->dns_server);
 	ESCAPE_FIELD(c->dns_resolved);
 	ESCAPE_FIELD(c->dns_resolved_error);
+	ESCAPE_FIELD(c->dns_settings);
 	for (size_t i = 0; i < c->n_dns_servers && i < AGENT_STATUS_DNS_MAX; i++)
 		ESCAPE_FIELD(c->dns_servers[i]);
 	ESCAPE_FIELD(c->version);
@@ -593,6 +598,13 @@ static char *format_text(const struct agent_status *s, int64_t now)
 				       " forwarded, %" PRIu64 " failed, %" PRIu64 " refused, %"
 				       PRIu64 " malformed\n", s->dns_answered, s->dns_forwarded,
 				       s->dns_failed, s->dns_refused, s->dns_malformed);
+		if (g_str_has_prefix(s->dns_settings, "network "))
+			g_string_append_printf(t, "  dns settings: signed by the network (serial %s)\n",
+					       s->dns_settings + 8);
+		if (s->dns_settings_refused)
+			g_string_append_printf(t, "  refused: %" PRIu64 " network DNS settings records "
+					       "(not signed by the network key)\n",
+					       s->dns_settings_refused);
 		if (s->dns_resolved[0])
 			g_string_append_printf(t, "  systemd-resolved: %s%s%s%s\n", s->dns_resolved,
 					       s->dns_resolved_error[0] ? " (" : "",

@@ -119,6 +119,8 @@ struct agent_status {
 	uint64_t dns_answered, dns_forwarded, dns_failed, dns_refused, dns_malformed;
 	char dns_resolved[AGENT_STATE_MAX + 1];	/* systemd-resolved: resolved.h states, "" = n/a */
 	char dns_resolved_error[192];		/* why not registered */
+	char dns_settings[40];			/* "config" or "network SERIAL": whose dns/search */
+	uint64_t dns_settings_refused;		/* network settings records refused */
 };
 
 /* Appends a zeroed peer entry (grows the array); NULL when the cap is reached. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/agent-int.h"
+#include "agent/dns.h"
 #include "conf/config.h"
 #include "signal/client.h"
 #include "trust/store.h"
@@ -35,6 +36,87 @@ static void keep_revoke_text(struct agent *a, const struct trust_revoke *r)
 static void load_revoke_cb(void *opaque, const struct trust_revoke *r)
 {
 	keep_revoke_text(opaque, r);
+}
+
+/* ---- network DNS settings (docs/routes.md#signed-dns-settings) ---- */
+
+static char *settings_path(const struct agent *a)
+{
+	return g_build_filename(a->trust->dir, "settings", NULL);
+}
+
+/* Verified against the anchor: TRUST_OK and *out, or why not. */
+static int settings_verify(struct agent *a, const char *text, struct trust_settings *out)
+{
+	struct trust_ctx ctx;
+	int v = trust_settings_from_base64(out, text, strlen(text));
+
+	trust_store_ctx(a->trust, &ctx);
+	return v != TRUST_OK ? v : trust_settings_check(&ctx, out);
+}
+
+static void settings_keep(struct agent *a, const char *text, const struct trust_settings *s)
+{
+	g_free(a->settings_b64);
+	a->settings_b64 = g_strdup(text);
+	if (!a->settings)
+		a->settings = g_new0(struct trust_settings, 1);
+	*a->settings = *s;
+}
+
+/* The settings this device took last time (the file is ours: still verified, a bad one is
+ * ignored with a warning). */
+static void load_settings(struct agent *a)
+{
+	g_autofree char *text = NULL, *path = settings_path(a);
+	struct trust_settings s;
+	int v;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return;
+	g_strstrip(text);
+	if ((v = settings_verify(a, text, &s)) != TRUST_OK) {
+		rg_log(RG_LOG_WARN, "membership: %s ignored: %s", path, trust_verdict_str(v));
+		return;
+	}
+	settings_keep(a, text, &s);
+}
+
+static void settings_refuse(struct agent *a, const char *from, int verdict)
+{
+	uint32_t bit = 1u << (-verdict & 31);
+
+	a->settings_refused++;
+	if (a->settings_logged & bit)
+		return;		/* each reason logged once */
+	a->settings_logged |= bit;
+	rg_log(RG_LOG_WARN, "membership: network DNS settings from %s refused: %s; not used",
+	       from, trust_verdict_str(verdict));
+}
+
+/* A record from the hub: refused unless the network key signed it; taken when newer than ours
+ * (persisted, applied to the responder). True when taken: the caller passes it on. */
+static bool take_settings(struct agent *a, const char *text, const char *from)
+{
+	struct trust_settings s;
+	g_autoptr(GError) e = NULL;
+	g_autofree char *path = NULL;
+	int v = settings_verify(a, text, &s);
+
+	if (v != TRUST_OK) {
+		settings_refuse(a, from, v);
+		return false;
+	}
+	if (a->settings && s.serial <= a->settings->serial)
+		return false;		/* what we have, or older */
+	settings_keep(a, text, &s);
+	path = settings_path(a);
+	if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &e))
+		rg_log(RG_LOG_WARN, "membership: network DNS settings not saved: %s", e->message);
+	rg_log(RG_LOG_INFO, "membership: network DNS settings %016llx from %s taken (%u servers, %u "
+	       "search domains)", (unsigned long long)s.serial, from, s.n_dns, s.n_search);
+	agent_dns_use_settings(a->dns, &s);
+	return true;
 }
 
 int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *err)
@@ -82,6 +164,7 @@ int agent_trust_init(struct agent *a, const char *config_path, struct rg_err *er
 	    trust_rotation_to_base64(text, sizeof(text), &a->trust->rotation) == 0)
 		a->rotation_b64 = g_strdup(text);
 	trust_store_each_revoke(a->trust, load_revoke_cb, a);
+	load_settings(a);
 	return 0;
 }
 
@@ -92,6 +175,8 @@ void agent_trust_free(struct agent *a)
 	g_clear_pointer(&a->cert_b64, g_free);
 	g_clear_pointer(&a->rotation_b64, g_free);
 	g_clear_pointer(&a->trust_config, g_free);
+	g_clear_pointer(&a->settings_b64, g_free);
+	g_clear_pointer(&a->settings, g_free);
 	if (a->revocations)
 		g_ptr_array_free(a->revocations, TRUE);
 	a->revocations = NULL;
@@ -261,12 +346,16 @@ const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap
 
 /* ---- revocations ---- */
 
-static void send_revocations(struct agent *a, const char *to, char **texts, size_t n)
+/* A revoke frame to one peer: revocations, and our settings record when with_settings. */
+static void send_revocations(struct agent *a, const char *to, char **texts, size_t n,
+			     bool with_settings)
 {
 	struct sig_msg m = { .type = SIG_MSG_REVOKE };
 
-	if (!n)
+	with_settings = with_settings && a->settings_b64;
+	if (!n && !with_settings)
 		return;
+	m.settings = with_settings ? g_strdup(a->settings_b64) : NULL;
 	m.to = g_strdup(to);
 	m.from = g_strdup(a->peer_id);
 	m.revocations = g_new0(char *, n);
@@ -279,11 +368,19 @@ static void send_revocations(struct agent *a, const char *to, char **texts, size
 
 void agent_trust_greet(struct agent *a, const char *peer_id)
 {
-	if (!a->trust || !a->revocations->len)
+	if (!a->trust)
 		return;
 	for (guint i = 0; i < a->revocations->len; i += SIG_MSG_REVOKE_MAX)
 		send_revocations(a, peer_id, (char **)a->revocations->pdata + i,
-				 MIN(a->revocations->len - i, (guint)SIG_MSG_REVOKE_MAX));
+				 MIN(a->revocations->len - i, (guint)SIG_MSG_REVOKE_MAX), i == 0);
+	if (!a->revocations->len)
+		send_revocations(a, peer_id, NULL, 0, true);
+}
+
+void agent_trust_share_settings(struct agent *a, const char *peer_id)
+{
+	if (a->trust)
+		send_revocations(a, peer_id, NULL, 0, true);
 }
 
 /* Takes one record: verified, new → persisted, applied, and true (the caller passes it on). */
@@ -337,17 +434,61 @@ static void pass_on(struct agent *a, const char *text, const char *except)
 		struct agent_peer *p = v;
 
 		if (p->present && (!except || strcmp(p->id, except) != 0))
-			send_revocations(a, p->id, one, 1);
+			send_revocations(a, p->id, one, 1, false);
 	}
+}
+
+static void share_settings_all(struct agent *a, const char *except)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	g_hash_table_iter_init(&it, a->peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct agent_peer *p = v;
+
+		if (p->present && (!except || strcmp(p->id, except) != 0))
+			send_revocations(a, p->id, NULL, 0, true);
+	}
+}
+
+int agent_trust_settings_reload(struct agent *a, struct rg_err *err)
+{
+	g_autofree char *text = NULL, *path = NULL;
+	struct trust_settings s;
+	int v;
+
+	if (!a->trust)
+		return rg_err_set(err, -EINVAL, "this network is not signed");
+	path = settings_path(a);
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return rg_err_set(err, -ENOENT, "%s: cannot read it", path);
+	g_strstrip(text);
+	if ((v = settings_verify(a, text, &s)) != TRUST_OK)
+		return rg_err_set(err, -EKEYREJECTED, "%s: %s", path, trust_verdict_str(v));
+	if (take_settings(a, text, "the control socket"))
+		share_settings_all(a, NULL);
+	return 0;
 }
 
 void agent_trust_on_revoke(struct agent *a, const struct sig_msg *m)
 {
-	if (!a->trust)
+	const char *from = m->from ? m->from : "?";
+
+	if (!a->trust) {
+		/* nobody may push DNS settings to an unsigned network (bit 0: no verdict uses it) */
+		if (m->settings && !(a->settings_refused++, a->settings_logged & 1)) {
+			a->settings_logged |= 1;
+			rg_log(RG_LOG_WARN, "membership: network DNS settings from %s refused: this "
+			       "network is not signed", from);
+		}
 		return;
+	}
 	for (size_t i = 0; i < m->n_revocations; i++)
-		if (take_revoke(a, m->revocations[i], m->from ? m->from : "?"))
+		if (take_revoke(a, m->revocations[i], from))
 			pass_on(a, m->revocations[i], m->from);
+	if (m->settings && take_settings(a, m->settings, from))
+		share_settings_all(a, from);
 }
 
 int agent_trust_revoke_text(struct agent *a, const char *text, struct rg_err *err)

@@ -26,6 +26,7 @@
 #include "util/ct.h"
 #include "util/encoding.h"
 #include "util/err.h"
+#include "util/prefix.h"
 #include "util/x25519.h"
 
 enum trust_cli_limits {
@@ -370,11 +371,15 @@ static void devices_usage(FILE *f, const char *cmd)
 	fprintf(f,
 		"Usage: %s %s [--config PATH]\n"
 		"       %s %s revoke NAME [--config PATH]\n"
+		"       %s %s dns [--server ADDR]... [--search DOMAIN]... [--config PATH]\n"
 		"\n"
 		"On the admin device (the one holding the network key): lists every certificate and\n"
 		"invite ticket issued, or revokes every one issued to NAME. A running agent sends the\n"
-		"revocation to every online device through the hub; devices persist it.\n",
-		rg_prog, cmd, rg_prog, cmd);
+		"revocation to every online device through the hub; devices persist it.\n"
+		"'dns' signs the network's DNS settings (at most 4 servers, 8 search domains; none:\n"
+		"no pushed settings any more): every device then forwards names outside the mesh to\n"
+		"those servers and adds the search domains, in place of its [network] dns/search.\n",
+		rg_prog, cmd, rg_prog, cmd, rg_prog, cmd);
 }
 
 /* Names the running agent sees connected, for the live column. */
@@ -479,9 +484,61 @@ static int devices_revoke(const struct conf *c, struct trust_store *s, struct tr
 	return 0;
 }
 
+/* Signs the network DNS settings, keeps them in the trust directory (the admin's agent takes
+ * them from there) and asks a running agent to send them on. */
+static int devices_dns(const struct conf *c, const struct trust_store *s, char **servers,
+		       size_t n_servers, char **search, size_t n_search)
+{
+	char text[TRUST_SETTINGS_B64_MAX + 1];
+	g_autofree char *path = g_build_filename(s->dir, "settings", NULL);
+	g_autoptr(GError) e = NULL;
+	struct trust_settings st = { 0 };
+	struct rg_err err = { 0 };
+	char *reply = NULL;
+	bool sent;
+
+	snprintf(st.net, sizeof(st.net), "%s", c->network_name);
+	st.serial = rg_wall_ns();	/* later settings win */
+	st.issued_at = now_s();
+	for (size_t i = 0; i < n_servers; i++) {
+		struct rg_prefix p;
+		struct trust_prefix *t = &st.dns[st.n_dns++];
+
+		if (strchr(servers[i], '/') || !rg_prefix_parse_addr(&p, servers[i]))
+			return fail("--server must be an IPv4 or IPv6 address, got '%.64s'", servers[i]);
+		t->family = p.family == AF_INET ? 4 : 6;
+		t->plen = p.family == AF_INET ? 32 : 128;
+		memcpy(t->addr, p.addr, p.family == AF_INET ? 4 : 16);
+	}
+	for (size_t i = 0; i < n_search; i++) {
+		if (strlen(search[i]) > TRUST_DOMAIN_MAX || !conf_valid_domain(search[i]))
+			return fail("--search must be DNS labels (A-Z a-z 0-9 -, dot-separated, at most "
+				    "63 characters), got '%.64s'", search[i]);
+		snprintf(st.search[st.n_search++], sizeof(st.search[0]), "%s", search[i]);
+	}
+	memcpy(st.issuer, s->anchor, TRUST_KEY_LEN);
+	if (trust_settings_sign(&st, s->net_seed) < 0 ||
+	    trust_settings_to_base64(text, sizeof(text), &st) < 0)
+		return fail("cannot sign the DNS settings%s", "");
+	if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &e))
+		return fail("%s", e->message);
+	printf("%s\n", text);
+	sent = agent_ctl_request(c->interface, "settings", ASK_TIMEOUT_MS, &reply, &err) == 0 &&
+	       reply && strstr(reply, "\"ok\":true");
+	g_free(reply);
+	fprintf(stderr, "Signed DNS settings: %zu server%s, %zu search domain%s (%s).%s\n",
+		n_servers, n_servers == 1 ? "" : "s", n_search, n_search == 1 ? "" : "s", path,
+		sent ? " The running agent is sending them to every device." :
+		       " No agent is running here: start it ('riftgate up') to deliver them.");
+	return 0;
+}
+
 int cmd_devices(int argc, char **argv)
 {
 	const char *path = NULL, *revoke = NULL;
+	char *servers[TRUST_DNS_MAX], *search[TRUST_SEARCH_MAX];
+	size_t n_servers = 0, n_search = 0;
+	bool dns = false;
 	char defpath[PATH_MAX];
 	struct trust_store *s = NULL;
 	struct trust_registry *reg = NULL;
@@ -495,8 +552,18 @@ int cmd_devices(int argc, char **argv)
 			return 0;
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			path = argv[++i];
-		} else if (strcmp(argv[i], "revoke") == 0 && i + 1 < argc && !revoke) {
+		} else if (strcmp(argv[i], "revoke") == 0 && i + 1 < argc && !revoke && !dns) {
 			revoke = argv[++i];
+		} else if (strcmp(argv[i], "dns") == 0 && !revoke && !dns) {
+			dns = true;
+		} else if (dns && strcmp(argv[i], "--server") == 0 && i + 1 < argc) {
+			if (n_servers == TRUST_DNS_MAX)
+				return fail("at most %s --server", "4");
+			servers[n_servers++] = argv[++i];
+		} else if (dns && strcmp(argv[i], "--search") == 0 && i + 1 < argc) {
+			if (n_search == TRUST_SEARCH_MAX)
+				return fail("at most %s --search", "8");
+			search[n_search++] = argv[++i];
 		} else {
 			devices_usage(stderr, argv[0]);
 			return 1;
@@ -525,7 +592,10 @@ int cmd_devices(int argc, char **argv)
 		fail("%s", reg ? err.msg : "out of memory");
 		goto out;
 	}
-	ret = revoke ? devices_revoke(&c, s, reg, revoke) : devices_list(&c, s, reg);
+	if (dns)
+		ret = devices_dns(&c, s, servers, n_servers, search, n_search);
+	else
+		ret = revoke ? devices_revoke(&c, s, reg, revoke) : devices_list(&c, s, reg);
 out:
 	free(reg);
 	trust_store_free(s);

@@ -66,6 +66,7 @@ void sig_msg_clear(struct sig_msg *m)
 	for (size_t i = 0; i < m->n_revocations; i++)
 		g_free(m->revocations[i]);
 	g_free(m->revocations);
+	g_free(m->settings);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -73,6 +74,7 @@ void sig_msg_clear(struct sig_msg *m)
 static const char *const acted_names[] = {
 	"type", "peerId", "publicKey", "address", "from", "to", "sdp", "candidate", "code",
 	"message", "peers", "cert", "routes", "revocations", "rotation",
+	"settings",
 };
 
 /* Strings as JSON (RFC 8259 §7) spells them: only the escapes \" \\ \/ \b \f \n \r \t \uXXXX,
@@ -289,7 +291,8 @@ static int parse_object(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 		break;
 	case SIG_MSG_REVOKE:
 		if ((r = get_str(o, t, "from", false, &m->from, err)) ||
-		    (r = get_str(o, t, "to", true, &m->to, err)))
+		    (r = get_str(o, t, "to", true, &m->to, err)) ||
+		    (r = get_str(o, t, "settings", false, &m->settings, err)))
 			return r;
 		return parse_revocations(o, m, err);
 	case SIG_MSG_ICE_CANDIDATE:
@@ -456,6 +459,7 @@ char *sig_msg_to_json(const struct sig_msg *m, size_t *len_out, struct rg_err *e
 		for (size_t i = 0; i < m->n_revocations; i++)
 			json_builder_add_string_value(b, m->revocations[i]);
 		json_builder_end_array(b);
+		add_str(b, "settings", m->settings);
 		break;
 	case SIG_MSG_ICE_CANDIDATE:
 		add_str(b, "from", m->from);

@@ -22,7 +22,8 @@ enum sig_msg_type {
 	SIG_MSG_ICE_CANDIDATE,	/* from, to, candidate */
 	SIG_MSG_PEER_LEFT,	/* peerId */
 	SIG_MSG_ERROR,		/* code, message (hub → client only) */
-	SIG_MSG_REVOKE,		/* from, to, revocations[] (signed networks, docs/membership.md) */
+	SIG_MSG_REVOKE,		/* from, to, revocations[], settings (signed networks,
+				 * docs/membership.md) */
 };
 
 enum sig_msg_limits {
@@ -63,6 +64,7 @@ struct sig_msg {
 	size_t n_peers;
 	char **revocations;	/* revoke: owned array of base64 records */
 	size_t n_revocations;
+	char *settings;		/* revoke (optional): base64 network DNS settings record */
 	bool relay;		/* peers: the hub announced "relay":true (docs/signaling.md §Relay) */
 };
 

@@ -7,8 +7,9 @@ agent forged frames about the other peers: a rewritten publicKey with the real c
 rewritten address, two peers' certificates swapped, a join without a certificate, a forged
 `peers` entry, an offer with a forged key, replays of every join it ever saw (revoked or
 superseded devices included), and a join for a new name `mallory` carrying another device's
-address and certificate. A second connection with a peerId takes the seat over (the worst a hub
-can do). Usage: hostilehub.py HOST PORT TOKEN. Prints one line per connection event and a count
+address and certificate, and network DNS settings that the network key did not sign (random
+bytes, and the genuine settings it relayed with the first 127.0.0.x server changed). A second
+connection with a peerId takes the seat over (the worst a hub can do). Usage: hostilehub.py HOST PORT TOKEN. Prints one line per connection event and a count
 of forged frames on SIGTERM."""
 import asyncio
 import base64
@@ -24,6 +25,7 @@ ATTACK_S = 1.0
 conns = {}      # peerId -> websocket
 joins = {}      # peerId -> the join frame of the current connection (as received)
 history = []    # every join frame ever received, for replays
+settings = None  # the last genuine network DNS settings record relayed (base64)
 forged = 0
 
 
@@ -66,6 +68,15 @@ def forgeries(target):
         if old.get("peerId") != target:
             out.append(dict(old))
     if others:
+        q = others[0]
+        out.append({"type": "revoke", "from": q, "to": target, "revocations": [],
+                    "settings": base64.b64encode(os.urandom(90)).decode()})
+        if settings:
+            raw = bytearray(base64.b64decode(settings))
+            i = raw.find(bytes([4, 127, 0, 0]))
+            raw[i + 4 if i >= 0 else -1] ^= 0x40
+            out.append({"type": "revoke", "from": q, "to": target, "revocations": [],
+                        "settings": base64.b64encode(bytes(raw)).decode()})
         j = joins[others[0]]
         out.append({"type": "join", "peerId": "mallory", "publicKey": rkey(),
                     "address": j.get("address"), "cert": j.get("cert")})
@@ -85,6 +96,7 @@ async def attacker():
 
 
 async def handle(request):
+    global settings
     if request.headers.get("Authorization") != "Bearer " + TOKEN:
         return web.Response(status=401, text="bad token")
     ws = web.WebSocketResponse(heartbeat=None)
@@ -115,6 +127,8 @@ async def handle(request):
                     if p != me:
                         await send(w, m)
             elif t in ("offer", "answer", "ice-candidate", "revoke") and me is not None:
+                if t == "revoke" and isinstance(m.get("settings"), str):
+                    settings = m["settings"]
                 m["from"] = me
                 dst = conns.get(m.get("to"))
                 if dst is not None:
