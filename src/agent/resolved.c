@@ -116,8 +116,10 @@ static void set_cb(GObject *src, GAsyncResult *res, gpointer data)
 {
 	struct agent_resolved *r = data;
 	g_autoptr(GError) e = NULL;
-	g_autoptr(GVariant) v = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &e);
+	GVariant *v = g_dbus_connection_call_finish(G_DBUS_CONNECTION(src), res, &e);
 
+	if (v)
+		g_variant_unref(v);
 	r->inflight--;
 	if (g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED))
 		return;			/* _free is waiting for us */
