@@ -141,8 +141,8 @@ static void ice_failed(void *opaque, bool was_connected)
 	/* After a restart this is the new checks failing: the path is already reported lost, or
 	 * the caller's restart timer decides. */
 	if (was_connected &&
-	    path_lost(p, p->restart.state != RTC_RESTART_NONE
-				     ? "ICE failed after the restart" : "ICE consent lost"))
+	    path_lost(p, rtc_restart_state(&p->restart) != RTC_RESTART_NONE
+			 ? "ICE failed after the restart" : "ICE consent lost"))
 		return;
 	rtc_peer_fail(p, was_connected ? "ICE consent lost" : "ICE failed");
 }
@@ -175,7 +175,7 @@ static void tick_peer(struct rtc_peer *p, uint64_t now)
 	 * SCTP heartbeats keep a live path from ever being this quiet. A caller that restarts
 	 * ICE (ops.ice_path) gets one more consent timeout for it. */
 	if (ev & RTC_ICE_LIVE_SILENT) {
-		if (!p->restart.lost && path_lost(p, "no packets within the consent timeout"))
+		if (!rtc_restart_lost(&p->restart) && path_lost(p, "no packets within the consent timeout"))
 			rtc_ice_rearm(&p->ice, now, RTC_ICE_LIVE_SILENT);
 		else
 			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
@@ -986,17 +986,17 @@ int rtc_peer_restart_ice(struct rtc_peer *p)
 
 enum rtc_restart_state rtc_peer_restart_state(const struct rtc_peer *p)
 {
-	return p->restart.state;
+	return rtc_restart_state(&p->restart);
 }
 
 bool rtc_peer_restart_pending(const struct rtc_peer *p)
 {
-	return p->restart.state == RTC_RESTART_LOCAL && p->restart.offer_pending;
+	return rtc_restart_pending(&p->restart);
 }
 
 bool rtc_peer_path_lost(const struct rtc_peer *p)
 {
-	return p->restart.lost;
+	return rtc_restart_lost(&p->restart);
 }
 
 int rtc_peer_set_local_addrs(struct rtc_peer *p, const char *const *addrs, size_t n)

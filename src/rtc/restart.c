@@ -90,3 +90,18 @@ bool rtc_restart_take_list_cands(struct rtc_restart *r)
 	r->list_cands = false;
 	return l;
 }
+
+enum rtc_restart_state rtc_restart_state(const struct rtc_restart *r)
+{
+	return r->state;
+}
+
+bool rtc_restart_pending(const struct rtc_restart *r)
+{
+	return r->state == RTC_RESTART_LOCAL && r->offer_pending;
+}
+
+bool rtc_restart_lost(const struct rtc_restart *r)
+{
+	return r->lost;
+}

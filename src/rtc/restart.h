@@ -48,5 +48,9 @@ enum rtc_path_report rtc_restart_rx(struct rtc_restart *r);
 bool rtc_restart_watching(const struct rtc_restart *r);
 /* Whether the description being written lists our candidates (once per restart). */
 bool rtc_restart_take_list_cands(struct rtc_restart *r);
+/* What the peer reports (rtc_peer_restart_state, rtc_peer_restart_pending, rtc_peer_path_lost). */
+enum rtc_restart_state rtc_restart_state(const struct rtc_restart *r);
+bool rtc_restart_pending(const struct rtc_restart *r);	/* our restart offer is unanswered */
+bool rtc_restart_lost(const struct rtc_restart *r);
 
 #endif
