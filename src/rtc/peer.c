@@ -18,8 +18,8 @@ static bool settled(const struct rtc_peer *p)
 {
 	if (p->state >= RTC_STATE_FAILED)
 		return true;
-	return p->state == RTC_STATE_CONNECTED && p->restart.state == RTC_RESTART_NONE &&
-	       !p->restart.lost;
+	return p->state == RTC_STATE_CONNECTED &&
+	       rtc_restart_state(&p->restart) == RTC_RESTART_NONE && !rtc_restart_lost(&p->restart);
 }
 
 void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s)
@@ -688,7 +688,7 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	rtc_dtls_init(&p->dtls, p->ctx, p->log_id, &dtls_ops, p);
 	rtc_sctp_global_ref(p->ctx);
 	rtc_sctp_init(&p->sctp, p->log_id, p->consent_timeout_ms, &sctp_ops, p);
-	p->sctp.streams = p->max_streams;
+	rtc_sctp_set_streams(&p->sctp, p->max_streams);
 	if ((ret = rtc_ice_init(&p->ice, p->ctx, p->log_id, cfg, &ice_ops, p, err)) < 0) {
 		rtc_peer_free(p);
 		return ret;

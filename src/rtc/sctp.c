@@ -663,6 +663,11 @@ int rtc_sctp_rtt_ms(const struct rtc_sctp *s)
 	return (int)st.sstat_primary.spinfo_srtt;
 }
 
+void rtc_sctp_set_streams(struct rtc_sctp *s, uint16_t n)
+{
+	s->streams = n;
+}
+
 void rtc_sctp_set_remote_port(struct rtc_sctp *s, uint16_t port)
 {
 	s->remote_port = port;

@@ -49,8 +49,7 @@ struct rtc_sctp {
 	uint32_t id;			/* what usrsctp knows us by (sconn_addr, ulp_info) */
 	struct socket *sock;		/* owned; NULL until DTLS is up */
 	uint32_t hb_interval_ms;
-	uint16_t streams;		/* each way; the owner may set it before rtc_sctp_start,
-					 * 0 = RTC_MAX_CHANNELS */
+	uint16_t streams;		/* each way (rtc_sctp_set_streams); 0 = RTC_MAX_CHANNELS */
 	bool up;			/* COMM_UP seen */
 	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
 	bool remote_rg;			/* the remote SDP says riftgate (a=x-rg-crc32c-offload) */
@@ -96,6 +95,8 @@ int rtc_sctp_set_path_mtu(struct rtc_sctp *s, unsigned path_mtu);
 int rtc_sctp_rtt_ms(const struct rtc_sctp *s);
 /* What the remote description says (before rtc_sctp_start): its SCTP port; whether it is
  * riftgate (a=x-rg-crc32c-offload), and then whether both skip the CRC32c. */
+/* SCTP streams each way, before rtc_sctp_start (0 = RTC_MAX_CHANNELS). */
+void rtc_sctp_set_streams(struct rtc_sctp *s, uint16_t n);
 void rtc_sctp_set_remote_port(struct rtc_sctp *s, uint16_t port);
 void rtc_sctp_set_remote_rg(struct rtc_sctp *s, bool remote_rg, bool crc_offload);
 bool rtc_sctp_remote_rg(const struct rtc_sctp *s);
