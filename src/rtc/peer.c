@@ -41,8 +41,9 @@ void rtc_peer_set_state(struct rtc_peer *p, enum rtc_state s)
 
 static void channel_destroy(struct rtc_peer *p, struct rtc_channel *ch, bool notify)
 {
-	if (ch->stream != NO_STREAM && ch->stream < RTC_MAX_CHANNELS &&
-	    p->by_stream[ch->stream] == ch)
+	/* A channel with a stream is in by_stream at it (assign_stream, on_dcep); a pending one
+	 * (no stream yet) is in no index. */
+	if (ch->stream != NO_STREAM)
 		p->by_stream[ch->stream] = NULL;
 	/* every channel the caller holds gets channel_closed, whatever its state */
 	if (notify && !p->dead && p->ops.channel_closed)
