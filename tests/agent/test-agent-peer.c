@@ -211,10 +211,13 @@ void agent_timer_rearm(struct agent *a)
 	(void)a;
 }
 
+static unsigned dns_settings_used;
+
 void agent_dns_use_settings(struct agent_dns *d, const struct trust_settings *s)
 {
 	(void)d;
 	(void)s;
+	dns_settings_used++;
 }
 
 int agent_send_signal(struct agent *a, const struct sig_msg *m)
@@ -884,6 +887,26 @@ static void test_bad_ids(void)
 	teardown();
 }
 
+/* Issue 16: DNS settings pushed to an unsigned network (no trust anchor to check them) are
+ * refused and counted, whatever they hold, and never used. */
+static void test_settings_unsigned(void)
+{
+	struct sig_msg m = { .type = SIG_MSG_REVOKE };
+
+	setup();
+	m.from = g_strdup("peer1");
+	m.to = g_strdup(T->a.peer_id);
+	m.revocations = g_new0(char *, 1);
+	m.settings = g_strdup("cmcBBQNsYWI=");
+	deliver(&m);
+	deliver(&m);
+	g_assert_cmpuint(T->a.settings_refused, ==, 2);
+	g_assert_null(T->a.settings);
+	g_assert_cmpuint(dns_settings_used, ==, 0);
+	sig_msg_clear(&m);
+	teardown();
+}
+
 /* Issue 15 item 4: at most max_peers entries; beyond, refused and counted; a peer that left
  * without a tunnel makes room. */
 static void test_max_peers(void)
@@ -986,6 +1009,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/peer/hub-reachable-restarts", test_hub_reachable_restarts_at_once);
 	g_test_add_func("/agent/peer/bad-ids", test_bad_ids);
 	g_test_add_func("/agent/peer/max-peers", test_max_peers);
+	g_test_add_func("/agent/peer/settings-unsigned", test_settings_unsigned);
 	g_test_add_func("/agent/peer/unconfirmed-removed", test_unconfirmed_removed);
 	return g_test_run();
 }
