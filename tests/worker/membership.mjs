@@ -50,6 +50,24 @@ function cert({ name, wgKey, address, serial, signer = network, issuer = anchor,
 	return Buffer.concat([body, crypto.sign(null, body, signer.privateKey)]).toString("base64");
 }
 
+// A device enrolled with an invite ticket: the ticket (signed by the network key) binds name and
+// address; the device's own cert embeds it and is signed by the ticket's one-time key.
+function ticketDevice(name, n, id, ticketKey, wgKey = key()) {
+	const now = Math.floor(Date.now() / 1000);
+	const address = `10.10.0.${n}/24`;
+	const tbody = Buffer.concat([Buffer.from([0x72, 0x67, 1, 2]), str(NET), str(name), u8(1),
+		pfx(address), u64(now - 60), u64(now + 3600), u64(now + 86400), u64(id),
+		rawPub(ticketKey.publicKey), anchor]);
+	const ticket = Buffer.concat([tbody, crypto.sign(null, tbody, network.privateKey)]);
+	const tl = Buffer.alloc(2);
+	tl.writeUInt16BE(ticket.length);
+	const body = Buffer.concat([Buffer.from([0x72, 0x67, 1, 1]), str(NET), str(name),
+		Buffer.from(wgKey, "base64"), crypto.randomBytes(32), u8(1), pfx(address), u8(0),
+		u64(now - 30), u64(now + 86000), u64(id), anchor, tl, ticket]);
+	const c = Buffer.concat([body, crypto.sign(null, body, ticketKey.privateKey)]).toString("base64");
+	return { name, wgKey, address, serial: id, cert: c };
+}
+
 // A key rotation of device d (seq, old -> new WireGuard key), signed by its device key.
 function rotation(d, seq, oldKey, newKey, signer = d.devKey) {
 	const s4 = Buffer.alloc(4);
@@ -254,6 +272,35 @@ try {
 		await refused(url, alice, "newer rotation", { publicKey: k1, rotation: r1 }, pb);
 		pa2.close();
 		pb.close();
+	});
+
+	await check("one binding per invite ticket, kept in storage: a second key refused after a restart", async () => {
+		const net = `${NET}-${++room}`;
+		const url = `${w.ws}/connect/${net}`;
+		const tk = crypto.generateKeyPairSync("ed25519");
+		const first = ticketDevice("tess", 7, 0x7777, tk);
+		await refusedOrAdmitted(url, first, true);
+		// the Durable Object restarts (its wasm memory is gone, its storage is not)
+		await w.abort(net);
+		const second = ticketDevice("tess", 7, 0x7777, tk);
+		await refused(url, second, "invite ticket already used by another key");
+		// the first binding is still honoured
+		await refusedOrAdmitted(url, first, true);
+	});
+
+	await check("key rotations seen are kept in storage: the old key stays refused after a restart", async () => {
+		const net = `${NET}-${++room}`;
+		const url = `${w.ws}/connect/${net}`;
+		const devKey = crypto.generateKeyPairSync("ed25519");
+		const alice = device("alice", 2, 131, { devKey });
+		alice.devKey = devKey;
+		const k1 = key();
+		const p = await join(url, alice, { publicKey: k1, rotation: rotation(alice, 1, alice.wgKey, k1) });
+		await p.nextType("peers");
+		p.close();
+		await p.waitClosed();
+		await w.abort(net);
+		await refused(url, alice, "newer rotation");
 	});
 
 	await check("a device revoked in REVOKED is refused", async () => {

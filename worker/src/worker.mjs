@@ -189,12 +189,45 @@ export class HubRoom {
 		}
 		this.trust = true;
 		this.ctx.blockConcurrencyWhile(async () => {
+			// ticket bindings and key rotations seen, before any join: one binding per ticket
+			// must hold across evictions and restarts, and an old key stays refused
+			for (const [which, name] of [[0, "bindings"], [1, "rotations"]]) {
+				const t = await this.ctx.storage.get(name);
+				if (t instanceof Uint8Array)
+					this.tableLoad(which, t);
+			}
 			const stored = await this.ctx.storage.get("revoked");
 			this.revokedRecords = Array.isArray(stored) ? stored : [];
 			const fromEnv = (env.REVOKED ?? "").split(/\s+/).filter((r) => r !== "");
 			for (const r of [...fromEnv, ...this.revokedRecords])
 				await this.revocation(r, false);
 		});
+	}
+
+	// Raw entries of a trust table (0 bindings, 1 rotations) <-> storage (Uint8Array).
+	tableLoad(which, bytes) {
+		const x = this.x;
+		const size = x.hubw_trust_table_entry_size(which);
+		const n = Math.floor(bytes.length / size);
+		if (n * size !== bytes.length || x.hubw_trust_table_set_count(which, 0) !== 0)
+			return;
+		new Uint8Array(x.memory.buffer, x.hubw_trust_table(which), bytes.length).set(bytes);
+		if (x.hubw_trust_table_set_count(which, n) !== 0)
+			console.log(`hub: stored trust table ${which} too large; ignored`);
+	}
+
+	// Started synchronously (put() begins the write at once; the Durable Object's output gate
+	// then holds every frame sent after it until the write is durable).
+	tablesSave() {
+		const x = this.x;
+		if (!x.hubw_trust_tables_dirty())
+			return;
+		const entries = {};
+		for (const [which, name] of [[0, "bindings"], [1, "rotations"]]) {
+			const len = x.hubw_trust_table_count(which) * x.hubw_trust_table_entry_size(which);
+			entries[name] = new Uint8Array(x.memory.buffer, x.hubw_trust_table(which), len).slice();
+		}
+		this.ctx.storage.put(entries).catch((e) => console.log(`hub: trust tables not saved: ${e}`));
 	}
 
 	async ed25519(pub, sig, msg) {
@@ -524,6 +557,10 @@ export class HubRoom {
 		// Truncated: hand the hub one byte over its limit, it closes with 1009.
 		len = r.read < message.length ? b.length : r.written;
 		this.x.hubw_text(conn, len, Date.now());
+		// a new ticket binding or key rotation is written before the join goes out: the output
+		// gate holds the frames until storage has it
+		if (this.trust)
+			this.tablesSave();
 		this.flush();
 	}
 

@@ -132,6 +132,9 @@ static struct trust_ctx tctx;
 static struct trust_revlist revoked;
 static struct trust_bindings bindings;
 static struct trust_rotations rotations;	/* newest key rotation seen per cert */
+/* bindings or rotations changed since the shell last saved them (hubw_trust_tables_dirty): a
+ * Durable Object's wasm memory does not survive eviction, its storage does */
+static int tables_dirty;
 static uint64_t now_s;
 /* raw record bytes from JS: the largest record, or a cert followed by its key rotation */
 static uint8_t trust_buf[TRUST_CERT_MAX + TRUST_ROTATION_MAX];
@@ -251,9 +254,16 @@ static int op_admit(void *host, uint64_t conn, const char *peer_id, const char *
 		if (has_ro)
 			for (size_t i = 0; i < TRUST_KEY_LEN; i++)
 				view.wg_key[i] = ro.new_wg[i];
+		size_t nb = bindings.n, nr = rotations.n;
+		const struct trust_rotated *e = trust_rotations_find(&rotations, tc.serial);
+		uint32_t seq = e ? e->seq : 0;
+
 		if ((v = trust_cert_matches(&view, peer_id, key, address)) == TRUST_OK &&
 		    (v = trust_bindings_use(&bindings, &tc)) == TRUST_OK)
 			v = trust_rotations_use(&rotations, &tc, has_ro ? &ro : 0);
+		e = trust_rotations_find(&rotations, tc.serial);
+		if (bindings.n != nb || rotations.n != nr || (e && e->seq != seq))
+			tables_dirty = 1;
 	}
 	if (v == TRUST_OK) {
 		*rot_seq = has_ro ? ro.seq : 0;
@@ -549,6 +559,47 @@ EXPORT("hubw_trust_revoke") int hubw_trust_revoke(uint32_t len)
 EXPORT("hubw_trust_is_revoked") uint32_t hubw_trust_is_revoked(uint32_t hi, uint32_t lo)
 {
 	return trust_on && trust_revlist_has(&revoked, (uint64_t)hi << 32 | lo) ? 1 : 0;
+}
+
+/* Persistence of the one-binding-per-ticket table and the newest rotation per cert: the shell
+ * reads the raw entries (struct trust_binding / struct trust_rotated, wasm32 layout) after a
+ * frame that changed them and keeps them in storage; at construction it writes them back in
+ * place and sets the counts. */
+EXPORT("hubw_trust_tables_dirty") uint32_t hubw_trust_tables_dirty(void)
+{
+	uint32_t d = (uint32_t)tables_dirty;
+
+	tables_dirty = 0;
+	return d;
+}
+
+/* which: 0 bindings, 1 rotations. */
+EXPORT("hubw_trust_table") void *hubw_trust_table(uint32_t which)
+{
+	return which ? (void *)rotations.e : (void *)bindings.b;
+}
+
+EXPORT("hubw_trust_table_entry_size") uint32_t hubw_trust_table_entry_size(uint32_t which)
+{
+	return which ? sizeof(rotations.e[0]) : sizeof(bindings.b[0]);
+}
+
+EXPORT("hubw_trust_table_count") uint32_t hubw_trust_table_count(uint32_t which)
+{
+	return (uint32_t)(which ? rotations.n : bindings.n);
+}
+
+/* After the shell wrote n entries at hubw_trust_table(which): 0, or -1 when n is over the
+ * table's capacity (the table is then left empty). */
+EXPORT("hubw_trust_table_set_count") int hubw_trust_table_set_count(uint32_t which, uint32_t n)
+{
+	if (which ? n > TRUST_ROTATIONS_MAX : n > TRUST_BINDINGS_MAX)
+		return -1;
+	if (which)
+		rotations.n = n;
+	else
+		bindings.n = n;
+	return 0;
 }
 
 /* Revoked serials held (for /stats). */
