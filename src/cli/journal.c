@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -14,6 +15,7 @@
 #include "util/log.h"
 
 enum { JOURNAL_FIELD_MAX = 96 };
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"	/* where sd_journal_sendv writes */
 
 static char iface_field[32];
 
@@ -60,16 +62,23 @@ static bool path_field(char out[static JOURNAL_FIELD_MAX], const char *msg)
 	return false;
 }
 
-static void journal_sink(enum rg_log_level level, const char *msg, size_t len, void *opaque)
+static void set_iface(const char *ifname)
+{
+	snprintf(iface_field, sizeof(iface_field), "IFACE=%s", ifname ? ifname : "");
+	if (!ifname)
+		iface_field[0] = '\0';
+}
+
+/* One native record; false when journald did not take it. */
+static bool journal_record(enum rg_log_level level, const char *msg, size_t len)
 {
 	char prio[16], peer[JOURNAL_FIELD_MAX], path[JOURNAL_FIELD_MAX];
 	char *message = malloc(len + 9);
 	struct iovec iov[6];
-	int n = 0;
+	int n = 0, r;
 
-	(void)opaque;
 	if (!message)
-		return;
+		return false;
 	memcpy(message, "MESSAGE=", 8);
 	memcpy(message + 8, msg, len + 1);
 	snprintf(prio, sizeof(prio), "PRIORITY=%d", priority(level));
@@ -82,11 +91,39 @@ static void journal_sink(enum rg_log_level level, const char *msg, size_t len, v
 		iov[n++] = (struct iovec){ peer, strlen(peer) };
 	if (path_field(path, msg))
 		iov[n++] = (struct iovec){ path, strlen(path) };
-	if (sd_journal_sendv(iov, n) < 0) {
-		/* journald is gone: stderr is still the stream systemd gave us */
-		dprintf(STDERR_FILENO, "<%d>%s\n", priority(level), msg);
-	}
+	r = sd_journal_sendv(iov, n);
 	free(message);
+	return r >= 0;
+}
+
+static void journal_sink(enum rg_log_level level, const char *msg, size_t len, void *opaque)
+{
+	(void)opaque;
+	/* journald is gone: stderr is still the stream systemd gave us */
+	if (!journal_record(level, msg, len))
+		dprintf(STDERR_FILENO, "<%d>%s\n", priority(level), msg);
+}
+
+static void tee_sink(enum rg_log_level level, const char *msg, size_t len, void *opaque)
+{
+	char line[1100];
+	size_t n = rg_log_prefix(line, sizeof(line), level);
+
+	(void)opaque;
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "%.*s\n", (int)MIN(len, 1024), msg);
+	if (write(STDERR_FILENO, line, MIN(n, sizeof(line) - 1)) < 0) {
+		/* the file is gone: the journal still has it */
+	}
+	journal_record(level, msg, len);
+}
+
+bool cli_journal_tee(const char *ifname)
+{
+	if (access(JOURNAL_SOCKET, W_OK) != 0)
+		return false;
+	set_iface(ifname);
+	rg_log_set_sink(tee_sink, NULL);
+	return true;
 }
 
 /* systemd's rule: stderr is the journal when its device:inode equal $JOURNAL_STREAM. */
@@ -104,9 +141,7 @@ bool cli_journal_use(const char *ifname)
 {
 	if (!stderr_is_journal())
 		return false;
-	snprintf(iface_field, sizeof(iface_field), "IFACE=%s", ifname ? ifname : "");
-	if (!ifname)
-		iface_field[0] = '\0';
+	set_iface(ifname);
 	rg_log_set_sink(journal_sink, NULL);
 	return true;
 }

@@ -12,6 +12,12 @@
  * ifname is copied. */
 bool cli_journal_use(const char *ifname);
 
+/* The detached agent (stderr is its log file) on a host whose journald listens: every line goes
+ * to the file, dated, and to the journal as the same native record, so `journalctl -t riftgate
+ * -p warning` shows a `sudo riftgate up` as it shows the service. Returns true if journald's
+ * socket is there. */
+bool cli_journal_tee(const char *ifname);
+
 /* sd_notify(3) when $NOTIFY_SOCKET is set; a no-op otherwise. state: "READY=1\nSTATUS=..." */
 void cli_notify(const char *state);
 

@@ -604,6 +604,7 @@ int cmd_up(int argc, char **argv)
 		/* From here on the log goes to /run/riftgate/IFNAME.log; what the user must see
 		 * travels through the pipe. */
 		to_log_file(c.interface, st.log_path);
+		cli_journal_tee(c.interface);	/* and to the journal, where journald runs */
 	} else {
 		cli_journal_use(c.interface);
 	}

@@ -49,21 +49,28 @@ void rg_log_set_sink(rg_log_sink_fn fn, void *opaque)
 	sink_opaque = opaque;
 }
 
+size_t rg_log_prefix(char *buf, size_t cap, enum rg_log_level level)
+{
+	struct timeval tv;
+	struct tm tm;
+	int n;
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	n = snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03ld %-5s ", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (long)(tv.tv_usec / 1000), rg_log_level_name(level));
+	return n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
+}
+
 void rg_log_(enum rg_log_level level, const char *fmt, ...)
 {
 	char msg[1024], line[1024];
-	struct timeval tv;
-	struct tm tm;
 	va_list ap;
 	int n = 0, m;
 
-	if (!sink) {
-		gettimeofday(&tv, NULL);
-		localtime_r(&tv.tv_sec, &tm);
-		n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03ld %-5s ",
-			     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			     tm.tm_sec, (long)(tv.tv_usec / 1000), rg_log_level_name(level));
-	}
+	if (!sink)
+		n = (int)rg_log_prefix(line, sizeof(line), level);
 	va_start(ap, fmt);
 	m = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

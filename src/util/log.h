@@ -25,6 +25,9 @@ void rg_log_(enum rg_log_level level, const char *fmt, ...) __attribute__((forma
  * level or newline, NUL-terminated, len bytes. Called on the logging thread. */
 typedef void (*rg_log_sink_fn)(enum rg_log_level level, const char *msg, size_t len,
 			       void *opaque);
+/* The "YYYY-MM-DD HH:MM:SS.mmm level " that starts a line on stderr, for a sink that also writes
+ * lines; returns its length (cap > 0). */
+size_t rg_log_prefix(char *buf, size_t cap, enum rg_log_level level);
 /* Installs a sink (NULL: back to dated lines on stderr). Set it before other threads log. */
 void rg_log_set_sink(rg_log_sink_fn fn, void *opaque);
 

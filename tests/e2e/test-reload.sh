@@ -10,8 +10,10 @@
 #   - peer1 drops masquerade (table deleted), peer2 opts out (route removed), peer1 stops
 #     advertising (peer2 forgets the route, peer1's forwarding is restored);
 #   - peer1 switches on an exit offer and the [network] exit_node of peer2 changes at reload;
-#   - the detached agent's log /run/riftgate/IFNAME.log: past its 4 MiB cap a reload rotates it
-#     to IFNAME.log.1 (the old part kept whole), `down` removes both.
+#   - the detached agent (`sudo riftgate up`) on a host with journald: native records with
+#     priorities in the journal as well as dated lines in /run/riftgate/IFNAME.log; past its
+#     4 MiB cap a reload rotates the file to IFNAME.log.1 (the old part kept whole), `down`
+#     removes both.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -190,12 +192,39 @@ check "no agent restarted" sh -c "kill -0 ${MESH_PID[1]} && kill -0 ${MESH_PID[2
 # --- the detached log: rotation at the cap, removed by down
 mesh_peer_stop 1 TERM
 log1=$RIFTGATE_RUN_DIR/$if1.log
-lab_exec p1 "$MESH_RIFTGATE" up --config "$MESH_DIR/p1.toml" >"$work/up1.txt" 2>&1
+# It runs as `sudo riftgate up` would on a host with journald: a journal socket this test binds
+# (in a private mount namespace: the host's /run is untouched) receives its native records.
+cat >"$work/recv.py" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[3], "w").write(str(os.getpid()))
+out = open(sys.argv[2], "ab", buffering=0)
+while True:
+    out.write(s.recv(65536) + b"\n--\n")
+PY
+: >"$work/journal.txt"
+lab_exec p1 unshare -m bash -c '
+	mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/journal || exit 1
+	python3 "$1" /run/systemd/journal/socket "$2" "$3" &
+	for i in $(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
+	shift 3; exec "$@"' _ "$work/recv.py" "$work/journal.txt" "$work/recv.pid" \
+	"$MESH_RIFTGATE" up --config "$MESH_DIR/p1.toml" >"$work/up1.txt" 2>&1
 check "detached up exits 0" test $? = 0
+[ -s "$work/recv.pid" ] && LAB_PIDS+=("$(cat "$work/recv.pid")")
+journal_has() { awk -v RS='\n--\n' "/$1/ && /$2/" "$work/journal.txt" | grep -q .; }
 pid1=$(lab_exec p1 pgrep -n -f "up --config $MESH_DIR/p1.toml")
 check "detached agent runs ($pid1)" test -n "$pid1"
 [ -n "$pid1" ] && LAB_PIDS+=("$pid1")
 check "its log is $log1" lab_wait 10 "log" test -s "$log1"
+check "journal: the detached agent's records (info, IFACE, identifier)" lab_wait 10 "journal" \
+	journal_has "MESSAGE=$if1: up as 'peer1'" "PRIORITY=6\nSYSLOG_IDENTIFIER=riftgate\nIFACE=$if1"
+cp "$MESH_DIR/p1.toml" "$work/p1.good"; printf '[devi' >>"$MESH_DIR/p1.toml"
+kill -HUP "$pid1"
+check "journal: a refused reload is a warning (journalctl -p warning)" lab_wait 10 "warning" \
+	journal_has "MESSAGE=reload: .*keeping the running config" "PRIORITY=4"
+check "the log file has the same line, dated" grep -q "^20[0-9-]* [0-9:.]* warn  reload: .*keeping the running config" "$log1"
+cp "$work/p1.good" "$MESH_DIR/p1.toml"
 kill -HUP "$pid1"
 check "below the cap a reload does not rotate" sh -c "sleep 1; grep -q 'reload: reading' '$log1' && test ! -e '$log1.1'"
 # Fill the log past the 4 MiB cap, as a long run would (the agent writes with O_APPEND).
