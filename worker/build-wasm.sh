@@ -25,6 +25,6 @@ trap 'rm -f "$tmp"' EXIT
 	-Wall -Wextra -Wshadow -Werror -Wno-missing-field-initializers \
 	-I "$root/src" \
 	-Wl,--no-entry -Wl,--strip-all -Wl,--gc-sections -Wl,--stack-first -Wl,-z,stack-size=65536 \
-	-o "$tmp" "${hub_sources[@]}" "$here/wasm/glue.c" "$here/wasm/mem.c"
+	-o "$tmp" "${hub_sources[@]}" "$here/wasm/glue.c" "$here/wasm/b64.c" "$here/wasm/mem.c"
 mv "$tmp" "$out"
 echo "build-wasm: $out ($(stat -c %s "$out") bytes)"

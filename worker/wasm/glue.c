@@ -15,6 +15,7 @@
 #include "hub/hub.h"
 #include "trust/cert.h"
 #include "util/ct.h"
+#include "b64.h"
 
 #define IMPORT(name) __attribute__((import_module("env"), import_name(name)))
 #define EXPORT(name) __attribute__((export_name(name)))
@@ -171,51 +172,6 @@ static bool sig_verify(void *opaque, const uint8_t pub[TRUST_KEY_LEN], const uin
 	return false;
 }
 
-static int b64_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Standard padded base64, strict (no whitespace, zero pad bits): the length decoded, or -1. */
-static long b64_decode(uint8_t *out, size_t cap, const char *s, size_t len)
-{
-	size_t n = 0;
-
-	if (len == 0 || len % 4)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		int pad = 0;
-
-		for (int k = 0; k < 4; k++) {
-			char c = s[i + k];
-
-			if (c == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-			} else if (pad || (v[k] = b64_val(c)) < 0) {
-				return -1;
-			}
-		}
-		if (n + 3 - (size_t)pad > cap)
-			return -1;
-		if ((pad == 2 && (v[1] & 15)) || (pad == 1 && (v[2] & 3)))
-			return -1;
-		out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[n++] = (uint8_t)(v[1] << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[n++] = (uint8_t)(v[2] << 6 | v[3]);
-	}
-	return (long)n;
-}
-
 static int op_admit(void *host, uint64_t conn, const char *peer_id, const char *public_key,
 		    const char *address, const char *cert, const char *rotation, uint32_t *rot_seq,
 		    const char **why)
@@ -235,18 +191,18 @@ static int op_admit(void *host, uint64_t conn, const char *peer_id, const char *
 		*why = "no certificate";
 		return -1;
 	}
-	n = b64_decode(raw, sizeof(raw), cert, slen(cert));
+	n = hubw_b64_decode(raw, sizeof(raw), cert, slen(cert));
 	if (n < 0 || trust_cert_parse(&tc, raw, (size_t)n) != TRUST_OK) {
 		v = TRUST_E_MALFORMED;
 	} else if ((v = trust_cert_check(&tctx, &tc, now_s)) != TRUST_OK) {
 		;
 	} else if (has_ro &&
-		   ((n = b64_decode(raw, sizeof(raw), rotation, slen(rotation))) < 0 ||
+		   ((n = hubw_b64_decode(raw, sizeof(raw), rotation, slen(rotation))) < 0 ||
 		    trust_rotation_parse(&ro, raw, (size_t)n) != TRUST_OK)) {
 		v = TRUST_E_MALFORMED;
 	} else if (has_ro && (v = trust_rotation_check(&tctx, &tc, &ro, now_s)) != TRUST_OK) {
 		;
-	} else if (b64_decode(key, sizeof(key), public_key, slen(public_key)) != TRUST_KEY_LEN) {
+	} else if (hubw_b64_decode(key, sizeof(key), public_key, slen(public_key)) != TRUST_KEY_LEN) {
 		v = TRUST_E_KEY;
 	} else {
 		/* under its key rotation, the cert names the rotation's new key */
