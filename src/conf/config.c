@@ -79,6 +79,7 @@ int conf_init(struct conf *c)
 	memset(c, 0, sizeof(*c));
 	strcpy(c->interface, CONF_DEFAULT_INTERFACE);
 	c->masquerade = true;
+	c->direct_path = true;
 	c->max_peers = CONF_MAX_PEERS_DEFAULT;
 	c->stun_servers = calloc(sizeof(default_stun) / sizeof(default_stun[0]), sizeof(char *));
 	if (!c->stun_servers)
@@ -782,10 +783,11 @@ static int read_exclude(struct reader *r, const struct conf_toml_value *v, struc
 static int read_webrtc(struct reader *r, const struct conf_toml_value *root, struct conf *c)
 {
 	static const char *const known[] = { "ordered", "max_retransmits", "path_mtu",
-					     "exclude_interfaces", NULL };
+					     "exclude_interfaces", "direct_path", NULL };
 	const struct conf_toml_value *t, *v;
 	int ret;
 
+	c->direct_path = true;
 	t = section(r, root, "webrtc", false, &ret);
 	if (ret < 0 || !t)
 		return ret;
@@ -814,6 +816,12 @@ static int read_webrtc(struct reader *r, const struct conf_toml_value *root, str
 			return at(r, v, "webrtc.path_mtu must be %d-%d (UDP payload bytes), got %lld",
 				  CONF_PATH_MTU_MIN, CONF_PATH_MTU_MAX, (long long)v->i);
 		c->path_mtu = (unsigned)v->i;
+	}
+	if ((v = conf_toml_get(t, "direct_path"))) {
+		if (v->type != CONF_TOML_BOOL)
+			return at(r, v, "webrtc.direct_path must be true or false, got %s",
+				  conf_toml_type_name(v->type));
+		c->direct_path = v->b;
 	}
 	if ((v = conf_toml_get(t, "exclude_interfaces")) && (ret = read_exclude(r, v, c)) < 0)
 		return ret;
@@ -1241,6 +1249,8 @@ int conf_format(const struct conf *c, char **text)
 		snprintf(num, sizeof(num), "path_mtu = %u\n", c->path_mtu);
 		puts_(&o, num);
 	}
+	if (!c->direct_path)
+		puts_(&o, "direct_path = false\n");
 	if (c->exclude_interfaces_set) {
 		puts_(&o, "exclude_interfaces = [");
 		for (size_t i = 0; i < c->n_exclude_interfaces; i++) {

@@ -85,6 +85,7 @@ struct conf {
 	bool ordered;
 	unsigned max_retransmits;
 	unsigned path_mtu;	/* UDP payload bytes per datagram; 0 = probed (default) */
+	bool direct_path;	/* WireGuard on the ICE 5-tuple between riftgate peers (default true) */
 	/* [log] */
 	bool log_level_set;	/* [log] level given; else the command line's (default info) */
 	enum rg_log_level log_level;

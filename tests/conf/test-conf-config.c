@@ -183,6 +183,9 @@ static const struct {
 	/* 141 */ { NULL, NULL, "[log]\nlevel = 3\n", "log.level must be a string, got integer" },
 	/* 142 */ { NULL, NULL, "[log]\nlevl = \"info\"\n", "unknown key 'levl' in [log]" },
 	/* 143 */ { NULL, NULL, "[log]\n", NULL },
+	/* 144 */ { "webrtc.direct_path", "false", NULL, NULL },
+	/* 145 */ { "webrtc.direct_path", "true", NULL, NULL },
+	/* 146 */ { "webrtc.direct_path", "\"no\"", NULL, "webrtc.direct_path must be true or false, got string" },
 };
 
 static char *make_doc(size_t row)
@@ -269,6 +272,7 @@ static void test_values(void)
 	g_assert_cmpuint(c.n_turn, ==, 0);
 	g_assert_false(c.ordered);
 	g_assert_cmpuint(c.max_retransmits, ==, 0);
+	g_assert_true(c.direct_path);
 	{
 		size_t n = 0;
 		const char *const *ex = conf_exclude_interfaces(&c, &n);
@@ -500,6 +504,7 @@ static void test_save(void)
 	c.auth_token = strdup("q\"uo\\te");
 	c.mtu = 1400;
 	c.ordered = true;
+	c.direct_path = false;
 	umask(022);
 	g_assert_cmpint(conf_save(&c, path, false, &err), ==, 0);
 	g_assert_cmpint(stat(path, &st), ==, 0);
@@ -510,6 +515,7 @@ static void test_save(void)
 	g_assert_cmpstr(back.auth_token, ==, "q\"uo\\te");
 	g_assert_cmpuint(back.mtu, ==, 1400);
 	g_assert_true(back.ordered);
+	g_assert_false(back.direct_path);
 	g_assert_cmpint(memcmp(back.private_key, c.private_key, RG_KEY_LEN), ==, 0);
 	conf_clear(&back);
 
