@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "rtc/ice.h"
+#include "rtc/wgframe.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/err.h"
@@ -268,20 +269,23 @@ static bool on_datagram(struct rtc_ice *ice, const uint8_t *buf, size_t len)
 
 void rtc_ice_on_datagram(struct rtc_ice *ice, const uint8_t *buf, size_t len)
 {
-	/* A GRO train (see rtc_ice_enable_gro): one record per datagram. */
-	while (ice->gro && len > RTC_DTLS_REC_HDR && buf[0] >= 20 && buf[0] <= 63) {
-		size_t l = RTC_DTLS_REC_HDR + ((size_t)buf[11] << 8 | buf[12]);
+	/* A GRO train (see rtc_ice_enable_gro): one DTLS record or direct-path frame per
+	 * datagram, each with its length. */
+	while (ice->gro) {
+		size_t l = rtc_demux_train_cut(buf, len);
 
-		if (l >= len)
+		if (!l)
 			break;
 		if (!on_datagram(ice, buf, l))
 			return;
 		buf += l;
 		len -= l;
-		if (buf[0] < 20 || buf[0] > 63) {
+		enum rtc_demux next = rtc_demux_classify(buf, len);
+
+		if (next != RTC_DEMUX_DTLS && next != RTC_DEMUX_DIRECT) {
 			rg_log(RG_LOG_INFO, "%s: a %s packet arrived merged into a UDP GRO train; "
 			       "receive batching off for this peer", ice->log_id,
-			       buf[0] < 4 ? "STUN" : "non-DTLS");
+			       next == RTC_DEMUX_STUN ? "STUN" : "non-DTLS");
 			gro_off(ice);
 			ice->no_gro = true;
 		}
@@ -784,6 +788,12 @@ bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage 
 	memset(ss, 0, sizeof(*ss));
 	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)ss);
 	return true;
+}
+
+bool rtc_ice_pair_direct(const struct rtc_ice *ice)
+{
+	return ice->direct && ice->local_type != RTC_CAND_RELAY &&
+	       ice->remote_type != RTC_CAND_RELAY;
 }
 
 const char *rtc_ice_ufrag(const struct rtc_ice *ice)

@@ -140,5 +140,8 @@ void rtc_ice_stats(const struct rtc_ice *ice, struct rtc_stats *st);
  * when none. */
 GSocket *rtc_ice_selected_socket(const struct rtc_ice *ice);
 bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage *ss);
+/* The selected pair goes through our own UDP socket to the remote's, relayed on neither side
+ * (the direct path may use it). */
+bool rtc_ice_pair_direct(const struct rtc_ice *ice);
 
 #endif

@@ -51,3 +51,16 @@ const char *rtc_path_mtu_state_name(enum rtc_path_mtu_state s)
 	}
 	return "?";
 }
+
+const char *rtc_direct_state_name(enum rtc_direct_state s)
+{
+	switch (s) {
+	case RTC_DIRECT_OFF:
+		return "off";
+	case RTC_DIRECT_PROBING:
+		return "probing";
+	case RTC_DIRECT_UP:
+		return "up";
+	}
+	return "?";
+}

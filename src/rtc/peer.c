@@ -80,6 +80,7 @@ static gboolean on_flush(gpointer data)
 
 	g_source_unref(p->flush_src);
 	p->flush_src = NULL;
+	rtc_direct_flush(&p->direct);
 	rtc_dtls_flush(&p->dtls);
 	return G_SOURCE_REMOVE;
 }
@@ -126,13 +127,16 @@ static void ice_pair_selected(void *opaque)
 		p->ops.ice_path(p->opaque, true, NULL);
 }
 
-/* A (new) selected pair, announced or found silently: the path-MTU probe looks at it. */
+/* A (new) selected pair, announced or found silently: the path-MTU probe and the direct path
+ * look at it. */
 static void ice_new_pair(void *opaque)
 {
 	struct rtc_peer *p = opaque;
 
-	if (!p->dead)
-		rtc_probe_on_pair(&p->probe);
+	if (p->dead)
+		return;
+	rtc_probe_on_pair(&p->probe);
+	rtc_direct_on_change(&p->direct, rtc_dtls_up(&p->dtls), rg_mono_ns());
 }
 
 static void ice_failed(void *opaque, bool was_connected)
@@ -162,6 +166,7 @@ static void tick_peer(struct rtc_peer *p, uint64_t now)
 	}
 	if (p->state >= RTC_STATE_FAILED)
 		return;
+	rtc_direct_tick(&p->direct, now);
 	/* Sending but hearing nothing: SCTP acknowledges DATA within its delayed-ACK time
 	 * (200 ms), so a live path is never silent this long while we send. */
 	if ((ev & RTC_ICE_LIVE_UNANSWERED) && rtc_restart_watching(&p->restart)) {
@@ -374,6 +379,7 @@ static bool dtls_up(void *opaque)
 {
 	struct rtc_peer *p = opaque;
 
+	rtc_direct_on_change(&p->direct, true, rg_mono_ns());
 	/* A path-MTU search first, when both sides probe: SCTP starts when it ends. */
 	if (!rtc_probe_on_dtls_up(&p->probe, p->remote && p->remote->rg_pmtu_probe) &&
 	    rtc_sctp_start(&p->sctp, rtc_probe_mtu(&p->probe)) < 0)
@@ -431,13 +437,22 @@ static bool ice_datagram(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct rtc_peer *p = opaque;
 
-	/* RFC 7983 demultiplexing: 20..63 is DTLS; 4..15 is unassigned, and RTC_PMTU_TYPE there
-	 * is our path-MTU probe; anything else here is not ours. */
-	if (len && buf[0] >= 20 && buf[0] <= 63) {
+	/* RFC 7983 demultiplexing (wgframe.h): DTLS, and in the unassigned 4..15 our path-MTU
+	 * probe and the direct path; anything else here is not ours. */
+	switch (rtc_demux_classify(buf, len)) {
+	case RTC_DEMUX_DTLS:
 		if (p->state < RTC_STATE_FAILED && rtc_dtls_input(&p->dtls, buf, len))
 			rtc_sctp_drain(&p->sctp);
-	} else if (len && buf[0] == RTC_PMTU_TYPE) {
+		break;
+	case RTC_DEMUX_PMTU:
 		rtc_probe_input(&p->probe, buf, len, rtc_dtls_started(&p->dtls));
+		break;
+	case RTC_DEMUX_DIRECT:
+		if (p->state < RTC_STATE_FAILED)
+			rtc_direct_input(&p->direct, buf, len);
+		break;
+	default:
+		break;
 	}
 	/* Replies (SACKs mostly) wait until libnice has read what the socket holds, then go out
 	 * in one batch from the high-priority idle flush; a long burst still flushes every
@@ -449,6 +464,42 @@ static bool ice_datagram(void *opaque, const uint8_t *buf, size_t len)
 			rtc_peer_schedule_flush(p);
 	}
 	return !p->dead && p->state < RTC_STATE_FAILED;
+}
+
+/* Direct-path callbacks (struct rtc_direct_ops). */
+
+static void direct_datagram(void *opaque, uint8_t *buf, size_t len)
+{
+	struct rtc_peer *p = opaque;
+
+	if (!p->dead && p->ops.wg_datagram)
+		p->ops.wg_datagram(p->opaque, buf, len);
+}
+
+static void direct_changed(void *opaque, bool up)
+{
+	struct rtc_peer *p = opaque;
+
+	if (!p->dead && p->ops.direct_changed)
+		p->ops.direct_changed(p->opaque, up);
+}
+
+static const struct rtc_direct_ops direct_ops = {
+	.datagram = direct_datagram,
+	.changed = direct_changed,
+	.flush_soon = dtls_flush_soon,
+};
+
+int rtc_peer_send_wg(struct rtc_peer *p, const void *buf, size_t len)
+{
+	if (p->dead)
+		return -ENOTCONN;
+	return rtc_direct_send(&p->direct, buf, len, rtc_probe_mtu(&p->probe));
+}
+
+bool rtc_peer_direct_up(const struct rtc_peer *p)
+{
+	return rtc_direct_up(&p->direct);
 }
 
 static const struct rtc_ice_ops ice_ops = {
@@ -669,6 +720,8 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	p->state = RTC_STATE_NEW;
 	g_strlcpy(p->log_id, cfg->log_id ? cfg->log_id : "rtc", sizeof(p->log_id));
 	rtc_probe_init(&p->probe, p->ctx, p->log_id, &p->ice, cfg, &probe_ops, p);
+	rtc_direct_init(&p->direct, p->log_id, &p->ice, cfg->direct_path && p->ops.wg_datagram,
+			&direct_ops, p);
 	p->consent_timeout_ms = cfg->consent_timeout_ms ? cfg->consent_timeout_ms
 							: RTC_DEFAULT_CONSENT_TIMEOUT_MS;
 	p->path_silence_ms = cfg->path_silence_ms;
@@ -709,6 +762,7 @@ void rtc_peer_free(struct rtc_peer *p)
 		g_source_destroy(p->flush_src);
 		g_source_unref(p->flush_src);
 	}
+	rtc_direct_clear(&p->direct);
 	rtc_probe_clear(&p->probe);
 	if (p->early)
 		g_ptr_array_free(p->early, TRUE);
@@ -751,6 +805,7 @@ static void fill_local(struct rtc_peer *p, enum rtc_setup setup, const char *mid
 	d->trickle = true;
 	d->rg_crc32c_offload = !p->no_crc32c_offload;
 	d->rg_pmtu_probe = true;	/* we always answer probes */
+	d->rg_wg_direct = rtc_direct_advertise(&p->direct);
 }
 
 static int format_local(struct rtc_peer *p, char **sdp_out, struct rg_err *err)
@@ -806,6 +861,7 @@ static int apply_remote(struct rtc_peer *p, const struct rtc_sdp *r, bool we_are
 	rtc_sctp_set_remote_port(&p->sctp, r->sctp_port);
 	rtc_sctp_set_remote_rg(&p->sctp, r->rg_crc32c_offload,
 			       r->rg_crc32c_offload && !p->no_crc32c_offload);
+	rtc_direct_set_remote(&p->direct, r->rg_wg_direct);
 	p->remote_max_msg = r->max_message_size ? r->max_message_size : 65536;
 	if ((ret = rtc_ice_set_remote(&p->ice, r)) < 0)
 		return ret;
@@ -941,6 +997,7 @@ int rtc_peer_create_answer(struct rtc_peer *p, char **sdp_out, struct rg_err *er
 	p->have_local = true;
 	rtc_sctp_set_remote_rg(&p->sctp, p->remote->rg_crc32c_offload,
 			       p->remote->rg_crc32c_offload && !p->no_crc32c_offload);
+	rtc_direct_set_remote(&p->direct, p->remote->rg_wg_direct);
 	if ((ret = rtc_dtls_start(&p->dtls, client, rtc_probe_mtu(&p->probe))) < 0 ||
 	    (ret = rtc_ice_gather(&p->ice)) < 0) {
 		g_free(*sdp_out);
@@ -1035,6 +1092,7 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 	st->max_packet_message = rtc_peer_max_packet_message(p);
 	st->path_mtu = rtc_probe_mtu(&p->probe);
 	st->path_mtu_state = rtc_probe_state(&p->probe);
+	rtc_direct_stats(&p->direct, st);
 }
 
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p)

@@ -1,5 +1,5 @@
 /* Internal to src/rtc: the peer object, which embeds one struct per layer (ice.h, dtls.h,
- * sctp.h, probe.h, restart.h) and coordinates them: peer.c drives each layer through its entry
+ * sctp.h, probe.h, direct.h, restart.h) and coordinates them: peer.c drives each layer through its entry
  * points and reacts to what the layer reports through its ops. No layer includes this header;
  * tests and the rtc_bytes fuzzer do. Layer order: peer.c (API, SDP, channels, DCEP) → sctp.c →
  * dtls.c → ice.c → UDP, with probe.c beside DTLS on ICE. Everything runs on the peer's
@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rtc/direct.h"
 #include "rtc/dtls.h"
 #include "rtc/ice.h"
 #include "rtc/limits.h"
@@ -64,6 +65,7 @@ struct rtc_peer {
 	struct rtc_sctp sctp;
 	struct rtc_probe probe;		/* and the path MTU in use */
 	GPtrArray *early;		/* owned GBytes: SCTP packets held while the probe holds SCTP */
+	struct rtc_direct direct;	/* WireGuard on the ICE 5-tuple */
 
 	GPtrArray *channels;		/* struct rtc_channel *, owned */
 	struct rtc_channel *by_stream[RTC_MAX_CHANNELS];	/* index, not owned */

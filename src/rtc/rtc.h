@@ -100,6 +100,10 @@ struct rtc_config {
 	 * it starts (≈ 100 KiB per peer at 1024), so a caller that opens one channel asks for
 	 * a few. Values above RTC_MAX_CHANNELS are capped. */
 	uint16_t max_streams;
+	/* Toward another riftgate peer (a=x-rg-wg-direct on both sides) on a pair that is not
+	 * relayed: the caller's WireGuard datagrams may go straight on the ICE 5-tuple
+	 * (rtc_peer_send_wg, ops.wg_datagram; wgframe.h). Needs ops.wg_datagram. */
+	bool direct_path;
 };
 
 /* Where a peer's path MTU comes from (rtc_stats.path_mtu_state). */
@@ -143,6 +147,20 @@ struct rtc_peer_ops {
 	/* rtc_peer_max_packet_message() changed while connected (a probe found the path smaller,
 	 * e.g. after an ICE restart or a black hole); its new value. */
 	void (*path_mtu_changed)(void *opaque, size_t max_packet_message);
+	/* With rtc_config.direct_path: a WireGuard datagram that came on the direct path
+	 * (unframed, writable: the callee may decrypt it in place; valid during the call). */
+	void (*wg_datagram)(void *opaque, uint8_t *buf, size_t len);
+	/* The direct path became usable (a probe was answered) or stopped being usable (probes
+	 * unanswered, the pair changed or is relayed): rtc_peer_send_wg works from now on, or
+	 * the data channel must carry WireGuard again. */
+	void (*direct_changed)(void *opaque, bool up);
+};
+
+/* The direct path (rtc_config.direct_path) of a peer. */
+enum rtc_direct_state {
+	RTC_DIRECT_OFF = 0,	/* not negotiated: off here or there, no DTLS yet, relayed pair */
+	RTC_DIRECT_PROBING,	/* negotiated, probes not answered (yet, or any more) */
+	RTC_DIRECT_UP,		/* rtc_peer_send_wg sends on the ICE 5-tuple */
 };
 
 /* Selected ICE pair and transport figures (rtc_peer_get_stats). */
@@ -155,6 +173,11 @@ struct rtc_stats {
 	unsigned selections;		/* times ICE selected a pair (grows after a restart) */
 	unsigned path_mtu;		/* UDP payload bytes per datagram in use */
 	enum rtc_path_mtu_state path_mtu_state;
+	enum rtc_direct_state direct_state;
+	uint64_t direct_tx, direct_rx;	/* WireGuard datagrams on the direct path */
+	/* frames dropped: before negotiation or on a relayed pair, malformed, oversized, stale
+	 * or forged probe answers, probes over the answer rate limit */
+	uint64_t direct_rx_dropped;
 };
 
 /* Creates a peer; no network activity until create_offer / set_remote_description.
@@ -219,6 +242,13 @@ enum rtc_offer_kind rtc_peer_offer_kind(struct rtc_peer *p, const char *sdp);
 
 enum rtc_state rtc_peer_state(const struct rtc_peer *p);
 void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);
+/* Queues one WireGuard datagram for the direct path (sent at the end of this main-loop
+ * iteration, with the others, in GSO runs). 0, -ENOTCONN (the direct path is not up: use the
+ * data channel), -EMSGSIZE (over the path MTU), -EINVAL (not a WireGuard message). */
+int rtc_peer_send_wg(struct rtc_peer *p, const void *buf, size_t len);
+bool rtc_peer_direct_up(const struct rtc_peer *p);
+const char *rtc_direct_state_name(enum rtc_direct_state s);
+
 /* Largest message that still fits one SCTP packet = one DTLS record = one UDP datagram at the
  * path MTU in use (configured, or probed: then final once the peer is connected, except that it
  * may shrink later, see path_mtu_changed). The agent derives the TUN MTU from it. */

@@ -443,6 +443,8 @@ int rtc_sdp_parse(struct rtc_sdp *out, const char *sdp, size_t len, struct rg_er
 			d->rg_crc32c_offload = true;
 		} else if (slice_eq(v, "x-rg-pmtu-probe")) {
 			d->rg_pmtu_probe = true;
+		} else if (slice_eq(v, "x-rg-wg-direct")) {
+			d->rg_wg_direct = true;
 		}
 	}
 
@@ -563,6 +565,13 @@ char *rtc_sdp_format(const struct rtc_sdp *d, uint64_t session_id)
 	}
 	if (d->rg_pmtu_probe) {
 		n = snprintf(p, cap, "a=x-rg-pmtu-probe\r\n");
+		if (n < 0 || (size_t)n >= cap)
+			goto fail;
+		p += n;
+		cap -= (size_t)n;
+	}
+	if (d->rg_wg_direct) {
+		n = snprintf(p, cap, "a=x-rg-wg-direct\r\n");
 		if (n < 0 || (size_t)n >= cap)
 			goto fail;
 		p += n;

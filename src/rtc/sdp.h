@@ -54,6 +54,8 @@ struct rtc_sdp {
 	bool rg_crc32c_offload;		/* a=x-rg-crc32c-offload: the remote is riftgate too */
 	bool rg_pmtu_probe;		/* a=x-rg-pmtu-probe: answers (and may send) path-MTU
 					 * probes (probe.c) */
+	bool rg_wg_direct;		/* a=x-rg-wg-direct: takes WireGuard frames on the ICE
+					 * 5-tuple (wgframe.h, direct.c) */
 	bool legacy;			/* "DTLS/SCTP <port>" + a=sctpmap (aiortc 1.4, old
 					 * browsers); an answer mirrors it */
 	bool has_session_id;		/* o= carried a readable sess-id */

@@ -35,6 +35,9 @@ struct side {
 	bool drop_candidates;
 	int n_writable;
 	int n_lost, n_back;		/* ops.ice_path calls */
+	int n_wg;			/* ops.wg_datagram calls */
+	GByteArray *last_wg;
+	int n_direct_up, n_direct_down;	/* ops.direct_changed calls */
 };
 
 static void on_cand(void *o, const char *c)
@@ -105,6 +108,27 @@ static void on_path(void *o, bool up, const char *why)
 	}
 }
 
+static void on_wg(void *o, uint8_t *buf, size_t len)
+{
+	struct side *s = o;
+
+	s->n_wg++;
+	if (!s->last_wg)
+		s->last_wg = g_byte_array_new();
+	g_byte_array_set_size(s->last_wg, 0);
+	g_byte_array_append(s->last_wg, buf, (guint)len);
+}
+
+static void on_direct(void *o, bool up)
+{
+	struct side *s = o;
+
+	if (up)
+		s->n_direct_up++;
+	else
+		s->n_direct_down++;
+}
+
 static const struct rtc_peer_ops ops = {
 	.local_candidate = on_cand, .state_changed = on_state, .channel_open = on_open,
 	.channel_message = on_msg, .channel_closed = on_closed, .channel_writable = on_writable,
@@ -114,6 +138,12 @@ static const struct rtc_peer_ops path_ops = {
 	.local_candidate = on_cand, .state_changed = on_state, .channel_open = on_open,
 	.channel_message = on_msg, .channel_closed = on_closed, .channel_writable = on_writable,
 	.ice_path = on_path,
+};
+/* The same plus the direct path's callbacks. */
+static const struct rtc_peer_ops direct_ops = {
+	.local_candidate = on_cand, .state_changed = on_state, .channel_open = on_open,
+	.channel_message = on_msg, .channel_closed = on_closed, .channel_writable = on_writable,
+	.ice_path = on_path, .wg_datagram = on_wg, .direct_changed = on_direct,
 };
 static unsigned pair_silence_ms;	/* > 0: pair_new uses path_ops with this path_silence_ms */
 
@@ -170,6 +200,10 @@ static void pair_free(struct pair *t)
 	rtc_peer_free(t->b.p);
 	g_byte_array_free(t->a.last, TRUE);
 	g_byte_array_free(t->b.last, TRUE);
+	if (t->a.last_wg)
+		g_byte_array_free(t->a.last_wg, TRUE);
+	if (t->b.last_wg)
+		g_byte_array_free(t->b.last_wg, TRUE);
 }
 
 /* Iterates the default context until cond() holds; fails the test after WAIT_MS. */
@@ -874,6 +908,148 @@ static void test_path_mtu_both(void)
 	pair_free(&t);
 }
 
+static const uint8_t *big_wg(void)
+{
+	static uint8_t b[4000] = { 4 };
+
+	return b;
+}
+
+/* A WireGuard data message of len bytes (type 4, reserved zero), its payload numbered. */
+static void wg_msg(uint8_t *buf, size_t len, uint8_t seed)
+{
+	memset(buf, 0, len);
+	buf[0] = 4;
+	for (size_t i = 4; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + seed);
+}
+
+/* A connected loopback pair, a offering, each with direct_path as given and direct_ops. */
+static void pair_direct(struct pair *t, bool a_direct, bool b_direct)
+{
+	static const char *const lo[] = { "127.0.0.1" };
+	struct rtc_config ca = { .local_addrs = lo, .n_local_addrs = 1, .direct_path = a_direct };
+	struct rtc_config cb = ca;
+
+	cb.direct_path = b_direct;
+	pair_new_cfg(t, &ca, &cb, &direct_ops);
+	g_assert_cmpint(rtc_peer_create_channel(t->a.p, "wireguard", false, 0, NULL), ==, 0);
+	negotiate(t, NULL);
+	WAIT_FOR(t->a.n_open == 1 && t->b.n_open == 1);
+}
+
+/* Both riftgate sides: the direct path comes up once probes are answered, a WireGuard message
+ * crosses it unchanged (framed on the wire, unframed for the caller), nothing counted as
+ * dropped; a dead direct path (every datagram dropped at b) is given up within ~2 s and taken
+ * again when datagrams arrive again; the data channel works all along. */
+static void test_direct_path(void)
+{
+	uint8_t msg[200], frame[200];
+	struct rtc_stats st;
+	struct pair t;
+
+	pair_direct(&t, true, true);
+	WAIT_FOR(rtc_peer_direct_up(t.a.p) && rtc_peer_direct_up(t.b.p));
+	g_assert_cmpint(t.a.n_direct_up, ==, 1);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpint(st.direct_state, ==, RTC_DIRECT_UP);
+	g_assert_cmpstr(rtc_direct_state_name(st.direct_state), ==, "up");
+	for (int k = 0; k < 3; k++) {
+		wg_msg(msg, sizeof(msg), (uint8_t)k);
+		g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, 0);
+		WAIT_FOR(t.b.n_wg == k + 1);
+		g_assert_cmpmem(t.b.last_wg->data, t.b.last_wg->len, msg, sizeof(msg));
+	}
+	wg_msg(msg, sizeof(msg), 9);
+	g_assert_cmpint(rtc_peer_send_wg(t.b.p, msg, sizeof(msg)), ==, 0);
+	WAIT_FOR(t.a.n_wg == 1);
+	/* not a WireGuard message, or over the path MTU: refused, nothing sent */
+	msg[1] = 1;
+	g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, -EINVAL);
+	g_assert_cmpint(rtc_peer_send_wg(t.a.p, big_wg(), 4000), ==, -EMSGSIZE);
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpuint(st.direct_rx, ==, 3);
+	g_assert_cmpuint(st.direct_tx, ==, 1);
+	g_assert_cmpuint(st.direct_rx_dropped, ==, 0);
+
+	/* Malformed frames (bad length field, unknown kind, stale probe answer): counted. */
+	wg_msg(frame, sizeof(frame), 1);
+	g_assert_true(rtc_wgframe_wrap(frame, sizeof(frame)));
+	frame[3] ^= 1;
+	rtc_ice_on_datagram(&t.b.p->ice, frame, sizeof(frame));
+	frame[3] ^= 1;
+	frame[1] = 9;
+	rtc_ice_on_datagram(&t.b.p->ice, frame, sizeof(frame));
+	rtc_wgframe_probe(frame, RTC_WGF_KIND_PROBE_ACK, (const uint8_t *)"12345678");
+	rtc_ice_on_datagram(&t.b.p->ice, frame, RTC_WGF_PROBE_LEN);
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpuint(st.direct_rx_dropped, ==, 3);
+	g_assert_cmpint(t.b.n_wg, ==, 3);
+
+	/* b drops everything that arrives: a, sending, gives the direct path up. */
+	t.b.p->ice.test_blackhole = true;
+	{
+		uint64_t deadline = rg_mono_ns() + 5ull * RG_NSEC_PER_SEC;
+
+		while (rtc_peer_direct_up(t.a.p)) {
+			g_assert_cmpuint(rg_mono_ns(), <, deadline);
+			wg_msg(msg, sizeof(msg), 3);
+			rtc_peer_send_wg(t.a.p, msg, sizeof(msg));
+			while (g_main_context_iteration(NULL, FALSE))
+				;
+			g_usleep(20000);
+		}
+	}
+	g_assert_cmpint(t.a.n_direct_down, ==, 1);
+	g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, -ENOTCONN);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpint(st.direct_state, ==, RTC_DIRECT_PROBING);
+	t.b.p->ice.test_blackhole = false;
+	WAIT_FOR(rtc_peer_direct_up(t.a.p));
+	g_assert_cmpint(t.a.n_direct_up, ==, 2);
+	g_assert_cmpint(rtc_channel_send(t.a.ch[0], "x", 1, true), ==, 0);
+	WAIT_FOR(t.b.n_msgs >= 1);
+	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+}
+
+/* Only one side wants it (as with any other WebRTC stack, which never advertises it): never
+ * up on either side, nothing sent framed, and a frame injected anyway is dropped and counted. */
+static void test_direct_path_one_sided(void)
+{
+	uint8_t msg[100];
+	struct rtc_stats st;
+	struct pair t;
+	char *offer = NULL;
+	struct rg_err err = { 0 };
+
+	pair_direct(&t, true, false);
+	g_assert_cmpint(rtc_peer_create_offer(t.b.p, &offer, &err), ==, 0);
+	g_assert_null(strstr(offer, "x-rg-wg-direct"));	/* b does not advertise */
+	g_free(offer);
+	for (int i = 0; i < 4; i++) {	/* two ticks */
+		uint64_t end = rg_mono_ns() + 300ull * RG_NSEC_PER_MSEC;
+
+		while (rg_mono_ns() < end)
+			g_main_context_iteration(NULL, FALSE), g_usleep(10000);
+	}
+	g_assert_false(rtc_peer_direct_up(t.a.p));
+	g_assert_false(rtc_peer_direct_up(t.b.p));
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpint(st.direct_state, ==, RTC_DIRECT_OFF);
+	wg_msg(msg, sizeof(msg), 0);
+	g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, -ENOTCONN);
+	g_assert_true(rtc_wgframe_wrap(msg, sizeof(msg)));
+	rtc_ice_on_datagram(&t.b.p->ice, msg, sizeof(msg));
+	rtc_ice_on_datagram(&t.a.p->ice, msg, sizeof(msg));
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpuint(st.direct_rx_dropped, ==, 1);
+	rtc_peer_get_stats(t.a.p, &st);
+	g_assert_cmpuint(st.direct_rx_dropped, ==, 1);
+	g_assert_cmpint(t.a.n_wg + t.b.n_wg, ==, 0);
+	pair_free(&t);
+}
+
 static void set_lo(int mtu)
 {
 	struct ifreq ifr = { 0 };
@@ -963,6 +1139,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/max-streams", test_max_streams);
 	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
 	g_test_add_func("/rtc/peer/path-mtu-probe", test_path_mtu_probe);
+	g_test_add_func("/rtc/peer/direct-path", test_direct_path);
+	g_test_add_func("/rtc/peer/direct-path-one-sided", test_direct_path_one_sided);
 	g_test_add_func("/rtc/peer/path-mtu-both-ways", test_path_mtu_both);
 	/* last: it moves the process into its own network namespace */
 	g_test_add_func("/rtc/peer/path-mtu-black-hole", test_path_mtu_black_hole);

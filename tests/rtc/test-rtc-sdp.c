@@ -56,6 +56,7 @@ static void test_chromium_offer(void)
 	g_assert_true(d.trickle);
 	g_assert_false(d.legacy);
 	g_assert_false(d.rg_crc32c_offload);
+	g_assert_false(d.rg_wg_direct);	/* browsers never advertise the direct path */
 	g_assert_cmpuint(d.n_cands, ==, 0);
 	g_assert_true(d.has_session_id);
 	g_assert_cmpuint(d.session_id, ==, 3874030400391850394ull);
@@ -140,8 +141,18 @@ static void test_format_roundtrip(void)
 	g_assert_cmpuint(back.session_id, ==, 42);
 	g_assert_cmpmem(back.fingerprint, RTC_FP_LEN, d.fingerprint, RTC_FP_LEN);
 	g_assert_true(back.rg_crc32c_offload);
+	g_assert_false(back.rg_wg_direct);
 	g_assert_true(back.trickle);
 	free(s);
+
+	/* the direct path's attribute: said only when set, read back */
+	d.rg_wg_direct = true;
+	s = rtc_sdp_format(&d, 42);
+	g_assert_nonnull(strstr(s, "a=x-rg-crc32c-offload\r\na=x-rg-wg-direct\r\n"));
+	g_assert_cmpint(rtc_sdp_parse(&back, s, strlen(s), &err), ==, 0);
+	g_assert_true(back.rg_wg_direct);
+	free(s);
+	d.rg_wg_direct = false;
 
 	/* legacy answer mirrors the legacy offer */
 	d.legacy = true;
