@@ -159,6 +159,8 @@ struct agent_peer {
 	unsigned icmp_in_window;
 	uint64_t session_ns;		/* monotonic time of the last WireGuard handshake, 0 = none */
 	bool on_relay;			/* the last datagram to it went through the hub (relay.c) */
+	bool on_direct;			/* the last datagram to it went on the direct path */
+	uint64_t direct_rejected;	/* direct-path datagrams WireGuard refused */
 	struct agent_quiet quiet;	/* relay.c: is the direct path answering? */
 	char last_error[256];
 	const char *last_error_kind;	/* static machine name of last_error, "" = none */

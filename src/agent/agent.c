@@ -74,6 +74,9 @@ static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t 
 		rg_log(RG_LOG_INFO, "peer %s: path: data channel (the relay is no longer needed)",
 		       p->id);
 	}
+	/* Between riftgate peers: straight on the ICE 5-tuple while that path answers. */
+	if (rtc_peer_direct_up(p->conn->pc) && rtc_peer_send_wg(p->conn->pc, buf, len) == 0)
+		return 0;
 	/* -EAGAIN (send buffer full) is a drop, as UDP would: WireGuard tolerates loss. */
 	return rtc_channel_send(p->conn->ch, buf, len, true);
 }
@@ -337,11 +340,22 @@ static void relay_status(struct agent_peer *p, struct agent_status_peer *sp)
 {
 	const char *why = NULL;
 
+	if (p->conn && p->conn->pc) {
+		struct rtc_stats st;
+
+		rtc_peer_get_stats(p->conn->pc, &st);
+		g_strlcpy(sp->direct, rtc_direct_state_name(st.direct_state), sizeof(sp->direct));
+		sp->direct_tx = st.direct_tx;
+		sp->direct_rx = st.direct_rx;
+		sp->direct_dropped = st.direct_rx_dropped;
+	}
+	sp->direct_rejected = p->direct_rejected;
 	if (agent_relay_status(p, &why)) {
 		g_strlcpy(sp->path, "relay", sizeof(sp->path));
 		g_strlcpy(sp->path_reason, why ? why : "", sizeof(sp->path_reason));
 	} else if (p->conn && p->conn->ch) {
-		g_strlcpy(sp->path, "direct", sizeof(sp->path));
+		g_strlcpy(sp->path, rtc_peer_direct_up(p->conn->pc) ? "direct" : "data channel",
+			  sizeof(sp->path));
 	}
 }
 
@@ -682,6 +696,7 @@ static int copy_rtc_cfg(struct agent *a, const struct agent_cfg *cfg, struct rg_
 	/* path_mtu pinned, or 0: start at the default and probe riftgate peers for more. */
 	a->rtc.path_mtu = (uint16_t)cfg->path_mtu;
 	a->rtc.probe_path_mtu = cfg->path_mtu == 0;
+	a->rtc.direct_path = !cfg->no_direct_path;
 	a->ordered = cfg->ordered;
 	a->max_retransmits = cfg->max_retransmits;
 	return 0;
@@ -744,6 +759,7 @@ int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	/* copy_rtc_cfg also took these; a reload does not change them */
 	a->rtc.path_mtu = rtc.path_mtu;
 	a->rtc.probe_path_mtu = rtc.probe_path_mtu;
+	a->rtc.direct_path = rtc.direct_path;
 	a->ordered = ordered;
 	a->max_retransmits = max_retransmits;
 	free_ice_servers(stun, turn, secret);

@@ -54,6 +54,7 @@ struct agent_cfg {
 	unsigned path_mtu;		/* 0 = AGENT_PATH_MTU */
 	bool ordered;			/* [webrtc] ordered (default false) */
 	int max_retransmits;		/* [webrtc] max_retransmits (default 0) */
+	bool no_direct_path;		/* [webrtc] direct_path = false */
 	/* [webrtc] exclude_interfaces: name globs ICE never gathers on (besides our own TUN and
 	 * every tunnel-kind interface, net/hostaddr.h) */
 	const char *const *exclude_ifaces;

@@ -58,7 +58,7 @@ static void peer_labels(GString *t, const struct agent_status *s, const struct a
 
 enum peer_value {
 	PV_UP, PV_RELAYED, PV_HUB_RELAY, PV_RX, PV_TX, PV_HS_TIME, PV_HS_AGE, PV_RTT, PV_RESTARTS, PV_ATTEMPTS,
-	PV_PATH_MTU,
+	PV_PATH_MTU, PV_DIRECT_TX, PV_DIRECT_RX, PV_DIRECT_DROPPED, PV_DIRECT_REJECTED,
 };
 
 /* false: no sample for this peer (unknown value). */
@@ -79,6 +79,10 @@ static bool peer_value(const struct agent_status_peer *p, enum peer_value v, int
 	case PV_RESTARTS: *out = p->ice_restarts; return true;
 	case PV_ATTEMPTS: *out = p->attempts; return true;
 	case PV_PATH_MTU: *out = p->path_mtu; return p->path_mtu > 0;
+	case PV_DIRECT_TX: *out = (double)p->direct_tx; return true;
+	case PV_DIRECT_RX: *out = (double)p->direct_rx; return true;
+	case PV_DIRECT_DROPPED: *out = (double)p->direct_dropped; return true;
+	case PV_DIRECT_REJECTED: *out = (double)p->direct_rejected; return true;
 	}
 	return false;
 }
@@ -111,6 +115,15 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 		  "since the peer was last up" },
 		{ PV_PATH_MTU, "riftgate_peer_path_mtu_bytes", "gauge", "UDP payload bytes per "
 		  "datagram on the path" },
+		{ PV_DIRECT_TX, "riftgate_peer_direct_sent_datagrams_total", "counter", "WireGuard "
+		  "datagrams sent on the direct path (the ICE 5-tuple)" },
+		{ PV_DIRECT_RX, "riftgate_peer_direct_received_datagrams_total", "counter",
+		  "WireGuard datagrams received on the direct path" },
+		{ PV_DIRECT_DROPPED, "riftgate_peer_direct_dropped_frames_total", "counter",
+		  "direct-path frames dropped before WireGuard (not negotiated, malformed, stale "
+		  "probe answers)" },
+		{ PV_DIRECT_REJECTED, "riftgate_peer_direct_rejected_datagrams_total", "counter",
+		  "direct-path datagrams WireGuard refused (authentication, replay)" },
 	};
 	GString *t = g_string_new(NULL);
 
@@ -174,7 +187,7 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 	g_string_append_printf(t, "} %zu\n", s->n_peers);
 	family(t, "riftgate_peer_info", "gauge", "one per peer: its state, the selected ICE "
 	       "pair's type (path: the less direct side; none = no pair) and what carries "
-	       "WireGuard (via: direct, relay = the hub, none)");
+	       "WireGuard (via: direct = on the ICE 5-tuple, data channel, relay = the hub, none)");
 	for (size_t i = 0; i < s->n_peers; i++) {
 		const struct agent_status_peer *p = &s->peers[i];
 

@@ -440,6 +440,33 @@ static void rtc_channel_message_cb(void *opaque, struct rtc_channel *ch, const u
 	agent_timer_rearm(a);
 }
 
+/* A WireGuard datagram from the direct path: the same session as the data channel's (its
+ * endpoint is the peer id either way). rtc's buffer is ours to decrypt in place. */
+static void rtc_wg_datagram_cb(void *opaque, uint8_t *buf, size_t len)
+{
+	struct agent_conn *c = opaque;
+	struct agent_peer *p = c->p;
+
+	if (!p || !p->wg)
+		return;
+	if (wg_device_input(c->a->dev, &p->ep, buf, len) < 0)
+		p->direct_rejected++;	/* bad MAC, replayed, unknown index, ...: dropped */
+	agent_timer_rearm(c->a);
+}
+
+static void rtc_direct_changed_cb(void *opaque, bool up)
+{
+	struct agent_conn *c = opaque;
+	struct agent_peer *p = c->p;
+
+	if (!p)
+		return;
+	rg_log(RG_LOG_INFO, "peer %s: path: %s", p->id,
+	       up ? "direct (WireGuard on the ICE 5-tuple)" : "data channel");
+	/* the data channel's silence is counted anew from here (relay.c) */
+	memset(&p->quiet, 0, sizeof(p->quiet));
+}
+
 static void rtc_channel_closed_cb(void *opaque, struct rtc_channel *ch)
 {
 	struct agent_conn *c = opaque;
@@ -487,6 +514,8 @@ static const struct rtc_peer_ops conn_ops = {
 	.channel_message = rtc_channel_message_cb,
 	.channel_closed = rtc_channel_closed_cb,
 	.ice_path = rtc_ice_path_cb,
+	.wg_datagram = rtc_wg_datagram_cb,
+	.direct_changed = rtc_direct_changed_cb,
 };
 
 static gboolean connect_timeout_cb(gpointer data)

@@ -87,6 +87,9 @@ static bool decide(struct agent_peer *p, const char **why, bool sending)
 				   rtc_peer_path_lost(p->conn->pc)) {
 				use = true;
 				w = "direct path lost, ICE restart in progress";
+			} else if (rtc_peer_direct_up(p->conn->pc)) {
+				/* the direct path checks itself and falls back to the channel */
+				use = false;
 			} else {
 				use = p->state == AGENT_PEER_UP &&
 				      (sending ? direct_quiet(p) : agent_quiet_now(&p->quiet,

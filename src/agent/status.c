@@ -143,6 +143,11 @@ char *agent_status_to_json(const struct agent_status *s)
 		json_builder_end_array(b);
 		put_str(b, "path", p->path);
 		put_str(b, "pathReason", p->path_reason);
+		put_str(b, "direct", p->direct);
+		put_int(b, "directTx", (gint64)p->direct_tx);
+		put_int(b, "directRx", (gint64)p->direct_rx);
+		put_int(b, "directDropped", (gint64)p->direct_dropped);
+		put_int(b, "directRejected", (gint64)p->direct_rejected);
 		put_str(b, "rejected", p->rejected);
 		put_int(b, "rejections", p->rejections);
 		json_builder_end_object(b);
@@ -358,6 +363,7 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 		    !get_str(po, "pathMtuState", p->path_mtu_state, sizeof(p->path_mtu_state)) ||
 		    !get_str(po, "path", p->path, sizeof(p->path)) ||
 		    !get_str(po, "pathReason", p->path_reason, sizeof(p->path_reason)) ||
+		    !get_str(po, "direct", p->direct, sizeof(p->direct)) ||
 		    !get_str(po, "lastError", p->last_error, sizeof(p->last_error)) ||
 		    !get_str(po, "trust", p->trust, sizeof(p->trust)) ||
 		    !get_str(po, "rejected", p->rejected, sizeof(p->rejected))) {
@@ -381,6 +387,10 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 			goto out;
 		}
 		p->rejections = (uint32_t)CLAMP(get_int(po, "rejections", 0), 0, UINT32_MAX);
+		p->direct_tx = (uint64_t)MAX(get_int(po, "directTx", 0), 0);
+		p->direct_rx = (uint64_t)MAX(get_int(po, "directRx", 0), 0);
+		p->direct_dropped = (uint64_t)MAX(get_int(po, "directDropped", 0), 0);
+		p->direct_rejected = (uint64_t)MAX(get_int(po, "directRejected", 0), 0);
 	}
 	pn = json_object_get_member(o, "turnTls");
 	peers = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
@@ -645,6 +655,15 @@ static char *format_text(const struct agent_status *s, int64_t now)
 					       p->path_reason);
 		else if (p->path[0])
 			g_string_append_printf(t, "  path: %s\n", p->path);
+		if (p->direct[0] && strcmp(p->direct, "off") != 0)
+			g_string_append_printf(t, "  direct path: %s, %" PRIu64 " datagrams sent, %"
+					       PRIu64 " received\n", p->direct, p->direct_tx,
+					       p->direct_rx);
+		if (p->direct_dropped || p->direct_rejected)
+			g_string_append_printf(t, "  direct path dropped: %" PRIu64 " frames (not "
+					       "negotiated or malformed), %" PRIu64 " failing "
+					       "WireGuard authentication\n", p->direct_dropped,
+					       p->direct_rejected);
 		if (p->candidate[0])
 			g_string_append_printf(t, "  candidate pair: %s\n", p->candidate);
 		if (p->remote_endpoint[0])

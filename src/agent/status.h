@@ -68,7 +68,12 @@ struct agent_status_peer {
 	char trust[128];			/* verified / unverified / rejected: <reason> */
 	size_t n_routes;
 	struct agent_status_route routes[AGENT_STATUS_ROUTES_MAX];	/* it advertises */
-	char path[AGENT_STATE_MAX + 1];		/* "direct", "relay" (the hub), "" = none */
+	/* "direct" (WireGuard on the ICE 5-tuple), "data channel", "relay" (the hub), "" = none */
+	char path[AGENT_STATE_MAX + 1];
+	char direct[AGENT_STATE_MAX + 1];	/* direct path: off, probing, up */
+	uint64_t direct_tx, direct_rx;		/* WireGuard datagrams on the direct path */
+	uint64_t direct_dropped;		/* frames dropped by rtc (before negotiation, ...) */
+	uint64_t direct_rejected;		/* frames WireGuard refused (authentication) */
 	char path_reason[64];			/* why the relay, "" = not on it */
 	/* What the hub announced for this id that the agent refused ("address 10.0.0.2 owned by
 	 * alice"), "" = nothing refused since its last accepted announcement. */

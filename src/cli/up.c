@@ -127,6 +127,7 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->path_mtu = c->path_mtu;
 	ac->ordered = c->ordered;
 	ac->max_retransmits = (int)c->max_retransmits;
+	ac->no_direct_path = !c->direct_path;
 	ac->relay = c->relay == CONF_RELAY_NEVER ? AGENT_RELAY_NEVER :
 		    c->relay == CONF_RELAY_ALWAYS ? AGENT_RELAY_ALWAYS : AGENT_RELAY_AUTO;
 	ac->max_peers = c->max_peers;
@@ -204,7 +205,8 @@ static void needs_restart(const struct agent *a, const struct conf *old, const s
 	CHANGED(old->relay != new->relay, "[network] relay");
 	CHANGED(old->max_peers != new->max_peers, "[network] max_peers");
 	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
-		old->max_retransmits != new->max_retransmits, "[webrtc]");
+		old->max_retransmits != new->max_retransmits ||
+		old->direct_path != new->direct_path, "[webrtc]");
 	CHANGED(!same(old->metrics_listen, new->metrics_listen), "[metrics] listen");
 #undef CHANGED
 	if (what[0])

@@ -142,6 +142,12 @@ bool rtc_peer_path_lost(const struct rtc_peer *pc)
 	return pc->lost;
 }
 
+bool rtc_peer_direct_up(const struct rtc_peer *pc)
+{
+	(void)pc;
+	return false;	/* the fake never negotiates the direct path */
+}
+
 int rtc_peer_set_local_addrs(struct rtc_peer *pc, const char *const *addrs, size_t n)
 {
 	(void)pc;

@@ -67,10 +67,11 @@ age = sample("riftgate_peer_handshake_age_seconds", **lab)
 check(f"handshake age matches ({age and age.value})",
       age is not None and abs(age.value - (time.time() - hs)) <= 3)
 info = sample("riftgate_peer_info", **lab)
-# via: direct normally; the agent may briefly use the hub relay when the direct path seems silent
-check(f"info: state up, path host, via direct or relay ({info and info.labels})",
+# via: direct normally (or the data channel while the direct path is probed); the agent may
+# briefly use the hub relay when the ICE path seems silent
+check(f"info: state up, path host, via direct, data channel or relay ({info and info.labels})",
       info is not None and info.labels.get("state") == "up" and info.labels.get("path") == "host"
-      and info.labels.get("via") in ("direct", "relay"))
+      and info.labels.get("via") in ("direct", "data channel", "relay"))
 hr = sample("riftgate_peer_hub_relay", **lab)
 check("hub relay gauge agrees with via", hr is not None and info is not None
       and hr.value == (1 if info.labels.get("via") == "relay" else 0))
