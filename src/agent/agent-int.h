@@ -90,6 +90,9 @@ enum agent_quiet_limits {
 	AGENT_QUIET_MS = 1000,		/* silent this long while sending: the relay carries it */
 	AGENT_QUIET_POLL_MS = 100,
 	AGENT_QUIET_IDLE_MS = 2000,	/* a pause this long ends an episode */
+	/* the direct path just failed: the data channel must answer within this, else the relay
+	 * carries the traffic (when the whole ICE path died, its second of silence is spent) */
+	AGENT_QUIET_AFTER_DIRECT_MS = 500,
 };
 
 /* Whether rtc's received-datagram counter is due to be read (every AGENT_QUIET_POLL_MS). */

@@ -463,8 +463,21 @@ static void rtc_direct_changed_cb(void *opaque, bool up)
 		return;
 	rg_log(RG_LOG_INFO, "peer %s: path: %s", p->id,
 	       up ? "direct (WireGuard on the ICE 5-tuple)" : "data channel");
-	/* the data channel's silence is counted anew from here (relay.c) */
+	/* The data channel's silence is counted anew from here (relay.c), with only
+	 * AGENT_QUIET_AFTER_DIRECT_MS left: a live channel SACKs within 200 ms, and when the whole
+	 * path died the direct path's probes already waited a second. */
 	memset(&p->quiet, 0, sizeof(p->quiet));
+	if (!up) {
+		uint64_t now = rg_mono_ns();
+		struct rtc_stats st;
+
+		rtc_peer_get_stats(c->pc, &st);
+		p->quiet.rx = st.rx_datagrams;
+		p->quiet.check_ns = now;
+		p->quiet.last_tx_ns = now;
+		p->quiet.since_ns = now - (uint64_t)(AGENT_QUIET_MS - AGENT_QUIET_AFTER_DIRECT_MS) *
+						RG_NSEC_PER_MSEC;
+	}
 }
 
 static void rtc_channel_closed_cb(void *opaque, struct rtc_channel *ch)

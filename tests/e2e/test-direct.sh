@@ -74,6 +74,26 @@ check "capture: no DTLS carrying them ($dtls <= 2: SCTP heartbeats at most)" tes
 check "peer1 counted direct datagrams both ways" test "$(field 1 2 directTx)" -gt 0 -a "$(field 1 2 directRx)" -gt 0
 check "nothing dropped or refused on the direct path" test "$(field 1 2 directDropped)" = 0 -a "$(field 1 2 directRejected)" = 0
 
+# --- frames from an unknown 5-tuple: never delivered as tunnel traffic, counted ---
+# peer2's end of the selected pair; a forged data frame (type 4, unknown receiver index) and a
+# forged probe answer from another port of peer1's address
+ep=$(field 1 2 endpoint); port=${ep##*:}
+rx0=$(field 2 1 directRx); bad0=$(( $(field 2 1 directDropped) + $(field 2 1 directRejected) ))
+lab_exec p1 python3 - "$(mesh_lan_ip 2)" "$port" <<'EOP'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+frame = bytes([8, 4]) + struct.pack(">H", 96) + b"\x11\x22\x33\x44" + bytes(88)
+for _ in range(5):
+    s.sendto(frame, (sys.argv[1], int(sys.argv[2])))
+    s.sendto(bytes([8, 0x81, 0, 16]) + b"12345678" + bytes(4), (sys.argv[1], int(sys.argv[2])))
+EOP
+sleep 1
+rx1=$(field 2 1 directRx); bad1=$(( $(field 2 1 directDropped) + $(field 2 1 directRejected) ))
+echo "forged frames from an unknown port: directRx $rx0 -> $rx1, dropped+rejected $bad0 -> $bad1"
+check "forged frames from an unknown 5-tuple: dropped (counted) or never delivered by libnice" \
+	test "$((bad1 - bad0))" -eq 10 -o "$((bad1 - bad0))" -eq 0
+check "peer2 still on the direct path" path_is 2 1 direct
+
 # --- fallback on a drop of the framing, and back ---
 hs1=$(field 1 2 lastHandshake)
 lab_exec p1 nft -f - <<'EON'

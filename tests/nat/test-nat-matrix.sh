@@ -85,6 +85,30 @@ check_pair()
 	fi
 	lab_exec "p$i" "$MESH_RIFTGATE" status "$(mesh_ifname "$i")" 2>/dev/null | grep -q "candidate pair: $ct" &&
 		ok "status text shows the candidate pair ($ct)" || bad "status text lacks 'candidate pair: $ct'"
+	check_direct "$i" "$j" "$ct"
+}
+
+# The direct path (WireGuard on the ICE 5-tuple, docs/agent.md): never on a TURN-relayed pair
+# (no frame sent either way, status off), and taken through the NATs on the others.
+direct_of() { mesh_status "$1" --json 2>/dev/null | jq -r --arg id "peer$2" '.peers[] | select(.peerId == $id) | "\(.path)|\(.direct)|\(.directTx)"'; }
+is_direct() { [ "$(direct_of "$1" "$2" | cut -d'|' -f1)" = direct ]; }
+check_direct()
+{
+	local i=$1 j=$2 ct=$3 a b
+	lab_exec "p$i" ping -c 5 -i 0.1 -W 2 -q "$(nat_tun_ip "$j")" >/dev/null 2>&1
+	if [ "$ct" = relay ]; then
+		a=$(direct_of "$i" "$j"); b=$(direct_of "$j" "$i")
+		case "$a $b" in
+		"data channel|off|0 data channel|off|0" | "relay|off|0 data channel|off|0" | \
+		"data channel|off|0 relay|off|0" | "relay|off|0 relay|off|0")
+			ok "relayed pair: no direct path ($a / $b)" ;;
+		*) bad "relayed pair: direct path used or negotiated ($a / $b)" ;;
+		esac
+	elif lab_wait 10 "peer$i: direct path to peer$j" is_direct "$i" "$j"; then
+		ok "$ct pair: direct path through the NATs ($(direct_of "$i" "$j"))"
+	else
+		bad "$ct pair: no direct path ($(direct_of "$i" "$j"))"
+	fi
 }
 
 # ---- round A: one site of each type on one hub
