@@ -138,8 +138,6 @@ static void set_cb(GObject *src, GAsyncResult *res, gpointer data)
 			set_error(r, e);
 		}
 	} else if (++r->ok == 2) {
-		char path[sizeof(r->marker)];
-
 		r->state = RS_REGISTERED;
 		r->why[0] = '\0';
 		r->logged = false;
@@ -147,8 +145,7 @@ static void set_cb(GObject *src, GAsyncResult *res, gpointer data)
 		if (r->marker[0]) {
 			g_autofree char *idx = g_strdup_printf("%d\n", r->ifindex);
 
-			g_strlcpy(path, r->marker, sizeof(path));
-			(void)g_file_set_contents(path, idx, -1, NULL);
+			(void)g_file_set_contents(r->marker, idx, -1, NULL);
 		}
 		rg_log(RG_LOG_INFO, "%s: DNS settings registered with systemd-resolved (link %d)",
 		       r->ifname, r->ifindex);
