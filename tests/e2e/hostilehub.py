@@ -6,7 +6,8 @@ tunnels can form and keep working; meanwhile, every ATTACK_S seconds it sends ev
 agent forged frames about the other peers: a rewritten publicKey with the real certificate, a
 rewritten address, two peers' certificates swapped, a join without a certificate, a forged
 `peers` entry, an offer with a forged key, replays of every join it ever saw (revoked or
-superseded devices included), and a join for a new name `mallory` carrying another device's
+superseded devices included, and the keys a rotation replaced), a rotation grafted onto
+another key, and a join for a new name `mallory` carrying another device's
 address and certificate, and network DNS settings that the network key did not sign (random
 bytes, and the genuine settings it relayed with the first 127.0.0.x server changed). A second
 connection with a peerId takes the seat over (the worst a hub can do). Usage: hostilehub.py HOST PORT TOKEN. Prints one line per connection event and a count
@@ -67,6 +68,10 @@ def forgeries(target):
     for old in history:
         if old.get("peerId") != target:
             out.append(dict(old))
+            if old.get("rotation"):
+                # a key rotation grafted onto another key, and dropped from its own join
+                out.append(dict(old, publicKey=rkey()))
+                out.append({k: v for k, v in old.items() if k != "rotation"})
     if others:
         q = others[0]
         out.append({"type": "revoke", "from": q, "to": target, "revocations": [],
@@ -123,6 +128,15 @@ async def handle(request):
                 await send(ws, {"type": "peers", "peers": [
                     {"peerId": p, "publicKey": joins[p]["publicKey"],
                      "address": joins[p].get("address")} for p in joins if p != me]})
+                for p, w in list(conns.items()):
+                    if p != me:
+                        await send(w, m)
+            elif t == "join" and me is not None and m.get("peerId") == me:
+                # a join on the same socket (a key rotation): forwarded like an honest hub,
+                # and the one it replaces stays in history for the replays
+                joins[me] = m
+                history.append(dict(m))
+                print(f"rejoin {me}", flush=True)
                 for p, w in list(conns.items()):
                     if p != me:
                         await send(w, m)

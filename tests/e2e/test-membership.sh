@@ -9,7 +9,9 @@
 #     `wg show IF dump` in every namespace, every second), and honest tunnels keep pinging;
 #   - one invite used by two devices: the second binding is never installed;
 #   - revoking peer3 while it pings: every peer drops its tunnel within 5 s, and after a restart
-#     it cannot get back in; peer4, down meanwhile, learns the revocation when it returns.
+#     it cannot get back in; peer4, down meanwhile, learns the revocation when it returns;
+#   - peer2 rotates its key (riftgate rotate) while peer1 pings it and the hub replays its
+#     pre-rotation joins: the ping goes on, and no agent installs the old key again.
 # Budget: 200 s.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -167,6 +169,30 @@ mesh_peer_start 4
 check "peer4, back after being offline, learned the revocation" \
 	lab_wait 20 "p4 revoked file" test -s "$work/p4.trust/revoked"
 check "peer4 never installs peer3" eval '! wg_dump 4 | grep -qF "${KEY[3]}"'
+
+# ---- key rotation under attack: peer2 rotates; the hub replays its pre-rotation joins ----
+check "peer1 and peer4 see peer2" eval 'mesh_wait_up 1 2 30 && mesh_wait_up 4 2 30'
+old2=${KEY[2]}
+lab_exec p1 ping -c 20 -i 0.5 -W 2 "$(mesh_tun_ip 2)" >"$work/ping12r.out" 2>&1 &
+ping12=$!
+sleep 1
+lab_exec p2 "$rg" rotate --config "$work/p2.toml" >"$work/rotate.out" 2>"$work/rotate.err"
+KEY[2]=$(head -1 "$work/rotate.out")
+check "peer2 rotated its key live" grep -q "the running agent switched" "$work/rotate.err"
+foreign=0
+for t in $(seq 8); do
+	for i in 1 4; do honest_only "$i" 1 >>"$work/foreign.err" || foreign=1; done
+	sleep 1
+done
+wait "$ping12"
+check "after the rotation no agent installed peer2's old key again (8 s of replays)" test "$foreign" = 0
+check "peer1 and peer4 hold peer2's new key" \
+	eval 'wg_dump 1 | grep -qF "${KEY[2]}" && wg_dump 4 | grep -qF "${KEY[2]}"'
+check "peer1 refused a replayed pre-rotation join" \
+	grep -q "peer peer2: rejected: key replaced by a newer rotation" "$work/p1.log"
+check "peer1 -> peer2 kept pinging through the rotation ($(rx "$work/ping12r.out")/20)" \
+	test "$(rx "$work/ping12r.out")" -ge 19
+check "peer2's old key is gone everywhere" eval '! wg_dump 1 | grep -qF "$old2" && ! wg_dump 4 | grep -qF "$old2"'
 
 lab_stop "$hubpid" TERM 5
 if grep -l "ERROR: AddressSanitizer\|runtime error:\|LeakSanitizer" "$work"/p*.log; then
