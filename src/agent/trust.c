@@ -334,6 +334,10 @@ const char *agent_trust_status(const struct agent_peer *p, char *buf, size_t cap
 {
 	if (!p->a->trust)
 		snprintf(buf, cap, "unverified");
+	else if (p->verified && p->wg && p->rot_seq)
+		snprintf(buf, cap, "verified (serial %016llx, key rotation %u)%s%s",
+			 (unsigned long long)p->serial, (unsigned)p->rot_seq,
+			 p->trust_err[0] ? "; refused a claim: " : "", p->trust_err);
 	else if (p->verified && p->wg)
 		snprintf(buf, cap, "verified (serial %016llx)%s%s", (unsigned long long)p->serial,
 			 p->trust_err[0] ? "; refused a claim: " : "", p->trust_err);

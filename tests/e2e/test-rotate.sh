@@ -97,6 +97,8 @@ check "peer2's own interface has the new key" \
 kill -HUP "${MESH_PID[2]}"
 check "reload after the rotation: no private_key warning" sh -c "sleep 1; grep -q 'reload: reading' '$work/p2.log' && ! grep -q 'private_key changed' '$work/p2.log'"
 check "peer1 logged the verified rotation" grep -q "peer peer2: key rotation 1 verified" "$work/p1.log"
+check "status on peer3 shows the rotation" eval '[[ $(mesh_status 3 --json |
+	jq -r ".peers[] | select(.peerId == \"peer2\") | .trust") == *"key rotation 1)"* ]]'
 check "the hub took the rotated key in place" \
 	grep -q "event=join .*peer=peer2 key=${new_key:0:8}" "$work/hub.log"
 
