@@ -39,7 +39,7 @@ _riftgate()
 	esac
 	case $cmd in
 	"")
-		COMPREPLY=($(compgen -W "genkey pubkey init check up down status netcheck invite join
+		COMPREPLY=($(compgen -W "genkey pubkey init check up down reload status netcheck invite join
 			devices rotate help -v --verbose --help --version" -- "$cur"))
 		;;
 	init)
@@ -49,7 +49,7 @@ _riftgate()
 	check) COMPREPLY=($(compgen -W "--config --help" -- "$cur")) ;;
 	up) COMPREPLY=($(compgen -W "--config --foreground -f --verbose -v --log-level --exit-node
 		--help" -- "$cur")) ;;
-	down) COMPREPLY=($(compgen -W "--help $(_riftgate_ifaces)" -- "$cur")) ;;
+	down | reload) COMPREPLY=($(compgen -W "--help $(_riftgate_ifaces)" -- "$cur")) ;;
 	status) COMPREPLY=($(compgen -W "--json --help $(_riftgate_ifaces)" -- "$cur")) ;;
 	netcheck) COMPREPLY=($(compgen -W "--config --json --help" -- "$cur")) ;;
 	devices) COMPREPLY=($(compgen -W "revoke --config --help" -- "$cur")) ;;

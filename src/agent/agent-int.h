@@ -182,6 +182,8 @@ struct agent {
 	char key_b64[AGENT_KEY_B64_MAX + 1];
 	char *hub_url, *token;
 	char *version;			/* owned, "" = unknown */
+	agent_reload_fn reload;		/* the CLI's config re-read, or NULL */
+	void *reload_opaque;		/* its argument, not owned */
 	unsigned mtu;			/* TUN MTU */
 	bool mtu_pinned;		/* [device] mtu */
 	uint64_t too_big_icmp;		/* packets over their peer's MTU answered with ICMP */

@@ -483,6 +483,17 @@ static char *ctl_handler(void *opaque, const char *cmd)
 		}
 		return g_strdup("{\"ok\":true}\n");
 	}
+	if (strcmp(cmd, "reload") == 0) {
+		char msg[512] = "";
+		g_autofree char *q = NULL;
+		int r = a->reload ? a->reload(a->reload_opaque, msg, sizeof(msg)) : -1;
+
+		if (!a->reload)
+			g_strlcpy(msg, "this agent cannot reload its config", sizeof(msg));
+		q = g_strescape(msg, NULL);
+		return g_strdup_printf("{\"ok\":%s,\"%s\":\"%s\"}\n", r == 0 ? "true" : "false",
+				       r == 0 ? "message" : "error", q);
+	}
 	if (strcmp(cmd, "rotate") == 0) {
 		struct rg_err err = { 0 };
 
@@ -958,6 +969,8 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 	}
 	a->hub_url = g_strdup(cfg->hub_url ? cfg->hub_url : "");
 	a->version = g_strdup(cfg->version ? cfg->version : "");
+	a->reload = cfg->reload;
+	a->reload_opaque = cfg->reload_opaque;
 	a->token = g_strdup(cfg->token);
 	a->exclude_ifaces = copy_exclude(cfg);
 	a->relay = cfg->relay;

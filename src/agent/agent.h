@@ -35,6 +35,11 @@ enum agent_relay_mode {
 	AGENT_RELAY_ALWAYS,	/* every datagram, even with a working data channel */
 };
 
+/* `riftgate reload` over the control socket (root only): re-read the config as SIGHUP does.
+ * Returns 0 when the file was taken, -1 when it was refused (the running config stays); msg
+ * gets what to tell the user either way. */
+typedef int (*agent_reload_fn)(void *opaque, char *msg, size_t cap);
+
 /* Everything the agent needs; strings are copied by agent_new(). */
 struct agent_cfg {
 	const char *ifname;		/* TUN name, <= 15 chars */
@@ -83,6 +88,8 @@ struct agent_cfg {
 	size_t n_dns_search;
 	enum agent_relay_mode relay;	/* [network] relay (default auto) */
 	unsigned max_peers;		/* [network] max_peers; 0 = AGENT_MAX_PEERS (1024) */
+	agent_reload_fn reload;		/* NULL: `riftgate reload` is refused */
+	void *reload_opaque;
 };
 
 /* Called once when the agent wants to stop (`riftgate down`, or a fatal error such as the hub

@@ -20,6 +20,7 @@ int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 int cmd_invite(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_netcheck(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct {
 	{ "down", cmd_down, "Leaves the mesh and removes the interface" },
 	{ "status", cmd_status, "Shows the device, the hub connection and every peer" },
 	{ "ping", cmd_ping, "Pings a peer through the tunnel, showing the ICE path of every reply" },
+	{ "reload", cmd_reload, "Re-reads a running agent's config (as systemctl reload)" },
 	{ "set", cmd_set, "Changes a running agent's settings (--exit-node NAME|none)" },
 	{ "netcheck", cmd_netcheck, "Checks the hub, STUN, NAT type, UDP, TURN and IPv6 (no agent needed)" },
 	{ "invite", cmd_invite, "Creates an invite token for a new device" },

@@ -184,14 +184,15 @@ static bool key_in_use(const struct agent *a, const struct conf *c)
 }
 
 /* Names the settings a reload cannot apply (they need `down` and `up`). */
-static void needs_restart(const struct agent *a, const struct conf *old, const struct conf *new)
+static void needs_restart(const struct agent *a, const struct conf *old, const struct conf *new,
+			  char what[static 256])
 {
-	char what[256] = "";
+	what[0] = '\0';
 
 #define CHANGED(cond, name)                                                            \
 	do {                                                                           \
 		if (cond)                                                              \
-			g_strlcat(what, what[0] ? ", " name : name, sizeof(what));     \
+			g_strlcat(what, what[0] ? ", " name : name, 256);              \
 	} while (0)
 	CHANGED(strcmp(old->interface, new->interface), "[device] interface");
 	CHANGED(!same(old->device_name, new->device_name), "[device] name");
@@ -244,35 +245,49 @@ static void apply_log_level(const struct conf *c)
 /* SIGHUP: re-read the config; a file that is missing, unreadable or invalid (half written)
  * changes nothing. Applies the log level and the STUN/TURN servers (new connections); tunnels
  * stay up. */
-static gboolean on_reload(gpointer data)
+static int reload_config(struct up_state *st, char *msg, size_t cap)
 {
-	struct up_state *st = data;
 	struct agent_cfg ac = { 0 };
 	struct rg_err err = { 0 };
 	struct conf c = { 0 };
+	char what[256];
+	int ret = -1;
 
 	cli_notify("RELOADING=1\nSTATUS=reloading the config");
 	rg_log(RG_LOG_INFO, "reload: reading %s", st->config);
 	if (conf_load(&c, st->config, &err) < 0) {
 		rg_log(RG_LOG_WARN, "reload: %s; keeping the running config", err.msg);
+		snprintf(msg, cap, "%s; the running config stays", err.msg);
 		goto out;
 	}
 	apply_log_level(&c);
-	needs_restart(st->agent, st->running, &c);
+	needs_restart(st->agent, st->running, &c, what);
 	fill_cfg(&ac, &c);
-	if (agent_reconfigure(st->agent, &ac, &err) < 0)
+	if (agent_reconfigure(st->agent, &ac, &err) < 0) {
 		rg_log(RG_LOG_WARN, "reload: %s; keeping the running settings it names", err.msg);
+		snprintf(msg, cap, "%s; the running settings it names stay", err.msg);
+		goto out;
+	}
+	ret = 0;
 	/* The file's exit node, when the file changed it (riftgate set --exit-node stays until
 	 * then); an --exit-node on the command line keeps winning. */
 	if (!st->exit_from_cli && !same(st->exit_node, c.exit_node)) {
 		err = (struct rg_err){ 0 };
 		if (agent_select_exit(st->agent, c.exit_node, &err) < 0) {
 			rg_log(RG_LOG_WARN, "reload: exit node: %s", err.msg);
+			snprintf(msg, cap, "exit node: %s", err.msg);
+			ret = -1;
+			goto out;
 		} else {
 			g_free(st->exit_node);
 			st->exit_node = g_strdup(c.exit_node);
 		}
 	}
+	if (what[0])
+		snprintf(msg, cap, "config reloaded; %s changed: that takes 'riftgate down' and 'up' "
+			 "(running with the old value)", what);
+	else
+		snprintf(msg, cap, "config reloaded");
 	rg_log(RG_LOG_DEBUG, "reload: %s applied", st->config);
 out:
 	if (st->log_path[0])	/* a reload also rotates the detached log when it is past its cap */
@@ -280,7 +295,28 @@ out:
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	conf_clear(&c);
 	cli_notify("READY=1\nSTATUS=up (config reloaded)");
+	return ret;
+}
+
+/* SIGHUP: the reload's outcome is in the log. */
+static gboolean on_reload(gpointer data)
+{
+	char msg[512];
+
+	reload_config(data, msg, sizeof(msg));
 	return G_SOURCE_CONTINUE;
+}
+
+/* `riftgate reload` (control socket, root only): the outcome also goes back to the caller. */
+static int on_ctl_reload(void *opaque, char *msg, size_t cap)
+{
+	struct up_state *st = opaque;
+
+	if (!st->agent) {
+		snprintf(msg, cap, "the agent is still starting");
+		return -1;
+	}
+	return reload_config(st, msg, cap);
 }
 
 /* The detached log is the agent's stderr: past UP_LOG_MAX_BYTES it moves to IFNAME.log.1 and
@@ -566,6 +602,8 @@ int cmd_up(int argc, char **argv)
 	st.running = &c;
 	st.exit_node = g_strdup(c.exit_node);
 	st.exit_from_cli = exit_node != NULL;
+	ac.reload = on_ctl_reload;
+	ac.reload_opaque = &st;
 	ac.network = c.network_name;
 	ac.trust_config = config;
 	{

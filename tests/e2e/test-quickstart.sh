@@ -117,6 +117,24 @@ ran "$USER_A" "riftgate down"; rc=$?
 check "a group member may not take it down (exit $rc)" test "$rc" = 1
 check "... told only root may" grep -q "only root may" "$OUT"
 check "still up after the refused down" ip link show riftgate0
+# The counterpart of `systemctl reload` for `sudo riftgate up`: the user edits the config and
+# root reloads it; the agent re-reads the user's file (CAP_DAC_READ_SEARCH kept for it).
+CONF=$HOMES/$USER_A/.config/riftgate/config.toml
+ran "$USER_A" "riftgate reload"; rc=$?
+check "a group member may not reload (exit $rc)" test "$rc" = 1
+check "... told only root may" grep -q "only root may" "$OUT"
+as "$USER_A" sh -c "printf '\n[log]\nlevel = \"debug\"\n' >>'$CONF'"
+check "sudo riftgate reload: exit 0" ran "$USER_A" "sudo riftgate reload"
+check "... says the config was reloaded" grep -q "riftgate0: config reloaded" "$OUT"
+check "... and the new level is in force" sh -c "grep -q 'log level info -> debug' /run/riftgate/riftgate0.log"
+as "$USER_A" cp "$CONF" "$HOMES/$USER_A/good.toml"
+as "$USER_A" sh -c "printf '[devi' >>'$CONF'"
+ran "$USER_A" "sudo riftgate reload"; rc=$?
+check "a half-written config: reload refused (exit $rc)" test "$rc" = 1
+check "... naming the file and place, the running config kept" \
+	grep -q "riftgate0: $CONF:[0-9]*:[0-9]*: .*; the running config stays" "$OUT"
+as "$USER_A" cp "$HOMES/$USER_A/good.toml" "$CONF"
+check "still up after the refused reload" ip link show riftgate0
 check "control socket is group-readable 0660" \
 	test "$(stat -c '%a %G' /run/riftgate/riftgate0.ctl)" = "660 $GROUP"
 ran "$OTHER" "sudo riftgate up"; rc=$?

@@ -145,9 +145,17 @@ check "wrong type refused with file:line:col and why" lab_wait 10 "warning" logg
 head -c 100 "$work/p2.good" >"$MESH_DIR/p2.toml"; printf '[netw' >>"$MESH_DIR/p2.toml"
 reload 2
 check "half-written file refused" lab_wait 10 "warning" logged 2 "warn  reload: .*keeping the running config"
+rl2() { lab_exec p2 "$MESH_RIFTGATE" reload "$if2" >"$work/rl.out" 2>&1; }
+rl2; rc=$?
+check "riftgate reload on a half-written file: exit 1 (was $rc)" test "$rc" = 1
+check "... naming the file and place, the running config kept" \
+	grep -q "^riftgate: $if2: .*p2.toml:[0-9]*:[0-9]*: .*; the running config stays" "$work/rl.out"
 check "route still installed after the refusals" has_state 192.168.77.0/24 installed
 check "peer2 alive" kill -0 "${MESH_PID[2]}"
 cp "$work/p2.good" "$MESH_DIR/p2.toml"
+rl2; rc=$?
+check "riftgate reload on the good file: exit 0 (was $rc)" test "$rc" = 0
+check "... says so" grep -q "^riftgate: $if2: config reloaded$" "$work/rl.out"
 
 # --- masquerade off, opt out, stop advertising
 set_key 1 device masquerade false
