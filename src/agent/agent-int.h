@@ -204,8 +204,8 @@ struct agent {
 	/* Signed membership (agent/trust.c); trust NULL = an unsigned network. */
 	struct trust_store *trust;	/* owned */
 	char *cert_b64;			/* owned: our certificate, sent in join/offer/answer */
-	char *rotation_b64;		/* owned: our newest key rotation, sent beside it; or NULL */
-	char *trust_config;		/* owned: the config path (riftgate rotate re-reads it) */
+	char *rotation_b64;		/* owned: our newest key rotation, or NULL */
+	char *trust_config;		/* owned: the config path (rotate re-reads it) */
 	GPtrArray *revocations;		/* owned base64 records we hold, passed on to peers */
 	/* The network's signed DNS settings (trust.c takes them, dns.c uses them instead of
 	 * [network] dns/search); settings_b64 NULL = none. Refused: unsigned or tampered records

@@ -983,16 +983,17 @@ static enum learn peer_learn(struct agent_peer *p, const char *key_b64, const ch
 
 		r = wg_device_peer_rekey(a->dev, p->wg, key);
 		if (r < 0) {
-			agent_trust_reject(p, r == -EEXIST ? "(rotated key in use)" : "(rotated key)");
+			agent_trust_reject(p, r == -EEXIST ? "(rotated key in use)" :
+					      "(rotated key)");
 			return LEARN_REFUSED;
 		}
 		g_strlcpy(old, p->key_b64, sizeof(old));
 		g_strlcpy(p->key_b64, key_b64, sizeof(p->key_b64));
 		p->pending_key[0] = '\0';
 		p->rotated_now = true;
-		rg_log(RG_LOG_INFO, "peer %s: key rotation %u verified: %.8s... -> %.8s... (the old "
-		       "key is refused from now on)", p->id, (unsigned)p->vouched_rot_seq, old,
-		       key_b64);
+		rg_log(RG_LOG_INFO, "peer %s: key rotation %u verified: %.8s... -> %.8s... "
+		       "(the old key is refused from now on)", p->id, (unsigned)p->vouched_rot_seq,
+		       old, key_b64);
 		if (wg_peer_handshake_now(p->wg) == 0)
 			agent_timer_rearm(a);
 		new_key = false;
@@ -1266,7 +1267,7 @@ static void on_announce(struct agent *a, const char *id, const char *key, const 
 	switch (peer_learn(p, key, address, cert, rotation)) {
 	case LEARN_OK:
 		if (p->rotated_now)
-			return;	/* a key rotation on the peer's open hub connection: nothing else */
+			return;	/* a key rotation on its hub connection: nothing more */
 		break;
 	case LEARN_HELD:
 		return;

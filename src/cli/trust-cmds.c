@@ -656,9 +656,9 @@ static void rotate_usage(FILE *f, const char *cmd)
 		"Usage: %s %s [--config PATH]\n"
 		"\n"
 		"Gives this device a new WireGuard key, certified by its own device key (no admin\n"
-		"device needed): writes a signed key rotation beside the config, puts the new private\n"
-		"key into the config, and tells the running agent, which switches at once; peers check\n"
-		"the rotation and accept only the new key from then on.\n",
+		"device needed): writes a signed key rotation beside the config, puts the new\n"
+		"private key into the config, and tells the running agent, which switches at once;\n"
+		"peers check the rotation and accept only the new key from then on.\n",
 		rg_prog, cmd);
 }
 
@@ -801,8 +801,8 @@ int cmd_rotate(int argc, char **argv)
 	printf("%s\n", b64);
 	if (agent_ctl_request(c.interface, "rotate", ASK_TIMEOUT_MS, &reply, &err) == 0 && reply &&
 	    strstr(reply, "\"ok\":true"))
-		fprintf(stderr, "Rotated to a new key (rotation %u); the running agent switched and "
-			"is telling its peers.\n", (unsigned)r.seq);
+		fprintf(stderr, "Rotated to a new key (rotation %u); the running agent switched "
+			"and is telling its peers.\n", (unsigned)r.seq);
 	else if (reply)
 		fprintf(stderr, "Rotated to a new key (rotation %u), but the running agent refused "
 			"it: %s\n", (unsigned)r.seq, reply);
