@@ -294,7 +294,8 @@ out:
 		on_log_check(st);
 	rg_memzero(ac.private_key, sizeof(ac.private_key));
 	conf_clear(&c);
-	cli_notify("READY=1\nSTATUS=up (config reloaded)");
+	cli_notify(ret == 0 ? "READY=1\nSTATUS=up (config reloaded)" :
+		   "READY=1\nSTATUS=up (reload refused, the running config stays: see the log)");
 	return ret;
 }
 

@@ -109,11 +109,14 @@ sed -i 's|^servers = \[\]|servers = ["stun:10.98.0.1:3478"]|' "$MESH_DIR/p1.toml
 check "reload: STUN servers applied" lab_wait 10 "reload line" journal_has "reload: 1 STUN and 0 TURN" "PRIORITY=6"
 check "reload: RELOADING=1 then READY=1" lab_wait 5 "READY after reload" sh -c \
 	"grep -q '^RELOADING=1' '$work/notify.txt' && grep -q '^READY=1' '$work/notify.txt'"
+check "reload: STATUS says reloaded" grep -q "^STATUS=up (config reloaded)" "$work/notify.txt"
 # half-written file (cut in the middle of a table header), then missing, then group-readable
 head -c 40 "$work/good.toml" >"$MESH_DIR/p1.toml"; echo -n "[devi" >>"$MESH_DIR/p1.toml"
 : >"$work/journal.txt"; kill -HUP "$P1"
 check "reload: half-written file keeps the running config" lab_wait 10 "warning" \
 	journal_has "reload: .*p1.toml.*keeping the running config" "PRIORITY=4"
+check "reload: STATUS says the reload was refused" lab_wait 5 "STATUS refused" \
+	grep -q "^STATUS=up (reload refused, the running config stays" "$work/notify.txt"
 rm -f "$MESH_DIR/p1.toml"
 : >"$work/journal.txt"; kill -HUP "$P1"
 check "reload: missing file keeps the running config" lab_wait 10 "warning" \
