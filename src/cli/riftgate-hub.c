@@ -36,6 +36,8 @@ static const char usage[] =
 	"  --trust-network NAME      the network id the certificates name (with --trust-anchor)\n"
 	"  --revoked FILE            revocation records (the admin's NAME.trust/revoked), re-read\n"
 	"                            when it changes\n"
+	"  --trust-state FILE        keep the ticket bindings and key rotations seen in FILE\n"
+	"                            (appended, read at start), so they survive a restart\n"
 	"  --relay on|off            relay WireGuard datagrams between peers (default on)\n"
 	"  --relay-rate BYTES        per sending socket, per second (default 8M; K/M/G suffixes)\n"
 	"  --relay-burst BYTES       per sending socket (default 512K)\n"
@@ -107,7 +109,7 @@ static void raise_nofile(void)
 int main(int argc, char **argv)
 {
 	const char *addr = ":8080", *token = getenv("RIFTGATE_HUB_TOKEN");
-	const char *anchor = NULL, *trust_net = NULL, *revoked = NULL;
+	const char *anchor = NULL, *trust_net = NULL, *revoked = NULL, *state = NULL;
 	struct hubd_server_cfg cfg;
 	struct hub_relay_cfg relay;
 	struct hubd_limits limits;
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
 #define IS(name) (nlen == strlen(name) && !strncmp(arg, name, nlen))
 		bool takes = IS("-addr") || IS("--addr") || IS("--token") || IS("-token") ||
 			     IS("--log-level") || IS("--trust-anchor") || IS("--trust-network") ||
-			     IS("--revoked") || IS("--metrics-addr") ||
+			     IS("--revoked") || IS("--trust-state") || IS("--metrics-addr") ||
 			     hubd_relay_is_option(arg, nlen) || hubd_limits_is_option(arg, nlen);
 
 		if (!takes) {
@@ -159,6 +161,8 @@ int main(int argc, char **argv)
 			trust_net = val;
 		} else if (IS("--revoked")) {
 			revoked = val;
+		} else if (IS("--trust-state")) {
+			state = val;
 		} else if (IS("--metrics-addr")) {
 			metrics_addr = val;
 		} else if (hubd_limits_is_option(arg, nlen)) {
@@ -187,10 +191,12 @@ int main(int argc, char **argv)
 	cfg = (struct hubd_server_cfg){ .addr = addr, .token = token, .relay = &relay,
 					 .version = RG_VERSION, .revision = RG_GIT_DESCRIBE,
 					 .trust_anchor = anchor, .trust_network = trust_net,
-					 .revoked_file = revoked, .limits = &limits,
+					 .revoked_file = revoked, .trust_state_file = state,
+					 .limits = &limits,
 					 .metrics_addr = metrics_addr };
-	if ((trust_net || revoked) && !anchor) {
-		fprintf(stderr, "riftgate-hub: --trust-network and --revoked need --trust-anchor\n");
+	if ((trust_net || revoked || state) && !anchor) {
+		fprintf(stderr, "riftgate-hub: --trust-network, --revoked and --trust-state need "
+			"--trust-anchor\n");
 		return 2;
 	}
 	if (hubd_server_new(&a.srv, &cfg, &err)) {

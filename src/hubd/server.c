@@ -119,6 +119,7 @@ struct hubd_server {
 	struct trust_bindings *bindings;	/* owned: tickets seen, one binding each */
 	struct trust_rotations *rotations;	/* owned: newest key rotation seen per cert */
 	char *revoked_file;		/* owned, NULL = none */
+	char *state_file;		/* owned, NULL = none: bindings and rotations (hubd_server_cfg) */
 	struct timespec revoked_mtime;
 	uint64_t admit_refused;
 	uint64_t upgrade_revoked;	/* upgrades refused: the client's serial is revoked */
@@ -395,6 +396,97 @@ static void reload_revoked(struct hubd_server *s)
 	fclose(f);
 }
 
+/* --trust-state: one line per event, "binding ID(16 hex) WGKEY DEVKEY" or "rotation SERIAL(16
+ * hex) SEQ WGKEY"; read back in order (a ticket's first binding wins, a cert's newest rotation
+ * wins, unreadable lines are skipped). */
+static void load_state(struct hubd_server *s)
+{
+	char line[256], kind[16], a[64], b[64];
+	unsigned long long id;
+	unsigned seq;
+	size_t nb = 0, nr = 0;
+	FILE *f;
+
+	if (!s->state_file || !(f = fopen(s->state_file, "re")))
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s %llx %63s %63s", kind, &id, a, b) == 4 &&
+		    !strcmp(kind, "binding") && id && s->bindings->n < TRUST_BINDINGS_MAX) {
+			struct trust_binding *e = &s->bindings->b[s->bindings->n];
+			bool known = false;
+
+			for (size_t i = 0; i < s->bindings->n; i++)
+				known |= s->bindings->b[i].id == id;
+			if (!known && rg_key_from_base64(e->wg_key, a) &&
+			    rg_key_from_base64(e->dev_key, b)) {
+				e->id = id;
+				s->bindings->n++;
+				nb++;
+			}
+		} else if (sscanf(line, "%15s %llx %u %63s", kind, &id, &seq, a) == 4 &&
+			   !strcmp(kind, "rotation") && id && seq) {
+			struct trust_rotated *e = (struct trust_rotated *)
+				trust_rotations_find(s->rotations, id);
+			uint8_t key[TRUST_KEY_LEN];
+
+			if (!rg_key_from_base64(key, a))
+				continue;
+			if (!e && s->rotations->n < TRUST_ROTATIONS_MAX) {
+				e = &s->rotations->e[s->rotations->n++];
+				e->serial = id;
+				nr++;
+			}
+			if (e && seq >= e->seq) {
+				e->seq = seq;
+				memcpy(e->wg_key, key, TRUST_KEY_LEN);
+			}
+		}
+	}
+	fclose(f);
+	rg_log(RG_LOG_INFO, "event=trust-state file=%s bindings=%zu rotations=%zu", s->state_file,
+	       nb, nr);
+}
+
+static void append_state(struct hubd_server *s, const char *line)
+{
+	FILE *f;
+
+	if (!s->state_file || !(f = fopen(s->state_file, "ae"))) {
+		if (s->state_file)
+			rg_log(RG_LOG_WARN, "event=trust-state-failed file=%s error=\"%m\"",
+			       s->state_file);
+		return;
+	}
+	fchmod(fileno(f), 0600);
+	fputs(line, f);
+	fflush(f);
+	fsync(fileno(f));
+	fclose(f);
+}
+
+/* After an admitted join: what it added to the tables goes to --trust-state. */
+static void save_state(struct hubd_server *s, size_t nb, const struct trust_cert *tc,
+		       const struct trust_rotation *ro, uint32_t seq_before)
+{
+	char line[256], k1[RG_KEY_B64_LEN + 1], k2[RG_KEY_B64_LEN + 1];
+
+	if (s->bindings->n > nb) {
+		const struct trust_binding *e = &s->bindings->b[s->bindings->n - 1];
+
+		rg_key_to_base64(k1, e->wg_key);
+		rg_key_to_base64(k2, e->dev_key);
+		snprintf(line, sizeof(line), "binding %016llx %s %s\n", (unsigned long long)e->id,
+			 k1, k2);
+		append_state(s, line);
+	}
+	if (ro && ro->seq > seq_before) {
+		rg_key_to_base64(k1, ro->new_wg);
+		snprintf(line, sizeof(line), "rotation %016llx %u %s\n",
+			 (unsigned long long)tc->serial, (unsigned)ro->seq, k1);
+		append_state(s, line);
+	}
+}
+
 static int host_admit(void *host, uint64_t conn, const char *peer_id, const char *public_key,
 		      const char *address, const char *cert, const char *rotation,
 		      uint32_t *rot_seq, const char **why)
@@ -423,6 +515,10 @@ static int host_admit(void *host, uint64_t conn, const char *peer_id, const char
 	else if (!rg_key_from_base64(key, public_key))
 		v = TRUST_E_KEY;
 	else {
+		size_t nb = s->bindings->n;
+		const struct trust_rotated *e = trust_rotations_find(s->rotations, tc.serial);
+		uint32_t seq_before = e ? e->seq : 0;
+
 		/* under its key rotation, the cert names the rotation's new key */
 		view = tc;
 		if (*rotation)
@@ -430,6 +526,8 @@ static int host_admit(void *host, uint64_t conn, const char *peer_id, const char
 		if ((v = trust_cert_matches(&view, peer_id, key, address)) == TRUST_OK &&
 		    (v = trust_bindings_use(s->bindings, &tc)) == TRUST_OK)
 			v = trust_rotations_use(s->rotations, &tc, *rotation ? &ro : NULL);
+		if (v == TRUST_OK)
+			save_state(s, nb, &tc, *rotation ? &ro : NULL, seq_before);
 	}
 	if (v == TRUST_OK) {
 		*rot_seq = *rotation ? ro.seq : 0;
@@ -1228,6 +1326,8 @@ int hubd_server_new(struct hubd_server **out, const struct hubd_server_cfg *cfg,
 		s->tctx.skew_s = TRUST_SKEW_S;
 		s->revoked_file = g_strdup(cfg->revoked_file);
 		reload_revoked(s);
+		s->state_file = g_strdup(cfg->trust_state_file);
+		load_state(s);
 	}
 	if (cfg->relay)
 		s->relay = *cfg->relay;
@@ -1338,6 +1438,7 @@ void hubd_server_free(struct hubd_server *s)
 	g_free(s->bindings);
 	g_free(s->rotations);
 	g_free(s->revoked_file);
+	g_free(s->state_file);
 	if (s->token) {
 		rg_memzero(s->token, strlen(s->token));
 		g_free(s->token);

@@ -31,6 +31,10 @@ struct hubd_server_cfg {
 	const char *trust_anchor;	/* NULL = no enforcement */
 	const char *trust_network;
 	const char *revoked_file;	/* NULL = none */
+	/* trust_state_file: ticket bindings and key rotations the hub has seen, appended as they
+	 * happen and read back at start, so a restart cannot allow a second binding of a ticket
+	 * or bring back a key a rotation replaced; NULL = kept in memory only */
+	const char *trust_state_file;
 	const struct hubd_limits *limits;	/* copied; NULL = the defaults (limits.h) */
 	const char *metrics_addr;	/* NULL: /metrics on addr; else only on this listener */
 };

@@ -16,7 +16,7 @@ build=${RG_BUILD_ROOT:-$src/build}
 
 work=$(mktemp -d /tmp/rgmh-e2e.XXXXXX)
 . "$src/tests/lab/check.sh"
-CHECK_BUDGET_S=190
+CHECK_BUDGET_S=240
 
 mesh_setup "$build" "$work" rgmh- rgh
 report()
@@ -47,9 +47,14 @@ sed "s/^interface = .*/interface = \"$(mesh_ifname 4)\"/" "$work/p2.toml" >"$wor
 chmod 600 "$work/p4.toml"
 cp -a "$work/p2.trust" "$work/p4.trust"
 
-lab_bg hub "$work/hub.log" "$MESH_HUB" --addr "10.98.0.1:$MESH_HUB_PORT" --token "$MESH_TOKEN" \
-	--trust-anchor "$anchor" --trust-network lab --revoked "$work/hub-revoked"
-hubpid=$LAB_LAST_PID
+hub_start()
+{
+	lab_bg hub "$work/hub.log" "$MESH_HUB" --addr "10.98.0.1:$MESH_HUB_PORT" --token "$MESH_TOKEN" \
+		--trust-anchor "$anchor" --trust-network lab --revoked "$work/hub-revoked" \
+		--trust-state "$work/hub-state"
+	hubpid=$LAB_LAST_PID
+}
+hub_start
 check "hub with --trust-anchor listening" lab_wait 20 "hub" lab_tcp_listening hub "$MESH_HUB_PORT"
 mesh_peer_start 1
 mesh_peer_start 2
@@ -76,6 +81,25 @@ check "the hub refused the second socket for peer2" \
 check "peer2's tunnel still up" lab_ping p1 "$(mesh_tun_ip 2)"
 check "peer2 still seated (no replace)" eval '! grep -q "replaced" "$work/p2.log"'
 mesh_peer_stop 4
+
+# --trust-state: the hub keeps peer2's ticket binding across a restart. A second device enrolled
+# on peer2's invite (another key), arriving first after the restart, is refused.
+check "the hub recorded peer2's ticket binding" grep -q '^binding ' "$work/hub-state"
+mesh_peer_stop 2
+lab_stop "$hubpid" TERM 5
+hub_start
+check "the hub is back" lab_wait 20 "hub" lab_tcp_listening hub "$MESH_HUB_PORT"
+check "the hub read its state back" grep -q 'event=trust-state .*bindings=1' "$work/hub.log"
+"$rg" join - --force --config "$work/p3.toml" --interface "$(mesh_ifname 3)" <"$work/tok2" >/dev/null
+j2=$(grep -c "event=join .*peer=peer2 " "$work/hub.log")
+mesh_peer_start 3
+check "after the restart, a second key on peer2's invite is refused" lab_wait 20 "reused" \
+	grep -q 'event=refused .*peer=peer2 reason="invite ticket already used by another key"' \
+	"$work/hub.log"
+check "and never joined" eval '[ "$(grep -c "event=join .*peer=peer2 " "$work/hub.log")" = "$j2" ]'
+mesh_peer_stop 3
+mesh_peer_start 2
+check "the real peer2 is admitted after the restart" mesh_wait_up 1 2 45
 
 # revoke peer2; restarted without the record (as if it had been offline), the hub refuses it.
 lab_exec p1 "$rg" devices revoke peer2 --config "$work/p1.toml" >/dev/null 2>&1
