@@ -513,7 +513,7 @@ static const struct rtc_ice_ops ice_ops = {
 
 static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_t len)
 {
-	struct rtc_channel *ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
+	struct rtc_channel *ch = sid < p->max_streams ? p->by_stream[sid] : NULL;
 	struct rtc_dcep_open o;
 
 	switch (rtc_dcep_msg_type(data, len)) {
@@ -525,7 +525,7 @@ static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_
 		}
 		return;
 	case RTC_DCEP_OPEN:
-		if (!rtc_dcep_decode_open(&o, data, len) || sid >= RTC_MAX_CHANNELS) {
+		if (!rtc_dcep_decode_open(&o, data, len) || sid >= p->max_streams) {
 			rg_log(RG_LOG_DEBUG, "%s: malformed DATA_CHANNEL_OPEN on stream %u dropped",
 			       p->log_id, sid);
 			return;
@@ -579,7 +579,7 @@ void rtc_peer_on_message(struct rtc_peer *p, uint16_t sid, uint32_t ppid, const 
 		on_dcep(p, sid, data, len);
 		return;
 	}
-	ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
+	ch = sid < p->max_streams ? p->by_stream[sid] : NULL;
 	if (!ch)
 		return;
 	/* Data before the ACK means the remote side has our OPEN (RFC 8832 §6). */
@@ -619,7 +619,7 @@ static void sctp_message(void *opaque, uint16_t sid, uint32_t ppid, const uint8_
 static void sctp_stream_reset(void *opaque, uint16_t sid)
 {
 	struct rtc_peer *p = opaque;
-	struct rtc_channel *ch = sid < RTC_MAX_CHANNELS ? p->by_stream[sid] : NULL;
+	struct rtc_channel *ch = sid < p->max_streams ? p->by_stream[sid] : NULL;
 
 	if (!ch)
 		return;
@@ -731,11 +731,11 @@ int rtc_peer_new(struct rtc_peer **out, GMainContext *ctx, const struct rtc_conf
 	p->session_id = ((uint64_t)g_random_int() << 32 | g_random_int()) & INT64_MAX;
 	p->remote_max_msg = 65536;
 	p->channels = g_ptr_array_new_with_free_func(g_free);
-	for (size_t i = 0; i < RTC_MAX_CHANNELS; i++)
-		p->by_stream[i] = NULL;
+	p->by_stream = g_new0(struct rtc_channel *, p->max_streams);
 	if ((ret = rtc_dtls_global_ref(err)) < 0) {
 		g_main_context_unref(p->ctx);
 		g_ptr_array_free(p->channels, TRUE);
+		g_free(p->by_stream);
 		g_free(p);
 		return ret;
 	}
@@ -771,6 +771,7 @@ void rtc_peer_free(struct rtc_peer *p)
 	rtc_ice_clear(&p->ice);
 	if (p->channels)
 		g_ptr_array_free(p->channels, TRUE);
+	g_free(p->by_stream);
 	g_free(p->remote);
 	rtc_sctp_global_unref();
 	rtc_dtls_global_unref();

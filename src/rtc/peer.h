@@ -68,7 +68,7 @@ struct rtc_peer {
 	struct rtc_direct direct;	/* WireGuard on the ICE 5-tuple */
 
 	GPtrArray *channels;		/* struct rtc_channel *, owned */
-	struct rtc_channel *by_stream[RTC_MAX_CHANNELS];	/* index, not owned */
+	struct rtc_channel **by_stream;	/* owned array of max_streams; entries not owned */
 
 	GSource *flush_src;		/* owned; idle flush of queued ciphertext */
 	bool ticking;			/* listed in peer.c's shared 500 ms liveness tick */
