@@ -170,6 +170,8 @@ void rtc_dtls_init(struct rtc_dtls *d, GMainContext *ctx, const char *log_id,
 	d->log_id = log_id;
 	d->ops = ops;
 	d->opaque = opaque;
+	d->rec = g_malloc(RTC_REC_MAX);
+	d->out = g_malloc(RTC_OUT_BUF);
 }
 
 int rtc_dtls_start(struct rtc_dtls *d, bool client, unsigned mtu)
@@ -208,6 +210,8 @@ void rtc_dtls_clear(struct rtc_dtls *d)
 		g_source_unref(d->timer);
 	}
 	SSL_free(d->ssl);	/* frees both BIOs */
+	g_free(d->rec);
+	g_free(d->out);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -332,7 +336,7 @@ bool rtc_dtls_input(struct rtc_dtls *d, const uint8_t *buf, size_t len)
 			return false;
 	}
 	for (;;) {
-		int n = SSL_read(d->ssl, d->rec, sizeof(d->rec));
+		int n = SSL_read(d->ssl, d->rec, RTC_REC_MAX);
 
 		if (n > 0) {
 			if (!d->ops->record(d->opaque, d->rec, (size_t)n) || !d->ssl)
@@ -414,10 +418,10 @@ void rtc_dtls_flush(struct rtc_dtls *d)
 		while (take < (size_t)avail) {
 			size_t l = rec_len(src + take, (size_t)avail - take);
 
-			if (take && take + l > sizeof(d->out))
+			if (take && take + l > RTC_OUT_BUF)
 				break;
-			if (l > sizeof(d->out))
-				l = sizeof(d->out);
+			if (l > RTC_OUT_BUF)
+				l = RTC_OUT_BUF;
 			take += l;
 		}
 		if (BIO_read(d->wbio, d->out, (int)take) != (int)take)

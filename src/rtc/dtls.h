@@ -51,8 +51,11 @@ struct rtc_dtls {
 	GSource *timer;			/* owned; retransmission timer */
 	unsigned rx_unflushed;		/* datagrams received since the last rtc_dtls_flush */
 	bool test_lose_final_flight;	/* tests only: discard what the completing step sends */
-	uint8_t rec[RTC_REC_MAX];	/* one decrypted record */
-	uint8_t out[RTC_OUT_BUF];	/* ciphertext on its way to ICE */
+	/* Owned, RTC_REC_MAX and RTC_OUT_BUF bytes, not zeroed: an idle peer only ever writes
+	 * the first pages, and the kernel maps no others (embedded and zeroed with the peer,
+	 * the 114 KiB were resident for every peer). */
+	uint8_t *rec;			/* one decrypted record */
+	uint8_t *out;			/* ciphertext on its way to ICE */
 };
 
 /* The process-wide SSL_CTX and certificate (ref-counted). */
