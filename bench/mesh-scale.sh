@@ -8,7 +8,9 @@
 #                 once the mesh is formed
 #   idle          over IDLE_S seconds with no traffic: CPU per agent (utime + stime from
 #                 /proc/PID/stat), wakeups per second (voluntary + nonvoluntary context switches
-#                 summed over /proc/PID/task/*/status) and RSS per agent (VmRSS at the end)
+#                 summed over /proc/PID/task/*/status) and RSS per agent (VmRSS at the end),
+#                 with its PSS (shared library pages divided among the processes mapping
+#                 them) and its heap (the [heap] mapping's RSS), from /proc/PID/smaps*
 # Usage: bash bench/mesh-scale.sh BUILD_DIR   (make bench passes the release build)
 # Env: MESH_N (default "10 25 50"), IDLE_S (default 60), FORM_S (wait bound for the mesh,
 # default 180). Writes bench/results/mesh-scale.md (one section per N).
@@ -44,6 +46,8 @@ if [ -n "${MESH_SCALE_ONE:-}" ]; then
 	# switches PID: voluntary + nonvoluntary context switches summed over its threads
 	switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 	rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+	pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+	heap_kb() { awk '/^[0-9a-f]+-[0-9a-f]+ / {h = ($6 == "[heap]")} h && /^Rss:/ {s += $2} END {print s + 0}' "/proc/$1/smaps" 2>/dev/null || echo 0; }
 
 	mesh_build "$n" >/dev/null
 	# The kernel's IPv4 neighbour table is one for all namespaces: past gc_thresh3 (default
@@ -118,18 +122,19 @@ if [ -n "${MESH_SCALE_ONE:-}" ]; then
 	for ((i = 1; i <= n; i++)); do
 		p=${MESH_PID[$i]}
 		kill -0 "$p" 2>/dev/null || { echo "bench/mesh-scale: peer$i exited" >&2; continue; }
-		echo "$(( $(cpu_ticks "$p") - c0[$i] )) $(( $(switches "$p") - w0[$i] )) $(rss_kb "$p")" >>"$work/idle"
+		echo "$(( $(cpu_ticks "$p") - c0[$i] )) $(( $(switches "$p") - w0[$i] )) $(rss_kb "$p") $(pss_kb "$p") $(heap_kb "$p")" >>"$work/idle"
 	done
 	h1=$(cpu_ticks "$MESH_HUB_PID")
 	# per agent: CPU % of one core, wakeups/s, RSS MB -> mean and max (min for RSS too)
 	awk -v hz="$hz" -v s="$IDLE_S" '
 		{ c = 100 * $1 / hz / s; w = $2 / s; r = $3 / 1024
-		  cs += c; ws += w; rs += r; k++
+		  cs += c; ws += w; rs += r; ps += $4 / 1024; hs += $5 / 1024; k++
 		  if (c > cm) cm = c; if (w > wm) wm = w; if (r > rm) rm = r; if (k == 1 || r < rn) rn = r }
 		END { printf "idle_agents %d\n", k
 		      printf "cpu_mean %.2f\ncpu_max %.2f\n", cs / k, cm
 		      printf "wakeups_mean %.1f\nwakeups_max %.1f\n", ws / k, wm
-		      printf "rss_mean %.1f\nrss_min %.1f\nrss_max %.1f\n", rs / k, rn, rm }' "$work/idle"
+		      printf "rss_mean %.1f\nrss_min %.1f\nrss_max %.1f\n", rs / k, rn, rm
+		      printf "pss_mean %.1f\nheap_mean %.1f\n", ps / k, hs / k }' "$work/idle"
 	echo "hub_cpu $(awk -v t=$((h1 - h0)) -v hz="$hz" -v s="$IDLE_S" 'BEGIN {printf "%.2f", 100 * t / hz / s}')"
 	echo "hub_rss $(awk -v k="$(rss_kb "$MESH_HUB_PID")" 'BEGIN {printf "%.1f", k / 1024}')"
 	# still meshed after the idle window? (peer 1 to everyone, one try)
@@ -202,6 +207,7 @@ verdict() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || a == "?") print "no 
 		echo "| idle wakeups per agent per s, mean / max | $(v wakeups_mean "$f") / $(v wakeups_max "$f") | |"
 		rss_target=$(awk -v p="$peers" 'BEGIN {printf "%.1f", (p <= 9) ? 16 : 16 + 0.2 * (p - 9)}')
 		echo "| RSS per agent, mean / min / max (MB) | $(v rss_mean "$f") / $(v rss_min "$f") / $(v rss_max "$f") | <= $rss_target MB (16 at 9 peers + 0.2 per extra): $(verdict "$(v rss_mean "$f")" "$rss_target") |"
+		echo "| PSS / heap per agent, mean (MB) | $(v pss_mean "$f") / $(v heap_mean "$f") | |"
 		echo "| hub CPU idle (% of a core) / hub RSS (MB) | $(v hub_cpu "$f") / $(v hub_rss "$f") | |"
 		echo "| peers unreachable from peer1 after the idle window | $(v after_idle_unreachable_from_p1 "$f") | |"
 		rm -f "$f"
