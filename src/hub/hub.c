@@ -361,6 +361,19 @@ static void out_str(struct out *o, const char *s, size_t n)
 		o->len += hub_json_escape(o->h->out + o->len, s, n);
 }
 
+static void out_u32(struct out *o, uint32_t v)
+{
+	char d[10];
+	size_t n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		out_raw(o, &d[--n], 1);
+}
+
 static void out_begin(struct out *o, struct hub *h)
 {
 	o->h = h;
@@ -828,8 +841,9 @@ static bool admit(struct hub *h, struct hub_conn *c, const struct join_req *j)
 static void send_peers(struct hub *h, struct hub_conn *c)
 {
 	static const char head[] = "{\"type\":\"peers\",\"peers\":[";
-	const char *tail = hub_relay_available(h) ? "],\"relay\":true}" : "]}";
-	size_t tail_len = str_len(tail);
+	bool relay = hub_relay_available(h);
+	/* "],"relay":true,"relayRate":4294967295,"relayBurst":4294967295}" at most */
+	size_t tail_len = relay ? 64 : 2;
 	struct hub_conn *p = h->joined_head;
 	struct out o;
 
@@ -854,7 +868,16 @@ static void send_peers(struct hub *h, struct hub_conn *c)
 			}
 			first = false;
 		}
-		out_lit(&o, tail);
+		if (relay) {
+			/* the sender's budget, so clients pace to it (docs/signaling.md §Relay) */
+			out_lit(&o, "],\"relay\":true,\"relayRate\":");
+			out_u32(&o, h->relay.cfg.sock_rate);
+			out_lit(&o, ",\"relayBurst\":");
+			out_u32(&o, h->relay.cfg.sock_burst);
+			out_lit(&o, "}");
+		} else {
+			out_lit(&o, "]}");
+		}
 		if (!send_out(h, &o, c->id))
 			return;
 	} while (p);

@@ -58,6 +58,7 @@ struct sig_client {
 	/* relay (signal/relay.h): announced by the hub on this connection; pacing bucket in
 	 * charged bytes; the socket's fd to see how much is still unsent (-1 = unknown) */
 	bool relay_ok;
+	uint32_t relay_rate, relay_burst;	/* the pace: what the hub announced, clamped */
 	int64_t relay_tokens;
 	uint64_t relay_last_ms;
 	int relay_fd;
@@ -220,6 +221,32 @@ static void lost(struct sig_client *c, const char *reason, bool replaced, bool r
 	schedule_retry(c, replaced || refused);
 }
 
+static uint32_t clamp_u32(uint32_t v, uint32_t lo, uint32_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A `peers` reply: whether the hub relays, and the budget to pace relay frames to. */
+static void relay_announced(struct sig_client *c, const struct sig_msg *m)
+{
+	uint32_t rate = m->relay_rate ? clamp_u32(m->relay_rate, SIG_RELAY_RATE_MIN,
+						  SIG_RELAY_RATE_MAX) : SIG_RELAY_RATE;
+	uint32_t burst = m->relay_burst ? clamp_u32(m->relay_burst, SIG_RELAY_BURST_MIN,
+						    SIG_RELAY_BURST_MAX) : SIG_RELAY_BURST;
+
+	if (c->relay_ok != m->relay)
+		rg_log(RG_LOG_INFO, "signal: the hub %s datagrams", m->relay ? "relays" : "does not relay");
+	c->relay_ok = m->relay;
+	if (!m->relay || (rate == c->relay_rate && burst == c->relay_burst))
+		return;
+	rg_log(RG_LOG_INFO, "signal: relay pace %u bytes/s, burst %u (%s)", rate, burst,
+	       m->relay_rate ? "announced by the hub" : "the hub's default");
+	c->relay_rate = rate;
+	c->relay_burst = burst;
+	if (c->relay_tokens > burst)
+		c->relay_tokens = burst;
+}
+
 static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gpointer data)
 {
 	struct sig_client *c = data;
@@ -245,10 +272,8 @@ static void on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes, gp
 	}
 	if (m.type == SIG_MSG_ERROR)
 		rg_log(RG_LOG_WARN, "signal: hub error %s: %s", m.code, m.message);
-	if (m.type == SIG_MSG_PEERS && c->relay_ok != m.relay) {
-		c->relay_ok = m.relay;
-		rg_log(RG_LOG_INFO, "signal: the hub %s datagrams", m.relay ? "relays" : "does not relay");
-	}
+	if (m.type == SIG_MSG_PEERS)
+		relay_announced(c, &m);
 	if (c->ops.message && !CALL_USER(c, c->ops.message(c, &m, c->opaque))) {
 		sig_msg_clear(&m);
 		return;
@@ -435,6 +460,8 @@ static void connect_done(GObject *src, GAsyncResult *res, gpointer data)
 	soup_websocket_connection_set_max_incoming_payload_size(ws, SIG_MSG_MAX);
 	c->relay_ok = false;
 	c->relay_fd = ws_fd(ws);
+	c->relay_rate = SIG_RELAY_RATE;	/* until `peers` says otherwise */
+	c->relay_burst = SIG_RELAY_BURST;
 	c->relay_tokens = SIG_RELAY_BURST;
 	c->relay_last_ms = now_ms();
 	soup_websocket_connection_set_keepalive_interval(ws, c->ping_s);
@@ -624,9 +651,9 @@ int sig_client_send_binary(struct sig_client *c, const uint8_t *frame, size_t le
 		return -EMSGSIZE;
 	now = now_ms();
 	if (now > c->relay_last_ms) {
-		c->relay_tokens += (int64_t)((now - c->relay_last_ms) * SIG_RELAY_RATE / 1000);
-		if (c->relay_tokens > SIG_RELAY_BURST)
-			c->relay_tokens = SIG_RELAY_BURST;
+		c->relay_tokens += (int64_t)((now - c->relay_last_ms) * c->relay_rate / 1000);
+		if (c->relay_tokens > c->relay_burst)
+			c->relay_tokens = c->relay_burst;
 		c->relay_last_ms = now;
 	}
 	if (c->relay_tokens < cost || socket_backed_up(c->relay_fd))
@@ -639,6 +666,12 @@ int sig_client_send_binary(struct sig_client *c, const uint8_t *frame, size_t le
 bool sig_client_relay_available(const struct sig_client *c)
 {
 	return c->state == ST_CONNECTED && c->relay_ok;
+}
+
+void sig_client_relay_pace(const struct sig_client *c, uint32_t *rate, uint32_t *burst)
+{
+	*rate = c->relay_rate;
+	*burst = c->relay_burst;
 }
 
 unsigned sig_client_queued(const struct sig_client *c)

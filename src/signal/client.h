@@ -86,11 +86,14 @@ void sig_client_start(struct sig_client *c);
  * re-negotiates on `connected`. */
 int sig_client_send(struct sig_client *c, const struct sig_msg *m);
 /* Sends one relay frame (signal/relay.h) as a binary frame: 0, -ENOTCONN, -EMSGSIZE, or -ENOBUFS
- * when it would exceed the client's pacing (SIG_RELAY_RATE) or the socket already has half its
- * send buffer waiting: a datagram, dropped rather than queued. */
+ * when it would exceed the client's pacing (the budget the hub announced, sig_client_relay_pace)
+ * or the socket already has half its send buffer waiting: a datagram, dropped rather than
+ * queued. */
 int sig_client_send_binary(struct sig_client *c, const uint8_t *frame, size_t len);
 /* The hub announced the relay in its last `peers` reply on the current connection. */
 bool sig_client_relay_available(const struct sig_client *c);
+/* The relay pace in charged bytes (frame + SIG_RELAY_FRAME_COST): per second and burst. */
+void sig_client_relay_pace(const struct sig_client *c, uint32_t *rate, uint32_t *burst);
 /* Changes the address sent in join from the next (re)connect on; NULL removes it. */
 void sig_client_set_address(struct sig_client *c, const char *address);
 /* A new WireGuard key (riftgate rotate) with the rotation record that certifies it (NULL in an

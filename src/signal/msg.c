@@ -73,8 +73,8 @@ void sig_msg_clear(struct sig_msg *m)
 /* The members the agent acts on: one of them twice in an object is refused. */
 static const char *const acted_names[] = {
 	"type", "peerId", "publicKey", "address", "from", "to", "sdp", "candidate", "code",
-	"message", "peers", "cert", "routes", "revocations", "rotation",
-	"settings",
+	"message", "peers", "cert", "routes", "revocations", "rotation", "settings", "relay",
+	"relayRate", "relayBurst",
 };
 
 /* Strings as JSON (RFC 8259 §7) spells them: only the escapes \" \\ \/ \b \f \n \r \t \uXXXX,
@@ -189,6 +189,18 @@ static int get_routes(JsonObject *o, const char *tname, char ***out, struct rg_e
 	return 0;
 }
 
+/* An optional positive integer that fits 32 bits; anything else reads as absent (0). */
+static uint32_t opt_u32(JsonObject *o, const char *name)
+{
+	JsonNode *n = json_object_get_member(o, name);
+	gint64 v;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+		return 0;
+	v = json_node_get_int(n);
+	return v > 0 && v <= UINT32_MAX ? (uint32_t)v : 0;
+}
+
 static int parse_peers(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 {
 	JsonNode *n = json_object_get_member(o, "peers");
@@ -201,6 +213,9 @@ static int parse_peers(JsonObject *o, struct sig_msg *m, struct rg_err *err)
 	/* extension: the hub relays datagrams; anything but true means no */
 	m->relay = rn && JSON_NODE_HOLDS_VALUE(rn) &&
 		   json_node_get_value_type(rn) == G_TYPE_BOOLEAN && json_node_get_boolean(rn);
+	/* extension: the budget the hub gives each sending socket (charged bytes) */
+	m->relay_rate = m->relay ? opt_u32(o, "relayRate") : 0;
+	m->relay_burst = m->relay ? opt_u32(o, "relayBurst") : 0;
 	/* Go marshals an empty (nil) slice as null */
 	if (!n || JSON_NODE_HOLDS_NULL(n))
 		return 0;

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct rg_err;
 
@@ -66,6 +67,8 @@ struct sig_msg {
 	size_t n_revocations;
 	char *settings;		/* revoke (optional): base64 network DNS settings record */
 	bool relay;		/* peers: the hub announced "relay":true (docs/signaling.md §Relay) */
+	uint32_t relay_rate;	/* peers: "relayRate", the hub's per-socket budget; 0 = absent */
+	uint32_t relay_burst;	/* peers: "relayBurst"; 0 = absent */
 };
 
 /* "join", "ice-candidate", ...; NULL for SIG_MSG_NONE or out of range. */

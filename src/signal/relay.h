@@ -16,11 +16,17 @@ enum sig_relay_wire {
 	SIG_RELAY_FRAME_COST = 64,	/* the hub charges each frame this much on top */
 };
 
-/* Client-side pacing, the hub's default per-socket budget (src/hub/relay.h): a client that
- * keeps to it is never dropped or closed for its own rate. */
+/* Client-side pacing: the per-socket budget the hub announces in `peers` ("relayRate",
+ * "relayBurst"), so a client that keeps to it is never dropped or closed for its own rate.
+ * A hub that announces none gets the hub's default (src/hub/relay.h); announced values are
+ * clamped to the bounds below (a burst holds at least one largest frame). */
 enum sig_relay_budget {
 	SIG_RELAY_RATE = 8 * 1024 * 1024,	/* charged bytes per second */
 	SIG_RELAY_BURST = 512 * 1024,
+	SIG_RELAY_RATE_MIN = 1024,
+	SIG_RELAY_RATE_MAX = 1024 * 1024 * 1024,
+	SIG_RELAY_BURST_MIN = SIG_RELAY_FRAME_MAX + SIG_RELAY_FRAME_COST,
+	SIG_RELAY_BURST_MAX = 64 * 1024 * 1024,
 };
 
 /* Writes the frame for payload to peer_id into out (cap bytes). Returns its length, or 0 when

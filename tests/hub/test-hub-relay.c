@@ -363,7 +363,9 @@ static void test_available(void)
 	fx_init(&f);
 	join(&f, 1, "alpha");
 	g_assert_cmpstr(f.rec.texts->pdata[0], ==,
-			"1 {\"type\":\"peers\",\"peers\":[],\"relay\":true}");
+			"1 {\"type\":\"peers\",\"peers\":[],\"relay\":true,"
+			"\"relayRate\":8388608,\"relayBurst\":524288}");
+
 	/* switched off by the operator: not announced, frames dropped */
 	hub_relay_cfg_default(&cfg);
 	cfg.enabled = false;
@@ -376,6 +378,24 @@ static void test_available(void)
 	/* hub_clear keeps the operator's settings */
 	hub_clear(&f.hub);
 	g_assert_false(hub_relay_available(&f.hub));
+	fx_clear(&f);
+
+	/* the announced budget is the operator's per-socket setting (clients pace to it) */
+	fx_init(&f);
+	hub_relay_cfg_default(&cfg);
+	cfg.sock_rate = 123456;
+	cfg.sock_burst = 4294967295u;
+	hub_relay_configure(&f.hub, &cfg);
+	join(&f, 1, "alpha");
+	g_assert_cmpstr(f.rec.texts->pdata[0], ==,
+			"1 {\"type\":\"peers\",\"peers\":[],\"relay\":true,"
+			"\"relayRate\":123456,\"relayBurst\":4294967295}");
+	cfg.sock_rate = 1;
+	hub_relay_configure(&f.hub, &cfg);
+	join(&f, 2, "beta");
+	g_assert_cmpstr(f.rec.texts->pdata[1], ==,
+			"2 {\"type\":\"peers\",\"peers\":[{\"peerId\":\"alpha\",\"publicKey\":\"" RKEY
+			"\"}],\"relay\":true,\"relayRate\":1,\"relayBurst\":4294967295}");
 	fx_clear(&f);
 }
 

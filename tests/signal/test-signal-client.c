@@ -29,6 +29,7 @@ struct hub_proc {
 	char *log_path;
 	guint16 port;
 	char *token;
+	const char *const *args;	/* more options, NULL-terminated; NULL = none */
 };
 
 static gboolean poll_until(gboolean (*cond)(gpointer), gpointer data, guint timeout_ms)
@@ -90,11 +91,19 @@ static void hub_start(struct hub_proc *h, guint16 port, const char *token)
 	g_subprocess_launcher_set_stderr_file_path(l, h->log_path);
 	g_subprocess_launcher_unsetenv(l, "RIFTGATE_HUB_TOKEN");
 	g_subprocess_launcher_set_child_setup(l, hub_child_setup, NULL, NULL);
-	if (token)
-		h->proc = g_subprocess_launcher_spawn(l, &err, exe, "--addr", addr, "--token", token,
-						      NULL);
-	else
-		h->proc = g_subprocess_launcher_spawn(l, &err, exe, "--addr", addr, NULL);
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+	g_ptr_array_add(argv, exe);
+	g_ptr_array_add(argv, "--addr");
+	g_ptr_array_add(argv, addr);
+	if (token) {
+		g_ptr_array_add(argv, "--token");
+		g_ptr_array_add(argv, (char *)token);
+	}
+	for (size_t i = 0; h->args && h->args[i]; i++)
+		g_ptr_array_add(argv, (char *)h->args[i]);
+	g_ptr_array_add(argv, NULL);
+	h->proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &err);
 	g_assert_no_error(err);
 	h->port = 0;
 	if (!poll_until(hub_listening, h, 20000))
@@ -800,6 +809,53 @@ static void test_relay(void)
 	hub_stop(&h);
 }
 
+/* The client paces relay frames to the budget the hub announces in `peers` (here 64 KiB/s with a
+ * 4 KiB burst, far under the 8 MiB/s default): a burst is cut at the announced size, and what
+ * goes out over a second follows the announced rate. */
+static void test_relay_pace(void)
+{
+	static const char *const args[] = { "--relay-rate", "65536", "--relay-burst", "4096", NULL };
+	static uint8_t big[SIG_RELAY_FRAME_MAX], payload[1000];
+	struct hub_proc h = { .args = args };
+	struct peer a, b;
+	uint32_t rate, burst;
+	int sent = 0;
+	size_t n;
+
+	hub_start(&h, 0, NULL);
+	peer_start(&a, &h, "alpha", NULL, NULL, 0, 0);
+	peer_start(&b, &h, "beta", NULL, NULL, 0, 0);
+	g_assert_true(poll_until(relay_ready, &a, 15000));
+	sig_client_relay_pace(a.c, &rate, &burst);
+	g_assert_cmpuint(rate, ==, 65536);
+	/* a burst under one largest frame is raised to one */
+	g_assert_cmpuint(burst, ==, SIG_RELAY_BURST_MIN);
+	n = sig_relay_encode(big, sizeof(big), "beta", payload, sizeof(payload));
+	gint64 t0 = g_get_monotonic_time();
+
+	/* the burst: SIG_RELAY_BURST_MIN / (n + 64) frames, plus what the rate refilled */
+	while (g_get_monotonic_time() - t0 < G_USEC_PER_SEC) {
+		if (sig_client_send_binary(a.c, big, n) == 0)
+			sent++;
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(1000);
+	}
+	double secs = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+	double bytes = (double)sent * (double)(n + SIG_RELAY_FRAME_COST);
+	double allowed = SIG_RELAY_BURST_MIN + 65536 * secs;
+
+	g_test_message("relay pace 64 KiB/s: %d frames (%.0f charged bytes) in %.2f s, allowed %.0f",
+		       sent, bytes, secs, allowed);
+	g_assert_cmpfloat(bytes, <=, allowed + (double)(n + SIG_RELAY_FRAME_COST));
+	/* and it did not stop far short of it either (the default would allow ~8 MiB) */
+	g_assert_cmpfloat(bytes, >=, 0.8 * allowed - (double)(n + SIG_RELAY_FRAME_COST));
+	peer_stop(&a);
+	peer_stop(&b);
+	drain();
+	hub_stop(&h);
+}
+
 static gboolean replaced_seen(gpointer data)
 {
 	struct peer *p = data;
@@ -1031,11 +1087,13 @@ static void test_server_raw(void)
 	g_free(p);
 	p = ws_read(a, &op);
 	g_assert_cmpuint(op, ==, 0x1);
-	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[],\"relay\":true}");
+	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":8388608,"
+			 "\"relayBurst\":524288}");
 	g_free(p);
 	ws_frame(b, 0x81, "{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("K") "\"}", strlen("{\"type\":\"join\",\"peerId\":\"b\",\"publicKey\":\"" TKEY("K") "\"}"));
 	p = ws_read(b, &op);
-	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[],\"relay\":true}");
+	g_assert_cmpstr(p, ==, "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":8388608,"
+			 "\"relayBurst\":524288}");
 	g_free(p);
 	ws_frame(b, 0x81, "{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}", strlen("{\"type\":\"offer\",\"to\":\"a\",\"sdp\":\"x\"}"));
 	p = ws_read(b, &op);
@@ -1277,5 +1335,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/signal/client/graceful-shutdown", test_graceful_shutdown);
 	g_test_add_func("/signal/client/silent-hub", test_silent_hub);
 	g_test_add_func("/signal/client/relay", test_relay);
+	g_test_add_func("/signal/client/relay-pace", test_relay_pace);
 	return g_test_run();
 }

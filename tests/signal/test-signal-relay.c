@@ -78,26 +78,57 @@ static void test_limits(void)
 	g_assert_cmpuint(sig_relay_encode(big, 5, "ab", payload, 1), ==, 5);
 }
 
-/* "relay":true only: absent, false, or not a boolean all mean no relay. */
+/* "relay":true only: absent, false, or not a boolean all mean no relay. The budget
+ * ("relayRate", "relayBurst") counts only beside "relay":true, as a positive integer that fits
+ * 32 bits; anything else reads as absent (0: the client keeps the default). The golden
+ * `peers` of docs/signaling.md §Relay budgets is case 7. */
 static void test_announce(void)
 {
-	static const struct { const char *json; bool relay; } cases[] = {
-		/* 1 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true}", true },
-		/* 2 */ { "{\"type\":\"peers\",\"peers\":[]}", false },
-		/* 3 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":false}", false },
-		/* 4 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":\"yes\"}", false },
-		/* 5 */ { "{\"type\":\"peers\",\"peers\":null,\"relay\":1}", false },
-		/* 6 */ { "{\"type\":\"peers\",\"relay\":true,\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"K\"}]}", true },
+	static const struct {
+		const char *json;
+		bool relay;
+		uint32_t rate, burst;
+	} cases[] = {
+		/* 1 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true}", true, 0, 0 },
+		/* 2 */ { "{\"type\":\"peers\",\"peers\":[]}", false, 0, 0 },
+		/* 3 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":false}", false, 0, 0 },
+		/* 4 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":\"yes\"}", false, 0, 0 },
+		/* 5 */ { "{\"type\":\"peers\",\"peers\":null,\"relay\":1}", false, 0, 0 },
+		/* 6 */ { "{\"type\":\"peers\",\"relay\":true,\"peers\":[{\"peerId\":\"a\",\"publicKey\":\"K\"}]}", true, 0, 0 },
+		/* 7 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":8388608,\"relayBurst\":524288}",
+			  true, 8388608, 524288 },
+		/* 8 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":false,\"relayRate\":65536,\"relayBurst\":4096}",
+			  false, 0, 0 },
+		/* 9 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":4294967295,\"relayBurst\":1}",
+			  true, 4294967295u, 1 },
+		/* 10 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":4294967296,\"relayBurst\":0}",
+			   true, 0, 0 },
+		/* 11 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":-5,\"relayBurst\":1.5}",
+			   true, 0, 0 },
+		/* 12 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":\"8M\",\"relayBurst\":null}",
+			   true, 0, 0 },
+		/* 13 */ { "{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":1e6,\"relayBurst\":true}",
+			   true, 0, 0 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		struct sig_msg m;
 		struct rg_err err = { 0 };
 
+		g_test_message("case %zu", i + 1);
 		g_assert_cmpint(sig_msg_parse(&m, cases[i].json, strlen(cases[i].json), &err), ==, 0);
 		g_assert_cmpint(m.relay, ==, cases[i].relay);
+		g_assert_cmpuint(m.relay_rate, ==, cases[i].rate);
+		g_assert_cmpuint(m.relay_burst, ==, cases[i].burst);
 		sig_msg_clear(&m);
 	}
+	/* named twice: refused like every member the agent acts on */
+	static const char twice[] =
+		"{\"type\":\"peers\",\"peers\":[],\"relay\":true,\"relayRate\":1,\"relayRate\":9}";
+	struct sig_msg m;
+	struct rg_err err = { 0 };
+
+	g_assert_cmpint(sig_msg_parse(&m, twice, strlen(twice), &err), ==, -EINVAL);
 }
 
 int main(int argc, char **argv)

@@ -126,6 +126,11 @@ try {
 		const [a, pa] = await joined(n, "alpha");
 		const [b] = await joined(n, "beta");
 		assert(pa.relay === true, `peers without "relay":true: ${JSON.stringify(pa)}`);
+		// the socket budget clients pace to: the native hub's --relay-rate/--relay-burst
+		// below, the Worker's defaults
+		const [rate, burst] = target === "native" ? [4194304, 262144] : [8388608, 524288];
+		assert(pa.relayRate === rate && pa.relayBurst === burst,
+			`peers without the socket budget ${rate}/${burst}: ${JSON.stringify(pa)}`);
 		const d = await delta(n, async () => {
 			a.sendBin(Buffer.from("010462657461" + "01020304", "hex"));
 			const got = await b.nextBin();
