@@ -44,7 +44,7 @@ static void f_close(void *host, uint64_t conn, uint16_t code, const char *reason
 static size_t f_backlog(void *host, uint64_t conn)
 {
 	(void)host;
-	return conn == 3 ? HUB_RELAY_BACKLOG_MAX + 1 : 0;
+	return conn == 3 ? HUB_RELAY_BACKLOG_MAX + 1 : conn == 2 ? HUB_RELAY_BACKLOG_MAX / 2 + 1 : 0;
 }
 
 static void *f_grow(void *host, size_t bytes)
@@ -78,6 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.sock_burst = 8000;
 	cfg.net_rate = 30000;
 	cfg.net_burst = 16000;
+	cfg.recv_rate = 15000;		/* small, so receiver shares and their debt are reached */
+	cfg.recv_burst = 6000;
 	cfg.close_factor = 4;
 	cfg.daily_bytes = 50000;
 	hub_relay_configure(&h, &cfg);

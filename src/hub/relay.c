@@ -11,6 +11,17 @@
  *		Checked only while the network bucket is under half full (congested): a sender
  *		that borrowed while the network was idle is the first one held back, so under
  *		load every active sender gets about the same share (max-min fair without a queue).
+ *	rx	per receiving socket, recv_rate/recv_burst: a relayed frame pays (all its senders);
+ *		frames within their sender's share may take it into debt, down to -recv_burst
+ *	flow	per (sender, receiver): deficit round robin without a queue. Each refill of the
+ *		receiver's budget is dealt out as equal quanta to the senders active toward it
+ *		(recv_rate / n per second each); a frame pays from its flow's deficit, which may go
+ *		into debt (down to one receiver burst) while the receiver has room. Once the
+ *		receiver is congested (its bucket under half, or its host backlog over half of
+ *		backlog_max) a sender without deficit left is dropped, not queued: however hard
+ *		one sender pushes, every other sender of that receiver keeps min(its rate, 1/n).
+ *		HUB_RELAY_FLOWS senders per receiver are tracked; a new one takes the slot of the
+ *		one heard from longest ago.
  * Freestanding: no libc calls.
  */
 #include "hub/hub-int.h"
@@ -28,6 +39,8 @@ void hub_relay_cfg_default(struct hub_relay_cfg *cfg)
 	cfg->sock_burst = HUB_RELAY_SOCK_BURST;
 	cfg->net_rate = HUB_RELAY_NET_RATE;
 	cfg->net_burst = HUB_RELAY_NET_BURST;
+	cfg->recv_rate = HUB_RELAY_RECV_RATE;
+	cfg->recv_burst = HUB_RELAY_RECV_BURST;
 	cfg->backlog_max = HUB_RELAY_BACKLOG_MAX;
 	cfg->close_factor = HUB_RELAY_CLOSE_FACTOR;
 	cfg->daily_bytes = 0;
@@ -56,7 +69,7 @@ uint64_t hub_relay_drops(const struct hub_relay_stats *s)
 {
 	return s->drop_malformed + s->drop_oversized + s->drop_unjoined + s->drop_unknown_peer +
 	       s->drop_not_allowed + s->drop_sock_rate + s->drop_net_rate + s->drop_fair +
-	       s->drop_slow + s->drop_daily + s->drop_disabled;
+	       s->drop_receiver + s->drop_slow + s->drop_daily + s->drop_disabled;
 }
 
 void hub_relay_usage(const struct hub *h, uint64_t *day, uint64_t *bytes)
@@ -166,6 +179,70 @@ static void refill_net(struct hub_relay *r, uint64_t now_ms)
 	r->net_tokens = clamp(r->net_tokens, 0, r->cfg.net_burst);
 }
 
+static void refill_rx(const struct hub_relay_cfg *cfg, struct hub_relay_conn *rx, uint64_t now_ms)
+{
+	if (!rx->rx_primed) {
+		rx->rx_primed = true;
+		rx->rx_tokens = cfg->recv_burst;
+		rx->rx_last_ms = now_ms;
+		return;
+	}
+	if (now_ms > rx->rx_last_ms) {
+		uint64_t dt = now_ms - rx->rx_last_ms;
+
+		if (dt > REFILL_CAP_MS)
+			dt = REFILL_CAP_MS;
+		rx->rx_tokens += refill_by(dt, cfg->recv_rate);
+		rx->rx_last_ms = now_ms;
+	}
+	rx->rx_tokens = clamp(rx->rx_tokens, -(int64_t)cfg->recv_burst, cfg->recv_burst);
+}
+
+static bool flow_active(const struct hub_relay_flow *f, uint64_t now_ms)
+{
+	return f->src && now_ms - f->seen_ms < HUB_RELAY_ACTIVE_WINDOW_MS;
+}
+
+/* src's flow toward receiver rx, refilled with its quantum: the receiver's rate over the
+ * senders active toward it (src included). */
+static struct hub_relay_flow *flow_get(const struct hub_relay_cfg *cfg, struct hub_relay_conn *rx,
+				       uint64_t src, uint64_t now_ms)
+{
+	struct hub_relay_flow *f = NULL, *oldest = &rx->flows[0];
+	uint32_t n = 1;
+
+	for (size_t i = 0; i < HUB_RELAY_FLOWS; i++) {
+		struct hub_relay_flow *x = &rx->flows[i];
+
+		if (x->src == src)
+			f = x;
+		else if (flow_active(x, now_ms))
+			n++;
+		if (!x->src || (oldest->src && x->seen_ms < oldest->seen_ms))
+			oldest = x;
+	}
+	if (n > HUB_RELAY_FLOWS)
+		n = HUB_RELAY_FLOWS;
+	int64_t cap = (int64_t)(cfg->recv_burst / n);
+
+	if (!f) {
+		f = oldest;
+		f->src = src;
+		f->deficit = cap;
+		f->last_ms = now_ms;
+	} else if (now_ms > f->last_ms) {
+		uint64_t dt = now_ms - f->last_ms;
+
+		if (dt > REFILL_CAP_MS)
+			dt = REFILL_CAP_MS;
+		f->deficit += refill_by(dt, cfg->recv_rate / n);
+		f->last_ms = now_ms;
+	}
+	f->deficit = clamp(f->deficit, -(int64_t)cfg->recv_burst, cap);
+	f->seen_ms = now_ms;
+	return f;
+}
+
 /* Who may relay to whom; both are joined peers of this network and not the same socket.
  * TODO(issue 14): with a trust anchor (signed membership), refuse here unless both hold a
  * valid device certificate checked at join (hub_conn_view then carries that verdict). */
@@ -252,10 +329,31 @@ void hub_binary(struct hub *h, uint64_t conn, const uint8_t *frame, size_t len, 
 		st->drop_fair++;
 		return;
 	}
-	if (h->ops->backlog && h->ops->backlog(h->host, dst.id) > r->cfg.backlog_max) {
+	size_t backlog = h->ops->backlog ? h->ops->backlog(h->host, dst.id) : 0;
+	struct hub_relay_conn *rx = dst.relay;
+	struct hub_relay_flow *flow;
+
+	refill_rx(&r->cfg, rx, now_ms);
+	flow = flow_get(&r->cfg, rx, src.id, now_ms);
+	/* within its share: always (the receiver's budget may go into debt, down to one burst,
+	 * so a sender that took the burst while alone cannot lock out one that arrives later);
+	 * past it: only while the receiver has room */
+	bool own = flow->deficit >= cost && rx->rx_tokens - cost >= -(int64_t)r->cfg.recv_burst;
+	bool room = rx->rx_tokens >= (int64_t)r->cfg.recv_burst / 2 &&
+		    backlog <= r->cfg.backlog_max / 2;
+
+	if (!own && !room) {
+		st->drop_receiver++;
+		return;
+	}
+	if (backlog > r->cfg.backlog_max) {
 		st->drop_slow++;
 		return;
 	}
+	rx->rx_tokens -= cost;
+	flow->deficit -= cost;
+	if (flow->deficit < -(int64_t)r->cfg.recv_burst)
+		flow->deficit = -(int64_t)r->cfg.recv_burst;
 	src.relay->tokens -= cost;
 	r->net_tokens -= cost;
 	src.relay->fair -= cost;

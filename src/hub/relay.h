@@ -5,9 +5,9 @@
  *	binary frame received   hub_binary() -> ops->send_binary to the addressed peer, or a drop
  *
  * A datagram service: nothing is queued in the hub. A frame that does not fit the sender's
- * budget, the network's budget, the sender's fair share of a congested network, the network's
- * daily budget, or a receiver whose host backlog is full is dropped and counted, never
- * buffered. A socket is closed (1008) only when it sends far past its budget (close_factor).
+ * budget, the network's budget, the sender's fair share of a congested network, the receiver's
+ * budget or the sender's fair share of a congested receiver, the network's daily budget, or a
+ * receiver whose host backlog is full is dropped and counted, never buffered. A socket is closed (1008) only when it sends far past its budget (close_factor).
  * Frames are accepted only from joined sockets and delivered only to joined peers of the same
  * struct hub (= one network), with the source peerId written by the hub (no spoofing).
  */
@@ -38,15 +38,19 @@ enum hub_relay_defaults {
 	HUB_RELAY_SOCK_BURST = 512 * 1024,
 	HUB_RELAY_NET_RATE = 32 * 1024 * 1024,		/* per network (struct hub) */
 	HUB_RELAY_NET_BURST = 2 * 1024 * 1024,
+	HUB_RELAY_RECV_RATE = 8 * 1024 * 1024,		/* per receiving socket, all senders */
+	HUB_RELAY_RECV_BURST = 512 * 1024,
 	HUB_RELAY_BACKLOG_MAX = 256 * 1024,		/* receiver's queued bytes in the host */
 	HUB_RELAY_CLOSE_FACTOR = 8,			/* close past 8x the socket budget */
 	HUB_RELAY_ACTIVE_WINDOW_MS = 1000,		/* a sender counts as active this long */
+	HUB_RELAY_FLOWS = 8,				/* senders tracked per receiver */
 };
 
 struct hub_relay_cfg {
 	bool enabled;			/* false: every frame dropped (drop_disabled) */
 	uint32_t sock_rate, sock_burst;	/* bytes/s, bytes */
 	uint32_t net_rate, net_burst;
+	uint32_t recv_rate, recv_burst;	/* per receiving socket, shared fairly by its senders */
 	uint32_t backlog_max;		/* bytes; checked only when the host has ops->backlog */
 	uint32_t close_factor;		/* 0 = never close for flooding */
 	uint64_t daily_bytes;		/* relayed payload bytes per UTC day; 0 = unlimited */
@@ -64,10 +68,20 @@ struct hub_relay_stats {
 	uint64_t drop_sock_rate;		/* sender over its budget */
 	uint64_t drop_net_rate;			/* network over its budget */
 	uint64_t drop_fair;			/* network congested, sender over its fair share */
+	uint64_t drop_receiver;			/* receiver over its budget, or congested and the
+						 * sender over its share of it */
 	uint64_t drop_slow;			/* receiver's host backlog full */
 	uint64_t drop_daily;			/* network's daily budget spent */
 	uint64_t drop_disabled;			/* relay off, or the host cannot send binary */
 	uint64_t kicked;			/* sockets closed for flooding */
+};
+
+/* One sender's share of a receiver (deficit round robin without a queue, see relay.c). */
+struct hub_relay_flow {
+	uint64_t src;			/* sending conn id; 0 = free slot */
+	int64_t deficit;		/* bytes this sender may still send while congested */
+	uint64_t last_ms;		/* last refill */
+	uint64_t seen_ms;		/* last frame offered */
 };
 
 /* Per-socket state, embedded in the hub's connection (zero = fresh). */
@@ -78,6 +92,11 @@ struct hub_relay_conn {
 	uint64_t last_ms;		/* last refill */
 	uint64_t active_epoch;		/* epoch (now / ACTIVE_WINDOW) of the last relayed frame + 1 */
 	bool primed;			/* buckets filled once */
+	/* as a receiver: its budget, and its senders' shares */
+	int64_t rx_tokens;
+	uint64_t rx_last_ms;
+	bool rx_primed;
+	struct hub_relay_flow flows[HUB_RELAY_FLOWS];
 };
 
 /* Per-network state, embedded in struct hub. */

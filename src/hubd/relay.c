@@ -9,6 +9,7 @@
 
 static const char *const options[] = {
 	"--relay", "--relay-rate", "--relay-burst", "--relay-network-rate", "--relay-network-burst",
+	"--relay-receive-rate", "--relay-receive-burst",
 	"--relay-daily",
 };
 
@@ -41,6 +42,10 @@ int hubd_relay_option(struct hub_relay_cfg *cfg, const char *name, size_t len, c
 		cfg->net_rate = (uint32_t)v;
 	else if (IS("--relay-network-burst"))
 		cfg->net_burst = (uint32_t)v;
+	else if (IS("--relay-receive-rate"))
+		cfg->recv_rate = (uint32_t)v;
+	else if (IS("--relay-receive-burst"))
+		cfg->recv_burst = (uint32_t)v;
 	else if (daily)
 		cfg->daily_bytes = v;
 	else
@@ -69,6 +74,7 @@ void hubd_relay_metrics(GString *o, const struct hub_relay_stats *t)
 		{ "sock_rate", offsetof(struct hub_relay_stats, drop_sock_rate) },
 		{ "net_rate", offsetof(struct hub_relay_stats, drop_net_rate) },
 		{ "fair", offsetof(struct hub_relay_stats, drop_fair) },
+		{ "receiver", offsetof(struct hub_relay_stats, drop_receiver) },
 		{ "slow", offsetof(struct hub_relay_stats, drop_slow) },
 		{ "daily", offsetof(struct hub_relay_stats, drop_daily) },
 		{ "disabled", offsetof(struct hub_relay_stats, drop_disabled) },

@@ -11,7 +11,8 @@
 struct rg_err;
 
 /* Whether name is one of the relay options (--relay, --relay-rate, --relay-burst,
- * --relay-network-rate, --relay-network-burst, --relay-daily). */
+ * --relay-network-rate, --relay-network-burst, --relay-receive-rate, --relay-receive-burst,
+ * --relay-daily). */
 bool hubd_relay_is_option(const char *name, size_t len);
 /* Applies option name (as above) with value val to cfg: "on"/"off" for --relay, else a byte
  * count with an optional K, M or G suffix (powers of 1024). Returns 0 or -EINVAL with err. */

@@ -19,6 +19,7 @@ struct rec {
 	bool record;		/* false: only count */
 	uint64_t bin_count[8];	/* frames per destination conn (< 8) */
 	uint64_t bin_bytes[8];
+	uint64_t bin_from[26];	/* frames by the source's first letter ('a'..'z') */
 };
 
 static void rec_send(void *host, uint64_t conn, const char *frame, size_t len)
@@ -37,6 +38,8 @@ static void rec_send_binary(void *host, uint64_t conn, const uint8_t *frame, siz
 		r->bin_count[conn]++;
 		r->bin_bytes[conn] += len;
 	}
+	if (len > 2 && frame[2] >= 'a' && frame[2] <= 'z')
+		r->bin_from[frame[2] - 'a']++;
 	if (!r->record)
 		return;
 	GString *s = g_string_new(NULL);
@@ -544,6 +547,132 @@ static void test_fair(void)
 	fx_clear(&f);
 }
 
+/* Two senders toward one receiver whose budget is short: 10 s in 1 ms steps, alpha offering
+ * a_per_10ms and gamma g_per_10ms frames of 1000 charged bytes per 10 ms, beta's budget 1 frame
+ * per ms (burst 50). What each offered and got. */
+struct two { uint64_t a_sent, g_sent, a_got, g_got; };
+
+static struct two two_senders(int a_per_10ms, int g_per_10ms)
+{
+	uint8_t buf[2048];
+	struct fx f;
+	struct hub_relay_cfg cfg;
+	struct hub_relay_stats s;
+	struct two t = { 0 };
+	size_t n;
+
+	fx_init(&f);
+	f.rec.record = false;
+	hub_relay_cfg_default(&cfg);
+	cfg.recv_rate = 1000 * 1000;
+	cfg.recv_burst = 50 * 1000;
+	cfg.sock_rate = 10 * 1000 * 1000;	/* neither the socket nor the network limits here */
+	cfg.net_rate = 100 * 1000 * 1000;
+	cfg.net_burst = 10 * 1000 * 1000;
+	cfg.close_factor = 0;
+	hub_relay_configure(&f.hub, &cfg);
+	join(&f, 1, "alpha");
+	join(&f, 2, "beta");
+	join(&f, 3, "gamma");
+	n = frame_to(buf, "beta", NULL, 1000 - 64 - 6);
+	for (int ms = 0; ms < 10000; ms++) {
+		int a = (ms % 10 + 1) * a_per_10ms / 10 - (ms % 10) * a_per_10ms / 10;
+		int g = (ms % 10 + 1) * g_per_10ms / 10 - (ms % 10) * g_per_10ms / 10;
+
+		f.now++;
+		/* interleaved, so neither always comes first */
+		for (int k = 0; k < a || k < g; k++) {
+			if (k < g) {
+				hub_binary(&f.hub, 3, buf, n, f.now);
+				t.g_sent++;
+			}
+			if (k < a) {
+				hub_binary(&f.hub, 1, buf, n, f.now);
+				t.a_sent++;
+			}
+		}
+	}
+	s = stats(&f);
+	t.a_got = f.rec.bin_from['a' - 'a'];
+	t.g_got = f.rec.bin_from['g' - 'a'];
+	g_test_message("offered %d/%d per 10 ms: alpha %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT
+		       ", gamma %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ", receiver drops %"
+		       G_GUINT64_FORMAT, a_per_10ms, g_per_10ms, t.a_got, t.a_sent, t.g_got, t.g_sent,
+		       s.drop_receiver);
+	g_assert_cmpuint(s.frames_in, ==, s.frames_out + hub_relay_drops(&s));
+	g_assert_cmpuint(s.drop_receiver, ==, hub_relay_drops(&s));	/* only the receiver's */
+	g_assert_cmpuint(s.frames_out, ==, t.a_got + t.g_got);
+	/* dropped, not buffered: once the senders stop, nothing more reaches beta */
+	f.now += 5000;
+	hub_binary(&f.hub, 2, buf, 0, f.now);
+	g_assert_cmpuint(f.rec.bin_count[2], ==, t.a_got + t.g_got);
+	fx_clear(&f);
+	return t;
+}
+
+/* Fair queuing per receiver (deficit round robin without a queue): a sender flooding a receiver
+ * at 10x its budget beside one at 40% leaves the second whole and takes only the rest; at 3x
+ * beside 1x they split it evenly; under the budget nobody loses a frame. Without per-receiver
+ * shares the flooder would take the budget in proportion to what it offers (~96% in case 1). */
+static void test_fair_receiver(void)
+{
+	static const struct {
+		int a, g;		/* frames per 10 ms offered by alpha and gamma */
+		int a_min, a_max;	/* frames each gets over 10 s (beta's budget: 10000 + 2 x 50) */
+		int g_min, g_max;
+	} cases[] = {
+		/* 1 */ { 100, 4, 5700, 6150, 4000, 4000 },
+		/* 2 */ { 30, 10, 4700, 5300, 4700, 5300 },
+		/* 3 */ { 5, 4, 5000, 5000, 4000, 4000 },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct two t = two_senders(cases[i].a, cases[i].g);
+
+		g_assert_cmpuint(t.a_got, >=, cases[i].a_min);
+		g_assert_cmpuint(t.a_got, <=, cases[i].a_max);
+		g_assert_cmpuint(t.g_got, >=, cases[i].g_min);
+		g_assert_cmpuint(t.g_got, <=, cases[i].g_max);
+		g_assert_cmpuint(t.a_got + t.g_got, <=, 10000 + 100);
+	}
+}
+
+/* A congested receiver's host backlog (over half of backlog_max) also makes the senders keep to
+ * their shares: the one that spent its share is dropped, one within its share gets through. */
+static void test_fair_backlog(void)
+{
+	uint8_t buf[2048];
+	struct fx f;
+	size_t n;
+
+	fx_init(&f);
+	join(&f, 1, "alpha");
+	join(&f, 2, "beta");
+	join(&f, 3, "gamma");
+	join(&f, 4, "delta");
+	n = frame_to(buf, "beta", NULL, 1400);	/* 1470 charged bytes */
+	hub_binary(&f.hub, 3, buf, n, f.now);
+	hub_binary(&f.hub, 4, buf, n, f.now);
+	/* three senders: alpha's share is a third of beta's 512 KiB burst (~118 frames); while
+	 * beta's budget is over half full alpha may borrow past it */
+	for (int i = 0; i < 130; i++)
+		hub_binary(&f.hub, 1, buf, n, f.now);
+	g_assert_cmpuint(f.rec.bin_from['a' - 'a'], ==, 130);
+	g_assert_cmpuint(stats(&f).drop_receiver, ==, 0);
+	/* beta's socket backs up: alpha, in debt, is dropped; gamma still has its share */
+	f.rec.backlog = HUB_RELAY_BACKLOG_MAX / 2 + 1;
+	hub_binary(&f.hub, 1, buf, n, f.now);
+	g_assert_cmpuint(stats(&f).drop_receiver, ==, 1);
+	hub_binary(&f.hub, 3, buf, n, f.now);
+	g_assert_cmpuint(f.rec.bin_from['g' - 'a'], ==, 2);
+	/* past the hard limit everyone is dropped */
+	f.rec.backlog = HUB_RELAY_BACKLOG_MAX + 1;
+	hub_binary(&f.hub, 4, buf, n, f.now);
+	g_assert_cmpuint(stats(&f).drop_slow, ==, 1);
+	g_assert_cmpuint(f.rec.bin_from['d' - 'a'], ==, 1);
+	fx_clear(&f);
+}
+
 /* A receiver whose host backlog is full loses frames instead of growing a queue. */
 static void test_slow_receiver(void)
 {
@@ -628,6 +757,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/hub/relay/sock-rate", test_sock_rate);
 	g_test_add_func("/hub/relay/flood-close", test_flood_close);
 	g_test_add_func("/hub/relay/fair", test_fair);
+	g_test_add_func("/hub/relay/fair-receiver", test_fair_receiver);
+	g_test_add_func("/hub/relay/fair-backlog", test_fair_backlog);
 	g_test_add_func("/hub/relay/slow-receiver", test_slow_receiver);
 	g_test_add_func("/hub/relay/daily", test_daily);
 	g_test_add_func("/hub/relay/no-alloc", test_no_alloc);

@@ -13,7 +13,7 @@ const target = process.argv[2] ?? "native";
 const token = crypto.randomBytes(18).toString("base64url");
 const t = cases(`relay-${target}`, `worker-relay-${target}`);
 const DROPS = ["malformed", "oversized", "unjoined", "unknown_peer", "not_allowed", "sock_rate",
-	"net_rate", "fair", "slow", "daily", "disabled"];
+	"net_rate", "fair", "receiver", "slow", "daily", "disabled"];
 
 function frame(peerId, payload) {
 	const id = Buffer.from(peerId, "utf8");
@@ -22,7 +22,7 @@ function frame(peerId, payload) {
 
 // ---- the two hubs: URL of a network, and its relay counters {in, out, <drop reason>...} ----
 
-async function startNative() {
+async function startNative(extra = []) {
 	const exe = path.join(process.env.RG_BUILD_ROOT, "src/cli/riftgate-hub");
 	if (!fs.existsSync(exe)) {
 		console.log(`skip: ${exe} not built yet`);
@@ -30,7 +30,7 @@ async function startNative() {
 	}
 	// the network budget is the bottleneck in the flood case, not the socket budget
 	const hub = spawn(exe, ["--addr", "127.0.0.1:0", "--token", token, "--relay-network-rate", "2M",
-		"--relay-network-burst", "256K", "--relay-rate", "4M", "--relay-burst", "256K"],
+		"--relay-network-burst", "256K", "--relay-rate", "4M", "--relay-burst", "256K", ...extra],
 	{ stdio: ["ignore", "pipe", "pipe"] });
 	let output = "";
 	const port = await new Promise((resolve, reject) => {
@@ -67,8 +67,8 @@ async function startNative() {
 	};
 }
 
-async function startMiniflare() {
-	const w = await startWorker({ token, onLog: (l) => process.env.RG_VERBOSE && console.log(`[workerd] ${l}`) });
+async function startMiniflare(bindings = {}) {
+	const w = await startWorker({ token, bindings, onLog: (l) => process.env.RG_VERBOSE && console.log(`[workerd] ${l}`) });
 	const camel = (d) => "drop" + d.split("_").map((x) => x[0].toUpperCase() + x.slice(1)).join("");
 	return {
 		url: (net) => `${w.ws}/connect/${net}`,
@@ -83,7 +83,7 @@ async function startMiniflare() {
 	};
 }
 
-const hub = target === "worker" ? await startMiniflare() : await startNative();
+let hub = target === "worker" ? await startMiniflare() : await startNative();
 
 async function joined(net, peerId) {
 	const p = new Peer(hub.url(net), token, peerId);
@@ -264,6 +264,63 @@ try {
 			}
 		});
 	}
+
+	await t.check("receiver budget: a heavy sender beside a light one toward one slow receiver: dropped (receiver), not buffered, fair", async () => {
+		// 256 KiB/s and 32 KiB of burst for each receiving socket, both hubs alike
+		const main = hub;
+		hub = target === "worker" ?
+			await startMiniflare({ RELAY_RECEIVE_RATE: "262144", RELAY_RECEIVE_BURST: "32768" }) :
+			await startNative(["--relay-receive-rate", "256K", "--relay-receive-burst", "32K"]);
+		try {
+			const n = net();
+			const [h] = await joined(n, "heavy");
+			const [l] = await joined(n, "light");
+			const [r] = await joined(n, "slow");
+			const payload = Buffer.alloc(1200, 0x33);
+			const fromHeavy = frame("slow", payload), fromLight = frame("slow", payload);
+			let heavySent = 0, lightSent = 0, secs = 0;
+			const t0 = Date.now();
+			const d = await delta(n, async () => {
+				// 3 s: heavy offers ~1.2 MB/s (4.5x the receiver's budget), light ~60 kB/s
+				while (Date.now() - t0 < 3000) {
+					for (let i = 0; i < 10; i++) {
+						h.sendBin(fromHeavy);
+						heavySent++;
+					}
+					if (heavySent % 200 === 0) {
+						l.sendBin(fromLight);
+						lightSent++;
+					}
+					await sleep(10);
+				}
+				secs = (Date.now() - t0) / 1000;
+				await sleep(500);
+			});
+			// until the counters were read: the hub may have worked through the frames later
+			const all = (Date.now() - t0) / 1000;
+			const src = (b) => b.subarray(2, 2 + b[1]).toString();
+			const fromL = r.bins.filter((b) => src(b) === "light").length;
+			const fromH = r.bins.filter((b) => src(b) === "heavy").length;
+			console.log(`# ${secs.toFixed(1)} s: light ${fromL}/${lightSent}, heavy ${fromH}/${heavySent}, drops ${JSON.stringify(d)}`);
+			assert(fromL >= lightSent * 0.98, `the light sender lost frames: ${fromL}/${lightSent}`);
+			assert(fromH < heavySent * 0.6, `the heavy sender was not held to the receiver's budget: ${fromH}/${heavySent}`);
+			// what reached the receiver fits its budget (charged bytes: frame + 64; two bursts:
+			// its own and the debt its senders may run it into within their shares)
+			const charged = (fromL + fromH) * (fromHeavy.length + 64);
+			assert(charged <= 2 * 32768 + 262144 * all, `receiver got ${charged} charged bytes in ${all} s`);
+			assert((d.receiver ?? 0) > 0, `no receiver drops counted: ${JSON.stringify(d)}`);
+			assert(d.in === d.out + DROPS.reduce((x, k) => x + (d[k] ?? 0), 0), "frames in = out + drops");
+			// dropped, not buffered: nothing more arrives after the senders stop
+			const got = r.bins.length;
+			await sleep(1000);
+			assert(r.bins.length === got, "frames kept arriving after the senders stopped");
+			for (const p of [h, l, r])
+				p.close();
+		} finally {
+			await hub.stop();
+			hub = main;
+		}
+	});
 
 	if (target === "native") {
 		await t.check("flood: the flooder loses its own frames, a steady pair keeps its rate", async () => {

@@ -18,7 +18,7 @@ const STAT_NAMES = ["conns", "peers", "opened", "joins", "relayed", "rejects", "
 	"framesIn", "framesOut"];
 const RELAY_STAT_NAMES = ["framesIn", "bytesIn", "framesOut", "bytesOut", "dropMalformed",
 	"dropOversized", "dropUnjoined", "dropUnknownPeer", "dropNotAllowed", "dropSockRate",
-	"dropNetRate", "dropFair", "dropSlow", "dropDaily", "dropDisabled", "kicked"];
+	"dropNetRate", "dropFair", "dropReceiver", "dropSlow", "dropDaily", "dropDisabled", "kicked"];
 // The daily relay budget's usage is written to storage by an alarm this long after relaying
 // starts (and again while it goes on): the object hibernates only after ~10 s without events,
 // so the alarm always finds the usage still in the wasm memory that hibernation drops.
@@ -339,13 +339,15 @@ export class HubRoom {
 		await this.flushTrust();
 	}
 
-	// Operator settings (wrangler vars): RELAY = "off" switches the relay off; RELAY_RATE and
-	// RELAY_NETWORK_RATE in bytes/s; RELAY_DAILY_MB caps relayed MiB per network per UTC day.
+	// Operator settings (wrangler vars): RELAY = "off" switches the relay off; RELAY_RATE,
+	// RELAY_NETWORK_RATE and RELAY_RECEIVE_RATE in bytes/s, RELAY_RECEIVE_BURST in bytes;
+	// RELAY_DAILY_MB caps relayed MiB per network per UTC day.
 	relayConfig(env) {
 		const num = (v) => (v === undefined || v === "" ? 0 : Number(v) || 0);
 		this.dailyBytes = num(env.RELAY_DAILY_MB) * 1024 * 1024;
 		this.x.hubw_relay_config(env.RELAY === "off" ? 0 : 1, num(env.RELAY_RATE),
-			num(env.RELAY_NETWORK_RATE), this.dailyBytes);
+			num(env.RELAY_NETWORK_RATE), this.dailyBytes, num(env.RELAY_RECEIVE_RATE),
+			num(env.RELAY_RECEIVE_BURST));
 	}
 
 	// Called after every relay frame: one alarm at a time writes the usage (one row write and

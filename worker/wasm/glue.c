@@ -356,7 +356,7 @@ EXPORT("hubw_binary") void hubw_binary(uint32_t conn, uint32_t len, double now_m
 
 /* Counter i of struct hub_relay_stats in declaration order (frames_in, bytes_in, frames_out,
  * bytes_out, drop_malformed, drop_oversized, drop_unjoined, drop_unknown_peer, drop_not_allowed,
- * drop_sock_rate, drop_net_rate, drop_fair, drop_slow, drop_daily, drop_disabled, kicked); -1
+ * drop_sock_rate, drop_net_rate, drop_fair, drop_receiver, drop_slow, drop_daily, drop_disabled, kicked); -1
  * past the end. */
 EXPORT("hubw_relay_stat") double hubw_relay_stat(uint32_t i)
 {
@@ -372,7 +372,8 @@ EXPORT("hubw_relay_stat") double hubw_relay_stat(uint32_t i)
 /* The operator's relay settings (wrangler vars); 0 keeps a default. enabled 0 switches the
  * relay off. Returns 0, -9 when hub_init failed. */
 EXPORT("hubw_relay_config") int hubw_relay_config(uint32_t enabled, double sock_rate,
-						   double net_rate, double daily_bytes)
+						   double net_rate, double daily_bytes,
+						   double recv_rate, double recv_burst)
 {
 	struct hub_relay_cfg cfg;
 
@@ -384,6 +385,10 @@ EXPORT("hubw_relay_config") int hubw_relay_config(uint32_t enabled, double sock_
 		cfg.sock_rate = (uint32_t)sock_rate;
 	if (net_rate >= 1 && net_rate < 4294967296.0)
 		cfg.net_rate = (uint32_t)net_rate;
+	if (recv_rate >= 1 && recv_rate < 4294967296.0)
+		cfg.recv_rate = (uint32_t)recv_rate;
+	if (recv_burst >= 1 && recv_burst < 4294967296.0)
+		cfg.recv_burst = (uint32_t)recv_burst;
 	if (daily_bytes >= 1 && daily_bytes < 9007199254740992.0)
 		cfg.daily_bytes = (uint64_t)daily_bytes;
 	hub_relay_configure(&hub, &cfg);
