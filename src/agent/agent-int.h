@@ -290,6 +290,11 @@ void agent_relay_peer_ready(struct agent_peer *p);
 bool agent_relay_can_carry(const struct agent_peer *p);
 /* A session fresh enough to carry on over a new data channel without a new handshake. */
 bool agent_relay_session_fresh(const struct agent_peer *p);
+/* p's tunnel works only through the relay because its data channel's path is lost (or an ICE
+ * restart runs or gave up), and key_b64/address (NULL or "" = unchanged) are what p has: an
+ * offer of a new connection then replaces the dead one at once (peer.c on_offer). */
+bool agent_relay_bridges_lost_path(const struct agent_peer *p, const char *key_b64,
+				   const char *address);
 
 /* peer.c */
 const char *agent_peer_state_name(enum agent_peer_state s);

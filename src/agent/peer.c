@@ -1356,7 +1356,10 @@ static void on_offer(struct agent *a, const struct sig_msg *m)
 		return;
 	}
 	p->present = true;
-	if (tunnel_up(p)) {
+	if (tunnel_up(p) && agent_relay_bridges_lost_path(p, m->public_key, m->address)) {
+		rg_log(RG_LOG_INFO, "peer %s: new connection offered while its direct path is lost "
+		       "(the relay carries the tunnel meanwhile)", p->id);
+	} else if (tunnel_up(p)) {
 		/* A new connection for a working tunnel: the peer restarted (its side is gone), or
 		 * another device holds its id on the hub. Only a tunnel that no longer answers a
 		 * handshake is replaced (probe_cb answers the held offer then). */

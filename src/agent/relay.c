@@ -202,6 +202,25 @@ bool agent_relay_can_carry(const struct agent_peer *p)
 	       sig_client_relay_available(a->sig);
 }
 
+/* A new connection for a working tunnel is normally held while the tunnel is probed (peer.c:
+ * only a tunnel that no longer answers is replaced). When the relay is what keeps it working
+ * and the data channel's path is gone, the offerer reconnecting from scratch after a failed ICE
+ * restart is exactly that case, and the probe would answer through the relay: the old
+ * connection would block the direct path until its consent timeout (~30 s) and the probe would
+ * cost a new handshake. Taking the offer loses nothing: same key, same address, and the relay
+ * carries the same WireGuard session until the new data channel opens. */
+bool agent_relay_bridges_lost_path(const struct agent_peer *p, const char *key_b64,
+				   const char *address)
+{
+	if (!agent_relay_can_carry(p) || !p->conn || !p->conn->pc || !p->key_b64[0])
+		return false;
+	if ((key_b64 && key_b64[0] && strcmp(key_b64, p->key_b64) != 0) ||
+	    (address && address[0] && strcmp(address, p->address) != 0))
+		return false;
+	return !p->conn->ch || rtc_peer_path_lost(p->conn->pc) ||
+	       rtc_peer_restart_state(p->conn->pc) != RTC_RESTART_NONE;
+}
+
 bool agent_relay_session_fresh(const struct agent_peer *p)
 {
 	return p->wg && p->session_ns && rg_mono_ns() - p->session_ns < SESSION_FRESH_NS;
