@@ -77,8 +77,9 @@ static void usage(FILE *f)
 		   "Without --config: as root /etc/riftgate/riftgate0.toml, under sudo first the\n"
 		   "invoking user's ~/.config/riftgate/config.toml.\n"
 		   "Without --foreground the agent detaches once it is ready; its log goes to\n"
-		   "/run/riftgate/IFNAME.log. Stop it with '%s down'; SIGHUP re-reads the config.\n",
-		rg_prog, rg_prog);
+		   "/run/riftgate/IFNAME.log (and the journal, where journald runs). Stop it with\n"
+		   "'%s down'; '%s reload' (or SIGHUP) re-reads the config.\n",
+		rg_prog, rg_prog, rg_prog);
 }
 
 static void on_stop(void *opaque, const struct rg_err *err)
