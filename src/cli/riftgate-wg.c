@@ -25,8 +25,8 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug logging (-vv: trace); also LOG_LEVEL=debug\n"
 		"  -h, --help           this text\n"
 		"  -V, --version        version and git describe of the build\n"
-		"The UAPI socket is /var/run/wireguard/IFNAME.sock; removing it, SIGINT or SIGTERM\n"
-		"stop the daemon. Exit codes: 0 ok, 1 error, 2 malformed command line.\n",
+		"The UAPI socket is /var/run/wireguard/IFNAME.sock; removing it, SIGINT, SIGTERM or\n"
+		"SIGHUP stop the daemon. Exit codes: 0 ok, 1 error, 2 malformed command line.\n",
 		WGD_DEFAULT_MTU);
 }
 

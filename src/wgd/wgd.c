@@ -466,6 +466,7 @@ int wgd_new(struct wgd **out, const struct wgd_config *cfg, struct rg_err *err)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);	/* a closed terminal: stop cleanly, no stale socket */
 	sigprocmask(SIG_BLOCK, &mask, &d->old_mask);
 	d->hooks = (struct wg_uapi_hooks){
 		.get_listen_port = hook_get_port, .set_listen_port = hook_set_port,

@@ -196,6 +196,13 @@ ip -n "$A" link del "rgwg${id}d"
 check "TUN deleted: daemon exits 0" bash -c "for i in \$(seq 100); do kill -0 $p3 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
 wait "$p3"; rc=$?
 check "TUN deleted: exit status 0 ($rc), socket removed" test "$rc" -eq 0 -a ! -e "/var/run/wireguard/rgwg${id}d.sock"
+# SIGHUP (a closed terminal) is a clean stop too: no stale socket (issue 18).
+wgl_start a "rgwg${id}h" "$WGL_TMP/ours4.log" "$RGWG"; p4=$WGL_LASTPID
+wgl_wait 10 test -S "/var/run/wireguard/rgwg${id}h.sock"
+kill -HUP "$p4"
+wait "$p4"; rc=$?
+check "SIGHUP: exit status 0 ($rc), socket removed, TUN gone" sh -c \
+	"[ $rc -eq 0 ] && [ ! -e /var/run/wireguard/rgwg${id}h.sock ] && ! ip -n $A link show rgwg${id}h >/dev/null 2>&1"
 if ! ip link add "rgwg${id}k" type wireguard 2>/dev/null; then
 	q="rgwg${id}q"; WGL_IFS+=("$q")
 	printf '[Interface]\nPrivateKey = %s\nAddress = 10.91.0.1/24\nListenPort = 51900\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.91.0.2/32\nEndpoint = 192.168.78.2:51999\n' \
