@@ -31,6 +31,7 @@ struct trust_store;
 
 enum agent_limits {
 	AGENT_TUN_BATCH = 64,			/* packets read from TUN per wakeup */
+	AGENT_FLUSH_MAX = 64,			/* connections flushed at the end of a TUN read */
 	AGENT_PKT_MAX = WG_PACKET_MAX,
 	AGENT_PENDING_CANDS_MAX = 64,		/* local candidates held until our SDP is out */
 	AGENT_CONNECT_TIMEOUT_MS = 30000,	/* offer sent → channel open */
@@ -73,6 +74,7 @@ struct agent_conn {
 	unsigned local_types;		/* types of the candidates we gathered */
 	unsigned remote_types;		/* types the peer sent (SDP or trickled) */
 	unsigned n_remote;		/* candidates the peer sent */
+	bool flush_listed;		/* in agent.flush: sent to during this TUN read */
 };
 
 /* relay.c: whether a data channel answers while we send over it. The ICE datagram counter is
@@ -219,6 +221,11 @@ struct agent {
 
 	struct net_tun tun;
 	guint tun_src;
+	/* Connections the current TUN read queued direct-path datagrams on: flushed when it ends,
+	 * not one main-loop iteration later (latency). Only during tun_cb: conns outlive it. */
+	bool in_tun_read;
+	unsigned n_flush;
+	struct agent_conn *flush[AGENT_FLUSH_MAX];
 	struct net_addrwatch addrwatch;	/* host address changes → ICE restarts */
 	guint addrwatch_src;
 	guint addr_settle_src;		/* coalesces a burst of address events */

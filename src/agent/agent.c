@@ -75,8 +75,15 @@ static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t 
 		       p->id);
 	}
 	/* Between riftgate peers: straight on the ICE 5-tuple while that path answers. */
-	if (rtc_peer_direct_up(p->conn->pc) && rtc_peer_send_wg(p->conn->pc, buf, len) == 0)
+	if (rtc_peer_direct_up(p->conn->pc) && rtc_peer_send_wg(p->conn->pc, buf, len) == 0) {
+		struct agent *a = p->a;
+
+		if (a->in_tun_read && !p->conn->flush_listed && a->n_flush < AGENT_FLUSH_MAX) {
+			p->conn->flush_listed = true;
+			a->flush[a->n_flush++] = p->conn;
+		}
 		return 0;
+	}
 	/* -EAGAIN (send buffer full) is a drop, as UDP would: WireGuard tolerates loss. */
 	return rtc_channel_send(p->conn->ch, buf, len, true);
 }
@@ -272,6 +279,7 @@ static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 	size_t hl = a->tun.vnet_hdr ? NET_VNET_HDR_LEN : 0;
 
 	(void)cond;
+	a->in_tun_read = true;
 	/* Bounded work per wakeup so signaling and timers are never starved. */
 	for (int i = 0; i < AGENT_TUN_BATCH; i++) {
 		ssize_t n = net_tun_read(fd, raw, hl + AGENT_PKT_MAX);
@@ -294,6 +302,15 @@ static gboolean tun_cb(gint fd, GIOCondition cond, gpointer data)
 			break;
 		}
 	}
+	/* What this read queued on direct paths leaves now (rtc would send it at the end of the
+	 * loop iteration). */
+	a->in_tun_read = false;
+	for (unsigned k = 0; k < a->n_flush; k++) {
+		a->flush[k]->flush_listed = false;
+		if (a->flush[k]->pc)
+			rtc_peer_flush(a->flush[k]->pc);
+	}
+	a->n_flush = 0;
 	agent_timer_rearm(a);
 	return G_SOURCE_CONTINUE;
 }

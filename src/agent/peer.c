@@ -454,6 +454,15 @@ static void rtc_wg_datagram_cb(void *opaque, uint8_t *buf, size_t len)
 	agent_timer_rearm(c->a);
 }
 
+/* The direct-path datagrams of one socket read are in: write what they decrypted now instead
+ * of at the end of the loop iteration (GRO trains still merge within the read). */
+static void rtc_wg_batch_end_cb(void *opaque)
+{
+	struct agent_conn *c = opaque;
+
+	net_tun_writer_flush(&c->a->tunw);
+}
+
 static void rtc_direct_changed_cb(void *opaque, bool up)
 {
 	struct agent_conn *c = opaque;
@@ -529,6 +538,7 @@ static const struct rtc_peer_ops conn_ops = {
 	.ice_path = rtc_ice_path_cb,
 	.wg_datagram = rtc_wg_datagram_cb,
 	.direct_changed = rtc_direct_changed_cb,
+	.wg_batch_end = rtc_wg_batch_end_cb,
 };
 
 static gboolean connect_timeout_cb(gpointer data)

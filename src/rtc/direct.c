@@ -87,6 +87,7 @@ static void send_probe(struct rtc_direct *d, uint64_t now)
 	uint8_t buf[RTC_WGF_PROBE_LEN];
 
 	if (!d->probe_since_ns) {	/* a new token per episode; resends repeat it */
+		memcpy(d->prev_token, d->token, sizeof(d->token));
 		RAND_bytes(d->token, sizeof(d->token));
 		d->probe_since_ns = now;
 	}
@@ -151,10 +152,14 @@ static void on_probe(struct rtc_direct *d, const uint8_t *buf, uint64_t now)
 
 static void on_ack(struct rtc_direct *d, const uint8_t *buf)
 {
-	if (!d->probe_since_ns || !rg_ct_eq(rtc_wgframe_token(buf), d->token, sizeof(d->token))) {
-		d->rx_dropped++;	/* late, repeated or forged */
+	if (!rg_ct_eq(rtc_wgframe_token(buf), d->token, sizeof(d->token))) {
+		/* a resent probe of the episode before, answered late: no harm; else forged */
+		if (!rg_ct_eq(rtc_wgframe_token(buf), d->prev_token, sizeof(d->prev_token)))
+			d->rx_dropped++;
 		return;
 	}
+	if (!d->probe_since_ns)
+		return;		/* the answer to a resent probe of an episode already answered */
 	d->probe_since_ns = 0;
 	set_up(d, true, NULL);
 }
@@ -180,6 +185,7 @@ void rtc_direct_input(struct rtc_direct *d, const uint8_t *buf, size_t len)
 	switch (rtc_wgframe_unwrap(d->rx_buf, len)) {
 	case RTC_WGF_WG:
 		d->rx++;
+		d->rx_batch++;
 		d->ops->datagram(d->opaque, d->rx_buf, len);
 		return;
 	case RTC_WGF_PROBE:
@@ -192,6 +198,14 @@ void rtc_direct_input(struct rtc_direct *d, const uint8_t *buf, size_t len)
 		d->rx_dropped++;
 		return;
 	}
+}
+
+void rtc_direct_input_done(struct rtc_direct *d)
+{
+	if (!d->rx_batch)
+		return;
+	d->rx_batch = 0;
+	d->ops->batch_end(d->opaque);
 }
 
 void rtc_direct_flush(struct rtc_direct *d)

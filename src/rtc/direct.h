@@ -32,6 +32,9 @@ struct rtc_direct_ops {
 	void (*changed)(void *opaque, bool up);
 	/* Frames are queued: call rtc_direct_flush at the end of this loop iteration. */
 	void (*flush_soon)(void *opaque);
+	/* The datagrams of one read (a GRO train) were handed up: the caller may write out what
+	 * it decrypted now rather than at the end of the loop iteration. */
+	void (*batch_end)(void *opaque);
 };
 
 struct rtc_direct {
@@ -44,6 +47,7 @@ struct rtc_direct {
 	bool dtls_up;			/* the remote proved its fingerprint */
 	bool up;			/* a probe was answered: the caller sends on it */
 	uint8_t token[RTC_WGF_TOKEN_LEN];	/* of the probes now out */
+	uint8_t prev_token[RTC_WGF_TOKEN_LEN];	/* of the episode before (late answers) */
 	uint64_t probe_since_ns;	/* first probe with this token, 0 = none unanswered */
 	uint64_t probe_last_ns;
 	uint64_t tick_tx;		/* tx at the last tick */
@@ -51,6 +55,7 @@ struct rtc_direct {
 	unsigned acks;
 	unsigned dropped_logged;
 	uint64_t tx, rx, rx_dropped;
+	unsigned rx_batch;		/* datagrams handed up since the last read ended */
 	unsigned n_out;
 	size_t out_used;
 	size_t out_len[RTC_OUT_BATCH];
@@ -73,6 +78,8 @@ void rtc_direct_on_change(struct rtc_direct *d, bool dtls_up, uint64_t now);
 void rtc_direct_tick(struct rtc_direct *d, uint64_t now);
 /* A datagram whose first byte is RTC_WGF_TYPE. */
 void rtc_direct_input(struct rtc_direct *d, const uint8_t *buf, size_t len);
+/* One read from the socket ended (every datagram of a GRO train went through input). */
+void rtc_direct_input_done(struct rtc_direct *d);
 /* Queues one WireGuard datagram (at most max_len bytes): 0, -ENOTCONN, -EMSGSIZE, -EINVAL. */
 int rtc_direct_send(struct rtc_direct *d, const void *buf, size_t len, size_t max_len);
 /* Sends what rtc_direct_send queued (with a probe when one is due). */

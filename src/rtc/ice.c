@@ -258,6 +258,8 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint le
 	if (G_UNLIKELY(ice->test_blackhole))
 		return;
 	rtc_ice_on_datagram(ice, (const uint8_t *)buf, len);
+	if (ice->ops->datagrams_done)
+		ice->ops->datagrams_done(ice->opaque);
 }
 
 /* Counts the datagram for the liveness tick (no clock read per packet) and hands it up. */

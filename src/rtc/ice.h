@@ -34,6 +34,8 @@ struct rtc_ice_ops {
 	/* One received datagram (libnice consumed STUN). Returns false when the receiver went
 	 * down: the rest of a GRO train is dropped. */
 	bool (*datagram)(void *opaque, const uint8_t *buf, size_t len);
+	/* Optional: every datagram of one read from the socket (a GRO train) was handed up. */
+	void (*datagrams_done)(void *opaque);
 };
 
 /* A TURN server as libnice takes it (rtc_turn_server resolved: IP literal, port, relay type),

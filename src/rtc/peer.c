@@ -484,11 +484,36 @@ static void direct_changed(void *opaque, bool up)
 		p->ops.direct_changed(p->opaque, up);
 }
 
+static void direct_batch_end(void *opaque)
+{
+	struct rtc_peer *p = opaque;
+
+	if (!p->dead && p->ops.wg_batch_end)
+		p->ops.wg_batch_end(p->opaque);
+}
+
 static const struct rtc_direct_ops direct_ops = {
 	.datagram = direct_datagram,
 	.changed = direct_changed,
 	.flush_soon = dtls_flush_soon,
+	.batch_end = direct_batch_end,
 };
+
+static void ice_datagrams_done(void *opaque)
+{
+	struct rtc_peer *p = opaque;
+
+	if (!p->dead)
+		rtc_direct_input_done(&p->direct);
+}
+
+void rtc_peer_flush(struct rtc_peer *p)
+{
+	if (!p->flush_src)
+		return;
+	g_source_destroy(p->flush_src);
+	on_flush(p);	/* unrefs and clears flush_src */
+}
 
 int rtc_peer_send_wg(struct rtc_peer *p, const void *buf, size_t len)
 {
@@ -509,6 +534,7 @@ static const struct rtc_ice_ops ice_ops = {
 	.new_pair = ice_new_pair,
 	.failed = ice_failed,
 	.datagram = ice_datagram,
+	.datagrams_done = ice_datagrams_done,
 };
 
 static void on_dcep(struct rtc_peer *p, uint16_t sid, const uint8_t *data, size_t len)

@@ -154,6 +154,9 @@ struct rtc_peer_ops {
 	 * unanswered, the pair changed or is relayed): rtc_peer_send_wg works from now on, or
 	 * the data channel must carry WireGuard again. */
 	void (*direct_changed)(void *opaque, bool up);
+	/* Optional: the direct-path datagrams of one socket read (a GRO train) were all handed to
+	 * wg_datagram: a good moment to write out what they decrypted. */
+	void (*wg_batch_end)(void *opaque);
 };
 
 /* The direct path (rtc_config.direct_path) of a peer. */
@@ -247,6 +250,9 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);
  * data channel), -EMSGSIZE (over the path MTU), -EINVAL (not a WireGuard message). */
 int rtc_peer_send_wg(struct rtc_peer *p, const void *buf, size_t len);
 bool rtc_peer_direct_up(const struct rtc_peer *p);
+/* Sends what is queued (direct-path datagrams, DTLS records) now instead of at the end of this
+ * main-loop iteration: the caller knows its batch is complete. */
+void rtc_peer_flush(struct rtc_peer *p);
 const char *rtc_direct_state_name(enum rtc_direct_state s);
 
 /* Largest message that still fits one SCTP packet = one DTLS record = one UDP datagram at the

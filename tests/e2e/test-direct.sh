@@ -72,7 +72,8 @@ echo "capture: $frames direct frames, $dtls DTLS datagrams during 20 pings"
 check "capture: direct frames carry the pings ($frames >= 40)" test "$frames" -ge 40
 check "capture: no DTLS carrying them ($dtls <= 8: SCTP heartbeats of both sides, not the 40 ping datagrams)" test "$dtls" -le 8
 check "peer1 counted direct datagrams both ways" test "$(field 1 2 directTx)" -gt 0 -a "$(field 1 2 directRx)" -gt 0
-check "nothing dropped or refused on the direct path" test "$(field 1 2 directDropped)" = 0 -a "$(field 1 2 directRejected)" = 0
+check "nothing dropped or refused on the direct path ($(field 1 2 directDropped) dropped, $(field 1 2 directRejected) refused)" \
+	test "$(field 1 2 directDropped)" = 0 -a "$(field 1 2 directRejected)" = 0
 
 # --- frames from an unknown 5-tuple: never delivered as tunnel traffic, counted ---
 # peer2's end of the selected pair; a forged data frame (type 4, unknown receiver index) and a
