@@ -1,6 +1,6 @@
 /* riftgate-hub: the native signaling hub (docs/riftgate-hub.md). Parses flags, raises the fd
  * limit, runs src/hubd/server.c on the main loop, and shuts down gracefully (close frames
- * to every client) on SIGINT/SIGTERM. */
+ * to every client) on SIGINT/SIGTERM/SIGHUP. */
 #include <glib-unix.h>
 #include <glib.h>
 #include <signal.h>
@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 	a.loop = g_main_loop_new(NULL, FALSE);
 	g_unix_signal_add(SIGINT, signal_cb, &a);
 	g_unix_signal_add(SIGTERM, signal_cb, &a);
+	g_unix_signal_add(SIGHUP, signal_cb, &a);	/* a closed terminal: the same clean stop */
 	g_main_loop_run(a.loop);
 	rg_log(RG_LOG_INFO, "event=stopped open=%d", hubd_server_open_count(a.srv));
 	hubd_server_free(a.srv);

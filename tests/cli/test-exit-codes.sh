@@ -61,6 +61,12 @@ want "genkey" 0 "^[A-Za-z0-9+/]{43}=$" "$rg" genkey
 want "hub --addr (no value)" 2 "--addr needs a value" "$hub" --addr
 want "hub bad log level" 1 "got 'loud'" "$hub" --log-level loud
 want "hub stray word" 2 "unknown argument 'stray'" "$hub" stray
+# SIGHUP (a closed terminal) stops the hub as SIGTERM does: clients told, exit 0 (on loopback)
+"$hub" --addr 127.0.0.1:0 >"$tmp/hub.log" 2>&1 &
+hp=$!
+for i in $(seq 50); do grep -q "listening on" "$tmp/hub.log" && break; sleep 0.1; done
+kill -HUP "$hp"; wait "$hp"; rc=$?
+check "hub: SIGHUP is a clean stop (exit $rc)" sh -c "[ $rc = 0 ] && grep -q event=stopped '$tmp/hub.log'"
 
 # riftgate-wg
 want "wg no IFNAME" 2 "missing IFNAME" "$wgd"
