@@ -6,6 +6,7 @@
 # most 3 attempts in 30 s) and nobody sees it; peer2 is revoked while it pings: its tunnel on
 # peer1 is gone within 5 s, the Worker learns the revocation from the frames it relays, and
 # refuses peer2 at the upgrade (by the serial it sends) when it comes back without the record.
+# Before that, peer2 rotates its key through the Worker while peer1 pings it (gap <= 1 s).
 # Namespaces rgwm-XXXX-*.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,6 +70,25 @@ check "peer3 backs off: at most 3 attempts in 30 s" test "$n3" -le 3
 check "peer3 was told why" grep -q "hub error not-admitted: no certificate" "$work/p3.log"
 check "peer1 never saw peer3" eval '[ -z "$(mesh_peer_state 1 3)" ]'
 mesh_peer_stop 3
+
+# peer2 rotates its key while peer1 pings it every 50 ms: the Worker takes the re-join with the
+# rotation, peer1 switches to the new key, the largest gap between replies stays under 1 s.
+old2=$(lab_exec p2 wg show "$(mesh_ifname 2)" public-key)
+lab_exec p1 ping -D -n -i 0.05 -W 1 -w 6 "$(mesh_tun_ip 2)" >"$work/pingrot.out" 2>&1 &
+pingrot=$!
+sleep 2
+lab_exec p2 "$rg" rotate --config "$work/p2.toml" >"$work/rotate.out" 2>"$work/rotate.err"
+new2=$(head -1 "$work/rotate.out")
+wait "$pingrot"
+read -r gap nrep < <(awk -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t - p > g) g = t - p; p = t; n++ }
+	END { printf "%.3f %d\n", g, n }' "$work/pingrot.out")
+echo "peer1 -> peer2 through the rotation via the Worker: largest gap ${gap} s, ${nrep} replies"
+check "peer2 rotated its key live" grep -q "the running agent switched" "$work/rotate.err"
+check "the Worker forwarded the rotated join: peer1 holds peer2's new key, not the old one" \
+	lab_wait 10 "new key" eval 'lab_exec p1 wg show "$(mesh_ifname 1)" peers | grep -qxF "$new2" &&
+		! lab_exec p1 wg show "$(mesh_ifname 1)" peers | grep -qxF "$old2"'
+check "ping through the rotation: largest gap ${gap} s <= 1 s, ${nrep} replies" \
+	awk -v g="$gap" -v n="$nrep" 'BEGIN { exit !(g <= 1.0 && n >= 90) }'
 
 # revoke peer2 while it pings
 key2=$(lab_exec p2 wg show "$(mesh_ifname 2)" public-key)
