@@ -1078,6 +1078,10 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		GSource *s = g_unix_fd_source_new(a->tun.fd, G_IO_IN);
 
 		g_source_set_callback(s, (GSourceFunc)(void (*)(void))tun_cb, a, NULL);
+		/* GLib blocks a source that cannot recurse while it dispatches, which takes its fd
+		 * out of the poll set and puts it back: two eventfd wakeups and one more loop
+		 * iteration per TUN read. The loop never runs nested, so recursion cannot happen. */
+		g_source_set_can_recurse(s, TRUE);
 		a->tun_src = g_source_attach(s, a->ctx);
 		g_source_unref(s);
 	}
