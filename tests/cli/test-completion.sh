@@ -17,6 +17,7 @@ comp()
 	printf '%s\n' "${COMPREPLY[@]}"
 }
 check "riftgate st -> status" test "$(comp _riftgate riftgate st)" = status
+check "riftgate rel -> reload" test "$(comp _riftgate riftgate rel)" = reload
 check "riftgate --vers -> --version" test "$(comp _riftgate riftgate --vers)" = --version
 check "riftgate -v i -> init invite" test "$(comp _riftgate riftgate -v i | tr '\n' ' ')" = "init invite "
 check "init --na -> --name" test "$(comp _riftgate riftgate init --na)" = --name
@@ -25,6 +26,8 @@ check "up --log-level d -> debug" test "$(comp _riftgate riftgate up --log-level
 mkdir "$tmp/run"; : >"$tmp/run/rgcmp0.ctl"; : >"$tmp/run/rgcmp1.ctl"
 check "status rg -> running interfaces" \
 	test "$(RIFTGATE_RUN_DIR=$tmp/run comp _riftgate riftgate status rg | sort | tr '\n' ' ')" = "rgcmp0 rgcmp1 "
+check "reload rg -> running interfaces" \
+	test "$(RIFTGATE_RUN_DIR=$tmp/run comp _riftgate riftgate reload rg | sort | tr '\n' ' ')" = "rgcmp0 rgcmp1 "
 check "hub --log-level w -> warn" test "$(comp _riftgate_hub riftgate-hub --log-level w)" = warn
 if command -v zsh >/dev/null; then
 	check "zsh completion parses" zsh -n "$src/completions/_riftgate"
