@@ -986,6 +986,34 @@ static void test_direct_path(void)
 	g_assert_cmpuint(st.direct_rx_dropped, ==, 3);
 	g_assert_cmpint(t.b.n_wg, ==, 3);
 
+	/* Limits: probes answered at most RTC_DIRECT_ACKS_PER_S per second (a fresh window: the
+	 * next ones are dropped and counted), frames over RTC_DIRECT_RX_MAX dropped. */
+	t.b.p->direct.ack_window_ns = 0;
+	rtc_wgframe_probe(frame, RTC_WGF_KIND_PROBE, (const uint8_t *)"abcdefgh");
+	{
+		uint64_t tx0 = t.b.p->ice.tx_datagrams;
+
+		for (int k = 0; k < RTC_DIRECT_ACKS_PER_S + 5; k++)
+			rtc_ice_on_datagram(&t.b.p->ice, frame, RTC_WGF_PROBE_LEN);
+		g_assert_cmpuint(t.b.p->ice.tx_datagrams - tx0, ==, RTC_DIRECT_ACKS_PER_S);
+	}
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpuint(st.direct_rx_dropped, ==, 3 + 5);
+	{
+		static uint8_t huge[RTC_DIRECT_RX_MAX + 1];
+
+		wg_msg(huge, sizeof(huge), 2);
+		g_assert_true(rtc_wgframe_wrap(huge, sizeof(huge)));
+		rtc_ice_on_datagram(&t.b.p->ice, huge, sizeof(huge));
+		wg_msg(huge, RTC_DIRECT_RX_MAX, 2);	/* at the limit: taken */
+		g_assert_true(rtc_wgframe_wrap(huge, RTC_DIRECT_RX_MAX));
+		rtc_ice_on_datagram(&t.b.p->ice, huge, RTC_DIRECT_RX_MAX);
+	}
+	rtc_peer_get_stats(t.b.p, &st);
+	g_assert_cmpuint(st.direct_rx_dropped, ==, 3 + 5 + 1);
+	g_assert_cmpint(t.b.n_wg, ==, 4);
+	g_assert_cmpuint(t.b.last_wg->len, ==, RTC_DIRECT_RX_MAX);
+
 	/* b drops everything that arrives: a, sending, gives the direct path up. */
 	t.b.p->ice.test_blackhole = true;
 	{
