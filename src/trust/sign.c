@@ -125,6 +125,13 @@ static int to_b64(char *out, size_t cap, const uint8_t *buf, size_t n)
 	return 0;
 }
 
+/* buf holds a record's TRUST_*_MAX bytes; longer text than that encodes to (TRUST_*_B64_MAX) is
+ * refused before decoding. */
+static bool from_b64(uint8_t *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+	return len <= rg_base64_len(cap) && rg_base64_decode(buf, cap, n, s, len) == 0;
+}
+
 int trust_cert_to_base64(char *out, size_t cap, const struct trust_cert *c)
 {
 	uint8_t buf[TRUST_CERT_MAX];
@@ -158,7 +165,7 @@ int trust_cert_from_base64(struct trust_cert *c, const char *s, size_t len)
 	uint8_t buf[TRUST_CERT_MAX];
 	size_t n;
 
-	if (len > TRUST_CERT_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+	if (!from_b64(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_cert_parse(c, buf, n);
 }
@@ -175,7 +182,7 @@ int trust_settings_from_base64(struct trust_settings *out, const char *s, size_t
 	uint8_t buf[TRUST_SETTINGS_MAX];
 	size_t n;
 
-	if (len > TRUST_SETTINGS_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+	if (!from_b64(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_settings_parse(out, buf, n);
 }
@@ -185,7 +192,7 @@ int trust_revoke_from_base64(struct trust_revoke *r, const char *s, size_t len)
 	uint8_t buf[TRUST_REVOKE_MAX];
 	size_t n;
 
-	if (len > TRUST_REVOKE_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+	if (!from_b64(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_revoke_parse(r, buf, n);
 }
@@ -195,7 +202,7 @@ int trust_rotation_from_base64(struct trust_rotation *r, const char *s, size_t l
 	uint8_t buf[TRUST_ROTATION_MAX];
 	size_t n;
 
-	if (len > TRUST_ROTATION_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+	if (!from_b64(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_rotation_parse(r, buf, n);
 }
@@ -205,7 +212,7 @@ int trust_ticket_from_base64(struct trust_ticket *t, const char *s, size_t len)
 	uint8_t buf[TRUST_TICKET_MAX];
 	size_t n;
 
-	if (len > TRUST_TICKET_B64_MAX || rg_base64_decode(buf, sizeof(buf), &n, s, len))
+	if (!from_b64(buf, sizeof(buf), &n, s, len))
 		return TRUST_E_MALFORMED;
 	return trust_ticket_parse(t, buf, n);
 }
