@@ -217,6 +217,28 @@ static bool get_bool(JsonObject *o, const char *name)
 	return json_node_get_boolean(n);
 }
 
+/* An array of "ADDR/LEN" strings (our routes, DNS servers); entries past max, other types and
+ * over-long strings are skipped. */
+static void get_prefixes(JsonObject *o, const char *name, char (*out)[AGENT_PREFIX_MAX + 1],
+			 size_t max, size_t *n)
+{
+	JsonNode *pn = json_object_get_member(o, name);
+	JsonArray *a = pn && JSON_NODE_HOLDS_ARRAY(pn) ? json_node_get_array(pn) : NULL;
+
+	for (guint i = 0; a && i < json_array_get_length(a); i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		const char *v;
+
+		if (*n >= max || !JSON_NODE_HOLDS_VALUE(e) ||
+		    json_node_get_value_type(e) != G_TYPE_STRING)
+			continue;
+		v = json_node_get_string(e);
+		if (strlen(v) > AGENT_PREFIX_MAX)
+			continue;
+		strcpy(out[(*n)++], v);
+	}
+}
+
 /* A peer's "routes": [{prefix, state, note}]; entries past the cap are skipped. */
 static int get_routes(JsonObject *po, struct agent_status_peer *p)
 {
@@ -305,34 +327,8 @@ int agent_status_from_json(struct agent_status *s, const char *json, size_t len,
 	s->dns_refused = (uint64_t)MAX(get_int(o, "dnsRefused", 0), 0);
 	s->dns_malformed = (uint64_t)MAX(get_int(o, "dnsMalformed", 0), 0);
 	s->dns_settings_refused = (uint64_t)MAX(get_int(o, "dnsSettingsRefused", 0), 0);
-	pn = json_object_get_member(o, "dnsServers");
-	for (guint i = 0; pn && JSON_NODE_HOLDS_ARRAY(pn) &&
-			  i < json_array_get_length(json_node_get_array(pn)); i++) {
-		JsonNode *e = json_array_get_element(json_node_get_array(pn), i);
-		const char *v;
-
-		if (s->n_dns_servers >= AGENT_STATUS_DNS_MAX || !JSON_NODE_HOLDS_VALUE(e) ||
-		    json_node_get_value_type(e) != G_TYPE_STRING)
-			continue;
-		v = json_node_get_string(e);
-		if (strlen(v) > AGENT_PREFIX_MAX)
-			continue;
-		strcpy(s->dns_servers[s->n_dns_servers++], v);
-	}
-	pn = json_object_get_member(o, "routes");
-	for (guint i = 0; pn && JSON_NODE_HOLDS_ARRAY(pn) &&
-			  i < json_array_get_length(json_node_get_array(pn)); i++) {
-		JsonNode *e = json_array_get_element(json_node_get_array(pn), i);
-		const char *v;
-
-		if (s->n_routes >= AGENT_STATUS_ROUTES_MAX || !JSON_NODE_HOLDS_VALUE(e) ||
-		    json_node_get_value_type(e) != G_TYPE_STRING)
-			continue;
-		v = json_node_get_string(e);
-		if (strlen(v) > AGENT_PREFIX_MAX)
-			continue;
-		strcpy(s->routes[s->n_routes++], v);
-	}
+	get_prefixes(o, "dnsServers", s->dns_servers, AGENT_STATUS_DNS_MAX, &s->n_dns_servers);
+	get_prefixes(o, "routes", s->routes, AGENT_STATUS_ROUTES_MAX, &s->n_routes);
 	s->max_peers = (uint32_t)CLAMP(get_int(o, "maxPeers", 0), 0, UINT32_MAX);
 	s->refused_over_max = (uint64_t)MAX(get_int(o, "refusedOverMax", 0), 0);
 	s->refused_bad_id = (uint64_t)MAX(get_int(o, "refusedBadId", 0), 0);
