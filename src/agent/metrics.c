@@ -47,6 +47,19 @@ static void family(GString *t, const char *name, const char *type, const char *h
 	g_string_append_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One sample per value of a label: NAME{interface="IFNAME",LABEL="keys[i]"} vals[i]. */
+static void by_label(GString *t, const char *name, const char *ifname, const char *label,
+		     const char *const *keys, const uint64_t *vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		g_string_append_printf(t, "%s{", name);
+		put_label(t, "interface", ifname);
+		g_string_append_c(t, ',');
+		put_label(t, label, keys[i]);
+		g_string_append_printf(t, "} %" G_GUINT64_FORMAT "\n", vals[i]);
+	}
+}
+
 static void peer_labels(GString *t, const struct agent_status *s, const struct agent_status_peer *p)
 {
 	g_string_append_c(t, '{');
@@ -151,13 +164,8 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 		static const char *const dirs[] = { "sent", "received", "dropped" };
 		const uint64_t vals[] = { s->relay_tx, s->relay_rx, s->relay_tx_dropped };
 
-		for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
-			g_string_append(t, "riftgate_hub_relay_datagrams_total{");
-			put_label(t, "interface", s->ifname);
-			g_string_append_c(t, ',');
-			put_label(t, "direction", dirs[i]);
-			g_string_append_printf(t, "} %" G_GUINT64_FORMAT "\n", vals[i]);
-		}
+		by_label(t, "riftgate_hub_relay_datagrams_total", s->ifname, "direction", dirs, vals,
+			 G_N_ELEMENTS(dirs));
 	}
 	if (s->dns_zone[0]) {
 		static const char *const results[] = { "answered", "forwarded", "failed", "refused",
@@ -168,13 +176,8 @@ char *agent_metrics_format(const struct agent_status *s, int64_t now)
 		family(t, "riftgate_dns_queries_total", "counter", "queries to the name responder "
 		       "(result: answered = from the mesh zone, forwarded = to a dns server, failed "
 		       "= SERVFAIL or no answer upstream, refused, malformed)");
-		for (size_t i = 0; i < G_N_ELEMENTS(results); i++) {
-			g_string_append(t, "riftgate_dns_queries_total{");
-			put_label(t, "interface", s->ifname);
-			g_string_append_c(t, ',');
-			put_label(t, "result", results[i]);
-			g_string_append_printf(t, "} %" G_GUINT64_FORMAT "\n", vals[i]);
-		}
+		by_label(t, "riftgate_dns_queries_total", s->ifname, "result", results, vals,
+			 G_N_ELEMENTS(results));
 		family(t, "riftgate_dns_resolved_registered", "gauge", "1 when systemd-resolved has "
 		       "the link's DNS settings");
 		g_string_append(t, "riftgate_dns_resolved_registered{");
