@@ -34,13 +34,9 @@ rg=$MESH_RIFTGATE
 
 mesh_build 4		# p3 keeps the lab's plain config: the token, no certificate
 rm -f "$work/p1.toml" "$work/p2.toml" "$work/p4.toml"
-"$rg" init --new-network --name peer1 --network lab --server "ws://10.98.0.1:$MESH_HUB_PORT/connect" \
-	--token "$MESH_TOKEN" --address "$(mesh_tun_ip 1)/24" --interface "$(mesh_ifname 1)" \
-	--config "$work/p1.toml" >"$work/init.out"
-sed -i 's/^servers = .*/servers = []/' "$work/p1.toml"
+mesh_signed_init
 anchor=$(sed -n 's/^Trust anchor: //p' "$work/init.out")
-"$rg" invite --config "$work/p1.toml" --name peer2 --address "$(mesh_tun_ip 2)/24" >"$work/tok2" 2>/dev/null
-"$rg" join - --config "$work/p2.toml" --interface "$(mesh_ifname 2)" <"$work/tok2" >/dev/null
+mesh_signed_join 2
 check "peer2 enrolled" "$rg" check --config "$work/p2.toml"
 # peer4: a copy of peer2's identity (config, key, certificate) on another interface.
 sed "s/^interface = .*/interface = \"$(mesh_ifname 4)\"/" "$work/p2.toml" >"$work/p4.toml"

@@ -42,16 +42,10 @@ mesh_build 5
 rm -f "$work"/p*.toml "$work"/p*.key
 
 # ---- enrollment: the admin device, then invites; the admin is not running ----
-"$rg" init --new-network --name peer1 --network lab --server "ws://10.98.0.1:$MESH_HUB_PORT/connect" \
-	--token "$MESH_TOKEN" --address "$(mesh_tun_ip 1)/24" --interface "$(mesh_ifname 1)" \
-	--config "$work/p1.toml" >"$work/init.out" 2>"$work/init.err"
+mesh_signed_init
 check "init --new-network" grep -q '^Fingerprint: SHA256:' "$work/init.out"
-sed -i 's/^servers = .*/servers = []/' "$work/p1.toml"	# the lab has no STUN server
 for i in 2 3; do
-	"$rg" invite --config "$work/p1.toml" --name "peer$i" --address "$(mesh_tun_ip "$i")/24" \
-		>"$work/tok$i" 2>"$work/invite$i.err"
-	"$rg" join - --config "$work/p$i.toml" --interface "$(mesh_ifname "$i")" \
-		<"$work/tok$i" >"$work/join$i.out" 2>"$work/join$i.err"
+	mesh_signed_join "$i"
 	check "peer$i joined from its invite" "$rg" check --config "$work/p$i.toml"
 done
 # One invite, two devices (p4 and p5 both become "peer4" from the same token).

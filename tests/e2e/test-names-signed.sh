@@ -34,15 +34,9 @@ rg=$MESH_RIFTGATE
 
 mesh_build 2
 rm -f "$work"/p*.toml "$work"/p*.key
-"$rg" init --new-network --name peer1 --network lab --server "ws://10.98.0.1:$MESH_HUB_PORT/connect" \
-	--token "$MESH_TOKEN" --address "$(mesh_tun_ip 1)/24" --interface "$(mesh_ifname 1)" \
-	--config "$work/p1.toml" >"$work/init.out" 2>"$work/init.err"
+mesh_signed_init
 check "init --new-network" grep -q '^Fingerprint: SHA256:' "$work/init.out"
-sed -i 's/^servers = .*/servers = []/' "$work/p1.toml"	# the lab has no STUN server
-"$rg" invite --config "$work/p1.toml" --name peer2 --address "$(mesh_tun_ip 2)/24" \
-	>"$work/tok2" 2>"$work/invite2.err"
-"$rg" join - --config "$work/p2.toml" --interface "$(mesh_ifname 2)" <"$work/tok2" \
-	>"$work/join2.out" 2>"$work/join2.err"
+mesh_signed_join 2
 check "peer2 joined from its invite" "$rg" check --config "$work/p2.toml"
 check "devices dns: bad server refused" sh -c "! '$rg' devices dns --server 127.0.0.2/8 --config '$work/p1.toml' 2>/dev/null"
 check "devices dns: bad domain refused" sh -c "! '$rg' devices dns --search 'a..b' --config '$work/p1.toml' 2>/dev/null"

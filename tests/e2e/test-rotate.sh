@@ -32,16 +32,9 @@ rg=$MESH_RIFTGATE
 
 mesh_build 3
 rm -f "$work"/p?.toml
-"$rg" init --new-network --name peer1 --network lab --server "ws://10.98.0.1:$MESH_HUB_PORT/connect" \
-	--token "$MESH_TOKEN" --address "$(mesh_tun_ip 1)/24" --interface "$(mesh_ifname 1)" \
-	--config "$work/p1.toml" >"$work/init.out"
-sed -i 's/^servers = .*/servers = []/' "$work/p1.toml"
+mesh_signed_init
 anchor=$(sed -n 's/^Trust anchor: //p' "$work/init.out")
-for i in 2 3; do
-	"$rg" invite --config "$work/p1.toml" --name "peer$i" --address "$(mesh_tun_ip "$i")/24" \
-		>"$work/tok$i" 2>/dev/null
-	"$rg" join - --config "$work/p$i.toml" --interface "$(mesh_ifname "$i")" <"$work/tok$i" >/dev/null
-done
+mesh_signed_join 2 3
 check "peer2 enrolled" "$rg" check --config "$work/p2.toml"
 
 lab_bg hub "$work/hub.log" "$MESH_HUB" --addr "10.98.0.1:$MESH_HUB_PORT" --token "$MESH_TOKEN" \

@@ -13,6 +13,10 @@
 # Peer i: namespace p$i, LAN address 10.98.0.$((10+i)), tunnel address 10.98.100.$i/24, interface
 # ${IFPREFIX}$letter (a, b, c…), peerId peer$i, config $MESH_DIR/p$i.toml (mode 0600), log
 # $MESH_DIR/p$i.log. Configs set `[stun] servers = []`: nothing outside the lab is contacted.
+#
+# A signed network instead of the generated configs (remove p$i.toml first: init and join do not
+# overwrite): mesh_signed_init makes peer1 the admin device, mesh_signed_join 2 ... enrolls the
+# others from invites; the hub's --trust-anchor is on the "Trust anchor:" line of init.out.
 
 MESH_BUILD=
 MESH_DIR=
@@ -124,6 +128,32 @@ mesh_write_config()
 		EOT
 	)
 	chmod 600 "$f"
+}
+
+# mesh_signed_init: peer1 as the admin device of a new signed network "lab" (init --new-network,
+# into $MESH_DIR/p1.toml, with no STUN server like the generated configs); init's output in
+# $MESH_DIR/init.out, its errors in init.err.
+mesh_signed_init()
+{
+	"$MESH_RIFTGATE" init --new-network --name peer1 --network lab \
+		--server "ws://10.98.0.1:$MESH_HUB_PORT/connect" --token "$MESH_TOKEN" \
+		--address "$(mesh_tun_ip 1)/24" --interface "$(mesh_ifname 1)" \
+		--config "$MESH_DIR/p1.toml" >"$MESH_DIR/init.out" 2>"$MESH_DIR/init.err"
+	sed -i 's/^servers = .*/servers = []/' "$MESH_DIR/p1.toml"
+}
+
+# mesh_signed_join I...: the admin device (peer1) invites peerI at its lab address and peerI joins
+# from that token into $MESH_DIR/pI.toml (token in tokI; output and errors in inviteI.err,
+# joinI.out, joinI.err). Returns join's status for the last I.
+mesh_signed_join()
+{
+	local i
+	for i in "$@"; do
+		"$MESH_RIFTGATE" invite --config "$MESH_DIR/p1.toml" --name "peer$i" \
+			--address "$(mesh_tun_ip "$i")/24" >"$MESH_DIR/tok$i" 2>"$MESH_DIR/invite$i.err"
+		"$MESH_RIFTGATE" join - --config "$MESH_DIR/p$i.toml" --interface "$(mesh_ifname "$i")" \
+			<"$MESH_DIR/tok$i" >"$MESH_DIR/join$i.out" 2>"$MESH_DIR/join$i.err"
+	done
 }
 
 mesh_hub_start()
