@@ -78,6 +78,18 @@ int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *e
 			  "writes " CLI_ETC_DIR "/IFNAME.toml)" : " or run 'riftgate init'");
 }
 
+int cli_config_load(struct conf *c, const char **path, char *buf, size_t cap, struct rg_err *err)
+{
+	if (!*path) {
+		int ret = conf_default_path(buf, cap, err);
+
+		if (ret < 0)
+			return ret;
+		*path = buf;
+	}
+	return conf_load(c, *path, err);
+}
+
 void cli_url_network(const char *url, char *out, size_t cap, bool *bare)
 {
 	const char *p = strstr(url, "://"), *q, *end;

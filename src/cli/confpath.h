@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct conf;
 struct rg_err;
 
 enum { CLI_PATH_MAX = 4096 };
@@ -24,6 +25,10 @@ int cli_config_path_new(char *buf, size_t cap, const char *ifname, struct rg_err
  * the current user. When none exists err lists every place looked at and says which --config
  * to pass. *announce is set when the choice is not obvious (root, several places). */
 int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *err);
+
+/* For the commands that edit the network from its config (invite, devices, rotate): loads *path,
+ * or when it is NULL the XDG path, written into buf and stored in *path. 0 or -errno with err. */
+int cli_config_load(struct conf *c, const char **path, char *buf, size_t cap, struct rg_err *err);
 
 /* The hub network a server_url selects, as riftgate-hub and the Worker read it: the segment
  * after /connect/, else ?network=NAME, else "default". *bare: the URL names no network and its

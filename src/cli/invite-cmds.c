@@ -18,6 +18,7 @@
 #include "agent/ctl.h"
 #include "agent/status.h"
 #include "cli/cmds.h"
+#include "cli/confpath.h"
 #include "conf/addrpool.h"
 #include "conf/config.h"
 #include "conf/invite.h"
@@ -290,12 +291,7 @@ int cmd_invite(int argc, char **argv)
 	}
 	if (name && !conf_valid_name(name))
 		return fail("--name must be 1-64 characters of A-Z a-z 0-9 . _ -, got '%.64s'", name);
-	if (!path) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
-			return fail("%s", err.msg);
-		path = defpath;
-	}
-	if (conf_load(&c, path, &err) < 0)
+	if (cli_config_load(&c, &path, defpath, sizeof(defpath), &err) < 0)
 		return fail("%s", err.msg);
 	if (name && strcmp(name, c.device_name) == 0) {
 		fail("--name %s is this device's own name; choose another", name);

@@ -18,6 +18,7 @@
 #include "agent/ctl.h"
 #include "agent/status.h"
 #include "cli/cmds.h"
+#include "cli/confpath.h"
 #include "conf/config.h"
 #include "conf/invite.h"
 #include "conf/keys.h"
@@ -572,12 +573,7 @@ int cmd_devices(int argc, char **argv)
 	if (revoke && !conf_valid_name(revoke))
 		return fail("revoke: NAME must be 1-64 characters of A-Z a-z 0-9 . _ -, got "
 			    "'%.64s'", revoke);
-	if (!path) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
-			return fail("%s", err.msg);
-		path = defpath;
-	}
-	if (conf_load(&c, path, &err) < 0)
+	if (cli_config_load(&c, &path, defpath, sizeof(defpath), &err) < 0)
 		return fail("%s", err.msg);
 	if (load_store(&s, &c, path))
 		goto out;
@@ -742,12 +738,7 @@ int cmd_rotate(int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if (!path) {
-		if (conf_default_path(defpath, sizeof(defpath), &err) < 0)
-			return fail("%s", err.msg);
-		path = defpath;
-	}
-	if (conf_load(&c, path, &err) < 0)
+	if (cli_config_load(&c, &path, defpath, sizeof(defpath), &err) < 0)
 		return fail("%s", err.msg);
 	if (load_store(&s, &c, path))
 		goto out;
