@@ -770,6 +770,8 @@ int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	bool ordered = a->ordered;
 	int max_retransmits = a->max_retransmits, r;
 
+	if ((r = agent_dns_check(a->dns, cfg, err)) < 0)
+		return r;
 	r = copy_rtc_cfg(a, cfg, err);
 	if (r < 0) {
 		free_ice_servers(a->stun, a->turn, a->turn_secret);
@@ -802,6 +804,7 @@ int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_er
 	g_free(tls);
 	rg_log(RG_LOG_INFO, "reload: %zu STUN and %zu TURN server%s for new connections",
 	       a->rtc.n_stun, a->rtc.n_turn, a->rtc.n_turn == 1 ? "" : "s");
+	agent_dns_reconfigure(a->dns, cfg);
 	return reconfigure_routes(a, cfg, err);
 }
 

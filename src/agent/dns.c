@@ -62,6 +62,8 @@ struct agent_dns {
 	struct rg_prefix addr;			/* the responder's address */
 	char ip[RG_PREFIX_STR_MAX];		/* ... as text */
 	char source[40];			/* "config" or "network N": whose dns/search */
+	/* the file's [network] dns and search as last applied (a reload compares) */
+	char **cfg_servers, **cfg_search;	/* owned, NULL-terminated */
 	struct dns_upstream up[DNS_SERVERS_MAX];
 	size_t n_up, cur;		/* queries go to up[cur]; a timeout moves to the next */
 	struct dns_pending pending[DNS_PENDING_MAX];
@@ -398,6 +400,26 @@ static void configure(struct agent_dns *d, const char *const *servers, size_t n_
 	g_ptr_array_free(link_domains, TRUE);
 }
 
+static char **copy_list(const char *const *v, size_t n)
+{
+	char **out = g_new0(char *, n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		out[i] = g_strdup(v[i]);
+	return out;
+}
+
+/* list (NULL-terminated) holds exactly v[0..n). */
+static bool same_list(char *const *list, const char *const *v, size_t n)
+{
+	size_t i = 0;
+
+	for (; list && list[i]; i++)
+		if (i >= n || strcmp(list[i], v[i]))
+			return false;
+	return i == n;
+}
+
 int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cfg *cfg)
 {
 	const char *network = cfg->network, *domain = cfg->dns_domain;
@@ -442,6 +464,8 @@ int agent_dns_new(struct agent_dns **out, struct agent *a, const struct agent_cf
 	d->addr = p;
 	g_strlcpy(d->ip, ip, sizeof(d->ip));
 	agent_resolved_new(&d->resolved, a->ctx, a->ifname, a->tun.ifindex);
+	d->cfg_servers = copy_list(cfg->dns_servers, cfg->n_dns_servers);
+	d->cfg_search = copy_list(cfg->dns_search, cfg->n_dns_search);
 	if (a->settings) {
 		agent_dns_use_settings(d, a->settings);
 		return 0;
@@ -471,6 +495,54 @@ void agent_dns_use_settings(struct agent_dns *d, const struct trust_settings *s)
 	configure(d, servers, s->n_dns, search, s->n_search);
 }
 
+int agent_dns_check(const struct agent_dns *d, const struct agent_cfg *cfg, struct rg_err *err)
+{
+	char zone[DNS_ZONE_MAX + 1];
+	const char *domain = cfg->dns_domain ? cfg->dns_domain : AGENT_DNS_DEFAULT_DOMAIN;
+
+	if (!d || d->fd < 0 || zone_of(zone, d->a->network, domain))
+		return 0;
+	return rg_err_set(err, -EINVAL, "[network] domain '%.64s': the names' zone %s.%.64s would "
+			  "be longer than %d characters", domain, d->a->network, domain, DNS_ZONE_MAX);
+}
+
+void agent_dns_reconfigure(struct agent_dns *d, const struct agent_cfg *cfg)
+{
+	const char *domain = cfg->dns_domain ? cfg->dns_domain : AGENT_DNS_DEFAULT_DOMAIN;
+	bool same_domain, same_dns;
+	char zone[DNS_ZONE_MAX + 1];
+
+	if (!d || d->fd < 0 || !zone_of(zone, d->a->network, domain))
+		return;
+	same_domain = !strcmp(zone, d->zone);
+	same_dns = same_list(d->cfg_servers, cfg->dns_servers, cfg->n_dns_servers) &&
+		   same_list(d->cfg_search, cfg->dns_search, cfg->n_dns_search);
+	if (same_domain && same_dns)
+		return;			/* resolved keeps its registration, queries their server */
+	g_strfreev(d->cfg_servers);
+	d->cfg_servers = copy_list(cfg->dns_servers, cfg->n_dns_servers);
+	g_strfreev(d->cfg_search);
+	d->cfg_search = copy_list(cfg->dns_search, cfg->n_dns_search);
+	if (!same_domain) {
+		rg_log(RG_LOG_INFO, "reload: peer names move from NAME.%s to NAME.%s", d->zone, zone);
+		g_strlcpy(d->zone, zone, sizeof(d->zone));
+	}
+	if (d->a->settings) {
+		/* the network's signed settings keep precedence over the file's dns/search */
+		if (!same_dns)
+			rg_log(RG_LOG_INFO, "reload: [network] dns/search changed; the network's "
+			       "signed DNS settings (%s) stay in use", d->source);
+		if (!same_domain)
+			agent_dns_use_settings(d, d->a->settings);
+		return;
+	}
+	/* Queries forwarded to the old servers are dropped with them: their askers retry. */
+	rg_log(RG_LOG_INFO, "reload: [network] %s applied", same_domain ? "dns/search" :
+	       same_dns ? "domain" : "domain/dns/search");
+	configure(d, (const char *const *)d->cfg_servers, g_strv_length(d->cfg_servers),
+		  (const char *const *)d->cfg_search, g_strv_length(d->cfg_search));
+}
+
 void agent_dns_free(struct agent_dns *d)
 {
 	if (!d)
@@ -481,6 +553,8 @@ void agent_dns_free(struct agent_dns *d)
 	upstreams_close(d);
 	if (d->fd >= 0)
 		close(d->fd);
+	g_strfreev(d->cfg_servers);
+	g_strfreev(d->cfg_search);
 	g_free(d);
 }
 

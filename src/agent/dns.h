@@ -12,6 +12,7 @@ struct agent;
 struct agent_dns;
 struct agent_cfg;
 struct agent_status;
+struct rg_err;
 struct trust_settings;
 
 #define AGENT_DNS_DEFAULT_DOMAIN "rift"
@@ -23,6 +24,14 @@ void agent_dns_free(struct agent_dns *d);
 /* The network's signed settings (verified by trust.c) replace the forwarding servers and search
  * domains from then on, resolved's registration included. NULL d: nothing. */
 void agent_dns_use_settings(struct agent_dns *d, const struct trust_settings *s);
+/* Reload: 0 when cfg's [network] domain makes a usable zone, else -EINVAL and err says why.
+ * Nothing changes. */
+int agent_dns_check(const struct agent_dns *d, const struct agent_cfg *cfg, struct rg_err *err);
+/* Reload: applies cfg's [network] domain (the zone answered) and dns/search (where other names
+ * go, the link's search domains), re-registering with resolved, when they differ from what
+ * runs. In a signed network its settings keep precedence over dns/search. Call after
+ * agent_dns_check(); NULL d: nothing. */
+void agent_dns_reconfigure(struct agent_dns *d, const struct agent_cfg *cfg);
 void agent_dns_status(const struct agent_dns *d, struct agent_status *s);
 
 #endif

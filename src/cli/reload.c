@@ -17,8 +17,9 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: %s reload [IFNAME]\n"
 		   "Re-reads the running agent's config file (default: the only running interface)\n"
 		   "and applies what can change without dropping tunnels: log level, STUN/TURN\n"
-		   "servers, routes, accept_routes, exit node (docs/config.md#reload). A file that\n"
-		   "does not load is refused and the running config stays (exit 1).\n", rg_prog);
+		   "servers, routes, accept_routes, exit node, DNS domain/dns/search\n"
+		   "(docs/config.md#reload). A file that does not load is refused and the running\n"
+		   "config stays (exit 1).\n", rg_prog);
 }
 
 int cmd_reload(int argc, char **argv)

@@ -151,23 +151,6 @@ static void fill_cfg(struct agent_cfg *ac, const struct conf *c)
 	ac->n_dns_search = c->n_dns_search;
 }
 
-static bool same(const char *x, const char *y);
-
-/* The name settings are equal: the DNS responder and resolver link need a restart. */
-static bool same_names(const struct conf *x, const struct conf *y)
-{
-	if (!same(x->dns_domain, y->dns_domain) || x->n_dns_servers != y->n_dns_servers ||
-	    x->n_dns_search != y->n_dns_search)
-		return false;
-	for (size_t i = 0; i < x->n_dns_servers; i++)
-		if (strcmp(x->dns_servers[i], y->dns_servers[i]))
-			return false;
-	for (size_t i = 0; i < x->n_dns_search; i++)
-		if (strcmp(x->dns_search[i], y->dns_search[i]))
-			return false;
-	return true;
-}
-
 static bool same(const char *x, const char *y)
 {
 	return (!x && !y) || (x && y && strcmp(x, y) == 0);
@@ -203,7 +186,6 @@ static void needs_restart(const struct agent *a, const struct conf *old, const s
 	CHANGED(!same(old->server_url, new->server_url), "[network] server_url");
 	CHANGED(!same(old->auth_token, new->auth_token), "[network] auth_token");
 	CHANGED(old->kill_switch != new->kill_switch, "[network] kill_switch");
-	CHANGED(!same_names(old, new), "[network] domain/dns/search");
 	CHANGED(old->relay != new->relay, "[network] relay");
 	CHANGED(old->max_peers != new->max_peers, "[network] max_peers");
 	CHANGED(old->path_mtu != new->path_mtu || old->ordered != new->ordered ||
@@ -244,8 +226,8 @@ static void apply_log_level(const struct conf *c)
 }
 
 /* SIGHUP: re-read the config; a file that is missing, unreadable or invalid (half written)
- * changes nothing. Applies the log level and the STUN/TURN servers (new connections); tunnels
- * stay up. */
+ * changes nothing. Applies the log level, the STUN/TURN servers (new connections), routes and
+ * exit node, and the names' domain/dns/search; tunnels stay up. */
 static int reload_config(struct up_state *st, char *msg, size_t cap)
 {
 	struct agent_cfg ac = { 0 };
