@@ -8,7 +8,9 @@
 #   - the hub keeps sending forged settings (random bytes; the genuine record with the server
 #     changed to 127.0.0.66): refused, counted, each reason logged once, never used;
 #   - the admin signs new settings while running (127.0.0.3): the running agents switch, keep
-#     them on disk and start with them next time.
+#     them on disk and start with them next time;
+#   - a reload of peer2 with dns/search in its file and a new domain takes the domain, and the
+#     signed settings keep precedence over the file's dns and search.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -99,6 +101,18 @@ check "... says the agent sends them" grep -q "The running agent is sending them
 check "peer2 switched to the new settings" lab_wait 20 "new settings" servers_are 127.0.0.3
 check "peer2 forwards to the new server" fwd www.example.org 192.0.2.8
 check "peer2 kept them on disk" cmp -s "$work/p2.trust/settings" "$work/p1.trust/settings"
+# a reload of peer2 with its own dns/search (127.0.0.2, which answers 192.0.2.7) and a new domain:
+# the domain is taken, the signed settings keep precedence over the file's dns and search
+cp "$work/p2.toml" "$work/p2.toml.orig"
+sed -i '/^\[network\]/a domain = "mesh9.test"\ndns = ["127.0.0.2"]\nsearch = ["file.example"]' "$work/p2.toml"
+lab_exec p2 timeout 15 "$rg" reload "$(mesh_ifname 2)" >"$work/reload.out" 2>&1; rc=$?
+check "reload with dns/search in the file: exit 0 (was $rc)" test "$rc" = 0
+check "... the new domain is answered" fwd peer1.lab.mesh9.test "$(mesh_tun_ip 1)"
+check "... the signed servers stay" servers_are 127.0.0.3
+check "... forwarding stays on the signed server" fwd www.example.com 192.0.2.8
+check "... the log says the signed settings stay" grep -q "reload: \[network\] dns/search changed; the network's signed DNS settings (network [0-9a-f]*) stay in use" "$work/p2.log"
+check "... the link: the new zone, the signed (no) search domains" grep -q "resolvectl domain $(mesh_ifname 2) '~lab.mesh9.test' '~.'$" "$work/p2.log"
+cp "$work/p2.toml.orig" "$work/p2.toml"
 for i in 1 2; do
 	mesh_peer_stop "$i" TERM; rc=$?
 	check "peer$i exits cleanly (rc=$rc)" test "$rc" = 0

@@ -14,6 +14,10 @@
 # NoSuchLink), reverts on down (RevertLink), and after a kill -9 the next up reverts the crashed
 # agent's link first; peer2 (no bus named, in another namespace than PID 1) registers nothing and
 # says resolved is unavailable. Counters: answered/forwarded/failed/refused/malformed in status and metrics.
+# Reload: a new domain, dns (a second upstream on 127.0.0.3) and search in peer1's file, then
+# `riftgate reload`: exactly one new SetLinkDNS + SetLinkDomains, the new zone answered, other names
+# forwarded to the new upstream; a reload without a change asks resolved nothing; a bad dns value
+# is refused (exit 1) and the running settings stay.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -153,6 +157,58 @@ check "status: resolved registered" jq -e '.dnsResolved == "registered" and .dns
 check "status (peer2): resolved unavailable, another namespace" jq -e '.dnsResolved == "unavailable" and (.dnsResolvedError | test("network namespace"))' <<<"$(json2)"
 check "status text (peer1): registered" text1 'systemd-resolved: registered'
 check "peer2 logs it once" test "$(grep -c 'systemd-resolved not available' "$work/p2.log")" = 1
+
+# reload (docs/config.md#reload): new domain, dns and search in peer1's file, `riftgate reload`:
+# resolved is told again (exactly one SetLinkDNS + SetLinkDomains with the new domains), the
+# responder answers the new zone, other names go to the new upstream (127.0.0.3, answers
+# 192.0.2.8); then a bad dns value is refused and all of it stays
+ip netns exec "$(lab_ns p1)" /usr/bin/python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.3", 53))
+while True:
+    q, a = s.recvfrom(2048)
+    end = 12
+    while q[end]: end += q[end] + 1
+    end += 5
+    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
+    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x1e\x00\x04" + bytes([192, 0, 2, 8])
+    s.sendto(r, a)
+' &
+LAB_PIDS+=("$!")
+cp "$work/p1.toml" "$work/p1.toml.orig"
+set_names() # DOMAIN DNS SEARCH: peer1's [network] domain, dns and search
+{
+	sed -i '/^domain = /d; /^dns = /d; /^search = /d' "$work/p1.toml"
+	sed -i "/^\[network\]/a domain = $1\ndns = $2\nsearch = $3" "$work/p1.toml"
+}
+reload1() { lab_exec p1 timeout 15 "$MESH_RIFTGATE" reload "$(mesh_ifname 1)" >"$work/reload.out" 2>&1; }
+not() { ! "$@"; }
+new_calls() { tail -n +"$((calls + 1))" "$work/resolved.log"; }
+calls=$(wc -l <"$work/resolved.log")
+set_names '"mesh2.test"' '["127.0.0.3"]' '["corp2.example", "lab.example"]'
+reload1; rc=$?
+check "reload with new domain/dns/search: exit 0 (was $rc)" test "$rc" = 0
+check "... no restart needed" grep -q ": config reloaded$" "$work/reload.out"
+want="SetLinkDNS $if1 2:$t1
+SetLinkDomains $if1 ~lab.mesh2.test corp2.example lab.example ~."
+check "reload: resolved sees the new SetLinkDNS + SetLinkDomains" lab_wait 10 "re-registration" eval '[ "$(new_calls)" = "$want" ]'
+check "reload: other names go to the new upstream" short_is www.example.com A 192.0.2.8
+check "reload: the new zone is answered" short_is peer2.lab.mesh2.test A "$t2"
+check "reload: status shows the new server and zone" jq -e '.dnsServers == ["127.0.0.3"] and .dnsZone == "lab.mesh2.test"' <<<"$(json1)"
+check "reload: no restart warning for the names" not grep -q "reload: .*domain/dns/search changed" "$work/p1.log"
+check "reload: printed line carries the new search domains" grep -q "resolvectl domain $(mesh_ifname 1) '~lab.mesh2.test' corp2.example lab.example '~.'" "$work/p1.log"
+calls=$(wc -l <"$work/resolved.log")
+reload1; rc=$?; sleep 1
+check "reload without a change: exit 0 (was $rc), resolved not asked again" test "$rc:$(new_calls)" = 0:
+set_names '"mesh3.test"' '["not-an-address"]' '["corp3.example"]'
+reload1; rc=$?
+check "reload: a bad dns value is refused (exit 1, was $rc)" test "$rc" = 1
+check "... naming the value" grep -q "not-an-address" "$work/reload.out"
+sleep 1
+check "... resolved is not asked again" test -z "$(new_calls)"
+check "... the new upstream stays in use" short_is www.example.org A 192.0.2.8
+check "... the zone stays" short_is peer2.lab.mesh2.test A "$t2"
+cp "$work/p1.toml.orig" "$work/p1.toml"
 for i in 1 2; do
 	mesh_peer_stop "$i" TERM; rc=$?
 	check "peer$i exits cleanly (rc=$rc)" test "$rc" = 0
