@@ -115,8 +115,8 @@ void agent_peer_counts(const struct agent *a, unsigned *up, unsigned *total, boo
  * now on, and its subnet routes: advertised routes, masquerade, exit offer (peers are told
  * through the hub) and accept_routes (peers' routes installed or removed at once), and the
  * names' domain, dns and search (dns.c; re-registered with resolved). The rest of cfg is
- * ignored. Tunnels that are up stay up. On error err is set: a domain whose zone is too long
- * changes nothing; a turns: bridge that cannot start keeps the running servers and routes;
+ * ignored. Tunnels that are up stay up. On error err is set: a domain the responder cannot
+ * use (agent_dns_check) changes nothing; a turns: bridge that cannot start keeps the running servers and routes;
  * nftables refusing the new masquerade keeps the running advertising. */
 int agent_reconfigure(struct agent *a, const struct agent_cfg *cfg, struct rg_err *err);
 /* The WireGuard public key in use (base64): the config's, or a later `riftgate rotate`'s. */

@@ -25,7 +25,8 @@ void agent_dns_free(struct agent_dns *d);
  * domains from then on, resolved's registration included. NULL d: nothing. */
 void agent_dns_use_settings(struct agent_dns *d, const struct trust_settings *s);
 /* Reload: 0 when cfg's [network] domain makes a usable zone, else -EINVAL and err says why.
- * Nothing changes. */
+ * Nothing changes. A guard: a domain conf_load accepts (at most 63 characters) under a network
+ * name (at most 64) always fits. */
 int agent_dns_check(const struct agent_dns *d, const struct agent_cfg *cfg, struct rg_err *err);
 /* Reload: applies cfg's [network] domain (the zone answered) and dns/search (where other names
  * go, the link's search domains), re-registering with resolved, when they differ from what
