@@ -461,6 +461,22 @@ static bool sig_ok(const struct trust_ctx *ctx, const uint8_t key[TRUST_KEY_LEN]
 	       ctx->verify(ctx->opaque, key, buf, len - TRUST_SIG_LEN, buf + len - TRUST_SIG_LEN);
 }
 
+/* A record the network key signs (ticket, revocation, DNS settings), encoded in buf[0..n): its
+ * issuer is the anchor, its network ours, its signature good; checked in this order. */
+static int anchor_signed(const struct trust_ctx *ctx, const uint8_t issuer[TRUST_KEY_LEN],
+			 const char *net, const uint8_t *buf, size_t n)
+{
+	if (!n)
+		return TRUST_E_MALFORMED;
+	if (!rg_ct_eq(issuer, ctx->anchor, TRUST_KEY_LEN))
+		return TRUST_E_ISSUER;
+	if (!str_eq(net, ctx->net))
+		return TRUST_E_NETWORK;
+	if (!sig_ok(ctx, issuer, buf, n))
+		return TRUST_E_SIGNATURE;
+	return TRUST_OK;
+}
+
 static bool before(uint64_t now, uint64_t skew, uint64_t t)
 {
 	return now + skew < t;
@@ -475,15 +491,10 @@ int trust_ticket_check(const struct trust_ctx *ctx, const struct trust_ticket *t
 {
 	uint8_t buf[TRUST_TICKET_MAX];
 	size_t n = trust_ticket_encode(t, buf, sizeof(buf));
+	int ret = anchor_signed(ctx, t->issuer, t->net, buf, n);
 
-	if (!n)
-		return TRUST_E_MALFORMED;
-	if (!rg_ct_eq(t->issuer, ctx->anchor, TRUST_KEY_LEN))
-		return TRUST_E_ISSUER;
-	if (!str_eq(t->net, ctx->net))
-		return TRUST_E_NETWORK;
-	if (!sig_ok(ctx, t->issuer, buf, n))
-		return TRUST_E_SIGNATURE;
+	if (ret)
+		return ret;
 	if (after(now_s, ctx->skew_s, t->use_by))
 		return TRUST_E_EXPIRED;
 	if (ctx->revoked && trust_revlist_has(ctx->revoked, t->id))
@@ -552,15 +563,7 @@ int trust_revoke_check(const struct trust_ctx *ctx, const struct trust_revoke *r
 	uint8_t buf[TRUST_REVOKE_MAX];
 	size_t n = trust_revoke_encode(r, buf, sizeof(buf));
 
-	if (!n)
-		return TRUST_E_MALFORMED;
-	if (!rg_ct_eq(r->issuer, ctx->anchor, TRUST_KEY_LEN))
-		return TRUST_E_ISSUER;
-	if (!str_eq(r->net, ctx->net))
-		return TRUST_E_NETWORK;
-	if (!sig_ok(ctx, r->issuer, buf, n))
-		return TRUST_E_SIGNATURE;
-	return TRUST_OK;
+	return anchor_signed(ctx, r->issuer, r->net, buf, n);
 }
 
 int trust_bindings_use(struct trust_bindings *b, const struct trust_cert *c)
@@ -1000,13 +1003,5 @@ int trust_settings_check(const struct trust_ctx *ctx, const struct trust_setting
 	uint8_t buf[TRUST_SETTINGS_MAX];
 	size_t n = trust_settings_encode(s, buf, sizeof(buf));
 
-	if (!n)
-		return TRUST_E_MALFORMED;
-	if (!rg_ct_eq(s->issuer, ctx->anchor, TRUST_KEY_LEN))
-		return TRUST_E_ISSUER;
-	if (!str_eq(s->net, ctx->net))
-		return TRUST_E_NETWORK;
-	if (!sig_ok(ctx, s->issuer, buf, n))
-		return TRUST_E_SIGNATURE;
-	return TRUST_OK;
+	return anchor_signed(ctx, s->issuer, s->net, buf, n);
 }
