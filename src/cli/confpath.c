@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "cli/cmds.h"
 #include "cli/confpath.h"
 #include "conf/config.h"
 #include "util/err.h"
@@ -80,14 +81,19 @@ int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *e
 
 int cli_config_load(struct conf *c, const char **path, char *buf, size_t cap, struct rg_err *err)
 {
-	if (!*path) {
-		int ret = conf_default_path(buf, cap, err);
+	bool announce = false;
+	int ret;
 
+	if (!*path) {
+		ret = cli_config_path_find(buf, cap, &announce, err);
 		if (ret < 0)
 			return ret;
 		*path = buf;
 	}
-	return conf_load(c, *path, err);
+	ret = conf_load(c, *path, err);
+	if (ret == 0 && announce)
+		fprintf(stderr, "%s: using %s\n", rg_prog, *path);
+	return ret;
 }
 
 void cli_url_network(const char *url, char *out, size_t cap, bool *bare)

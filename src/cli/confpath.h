@@ -27,7 +27,8 @@ int cli_config_path_new(char *buf, size_t cap, const char *ifname, struct rg_err
 int cli_config_path_find(char *buf, size_t cap, bool *announce, struct rg_err *err);
 
 /* For the commands that edit the network from its config (invite, devices, rotate): loads *path,
- * or when it is NULL the XDG path, written into buf and stored in *path. 0 or -errno with err. */
+ * or when it is NULL the config cli_config_path_find chooses (as up and check do), written into
+ * buf and stored in *path, saying which when the choice is not obvious. 0 or -errno with err. */
 int cli_config_load(struct conf *c, const char **path, char *buf, size_t cap, struct rg_err *err);
 
 /* The hub network a server_url selects, as riftgate-hub and the Worker read it: the segment

@@ -65,6 +65,10 @@ if [ "$(id -u)" = 0 ]; then def=$RIFTGATE_CONF_DIR/riftgate0.toml; else def=$XDG
 [ -f "$def" ] && grep -q "^Wrote $def\$" "$tmp/out" && ok || bad "init: default path $def not used: $(cat "$tmp/out")"
 run "check default path" 0 "$rg" check
 grep -q "^$def: ok" "$tmp/out" && ok || bad "check: default path $def not used: $(cat "$tmp/out")"
+# invite finds the same default config as up and check (as root /etc/riftgate/riftgate0.toml,
+# not root's own XDG path)
+run "invite default path" 0 "$rg" invite --name newdev
+grep -q . "$tmp/out" && ok || bad "invite: no token from the default config $def: $(cat "$tmp/err")"
 if [ "$(id -u)" = 0 ]; then
 	run "init default path, --interface" 0 "$rg" init "${args[@]}" --interface rgcf-x1
 	[ -f "$RIFTGATE_CONF_DIR/rgcf-x1.toml" ] && ok || bad "init as root: IFNAME.toml"
