@@ -85,8 +85,11 @@ check "ping over the tunnel" lab_wait 20 ping lab_ping p2 "$(mesh_tun_ip 1)"
 check "peer1 does not forward before advertising" test "$(fwd1)" = 0
 ups_before=$(ups)
 
-# One ping for the whole test: no reload may cost a packet.
-lab_exec p2 ping -i 0.2 -c 400 -W 1 "$(mesh_tun_ip 1)" >"$work/ping.txt" 2>&1 &
+# One ping for the whole test: no reload may drop the tunnel. A dropped tunnel costs seconds
+# (a new connection and handshake: 10 or more of these 0.2 s pings); one lone datagram may be
+# lost to scheduling on a loaded machine (seen once in a run with two CPU hogs), so up to 1 of
+# 400 is allowed, and -O -D log any unanswered one with its time for the record.
+lab_exec p2 ping -O -D -i 0.2 -c 400 -W 1 "$(mesh_tun_ip 1)" >"$work/ping.txt" 2>&1 &
 pingpid=$!
 
 # --- [log] level
@@ -191,8 +194,10 @@ check "peer1: exit offer withdrawn" lab_wait 10 "exit offer off" logged 1 "no lo
 check "peer1: forwarding restored after the exit offer" test "$(fwd1)" = 0
 
 wait "$pingpid"
-got=$(grep -o "[0-9]* received" "$work/ping.txt")
-check "the ping lost nothing across every reload ($got)" grep -q "400 packets transmitted, 400 received" "$work/ping.txt"
+got=$(sed -n 's/.*transmitted, \([0-9]*\) received.*/\1/p' "$work/ping.txt")
+grep "no answer yet" "$work/ping.txt" | head -5
+check "the ping continued across every reload (${got:-?} of 400 received, at most 1 lost)" \
+	test "${got:-0}" -ge 399
 check "the tunnel never went down (one 'up' on peer1, was $ups_before, now $(ups))" \
 	test "$(ups)" = "$ups_before"
 check "no agent restarted" sh -c "kill -0 ${MESH_PID[1]} && kill -0 ${MESH_PID[2]}"
