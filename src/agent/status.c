@@ -48,6 +48,17 @@ static void put_bool(JsonBuilder *b, const char *name, gboolean v)
 	json_builder_add_boolean_value(b, v);
 }
 
+/* An array of the first n prefixes (or addresses) of v; get_prefixes reads it back. */
+static void put_prefixes(JsonBuilder *b, const char *name, const char (*v)[AGENT_PREFIX_MAX + 1],
+			 size_t n)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < n; i++)
+		json_builder_add_string_value(b, v[i]);
+	json_builder_end_array(b);
+}
+
 char *agent_status_to_json(const struct agent_status *s)
 {
 	JsonBuilder *b = json_builder_new();
@@ -74,11 +85,7 @@ char *agent_status_to_json(const struct agent_status *s)
 	put_int(b, "relayTxDropped", (gint64)s->relay_tx_dropped);
 	put_int(b, "pid", s->pid);
 	put_int(b, "started", s->started);
-	json_builder_set_member_name(b, "routes");
-	json_builder_begin_array(b);
-	for (size_t i = 0; i < s->n_routes && i < AGENT_STATUS_ROUTES_MAX; i++)
-		json_builder_add_string_value(b, s->routes[i]);
-	json_builder_end_array(b);
+	put_prefixes(b, "routes", s->routes, MIN(s->n_routes, AGENT_STATUS_ROUTES_MAX));
 	put_bool(b, "masquerade", s->masquerade);
 	put_str(b, "acceptRoutes", s->accept_routes);
 	put_bool(b, "exitOffer", s->exit_offer);
@@ -87,11 +94,7 @@ char *agent_status_to_json(const struct agent_status *s)
 	put_bool(b, "killSwitch", s->kill_switch);
 	put_str(b, "dnsZone", s->dns_zone);
 	put_str(b, "dnsListen", s->dns_listen);
-	json_builder_set_member_name(b, "dnsServers");
-	json_builder_begin_array(b);
-	for (size_t i = 0; i < s->n_dns_servers && i < AGENT_STATUS_DNS_MAX; i++)
-		json_builder_add_string_value(b, s->dns_servers[i]);
-	json_builder_end_array(b);
+	put_prefixes(b, "dnsServers", s->dns_servers, MIN(s->n_dns_servers, AGENT_STATUS_DNS_MAX));
 	put_str(b, "dnsServer", s->dns_server);
 	put_int(b, "dnsAnswered", (gint64)s->dns_answered);
 	put_int(b, "dnsForwarded", (gint64)s->dns_forwarded);
