@@ -247,6 +247,46 @@ static void on_state(NiceAgent *agent, guint stream_id, guint component, guint s
 	}
 }
 
+/* The source functions of every GSocket source (g_socket_create_source), learnt from one of our
+ * own; a pointer no source has when the socket cannot be made. */
+static const GSourceFuncs *gsocket_source_funcs(void)
+{
+	static gsize funcs;
+
+	if (g_once_init_enter(&funcs)) {
+		GSocket *sock = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+					     G_SOCKET_PROTOCOL_UDP, NULL);
+		gsize f = (gsize)&funcs;
+
+		if (sock) {
+			GSource *s = g_socket_create_source(sock, G_IO_IN, NULL);
+
+			f = (gsize)s->source_funcs;
+			g_source_unref(s);
+			g_object_unref(sock);
+		}
+		g_once_init_leave(&funcs, f);
+	}
+	return (const GSourceFuncs *)funcs;
+}
+
+/* GLib takes a source that may not recurse out of the poll set while it dispatches and puts it
+ * back afterwards; both steps write the context's wakeup eventfd, and the wakeup costs one more
+ * loop iteration: per datagram libnice reads. libnice attaches its socket sources itself
+ * (g_socket_create_source in agent/component.c, one per socket, new ones with TURN and ICE
+ * restarts) and offers no call to reach them, but it calls on_recv from inside their dispatch
+ * (directly, on the thread that owns the context), so the first datagram from each marks its
+ * own source. A source blocked for this dispatch is put back all the same (GLib unblocks what it
+ * blocked, whatever the flag says by then). Recursion cannot happen: nothing in riftgate runs
+ * the context nested from a callback (agent_free drains it from the top level only). */
+static void let_socket_source_recurse(void)
+{
+	GSource *s = g_main_current_source();
+
+	if (s && !g_source_get_can_recurse(s) && s->source_funcs == gsocket_source_funcs())
+		g_source_set_can_recurse(s, TRUE);
+}
+
 static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint len, gchar *buf,
 		    gpointer data)
 {
@@ -255,6 +295,7 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component, guint le
 	(void)agent;
 	(void)stream_id;
 	(void)component;
+	let_socket_source_recurse();
 	if (G_UNLIKELY(ice->test_blackhole))
 		return;
 	rtc_ice_on_datagram(ice, (const uint8_t *)buf, len);
