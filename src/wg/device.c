@@ -43,6 +43,24 @@ void wg_device_random(const struct wg_device *dev, uint8_t *buf, size_t len)
 		abort();	/* no entropy: never continue with predictable keys */
 }
 
+/* splitmix64 (Steele, Lea, Flood 2014): a counter through a mixing function, full period 2^64.
+ * The timers arm new_handshake on nearly every data packet of request/response traffic, where
+ * RAND_bytes (with OpenSSL's fork check, a getpid per call) showed in the per-packet cost. */
+uint32_t wg_device_jitter(struct wg_device *dev, uint32_t max)
+{
+	uint64_t z;
+
+	if (!dev->jitter_seeded) {
+		wg_device_random(dev, (uint8_t *)&dev->jitter_state, sizeof(dev->jitter_state));
+		dev->jitter_seeded = true;
+	}
+	z = (dev->jitter_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (uint32_t)((z >> 32) % ((uint64_t)max + 1));
+}
+
 static void random_cb(void *dev, uint8_t *buf, size_t len)
 {
 	wg_device_random(dev, buf, len);

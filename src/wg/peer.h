@@ -55,12 +55,17 @@ struct wg_device {
 	uint64_t load_window_start_ns;
 	unsigned load_count;
 	uint64_t under_load_until_ns;
+	uint64_t jitter_state;		/* timer jitter generator; seeded on first use */
+	bool jitter_seeded;
 };
 
 /* Device services used by peer.c, timers.c and device.c. */
 uint64_t wg_device_now(const struct wg_device *dev);
 uint64_t wg_device_wall(const struct wg_device *dev);
 void wg_device_random(const struct wg_device *dev, uint8_t *buf, size_t len);
+/* Uniform in 0..max for timer jitter only: not secret, so a cheap generator seeded once from
+ * wg_device_random (8 bytes, on the first call) rather than the CSPRNG per draw. */
+uint32_t wg_device_jitter(struct wg_device *dev, uint32_t max);
 int wg_device_send_raw(struct wg_device *dev, struct wg_peer *peer, const uint8_t *buf,
 		       size_t len);
 void wg_device_event(struct wg_device *dev, struct wg_peer *peer, enum wg_peer_event ev);

@@ -23,10 +23,7 @@ static uint64_t s_to_ns(uint64_t s)
 
 static uint64_t jitter_ns(struct wg_peer *peer)
 {
-	uint32_t r;
-
-	wg_device_random(peer->dev, (uint8_t *)&r, sizeof(r));
-	return (uint64_t)(r % (WG_REKEY_TIMEOUT_JITTER_MAX_MS + 1)) * 1000000u;
+	return (uint64_t)wg_device_jitter(peer->dev, WG_REKEY_TIMEOUT_JITTER_MAX_MS) * 1000000u;
 }
 
 /* Deadline 0 means disarmed, so a deadline never lands on 0 even with a fake clock at 0. */

@@ -38,6 +38,7 @@ struct h_node {
 	 * then the shared deterministic stream takes over */
 	struct { const uint8_t *p; size_t len; } script[8];
 	unsigned script_n, script_pos;
+	unsigned random_calls;	/* calls of the random hook (the CSPRNG in production) */
 };
 
 struct harness {
@@ -69,6 +70,7 @@ static inline void h_random(void *o, uint8_t *buf, size_t len)
 {
 	struct h_node *n = o;
 
+	n->random_calls++;
 	if (n->script_pos < n->script_n) {
 		g_assert_cmpuint(n->script[n->script_pos].len, ==, len);
 		memcpy(buf, n->script[n->script_pos++].p, len);

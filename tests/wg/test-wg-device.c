@@ -820,6 +820,72 @@ static void test_remove_peer(void)
 	h_clear(&h);
 }
 
+/* Timer jitter: request/response traffic re-arms new_handshake (15 s + 0..333 ms) with every
+ * data packet sent after one received; none of those draws reaches the random hook (the
+ * CSPRNG in production): the jitter generator was seeded once, at the initiation. */
+static void test_jitter_not_per_packet(void)
+{
+	const uint64_t base = S(WG_KEEPALIVE_TIMEOUT_S + WG_REKEY_TIMEOUT_S);
+	const uint64_t jmax = (uint64_t)WG_REKEY_TIMEOUT_JITTER_MAX_MS * 1000000u;
+	uint64_t lo = UINT64_MAX, hi = 0;
+	struct wg_peer *p;
+	struct harness h;
+	unsigned calls;
+
+	h_init(&h);
+	handshake(&h);
+	p = h_peer(&h, 0, 1);
+	g_assert_cmpint(h_ping(&h, 1, 0, 100, 2), ==, 0);
+	h_run(&h);
+	calls = h.n[0].random_calls;
+	for (int i = 0; i < 200; i++) {
+		uint64_t d;
+
+		g_assert_cmpuint(p->timers.new_handshake, ==, 0);
+		g_assert_cmpint(h_ping(&h, 0, 1, 100, 1), ==, 0);
+		d = p->timers.new_handshake - h.now;
+		g_assert_cmpuint(d, >=, base);
+		g_assert_cmpuint(d, <=, base + jmax);
+		lo = MIN(lo, d - base);
+		hi = MAX(hi, d - base);
+		h_run(&h);
+		g_assert_cmpint(h_ping(&h, 1, 0, 100, 2), ==, 0);
+		h_run(&h);	/* an authenticated packet back disarms new_handshake */
+	}
+	g_assert_cmpuint(h.n[0].random_calls, ==, calls);
+	g_assert_cmpuint(h.n[0].tun_count, ==, 201);
+	/* the draws spread over the range (200 uniform draws: both ends within 30 ms) */
+	g_assert_cmpuint(lo, <, S(0.03));
+	g_assert_cmpuint(hi, >, jmax - S(0.03));
+	h_clear(&h);
+}
+
+/* wg_device_jitter at its limits: 0 gives 0, the full 32-bit range does not overflow, and
+ * every draw stays within 0..max. */
+static void test_jitter_bounds(void)
+{
+	unsigned seen[4] = { 0 };
+	struct harness h;
+	bool big = false;
+
+	h_init(&h);
+	for (int i = 0; i < 1000; i++)
+		g_assert_cmpuint(wg_device_jitter(h.n[0].dev, 0), ==, 0);
+	for (int i = 0; i < 1000; i++)
+		big |= wg_device_jitter(h.n[0].dev, UINT32_MAX) > UINT32_MAX / 2;
+	g_assert_true(big);
+	for (int i = 0; i < 4000; i++) {
+		uint32_t r = wg_device_jitter(h.n[0].dev, 3);
+
+		g_assert_cmpuint(r, <=, 3);
+		seen[r]++;
+	}
+	for (int i = 0; i < 4; i++)
+		g_assert_cmpuint(seen[i], >, 800);
+	g_assert_cmpuint(h.n[0].random_calls, ==, 1);	/* the seed */
+	h_clear(&h);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -851,5 +917,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/staged_bound", test_staged_bound);
 	g_test_add_func("/wg/device/config", test_config);
 	g_test_add_func("/wg/device/remove_peer", test_remove_peer);
+	g_test_add_func("/wg/device/jitter_not_per_packet", test_jitter_not_per_packet);
+	g_test_add_func("/wg/device/jitter_bounds", test_jitter_bounds);
 	return g_test_run();
 }

@@ -251,7 +251,7 @@ static void test_device_path(void)
 {
 	static const uint8_t i_index[4] = { 0x44, 0x33, 0x22, 0x11 };
 	static const uint8_t r_index[4] = { 0x88, 0x77, 0x66, 0x55 };
-	uint8_t keys[2][32], eph_i[32], eph_r[32], secret[32] = { 0 }, jitter[4] = { 0 };
+	uint8_t keys[2][32], eph_i[32], eph_r[32], secret[32] = { 0 }, jitter[8] = { 0 };
 	uint8_t buf[WG_DATA_HEADROOM + 64 + WG_DATA_TAILROOM];
 	struct harness h;
 
@@ -262,10 +262,11 @@ static void test_device_path(void)
 	h_init_keys(&h, keys);
 	h.wall = wall_ns - h.now;
 	h.capture = true;
-	/* A: ephemeral, sender index, retransmit jitter */
+	/* A: ephemeral, sender index, the seed of its timer jitter (drawn once, at the first
+	 * jitter: the retransmit timer armed by the initiation) */
 	h.n[0].script[0].p = eph_i, h.n[0].script[0].len = 32;
 	h.n[0].script[1].p = i_index, h.n[0].script[1].len = 4;
-	h.n[0].script[2].p = jitter, h.n[0].script[2].len = 4;
+	h.n[0].script[2].p = jitter, h.n[0].script[2].len = 8;
 	h.n[0].script_n = 3;
 	/* B: cookie secret (mac2 is checked on every message), ephemeral, sender index */
 	h.n[1].script[0].p = secret, h.n[1].script[0].len = 32;
