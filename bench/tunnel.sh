@@ -147,9 +147,10 @@ mesh_peer_start 1
 mesh_peer_start 2
 mesh_wait_up 1 2 60 || mesh_dump_logs
 rg_path_seen=$(rg_path)
+rg_mtu=$(lab_exec p1 cat "/sys/class/net/$(mesh_ifname 1)/mtu")
 read -r rg_mbps rg_cpu <<<"$(iperf_cpu "$(mesh_tun_ip 2)" 5304 "${MESH_PID[1]}" "${MESH_PID[2]}")"
 read -r rg_ms rg_p50 <<<"$(ping_ms "$(mesh_tun_ip 2)")"
-echo "data channel: path $rg_path_seen, $rg_mbps Mbit/s, $rg_ms ms (p50 $rg_p50)"
+echo "data channel: path $rg_path_seen, mtu $rg_mtu, $rg_mbps Mbit/s, $rg_ms ms (p50 $rg_p50)"
 mesh_peer_stop 1; mesh_peer_stop 2
 
 wg_mbps=n/a; wg_ms=n/a; wg_p50=n/a; wg_cpu=n/a
@@ -194,7 +195,7 @@ Command: \`BENCH_T=$T IDLE_S=$IDLE_S bash bench/tunnel.sh $build\`
 |---|---|---|---|---|---|---|
 | raw veth + bridge | $raw_mbps | 1.00 | | $raw_ms | $raw_p50 | 1500 |
 | riftgate, direct path (WireGuard on the ICE 5-tuple; status path: $dp_path) | $dp_mbps | $(ratio "$dp_mbps" "$raw_mbps") | $dp_cpu | $dp_ms | $dp_p50 | $mtu |
-| riftgate, data channel (direct_path = false; status path: $rg_path_seen) | $rg_mbps | $(ratio "$rg_mbps" "$raw_mbps") | $rg_cpu | $rg_ms | $rg_p50 | $mtu |
+| riftgate, data channel (direct_path = false; status path: $rg_path_seen) | $rg_mbps | $(ratio "$rg_mbps" "$raw_mbps") | $rg_cpu | $rg_ms | $rg_p50 | $rg_mtu |
 | riftgate-wg (WireGuard over UDP) | $wg_mbps | $(ratio "$wg_mbps" "$raw_mbps") | $wg_cpu | $wg_ms | $wg_p50 | 1420 |
 | wireguard-go (WireGuard over UDP) | $go_mbps | $(ratio "$go_mbps" "$raw_mbps") | $go_cpu | $go_ms | $go_p50 | 1420 |
 

@@ -177,17 +177,21 @@ void agent_timer_rearm(struct agent *a)
 
 /* ---- TUN ---- */
 
-/* The largest IP packet that reaches p as one WireGuard datagram in one SCTP packet (one UDP
- * datagram of its verified path MTU); 0 while there is no connection (the core stages or drops
- * the packet then). IPv6 never gets less than its 1280 minimum: SCTP carries those in two
- * packets (DESIGN §Data path, the one exception). */
+/* The largest IP packet that reaches p as one WireGuard datagram in one UDP datagram of its
+ * verified path MTU: on the direct path the datagram itself, on the data channel inside one
+ * SCTP packet and DTLS record (64 bytes less); 0 while there is no connection (the core stages
+ * or drops the packet then). IPv6 never gets less than its 1280 minimum: SCTP carries those in
+ * two packets (DESIGN §Data path, the one exception). A packet sized for the direct path that
+ * meets the data channel after a fallback travels the same way. */
 static unsigned peer_limit(const struct agent_peer *p, bool v6)
 {
+	const struct rtc_peer *pc;
 	unsigned m;
 
-	if (!p || !p->conn || !p->conn->pc)
+	if (!p || !p->conn || !(pc = p->conn->pc))
 		return 0;
-	m = agent_mtu_for_message(rtc_peer_max_packet_message(p->conn->pc));
+	m = agent_mtu_for_message(rtc_peer_direct_up(pc) ? rtc_peer_max_direct_datagram(pc)
+						       : rtc_peer_max_packet_message(pc));
 	return v6 && m < AGENT_MTU_IPV6_MIN ? AGENT_MTU_IPV6_MIN : m;
 }
 
@@ -845,8 +849,11 @@ static unsigned local_link_mtu(void)
 	return best ? best : 1500;
 }
 
-/* The largest single-packet SCTP message at a path MTU, as the rtc layer computes it: ask a
- * peer connection that never touches the network. */
+/* The TUN MTU at a path MTU: the largest packet a peer can get. With the direct path on, that
+ * is one WireGuard datagram per UDP datagram of the path MTU (1440 on a 1500-byte LAN); peers
+ * on the data channel get less per packet (peer_limit: an ICMP "fragmentation needed" tells
+ * the sender). Without it, the largest single-packet SCTP message, as the rtc layer computes
+ * it: ask a peer connection that never touches the network. */
 static int derive_mtu(struct agent *a, unsigned path_mtu, struct rg_err *err)
 {
 	struct rtc_peer *pc = NULL;
@@ -854,6 +861,14 @@ static int derive_mtu(struct agent *a, unsigned path_mtu, struct rg_err *err)
 	size_t m;
 	int r;
 
+	if (a->rtc.direct_path) {
+		a->mtu = agent_mtu_for_message(path_mtu);
+		rg_log(RG_LOG_INFO, "mtu %u (%s path MTU %u - %d WireGuard overhead, rounded down "
+		       "to 16: the direct path's; data-channel peers get %u)", a->mtu,
+		       a->rtc.path_mtu ? "configured" : "largest probed", path_mtu,
+		       WG_DATA_OVERHEAD, agent_mtu_for_message(rtc_max_packet_message_at(path_mtu)));
+		return 0;
+	}
 	cfg.path_mtu = (uint16_t)path_mtu;
 
 	/* TURN entries that take their credentials from turn_secret get them per attempt

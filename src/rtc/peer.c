@@ -519,7 +519,12 @@ int rtc_peer_send_wg(struct rtc_peer *p, const void *buf, size_t len)
 {
 	if (p->dead)
 		return -ENOTCONN;
-	return rtc_direct_send(&p->direct, buf, len, rtc_probe_mtu(&p->probe));
+	return rtc_direct_send(&p->direct, buf, len, rtc_peer_max_direct_datagram(p));
+}
+
+size_t rtc_peer_max_direct_datagram(const struct rtc_peer *p)
+{
+	return rtc_probe_mtu(&p->probe);
 }
 
 bool rtc_peer_direct_up(const struct rtc_peer *p)
@@ -1122,11 +1127,16 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st)
 	rtc_direct_stats(&p->direct, st);
 }
 
-size_t rtc_peer_max_packet_message(const struct rtc_peer *p)
+size_t rtc_max_packet_message_at(unsigned path_mtu)
 {
 	/* A multiple of 4: the DATA chunk needs no padding, so the packet is exactly this plus
 	 * 28 bytes, within the path MTU less DTLS's 37, whatever usrsctp bundles with it. */
-	return ((size_t)rtc_probe_mtu(&p->probe) - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD) & ~(size_t)3;
+	return ((size_t)path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_DATA_OVERHEAD) & ~(size_t)3;
+}
+
+size_t rtc_peer_max_packet_message(const struct rtc_peer *p)
+{
+	return rtc_max_packet_message_at(rtc_probe_mtu(&p->probe));
 }
 
 size_t rtc_peer_max_message_size(const struct rtc_peer *p)

@@ -250,6 +250,9 @@ void rtc_peer_get_stats(struct rtc_peer *p, struct rtc_stats *st);
  * data channel), -EMSGSIZE (over the path MTU), -EINVAL (not a WireGuard message). */
 int rtc_peer_send_wg(struct rtc_peer *p, const void *buf, size_t len);
 bool rtc_peer_direct_up(const struct rtc_peer *p);
+/* The largest WireGuard datagram rtc_peer_send_wg takes: the verified path MTU (the framing
+ * adds nothing). rtc_peer_max_packet_message() is the data channel's, smaller by DTLS + SCTP. */
+size_t rtc_peer_max_direct_datagram(const struct rtc_peer *p);
 /* Sends what is queued (direct-path datagrams, DTLS records) now instead of at the end of this
  * main-loop iteration: the caller knows its batch is complete. */
 void rtc_peer_flush(struct rtc_peer *p);
@@ -259,6 +262,8 @@ const char *rtc_direct_state_name(enum rtc_direct_state s);
  * path MTU in use (configured, or probed: then final once the peer is connected, except that it
  * may shrink later, see path_mtu_changed). The agent derives the TUN MTU from it. */
 size_t rtc_peer_max_packet_message(const struct rtc_peer *p);
+/* The same at a given path MTU (no peer needed). */
+size_t rtc_max_packet_message_at(unsigned path_mtu);
 /* Largest message rtc_channel_send accepts (min of ours and the remote a=max-message-size). */
 size_t rtc_peer_max_message_size(const struct rtc_peer *p);
 

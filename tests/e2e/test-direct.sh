@@ -6,7 +6,8 @@
 # records carrying the traffic; an nftables drop of the framing (first UDP payload byte 8) in
 # peer1's namespace moves both sides to "path: data channel" within a few seconds with the
 # ping still answered and the same WireGuard session (latest handshake unchanged); removing the
-# drop brings "path: direct" back, same session. A third peer with [webrtc] direct_path = false
+# drop brings "path: direct" back, same session; the per-peer packet limit follows the path
+# (1440 direct, 1360 on the data channel, 'frag needed' for a bigger DF packet). A third peer with [webrtc] direct_path = false
 # talks to peer1 over the data channel only (no frame sent either way), and with the hub relay
 # forced (relay = "always") no direct frame is sent.
 set -u
@@ -114,6 +115,13 @@ fi
 check "peer2 -> peer1: data channel after the drop" lab_wait 8 "peer2 falls back" path_is 2 1 "data channel"
 check "ping through the data channel" lab_exec p1 ping -c 3 -W 2 -q "$(mesh_tun_ip 2)"
 check "same WireGuard session on the data channel" test "$(field 1 2 lastHandshake)" = "$hs1"
+# The TUN MTU is the direct path's (1440 on this 1500-byte bridge); on the data channel a peer
+# takes 1360 per packet, and a bigger one is answered like a router does.
+check "peer1 -> peer2 on the data channel: packets up to 1360" test "$(field 1 2 peerMtu)" = 1360
+out=$(lab_exec p1 ping -c 1 -W 3 -M do -s 1412 "$(mesh_tun_ip 2)" 2>&1)
+echo "$out" | head -3
+check "a 1440-byte packet (DF) on the data channel: 'frag needed, mtu 1360'" \
+	sh -c "echo '$out' | grep -Eqi 'mtu ?= ?1360'"
 lab_exec p1 nft delete table inet rgdirect
 t0=$SECONDS
 if lab_wait 8 "peer1 back on direct" path_is 1 2 direct; then
@@ -122,6 +130,10 @@ else
 	bad "peer1 -> peer2: direct again (path $(field 1 2 path))"
 fi
 check "peer2 -> peer1: direct again" lab_wait 8 "peer2 back on direct" path_is 2 1 direct
+check "peer1 -> peer2 direct again: packets up to 1440" test "$(field 1 2 peerMtu)" = 1440
+# the PMTU the ICMP taught the kernel is flushed by the next packet to peer2 (the ping running)
+check "1440-byte packets (DF) pass again on the direct path" lab_wait 10 "1440 bytes pass" \
+	lab_exec p1 ping -c 1 -W 2 -M do -s 1412 "$(mesh_tun_ip 2)"
 wait "$ppid"
 loss=$(grep -o '[0-9.]*% packet loss' "$work/ping-fallback.txt" | cut -d% -f1)
 echo "ping during fallback and return: ${loss:-?}% loss"

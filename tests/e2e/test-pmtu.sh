@@ -3,12 +3,14 @@
 # on one 1500-byte bridge (10.98.0.0/24); peer 3 sits behind a router whose link to the bridge
 # has MTU 1300 on both ends (10.98.3.0/24 behind it): big datagrams from the bridge side vanish
 # silently at the bridge (a black hole), those from peer 3 get ICMP "fragmentation needed" from
-# the router, which the probe's DF sockets ignore. Default configs (no mtu, no path_mtu).
+# the router, which the probe's DF sockets ignore. Default configs (no mtu, no path_mtu),
+# except that peer 3 has [webrtc] direct_path = false, so its pairs use the data channel.
 # Asserts: the probed path MTUs in `riftgate status` (1472 between 1 and 2, 1266 to and from
-# 3), the TUN MTU (1360 everywhere: every host's own link is 1500), `ping -M do` through the
-# tunnel at the largest size each peer takes, and "frag needed" / "message too long" one byte
-# beyond, the kernel's learned PMTU towards peer 3, TCP (iperf3) to both peers, no sanitizer
-# report.
+# 3), the TUN MTU (every host's own link is 1500: 1440 where the direct path is on, 1360 on
+# peer 3), the per-peer packet limit (1440 on the direct path 1-2, 1168 on the data channel at
+# 1266), `ping -M do` through the tunnel at the largest size each peer takes, and "frag
+# needed" / "message too long" one byte beyond, the kernel's learned PMTU towards peer 3, TCP
+# (iperf3) to both peers, no sanitizer report.
 set -u
 src=${RG_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${RG_BUILD_ROOT:-$src/build}
@@ -53,6 +55,7 @@ for n in hub p1 p2; do ip -n "$(lab_ns "$n")" route add 10.98.3.0/24 via 10.98.0
 key=$(umask 077; mesh_genkey) || lab_die "cannot generate a key"
 (umask 077; echo "$key" >"$MESH_DIR/p3.key")
 i=3 mesh_write_config 3 "$key"	# (its locals read $i early)
+sed -i 's/^max_retransmits = 0$/max_retransmits = 0\ndirect_path = false/' "$MESH_DIR/p3.toml"
 MESH_N=3
 check "peer3 reaches the hub through the router" lab_exec p3 ping -c 1 -W 3 -q 10.98.0.1
 check "the 1300 link drops 1301-byte frames" sh -c "! ip netns exec $(lab_ns p1) ping -c 1 -W 1 -M do -s 1273 -q 10.98.3.2 >/dev/null 2>&1"
@@ -69,25 +72,29 @@ echo "mesh up after $((SECONDS - t0)) s"
 
 # --- probed path MTUs and the TUN MTU ---
 pm() { mesh_status "$1" --json | jq -r --arg id "peer$2" '.peers[] | select(.peerId == $id) | "\(.pathMtu) \(.pathMtuState) \(.peerMtu)"'; }
-for i in 1 2 3; do
-	check "peer$i: tun mtu 1360" test "$(mesh_status "$i" --json | jq .mtu)" = 1360
+path_is() { [ "$(mesh_status "$1" --json | jq -r --arg id "peer$2" '.peers[] | select(.peerId == $id) | .path')" = "$3" ]; }
+for i in 1 2; do
+	check "peer$i: tun mtu 1440 (the direct path's)" test "$(mesh_status "$i" --json | jq .mtu)" = 1440
 done
-check "peer1 -> peer2: 1472 probed, packets up to 1360" test "$(pm 1 2)" = "1472 probed 1360"
-check "peer2 -> peer1: 1472 probed" test "$(pm 2 1)" = "1472 probed 1360"
+check "peer3: tun mtu 1360 (direct path off)" test "$(mesh_status 3 --json | jq .mtu)" = 1360
+check "peer1 -> peer2: path direct" lab_wait 15 "path direct" path_is 1 2 direct
+check "peer2 -> peer1: path direct" lab_wait 15 "path direct" path_is 2 1 direct
+check "peer1 -> peer2: 1472 probed, packets up to 1440" test "$(pm 1 2)" = "1472 probed 1440"
+check "peer2 -> peer1: 1472 probed, packets up to 1440" test "$(pm 2 1)" = "1472 probed 1440"
 for p in "1 3" "2 3" "3 1" "3 2"; do
 	set -- $p
 	check "peer$1 -> peer$2: 1266 probed (1272 fit), packets up to 1168" test "$(pm "$1" "$2")" = "1266 probed 1168"
 done
 mesh_status 1 >"$work/status1.txt" 2>&1
 cat "$work/status1.txt"
-check "text status shows the path mtu" grep -q "path mtu: 1472 (probed), packets up to 1360" "$work/status1.txt"
+check "text status shows the path mtu" grep -q "path mtu: 1472 (probed), packets up to 1440" "$work/status1.txt"
 
 # --- ping -M do at and beyond each peer's size ---
 pingdo() { lab_exec "p$1" ping -c 2 -i 0.3 -W 3 -M do -s "$3" "$(mesh_tun_ip "$2")"; }
-check "peer1 -> peer2: 1360-byte packets (DF) pass" pingdo 1 2 1332
-check "peer2 -> peer1: 1360-byte packets (DF) pass" pingdo 2 1 1332
-out=$(pingdo 1 2 1333 2>&1); rc=$?
-check "peer1 -> peer2: 1361 bytes refused (message too long)" sh -c "[ $rc != 0 ] && echo '$out' | grep -qi 'too long'"
+check "peer1 -> peer2: 1440-byte packets (DF) pass" pingdo 1 2 1412
+check "peer2 -> peer1: 1440-byte packets (DF) pass" pingdo 2 1 1412
+out=$(pingdo 1 2 1413 2>&1); rc=$?
+check "peer1 -> peer2: 1441 bytes refused (message too long)" sh -c "[ $rc != 0 ] && echo '$out' | grep -qi 'too long'"
 for p in "1 3" "3 1" "2 3"; do
 	set -- $p
 	check "peer$1 -> peer$2: 1168-byte packets (DF) pass" pingdo "$1" "$2" 1140
