@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <netinet/udp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "rtc/ice.h"
@@ -157,6 +159,33 @@ void rtc_ice_enable_gro(struct rtc_ice *ice)
 		ice->gro = true;
 }
 
+/* Whether anything reached the selected pair's socket within window_ns before now, STUN
+ * included (libnice reads and consumes consent checks and their answers; our counters never
+ * see them). SIOCGSTAMPNS returns the kernel's receive time of the last datagram read from the
+ * socket; the first call turns those stamps on, so take_direct makes it once. Asked only when
+ * the counters have been silent for the consent timeout, not per packet or per tick. A stamp
+ * is wall-clock time: a clock step shifts it (forward: a live idle path looks silent once and
+ * gets an ICE restart; back: a dead one is caught by libnice's own consent failure). Any
+ * sender reaching the port refreshes it; libnice's consent failure still ends such a path. On
+ * true, last_rx_ns moves to the stamp. */
+static bool heard_lately(struct rtc_ice *ice, uint64_t now, uint64_t window_ns)
+{
+	struct timespec ts;
+	uint64_t stamp, wall, age;
+
+	if (!ice->direct || ice->test_blackhole ||
+	    ioctl(g_socket_get_fd(ice->direct), SIOCGSTAMPNS, &ts) < 0 || ts.tv_sec <= 0)
+		return false;
+	stamp = (uint64_t)ts.tv_sec * RG_NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	wall = rg_wall_ns();
+	age = wall > stamp ? wall - stamp : 0;
+	if (age >= window_ns || age > now)
+		return false;
+	if (now - age > ice->last_rx_ns)
+		ice->last_rx_ns = now - age;
+	return true;
+}
+
 static void drop_direct(struct rtc_ice *ice)
 {
 	gro_off(ice);
@@ -180,6 +209,8 @@ static void take_direct(struct rtc_ice *ice, NiceCandidate *l, NiceCandidate *r)
 	ice->direct = nice_agent_get_selected_socket(ice->agent, ice->stream_id, 1);
 	if (ice->gro_wanted)	/* a new pair after a restart */
 		rtc_ice_enable_gro(ice);
+	if (ice->direct)	/* turns receive stamps on (see heard_lately); tells nothing yet */
+		heard_lately(ice, rg_mono_ns(), 0);
 }
 
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
@@ -773,7 +804,7 @@ unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, ui
 		return ev;
 	if (silence_ns && ice->unanswered_tx_ns && now - ice->unanswered_tx_ns >= silence_ns)
 		ev |= RTC_ICE_LIVE_UNANSWERED;
-	if (now - ice->last_rx_ns > consent_ns)
+	if (now - ice->last_rx_ns > consent_ns && !heard_lately(ice, now, consent_ns))
 		ev |= RTC_ICE_LIVE_SILENT;
 	return ev;
 }
@@ -831,6 +862,11 @@ bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage 
 	memset(ss, 0, sizeof(*ss));
 	nice_address_copy_to_sockaddr(&r->addr, (struct sockaddr *)ss);
 	return true;
+}
+
+bool rtc_ice_hears_consent(const struct rtc_ice *ice)
+{
+	return ice->direct != NULL;
 }
 
 bool rtc_ice_pair_direct(const struct rtc_ice *ice)

@@ -117,7 +117,8 @@ void rtc_ice_on_datagram(struct rtc_ice *ice, const uint8_t *buf, size_t len);
  * peer, once SCTP is up (the caller checks). */
 void rtc_ice_enable_gro(struct rtc_ice *ice);
 /* Liveness, from the datagram counters (no clock read per packet): peer.c's tick calls it every
- * 500 ms and decides what the result means for the connection. */
+ * 500 ms and decides what the result means for the connection. Before SILENT it asks the
+ * selected pair's socket when it last received anything (rtc_ice_hears_consent). */
 enum rtc_ice_liveness {
 	RTC_ICE_LIVE_RX = 1u << 0,		/* datagrams arrived since the last tick */
 	RTC_ICE_LIVE_UNANSWERED = 1u << 1,	/* we sent, nothing came back for silence_ns */
@@ -145,5 +146,8 @@ bool rtc_ice_selected_remote(const struct rtc_ice *ice, struct sockaddr_storage 
 /* The selected pair goes through our own UDP socket to the remote's, relayed on neither side
  * (the direct path may use it). */
 bool rtc_ice_pair_direct(const struct rtc_ice *ice);
+/* The selected pair has a socket of its own (not a TURN allocation of ours), whose last
+ * receive time, STUN included, rtc_ice_tick consults before it reports a silent path. */
+bool rtc_ice_hears_consent(const struct rtc_ice *ice);
 
 #endif

@@ -110,6 +110,17 @@ static bool path_lost(struct rtc_peer *p, const char *why)
 	return true;
 }
 
+/* An idle pair needs no SCTP heartbeats when ICE consent traffic proves it alive: the pair has
+ * a socket of its own, whose last receive time rtc_ice_tick reads before it calls the path
+ * silent, and the consent timeout spans RTC_QUIET_CONSENT_CHECKS of libnice's consent
+ * intervals (the default 30 s does; the tests' 1-2 s do not). Heartbeats cost 4 datagrams
+ * per peer every consent timeout / 4, each a DTLS record through usrsctp on both sides. */
+static bool quiet_pair(const struct rtc_peer *p)
+{
+	return rtc_ice_hears_consent(&p->ice) &&
+	       p->consent_timeout_ms >= RTC_QUIET_CONSENT_CHECKS * RTC_CONSENT_INTERVAL_MAX_MS;
+}
+
 /* ICE callbacks (struct rtc_ice_ops): the peer reacts to what its ICE layer reports. */
 
 /* A pair was selected: ends a loss or a restart (ops.ice_path(up)). */
@@ -132,9 +143,15 @@ static void ice_pair_selected(void *opaque)
 static void ice_new_pair(void *opaque)
 {
 	struct rtc_peer *p = opaque;
+	int r;
 
 	if (p->dead)
 		return;
+	r = rtc_sctp_set_heartbeat(&p->sctp, !quiet_pair(p));
+
+	if (r < 0)
+		rg_log(RG_LOG_WARN, "%s: cannot switch SCTP heartbeats: %s", p->log_id,
+		       g_strerror(-r));
 	rtc_probe_on_pair(&p->probe);
 	rtc_direct_on_change(&p->direct, rtc_dtls_up(&p->dtls), rg_mono_ns());
 }

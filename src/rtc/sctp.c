@@ -251,14 +251,20 @@ void rtc_sctp_global_unref(void)
 	g_sctp.drain = NULL;
 }
 
-/* Heartbeats keep an idle association's path checked: a side with nothing to send still sends
- * one, and with no answer within rtc's path_silence_ms the path is reported dead. A shorter
+/* Heartbeats keep an idle association's path checked where nothing else does (a short consent
+ * timeout, a TURN pair; rtc_sctp_set_heartbeat): a side with nothing to send still sends one,
+ * and with no answer within rtc's path_silence_ms the path is reported dead. A shorter
  * interval (2.5 s) noticed sooner but doubled an idle agent's CPU (0.13 -> ~0.25 % of a core). */
 static uint32_t hb_interval_ms(unsigned consent_timeout_ms)
 {
 	uint32_t ms = consent_timeout_ms / 4;
 
 	return ms ? ms : 1;
+}
+
+static uint32_t hb_flags(const struct rtc_sctp *s)
+{
+	return s->hb_off ? SPP_HB_DISABLE : SPP_HB_ENABLE;
 }
 
 int rtc_sctp_init(struct rtc_sctp *s, const char *log_id, unsigned consent_timeout_ms,
@@ -338,7 +344,7 @@ int rtc_sctp_start(struct rtc_sctp *s, unsigned path_mtu)
 	/* Path MTU before connect: usrsctp would size INIT and DATA for its own default, and one
 	 * SCTP packet must stay one DTLS record within one UDP datagram (DESIGN §Data path). */
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
-	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+	pp.spp_flags = SPP_PMTUD_DISABLE | hb_flags(s);
 	pp.spp_pathmtu = (uint32_t)(path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
 	pp.spp_hbinterval = s->hb_interval_ms;
 	pp.spp_pathmaxrxt = RTC_SCTP_MAX_RXT;
@@ -643,8 +649,31 @@ int rtc_sctp_set_path_mtu(struct rtc_sctp *s, unsigned path_mtu)
 	remote.sconn_addr = (void *)(uintptr_t)s->id;
 	memcpy(&pp.spp_address, &remote, sizeof(remote));
 	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
-	pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
+	pp.spp_flags = SPP_PMTUD_DISABLE | hb_flags(s);
 	pp.spp_pathmtu = (uint32_t)(path_mtu - RTC_DTLS_OVERHEAD - RTC_SCTP_COMMON_HDR);
+	pp.spp_hbinterval = s->hb_interval_ms;
+	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
+			       sizeof(pp)) < 0)
+		return -errno;
+	return 0;
+}
+
+int rtc_sctp_set_heartbeat(struct rtc_sctp *s, bool on)
+{
+	struct sctp_paddrparams pp = { 0 };
+	struct sockaddr_conn remote = { 0 };
+
+	if (s->hb_off == !on)
+		return 0;
+	s->hb_off = !on;
+	if (!s->sock)
+		return 0;	/* rtc_sctp_start applies it */
+	remote.sconn_family = AF_CONN;
+	remote.sconn_port = htons(s->remote_port);
+	remote.sconn_addr = (void *)(uintptr_t)s->id;
+	memcpy(&pp.spp_address, &remote, sizeof(remote));
+	pp.spp_assoc_id = SCTP_FUTURE_ASSOC;
+	pp.spp_flags = hb_flags(s);
 	pp.spp_hbinterval = s->hb_interval_ms;
 	if (usrsctp_setsockopt(s->sock, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp,
 			       sizeof(pp)) < 0)

@@ -49,6 +49,7 @@ struct rtc_sctp {
 	uint32_t id;			/* what usrsctp knows us by (sconn_addr, ulp_info) */
 	struct socket *sock;		/* owned; NULL until DTLS is up */
 	uint32_t hb_interval_ms;
+	bool hb_off;			/* rtc_sctp_set_heartbeat(false) */
 	uint16_t streams;		/* each way (rtc_sctp_set_streams); 0 = RTC_MAX_CHANNELS */
 	bool up;			/* COMM_UP seen */
 	bool crc_offload;		/* both ends are riftgate: skip CRC32c */
@@ -72,6 +73,9 @@ int rtc_sctp_init(struct rtc_sctp *s, const char *log_id, unsigned consent_timeo
 		  const struct rtc_sctp_ops *ops, void *opaque);
 /* Safe on a zeroed or half-built layer; no callback runs during or after it. */
 void rtc_sctp_clear(struct rtc_sctp *s);
+/* Heartbeats on (the default) or off, now or from rtc_sctp_start on. Off when something else
+ * proves an idle path alive (peer.c: the socket's receive time of ICE consent traffic). */
+int rtc_sctp_set_heartbeat(struct rtc_sctp *s, bool on);
 /* Creates the socket, sized for path_mtu (UDP payload bytes), and connects. */
 int rtc_sctp_start(struct rtc_sctp *s, unsigned path_mtu);
 /* One decrypted DTLS record; the CRC32c is checked here unless both ends skip it. Dropped

@@ -756,6 +756,53 @@ static void test_path_stall_no_restart(void)
 	pair_free(&t);
 }
 
+/* Runs the default context for ms milliseconds. */
+static void run_for(unsigned ms)
+{
+	uint64_t end = rg_mono_ns() + (uint64_t)ms * RG_NSEC_PER_MSEC;
+
+	while (rg_mono_ns() < end) {
+		while (g_main_context_iteration(NULL, FALSE))
+			;
+		g_usleep(20000);
+	}
+}
+
+/* An idle pair at the default consent timeout (30 s) sends nothing of its own: no SCTP
+ * heartbeats (they went every 7.5 s), since libnice's consent checks keep it alive; the
+ * silence check learns of those from the socket's receive time. With the counters made to
+ * look silent for longer than the consent timeout, the tick finds that recent STUN and
+ * reports nothing; a black-holed side (tests: ignores everything received) is reported. */
+static void test_idle_pair_quiet(void)
+{
+	struct pair t;
+	uint64_t tx_a, rx_a, tx_b, rx_b, back = 31ull * RG_NSEC_PER_SEC;
+
+	pair_connected(&t, 3000);
+	run_for(1000);		/* the channel's SACKs */
+	tx_a = t.a.p->ice.tx_datagrams, rx_a = t.a.p->ice.rx_datagrams;
+	tx_b = t.b.p->ice.tx_datagrams, rx_b = t.b.p->ice.rx_datagrams;
+	run_for(10000);		/* more than a heartbeat interval plus its RTO jitter */
+	g_assert_cmpuint(t.a.p->ice.tx_datagrams, ==, tx_a);
+	g_assert_cmpuint(t.a.p->ice.rx_datagrams, ==, rx_a);
+	g_assert_cmpuint(t.b.p->ice.tx_datagrams, ==, tx_b);
+	g_assert_cmpuint(t.b.p->ice.rx_datagrams, ==, rx_b);
+	g_assert_cmpint(t.a.n_lost + t.b.n_lost, ==, 0);
+	/* nothing counted for 31 s: the socket heard consent traffic within the last 6 s */
+	g_assert_cmpuint(rg_mono_ns(), >, back);
+	t.a.p->ice.last_rx_ns = rg_mono_ns() - back;
+	run_for(1200);
+	g_assert_cmpint(t.a.n_lost, ==, 0);
+	g_assert_cmpuint(rg_mono_ns() - t.a.p->ice.last_rx_ns, <, 7ull * RG_NSEC_PER_SEC);
+	/* the same with nothing accepted: silent */
+	t.a.p->ice.test_blackhole = true;
+	t.a.p->ice.last_rx_ns = rg_mono_ns() - back;
+	run_for(1200);
+	g_assert_cmpint(t.a.n_lost, ==, 1);
+	g_assert_cmpint(t.a.state, ==, RTC_STATE_CONNECTED);	/* waits for a restart */
+	pair_free(&t);
+}
+
 /* Without ops.ice_path a dead path still fails the peer (callers that do not restart). */
 static void test_path_lost_fails_without_callback(void)
 {
@@ -1168,6 +1215,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/ice-restart", test_ice_restart);
 	g_test_add_func("/rtc/peer/path-lost-restart", test_path_lost_restart);
 	g_test_add_func("/rtc/peer/path-stall-no-restart", test_path_stall_no_restart);
+	g_test_add_func("/rtc/peer/idle-pair-quiet", test_idle_pair_quiet);
 	g_test_add_func("/rtc/peer/path-lost-fails-without-callback",
 			test_path_lost_fails_without_callback);
 	g_test_add_func("/rtc/peer/restart-glare-stale-busy", test_restart_glare_stale_busy);
