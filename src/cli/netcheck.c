@@ -35,6 +35,7 @@
 #include "cli/confpath.h"
 #include "conf/config.h"
 #include "conf/turn.h"
+#include "signal/proxy.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -235,13 +236,17 @@ static void check_hub(struct netcheck *n)
 	char *http = g_strdup_printf("%s%s", strncmp(url, "wss:", 4) == 0 ? "https" : "http",
 				     url + (strncmp(url, "wss:", 4) == 0 ? 3 : 2));
 	char *auth = g_strdup_printf("Bearer %s", n->conf->auth_token);
+	GProxyResolver *resolver;
 	SoupSession *s;
 	GSource *t;
 	guint status;
 
 	g_main_context_push_thread_default(ctx);
 	h.loop = g_main_loop_new(ctx, FALSE);
-	s = soup_session_new();
+	resolver = sig_proxy_resolver_from_env();	/* as the agent's hub connection */
+	s = soup_session_new_with_options("proxy-resolver", resolver, NULL);
+	if (resolver)
+		g_object_unref(resolver);
 	h.msg = soup_message_new("GET", http);
 	if (!h.msg) {
 		n->hub_result = "error";

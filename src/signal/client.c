@@ -14,6 +14,7 @@
 
 #include "signal/backoff.h"
 #include "signal/client.h"
+#include "signal/proxy.h"
 #include "signal/relay.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -546,6 +547,7 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 		   const struct sig_client_ops *ops, void *opaque, struct rg_err *err)
 {
 	struct sig_client *c;
+	GProxyResolver *resolver;
 	char *url;
 
 	*out = NULL;
@@ -580,7 +582,11 @@ int sig_client_new(struct sig_client **out, GMainContext *ctx, const struct sig_
 	c->ping_s = cfg->ping_s ? cfg->ping_s : SIG_CLIENT_PING_S;
 	c->relay_fd = -1;
 	g_main_context_push_thread_default(c->ctx);
-	c->session = soup_session_new_with_options("user-agent", "riftgate/0.1", NULL);
+	resolver = sig_proxy_resolver_from_env();
+	c->session = soup_session_new_with_options("user-agent", "riftgate/0.1",
+						   "proxy-resolver", resolver, NULL);
+	if (resolver)
+		g_object_unref(resolver);
 	g_main_context_pop_thread_default(c->ctx);
 	*out = c;
 	return 0;
