@@ -787,7 +787,8 @@ void rtc_ice_send(struct rtc_ice *ice, NiceOutputMessage *msgs, unsigned n)
 	}
 }
 
-unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t consent_ns)
+unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t quiet_ns,
+		      uint64_t consent_ns)
 {
 	unsigned ev = 0;
 
@@ -803,6 +804,11 @@ unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, ui
 	if (!ice->connected)
 		return ev;
 	if (silence_ns && ice->unanswered_tx_ns && now - ice->unanswered_tx_ns >= silence_ns)
+		ev |= RTC_ICE_LIVE_UNANSWERED;
+	/* libnice's consent checks are the sending here; the stamp is read only once the
+	 * counters have been quiet for quiet_ns, and then moves last_rx_ns up to it */
+	else if (silence_ns && quiet_ns && now - ice->last_rx_ns > quiet_ns &&
+		 !heard_lately(ice, now, quiet_ns))
 		ev |= RTC_ICE_LIVE_UNANSWERED;
 	if (now - ice->last_rx_ns > consent_ns && !heard_lately(ice, now, consent_ns))
 		ev |= RTC_ICE_LIVE_SILENT;

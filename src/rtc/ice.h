@@ -125,8 +125,11 @@ enum rtc_ice_liveness {
 	RTC_ICE_LIVE_SILENT = 1u << 2,		/* nothing arrived for consent_ns */
 };
 /* Bits of enum rtc_ice_liveness; UNANSWERED and SILENT only once ICE connected, UNANSWERED
- * only with silence_ns. They stay set at every tick until rtc_ice_rearm. */
-unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t consent_ns);
+ * only with silence_ns. They stay set at every tick until rtc_ice_rearm. quiet_ns (0 = off;
+ * a pair without SCTP heartbeats): UNANSWERED too when nothing at all, STUN included, arrived
+ * for that long. */
+unsigned rtc_ice_tick(struct rtc_ice *ice, uint64_t now, uint64_t silence_ns, uint64_t quiet_ns,
+		      uint64_t consent_ns);
 /* Starts the UNANSWERED and/or SILENT clocks over (a report was made, a new pair selected). */
 void rtc_ice_rearm(struct rtc_ice *ice, uint64_t now, unsigned what);
 /* What the layers above may know of ICE. */

@@ -36,6 +36,10 @@ enum rtc_peer_limits {
 	 * tells a live idle pair from a dead one, and SCTP heartbeats are off (peer.c). */
 	RTC_CONSENT_INTERVAL_MAX_MS = 6000,
 	RTC_QUIET_CONSENT_CHECKS = 4,
+	/* On such a quiet pair, nothing at all received for this long (ours answered every 4-6 s,
+	 * the remote's arriving as often) means the path is gone, as an unanswered heartbeat did:
+	 * reported like sending without hearing back (rtc_config.path_silence_ms). */
+	RTC_QUIET_SILENCE_MS = RTC_CONSENT_INTERVAL_MAX_MS * 3 / 2,
 };
 
 #endif

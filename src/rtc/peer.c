@@ -173,6 +173,7 @@ static void tick_peer(struct rtc_peer *p, uint64_t now)
 {
 	unsigned ev = rtc_ice_tick(&p->ice, now,
 				   (uint64_t)p->path_silence_ms * RG_NSEC_PER_MSEC,
+				   p->sctp.hb_off ? (uint64_t)RTC_QUIET_SILENCE_MS * RG_NSEC_PER_MSEC : 0,
 				   (uint64_t)p->consent_timeout_ms * RG_NSEC_PER_MSEC);
 
 	if ((ev & RTC_ICE_LIVE_RX) && !p->dead &&
@@ -185,12 +186,17 @@ static void tick_peer(struct rtc_peer *p, uint64_t now)
 		return;
 	rtc_direct_tick(&p->direct, now);
 	/* Sending but hearing nothing: SCTP acknowledges DATA within its delayed-ACK time
-	 * (200 ms), so a live path is never silent this long while we send. */
+	 * (200 ms), so a live path is never silent this long while we send. On a quiet pair
+	 * (no heartbeats) libnice's unanswered consent checks count as sending. */
 	if ((ev & RTC_ICE_LIVE_UNANSWERED) && rtc_restart_watching(&p->restart)) {
 		char why[64];
 
-		g_snprintf(why, sizeof(why), "sent for %u ms without hearing back",
-			   p->path_silence_ms);
+		if (p->ice.unanswered_tx_ns)
+			g_snprintf(why, sizeof(why), "sent for %u ms without hearing back",
+				   p->path_silence_ms);
+		else
+			g_snprintf(why, sizeof(why), "nothing received for %u ms",
+				   (unsigned)RTC_QUIET_SILENCE_MS);
 		path_lost(p, why);
 		rtc_ice_rearm(&p->ice, now, RTC_ICE_LIVE_UNANSWERED);
 	}

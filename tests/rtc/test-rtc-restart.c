@@ -179,22 +179,22 @@ static void test_liveness(void)
 				      (rows[i].rearm_un ? UN : 0) | (rows[i].rearm_si ? SI : 0));
 		ice.tx_datagrams += rows[i].tx;
 		ice.rx_datagrams += rows[i].rx;
-		ev = rtc_ice_tick(&ice, now, 3ull * S, 30ull * S);
+		ev = rtc_ice_tick(&ice, now, 3ull * S, 0, 30ull * S);
 		if (ev != rows[i].want)
 			g_error("row %zu: events %#x, want %#x", i + 1, ev, rows[i].want);
 	}
 	/* before ICE connected nothing but RX is said */
 	ice = (struct rtc_ice){ 0 };
 	ice.tx_datagrams = 9;
-	g_assert_cmpuint(rtc_ice_tick(&ice, 100ull * S, 3ull * S, 30ull * S), ==, 0);
-	g_assert_cmpuint(rtc_ice_tick(&ice, 200ull * S, 3ull * S, 30ull * S), ==, 0);
+	g_assert_cmpuint(rtc_ice_tick(&ice, 100ull * S, 3ull * S, 0, 30ull * S), ==, 0);
+	g_assert_cmpuint(rtc_ice_tick(&ice, 200ull * S, 3ull * S, 0, 30ull * S), ==, 0);
 	/* without a silence time there is no UNANSWERED */
 	ice.connected = true;
 	ice.last_rx_ns = 200ull * S;
 	ice.tx_datagrams++;
-	g_assert_cmpuint(rtc_ice_tick(&ice, 201ull * S, 0, 30ull * S), ==, 0);
+	g_assert_cmpuint(rtc_ice_tick(&ice, 201ull * S, 0, 0, 30ull * S), ==, 0);
 	ice.tx_datagrams++;
-	g_assert_cmpuint(rtc_ice_tick(&ice, 220ull * S, 0, 30ull * S), ==, 0);
+	g_assert_cmpuint(rtc_ice_tick(&ice, 220ull * S, 0, 0, 30ull * S), ==, 0);
 }
 
 int main(int argc, char **argv)
