@@ -211,6 +211,12 @@ int rtc_pmtu_poll(struct rtc_pmtu *m, uint64_t now_ns, uint16_t *sizes, unsigned
 	return 0;
 }
 
+void rtc_pmtu_postpone(struct rtc_pmtu *m, uint64_t now_ns)
+{
+	if (m->phase == RTC_PMTU_SETTLED && m->deadline_ns != UINT64_MAX)
+		m->deadline_ns = now_ns + confirm_ns(m);
+}
+
 int rtc_pmtu_on_ack(struct rtc_pmtu *m, const struct rtc_pmtu_msg *ack, uint64_t now_ns)
 {
 	if (ack->kind != RTC_PMTU_KIND_ACK || !rg_ct_eq(ack->token, m->token, RTC_PMTU_TOKEN_LEN))

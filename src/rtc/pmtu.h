@@ -39,7 +39,7 @@ enum rtc_pmtu_limits {
 	RTC_PMTU_ROUNDS = 3,		/* sends of each unanswered size before concluding */
 	RTC_PMTU_FIRST_WAIT_MS = 250,	/* round timeout while nothing has answered */
 	RTC_PMTU_MIN_WAIT_MS = 50,	/* round timeout floor once the RTT is known */
-	RTC_PMTU_CONFIRM_MS = 10000,	/* a probe of the size in use, to spot a black hole */
+	RTC_PMTU_CONFIRM_MS = 10000,	/* a probe of the size in use (while data flows): black hole? */
 	RTC_PMTU_CONFIRM_MISSES = 3,	/* unanswered confirmations that start a search down */
 	RTC_PMTU_REFINE_MIN = 16,	/* refine when the gap best..first failure is wider */
 };
@@ -102,6 +102,9 @@ void rtc_pmtu_start(struct rtc_pmtu *m, uint16_t max, uint64_t now_ns,
 /* Time-driven work, when now_ns >= m->deadline_ns: writes the sizes to send now into sizes[]
  * (*n_sizes, at most RTC_PMTU_MAX_CANDS + 1) and returns events. */
 int rtc_pmtu_poll(struct rtc_pmtu *m, uint64_t now_ns, uint16_t *sizes, unsigned *n_sizes);
+/* Settled: the confirmation due now is not needed (the pair carried no data since the last
+ * one); the next is due a confirmation interval from now_ns. Misses so far stay counted. */
+void rtc_pmtu_postpone(struct rtc_pmtu *m, uint64_t now_ns);
 /* An ack arrived. Returns events (0 for a stale or forged ack). */
 int rtc_pmtu_on_ack(struct rtc_pmtu *m, const struct rtc_pmtu_msg *ack, uint64_t now_ns);
 

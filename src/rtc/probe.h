@@ -37,6 +37,8 @@ struct rtc_probe {
 	bool done;			/* a search has ended */
 	bool stopped;			/* the peer failed or closed: no more timers */
 	unsigned selections;		/* ICE selections the last search was for */
+	uint64_t own_tx;		/* datagrams this layer sent (probes, acks) */
+	uint64_t data_mark;		/* the pair's other sends at the last confirmation due */
 	struct rtc_pmtu m;
 	GSource *timer;			/* owned; next rtc_pmtu_poll */
 	uint64_t ack_window_ns;		/* answer rate limit */

@@ -204,8 +204,9 @@ static void test_no_answer(void)
 	g_assert_cmpuint(m.deadline_ns, ==, UINT64_MAX);
 }
 
-/* After settling: a confirmation every 10 s; answered ones keep the size; three missed in a
- * row start a search below it, which settles on what still gets through. The ceiling (usrsctp
+/* After settling: a confirmation every 10 s (one postponed while idle); answered ones keep the
+ * size; three missed in a row start a search below it, which settles on what still gets
+ * through. The ceiling (usrsctp
  * cannot grow an association) caps every later search. */
 static void test_black_hole(void)
 {
@@ -227,6 +228,12 @@ static void test_black_hole(void)
 	g_assert_cmpuint(n, ==, 1);
 	g_assert_cmpuint(s[0], ==, 1472);
 	rtc_pmtu_on_ack(&m, &a, now + MS);	/* answered */
+	/* idle (the caller saw no data): postponed by an interval, nothing sent, no miss */
+	now = m.deadline_ns;
+	rtc_pmtu_postpone(&m, now);
+	g_assert_cmpuint(m.deadline_ns, ==, now + (uint64_t)RTC_PMTU_CONFIRM_MS * MS);
+	g_assert_false(m.confirm_out);
+	g_assert_cmpuint(m.misses, ==, 0);
 	/* one more confirmation, then RTC_PMTU_CONFIRM_MISSES deadlines pass without an ack */
 	for (int miss = 0; miss <= RTC_PMTU_CONFIRM_MISSES; miss++) {
 		g_assert_cmpint(m.phase, ==, RTC_PMTU_SETTLED);
