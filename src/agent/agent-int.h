@@ -275,6 +275,16 @@ static inline bool agent_hub_reachable(const struct agent *a)
 	return a->hub_connected;
 }
 void agent_timer_rearm(struct agent *a);
+/* Whether agent_timer_rearm moves the WireGuard timer from ready time cur to want (µs, -1 =
+ * none). GLib wakes the loop on every g_source_set_ready_time (an eventfd write, even from the
+ * loop's own thread, and one more iteration), and WireGuard's next deadline moves with nearly
+ * every data packet (new_handshake and send_keepalive armed and disarmed). So only an earlier
+ * deadline (or the first) moves the timer; a later one waits until the timer fires early,
+ * finds nothing due and sets the real one: at most one spare wakeup per deadline. */
+static inline bool agent_timer_moves(gint64 cur, gint64 want)
+{
+	return want >= 0 && (cur < 0 || want < cur);
+}
 int agent_send_signal(struct agent *a, const struct sig_msg *m);
 
 /* sockmark.c: the fwmark every IPv4/IPv6 socket of this process gets from now on (0 = none). */

@@ -171,7 +171,7 @@ void agent_timer_rearm(struct agent *a)
 
 	/* GLib's monotonic clock is CLOCK_MONOTONIC in µs, like rg_mono_ns() in ns. */
 	us = d == UINT64_MAX ? -1 : (gint64)(d / 1000);
-	if (g_source_get_ready_time(a->timer) != us)
+	if (agent_timer_moves(g_source_get_ready_time(a->timer), us))
 		g_source_set_ready_time(a->timer, us);
 }
 

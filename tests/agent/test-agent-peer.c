@@ -999,6 +999,26 @@ static void test_quiet(void)
 	}
 }
 
+/* agent.c's WireGuard timer (agent_timer_moves): set for the first deadline and for an earlier
+ * one; a later deadline or none leaves it (it fires early, finds nothing due and rearms), so
+ * the deadline moving with every data packet does not wake the loop each time. */
+static void test_timer_moves(void)
+{
+	static const struct { gint64 cur, want; bool moves; } t[] = {
+		/* 1 */ { -1, -1, false },
+		/* 2 */ { -1, 0, true },
+		/* 3 */ { -1, 5000, true },
+		/* 4 */ { 5000, 4999, true },
+		/* 5 */ { 5000, 5000, false },
+		/* 6 */ { 5000, 5001, false },
+		/* 7 */ { 5000, -1, false },
+		/* 8 */ { 0, 1, false },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++)
+		g_assert_cmpint(agent_timer_moves(t[i].cur, t[i].want), ==, t[i].moves);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1017,5 +1037,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/agent/peer/max-peers", test_max_peers);
 	g_test_add_func("/agent/peer/settings-unsigned", test_settings_unsigned);
 	g_test_add_func("/agent/peer/unconfirmed-removed", test_unconfirmed_removed);
+	g_test_add_func("/agent/peer/timer-moves", test_timer_moves);
 	return g_test_run();
 }
