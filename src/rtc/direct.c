@@ -82,10 +82,8 @@ static void send_raw(struct rtc_direct *d, const uint8_t *buf, size_t len)
 	rtc_ice_send(d->ice, &m, 1);
 }
 
-static void send_probe(struct rtc_direct *d, uint64_t now)
+static void make_probe(struct rtc_direct *d, uint64_t now, uint8_t buf[static RTC_WGF_PROBE_LEN])
 {
-	uint8_t buf[RTC_WGF_PROBE_LEN];
-
 	if (!d->probe_since_ns) {	/* a new token per episode; resends repeat it */
 		memcpy(d->prev_token, d->token, sizeof(d->token));
 		RAND_bytes(d->token, sizeof(d->token));
@@ -93,6 +91,13 @@ static void send_probe(struct rtc_direct *d, uint64_t now)
 	}
 	d->probe_last_ns = now;
 	rtc_wgframe_probe(buf, RTC_WGF_KIND_PROBE, d->token);
+}
+
+static void send_probe(struct rtc_direct *d, uint64_t now)
+{
+	uint8_t buf[RTC_WGF_PROBE_LEN];
+
+	make_probe(d, now, buf);
 	send_raw(d, buf, sizeof(buf));
 }
 
@@ -212,6 +217,8 @@ void rtc_direct_flush(struct rtc_direct *d)
 {
 	NiceOutputMessage m[RTC_OUT_BATCH];
 	GOutputVector v[RTC_OUT_BATCH];
+	uint8_t probe[RTC_WGF_PROBE_LEN];
+	unsigned n = d->n_out;
 	size_t off = 0;
 	uint64_t now;
 
@@ -224,16 +231,28 @@ void rtc_direct_flush(struct rtc_direct *d)
 		d->probe_since_ns = 0;
 		return;
 	}
-	if (now - d->probe_last_ns >= (uint64_t)RTC_DIRECT_PROBE_MS * RG_NSEC_PER_MSEC)
-		send_probe(d, now);
-	for (unsigned i = 0; i < d->n_out; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		v[i].buffer = d->out + off;
 		v[i].size = d->out_len[i];
 		m[i].buffers = &v[i];
 		m[i].n_buffers = 1;
 		off += d->out_len[i];
 	}
-	rtc_ice_send(d->ice, m, d->n_out);
+	/* The probe goes after the data, so the peer handles what someone waits for first, and in
+	 * the same system call when there is room (the last, shorter segment of a GSO run). */
+	if (now - d->probe_last_ns >= (uint64_t)RTC_DIRECT_PROBE_MS * RG_NSEC_PER_MSEC) {
+		make_probe(d, now, probe);
+		if (n == RTC_OUT_BATCH) {
+			rtc_ice_send(d->ice, m, n);
+			n = 0;
+		}
+		v[n].buffer = probe;
+		v[n].size = sizeof(probe);
+		m[n].buffers = &v[n];
+		m[n].n_buffers = 1;
+		n++;
+	}
+	rtc_ice_send(d->ice, m, n);
 	d->n_out = 0;
 	d->out_used = 0;
 }

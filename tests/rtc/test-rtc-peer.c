@@ -37,6 +37,7 @@ struct side {
 	int n_lost, n_back;		/* ops.ice_path calls */
 	int n_wg;			/* ops.wg_datagram calls */
 	bool wg_src_recurses;		/* the last one ran in a source that may recurse */
+	unsigned acks_at_wg;		/* direct.acks when the last one arrived */
 	GByteArray *last_wg;
 	int n_direct_up, n_direct_down;	/* ops.direct_changed calls */
 };
@@ -119,6 +120,7 @@ static void on_wg(void *o, uint8_t *buf, size_t len)
 
 		s->wg_src_recurses = src && g_source_get_can_recurse(src);
 	}
+	s->acks_at_wg = s->p ? s->p->direct.acks : 0;
 	if (!s->last_wg)
 		s->last_wg = g_byte_array_new();
 	g_byte_array_set_size(s->last_wg, 0);
@@ -1029,6 +1031,15 @@ static void test_direct_path(void)
 		 * let_socket_source_recurse): no eventfd wakeup and extra iteration per datagram */
 		g_assert_true(t.b.wg_src_recurses);
 	}
+	/* A probe due with data goes after it: the data is handled first, then the probe
+	 * answered (same send, the last segment). */
+	t.b.p->direct.ack_window_ns = rg_mono_ns();
+	t.b.p->direct.acks = 0;
+	t.a.p->direct.probe_last_ns = 0;
+	wg_msg(msg, sizeof(msg), 3);
+	g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, 0);
+	WAIT_FOR(t.b.n_wg == 4 && t.b.p->direct.acks >= 1);
+	g_assert_cmpuint(t.b.acks_at_wg, ==, 0);
 	wg_msg(msg, sizeof(msg), 9);
 	g_assert_cmpint(rtc_peer_send_wg(t.b.p, msg, sizeof(msg)), ==, 0);
 	WAIT_FOR(t.a.n_wg == 1);
@@ -1037,7 +1048,7 @@ static void test_direct_path(void)
 	g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, -EINVAL);
 	g_assert_cmpint(rtc_peer_send_wg(t.a.p, big_wg(), 4000), ==, -EMSGSIZE);
 	rtc_peer_get_stats(t.b.p, &st);
-	g_assert_cmpuint(st.direct_rx, ==, 3);
+	g_assert_cmpuint(st.direct_rx, ==, 4);
 	g_assert_cmpuint(st.direct_tx, ==, 1);
 	g_assert_cmpuint(st.direct_rx_dropped, ==, 0);
 
@@ -1053,7 +1064,7 @@ static void test_direct_path(void)
 	rtc_ice_on_datagram(&t.b.p->ice, frame, RTC_WGF_PROBE_LEN);
 	rtc_peer_get_stats(t.b.p, &st);
 	g_assert_cmpuint(st.direct_rx_dropped, ==, 3);
-	g_assert_cmpint(t.b.n_wg, ==, 3);
+	g_assert_cmpint(t.b.n_wg, ==, 4);
 
 	/* Limits: probes answered at most RTC_DIRECT_ACKS_PER_S per second (a fresh window: the
 	 * next ones are dropped and counted), frames over RTC_DIRECT_RX_MAX dropped. */
@@ -1080,7 +1091,7 @@ static void test_direct_path(void)
 	}
 	rtc_peer_get_stats(t.b.p, &st);
 	g_assert_cmpuint(st.direct_rx_dropped, ==, 3 + 5 + 1);
-	g_assert_cmpint(t.b.n_wg, ==, 4);
+	g_assert_cmpint(t.b.n_wg, ==, 5);
 	g_assert_cmpuint(t.b.last_wg->len, ==, RTC_DIRECT_RX_MAX);
 
 	/* b drops everything that arrives: a, sending, gives the direct path up. */
