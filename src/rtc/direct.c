@@ -138,10 +138,11 @@ void rtc_direct_tick(struct rtc_direct *d, uint64_t now)
 		send_probe(d, now);
 }
 
+/* The answer waits for the end of the read (rtc_direct_input_done): a probe arrives after the
+ * data of the same send, and the data someone waits for is written first. Probes of one read
+ * get one answer, to the last token (the prober's current one). */
 static void on_probe(struct rtc_direct *d, const uint8_t *buf, uint64_t now)
 {
-	uint8_t ack[RTC_WGF_PROBE_LEN];
-
 	if (now - d->ack_window_ns >= RG_NSEC_PER_SEC) {
 		d->ack_window_ns = now;
 		d->acks = 0;
@@ -151,8 +152,8 @@ static void on_probe(struct rtc_direct *d, const uint8_t *buf, uint64_t now)
 		return;
 	}
 	d->acks++;
-	rtc_wgframe_probe(ack, RTC_WGF_KIND_PROBE_ACK, rtc_wgframe_token(buf));
-	send_raw(d, ack, sizeof(ack));
+	rtc_wgframe_probe(d->ack, RTC_WGF_KIND_PROBE_ACK, rtc_wgframe_token(buf));
+	d->ack_pending = true;
 }
 
 static void on_ack(struct rtc_direct *d, const uint8_t *buf)
@@ -207,10 +208,14 @@ void rtc_direct_input(struct rtc_direct *d, const uint8_t *buf, size_t len)
 
 void rtc_direct_input_done(struct rtc_direct *d)
 {
-	if (!d->rx_batch)
-		return;
-	d->rx_batch = 0;
-	d->ops->batch_end(d->opaque);
+	if (d->rx_batch) {
+		d->rx_batch = 0;
+		d->ops->batch_end(d->opaque);
+	}
+	if (d->ack_pending) {
+		d->ack_pending = false;
+		send_raw(d, d->ack, sizeof(d->ack));
+	}
 }
 
 void rtc_direct_flush(struct rtc_direct *d)

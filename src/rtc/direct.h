@@ -53,6 +53,8 @@ struct rtc_direct {
 	uint64_t tick_tx;		/* tx at the last tick */
 	uint64_t ack_window_ns;		/* answer rate limit */
 	unsigned acks;
+	bool ack_pending;		/* ack goes out when the read ends (after the data) */
+	uint8_t ack[RTC_WGF_PROBE_LEN];
 	unsigned dropped_logged;
 	uint64_t tx, rx, rx_dropped;
 	unsigned rx_batch;		/* datagrams handed up since the last read ended */
@@ -78,7 +80,8 @@ void rtc_direct_on_change(struct rtc_direct *d, bool dtls_up, uint64_t now);
 void rtc_direct_tick(struct rtc_direct *d, uint64_t now);
 /* A datagram whose first byte is RTC_WGF_TYPE. */
 void rtc_direct_input(struct rtc_direct *d, const uint8_t *buf, size_t len);
-/* One read from the socket ended (every datagram of a GRO train went through input). */
+/* One read from the socket ended (every datagram of a GRO train went through input): what the
+ * read decrypted is written (ops.batch_end), then the answer to a probe of that read goes out. */
 void rtc_direct_input_done(struct rtc_direct *d);
 /* Queues one WireGuard datagram (at most max_len bytes): 0, -ENOTCONN, -EMSGSIZE, -EINVAL. */
 int rtc_direct_send(struct rtc_direct *d, const void *buf, size_t len, size_t max_len);

@@ -1073,8 +1073,12 @@ static void test_direct_path(void)
 	{
 		uint64_t tx0 = t.b.p->ice.tx_datagrams;
 
-		for (int k = 0; k < RTC_DIRECT_ACKS_PER_S + 5; k++)
+		for (int k = 0; k < RTC_DIRECT_ACKS_PER_S + 5; k++) {
 			rtc_ice_on_datagram(&t.b.p->ice, frame, RTC_WGF_PROBE_LEN);
+			/* answered when the read ends, after its data */
+			g_assert_true(t.b.p->direct.ack_pending == (k < RTC_DIRECT_ACKS_PER_S));
+			rtc_direct_input_done(&t.b.p->direct);
+		}
 		g_assert_cmpuint(t.b.p->ice.tx_datagrams - tx0, ==, RTC_DIRECT_ACKS_PER_S);
 	}
 	rtc_peer_get_stats(t.b.p, &st);
