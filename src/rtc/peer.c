@@ -209,6 +209,7 @@ static void tick_peer(struct rtc_peer *p, uint64_t now)
 		else
 			rtc_peer_fail(p, "no packets from the remote side within the consent timeout");
 	}
+	rtc_probe_tick(&p->probe, now);	/* a no-op once the peer failed (rtc_probe_stop) */
 }
 
 

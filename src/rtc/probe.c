@@ -173,6 +173,10 @@ static gboolean on_timer(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
+/* A timer of its own only while a search runs (rounds tens of milliseconds apart); once
+ * settled, the confirmations (every RTC_PMTU_CONFIRM_MS) ride on peer.c's 500 ms liveness tick
+ * through rtc_probe_tick, so an idle mesh has no GSource per peer for them: GLib walks every
+ * source of the context in each loop iteration. */
 static void arm(struct rtc_probe *pr)
 {
 	uint64_t d = pr->m.deadline_ns, now = rg_mono_ns();
@@ -182,7 +186,7 @@ static void arm(struct rtc_probe *pr)
 		g_source_unref(pr->timer);
 		pr->timer = NULL;
 	}
-	if (d == UINT64_MAX || pr->stopped)
+	if (d == UINT64_MAX || pr->stopped || pr->m.phase == RTC_PMTU_SETTLED)
 		return;
 	pr->timer = g_timeout_source_new(d > now ? (guint)((d - now + 999999) / 1000000) : 0);
 	g_source_set_callback(pr->timer, on_timer, pr, NULL);
@@ -236,6 +240,12 @@ void rtc_probe_on_pair(struct rtc_probe *pr)
 		return;
 	start_search(pr);
 	run(pr);
+}
+
+void rtc_probe_tick(struct rtc_probe *pr, uint64_t now)
+{
+	if (!pr->stopped && pr->m.phase == RTC_PMTU_SETTLED && now >= pr->m.deadline_ns)
+		run(pr);
 }
 
 bool rtc_probe_holds_sctp(const struct rtc_probe *pr)

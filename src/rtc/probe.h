@@ -40,7 +40,7 @@ struct rtc_probe {
 	uint64_t own_tx;		/* datagrams this layer sent (probes, acks) */
 	uint64_t data_mark;		/* the pair's other sends at the last confirmation due */
 	struct rtc_pmtu m;
-	GSource *timer;			/* owned; next rtc_pmtu_poll */
+	GSource *timer;			/* owned; next rtc_pmtu_poll while a search runs */
 	uint64_t ack_window_ns;		/* answer rate limit */
 	unsigned acks;
 	uint8_t ack[RTC_PMTU_HDR_LEN];
@@ -64,6 +64,8 @@ void rtc_probe_on_pair(struct rtc_probe *pr);
  * (DTLS started), so probes get an answer. */
 void rtc_probe_input(struct rtc_probe *pr, const uint8_t *buf, size_t len, bool may_answer);
 /* The first search holds SCTP back: SCTP packets that arrive meanwhile are kept for later. */
+/* The liveness tick (peer.c, every 500 ms): a settled layer's confirmation when it is due. */
+void rtc_probe_tick(struct rtc_probe *pr, uint64_t now);
 bool rtc_probe_holds_sctp(const struct rtc_probe *pr);
 unsigned rtc_probe_mtu(const struct rtc_probe *pr);
 enum rtc_path_mtu_state rtc_probe_state(const struct rtc_probe *pr);

@@ -793,6 +793,9 @@ static void test_idle_pair_quiet(void)
 	negotiate(&t, NULL);
 	WAIT_FOR(t.a.n_open == 1 && t.b.n_open == 1);
 	g_assert_cmpint(t.a.p->probe.m.phase, ==, RTC_PMTU_SETTLED);
+	/* settled: confirmations ride on the liveness tick, no timer source per peer */
+	g_assert_null(t.a.p->probe.timer);
+	g_assert_null(t.b.p->probe.timer);
 	run_for(1000);		/* the channel's SACKs, the confirmations of the open */
 	tx_a = t.a.p->ice.tx_datagrams, rx_a = t.a.p->ice.rx_datagrams;
 	tx_b = t.b.p->ice.tx_datagrams, rx_b = t.b.p->ice.rx_datagrams;
