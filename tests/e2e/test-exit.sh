@@ -52,18 +52,7 @@ s.bind(("0.0.0.0", 7777)); s.listen(8)
 while True:
     c, a = s.accept(); c.sendall(("%s\n" % a[0]).encode()); c.close()
 '
-lab_bg inet "$work/inet-dns.log" "$py" -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("203.0.113.2", 53))
-while True:
-    q, a = s.recvfrom(2048)
-    end = 12
-    while q[end]: end += q[end] + 1
-    end += 5
-    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
-    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x00\x00\x04" + socket.inet_aton(a[0])
-    s.sendto(r, a)
-'
+lab_bg inet "$work/inet-dns.log" "$src/tests/lab/dns-stub.py" 203.0.113.2 source 0
 sed -i '/^\[device\]/a exit_node = true' "$work/p1.toml"
 sed -i '/^\[network\]/a dns = ["203.0.113.2"]' "$work/p2.toml"
 t2=$(mesh_tun_ip 2)

@@ -50,18 +50,7 @@ check "devices dns signs the settings (no agent running)" \
 # the upstreams in peer2's namespace: 127.0.0.2 and 127.0.0.3 answer every A with 192.0.2.7 / .8
 upstream() # ADDR LAST-OCTET
 {
-	lab_exec p2 /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], 53))
-while True:
-    q, a = s.recvfrom(2048)
-    end = 12
-    while q[end]: end += q[end] + 1
-    end += 5
-    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
-    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x1e\x00\x04" + bytes([192, 0, 2, int(sys.argv[2])])
-    s.sendto(r, a)
-' "$1" "$2" &
+	lab_exec p2 "$src/tests/lab/dns-stub.py" "$1" "192.0.2.$2" &
 	LAB_PIDS+=("$!")
 }
 upstream 127.0.0.2 7

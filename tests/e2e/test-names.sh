@@ -42,20 +42,7 @@ mesh_build 2
 sed -i '/^\[network\]/a domain = "mesh.test"' "$work/p2.toml"
 sed -i '/^\[network\]/a dns = ["127.0.0.2"]\nsearch = ["corp.example"]' "$work/p1.toml"
 # the upstream: answers any question with A 192.0.2.7 (TTL 30), counts what it answered
-ip netns exec "$(lab_ns p1)" /usr/bin/python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.2", 53))
-n = 0
-while True:
-    q, a = s.recvfrom(2048)
-    end = 12
-    while q[end]: end += q[end] + 1
-    end += 5
-    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
-    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x1e\x00\x04" + bytes([192, 0, 2, 7])
-    s.sendto(r, a); n += 1
-    open(sys.argv[1], "w").write(str(n))
-' "$work/upstream.count" &
+ip netns exec "$(lab_ns p1)" "$src/tests/lab/dns-stub.py" 127.0.0.2 192.0.2.7 30 "$work/upstream.count" &
 upstream_pid=$!
 LAB_PIDS+=("$upstream_pid")
 # the private system bus and the stand-in resolved (in peer1's namespace)
@@ -162,18 +149,7 @@ check "peer2 logs it once" test "$(grep -c 'systemd-resolved not available' "$wo
 # resolved is told again (exactly one SetLinkDNS + SetLinkDomains with the new domains), the
 # responder answers the new zone, other names go to the new upstream (127.0.0.3, answers
 # 192.0.2.8); then a bad dns value is refused and all of it stays
-ip netns exec "$(lab_ns p1)" /usr/bin/python3 -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.3", 53))
-while True:
-    q, a = s.recvfrom(2048)
-    end = 12
-    while q[end]: end += q[end] + 1
-    end += 5
-    r = q[:2] + b"\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q[12:end]
-    r += b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x1e\x00\x04" + bytes([192, 0, 2, 8])
-    s.sendto(r, a)
-' &
+ip netns exec "$(lab_ns p1)" "$src/tests/lab/dns-stub.py" 127.0.0.3 192.0.2.8 &
 LAB_PIDS+=("$!")
 cp "$work/p1.toml" "$work/p1.toml.orig"
 set_names() # DOMAIN DNS SEARCH: peer1's [network] domain, dns and search
