@@ -171,6 +171,7 @@ void wg_device_free(struct wg_device *dev)
 	wg_device_remove_all_peers(dev);
 	wg_allowedips_clear(&dev->aip);
 	wg_cookie_checker_clear(&dev->checker);
+	free(dev->sched);
 	rg_x25519_free(dev->id.key);
 	rg_memzero(&dev->id, sizeof(dev->id));
 	free(dev);
@@ -705,15 +706,7 @@ int wg_device_tun_input(struct wg_device *dev, uint8_t *pkt, size_t len)
 
 uint64_t wg_device_next_deadline(const struct wg_device *dev)
 {
-	uint64_t d = UINT64_MAX;
-
-	for (const struct wg_peer *p = dev->peers_head; p; p = p->next) {
-		uint64_t t = wg_timers_next(p);
-
-		if (t < d)
-			d = t;
-	}
-	return d;
+	return wg_timers_earliest(dev);
 }
 
 uint64_t wg_device_tick(struct wg_device *dev)
@@ -864,7 +857,7 @@ void wg_peer_set_persistent_keepalive(struct wg_peer *peer, uint16_t seconds)
 
 	peer->persistent_keepalive_s = seconds;
 	if (!seconds)
-		peer->timers.persistent_keepalive = 0;
+		wg_timers_persistent_keepalive_off(peer);
 	else if (seconds != old && peer->dev->id.has && peer->endpoint.len)
 		wg_peer_send_keepalive(peer);
 }

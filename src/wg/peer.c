@@ -20,10 +20,13 @@ struct wg_peer *wg_peer_create(struct wg_device *dev, const uint8_t pub[static 3
 	if (!peer)
 		return NULL;
 	peer->dev = dev;
+	if (wg_timers_init(peer) < 0) {
+		free(peer);
+		return NULL;
+	}
 	memcpy(peer->public_key, pub, WG_PUBLIC_KEY_LEN);
 	wg_noise_handshake_init(&peer->hs, &dev->id, pub);
 	wg_cookie_init(&peer->cookie, pub);
-	wg_timers_init(&peer->timers);
 	peer->prev = dev->peers_tail;
 	if (dev->peers_tail)
 		dev->peers_tail->next = peer;
@@ -298,7 +301,7 @@ void wg_peer_install_keypair(struct wg_peer *peer, struct wg_keypair *kp)
 			peer->kp_prev = peer->kp_cur;
 		}
 		peer->kp_cur = kp;
-		peer->timers.session_expiry = kp->birth_ns + (uint64_t)WG_REJECT_AFTER_TIME_S * NS;
+		wg_timers_session_expires(peer, kp->birth_ns + (uint64_t)WG_REJECT_AFTER_TIME_S * NS);
 	} else {
 		/* Responder: wait for the initiator's first data packet (key confirmation).
 		 * Previous goes, since current shifts into it upon confirmation. */
@@ -318,7 +321,7 @@ bool wg_peer_confirm_next(struct wg_peer *peer, struct wg_keypair *kp)
 	peer->kp_prev = peer->kp_cur;
 	peer->kp_cur = kp;
 	peer->kp_next = NULL;
-	peer->timers.session_expiry = kp->birth_ns + (uint64_t)WG_REJECT_AFTER_TIME_S * NS;
+	wg_timers_session_expires(peer, kp->birth_ns + (uint64_t)WG_REJECT_AFTER_TIME_S * NS);
 	return true;
 }
 
@@ -332,8 +335,7 @@ void wg_peer_zero_keys(struct wg_peer *peer)
 	keypair_destroy(dev, &peer->kp_next);
 	wg_noise_handshake_clear(&peer->hs);
 	wg_index_remove(dev, &peer->hs.entry);
-	peer->timers.session_expiry = 0;
-	peer->timers.zero_key_material = 0;
+	wg_timers_keys_zeroed(peer);
 	if (had) {
 		peer->has_session_event = false;
 		wg_device_event(dev, peer, WG_PEER_SESSION_EXPIRED);
@@ -353,10 +355,7 @@ void wg_peer_expire_current(struct wg_peer *peer)
 	}
 	if (peer->kp_next && now - peer->kp_next->birth_ns >= limit)
 		keypair_destroy(dev, &peer->kp_next);
-	if (peer->kp_cur)
-		peer->timers.session_expiry = peer->kp_cur->birth_ns + limit;
-	else
-		peer->timers.session_expiry = 0;
+	wg_timers_session_expires(peer, peer->kp_cur ? peer->kp_cur->birth_ns + limit : 0);
 	if (peer->has_session_event && !peer->kp_cur) {
 		peer->has_session_event = false;
 		wg_device_event(dev, peer, WG_PEER_SESSION_EXPIRED);

@@ -48,6 +48,8 @@ struct wg_device {
 	struct wg_cookie_checker checker;
 	struct wg_peer *peers_head, *peers_tail;	/* owned list */
 	size_t npeers;
+	struct wg_peer **sched;		/* owned array (not the peers): timers.c's heap */
+	size_t sched_len, sched_cap;
 	struct wg_allowedips aip;
 	struct wg_index_entry *index[WG_INDEX_BUCKETS];	/* chains of embedded entries */
 	uint32_t mtu;			/* 0 = unknown: pad to 16 without a cap */

@@ -12,6 +12,9 @@
  * REKEY_AFTER_TIME / REKEY_AFTER_MESSAGES are checked on the data path (peer.c), not here. */
 #include "wg/timers.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 #include "wg/peer.h"
 
 enum { NS = 1000000000 };
@@ -32,9 +35,72 @@ static uint64_t at(uint64_t t)
 	return t ? t : 1;
 }
 
-void wg_timers_init(struct wg_timers *t)
+/* The device's schedule: a binary min-heap of its peers keyed by timers.next, so the earliest
+ * deadline is sched[0]'s and a re-filed peer costs O(log peers). The agent and riftgate-wg ask
+ * for it after every input batch; walking the peers there cost O(peers) per packet. */
+static void place(struct wg_device *dev, size_t i, struct wg_peer *peer)
 {
-	*t = (struct wg_timers){ 0 };
+	dev->sched[i] = peer;
+	peer->timers.sched_pos = i;
+}
+
+static void sift(struct wg_device *dev, size_t i)
+{
+	struct wg_peer *peer = dev->sched[i];
+	uint64_t key = peer->timers.next;
+
+	while (i > 0 && dev->sched[(i - 1) / 2]->timers.next > key) {
+		place(dev, i, dev->sched[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= dev->sched_len)
+			break;
+		if (c + 1 < dev->sched_len &&
+		    dev->sched[c + 1]->timers.next < dev->sched[c]->timers.next)
+			c++;
+		if (dev->sched[c]->timers.next >= key)
+			break;
+		place(dev, i, dev->sched[c]);
+		i = c;
+	}
+	place(dev, i, peer);
+}
+
+/* After any write to a deadline: the peer's key follows its earliest deadline. */
+static void refile(struct wg_peer *peer)
+{
+	uint64_t key = wg_timers_next(peer);
+
+	if (key == peer->timers.next)
+		return;
+	peer->timers.next = key;
+	sift(peer->dev, peer->timers.sched_pos);
+}
+
+int wg_timers_init(struct wg_peer *peer)
+{
+	struct wg_device *dev = peer->dev;
+
+	if (dev->sched_len == dev->sched_cap) {
+		size_t cap = dev->sched_cap ? 2 * dev->sched_cap : 16;
+		struct wg_peer **s = reallocarray(dev->sched, cap, sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		dev->sched = s;
+		dev->sched_cap = cap;
+	}
+	peer->timers = (struct wg_timers){ .next = UINT64_MAX };
+	place(dev, dev->sched_len++, peer);	/* UINT64_MAX: already in heap order */
+	return 0;
+}
+
+uint64_t wg_timers_earliest(const struct wg_device *dev)
+{
+	return dev->sched_len ? dev->sched[0]->timers.next : UINT64_MAX;
 }
 
 void wg_timers_data_sent(struct wg_peer *peer)
@@ -43,6 +109,7 @@ void wg_timers_data_sent(struct wg_peer *peer)
 		peer->timers.new_handshake =
 			at(wg_device_now(peer->dev) +
 			   s_to_ns(WG_KEEPALIVE_TIMEOUT_S + WG_REKEY_TIMEOUT_S) + jitter_ns(peer));
+	refile(peer);
 }
 
 void wg_timers_data_received(struct wg_peer *peer)
@@ -52,16 +119,19 @@ void wg_timers_data_received(struct wg_peer *peer)
 			at(wg_device_now(peer->dev) + s_to_ns(WG_KEEPALIVE_TIMEOUT_S));
 	else
 		peer->timers.need_another_keepalive = true;
+	refile(peer);
 }
 
 void wg_timers_any_authenticated_packet_sent(struct wg_peer *peer)
 {
 	peer->timers.send_keepalive = 0;
+	refile(peer);
 }
 
 void wg_timers_any_authenticated_packet_received(struct wg_peer *peer)
 {
 	peer->timers.new_handshake = 0;
+	refile(peer);
 }
 
 void wg_timers_any_authenticated_packet_traversal(struct wg_peer *peer)
@@ -69,12 +139,14 @@ void wg_timers_any_authenticated_packet_traversal(struct wg_peer *peer)
 	if (peer->persistent_keepalive_s)
 		peer->timers.persistent_keepalive =
 			at(wg_device_now(peer->dev) + s_to_ns(peer->persistent_keepalive_s));
+	refile(peer);
 }
 
 void wg_timers_handshake_initiated(struct wg_peer *peer)
 {
 	peer->timers.retransmit_handshake =
 		at(wg_device_now(peer->dev) + s_to_ns(WG_REKEY_TIMEOUT_S) + jitter_ns(peer));
+	refile(peer);
 }
 
 void wg_timers_handshake_complete(struct wg_peer *peer)
@@ -82,20 +154,45 @@ void wg_timers_handshake_complete(struct wg_peer *peer)
 	peer->timers.retransmit_handshake = 0;
 	peer->timers.handshake_attempts = 0;
 	peer->last_handshake_wall_ns = wg_device_wall(peer->dev);
+	refile(peer);
 }
 
 void wg_timers_session_derived(struct wg_peer *peer)
 {
 	peer->timers.zero_key_material =
 		at(wg_device_now(peer->dev) + s_to_ns(3 * WG_REJECT_AFTER_TIME_S));
+	refile(peer);
 }
 
 void wg_timers_stop(struct wg_peer *peer)
 {
+	struct wg_device *dev = peer->dev;
+	size_t i = peer->timers.sched_pos;
 	uint64_t last = peer->timers.last_sent_handshake_ns;
 
-	wg_timers_init(&peer->timers);
-	peer->timers.last_sent_handshake_ns = last;
+	peer->timers = (struct wg_timers){ .last_sent_handshake_ns = last, .next = UINT64_MAX };
+	place(dev, i, dev->sched[--dev->sched_len]);
+	if (i < dev->sched_len)
+		sift(dev, i);
+}
+
+void wg_timers_session_expires(struct wg_peer *peer, uint64_t at_ns)
+{
+	peer->timers.session_expiry = at_ns;
+	refile(peer);
+}
+
+void wg_timers_keys_zeroed(struct wg_peer *peer)
+{
+	peer->timers.session_expiry = 0;
+	peer->timers.zero_key_material = 0;
+	refile(peer);
+}
+
+void wg_timers_persistent_keepalive_off(struct wg_peer *peer)
+{
+	peer->timers.persistent_keepalive = 0;
+	refile(peer);
 }
 
 static uint64_t min_armed(uint64_t a, uint64_t b)
@@ -169,4 +266,5 @@ void wg_timers_run(struct wg_peer *peer, uint64_t now)
 
 	if (due(&t->persistent_keepalive, now) && peer->persistent_keepalive_s)
 		wg_peer_send_keepalive(peer);
+	refile(peer);
 }

@@ -886,6 +886,107 @@ static void test_jitter_bounds(void)
 	h_clear(&h);
 }
 
+/* The device's next deadline is kept in a heap of peers (timers.c) instead of a walk over them.
+ * Cross-check it against that walk after every step of random sequences over many peers:
+ * every timer event, key changes, persistent keepalive on/off, real traffic with node 1,
+ * clock jumps with ticks that fire timers, and peers removed and added. */
+static uint64_t deadline_walk(const struct wg_device *dev)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (const struct wg_peer *p = wg_device_first_peer(dev); p; p = wg_device_next_peer(p))
+		d = MIN(d, wg_timers_next(p));
+	return d;
+}
+
+static struct wg_peer *deadline_add_peer(struct harness *h, GRand *r)
+{
+	struct wg_endpoint ep = { .len = 2, .data = { 'X', (uint8_t)g_rand_int(r) } };
+	uint8_t pub[32];
+	struct wg_peer *p;
+
+	for (int i = 0; i < 32; i++)
+		pub[i] = (uint8_t)g_rand_int(r);
+	g_assert_cmpint(wg_device_add_peer(h->n[0].dev, pub, &p), ==, 0);
+	if (g_rand_int_range(r, 0, 4))		/* a quarter stay without endpoint */
+		wg_peer_set_endpoint(p, &ep);	/* nobody there: sends are lost */
+	return p;
+}
+
+static void test_deadline_cross_check(void)
+{
+	enum { PEERS = 200, STEPS = 3000 };
+
+	for (guint32 seed = 1; seed <= 3; seed++) {
+		GRand *r = g_rand_new_with_seed(seed);
+		struct wg_peer *peers[PEERS];
+		unsigned fired = 0;
+		struct harness h;
+
+		h_init(&h);
+		for (int i = 0; i < PEERS; i++)
+			peers[i] = deadline_add_peer(&h, r);
+		g_assert_cmpuint(wg_device_next_deadline(h.n[0].dev), ==, UINT64_MAX);
+		for (int step = 0; step < STEPS; step++) {
+			int i = g_rand_int_range(r, 0, PEERS);
+			struct wg_peer *p = peers[i];
+			uint64_t before = wg_device_next_deadline(h.n[0].dev);
+
+			switch (g_rand_int_range(r, 0, 18)) {
+			case 0: wg_timers_data_sent(p); break;
+			case 1: wg_timers_data_received(p); break;
+			case 2: wg_timers_any_authenticated_packet_sent(p); break;
+			case 3: wg_timers_any_authenticated_packet_received(p); break;
+			case 4: wg_timers_any_authenticated_packet_traversal(p); break;
+			case 5: wg_timers_handshake_initiated(p); break;
+			case 6: wg_timers_handshake_complete(p); break;
+			case 7: wg_timers_session_derived(p); break;
+			case 8:
+				wg_peer_set_persistent_keepalive(p, (uint16_t)g_rand_int_range(r, 0, 4) * 7);
+				break;
+			case 9: wg_peer_zero_keys(p); break;
+			case 10: wg_peer_expire_current(p); break;
+			case 11: wg_peer_send_initiation(p, g_rand_boolean(r)); break;
+			case 12:
+				wg_timers_session_expires(p, h.now + S(g_rand_double_range(r, 0, 200)));
+				break;
+			case 13:	/* a clock jump: whatever is due fires */
+				h.now += S(g_rand_double_range(r, 0, 30));
+				wg_device_tick(h.n[0].dev);
+				break;
+			case 14:	/* exactly to the next deadline, as the agent's timer does */
+				if (before != UINT64_MAX) {
+					h.now = MAX(h.now, before);
+					wg_device_tick(h.n[0].dev);
+					fired++;
+					g_assert_cmpuint(wg_device_next_deadline(h.n[0].dev), >, h.now);
+				}
+				break;
+			case 15:	/* the one real peer: handshakes, data, keepalives */
+				h_ping(&h, 1, 0, 100, 1);
+				h_ping(&h, 0, 1, 100, 1);
+				h_run(&h);
+				break;
+			case 16:
+				h_advance(&h, g_rand_double_range(r, 0, 12));
+				break;
+			case 17:
+				wg_device_remove_peer(h.n[0].dev, p);
+				peers[i] = deadline_add_peer(&h, r);
+				break;
+			}
+			h_drain(&h);
+			for (int n = 0; n < 2; n++)
+				g_assert_cmpuint(wg_device_next_deadline(h.n[n].dev), ==,
+						 deadline_walk(h.n[n].dev));
+		}
+		g_assert_cmpuint(fired, >, 100);
+		g_assert_cmpuint(h.n[0].events[WG_PEER_HANDSHAKE_COMPLETE], >, 0);
+		h_clear(&h);
+		g_rand_free(r);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -919,5 +1020,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/wg/device/remove_peer", test_remove_peer);
 	g_test_add_func("/wg/device/jitter_not_per_packet", test_jitter_not_per_packet);
 	g_test_add_func("/wg/device/jitter_bounds", test_jitter_bounds);
+	g_test_add_func("/wg/device/deadline_cross_check", test_deadline_cross_check);
 	return g_test_run();
 }
