@@ -2,8 +2,11 @@
  * wg_device_tun_input (route, encrypt in place, send) on one device and wg_device_input
  * (decrypt in place, replay check, source check, TUN write) on another, in memory. Reports
  * packets/s and Gbit/s of inner packet bytes, and counts heap allocations during the timed
- * loop (malloc is interposed here) to show the path allocates nothing.
- *   bench-wg-core [SECONDS] [PACKET_BYTES] */
+ * loop (malloc is interposed here) to show the path allocates nothing. After every packet it
+ * asks for the device's next deadline, as the agent and riftgate-wg do after input; IDLE_PEERS
+ * adds that many more peers with armed timers (a handshake in flight, persistent keepalive) to
+ * both devices, and the cost of that query alone is timed too.
+ *   bench-wg-core [SECONDS] [PACKET_BYTES] [IDLE_PEERS] */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +122,7 @@ int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 3.0;
 	size_t size = argc > 2 ? (size_t)atoi(argv[2]) : 1420;
+	int idle = argc > 3 ? atoi(argv[3]) : 0;
 	struct wg_device_ops ops = { .send = on_send, .tun_write = on_tun, .mono_ns = mono_ns,
 				     .wall_ns = wall_ns };
 	struct node a = { 0 }, b = { 0 };
@@ -164,6 +168,32 @@ int main(int argc, char **argv)
 	if (b.delivered != 1)
 		return fprintf(stderr, "bench-wg-core: handshake failed\n"), 1;
 
+	for (int i = 0; i < idle; i++) {
+		struct wg_endpoint ep = { .len = 1, .data = { 'z' } };
+		uint8_t pub[32];
+
+		for (int k = 0; k < 32; k++)
+			pub[k] = (uint8_t)(k < 4 ? (unsigned)i >> (8 * k) : (unsigned)k * 11 + 3);
+		if (wg_device_add_peer(a.dev, pub, &peer) || (wg_peer_set_endpoint(peer, &ep), 0))
+			return 1;
+		wg_peer_set_persistent_keepalive(peer, 25);	/* an initiation: timers armed */
+		if (wg_device_add_peer(b.dev, pub, &peer) || (wg_peer_set_endpoint(peer, &ep), 0))
+			return 1;
+		wg_peer_set_persistent_keepalive(peer, 25);
+	}
+	a.last = b.last = NULL;
+	if (idle) {
+		volatile uint64_t sink = 0;
+		enum { QUERIES = 1000000 };
+
+		c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+		for (int i = 0; i < QUERIES; i++)
+			sink += wg_device_next_deadline(a.dev);
+		c = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		printf("wg-core: wg_device_next_deadline with %d peers: %.1f ns per call "
+		       "(%d calls in %.3f CPU-s)\n", idle + 1, c * 1e9 / QUERIES, QUERIES, c);
+	}
+
 	a.copying = b.copying = false;
 	allocs = 0;
 	t0 = clock_s(CLOCK_MONOTONIC);
@@ -176,6 +206,8 @@ int main(int argc, char **argv)
 			if (wg_device_input(b.dev, &a.ep, a.last, a.last_len) != 0)
 				return fprintf(stderr, "bench-wg-core: receive failed\n"), 1;
 			a.last = NULL;
+			if (!wg_device_next_deadline(a.dev) || !wg_device_next_deadline(b.dev))
+				return 1;
 		}
 		n += 256;
 		t = clock_s(CLOCK_MONOTONIC) - t0;
@@ -185,10 +217,10 @@ int main(int argc, char **argv)
 
 	/* Per CPU-second of this thread (other load on the machine does not count against
 	 * it), and per wall second for reference. */
-	printf("wg-core: %zu-byte packets, encrypt+decrypt on one core: %.0f packets/s, "
+	printf("wg-core: %zu-byte packets, %d peers, encrypt+decrypt on one core: %.0f packets/s, "
 	       "%.2f Gbit/s per CPU-second (wall: %.2f Gbit/s, %.0f%% CPU); "
 	       "%lu heap allocations in %lu packets\n",
-	       size, n / c, n * size * 8 / c / 1e9, n * size * 8 / t / 1e9, 100 * c / t,
+	       size, idle + 1, n / c, n * size * 8 / c / 1e9, n * size * 8 / t / 1e9, 100 * c / t,
 	       loop_allocs, n);
 
 	/* Drop path: malformed and unauthenticated datagrams of every type, including a real data
