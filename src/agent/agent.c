@@ -852,39 +852,25 @@ static unsigned local_link_mtu(void)
 /* The TUN MTU at a path MTU: the largest packet a peer can get. With the direct path on, that
  * is one WireGuard datagram per UDP datagram of the path MTU (1440 on a 1500-byte LAN); peers
  * on the data channel get less per packet (peer_limit: an ICMP "fragmentation needed" tells
- * the sender). Without it, the largest single-packet SCTP message, as the rtc layer computes
- * it: ask a peer connection that never touches the network. */
-static int derive_mtu(struct agent *a, unsigned path_mtu, struct rg_err *err)
+ * the sender). Without it, the largest single-packet SCTP message at that path MTU, which is
+ * what rtc_peer_max_packet_message() gives a peer configured with it (/rtc/peer/max-message-at
+ * keeps the two equal). */
+static void derive_mtu(struct agent *a, unsigned path_mtu)
 {
-	struct rtc_peer *pc = NULL;
-	struct rtc_config cfg = a->rtc;
-	size_t m;
-	int r;
+	size_t m = rtc_max_packet_message_at(path_mtu);
 
 	if (a->rtc.direct_path) {
 		a->mtu = agent_mtu_for_message(path_mtu);
 		rg_log(RG_LOG_INFO, "mtu %u (%s path MTU %u - %d WireGuard overhead, rounded down "
 		       "to 16: the direct path's; data-channel peers get %u)", a->mtu,
 		       a->rtc.path_mtu ? "configured" : "largest probed", path_mtu,
-		       WG_DATA_OVERHEAD, agent_mtu_for_message(rtc_max_packet_message_at(path_mtu)));
-		return 0;
+		       WG_DATA_OVERHEAD, agent_mtu_for_message(m));
+		return;
 	}
-	cfg.path_mtu = (uint16_t)path_mtu;
-
-	/* TURN entries that take their credentials from turn_secret get them per attempt
-	 * (peer.c); this probe never touches the network, so it goes without them. */
-	if (a->turn_secret)
-		cfg.n_turn = 0;
-	r = rtc_peer_new(&pc, a->ctx, &cfg, NULL, NULL, err);
-	if (r < 0)
-		return r;
-	m = rtc_peer_max_packet_message(pc);
-	rtc_peer_free(pc);
 	a->mtu = agent_mtu_for_message(m);
 	rg_log(RG_LOG_INFO, "mtu %u (%s path MTU %u: SCTP single-packet message %zu bytes - %d "
 	       "WireGuard overhead, rounded down to 16)", a->mtu,
 	       a->rtc.path_mtu ? "configured" : "largest probed", path_mtu, m, WG_DATA_OVERHEAD);
-	return 0;
 }
 
 enum { ADDR_SETTLE_MS = 300 };	/* a DHCP renumbering is a delete and an add */
@@ -1045,17 +1031,19 @@ int agent_new(struct agent **out, GMainContext *ctx, const struct agent_cfg *cfg
 		}
 		a->mtu = cfg->mtu;
 		a->mtu_pinned = true;
-	} else if ((r = derive_mtu(a, a->rtc.path_mtu ? a->rtc.path_mtu
-				    : MAX(rtc_pmtu_link_max(local_link_mtu(), false),
-					  (unsigned)RTC_DEFAULT_PATH_MTU), err)) < 0) {
-		goto fail;
-	} else if (a->address[0] && np.family == AF_INET6 && a->mtu < AGENT_MTU_IPV6_MIN) {
-		/* The kernel refuses IPv6 on a link below 1280. Larger datagrams still work: SCTP
-		 * splits them over two packets (a loss of either loses the datagram). */
-		rg_log(RG_LOG_WARN, "mtu %u is below IPv6's minimum: using %d (WireGuard datagrams "
-		       "up to %d bytes span two SCTP packets)", a->mtu, AGENT_MTU_IPV6_MIN,
-		       AGENT_MTU_IPV6_MIN + WG_DATA_OVERHEAD);
-		a->mtu = AGENT_MTU_IPV6_MIN;
+	} else {
+		derive_mtu(a, a->rtc.path_mtu ? a->rtc.path_mtu
+				: MAX(rtc_pmtu_link_max(local_link_mtu(), false),
+				      (unsigned)RTC_DEFAULT_PATH_MTU));
+		if (a->address[0] && np.family == AF_INET6 && a->mtu < AGENT_MTU_IPV6_MIN) {
+			/* The kernel refuses IPv6 on a link below 1280. Larger datagrams still
+			 * work: SCTP splits them over two packets (a loss of either loses the
+			 * datagram). */
+			rg_log(RG_LOG_WARN, "mtu %u is below IPv6's minimum: using %d (WireGuard "
+			       "datagrams up to %d bytes span two SCTP packets)", a->mtu,
+			       AGENT_MTU_IPV6_MIN, AGENT_MTU_IPV6_MIN + WG_DATA_OVERHEAD);
+			a->mtu = AGENT_MTU_IPV6_MIN;
+		}
 	}
 	if (a->address[0] && np.family == AF_INET6 && a->mtu < AGENT_MTU_IPV6_MIN) {
 		r = rg_err_set(err, -EINVAL, "mtu %u is too small for the IPv6 address %s (IPv6 needs "

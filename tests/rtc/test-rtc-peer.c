@@ -651,6 +651,37 @@ static void test_config(void)
 	}
 }
 
+/* The agent sizes its TUN from rtc_max_packet_message_at(path MTU) without building a peer;
+ * a peer configured with that path MTU (or probing from the 1200-byte default) must report
+ * the same message size, so the two cannot drift. Every residue mod 4 at the limits of
+ * rtc_peer_new's 576-9000, then a stride through it. */
+static void check_max_message_at(unsigned path_mtu, bool probe)
+{
+	struct rtc_config cfg = { .path_mtu = (uint16_t)(probe ? 0 : path_mtu),
+				  .probe_path_mtu = probe };
+	struct rtc_peer_ops none = { 0 };
+	struct rtc_peer *p = NULL;
+	struct rg_err err = { 0 };
+
+	g_assert_cmpint(rtc_peer_new(&p, NULL, &cfg, &none, NULL, &err), ==, 0);
+	g_assert_cmpuint(rtc_peer_max_packet_message(p), ==, rtc_max_packet_message_at(path_mtu));
+	g_assert_cmpuint(rtc_peer_max_packet_message(p) % 4, ==, 0);
+	rtc_peer_free(p);
+}
+
+static void test_max_message_at(void)
+{
+	static const unsigned edges[] = { 576, 577, 578, 579, 1200, 1201, 1202, 1203, 1280,
+					  1452, 1472, 1500, 8997, 8998, 8999, 9000 };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(edges); i++)
+		check_max_message_at(edges[i], false);
+	for (unsigned mtu = 576; mtu <= 9000; mtu += 97)
+		check_max_message_at(mtu, false);
+	check_max_message_at(RTC_DEFAULT_PATH_MTU, true);	/* probing starts at the default */
+	g_assert_cmpuint(rtc_max_packet_message_at(1200), ==, (1200 - 37 - 28) & ~3);
+}
+
 /* The DTLS server's final flight (ChangeCipherSpec + Finished) is lost: the client's
  * retransmission timer resends its flight, the server (already done) answers the repeated
  * epoch-1 Finished by resending its flight, and the connection comes up about a second later. */
@@ -1263,6 +1294,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/restart-glare-stale-busy", test_restart_glare_stale_busy);
 	g_test_add_func("/rtc/peer/reoffer-other-session", test_reoffer_other_session);
 	g_test_add_func("/rtc/peer/config", test_config);
+	g_test_add_func("/rtc/peer/max-message-at", test_max_message_at);
 	g_test_add_func("/rtc/peer/max-streams", test_max_streams);
 	g_test_add_func("/rtc/peer/dtls-lost-final-flight", test_lost_final_flight);
 	g_test_add_func("/rtc/peer/path-mtu-probe", test_path_mtu_probe);
