@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "rtc/ice.h"
+#include "rtc/loop.h"
 #include "rtc/wgframe.h"
 #include "util/clock.h"
 #include "util/ct.h"
@@ -388,7 +389,7 @@ static int open_stream(struct rtc_ice *ice)
 					       rl->username, rl->credential, rl->type))
 			return -EINVAL;
 	}
-	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, on_recv, ice);
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->nctx, on_recv, ice);
 	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ufrag, &pwd))
 		return -EIO;
 	g_strlcpy(ice->ufrag, ufrag, sizeof(ice->ufrag));
@@ -402,7 +403,7 @@ static void close_stream(struct rtc_ice *ice)
 {
 	if (!ice->stream_id)
 		return;
-	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
+	nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->nctx, NULL, NULL);
 	nice_agent_remove_stream(ice->agent, ice->stream_id);
 	ice->stream_id = 0;
 }
@@ -410,7 +411,7 @@ static void close_stream(struct rtc_ice *ice)
 /* A libnice agent with our settings (STUN server, local addresses) and our signal handlers. */
 static int create_agent(struct rtc_ice *ice)
 {
-	ice->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245,
+	ice->agent = nice_agent_new_full(ice->nctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE |
 					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!ice->agent)
@@ -509,6 +510,17 @@ int rtc_ice_init(struct rtc_ice *ice, GMainContext *ctx, const char *log_id,
 		rl->credential = g_strdup(t->credential);
 		ice->n_relays = i + 1;
 	}
+	/* The agent's sources go on a context of their own, so that the parent's loop walks
+	 * and polls them only when they are ready (loop.h). */
+	if (!g_strcmp0(g_getenv("RG_RTC_ONE_CONTEXT"), "1")) {
+		ice->nctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
+	} else if ((ice->nctx = rtc_loop_context_new(ctx))) {
+		ice->own_nctx = true;
+	} else {
+		int e = errno ? errno : ENOMEM;
+
+		return rg_err_set(err, -e, "ice: cannot make the agent's context: %s", g_strerror(e));
+	}
 	if ((ret = create_agent(ice)) < 0)
 		return rg_err_set(err, ret, "ice: cannot create agent");
 	if ((ret = open_stream(ice)) < 0)
@@ -520,6 +532,10 @@ void rtc_ice_clear(struct rtc_ice *ice)
 {
 	drop_direct(ice);
 	free_agent(ice);
+	if (ice->own_nctx)
+		rtc_loop_context_release(ice->nctx);
+	else if (ice->nctx)
+		g_main_context_unref(ice->nctx);
 	for (size_t i = 0; i < ice->n_relays; i++) {
 		g_free(ice->relays[i].username);
 		if (ice->relays[i].credential) {

@@ -49,6 +49,10 @@ struct rtc_ice_relay {
 
 struct rtc_ice {
 	GMainContext *ctx;		/* not owned: the peer holds a ref */
+	GMainContext *nctx;		/* owned ref: libnice's, a context of its own run from
+					 * ctx's loop (loop.h), or ctx itself with
+					 * RG_RTC_ONE_CONTEXT=1 (for comparisons) */
+	bool own_nctx;			/* nctx came from rtc_loop_context_new */
 	const char *log_id;		/* not owned: the peer's */
 	const struct rtc_ice_ops *ops;	/* not owned, static */
 	void *opaque;			/* ops' argument, not owned */
