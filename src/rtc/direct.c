@@ -18,6 +18,7 @@
 #include "rtc/direct.h"
 #include "rtc/ice.h"
 #include "rtc/pmtu.h"
+#include "rtc/sctp.h"
 #include "util/clock.h"
 #include "util/ct.h"
 #include "util/log.h"
@@ -210,6 +211,7 @@ void rtc_direct_input_done(struct rtc_direct *d)
 {
 	if (d->rx_batch) {
 		d->rx_batch = 0;
+		rtc_sctp_note_traffic();
 		d->ops->batch_end(d->opaque);
 	}
 	if (d->ack_pending) {
@@ -229,6 +231,7 @@ void rtc_direct_flush(struct rtc_direct *d)
 
 	if (!d->n_out)
 		return;
+	rtc_sctp_note_traffic();
 	/* Sending: ask for an answer every RTC_DIRECT_PROBE_MS (one clock read per batch). */
 	now = rg_mono_ns();
 	if (probes_failed(d, now)) {

@@ -30,8 +30,11 @@ enum rtc_peer_limits {
 	RTC_SCTP_RTO_MAX_MS = 2000,
 	RTC_SCTP_MAX_RXT = 64,
 	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
+	/* While everything is idle the loop thread's timers may fire this much late, merged
+	 * (sctp.c); consent checks then come every 4-7 s, which RTC_QUIET_SILENCE_MS allows. */
+	RTC_IDLE_TIMER_SLACK_MS = 1000,
 	/* libnice's consent checks (RFC 7675 §5.1: every 4-6 s, randomized) and the remote's own
-	 * reach a live pair's socket at least this often. With a consent timeout of
+	 * reach a live pair's socket at least this often (plus the idle slack above). With a consent timeout of
 	 * RTC_QUIET_CONSENT_CHECKS of those intervals or more, the socket's last receive time
 	 * tells a live idle pair from a dead one, and SCTP heartbeats are off (peer.c). */
 	RTC_CONSENT_INTERVAL_MAX_MS = 6000,

@@ -30,13 +30,19 @@
  * 20 ms delayed-SACK timer; a flow keeps renewing it. */
 enum { TICK_BUSY_MS = RTC_SCTP_TIMER_MS, TICK_IDLE_MS = 500, BUSY_FOR_MS = 250 };
 enum { CHUNK_HEARTBEAT = 4, CHUNK_HEARTBEAT_ACK = 5 };
-/* While the tick is idle and every peer is settled (rtc_sctp_set_settled), the loop thread's
- * timer slack grows to 100 ms: the kernel may end a poll() that long after its timeout, and
- * GLib then dispatches every timer that came due meanwhile in that one wakeup. It merges the
- * per-peer timers we do not own (libnice's consent checks, RFC 7675's 4-6 s, and its STUN
- * pacing) with ours. Sockets still wake the loop at once; any DATA in or out, a new peer or
- * an ICE restart puts the default slack back before the next poll. */
-enum { IDLE_TIMER_SLACK_NS = 100 * 1000 * 1000 };
+/* While the tick is idle, every peer is settled (rtc_sctp_set_settled) and no WireGuard moved
+ * on a direct path since the last tick, the loop thread's timer slack grows to 1 s: the
+ * kernel may end a poll() that long after its timeout, and GLib then dispatches every timer
+ * that came due meanwhile in that one wakeup. It merges the per-peer timers we do not own
+ * (libnice's consent checks, RFC 7675's 4-6 s, and its STUN pacing) with ours, and the kernel
+ * lines such range timers up with other wakeups, so the answers to one batch of consent
+ * checks arrive together too: 50 idle agents on one host wake about 7 times a second instead
+ * of 30 (100 ms of slack). What waits on a timer while idle is late by up to that second:
+ * consent expiry (30 s), a silent path reported lost (9 s), WireGuard's keepalives. Sockets
+ * still wake the loop at once; any DATA in or out, direct-path traffic
+ * (rtc_sctp_note_traffic), a new peer or an ICE restart puts the default slack back before
+ * the next poll. */
+enum { IDLE_TIMER_SLACK_NS = RTC_IDLE_TIMER_SLACK_MS * 1000 * 1000 };
 
 static struct {
 	unsigned refs;
@@ -51,13 +57,15 @@ static struct {
 	bool stuck;		/* usrsctp_finish failed; reuse the running stack */
 	bool settled;		/* rtc_sctp_set_settled: no peer connecting or restarting */
 	bool relaxed;		/* the loop thread runs with IDLE_TIMER_SLACK_NS */
+	uint64_t traffic, tick_traffic;	/* rtc_sctp_note_traffic calls; compared per idle tick */
+	bool quiet;		/* no direct-path traffic during the last idle tick */
 } g_sctp;
 
 static gboolean on_timer(gpointer data);
 
 static void apply_slack(void)
 {
-	bool relaxed = g_sctp.refs && g_sctp.settled && g_sctp.tick_ms == TICK_IDLE_MS;
+	bool relaxed = g_sctp.refs && g_sctp.settled && g_sctp.quiet && g_sctp.tick_ms == TICK_IDLE_MS;
 
 	if (relaxed == g_sctp.relaxed)
 		return;
@@ -85,6 +93,17 @@ static void set_tick(guint ms)
 	g_source_set_callback(g_sctp.timer, on_timer, NULL, NULL);
 	g_source_attach(g_sctp.timer, g_sctp.ctx);
 	apply_slack();
+}
+
+/* Hot path of the direct path, which carries WireGuard past SCTP: a counter, and the default
+ * slack back at once on the first batch after a quiet spell. usrsctp's tick stays idle. */
+void rtc_sctp_note_traffic(void)
+{
+	g_sctp.traffic++;
+	if (G_UNLIKELY(g_sctp.quiet)) {
+		g_sctp.quiet = false;
+		apply_slack();
+	}
 }
 
 /* Hot path: a counter, no clock read; the tick turns it into busy_until_ns. */
@@ -181,6 +200,11 @@ static gboolean on_timer(gpointer data)
 	}
 	usrsctp_handle_timers(ms);
 	drain_queued();
+	if (g_sctp.tick_ms == TICK_IDLE_MS) {
+		g_sctp.quiet = g_sctp.traffic == g_sctp.tick_traffic;
+		g_sctp.tick_traffic = g_sctp.traffic;
+		apply_slack();
+	}
 	if (now > g_sctp.busy_until_ns && g_sctp.tick_ms != TICK_IDLE_MS) {
 		set_tick(TICK_IDLE_MS);	/* replaces this source */
 		return G_SOURCE_REMOVE;

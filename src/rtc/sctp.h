@@ -84,8 +84,12 @@ void rtc_sctp_input(struct rtc_sctp *s, uint8_t *buf, size_t len);
 /* Processes what usrsctp queued during the last call into it (messages, notifications). */
 void rtc_sctp_drain(struct rtc_sctp *s);
 /* peer.c's tick: whether every peer is connected with no ICE restart under way. While it is
- * and SCTP is idle, the loop thread's timers may fire up to 100 ms late, merged (sctp.c). */
+ * and SCTP and the direct paths are idle, the loop thread's timers may fire up to 1 s late,
+ * merged (sctp.c). */
 void rtc_sctp_set_settled(bool settled);
+/* Direct-path traffic (WireGuard past SCTP) went out or came in: keeps the default timer
+ * slack while it flows, as DATA does. Per batch; a counter. */
+void rtc_sctp_note_traffic(void);
 /* more: another send follows at once; SCTP may hold a packet that is not full (Nagle on). */
 int rtc_sctp_send(struct rtc_sctp *s, uint16_t sid, uint32_t ppid, bool ordered, int max_rtx,
 		  const void *data, size_t len, bool more);
