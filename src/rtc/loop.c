@@ -24,13 +24,12 @@
 #include "rtc/loop.h"
 #include "util/log.h"
 
-enum { MAX_EVENTS = 64, NO_DEADLINE_US = 0 };
+enum { MAX_EVENTS = 64 };
 
 struct mux;
 
 struct child {
 	GMainContext *ctx;	/* one ref, ours */
-	struct mux *mux;	/* back-pointer, not owned */
 	GPollFD *fds;		/* the last query's descriptors, sorted; revents from epoll */
 	int nfds, cap;
 	GPollFD *reg;		/* what is registered in the epoll set (fd, events), sorted */
@@ -175,6 +174,15 @@ static bool child_idle(const struct child *c)
 	return c->deadline == G_MAXINT64 && (c->nfds == 0 || (c->nfds == 1 && c->fds[0].fd == c->wake_fd));
 }
 
+/* The child's own memory and context ref; its registrations are the caller's business. */
+static void destroy_child(struct child *c)
+{
+	g_main_context_unref(c->ctx);
+	g_free(c->fds);
+	g_free(c->reg);
+	g_free(c);
+}
+
 static void free_child(struct mux *m, struct child *c)
 {
 	for (int j = 0; j < c->nreg; j++)
@@ -182,10 +190,7 @@ static void free_child(struct mux *m, struct child *c)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->kids[i] == c)
 			m->kids[i] = NULL;
-	g_main_context_unref(c->ctx);
-	g_free(c->fds);
-	g_free(c->reg);
-	g_free(c);
+	destroy_child(c);
 }
 
 static void compact(struct mux *m)
@@ -221,10 +226,8 @@ static void run_child(struct mux *m, struct child *c)
 	g_main_context_release(c->ctx);
 	c->running = false;
 	sync_child(m, c);
-	if (c->released && child_idle(c)) {
-		c->deadline = G_MAXINT64;
+	if (c->released && child_idle(c))
 		c->refs--;	/* the owner's, kept until now */
-	}
 	unref_child(m, c);
 }
 
@@ -307,13 +310,8 @@ static void mux_finalize(GSource *src)
 	/* The parent context is going away: every child goes with it. */
 	for (size_t i = 0; i < m->n; i++)
 		if (m->kids[i]) {
-			struct child *c = m->kids[i];
-
+			destroy_child(m->kids[i]);
 			m->kids[i] = NULL;
-			g_main_context_unref(c->ctx);
-			g_free(c->fds);
-			g_free(c->reg);
-			g_free(c);
 		}
 	g_free(m->kids);
 	g_free(m->owner);
@@ -374,7 +372,6 @@ GMainContext *rtc_loop_context_new(GMainContext *parent)
 		return NULL;
 	c = g_new0(struct child, 1);
 	c->ctx = g_main_context_new_with_flags(G_MAIN_CONTEXT_FLAGS_OWNERLESS_POLLING);
-	c->mux = m;
 	c->refs = 1;
 	c->cap = 4;
 	c->fds = g_new(GPollFD, c->cap);
@@ -422,10 +419,8 @@ void rtc_loop_context_release(GMainContext *ctx)
 	if (c->running)
 		return;	/* released from its own callback: run_child looks once it returns */
 	sync_child(m, c);
-	if (child_idle(c)) {
-		c->deadline = G_MAXINT64;
+	if (child_idle(c))
 		unref_child(m, c);
-	}
 	recompute_min(m);
 }
 
