@@ -44,11 +44,12 @@ enum {
 
 /* Open descriptors (docs/systemd.md, LimitNOFILE; measured by tests/e2e/test-nofile.sh): the
  * agent's own (TUN, netlink, hub, control and UAPI sockets, the log, GLib's wakeups: 13 in the
- * lab) stay under UP_FDS_BASE; a peer takes one ICE socket per local address ICE gathers on and
+ * lab) stay under UP_FDS_BASE; a peer takes one ICE socket per local address ICE gathers on,
  * two eventfds (the wakeups of libnice's own context and of the context the agent runs on,
- * src/rtc/loop.h: 3 in the lab, one address), and for each TURN server up to UP_FDS_PER_TURN
- * (a TCP allocation and its turns: TLS bridge). */
-enum { UP_FDS_BASE = 64, UP_FDS_PER_TURN = 3, UP_FDS_PER_PEER_FIXED = 2 };
+ * src/rtc/loop.h) and, on a pair that is not relayed, a second descriptor of the pair's socket
+ * (our own receive, src/rtc/ice.c): 4 in the lab, one address; and for each TURN server up to
+ * UP_FDS_PER_TURN (a TCP allocation and its turns: TLS bridge). */
+enum { UP_FDS_BASE = 64, UP_FDS_PER_TURN = 3, UP_FDS_PER_PEER_FIXED = 3 };
 
 struct up_state {
 	GMainLoop *loop;

@@ -5,14 +5,17 @@
  * remote candidates (a browser that offers none) are libnice's job: it learns them from
  * incoming checks. libnice keeps one STUN server per agent, so only the first is used. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <string.h>
 #include <linux/sockios.h>
 #include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "rtc/ice.h"
+#include "rtc/limits.h"
 #include "rtc/loop.h"
 #include "rtc/wgframe.h"
 #include "util/clock.h"
@@ -187,8 +190,151 @@ static bool heard_lately(struct rtc_ice *ice, uint64_t now, uint64_t window_ns)
 	return true;
 }
 
+/* Our own receive on the selected pair's socket. libnice's receive path (its socket source,
+ * agent lock, STUN check, component lookup, then on_recv) costs each datagram as much user time
+ * as WireGuard itself, and libnice has no call to hand it a datagram we read. So a source of
+ * ours watches the same socket (through a dup of its descriptor: it stays that socket whatever
+ * libnice closes) and takes only what is ours: a datagram whose first byte is not STUN's
+ * (RFC 7983: DTLS, our probe, the direct path) and that comes from the selected pair's remote
+ * address. It looks at the head with MSG_PEEK and reads only then, so STUN, TURN and anything
+ * from elsewhere stay queued for libnice's own source, which reads what we leave. Both handle
+ * a datagram the same way (rtc_ice_on_datagram), so which one reads it changes nothing else.
+ * Ours runs at a higher priority; as GLib runs nothing of a lower one while a higher source
+ * is ready, every RTC_RX_YIELD_EVERY-th busy iteration it steps aside once (libnice's timers
+ * and its read get their turn). RG_RTC_NICE_RECV=1 leaves all reads to libnice. */
+struct rx_source {
+	GSource base;
+	struct rtc_ice *ice;
+	/* g_source_add_poll, not add_unix_fd: GLib dispatches a source whose unix fd is ready
+	 * whatever its check says, and check must be able to leave a datagram to libnice */
+	GPollFD pfd;
+	int fd;			/* owned: dup of the selected pair's socket */
+	unsigned busy;		/* iterations in a row this source was ready */
+	uint8_t buf[RTC_RX_BUF];
+};
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
+}
+
+/* Whether the datagram at the head of the queue is ours to read (see above). */
+static bool rx_head_ours(const struct rx_source *r)
+{
+	struct sockaddr_storage from;
+	uint8_t first;
+	struct iovec iov = { .iov_base = &first, .iov_len = 1 };
+	struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			     .msg_iovlen = 1 };
+
+	if (recvmsg(r->fd, &mh, MSG_PEEK | MSG_DONTWAIT) < 1)
+		return false;
+	switch (rtc_demux_classify(&first, 1)) {
+	case RTC_DEMUX_DTLS:
+	case RTC_DEMUX_PMTU:
+	case RTC_DEMUX_DIRECT:
+		return same_addr(&from, &r->ice->direct_to);
+	default:
+		return false;
+	}
+}
+
+static gboolean rx_check(GSource *s)
+{
+	struct rx_source *r = (struct rx_source *)s;
+
+	if (!(r->pfd.revents & G_IO_IN) || ++r->busy > RTC_RX_YIELD_EVERY ||
+	    !rx_head_ours(r)) {
+		r->busy = 0;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean rx_dispatch(GSource *s, GSourceFunc cb, gpointer data)
+{
+	struct rx_source *r = (struct rx_source *)s;
+	struct rtc_ice *ice = r->ice;
+	unsigned got = 0;
+
+	(void)cb;
+	(void)data;
+	/* The head was peeked in rx_check or just now, and only this thread reads the socket. */
+	while (got < RTC_RX_BATCH && (got == 0 || rx_head_ours(r))) {
+		ssize_t n = recv(r->fd, r->buf, sizeof(r->buf), MSG_DONTWAIT);
+
+		if (n < 0)
+			break;
+		got++;
+		ice->rx_own++;
+		if (G_LIKELY(!ice->test_blackhole))
+			rtc_ice_on_datagram(ice, r->buf, (size_t)n);
+		if (g_source_is_destroyed(s))	/* the pair changed under a callback */
+			break;
+	}
+	/* as on_recv does per datagram: ice outlives the callbacks (peer.c frees it later) */
+	if (got && !ice->test_blackhole && ice->ops->datagrams_done)
+		ice->ops->datagrams_done(ice->opaque);
+	return G_SOURCE_CONTINUE;
+}
+
+static void rx_finalize(GSource *s)
+{
+	struct rx_source *r = (struct rx_source *)s;
+
+	if (r->fd >= 0)
+		close(r->fd);
+}
+
+static GSourceFuncs rx_funcs = {
+	.check = rx_check,
+	.dispatch = rx_dispatch,
+	.finalize = rx_finalize,
+};
+
+static void rx_start(struct rtc_ice *ice)
+{
+	int fd = fcntl(g_socket_get_fd(ice->direct), F_DUPFD_CLOEXEC, 0);
+	struct rx_source *r;
+
+	if (fd < 0) {	/* libnice's receive still works; only slower */
+		rg_log(RG_LOG_DEBUG, "%s: own receive not started: %s", ice->log_id,
+		       g_strerror(errno));
+		return;
+	}
+	r = (struct rx_source *)g_source_new(&rx_funcs, sizeof(*r));
+	r->ice = ice;
+	r->fd = fd;
+	r->pfd.fd = fd;
+	r->pfd.events = G_IO_IN;
+	g_source_add_poll(&r->base, &r->pfd);
+	g_source_set_priority(&r->base, G_PRIORITY_DEFAULT - 1);
+	g_source_set_can_recurse(&r->base, TRUE);
+	g_source_set_static_name(&r->base, "rtc-rx");
+	g_source_attach(&r->base, ice->nctx);
+	ice->rx_src = &r->base;
+}
+
 static void drop_direct(struct rtc_ice *ice)
 {
+	if (ice->rx_src) {
+		g_source_destroy(ice->rx_src);
+		g_source_unref(ice->rx_src);
+		ice->rx_src = NULL;
+	}
 	gro_off(ice);
 	if (ice->direct)
 		g_object_unref(ice->direct);
@@ -212,6 +358,8 @@ static void take_direct(struct rtc_ice *ice, NiceCandidate *l, NiceCandidate *r)
 		rtc_ice_enable_gro(ice);
 	if (ice->direct)	/* turns receive stamps on (see heard_lately); tells nothing yet */
 		heard_lately(ice, rg_mono_ns(), 0);
+	if (ice->direct && !ice->nice_rx_only)
+		rx_start(ice);
 }
 
 static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component,
@@ -512,6 +660,7 @@ int rtc_ice_init(struct rtc_ice *ice, GMainContext *ctx, const char *log_id,
 	}
 	/* The agent's sources go on a context of their own, so that the parent's loop walks
 	 * and polls them only when they are ready (loop.h). */
+	ice->nice_rx_only = !g_strcmp0(g_getenv("RG_RTC_NICE_RECV"), "1");
 	if (!g_strcmp0(g_getenv("RG_RTC_ONE_CONTEXT"), "1")) {
 		ice->nctx = g_main_context_ref(ctx ? ctx : g_main_context_default());
 	} else if ((ice->nctx = rtc_loop_context_new(ctx))) {

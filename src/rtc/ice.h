@@ -80,6 +80,8 @@ struct rtc_ice {
 	enum rtc_cand_type local_type, remote_type;
 	char local_addr[64], remote_addr[64];
 	GSocket *direct;		/* ref held: selected pair's socket, NULL for relay/none */
+	GSource *rx_src;		/* owned: our own receive on it (ice.c rx_*), or NULL */
+	bool nice_rx_only;		/* RG_RTC_NICE_RECV=1: libnice reads everything (comparisons) */
 	struct sockaddr_storage direct_to;	/* remote address of the selected pair */
 	socklen_t direct_tolen;
 	bool no_gso;			/* UDP_SEGMENT failed with EIO on this pair's route */
@@ -92,6 +94,7 @@ struct rtc_ice {
 	uint64_t unanswered_tx_ns;	/* first tick that saw us send since the last rx; 0 = none */
 	bool test_blackhole;		/* tests only: drop every received datagram (dead path) */
 	uint64_t tx_datagrams, rx_datagrams;
+	uint64_t rx_own;		/* of rx_datagrams: read by our own receive, not libnice's */
 	unsigned selections;
 };
 

@@ -30,6 +30,12 @@ enum rtc_peer_limits {
 	RTC_SCTP_RTO_MAX_MS = 2000,
 	RTC_SCTP_MAX_RXT = 64,
 	RTC_UDP_SOCKBUF = 4 * 1024 * 1024,
+	/* Our own receive on the selected pair's socket (ice.c, rx_*): datagrams per dispatch,
+	 * and dispatches in a row after which it lets libnice's sources (consent timers, its own
+	 * read) have one loop iteration. The buffer holds the largest UDP payload or GRO train. */
+	RTC_RX_BATCH = 64,
+	RTC_RX_YIELD_EVERY = 16,
+	RTC_RX_BUF = 65536,
 	/* While everything is idle the loop thread's timers may fire this much late, merged
 	 * (sctp.c); consent checks then come every 4-7 s, which RTC_QUIET_SILENCE_MS allows. */
 	RTC_IDLE_TIMER_SLACK_MS = 1000,

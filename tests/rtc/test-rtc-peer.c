@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -38,6 +39,7 @@ struct side {
 	int n_lost, n_back;		/* ops.ice_path calls */
 	int n_wg;			/* ops.wg_datagram calls */
 	bool wg_src_recurses;		/* the last one ran in a source that may recurse */
+	bool wg_by_own;			/* the last one was read by our own receive (ice.c rx_*) */
 	unsigned acks_at_wg;		/* direct.acks when the last one arrived */
 	GByteArray *last_wg;
 	int n_direct_up, n_direct_down;	/* ops.direct_changed calls */
@@ -120,6 +122,7 @@ static void on_wg(void *o, uint8_t *buf, size_t len)
 		GSource *src = g_main_current_source();
 
 		s->wg_src_recurses = src && g_source_get_can_recurse(src);
+		s->wg_by_own = src && !g_strcmp0(g_source_get_name(src), "rtc-rx");
 	}
 	s->acks_at_wg = s->p ? s->p->direct.acks : 0;
 	if (!s->last_wg)
@@ -1093,9 +1096,11 @@ static void test_direct_path(void)
 		g_assert_cmpint(rtc_peer_send_wg(t.a.p, msg, sizeof(msg)), ==, 0);
 		WAIT_FOR(t.b.n_wg == k + 1);
 		g_assert_cmpmem(t.b.last_wg->data, t.b.last_wg->len, msg, sizeof(msg));
-		/* libnice's socket source stays in the poll set while it dispatches (ice.c
-		 * let_socket_source_recurse): no eventfd wakeup and extra iteration per datagram */
+		/* read by our own receive (ice.c rx_*), whose source, like libnice's (ice.c
+		 * let_socket_source_recurse), stays in the poll set while it dispatches: no
+		 * eventfd wakeup and extra iteration per datagram */
 		g_assert_true(t.b.wg_src_recurses);
+		g_assert_cmpuint(t.b.p->ice.rx_own, >=, (uint64_t)k + 1);
 	}
 	/* A probe due with data goes after it: the data is handled first, then the probe
 	 * answered (same send, the last segment). */
@@ -1188,6 +1193,91 @@ static void test_direct_path(void)
 	g_assert_cmpint(rtc_channel_send(t.a.ch[0], "x", 1, true), ==, 0);
 	WAIT_FOR(t.b.n_msgs >= 1);
 	g_assert_cmpint(t.a.n_states[RTC_STATE_FAILED] + t.b.n_states[RTC_STATE_FAILED], ==, 0);
+	pair_free(&t);
+}
+
+/* Bytes waiting at the head of a UDP socket's queue (0: none, or an empty datagram). */
+static int queued(int fd)
+{
+	int n = 0;
+
+	g_assert_cmpint(ioctl(fd, FIONREAD, &n), ==, 0);
+	return n;
+}
+
+/* Our own receive on the selected pair's socket (ice.c rx_*) takes only what is ours: non-STUN
+ * datagrams from the pair's remote address. STUN-range datagrams and frames from another socket
+ * stay for libnice (which reads them: the queue drains, the frames from elsewhere never reach
+ * WireGuard, and the next frame arrives through ours again), and a backlog does not
+ * starve libnice's sources: after RTC_RX_YIELD_EVERY busy iterations ours steps aside once and
+ * libnice's source reads the rest. */
+static void test_own_receive(void)
+{
+	enum { N_OTHER = 50, BACKGROUND = 20 };	/* probes, SACKs: a few a second */
+	uint8_t frame[64], stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+	const unsigned backlog = RTC_RX_BATCH * (RTC_RX_YIELD_EVERY + 2);
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	int other, bfd, afd, rcvbuf = 0;
+	socklen_t tolen, sl = sizeof(rcvbuf);
+	const struct sockaddr *to;
+	struct rtc_ice *ib;
+	uint64_t own0;
+	int wg0;
+	struct pair t;
+
+	pair_direct(&t, true, true);
+	WAIT_FOR(rtc_peer_direct_up(t.a.p) && rtc_peer_direct_up(t.b.p));
+	ib = &t.b.p->ice;
+	g_assert_nonnull(ib->rx_src);
+	afd = g_socket_get_fd(t.a.p->ice.direct);
+	bfd = g_socket_get_fd(ib->direct);
+	to = (const struct sockaddr *)&t.a.p->ice.direct_to;	/* b's end of the pair */
+	tolen = t.a.p->ice.direct_tolen;
+	wg_msg(frame, sizeof(frame), 5);
+	g_assert_true(rtc_wgframe_wrap(frame, sizeof(frame)));
+
+	wg0 = t.b.n_wg;
+	g_assert_cmpint(sendto(afd, frame, sizeof(frame), 0, to, tolen), ==, sizeof(frame));
+	WAIT_FOR(t.b.n_wg == wg0 + 1);
+	g_assert_true(t.b.wg_by_own);
+
+	own0 = ib->rx_own;
+	other = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_assert_cmpint(bind(other, (struct sockaddr *)&any, sizeof(any)), ==, 0);
+	for (int i = 0; i < N_OTHER; i++) {
+		g_assert_cmpint(sendto(afd, stun, sizeof(stun), 0, to, tolen), ==, sizeof(stun));
+		g_assert_cmpint(sendto(other, frame, sizeof(frame), 0, to, tolen), ==,
+				sizeof(frame));
+	}
+	g_assert_cmpint(sendto(afd, frame, sizeof(frame), 0, to, tolen), ==, sizeof(frame));
+	WAIT_FOR(t.b.n_wg == wg0 + 2 && queued(bfd) == 0);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_assert_cmpint(t.b.n_wg, ==, wg0 + 2);
+	g_assert_cmpuint(ib->rx_own - own0, <, 1 + BACKGROUND);
+	/* (libnice read the last frame with the rest: it reads until the queue is empty) */
+	g_assert_cmpint(sendto(afd, frame, sizeof(frame), 0, to, tolen), ==, sizeof(frame));
+	WAIT_FOR(t.b.n_wg == wg0 + 3);
+	g_assert_true(t.b.wg_by_own);
+	close(other);
+
+	/* the backlog must fit b's receive buffer (raised with SO_RCVBUFFORCE as root) */
+	g_assert_cmpint(getsockopt(bfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl), ==, 0);
+	if (rcvbuf < (int)(backlog * 2048)) {
+		g_test_skip("receive buffer too small for the backlog (needs root)");
+		pair_free(&t);
+		return;
+	}
+	own0 = ib->rx_own;
+	wg0 = t.b.n_wg;
+	for (unsigned i = 0; i < backlog; i++)
+		g_assert_cmpint(sendto(afd, frame, sizeof(frame), 0, to, tolen), ==, sizeof(frame));
+	g_assert_cmpint(queued(bfd), >, 0);
+	WAIT_FOR(t.b.n_wg == wg0 + (int)backlog);
+	/* (the count of busy iterations may start at 1: a quiet child context is not checked) */
+	g_assert_cmpuint(ib->rx_own - own0, >=, RTC_RX_BATCH * (RTC_RX_YIELD_EVERY - 1));
+	g_assert_cmpuint(ib->rx_own - own0, <, backlog);
 	pair_free(&t);
 }
 
@@ -1332,6 +1422,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtc/peer/path-mtu-probe", test_path_mtu_probe);
 	g_test_add_func("/rtc/peer/direct-path", test_direct_path);
 	g_test_add_func("/rtc/peer/idle-slack", test_idle_slack);
+	g_test_add_func("/rtc/peer/own-receive", test_own_receive);
 	g_test_add_func("/rtc/peer/direct-path-one-sided", test_direct_path_one_sided);
 	g_test_add_func("/rtc/peer/path-mtu-both-ways", test_path_mtu_both);
 	/* last: it moves the process into its own network namespace */
