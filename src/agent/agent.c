@@ -71,8 +71,8 @@ static int wg_send_cb(void *opaque, const struct wg_endpoint *ep, const uint8_t 
 		return -ENOTCONN;
 	if (p->on_relay) {
 		p->on_relay = false;
-		rg_log(RG_LOG_INFO, "peer %s: path: data channel (the relay is no longer needed)",
-		       p->id);
+		rg_log(RG_LOG_INFO, "peer %s: path: %s (the relay is no longer needed)", p->id,
+		       rtc_peer_direct_up(p->conn->pc) ? "direct" : "data channel");
 	}
 	/* Between riftgate peers: straight on the ICE 5-tuple while that path answers. */
 	if (rtc_peer_direct_up(p->conn->pc) && rtc_peer_send_wg(p->conn->pc, buf, len) == 0) {

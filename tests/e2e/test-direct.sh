@@ -67,6 +67,9 @@ ok "peers 1 and 2 up"
 check "peer1 -> peer2: path direct" lab_wait 15 "path direct" path_is 1 2 direct
 check "peer2 -> peer1: path direct" lab_wait 15 "path direct" path_is 2 1 direct
 if mesh_status 1 | grep -q '^  path: direct$'; then ok "text: path: direct"; else bad "text: path: direct"; fi
+# the log agrees: its last path line for peer2 (the hub relay's end included) names the direct path
+last=$(grep -o 'peer peer2: path: [a-z]*' "$MESH_DIR/p1.log" | tail -1)
+check "log: peer1's last path line for peer2 says direct ($last)" test "$last" = "peer peer2: path: direct"
 frames=$(capture 8 8)
 dtls=$(capture 20 63)
 echo "capture: $frames direct frames, $dtls DTLS datagrams during 20 pings"
