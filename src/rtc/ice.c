@@ -206,9 +206,9 @@ struct rx_source {
 	GSource base;
 	struct rtc_ice *ice;
 	/* g_source_add_poll, not add_unix_fd: GLib dispatches a source whose unix fd is ready
-	 * whatever its check says, and check must be able to leave a datagram to libnice */
+	 * whatever its check says, and check must be able to leave a datagram to libnice.
+	 * pfd.fd is ours: a dup of the selected pair's socket. */
 	GPollFD pfd;
-	int fd;			/* owned: dup of the selected pair's socket */
 	unsigned busy;		/* iterations in a row this source was ready */
 };
 
@@ -256,7 +256,7 @@ static bool rx_head_ours(const struct rx_source *r)
 	struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
 			     .msg_iovlen = 1 };
 
-	if (recvmsg(r->fd, &mh, MSG_PEEK | MSG_DONTWAIT) < 1)
+	if (recvmsg(r->pfd.fd, &mh, MSG_PEEK | MSG_DONTWAIT) < 1)
 		return false;
 	switch (rtc_demux_classify(&first, 1)) {
 	case RTC_DEMUX_DTLS:
@@ -291,7 +291,7 @@ static gboolean rx_dispatch(GSource *s, GSourceFunc cb, gpointer data)
 	(void)data;
 	/* The head was peeked in rx_check or just now, and only this thread reads the socket. */
 	while (got < RTC_RX_BATCH && (got == 0 || rx_head_ours(r))) {
-		ssize_t n = recv(r->fd, buf, RTC_RX_BUF, MSG_DONTWAIT);
+		ssize_t n = recv(r->pfd.fd, buf, RTC_RX_BUF, MSG_DONTWAIT);
 
 		if (n < 0)
 			break;
@@ -310,10 +310,7 @@ static gboolean rx_dispatch(GSource *s, GSourceFunc cb, gpointer data)
 
 static void rx_finalize(GSource *s)
 {
-	struct rx_source *r = (struct rx_source *)s;
-
-	if (r->fd >= 0)
-		close(r->fd);
+	close(((struct rx_source *)s)->pfd.fd);
 }
 
 static GSourceFuncs rx_funcs = {
@@ -334,7 +331,6 @@ static void rx_start(struct rtc_ice *ice)
 	}
 	r = (struct rx_source *)g_source_new(&rx_funcs, sizeof(*r));
 	r->ice = ice;
-	r->fd = fd;
 	r->pfd.fd = fd;
 	r->pfd.events = G_IO_IN;
 	g_source_add_poll(&r->base, &r->pfd);
