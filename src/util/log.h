@@ -1,8 +1,8 @@
 /* Logging (STYLE §14): one event per line, levels chosen with -v. A line about a peer starts
  * with its short id ("peer ID: ..."). Hot paths test rg_log_on() first, so arguments are not
  * evaluated. By default lines go to stderr, dated ("2026-01-31 12:00:00.123 warn  ..."); a
- * program may install a sink instead (riftgate's journald writer, src/cli/journal.c: util itself
- * never links libsystemd). */
+ * program may install a sink instead (riftgate's journald writer, src/cli/journal.c; util itself
+ * stays libc-only). */
 #ifndef RG_UTIL_LOG_H
 #define RG_UTIL_LOG_H
 
