@@ -87,6 +87,10 @@ routing >"$work/before.txt"
 check "set --exit-node peer1" set_exit peer1
 check "exit active" lab_wait 20 "active" state_is active
 check "TCP goes through the exit" lab_wait 10 "through the exit" seen_is 203.0.113.1
+# libnftables is loaded at the first masquerade, not at start (src/net/masq.c)
+check "the exit, which masquerades, loaded libnftables" grep -q libnftables "/proc/${MESH_PID[1]}/maps"
+check "a device that masquerades nothing never loads libnftables" \
+	not grep -q libnftables "/proc/${MESH_PID[2]}/maps"
 check "ping through the exit" lab_exec p2 ping -c 1 -W 2 -q 203.0.113.2
 check "DNS follows the exit (forwarded through the tunnel)" lab_wait 10 "dns through the exit" dns_seen_is 203.0.113.1
 check "IPv6 still direct without the kill switch (tunnel is IPv4)" ping6_host
