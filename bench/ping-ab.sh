@@ -3,7 +3,8 @@
 # more pings than bench/tunnel.sh and no iperf3 before them (for A/B comparisons of one change,
 # e.g. RG_RTC_NICE_RECV=1 against the default). Two peer namespaces and a hub on one bridge
 # (tests/lab/mesh.sh), as bench/tunnel.sh builds them. Prints p25 / p50 / p75 (ms) of raw veth,
-# the direct path, raw veth again and riftgate-wg (over plain UDP, MTU 1420). With FLOOD=N it also
+# the direct path, raw veth again, riftgate-wg (over plain UDP, MTU 1420) and the floor of any
+# userspace tunnel here (bench/tun-relay.c: TUN to UDP and back, nothing else). With FLOOD=N it also
 # runs an N-ping flood through the direct path and prints the CPU (utime + stime) of both agents
 # per ping. Nothing is written to bench/results (bench/results/own-receive-ab.md quotes its runs).
 # Usage: bash bench/ping-ab.sh BUILD_DIR
@@ -61,3 +62,22 @@ for i in 1 2; do
 done
 lab_wait 15 "riftgate-wg ping" lab_ping p1 "$net.2"
 echo "rg-wg:  $(pq "$net.2")"
+# The floor: two bench-tun-relay processes (bench/tun-relay.c) copy packets between a TUN and a
+# UDP socket with nothing else, so what they add is the wakeups and kernel crossings alone.
+RELAY=$MESH_BUILD/tests/net/bench-tun-relay
+[ -x "$RELAY" ] || { echo "floor:  not built"; exit 0; }
+fnet=10.98.111 fport=51821
+for i in 1 2; do
+	j=$((3 - i))
+	ip netns exec "$(lab_ns "p$i")" "$RELAY" "rgpf$i" "$fport" "$(mesh_lan_ip "$j")" "$fport" \
+		>"$work/f$i.log" 2>&1 &
+	LAB_PIDS+=("$!")
+done
+for i in 1 2; do
+	lab_wait 10 "tun relay $i" lab_exec "p$i" ip link show "rgpf$i" >/dev/null || exit 1
+	lab_exec "p$i" ip addr add "$fnet.$i/24" dev "rgpf$i"
+	lab_exec "p$i" ip link set "rgpf$i" mtu 1420 up
+done
+lab_wait 15 "tun relay ping" lab_ping p1 "$fnet.2"
+echo "floor:  $(pq "$fnet.2")"
+echo "raw:    $(pq "$(mesh_lan_ip 2)")"
