@@ -15,6 +15,7 @@
 #include "net/dns.h"
 #include "trust/cert.h"
 #include "util/log.h"
+#include "util/sockaddr.h"
 
 enum {
 	DNS_PORT = 53,
@@ -150,22 +151,6 @@ static bool forward(struct agent_dns *d, const struct net_dns_query *q, const ui
 }
 
 /* from is the server's address and port (flow label, scope and padding aside). */
-static bool same_sender(const struct sockaddr_storage *from, const struct sockaddr_storage *sa)
-{
-	if (from->ss_family != sa->ss_family)
-		return false;
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)from, *y = (const void *)sa;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	} else {
-		const struct sockaddr_in6 *x = (const void *)from, *y = (const void *)sa;
-
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(y->sin6_addr));
-	}
-}
-
 /* An upstream server answered: pass it on to whoever asked, under their id. Hostile bytes:
  * only a response to a pending query (our id, the same question) is passed on. */
 static gboolean upstream_readable(gint fd, GIOCondition cond, gpointer data)
@@ -184,7 +169,7 @@ static gboolean upstream_readable(gint fd, GIOCondition cond, gpointer data)
 
 		if (n < 0)
 			break;
-		if (same_sender(&from, &u->sa) &&
+		if (rg_sockaddr_same(&from, &u->sa, true) &&
 		    net_dns_parse_response(&r, buf, (size_t)n) == NET_DNS_OK)
 			for (size_t j = 0; j < DNS_PENDING_MAX && !p; j++) {
 				struct dns_pending *c = &d->pending[j];

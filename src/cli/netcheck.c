@@ -38,6 +38,7 @@
 #include "signal/proxy.h"
 #include "util/clock.h"
 #include "util/err.h"
+#include "util/sockaddr.h"
 
 enum netcheck_limits {
 	NETCHECK_BUDGET_MS = 9500,	/* everything, promised: <= 10 s */
@@ -125,21 +126,7 @@ static void addr_str(const struct nc_addr *a, char *out, size_t cap)
 
 static bool addr_eq(const struct nc_addr *a, const struct nc_addr *b, bool with_port)
 {
-	if (a->ss.ss_family != b->ss.ss_family)
-		return false;
-	if (a->ss.ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)&a->ss, *y = (const void *)&b->ss;
-
-		return x->sin_addr.s_addr == y->sin_addr.s_addr &&
-		       (!with_port || x->sin_port == y->sin_port);
-	}
-	if (a->ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)&a->ss, *y = (const void *)&b->ss;
-
-		return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
-		       (!with_port || x->sin6_port == y->sin6_port);
-	}
-	return false;
+	return rg_sockaddr_same(&a->ss, &b->ss, with_port);
 }
 
 /* "stun:HOST[:PORT]", "turn:HOST[:PORT][?transport=...]", "turns:..." -> host, port. IPv6
@@ -399,6 +386,7 @@ static int bind_probe(struct netcheck *n, int fd, const struct nc_addr *dst, uin
 	stun_agent_forget_transaction(&agent, id);
 	if (r < 0)
 		return r;
+	memset(&mapped->ss, 0, sizeof(mapped->ss));	/* compared whole (scope id) later */
 	mapped->len = sizeof(mapped->ss);
 	if (stun_usage_bind_process(&resp, (struct sockaddr *)&mapped->ss, &mapped->len,
 				    (struct sockaddr *)&alt, &altlen) !=

@@ -24,6 +24,7 @@
 #include "util/gso.h"
 #include "util/iceurl.h"
 #include "util/log.h"
+#include "util/sockaddr.h"
 
 static enum rtc_cand_type from_nice_type(NiceCandidateType t)
 {
@@ -229,24 +230,6 @@ static uint8_t *rx_buf(void)
 	return b;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return false;
-}
-
 /* Whether the datagram at the head of the queue is ours to read (see above). */
 static bool rx_head_ours(const struct rx_source *r)
 {
@@ -262,7 +245,7 @@ static bool rx_head_ours(const struct rx_source *r)
 	case RTC_DEMUX_DTLS:
 	case RTC_DEMUX_PMTU:
 	case RTC_DEMUX_DIRECT:
-		return same_addr(&from, &r->ice->direct_to);
+		return rg_sockaddr_same(&from, &r->ice->direct_to, true);
 	default:
 		return false;
 	}
