@@ -150,7 +150,6 @@ static bool forward(struct agent_dns *d, const struct net_dns_query *q, const ui
 	return true;
 }
 
-/* from is the server's address and port (flow label, scope and padding aside). */
 /* An upstream server answered: pass it on to whoever asked, under their id. Hostile bytes:
  * only a response to a pending query (our id, the same question) is passed on. */
 static gboolean upstream_readable(gint fd, GIOCondition cond, gpointer data)
